@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from '../errors/index.js';
+import { type Config, type ConfigInput, configSchema, ENV_VARS } from './schema.js';
+
+export interface LoadConfigOptions {
+  /** Usually `process.env`; only main.ts and cli/ pass it. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Overrides applied last (CLI flags, tests). */
+  overrides?: Partial<ConfigInput>;
+}
+
+const keyToEnv = Object.fromEntries(Object.entries(ENV_VARS).map(([envName, key]) => [key, envName])) as Record<string, string>;
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`CERTBOUND_CONFIG: cannot read the config file ${file}`, { cause, hint: 'Check the path and permissions, or unset CERTBOUND_CONFIG.' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(cause as Error).message}`, { cause });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${file}: the top level must be an object of settings`, { hint: 'See config/certbound.example.yaml.' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Loads configuration once: the optional file named by CERTBOUND_CONFIG, then CERTBOUND_* environment
+ * variables, then overrides; validates; fills derived defaults; freezes. A bad value throws a
+ * ConfigError that names the key, where it came from, the value, and what is expected.
+ */
+export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
+  const sources: Record<string, string> = {};
+  const raw: Record<string, unknown> = {};
+  const file = env.CERTBOUND_CONFIG;
+  if (file) {
+    for (const [k, v] of Object.entries(readConfigFile(file))) {
+      raw[k] = v;
+      sources[k] = `${file} (key "${k}")`;
+    }
+  }
+  for (const [envName, key] of Object.entries(ENV_VARS)) {
+    const v = env[envName];
+    if (v !== undefined && v !== '') {
+      raw[key] = v;
+      sources[key] = `environment variable ${envName}`;
+    }
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) {
+      raw[k] = v;
+      sources[k] = `option ${k}`;
+    }
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      if (issue.code === 'unrecognized_keys') {
+        return `${file ?? 'config'}: unknown setting(s) ${issue.keys.join(', ')}; known settings: ${Object.keys(keyToEnv).join(', ')}`;
+      }
+      const where = sources[key] ?? key;
+      const value = raw[key];
+      return `${where}: ${JSON.stringify(value)} is not valid: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`, { details: { issues: lines } });
+  }
+  const c = result.data;
+  const issuer = c.issuer ?? `https://localhost:${c.port}`;
+  const mtlsUrl = c.mtlsUrl ?? `https://localhost:${c.mtlsPort}`;
+  const dataDir = path.resolve(c.dataDir);
+  const database = c.databaseUrl && /^postgres(ql)?:\/\//.test(c.databaseUrl)
+    ? ({ client: 'pg', url: c.databaseUrl } as const)
+    : ({ client: 'sqlite', filename: c.databaseUrl ? path.resolve(c.databaseUrl) : path.join(dataDir, 'certbound.sqlite') } as const);
+
+  let keyEncryptionKey: Buffer | undefined;
+  if (c.keyEncryptionKey) {
+    const v = c.keyEncryptionKey.trim();
+    keyEncryptionKey = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+    if (keyEncryptionKey.length !== 32) {
+      throw new ConfigError(`${sources.keyEncryptionKey}: must be 32 bytes as 64 hex characters or base64 (got ${keyEncryptionKey.length} bytes)`, {
+        hint: 'Generate one with: openssl rand -base64 32',
+      });
+    }
+  }
+
+  if (c.env === 'production') {
+    const missing: string[] = [];
+    if (!c.tlsCert) missing.push('CERTBOUND_TLS_CERT');
+    if (!c.tlsKey) missing.push('CERTBOUND_TLS_KEY');
+    if (!c.issuer) missing.push('CERTBOUND_ISSUER');
+    if (!c.mtlsUrl) missing.push('CERTBOUND_MTLS_URL');
+    if (missing.length) {
+      throw new ConfigError(`Production mode (CERTBOUND_ENV=production) needs ${missing.join(', ')}; nothing is generated automatically in production.`, {
+        hint: 'Set them in the environment or in the file named by CERTBOUND_CONFIG.',
+      });
+    }
+  }
+  if ((c.tlsCert && !c.tlsKey) || (!c.tlsCert && c.tlsKey)) {
+    throw new ConfigError('CERTBOUND_TLS_CERT and CERTBOUND_TLS_KEY must be set together.');
+  }
+
+  return Object.freeze({
+    env: c.env,
+    dataDir,
+    database: Object.freeze(database),
+    issuer,
+    host: c.host,
+    port: c.port,
+    mtlsPort: c.mtlsPort,
+    mtlsUrl,
+    tlsCert: c.tlsCert ? path.resolve(c.tlsCert) : undefined,
+    tlsKey: c.tlsKey ? path.resolve(c.tlsKey) : undefined,
+    keyEncryptionKey,
+    signingAlg: c.signingAlg,
+    logLevel: c.logLevel,
+    migrateOnStart: c.migrateOnStart,
+    reloadIntervalMs: c.reloadIntervalMs,
+    purgeIntervalMs: c.purgeIntervalMs,
+    accessTokenTtl: c.accessTokenTtl,
+  });
+}

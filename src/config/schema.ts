@@ -1,0 +1,105 @@
+/**
+ * The configuration schema, with every default documented where it is defined (as oidc-provider does
+ * in its defaults). Environment variables override the optional config file; see `load.ts`.
+ */
+import { z } from 'zod';
+
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+const port = z.coerce.number().int().min(0).max(65535);
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
+  .refine((u) => !u.endsWith('/'), 'must not end with "/"');
+
+export const configSchema = z
+  .object({
+    /** `development` generates a dev PKI and a demo client when TLS is not configured; `production` generates nothing. */
+    env: z.enum(['development', 'production']).default('development'),
+    /** Where the dev PKI and the SQLite file live. Default `./data`. */
+    dataDir: z.string().min(1).default('./data'),
+    /** `postgres://…` for PostgreSQL; anything else is a SQLite file path. Default `<dataDir>/certbound.sqlite`. */
+    databaseUrl: z.string().min(1).optional(),
+    /** The issuer identifier (RFC 8414); every endpoint URL is derived from it. Default `https://localhost:8443`. */
+    issuer: httpsUrl.optional(),
+    /** Bind address of both listeners. Default `127.0.0.1`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Main listener (discovery, JWKS, health): no client certificate requested. Default 8443. */
+    port: port.default(8443),
+    /** mTLS listener (token, introspection, revocation). Default 8444. */
+    mtlsPort: port.default(8444),
+    /** Public base URL of the mTLS listener, used in `mtls_endpoint_aliases`. Default `https://localhost:<mtlsPort>`. */
+    mtlsUrl: httpsUrl.optional(),
+    /** Server certificate chain (PEM file). Required in production. */
+    tlsCert: z.string().min(1).optional(),
+    /** Server private key (PEM file). Required in production. */
+    tlsKey: z.string().min(1).optional(),
+    /** 32 bytes, base64 or hex: encrypts signing keys at rest (AES-256-GCM). Optional. */
+    keyEncryptionKey: z.string().min(1).optional(),
+    /** Signing algorithm for new keys. Default ES256. */
+    signingAlg: z.enum(SIGNING_ALGORITHMS).default('ES256'),
+    /** pino log level. Default `info`. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Run migrations when `serve` starts. Default true. */
+    migrateOnStart: bool.default(true),
+    /** How often the server looks for changed trust anchors and signing keys, in ms. Default 2000. */
+    reloadIntervalMs: z.coerce.number().int().min(100).default(2000),
+    /** How often expired adapter rows are purged, in ms. Default 600000 (10 min). */
+    purgeIntervalMs: z.coerce.number().int().min(1000).default(600_000),
+    /** Default access token lifetime for resource servers without their own, in seconds. Default 600. */
+    accessTokenTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The validated, frozen configuration passed down as a parameter (never imported as a global). */
+export interface Config {
+  readonly env: 'development' | 'production';
+  readonly dataDir: string;
+  readonly database: { readonly client: 'sqlite'; readonly filename: string } | { readonly client: 'pg'; readonly url: string };
+  readonly issuer: string;
+  readonly host: string;
+  readonly port: number;
+  readonly mtlsPort: number;
+  readonly mtlsUrl: string;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly keyEncryptionKey: Buffer | undefined;
+  readonly signingAlg: SigningAlgorithm;
+  readonly logLevel: string;
+  readonly migrateOnStart: boolean;
+  readonly reloadIntervalMs: number;
+  readonly purgeIntervalMs: number;
+  readonly accessTokenTtl: number;
+}
+
+/** Environment variable ↔ config key. */
+export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
+  CERTBOUND_ENV: 'env',
+  CERTBOUND_DATA_DIR: 'dataDir',
+  CERTBOUND_DATABASE_URL: 'databaseUrl',
+  CERTBOUND_ISSUER: 'issuer',
+  CERTBOUND_HOST: 'host',
+  CERTBOUND_PORT: 'port',
+  CERTBOUND_MTLS_PORT: 'mtlsPort',
+  CERTBOUND_MTLS_URL: 'mtlsUrl',
+  CERTBOUND_TLS_CERT: 'tlsCert',
+  CERTBOUND_TLS_KEY: 'tlsKey',
+  CERTBOUND_KEY_ENCRYPTION_KEY: 'keyEncryptionKey',
+  CERTBOUND_SIGNING_ALG: 'signingAlg',
+  CERTBOUND_LOG_LEVEL: 'logLevel',
+  CERTBOUND_MIGRATE_ON_START: 'migrateOnStart',
+  CERTBOUND_RELOAD_INTERVAL_MS: 'reloadIntervalMs',
+  CERTBOUND_PURGE_INTERVAL_MS: 'purgeIntervalMs',
+  CERTBOUND_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+};

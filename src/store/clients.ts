@@ -1,0 +1,134 @@
+import type { Db } from './knex.js';
+import { toMs } from './knex.js';
+
+export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+export type MappingKind = 'subject_dn' | 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
+
+export interface MappingRecord {
+  id: string;
+  clientId: string;
+  kind: MappingKind;
+  /** As registered by the administrator. */
+  value: string;
+  /** Canonical form used for matching (pki/san.ts canonicalizeMappingValue). */
+  canonical: string;
+  trustAnchorId: string | null;
+  trustAnchorName: string | null;
+  trustAnchorSpki: string | null;
+  trustAnchorEnvironment: string | null;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  createdAt: Date;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  authMethod: AuthMethod;
+  /** RFC 8705 §3.4 tls_client_certificate_bound_access_tokens. */
+  boundTokens: boolean;
+  scopes: string[];
+  defaultResource: string | null;
+  /** Self-signed clients: the registered JWKS with x5c certificates. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  /** Other RFC 7591 metadata (grant_types, client_name …). */
+  metadata: Record<string, unknown>;
+  mappings: MappingRecord[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function mappingFromRow(r: Record<string, unknown>): MappingRecord {
+  return {
+    id: String(r.id),
+    clientId: String(r.client_id),
+    kind: String(r.kind) as MappingKind,
+    value: String(r.value),
+    canonical: String(r.canonical),
+    trustAnchorId: r.trust_anchor_id ? String(r.trust_anchor_id) : null,
+    trustAnchorName: r.anchor_name ? String(r.anchor_name) : null,
+    trustAnchorSpki: r.anchor_spki ? String(r.anchor_spki) : null,
+    trustAnchorEnvironment: r.anchor_environment ? String(r.anchor_environment) : null,
+    notBefore: r.not_before === null || r.not_before === undefined ? null : new Date(toMs(r.not_before)!),
+    notAfter: r.not_after === null || r.not_after === undefined ? null : new Date(toMs(r.not_after)!),
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+  };
+}
+
+function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): ClientRecord {
+  return {
+    clientId: String(r.client_id),
+    authMethod: String(r.token_endpoint_auth_method) as AuthMethod,
+    boundTokens: Boolean(r.bound_tokens),
+    scopes: String(r.scope ?? '').split(' ').filter(Boolean),
+    defaultResource: r.default_resource ? String(r.default_resource) : null,
+    jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
+    metadata: JSON.parse(String(r.metadata ?? '{}')),
+    mappings,
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+    updatedAt: new Date(toMs(r.updated_at) ?? 0),
+  };
+}
+
+function mappingQuery(db: Db) {
+  return db('certificate_mappings as m')
+    .leftJoin('trust_anchors as a', 'a.id', 'm.trust_anchor_id')
+    .select('m.*', 'a.name as anchor_name', 'a.spki_sha256 as anchor_spki', 'a.environment as anchor_environment')
+    .orderBy([{ column: 'm.created_at' }, { column: 'm.id' }]);
+}
+
+export const clients = {
+  async find(db: Db, clientId: string): Promise<ClientRecord | undefined> {
+    const row = await db('clients').where({ client_id: clientId }).first();
+    if (!row) return undefined;
+    const mappings = ((await mappingQuery(db).where('m.client_id', clientId)) as Record<string, unknown>[]).map(mappingFromRow);
+    return clientFromRow(row, mappings);
+  },
+  async list(db: Db): Promise<ClientRecord[]> {
+    const rows = (await db('clients').select('*').orderBy('client_id')) as Record<string, unknown>[];
+    const all = ((await mappingQuery(db)) as Record<string, unknown>[]).map(mappingFromRow);
+    const byClient = new Map<string, MappingRecord[]>();
+    for (const m of all) byClient.set(m.clientId, [...(byClient.get(m.clientId) ?? []), m]);
+    return rows.map((r) => clientFromRow(r, byClient.get(String(r.client_id)) ?? []));
+  },
+  async insert(db: Db, c: ClientRecord): Promise<void> {
+    await db('clients').insert({
+      client_id: c.clientId,
+      token_endpoint_auth_method: c.authMethod,
+      bound_tokens: c.boundTokens,
+      scope: c.scopes.join(' '),
+      default_resource: c.defaultResource,
+      jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+      metadata: JSON.stringify(c.metadata),
+      created_at: c.createdAt.getTime(),
+      updated_at: c.updatedAt.getTime(),
+    });
+    for (const m of c.mappings) await clients.insertMapping(db, m);
+  },
+  async insertMapping(db: Db, m: MappingRecord): Promise<void> {
+    await db('certificate_mappings').insert({
+      id: m.id,
+      client_id: m.clientId,
+      kind: m.kind,
+      value: m.value,
+      canonical: m.canonical,
+      trust_anchor_id: m.trustAnchorId,
+      not_before: m.notBefore?.getTime() ?? null,
+      not_after: m.notAfter?.getTime() ?? null,
+      created_at: m.createdAt.getTime(),
+    });
+    await db('clients').where({ client_id: m.clientId }).update({ updated_at: Date.now() });
+  },
+  async removeMapping(db: Db, clientId: string, mappingId: string): Promise<number> {
+    const n = await db('certificate_mappings').where({ id: mappingId, client_id: clientId }).delete();
+    await db('clients').where({ client_id: clientId }).update({ updated_at: Date.now() });
+    return n;
+  },
+  async remove(db: Db, clientId: string): Promise<number> {
+    await db('certificate_mappings').where({ client_id: clientId }).delete();
+    return db('clients').where({ client_id: clientId }).delete();
+  },
+  /** Mappings of any client with this kind and canonical value (overlap checks). */
+  async findMappingsByCanonical(db: Db, kind: MappingKind, canonical: string): Promise<MappingRecord[]> {
+    return ((await mappingQuery(db).where({ 'm.kind': kind, 'm.canonical': canonical })) as Record<string, unknown>[]).map(mappingFromRow);
+  },
+};

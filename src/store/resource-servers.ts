@@ -1,0 +1,51 @@
+import type { Db } from './knex.js';
+import { toMs } from './knex.js';
+
+export interface ResourceServer {
+  /** The resource indicator (RFC 8707) and the `aud` of its tokens. */
+  identifier: string;
+  scopes: string[];
+  tokenFormat: 'jwt' | 'opaque';
+  /** Access token lifetime in seconds; null → the server default. */
+  ttl: number | null;
+  signingAlg: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function fromRow(r: Record<string, unknown>): ResourceServer {
+  return {
+    identifier: String(r.identifier),
+    scopes: String(r.scope).split(' ').filter(Boolean),
+    tokenFormat: r.token_format === 'opaque' ? 'opaque' : 'jwt',
+    ttl: r.ttl === null || r.ttl === undefined ? null : Number(r.ttl),
+    signingAlg: r.signing_alg ? String(r.signing_alg) : null,
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+    updatedAt: new Date(toMs(r.updated_at) ?? 0),
+  };
+}
+
+export const resourceServers = {
+  async list(db: Db): Promise<ResourceServer[]> {
+    return ((await db('resource_servers').select('*').orderBy('identifier')) as Record<string, unknown>[]).map(fromRow);
+  },
+  async find(db: Db, identifier: string): Promise<ResourceServer | undefined> {
+    const r = await db('resource_servers').where({ identifier }).first();
+    return r ? fromRow(r) : undefined;
+  },
+  async upsert(db: Db, rs: ResourceServer): Promise<void> {
+    const row = {
+      identifier: rs.identifier,
+      scope: rs.scopes.join(' '),
+      token_format: rs.tokenFormat,
+      ttl: rs.ttl,
+      signing_alg: rs.signingAlg,
+      created_at: rs.createdAt.getTime(),
+      updated_at: rs.updatedAt.getTime(),
+    };
+    await db('resource_servers').insert(row).onConflict('identifier').merge(['scope', 'token_format', 'ttl', 'signing_alg', 'updated_at']);
+  },
+  async remove(db: Db, identifier: string): Promise<void> {
+    await db('resource_servers').where({ identifier }).delete();
+  },
+};

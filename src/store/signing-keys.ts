@@ -1,0 +1,103 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
+import { CertboundError } from '../errors/index.js';
+import type { Db } from './knex.js';
+import { toMs } from './knex.js';
+
+export type KeyStatus = 'active' | 'inactive' | 'retired';
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  /** active: signs and is published; inactive: published for verification only; retired: gone. */
+  status: KeyStatus;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+const PREFIX = 'enc:v1:';
+
+/** AES-256-GCM with the configured key-encryption key; AAD binds the ciphertext to its kid. */
+function seal(plaintext: string, kek: Buffer, kid: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', kek, iv);
+  cipher.setAAD(Buffer.from(kid));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+function open(stored: string, kek: Buffer | undefined, kid: string): string {
+  if (!stored.startsWith(PREFIX)) return stored;
+  if (!kek) {
+    throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_MISSING', `Signing key ${kid} is encrypted at rest but CERTBOUND_KEY_ENCRYPTION_KEY is not set.`, {
+      hint: 'Set CERTBOUND_KEY_ENCRYPTION_KEY to the key the server was started with.',
+    });
+  }
+  const raw = Buffer.from(stored.slice(PREFIX.length), 'base64url');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', kek, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(kid));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch (cause) {
+    throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_WRONG', `Signing key ${kid} cannot be decrypted with the configured CERTBOUND_KEY_ENCRYPTION_KEY.`, {
+      cause,
+      hint: 'Use the key-encryption key the keys were written with.',
+    });
+  }
+}
+
+function fromRow(r: Record<string, unknown>, kek: Buffer | undefined): SigningKey {
+  const kid = String(r.kid);
+  return {
+    kid,
+    alg: String(r.alg),
+    status: String(r.status) as KeyStatus,
+    privateJwk: JSON.parse(open(String(r.private_jwk), kek, kid)),
+    publicJwk: JSON.parse(String(r.public_jwk)),
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+    retiredAt: r.retired_at === null || r.retired_at === undefined ? null : new Date(toMs(r.retired_at)!),
+  };
+}
+
+export const signingKeys = {
+  /** Newest first; the active key comes first so oidc-provider signs with it. */
+  async list(db: Db, kek: Buffer | undefined, options: { includeRetired?: boolean } = {}): Promise<SigningKey[]> {
+    let q = db('signing_keys').select('*');
+    if (!options.includeRetired) q = q.whereNot({ status: 'retired' });
+    const rows = (await q.orderBy('created_at', 'desc')) as Record<string, unknown>[];
+    const keys = rows.map((r) => fromRow(r, kek));
+    return [...keys.filter((k) => k.status === 'active'), ...keys.filter((k) => k.status !== 'active')];
+  },
+  /** Metadata only (no decryption): for listings. */
+  async listPublic(db: Db): Promise<Omit<SigningKey, 'privateJwk'>[]> {
+    const rows = (await db('signing_keys').select('kid', 'alg', 'status', 'public_jwk', 'created_at', 'retired_at').orderBy('created_at', 'desc')) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      kid: String(r.kid),
+      alg: String(r.alg),
+      status: String(r.status) as KeyStatus,
+      publicJwk: JSON.parse(String(r.public_jwk)),
+      createdAt: new Date(toMs(r.created_at) ?? 0),
+      retiredAt: r.retired_at === null || r.retired_at === undefined ? null : new Date(toMs(r.retired_at)!),
+    }));
+  },
+  async insert(db: Db, key: SigningKey, kek: Buffer | undefined): Promise<void> {
+    const privateText = JSON.stringify(key.privateJwk);
+    await db('signing_keys').insert({
+      kid: key.kid,
+      alg: key.alg,
+      status: key.status,
+      private_jwk: kek ? seal(privateText, kek, key.kid) : privateText,
+      public_jwk: JSON.stringify(key.publicJwk),
+      created_at: key.createdAt.getTime(),
+      retired_at: key.retiredAt?.getTime() ?? null,
+    });
+  },
+  async setStatus(db: Db, kid: string, status: KeyStatus): Promise<number> {
+    return db('signing_keys')
+      .where({ kid })
+      .update({ status, retired_at: status === 'retired' ? Date.now() : null });
+  },
+};

@@ -1,0 +1,67 @@
+import type { Db } from './knex.js';
+import { toMs } from './knex.js';
+
+export interface TrustAnchor {
+  id: string;
+  name: string;
+  pem: string;
+  /** base64url SHA-256 of the SubjectPublicKeyInfo: how anchors are pinned (never by name). */
+  spkiSha256: string;
+  x5tS256: string;
+  /** RFC 4514 subject, for display. */
+  subject: string;
+  environment: string | null;
+  notAfter: Date;
+  createdAt: Date;
+}
+
+function fromRow(r: Record<string, unknown>): TrustAnchor {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    pem: String(r.pem),
+    spkiSha256: String(r.spki_sha256),
+    x5tS256: String(r.x5t_s256),
+    subject: String(r.subject),
+    environment: r.environment === null || r.environment === undefined ? null : String(r.environment),
+    notAfter: new Date(toMs(r.not_after) ?? 0),
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+  };
+}
+
+export const trustAnchors = {
+  async list(db: Db): Promise<TrustAnchor[]> {
+    return ((await db('trust_anchors').select('*').orderBy('name')) as Record<string, unknown>[]).map(fromRow);
+  },
+  async findByName(db: Db, name: string): Promise<TrustAnchor | undefined> {
+    const r = await db('trust_anchors').where({ name }).first();
+    return r ? fromRow(r) : undefined;
+  },
+  async findById(db: Db, id: string): Promise<TrustAnchor | undefined> {
+    const r = await db('trust_anchors').where({ id }).first();
+    return r ? fromRow(r) : undefined;
+  },
+  async findBySpki(db: Db, spkiSha256: string): Promise<TrustAnchor | undefined> {
+    const r = await db('trust_anchors').where({ spki_sha256: spkiSha256 }).first();
+    return r ? fromRow(r) : undefined;
+  },
+  async insert(db: Db, a: TrustAnchor): Promise<void> {
+    await db('trust_anchors').insert({
+      id: a.id,
+      name: a.name,
+      pem: a.pem,
+      spki_sha256: a.spkiSha256,
+      x5t_s256: a.x5tS256,
+      subject: a.subject,
+      environment: a.environment,
+      not_after: a.notAfter.getTime(),
+      created_at: a.createdAt.getTime(),
+    });
+  },
+  async remove(db: Db, id: string): Promise<void> {
+    await db('trust_anchors').where({ id }).delete();
+  },
+  async countMappingsPinned(db: Db, id: string): Promise<{ clientId: string }[]> {
+    return (await db('certificate_mappings').where({ trust_anchor_id: id }).select('client_id as clientId')) as { clientId: string }[];
+  },
+};
