@@ -1,0 +1,60 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+
+/** Decides whether a TCP peer is one of the reverse proxies allowed to forward client certificates. */
+export interface ProxyTrust {
+  /** True when `remoteAddress` (from `req.socket.remoteAddress`, never `X-Forwarded-For`) is trusted. */
+  isTrusted(remoteAddress: string | undefined): boolean;
+  /** The entries the trust was built from, for logs. */
+  readonly entries: readonly string[];
+}
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+function addEntry(list: BlockList, entry: string): void {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const prefixText = slash === -1 ? undefined : entry.slice(slash + 1);
+  const mapped = MAPPED_V4.exec(address)?.[1];
+  const type = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : undefined;
+  if (!type) throw new TypeError(`trustedProxies: "${entry}" is not an IPv4/IPv6 address or CIDR`);
+  if (prefixText === undefined) {
+    // An IPv4-mapped entry trusts the IPv4 peer too (and BlockList maps ::ffff:a.b.c.d peers onto IPv4 rules).
+    if (mapped) list.addAddress(mapped, 'ipv4');
+    list.addAddress(address, type);
+    return;
+  }
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= (type === 'ipv4' ? 32 : 128))) {
+    throw new TypeError(`trustedProxies: "${entry}" has an invalid prefix length`);
+  }
+  list.addSubnet(address, prefix, type);
+}
+
+/**
+ * Builds the trusted-proxy check from addresses and CIDR ranges (IPv4 and IPv6). An IPv4-mapped IPv6
+ * peer (`::ffff:127.0.0.2`, what a dual-stack listener reports) matches the IPv4 rules. Invalid entries
+ * are a configuration mistake and throw `TypeError`.
+ *
+ * @example
+ * const trust = createProxyTrust(['10.0.0.0/8', '::1/128', '127.0.0.2']);
+ * trust.isTrusted(req.socket.remoteAddress); // true for '10.1.2.3', '::ffff:127.0.0.2', '::1'
+ */
+export function createProxyTrust(entries: readonly string[]): ProxyTrust {
+  if (!Array.isArray(entries)) throw new TypeError('trustedProxies must be an array of addresses or CIDR ranges');
+  const list = new BlockList();
+  for (const entry of entries) {
+    if (typeof entry !== 'string') throw new TypeError('trustedProxies entries must be strings');
+    addEntry(list, entry.trim());
+  }
+  const frozen = Object.freeze([...entries]);
+  return Object.freeze({
+    entries: frozen,
+    isTrusted(remoteAddress: string | undefined): boolean {
+      if (typeof remoteAddress !== 'string') return false;
+      if (isIPv4(remoteAddress)) return list.check(remoteAddress, 'ipv4');
+      // Zone-scoped addresses (fe80::1%eth0) are never trusted.
+      if (isIPv6(remoteAddress) && !remoteAddress.includes('%')) return list.check(remoteAddress, 'ipv6');
+      return false;
+    },
+  });
+}
