@@ -1,0 +1,439 @@
+/**
+ * Parses a client certificate once into everything the server, the mapping rules and the diagnosis need
+ * (the server caches the result by thumbprint). Parsing is strict: one PEM block with a canonical base64
+ * body, one DER structure with no trailing bytes, size caps (X-10), one well-formed SAN extension (X-11),
+ * no control characters in names (X-1) and strictly decoded strings (X-3).
+ *
+ * The DER is walked once with asn1js; subject and issuer keep their raw string bytes (decoded strictly in
+ * dn.ts) and the SPKI keeps its exact encoding for pinning. Signatures and chains are NOT verified here:
+ * that is the TLS stack's job (SC-7).
+ */
+import { AsnIntegerArrayBufferConverter, AsnParser, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
+import {
+  AlgorithmIdentifier,
+  AuthorityKeyIdentifier,
+  ExtendedKeyUsage,
+  Extensions,
+  SubjectKeyIdentifier,
+  Validity,
+  anyExtendedKeyUsage,
+  id_ce_authorityKeyIdentifier,
+  id_ce_extKeyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+} from '@peculiar/asn1-x509';
+import type * as asn1js from 'asn1js';
+import { CertboundError } from '../errors/index.js';
+import { type DistinguishedName, RawName, canonicalDn, dnFromRawName, formatRfc4514, parseDerElement } from './dn.js';
+import { canonicalizeCertificateSan, ipTextFromCanonical } from './san.js';
+import { spkiSha256, x5tS256 } from './thumbprint.js';
+
+/** X-10: caps applied before and during parsing. */
+export const CERTIFICATE_LIMITS = Object.freeze({
+  /** Bytes of DER per certificate. */
+  maxCertificateBytes: 16 * 1024,
+  /** GeneralNames in the SAN extension. */
+  maxSanEntries: 100,
+  /** Certificates in one PEM bundle (trust anchors, chains). */
+  maxBundleCertificates: 1000,
+});
+
+export interface CertificateSans {
+  dns: string[];
+  uri: string[];
+  /** Canonical form: lowercase hex of the 4 or 16 address bytes. */
+  ip: string[];
+  /** Display form of `ip`, same order (dotted decimal / RFC 5952). */
+  ipText: string[];
+  email: string[];
+}
+
+export interface ParsedCertificate {
+  /** The exact DER received: the thumbprint input (X-14). */
+  der: Buffer;
+  /** RFC 8705 `x5t#S256` over `der`. */
+  x5t: string;
+  /** Lowercase hex SHA-256 of `der` (Envoy's `Hash=`, OpenSSL's fingerprint without colons). */
+  sha256Hex: string;
+  subject: DistinguishedName;
+  subjectRfc4514: string;
+  /** `canonicalDn(subject)`, computed once. */
+  subjectCanonical: string;
+  issuer: DistinguishedName;
+  issuerRfc4514: string;
+  issuerCanonical: string;
+  san: CertificateSans;
+  notBefore: Date;
+  notAfter: Date;
+  /** Lowercase hex of the serial number's content octets (two's complement, as encoded). */
+  serialNumber: string;
+  /** EKU OIDs, or `undefined` when the certificate has no EKU extension. */
+  extendedKeyUsage: string[] | undefined;
+  /** Subject and issuer are the same DN (RFC 5280 §3.2 "self-issued"); says nothing about the signature. */
+  isSelfIssued: boolean;
+  /** base64url SHA-256 of the SubjectPublicKeyInfo DER (how trust anchors are pinned). */
+  spkiSha256: string;
+  /** Lowercase hex. */
+  subjectKeyId?: string;
+  /** Lowercase hex of the AKI keyIdentifier. */
+  authorityKeyId?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ASN.1 schema: RFC 5280 Certificate, with Names kept raw and the SPKI kept as its exact DER.
+
+const RawDerConverter = {
+  fromASN: (value: asn1js.AsnType): Uint8Array => (value as asn1js.BaseBlock).valueBeforeDecodeView,
+  toASN: (): never => {
+    throw new TypeError('read-only');
+  },
+};
+
+class TbsCertificateLite {
+  version = 0;
+  serialNumber = new ArrayBuffer(0);
+  signature = new AlgorithmIdentifier();
+  issuer = new RawName();
+  validity = new Validity();
+  subject = new RawName();
+  subjectPublicKeyInfo = new Uint8Array(0);
+  issuerUniqueID?: ArrayBuffer;
+  subjectUniqueID?: ArrayBuffer;
+  extensions?: Extensions;
+}
+AsnProp({ type: AsnPropTypes.Integer, context: 0, defaultValue: 0 })(TbsCertificateLite.prototype, 'version');
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(TbsCertificateLite.prototype, 'serialNumber');
+AsnProp({ type: AlgorithmIdentifier })(TbsCertificateLite.prototype, 'signature');
+AsnProp({ type: RawName })(TbsCertificateLite.prototype, 'issuer');
+AsnProp({ type: Validity })(TbsCertificateLite.prototype, 'validity');
+AsnProp({ type: RawName })(TbsCertificateLite.prototype, 'subject');
+AsnProp({ type: AsnPropTypes.Any, converter: RawDerConverter })(TbsCertificateLite.prototype, 'subjectPublicKeyInfo');
+AsnProp({ type: AsnPropTypes.BitString, context: 1, implicit: true, optional: true })(TbsCertificateLite.prototype, 'issuerUniqueID');
+AsnProp({ type: AsnPropTypes.BitString, context: 2, implicit: true, optional: true })(TbsCertificateLite.prototype, 'subjectUniqueID');
+AsnProp({ type: Extensions, context: 3, optional: true })(TbsCertificateLite.prototype, 'extensions');
+
+class CertificateLite {
+  tbsCertificate = new TbsCertificateLite();
+  signatureAlgorithm = new AlgorithmIdentifier();
+  signatureValue = new ArrayBuffer(0);
+}
+AsnProp({ type: TbsCertificateLite })(CertificateLite.prototype, 'tbsCertificate');
+AsnProp({ type: AlgorithmIdentifier })(CertificateLite.prototype, 'signatureAlgorithm');
+AsnProp({ type: AsnPropTypes.BitString })(CertificateLite.prototype, 'signatureValue');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+
+function certError(code: string, message: string, hint: string, extra: { cause?: unknown; details?: Record<string, unknown> } = {}): CertboundError {
+  return new CertboundError(code, message, { status: 400, hint, ...extra });
+}
+
+const REISSUE = 'The certificate is malformed; reissue it with a standard tool (OpenSSL, step-ca, cfssl, a managed CA).';
+
+// ---------------------------------------------------------------------------------------------------------------
+// PEM
+
+const BASE64_LINE = /^[A-Za-z0-9+/=]+$/;
+
+interface PemOptions {
+  /** Whether text outside the blocks (bundle comments) is tolerated. */
+  allowText: boolean;
+  what: string;
+}
+
+function decodePem(text: string, options: PemOptions): Buffer[] {
+  const blocks: Buffer[] = [];
+  const lines = text.split(/\r?\n/);
+  let body: string[] | undefined;
+  let beginLine = 0;
+  for (const [index, rawLine] of lines.entries()) {
+    const lineNo = index + 1;
+    const line = body === undefined ? rawLine.trim() : rawLine.replace(/[ \t]+$/, '');
+    if (body === undefined) {
+      if (line === '') continue;
+      const begin = /^-----BEGIN ([A-Z0-9 #]+)-----$/.exec(line);
+      if (begin) {
+        if (begin[1] !== 'CERTIFICATE') {
+          throw certError('ERR_CERT_PARSE', `The ${options.what} contains a ${begin[1]} block (line ${lineNo}); only CERTIFICATE blocks are accepted.`, 'Pass certificates only; never pass private keys here.');
+        }
+        body = [];
+        beginLine = lineNo;
+        continue;
+      }
+      if (!options.allowText || line.includes('-----')) {
+        throw certError('ERR_CERT_PARSE', `The ${options.what} has unexpected text at line ${lineNo}, outside a BEGIN/END CERTIFICATE block.`, 'Pass PEM text made of -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks only.');
+      }
+      continue;
+    }
+    if (line === '-----END CERTIFICATE-----') {
+      blocks.push(decodeStrictBase64(body.join(''), options.what, beginLine));
+      if (blocks.length > CERTIFICATE_LIMITS.maxBundleCertificates) {
+        throw certError('ERR_CERT_TOO_LARGE', `The ${options.what} has more than ${CERTIFICATE_LIMITS.maxBundleCertificates} certificates.`, 'Split the bundle or remove unused certificates.');
+      }
+      body = undefined;
+      continue;
+    }
+    if (line.startsWith('-----')) {
+      throw certError('ERR_CERT_PARSE', `The ${options.what} has an unexpected PEM boundary at line ${lineNo} inside the certificate that starts at line ${beginLine}.`, 'Each -----BEGIN CERTIFICATE----- needs its own -----END CERTIFICATE----- line.');
+    }
+    if (!BASE64_LINE.test(line)) {
+      throw certError(
+        'ERR_CERT_PARSE',
+        `The ${options.what} has a line that is not base64 at line ${lineNo} (inside the certificate that starts at line ${beginLine}).`,
+        'The body of a PEM certificate is standard base64 only (A-Z a-z 0-9 + / =): no headers, no spaces, no URL-safe alphabet.',
+      );
+    }
+    body.push(line);
+  }
+  if (body !== undefined) {
+    throw certError('ERR_CERT_PARSE', `The ${options.what} has a -----BEGIN CERTIFICATE----- at line ${beginLine} without a matching -----END CERTIFICATE-----.`, 'The PEM text is truncated; pass the complete certificate.');
+  }
+  return blocks;
+}
+
+function decodeStrictBase64(b64: string, what: string, beginLine: number): Buffer {
+  const der = Buffer.from(b64, 'base64');
+  // Buffer.from is lenient (stray '=', non-zero pad bits, missing padding): require a canonical round trip.
+  if (b64.length === 0 || b64.length % 4 !== 0 || der.toString('base64') !== b64) {
+    throw certError('ERR_CERT_PARSE', `The ${what} has a certificate (line ${beginLine}) whose base64 body is not canonical base64.`, 'Re-export the certificate as PEM; the body must be padded standard base64.');
+  }
+  return der;
+}
+
+/**
+ * Splits a PEM bundle (trust anchors, a chain) into DER certificates, in order. Strict: every block is a
+ * CERTIFICATE with a canonical base64 body; comment lines outside blocks (as in CA bundles) are
+ * tolerated, other PEM blocks (keys) are refused. Each DER must be one complete structure of at most
+ * 16 KiB. Throws `ERR_CERT_PARSE` / `ERR_CERT_TOO_LARGE`.
+ */
+export function parsePemCertificates(text: string): Buffer[] {
+  if (typeof text !== 'string') throw new TypeError('parsePemCertificates expects a string');
+  if (text.length > CERTIFICATE_LIMITS.maxBundleCertificates * CERTIFICATE_LIMITS.maxCertificateBytes * 2) {
+    throw certError('ERR_CERT_TOO_LARGE', 'The PEM bundle is too large.', 'Split the bundle or remove unused certificates.');
+  }
+  const ders = decodePem(text, { allowText: true, what: 'PEM bundle' });
+  if (ders.length === 0) {
+    throw certError('ERR_CERT_PARSE', 'The PEM bundle contains no certificate.', 'Pass one or more -----BEGIN CERTIFICATE----- blocks.');
+  }
+  for (const der of ders) {
+    checkSize(der);
+    parseDerElement(der, 'A certificate in the PEM bundle', 'ERR_CERT_PARSE');
+  }
+  return ders;
+}
+
+function checkSize(der: Uint8Array): void {
+  if (der.byteLength > CERTIFICATE_LIMITS.maxCertificateBytes) {
+    throw certError(
+      'ERR_CERT_TOO_LARGE',
+      `The certificate is ${der.byteLength} bytes; the limit is ${CERTIFICATE_LIMITS.maxCertificateBytes}.`,
+      'Client certificates are normally under 4 KiB; issue a smaller certificate.',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Extensions
+
+interface PrimitiveBlock extends asn1js.BaseBlock {
+  valueBlock: asn1js.ValueBlock & { valueHexView?: Uint8Array; value?: asn1js.AsnType[] };
+}
+
+function parseSan(extnValue: Uint8Array): CertificateSans {
+  const malformed = (why: string, cause?: unknown) =>
+    certError('ERR_CERT_SAN_MALFORMED', `The certificate's subjectAltName extension is malformed: ${why}.`, REISSUE, cause === undefined ? {} : { cause });
+  let root: PrimitiveBlock;
+  try {
+    root = parseDerElement(extnValue, 'The subjectAltName extension', 'ERR_CERT_SAN_MALFORMED') as PrimitiveBlock;
+  } catch (cause) {
+    throw malformed((cause as Error).message, cause);
+  }
+  if (root.idBlock.tagClass !== 1 || root.idBlock.tagNumber !== 16 || !root.idBlock.isConstructed || !Array.isArray(root.valueBlock.value)) {
+    throw malformed('it is not a SEQUENCE of GeneralName');
+  }
+  const names = root.valueBlock.value as PrimitiveBlock[];
+  if (names.length === 0) throw malformed('it is empty');
+  if (names.length > CERTIFICATE_LIMITS.maxSanEntries) {
+    throw certError('ERR_CERT_TOO_LARGE', `The certificate has ${names.length} SAN entries; the limit is ${CERTIFICATE_LIMITS.maxSanEntries}.`, 'Issue client certificates with only the names that identify the client.');
+  }
+  const san: CertificateSans = { dns: [], uri: [], ip: [], ipText: [], email: [] };
+  for (const name of names) {
+    const { tagClass, tagNumber, isConstructed } = name.idBlock;
+    if (tagClass !== 3 || tagNumber > 8) throw malformed(`an entry has the unexpected tag ${tagClass === 3 ? `[${tagNumber}]` : `class ${tagClass} #${tagNumber}`}`);
+    if (name.lenBlock.isIndefiniteForm) throw malformed('an entry uses a BER indefinite length');
+    // [0] otherName, [3] x400Address, [4] directoryName, [5] ediPartyName are constructed; [8] registeredID is an OID.
+    if (tagNumber === 0 || tagNumber === 3 || tagNumber === 4 || tagNumber === 5) {
+      if (!isConstructed) throw malformed(`entry [${tagNumber}] must be constructed`);
+      continue;
+    }
+    if (isConstructed) throw malformed(`entry [${tagNumber}] uses a constructed encoding`);
+    if (tagNumber === 8) continue;
+    const bytes = name.valueBlock.valueHexView ?? new Uint8Array(0);
+    switch (tagNumber) {
+      case 1:
+        san.email.push(sanText('san_email', bytes));
+        break;
+      case 2:
+        san.dns.push(sanText('san_dns', bytes));
+        break;
+      case 6:
+        san.uri.push(sanText('san_uri', bytes));
+        break;
+      case 7: {
+        const hex = canonicalizeCertificateSan('san_ip', bytes);
+        san.ip.push(hex);
+        san.ipText.push(ipTextFromCanonical(hex));
+        break;
+      }
+    }
+  }
+  return san;
+}
+
+/** IA5String bytes → text, refusing control characters and non-ASCII (via canonicalizeCertificateSan's checks). */
+function sanText(kind: 'san_dns' | 'san_uri' | 'san_email', bytes: Uint8Array): string {
+  const text = Buffer.from(bytes).toString('latin1');
+  canonicalizeCertificateSan(kind, text);
+  if (text.length === 0) {
+    throw certError('ERR_CERT_SAN_MALFORMED', `The certificate has an empty ${kind.slice(4).toUpperCase()} SAN entry.`, REISSUE);
+  }
+  return text;
+}
+
+function parseExtensionValue<T>(bytes: Uint8Array, target: new () => T, what: string): T {
+  const element = parseDerElement(bytes, `The ${what} extension`, 'ERR_CERT_PARSE');
+  try {
+    return AsnParser.fromASN(element, target);
+  } catch (cause) {
+    throw certError('ERR_CERT_PARSE', `The certificate's ${what} extension is malformed: ${(cause as Error).message}`, REISSUE, { cause });
+  }
+}
+
+function hex(buffer: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer)).toString('hex');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Certificate
+
+function toDer(input: Uint8Array | string): Buffer {
+  if (typeof input === 'string') {
+    if (input.length > CERTIFICATE_LIMITS.maxCertificateBytes * 2) {
+      throw certError('ERR_CERT_TOO_LARGE', `The PEM text is ${input.length} characters; a certificate of at most ${CERTIFICATE_LIMITS.maxCertificateBytes} bytes fits in far less.`, 'Issue a smaller certificate.');
+    }
+    const ders = decodePem(input, { allowText: false, what: 'PEM text' });
+    if (ders.length !== 1) {
+      throw certError(
+        'ERR_CERT_PARSE',
+        ders.length === 0 ? 'The PEM text contains no certificate.' : `The PEM text contains ${ders.length} certificates; exactly one (the client certificate) is expected here.`,
+        ders.length === 0 ? 'Pass one -----BEGIN CERTIFICATE----- block.' : 'Pass only the leaf certificate; chains go through parsePemCertificates.',
+        { details: { count: ders.length } },
+      );
+    }
+    return ders[0]!;
+  }
+  if (!(input instanceof Uint8Array)) throw new TypeError('parseCertificate expects PEM text or DER bytes');
+  if (input.byteLength === 0) throw certError('ERR_CERT_PARSE', 'The certificate is empty.', 'Pass the DER or PEM of the client certificate.');
+  // PEM read from a file as bytes: accept it, but with the same strictness.
+  if (input.byteLength > 10 && Buffer.from(input.subarray(0, 10)).toString('latin1') === '-----BEGIN') {
+    return toDer(Buffer.from(input).toString('latin1'));
+  }
+  return Buffer.from(input);
+}
+
+/**
+ * Parses one client certificate (PEM text or DER bytes). Throws a `CertboundError` with status 400 and
+ * one of: `ERR_CERT_PARSE` (not exactly one well-formed certificate, trailing bytes, several PEM blocks,
+ * duplicate extensions), `ERR_CERT_TOO_LARGE` (> 16 KiB or > 100 SAN entries, X-10),
+ * `ERR_CERT_SAN_MALFORMED` (duplicate or unparsable SAN, X-11), `ERR_CERT_CONTROL_CHARACTER` (X-1),
+ * `ERR_CERT_STRING_ENCODING` (X-3).
+ *
+ * @example
+ * const cert = parseCertificate(pem);
+ * cert.x5t; // 'v68ffgcPn6jdYpBfFY2nP4ShE2Yk-6_Mk5PI9yh6aes' for the RFC 9440 example certificate
+ */
+export function parseCertificate(input: Uint8Array | string): ParsedCertificate {
+  const der = toDer(input);
+  checkSize(der);
+  const element = parseDerElement(der, 'The certificate', 'ERR_CERT_PARSE');
+  let cert: CertificateLite;
+  try {
+    cert = AsnParser.fromASN(element, CertificateLite);
+  } catch (cause) {
+    throw certError('ERR_CERT_PARSE', `The input is not an X.509 certificate: ${(cause as Error).message}`, 'Pass the DER or PEM of the client certificate (not a key, CSR or chain).', { cause });
+  }
+  const tbs = cert.tbsCertificate;
+
+  const subject = dnFromRawName(tbs.subject, 'subject');
+  const issuer = dnFromRawName(tbs.issuer, 'issuer');
+  const subjectCanonical = canonicalDn(subject);
+  const issuerCanonical = canonicalDn(issuer);
+
+  let san: CertificateSans = { dns: [], uri: [], ip: [], ipText: [], email: [] };
+  let extendedKeyUsage: string[] | undefined;
+  let subjectKeyId: string | undefined;
+  let authorityKeyId: string | undefined;
+  const seen = new Set<string>();
+  for (const extension of tbs.extensions ?? []) {
+    const oid = extension.extnID;
+    if (seen.has(oid)) {
+      if (oid === id_ce_subjectAltName) {
+        throw certError('ERR_CERT_SAN_MALFORMED', 'The certificate has more than one subjectAltName extension.', 'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.');
+      }
+      throw certError('ERR_CERT_PARSE', `The certificate has the extension ${oid} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
+    }
+    seen.add(oid);
+    const value = new Uint8Array(extension.extnValue.buffer);
+    switch (oid) {
+      case id_ce_subjectAltName:
+        san = parseSan(value);
+        break;
+      case id_ce_extKeyUsage:
+        extendedKeyUsage = [...parseExtensionValue(value, ExtendedKeyUsage, 'extendedKeyUsage')];
+        break;
+      case id_ce_subjectKeyIdentifier:
+        subjectKeyId = hex(parseExtensionValue(value, SubjectKeyIdentifier, 'subjectKeyIdentifier').buffer);
+        break;
+      case id_ce_authorityKeyIdentifier: {
+        const aki = parseExtensionValue(value, AuthorityKeyIdentifier, 'authorityKeyIdentifier');
+        if (aki.keyIdentifier) authorityKeyId = hex(aki.keyIdentifier.buffer);
+        break;
+      }
+    }
+  }
+
+  const digest = x5tS256(der);
+  return {
+    der,
+    x5t: digest,
+    sha256Hex: Buffer.from(digest, 'base64url').toString('hex'),
+    subject,
+    subjectRfc4514: formatRfc4514(subject),
+    subjectCanonical,
+    issuer,
+    issuerRfc4514: formatRfc4514(issuer),
+    issuerCanonical,
+    san,
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    serialNumber: hex(tbs.serialNumber),
+    extendedKeyUsage,
+    isSelfIssued: subjectCanonical === issuerCanonical,
+    spkiSha256: spkiSha256(tbs.subjectPublicKeyInfo),
+    ...(subjectKeyId === undefined ? {} : { subjectKeyId }),
+    ...(authorityKeyId === undefined ? {} : { authorityKeyId }),
+  };
+}
+
+export const EKU_CLIENT_AUTH = id_kp_clientAuth;
+export const EKU_ANY = anyExtendedKeyUsage;
+
+/**
+ * X-12: a certificate may be used for TLS client authentication when it has no EKU extension, or when
+ * its EKU lists clientAuth (1.3.6.1.5.5.7.3.2) or anyExtendedKeyUsage (2.5.29.37.0).
+ */
+export function hasClientAuthEku(cert: Pick<ParsedCertificate, 'extendedKeyUsage'>): boolean {
+  const eku = cert.extendedKeyUsage;
+  return eku === undefined || eku.includes(EKU_CLIENT_AUTH) || eku.includes(EKU_ANY);
+}

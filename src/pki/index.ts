@@ -1,0 +1,38 @@
+/** Named-only barrel of `pki/`: certificate parsing, DN and SAN handling, thumbprints. */
+export {
+  type Ava,
+  type DistinguishedName,
+  type Rdn,
+  attributeTypeName,
+  attributeValues,
+  canonicalDn,
+  dnEquals,
+  dnFromCertificateName,
+  escapeRfc4514Value,
+  formatOneline,
+  formatRfc4514,
+  isReversedOf,
+  OID_COMMON_NAME,
+  parseRfc4514,
+} from './dn.js';
+export {
+  type MappingKind,
+  type SanKind,
+  canonicalizeCertificateSan,
+  canonicalizeMappingValue,
+  ipTextFromCanonical,
+  MAPPING_KIND_PARAMETER,
+  MAPPING_KINDS,
+  SAN_KINDS,
+} from './san.js';
+export {
+  type CertificateSans,
+  type ParsedCertificate,
+  CERTIFICATE_LIMITS,
+  EKU_ANY,
+  EKU_CLIENT_AUTH,
+  hasClientAuthEku,
+  parseCertificate,
+  parsePemCertificates,
+} from './certificate.js';
+export { hexDigestToX5tS256, isWellFormedX5tS256, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';

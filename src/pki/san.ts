@@ -1,0 +1,312 @@
+/**
+ * Registered certificate-subject values (RFC 8705 §2.1.2, MD-3..MD-7) and the certificate's SAN values,
+ * brought into one canonical space so that matching is a plain string equality:
+ *
+ * | kind        | canonical form                                                   |
+ * |-------------|------------------------------------------------------------------|
+ * | `san_dns`   | lowercase ASCII; no trailing dot; `*` has no wildcard meaning     |
+ * | `san_uri`   | the exact string (no normalization at all)                        |
+ * | `san_ip`    | lowercase hex of the 4 or 16 address bytes (compared as binary)   |
+ * | `san_email` | local part exact + `@` + lowercase domain                          |
+ * | `subject_dn`| `canonicalDn(parseRfc4514(value))`                                 |
+ */
+import { isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
+
+export type SanKind = 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
+export type MappingKind = 'subject_dn' | SanKind;
+
+export const SAN_KINDS: readonly SanKind[] = Object.freeze(['san_dns', 'san_uri', 'san_ip', 'san_email']);
+export const MAPPING_KINDS: readonly MappingKind[] = Object.freeze(['subject_dn', ...SAN_KINDS]);
+
+/** The RFC 8705 client metadata parameter of each kind, for messages. */
+export const MAPPING_KIND_PARAMETER: Readonly<Record<MappingKind, string>> = Object.freeze({
+  subject_dn: 'tls_client_auth_subject_dn',
+  san_dns: 'tls_client_auth_san_dns',
+  san_uri: 'tls_client_auth_san_uri',
+  san_ip: 'tls_client_auth_san_ip',
+  san_email: 'tls_client_auth_san_email',
+});
+
+const MAX_VALUE_LENGTH = 4096;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validators: each returns a problem sentence (and optionally a hint) or undefined.
+
+interface Problem {
+  message: string;
+  hint: string;
+}
+
+const DNS_HINT = 'Register the DNS name as it appears in the certificate SAN, in ASCII (A-labels for IDNs), without a trailing dot, e.g. client.example.com.';
+
+function dnsProblem(value: string, allowWildcardLabel: boolean): Problem | undefined {
+  if (/[^\x21-\x7e]/.test(value)) {
+    if (/[\s\x00-\x1f\x7f]/.test(value)) return { message: 'contains whitespace or a control character', hint: DNS_HINT };
+    const alabel = domainToASCII(value);
+    return {
+      message: 'contains non-ASCII characters',
+      hint: `Internationalized names must be registered as A-labels${alabel ? ` (here: ${alabel})` : ' (xn--...)'}, as certificates carry them.`,
+    };
+  }
+  if (value.length > 253) return { message: `is ${value.length} characters long (a DNS name has at most 253)`, hint: DNS_HINT };
+  if (value.endsWith('.')) return { message: 'ends with a dot', hint: `Remove the trailing dot: ${value.replace(/\.+$/, '')}.` };
+  const labels = value.split('.');
+  for (const [i, label] of labels.entries()) {
+    if (label === '') return { message: 'has an empty label (two dots in a row, or a leading dot)', hint: DNS_HINT };
+    if (label === '*' && i === 0 && allowWildcardLabel) continue;
+    if (label.length > 63) return { message: `has a label longer than 63 characters ('${label.slice(0, 20)}...')`, hint: DNS_HINT };
+    if (!/^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/.test(label)) {
+      return {
+        message: `has an invalid label '${label}'`,
+        hint: label.includes('*')
+          ? 'A * is only allowed as the whole first label (*.example.com), and it is matched literally: it never stands for other names.'
+          : 'Labels use letters, digits and hyphens, and do not start or end with a hyphen.',
+      };
+    }
+  }
+  return undefined;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Strict dotted-decimal IPv4: four decimal octets, no leading zeros, no shorthand (`127.1`), no hex. */
+function parseIPv4(text: string): Uint8Array | undefined {
+  const m = IPV4.exec(text);
+  if (!m) return undefined;
+  return Uint8Array.from(m.slice(1, 5), Number);
+}
+
+/** IPv6 text (RFC 4291 §2.2, with an optional strict dotted-quad tail) to 16 bytes. Zone ids are refused. */
+function parseIPv6(text: string): Uint8Array | undefined {
+  if (text.includes('%') || !isIPv6(text)) return undefined;
+  let s = text;
+  const lastColon = s.lastIndexOf(':');
+  const tail = s.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const v4 = parseIPv4(tail);
+    if (!v4) return undefined;
+    s = `${s.slice(0, lastColon + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const left = halves[0] ? halves[0].split(':') : [];
+  const right = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
+  const bytes = new Uint8Array(16);
+  for (const [i, g] of groups.entries()) {
+    if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+    const n = Number.parseInt(g, 16);
+    bytes[i * 2] = n >> 8;
+    bytes[i * 2 + 1] = n & 0xff;
+  }
+  return bytes;
+}
+
+function ipBytes(value: string): { bytes?: Uint8Array; problem?: Problem } {
+  if (value.includes(':')) {
+    if (value.includes('%')) {
+      return { problem: { message: 'has an IPv6 zone id (%...)', hint: `Zone ids are local to a host and never appear in certificates; register ${value.slice(0, value.indexOf('%'))}.` } };
+    }
+    const bytes = parseIPv6(value);
+    return bytes ? { bytes } : { problem: { message: 'is not a valid IPv6 address', hint: 'Write IPv6 in colon-hex form (RFC 5952), e.g. 2001:db8::1.' } };
+  }
+  const bytes = parseIPv4(value);
+  if (bytes) return { bytes };
+  return {
+    problem: {
+      message: 'is not a strict dotted-decimal IPv4 address',
+      hint: 'Write four decimal octets without leading zeros, e.g. 192.0.2.1 (not 127.1, 192.000.002.001 or 0x7f.0.0.1).',
+    },
+  };
+}
+
+const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+
+function uriProblem(value: string): Problem | undefined {
+  const hint = 'Register the URI exactly as it appears in the certificate SAN: an absolute URI with a scheme, e.g. spiffe://example.org/client (no normalization is applied).';
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:./.test(value)) return { message: 'is not an absolute URI with a scheme', hint };
+  if (!URI_CHARS.test(value)) {
+    return { message: 'contains characters a URI cannot contain (spaces, non-ASCII or others)', hint: `${hint} Percent-encode such characters as the certificate does.` };
+  }
+  if (/%(?![0-9A-Fa-f]{2})/.test(value)) return { message: "has a '%' that is not followed by two hex digits", hint };
+  return undefined;
+}
+
+function splitEmail(value: string): { local: string; domain: string } | undefined {
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at === value.length - 1) return undefined;
+  return { local: value.slice(0, at), domain: value.slice(at + 1) };
+}
+
+function emailProblem(value: string): Problem | undefined {
+  const hint = 'Register the e-mail address as it appears in the certificate SAN (rfc822Name), e.g. ops@example.com; the local part is case-sensitive.';
+  const parts = splitEmail(value);
+  if (!parts) return { message: 'is not of the form local@domain', hint };
+  if (!/^[\x21-\x7e]+$/.test(parts.local)) return { message: 'has a local part with spaces, control or non-ASCII characters', hint };
+  if (parts.local.length > 64) return { message: 'has a local part longer than 64 characters', hint };
+  const domain = dnsProblem(parts.domain, false);
+  if (domain) return { message: `has a domain that ${domain.message}`, hint: domain.hint };
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Registration values
+
+function mappingError(kind: MappingKind, value: string, problem: Problem, cause?: unknown): InvalidInputError {
+  const shown = value.length > 200 ? `${value.slice(0, 200)}...` : value;
+  return new InvalidInputError('ERR_MAPPING_VALUE', `The ${MAPPING_KIND_PARAMETER[kind]} value ${JSON.stringify(shown)} ${problem.message}.`, {
+    hint: problem.hint,
+    details: { kind },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Validates a registered mapping value and returns its canonical form (see the table at the top of
+ * this file). Throws `InvalidInputError('ERR_MAPPING_VALUE')` with a hint; for `subject_dn` the RFC 4514
+ * syntax error (`ERR_DN_SYNTAX`) is carried as `cause` and its message and hint are reused.
+ *
+ * @example
+ * canonicalizeMappingValue('san_ip', '2001:DB8::1'); // '20010db8000000000000000000000001'
+ * canonicalizeMappingValue('san_dns', 'Client.Example.COM'); // 'client.example.com'
+ */
+export function canonicalizeMappingValue(kind: MappingKind, value: string): string {
+  if (typeof value !== 'string') throw new TypeError('canonicalizeMappingValue expects a string value');
+  if (!MAPPING_KINDS.includes(kind)) throw new TypeError(`unknown mapping kind ${String(kind)}`);
+  if (value.length === 0) return fail(kind, value, { message: 'is empty', hint: `Give a ${MAPPING_KIND_PARAMETER[kind]} value.` });
+  if (value.length > MAX_VALUE_LENGTH) return fail(kind, value, { message: `is longer than ${MAX_VALUE_LENGTH} characters`, hint: 'Register a shorter value.' });
+  if (kind === 'subject_dn') {
+    try {
+      return canonicalDn(parseRfc4514(value));
+    } catch (cause) {
+      if (cause instanceof CertboundError) {
+        throw mappingError(kind, value, { message: `is not a valid RFC 4514 DN: ${cause.message.replace(/^Invalid DN: /, '')}`, hint: cause.hint ?? '' }, cause);
+      }
+      throw cause;
+    }
+  }
+  const control = findControlCharacter(value);
+  if (control !== undefined) {
+    return fail(kind, value, { message: `contains the control character ${describeCodePoint(control)}`, hint: 'Control characters (such as NUL) are never valid here (RFC 8705 §7.5).' });
+  }
+  if (value.trim() !== value) {
+    return fail(kind, value, { message: 'has leading or trailing whitespace', hint: `Register ${JSON.stringify(value.trim())}.` });
+  }
+  switch (kind) {
+    case 'san_dns': {
+      const problem = dnsProblem(value, true);
+      if (problem) return fail(kind, value, problem);
+      return value.toLowerCase();
+    }
+    case 'san_ip': {
+      const { bytes, problem } = ipBytes(value);
+      if (!bytes) return fail(kind, value, problem!);
+      return Buffer.from(bytes).toString('hex');
+    }
+    case 'san_uri': {
+      const problem = uriProblem(value);
+      if (problem) return fail(kind, value, problem);
+      return value;
+    }
+    case 'san_email': {
+      const problem = emailProblem(value);
+      if (problem) return fail(kind, value, problem);
+      const { local, domain } = splitEmail(value)!;
+      return `${local}@${domain.toLowerCase()}`;
+    }
+  }
+}
+
+function fail(kind: MappingKind, value: string, problem: Problem): never {
+  throw mappingError(kind, value, problem);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Certificate values
+
+function sanError(code: string, message: string, hint: string): CertboundError {
+  return new CertboundError(code, message, { status: 400, hint });
+}
+
+const SAN_LABEL: Record<SanKind, string> = { san_dns: 'DNS', san_uri: 'URI', san_ip: 'IP', san_email: 'e-mail' };
+
+/**
+ * Canonicalizes a SAN value read from a certificate into the same space as
+ * {@link canonicalizeMappingValue}. IP addresses come as their 4 or 16 raw bytes (other lengths, such as
+ * name-constraint forms, are malformed in a SAN). DNS, URI and e-mail values must be ASCII (they are
+ * IA5Strings) and free of control characters; they are otherwise not validated, so an odd value (a
+ * trailing dot, say) simply never equals a registration.
+ * Throws `ERR_CERT_CONTROL_CHARACTER` (X-1) or `ERR_CERT_SAN_MALFORMED` (X-11), status 400.
+ */
+export function canonicalizeCertificateSan(kind: SanKind, rawValue: string | Uint8Array): string {
+  if (kind === 'san_ip') {
+    if (typeof rawValue === 'string') {
+      const { bytes } = ipBytes(rawValue);
+      if (!bytes) throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate IP SAN ${JSON.stringify(rawValue)} is not an IP address.`, 'Reissue the certificate with a valid iPAddress SAN.');
+      return Buffer.from(bytes).toString('hex');
+    }
+    if (rawValue.length !== 4 && rawValue.length !== 16) {
+      throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate has an IP SAN of ${rawValue.length} bytes; an address has 4 (IPv4) or 16 (IPv6).`, 'Reissue the certificate with a valid iPAddress SAN.');
+    }
+    return Buffer.from(rawValue).toString('hex');
+  }
+  const value = typeof rawValue === 'string' ? rawValue : Buffer.from(rawValue).toString('latin1');
+  const control = findControlCharacter(value);
+  if (control !== undefined) {
+    throw sanError(
+      'ERR_CERT_CONTROL_CHARACTER',
+      `The certificate ${SAN_LABEL[kind]} SAN ${JSON.stringify(value)} contains the control character ${describeCodePoint(control)}.`,
+      'SAN values with NUL or other control characters are refused (RFC 8705 §7.5); reissue the certificate.',
+    );
+  }
+  if (/[^\x00-\x7f]/.test(value)) {
+    throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate ${SAN_LABEL[kind]} SAN contains non-ASCII characters, which an IA5String cannot hold.`, 'Reissue the certificate with ASCII SAN values (A-labels for IDNs, percent-encoding in URIs).');
+  }
+  switch (kind) {
+    case 'san_dns':
+      return value.toLowerCase();
+    case 'san_uri':
+      return value;
+    case 'san_email': {
+      const parts = splitEmail(value);
+      return parts ? `${parts.local}@${parts.domain.toLowerCase()}` : value;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Display
+
+/** Text form of a canonical IP (hex of 4 or 16 bytes): dotted decimal, or RFC 5952 IPv6 (`::ffff:a.b.c.d` for mapped). */
+export function ipTextFromCanonical(hex: string): string {
+  const bytes = Buffer.from(hex, 'hex');
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length !== 16) return hex;
+  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return `::ffff:${[...bytes.subarray(12)].join('.')}`;
+  }
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!).toString(16));
+  // RFC 5952 §4.2: compress the longest run (length >= 2) of zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === -1) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
