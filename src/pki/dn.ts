@@ -290,9 +290,48 @@ function avaFromRaw(ava: RawAttributeTypeAndValue, label: string): Ava {
   );
 }
 
+/**
+ * asn1js decodes BMPString and UniversalString while parsing and throws a bare RangeError when their
+ * length is not a multiple of 2 or 4. This walk (used only to explain such a failure) finds the culprit.
+ */
+function findBadStringLength(der: Uint8Array, depth = 0): string | undefined {
+  let i = 0;
+  while (i < der.length && depth < 32) {
+    const tag = der[i]!;
+    let len = der[i + 1];
+    if (len === undefined) return undefined;
+    let header = 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n === 0 || n > 4) return undefined;
+      len = 0;
+      for (let k = 0; k < n; k++) len = len * 256 + (der[i + 2 + k] ?? 0);
+      header += n;
+    }
+    const content = der.subarray(i + header, i + header + len);
+    if (tag === 0x1e && len % 2 !== 0) return `BMPString has an odd length (${len} bytes)`;
+    if (tag === 0x1c && len % 4 !== 0) return `UniversalString length (${len} bytes) is not a multiple of 4`;
+    if (tag & 0x20) {
+      const inner = findBadStringLength(content, depth + 1);
+      if (inner) return inner;
+    }
+    i += header + len;
+  }
+  return undefined;
+}
+
 /** Parses one complete DER element; refuses trailing bytes and indefinite lengths. */
 export function parseDerElement(der: Uint8Array, what: string, code: string): asn1js.AsnType {
-  const parsed = asn1js.fromBER(der);
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(der);
+  } catch (cause) {
+    const problem = findBadStringLength(der);
+    if (problem && code.startsWith('ERR_CERT')) {
+      throw certError('ERR_CERT_STRING_ENCODING', `${what} contains a badly encoded string: ${problem}.`, 'Reissue the certificate with UTF8String (or PrintableString for plain ASCII) name values.', cause);
+    }
+    throw certError(code, `${what} is not valid DER${problem ? `: ${problem}` : ''}.`, 'Check that the input is a complete DER encoding.', cause);
+  }
   if (parsed.offset === -1 || parsed.result.error) {
     throw certError(code, `${what} is not valid DER: ${parsed.result.error || 'parse error'}.`, 'Check that the input is a DER encoding, not PEM text or something else.');
   }
