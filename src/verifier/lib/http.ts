@@ -1,0 +1,34 @@
+import { Agent, type Dispatcher, fetch, type RequestInit, type Response } from 'undici';
+
+/** TLS material for outgoing requests to the authorization server. */
+export interface TlsOptions {
+  /** Trust anchors for the authorization server's certificate (PEM); default: Node's bundled roots. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM) for mTLS, e.g. at the introspection endpoint alias. */
+  cert?: string | Buffer;
+  /** Private key (PEM) of `cert`. */
+  key?: string | Buffer;
+}
+
+export type Fetcher = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** An undici `fetch` bound to one connection pool with the given TLS material; no redirects followed. */
+export function createFetcher(tls: TlsOptions | undefined, timeoutMs: number): { fetch: Fetcher; dispatcher: Dispatcher } {
+  const dispatcher = new Agent({
+    connect: { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) },
+  });
+  return {
+    dispatcher,
+    fetch: (url, init = {}) =>
+      fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), ...init, dispatcher }),
+  };
+}
+
+/** Reads a JSON object body, bounded in size; anything else throws. */
+export async function readJsonObject(response: Response, maxBytes = 1024 * 1024): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  if (text.length > maxBytes) throw new Error('response body too large');
+  const parsed: unknown = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('response body is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
