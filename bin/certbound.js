@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// certbound's command. The compiled sources live in dist/ (built by `npm ci` via the prepare script).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(
+    `error: certbound needs Node.js 22 or newer; this is Node.js ${process.versions.node}.\n` +
+      '  → Run it through npm (npm start, npx certbound …), which uses the Node 22 that `npm ci` installed into node_modules/.bin.\n',
+  );
+  process.exit(1);
+}
+try {
+  await import('../dist/src/cli/main.js');
+} catch (err) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli/main.js')) {
+    process.stderr.write('error: certbound is not built.\n  → Run `npm ci` (or `npm run build`) in the project directory.\n');
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,436 @@
+/**
+ * Transport-free administrative use cases, shared by the CLI and (later) the admin HTTP API.
+ * Every write validates first, then runs in one transaction together with its audit row, so a refused
+ * request changes nothing.
+ */
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { exportJWK, importX509 } from 'jose';
+import type { SigningAlgorithm } from '../config/index.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
+import { canonicalizeMappingValue, parseCertificate, parsePemCertificates } from '../pki/index.js';
+import {
+  type AuthMethod,
+  bumpRevision,
+  type ClientRecord,
+  clients,
+  type Db,
+  type MappingKind,
+  type MappingRecord,
+  type ResourceServer,
+  resourceServers,
+  type SigningKey,
+  signingKeys,
+  type TrustAnchor,
+  trustAnchors,
+  writeAudit,
+} from '../store/index.js';
+import { generateSigningKey } from './keys.js';
+
+export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
+
+export interface AdminServiceOptions {
+  db: Db;
+  keyEncryptionKey?: Buffer | undefined;
+  signingAlg: SigningAlgorithm;
+}
+
+export interface AddTrustAnchorInput {
+  name: string;
+  pem: string;
+  environment?: string | undefined;
+}
+
+export interface AddResourceServerInput {
+  identifier: string;
+  scopes: string[];
+  tokenFormat?: 'jwt' | 'opaque';
+  ttl?: number | undefined;
+}
+
+export type MappingInput = {
+  kind: MappingKind;
+  value: string;
+  trustAnchor?: string | undefined;
+  notBefore?: Date | undefined;
+  notAfter?: Date | undefined;
+};
+
+export interface AddClientInput {
+  clientId: string;
+  /** tls_client_auth: one certificate mapping. */
+  mapping?: MappingInput;
+  /** self_signed_tls_client_auth: the client's certificate (PEM). */
+  selfSignedCertPem?: string;
+  scopes?: string[];
+  defaultResource?: string | undefined;
+  /** RFC 8705 §3.4; default true. */
+  boundTokens?: boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~:@-]{0,254}$/;
+// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+function requireScopes(scopes: string[], field: string): string[] {
+  const unique = [...new Set(scopes)];
+  for (const s of unique) {
+    if (!SCOPE_TOKEN.test(s)) {
+      throw new InvalidInputError('ERR_SCOPE_INVALID', `${field}: "${s}" is not a valid scope token`, {
+        hint: 'Scopes are space-separated tokens of visible ASCII characters without quotes or backslashes.',
+        details: { field },
+      });
+    }
+  }
+  return unique;
+}
+
+function assertValidWindow(notBefore?: Date, notAfter?: Date): void {
+  for (const [name, d] of [['not_before', notBefore], ['not_after', notAfter]] as const) {
+    if (d && Number.isNaN(d.getTime())) throw new InvalidInputError('ERR_MAPPING_WINDOW', `${name} is not a valid date`, { hint: 'Use an ISO 8601 date such as 2027-01-31T00:00:00Z.' });
+  }
+  if (notBefore && notAfter && notAfter <= notBefore) {
+    throw new InvalidInputError('ERR_MAPPING_WINDOW', 'not_after must be later than not_before');
+  }
+}
+
+/**
+ * Creates the administrative use cases over a database.
+ *
+ * @example
+ * const admin = createAdminService({ db, signingAlg: 'ES256' });
+ * await admin.addTrustAnchor({ name: 'corp-root', pem }, 'cli:alice');
+ * await admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'cli:alice');
+ * await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' },
+ *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
+ */
+export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminServiceOptions) {
+  async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
+    if (!name) return undefined;
+    const anchor = await trustAnchors.findByName(trx, name);
+    if (!anchor) {
+      const known = (await trustAnchors.list(trx)).map((a) => a.name);
+      throw new NotFoundError('ERR_TRUST_ANCHOR_UNKNOWN', `There is no trust anchor named "${name}".`, {
+        hint: known.length ? `Known trust anchors: ${known.join(', ')}.` : 'Add one first with: certbound trust add --name NAME --cert FILE',
+      });
+    }
+    return anchor;
+  }
+
+  function buildMapping(clientId: string, input: MappingInput, anchor: TrustAnchor | undefined): MappingRecord {
+    if (!MAPPING_KINDS.includes(input.kind)) {
+      throw new InvalidInputError('ERR_MAPPING_KIND', `Unknown mapping kind "${input.kind}"`, { hint: `Use one of: ${MAPPING_KINDS.join(', ')}.` });
+    }
+    assertValidWindow(input.notBefore, input.notAfter);
+    const canonical = canonicalizeMappingValue(input.kind, input.value);
+    return {
+      id: randomUUID(),
+      clientId,
+      kind: input.kind,
+      value: input.value,
+      canonical,
+      trustAnchorId: anchor?.id ?? null,
+      trustAnchorName: anchor?.name ?? null,
+      trustAnchorSpki: anchor?.spkiSha256 ?? null,
+      trustAnchorEnvironment: anchor?.environment ?? null,
+      notBefore: input.notBefore ?? null,
+      notAfter: input.notAfter ?? null,
+      createdAt: new Date(),
+    };
+  }
+
+  async function selfSignedJwks(pem: string): Promise<{ keys: Record<string, unknown>[] }> {
+    const ders = parsePemCertificates(pem);
+    if (ders.length !== 1) {
+      throw new InvalidInputError('ERR_CERT_PARSE', `Expected exactly one certificate, found ${ders.length}.`, {
+        hint: 'Pass the PEM file that holds only the client certificate.',
+      });
+    }
+    const parsed = parseCertificate(ders[0]!);
+    const b64 = parsed.der.toString('base64');
+    const key = await importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'ES256', { extractable: true }).catch(() =>
+      importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'RS256', { extractable: true }),
+    ).catch(() => importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'EdDSA', { extractable: true }));
+    const jwk = await exportJWK(key);
+    // SS-7/SS-8/SS-9: the public key members come from the certificate itself, so they always match x5c[0].
+    return { keys: [{ ...jwk, kid: parsed.x5t, use: 'sig', x5c: [b64] }] };
+  }
+
+  async function assertScopesOffered(trx: Db, scopes: string[], defaultResource: string | undefined): Promise<void> {
+    const all = await resourceServers.list(trx);
+    if (defaultResource && !all.some((r) => r.identifier === defaultResource)) {
+      throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${defaultResource}".`, {
+        hint: all.length ? `Registered: ${all.map((r) => r.identifier).join(', ')}.` : 'Add it first with: certbound resource add --id URI --scope "…"',
+      });
+    }
+    const offered = new Set(all.flatMap((r) => r.scopes));
+    const missing = scopes.filter((s) => !offered.has(s));
+    if (missing.length) {
+      throw new InvalidInputError('ERR_SCOPE_UNKNOWN', `No resource server offers the scope(s) ${missing.join(', ')}.`, {
+        hint: 'Add the scope to a resource server first (certbound resource add --id URI --scope "…"), or remove it from the client.',
+      });
+    }
+  }
+
+  return {
+    // ---- trust anchors -------------------------------------------------------------------------
+    async addTrustAnchor(input: AddTrustAnchorInput, actor: string): Promise<TrustAnchor> {
+      if (!NAME.test(input.name)) {
+        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.name}" is not a valid trust anchor name`, { hint: 'Use letters, digits, ".", "_" and "-" (at most 100).' });
+      }
+      if (input.environment !== undefined && !NAME.test(input.environment)) {
+        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.environment}" is not a valid environment label`, { hint: 'Use a short label such as prod or staging.' });
+      }
+      const ders = parsePemCertificates(input.pem);
+      if (ders.length !== 1) {
+        throw new InvalidInputError('ERR_CERT_PARSE', `A trust anchor is one CA certificate; the file holds ${ders.length}.`, {
+          hint: 'Split the bundle and add each CA under its own name.',
+        });
+      }
+      const parsed = parseCertificate(ders[0]!);
+      const nodeCert = new X509Certificate(parsed.der);
+      if (!nodeCert.ca) {
+        throw new InvalidInputError('ERR_TRUST_ANCHOR_NOT_CA', `The certificate ${parsed.subjectRfc4514} is not a CA certificate (basicConstraints cA is not set).`, {
+          hint: 'Add the root (or issuing) CA certificate, not a client or server certificate.',
+        });
+      }
+      if (parsed.notAfter.getTime() < Date.now()) {
+        throw new InvalidInputError('ERR_TRUST_ANCHOR_EXPIRED', `The CA certificate ${parsed.subjectRfc4514} expired on ${parsed.notAfter.toISOString()}.`);
+      }
+      const anchor: TrustAnchor = {
+        id: randomUUID(),
+        name: input.name,
+        pem: `-----BEGIN CERTIFICATE-----\n${parsed.der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+        spkiSha256: parsed.spkiSha256,
+        x5tS256: parsed.x5t,
+        subject: parsed.subjectRfc4514,
+        environment: input.environment ?? null,
+        notAfter: parsed.notAfter,
+        createdAt: new Date(),
+      };
+      await db.transaction(async (trx) => {
+        if (await trustAnchors.findByName(trx, input.name)) {
+          throw new ConflictError('ERR_TRUST_ANCHOR_EXISTS', `A trust anchor named "${input.name}" already exists.`, { hint: 'Pick another name, or remove the old one first.' });
+        }
+        const same = await trustAnchors.findBySpki(trx, anchor.spkiSha256);
+        if (same) {
+          throw new ConflictError('ERR_TRUST_ANCHOR_EXISTS', `This CA key is already trusted as "${same.name}".`);
+        }
+        await trustAnchors.insert(trx, anchor);
+        await bumpRevision(trx, 'trust_anchors');
+        await writeAudit(trx, { actor, action: 'trust.add', target: `trust:${anchor.name}`, after: { ...anchor, pem: undefined } });
+      });
+      return anchor;
+    },
+
+    listTrustAnchors: () => trustAnchors.list(db),
+
+    async removeTrustAnchor(name: string, actor: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const anchor = await resolveAnchor(trx, name);
+        const pinned = await trustAnchors.countMappingsPinned(trx, anchor!.id);
+        if (pinned.length) {
+          throw new ConflictError('ERR_TRUST_ANCHOR_IN_USE', `Trust anchor "${name}" is pinned by mappings of: ${[...new Set(pinned.map((p) => p.clientId))].join(', ')}.`, {
+            hint: 'Remove or re-pin those mappings first.',
+          });
+        }
+        await trustAnchors.remove(trx, anchor!.id);
+        await bumpRevision(trx, 'trust_anchors');
+        await writeAudit(trx, { actor, action: 'trust.remove', target: `trust:${name}`, before: { ...anchor, pem: undefined } });
+      });
+    },
+
+    // ---- resource servers ----------------------------------------------------------------------
+    async addResourceServer(input: AddResourceServerInput, actor: string): Promise<ResourceServer> {
+      let url: URL | undefined;
+      try {
+        url = new URL(input.identifier);
+      } catch {
+        url = undefined;
+      }
+      if (!url || url.hash || !/^(https:|urn:)/.test(url.protocol)) {
+        throw new InvalidInputError('ERR_RESOURCE_ID_INVALID', `"${input.identifier}" is not a valid resource indicator`, {
+          hint: 'Use an absolute https:// URI without a fragment (RFC 8707), e.g. https://api.example.com, or a urn:.',
+        });
+      }
+      const scopes = requireScopes(input.scopes, '--scope');
+      if (!scopes.length) throw new InvalidInputError('ERR_SCOPE_INVALID', 'A resource server needs at least one scope', { hint: 'e.g. --scope "read write"' });
+      const ttl = input.ttl;
+      if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 10 || ttl > 86_400)) {
+        throw new InvalidInputError('ERR_TTL_INVALID', `--ttl ${ttl} is out of range`, { hint: 'Use a whole number of seconds from 10 to 86400.' });
+      }
+      const format = input.tokenFormat ?? 'jwt';
+      if (format !== 'jwt' && format !== 'opaque') throw new InvalidInputError('ERR_FORMAT_INVALID', `--format ${format} is not jwt or opaque`);
+      return db.transaction(async (trx) => {
+        const before = await resourceServers.find(trx, input.identifier);
+        const rs: ResourceServer = {
+          identifier: input.identifier,
+          scopes,
+          tokenFormat: format,
+          ttl: ttl ?? null,
+          signingAlg: null,
+          createdAt: before?.createdAt ?? new Date(),
+          updatedAt: new Date(),
+        };
+        await resourceServers.upsert(trx, rs);
+        await writeAudit(trx, { actor, action: before ? 'resource.update' : 'resource.add', target: `resource:${rs.identifier}`, before, after: rs });
+        return rs;
+      });
+    },
+
+    listResourceServers: () => resourceServers.list(db),
+
+    async removeResourceServer(identifier: string, actor: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const before = await resourceServers.find(trx, identifier);
+        if (!before) throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${identifier}".`);
+        const users = (await clients.list(trx)).filter((c) => c.defaultResource === identifier).map((c) => c.clientId);
+        if (users.length) {
+          throw new ConflictError('ERR_RESOURCE_IN_USE', `Resource server "${identifier}" is the default resource of: ${users.join(', ')}.`, { hint: 'Change or remove those clients first.' });
+        }
+        await resourceServers.remove(trx, identifier);
+        await writeAudit(trx, { actor, action: 'resource.remove', target: `resource:${identifier}`, before });
+      });
+    },
+
+    // ---- clients -------------------------------------------------------------------------------
+    async addClient(input: AddClientInput, actor: string): Promise<ClientRecord> {
+      if (!CLIENT_ID.test(input.clientId)) {
+        throw new InvalidInputError('ERR_CLIENT_ID_INVALID', `"${input.clientId}" is not a valid client id`, {
+          hint: 'Use letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit.',
+        });
+      }
+      if (Boolean(input.mapping) === Boolean(input.selfSignedCertPem)) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one certificate subject: a subject DN or SAN mapping, or a self-signed certificate.', {
+          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email or --self-signed-cert (RFC 8705 §2.1.2: exactly one).',
+        });
+      }
+      if (input.selfSignedCertPem && input.mapping?.trustAnchor) {
+        throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
+      }
+      const scopes = requireScopes(input.scopes ?? [], '--scope');
+      const jwks = input.selfSignedCertPem ? await selfSignedJwks(input.selfSignedCertPem) : null;
+      const authMethod: AuthMethod = input.selfSignedCertPem ? 'self_signed_tls_client_auth' : 'tls_client_auth';
+      return db.transaction(async (trx) => {
+        if (await clients.find(trx, input.clientId)) {
+          throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Use certbound client show to inspect it, or pick another id.' });
+        }
+        await assertScopesOffered(trx, scopes, input.defaultResource);
+        const anchor = input.mapping ? await resolveAnchor(trx, input.mapping.trustAnchor) : undefined;
+        const mapping = input.mapping ? buildMapping(input.clientId, input.mapping, anchor) : undefined;
+        const now = new Date();
+        const record: ClientRecord = {
+          clientId: input.clientId,
+          authMethod,
+          boundTokens: input.boundTokens ?? true,
+          scopes,
+          defaultResource: input.defaultResource ?? null,
+          jwks,
+          metadata: { grant_types: ['client_credentials'] },
+          mappings: mapping ? [mapping] : [],
+          createdAt: now,
+          updatedAt: now,
+        };
+        await clients.insert(trx, record);
+        await writeAudit(trx, { actor, action: 'client.add', target: `client:${record.clientId}`, after: record });
+        return record;
+      });
+    },
+
+    listClients: () => clients.list(db),
+
+    async showClient(clientId: string): Promise<ClientRecord> {
+      const c = await clients.find(db, clientId);
+      if (!c) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+      return c;
+    },
+
+    async removeClient(clientId: string, actor: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const before = await clients.find(trx, clientId);
+        if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+        await clients.remove(trx, clientId);
+        await trx('oidc_payloads').whereIn('model', ['ClientCredentials', 'AccessToken', 'RefreshToken']).andWhere('payload', 'like', `%"clientId":${JSON.stringify(clientId)}%`).delete();
+        await writeAudit(trx, { actor, action: 'client.remove', target: `client:${clientId}`, before });
+      });
+    },
+
+    async addMapping(clientId: string, input: MappingInput, actor: string): Promise<MappingRecord> {
+      return db.transaction(async (trx) => {
+        const client = await clients.find(trx, clientId);
+        if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`);
+        if (client.authMethod !== 'tls_client_auth') {
+          throw new InvalidInputError('ERR_CLIENT_NOT_PKI', `Client "${clientId}" uses ${client.authMethod}; certificate mappings apply to tls_client_auth clients.`);
+        }
+        const anchor = await resolveAnchor(trx, input.trustAnchor);
+        const mapping = buildMapping(clientId, input, anchor);
+        await clients.insertMapping(trx, mapping);
+        await writeAudit(trx, { actor, action: 'mapping.add', target: `client:${clientId}`, after: mapping });
+        return mapping;
+      });
+    },
+
+    async removeMapping(clientId: string, mappingId: string, actor: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const client = await clients.find(trx, clientId);
+        if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`);
+        const mapping = client.mappings.find((m) => m.id === mappingId);
+        if (!mapping) throw new NotFoundError('ERR_MAPPING_UNKNOWN', `Client "${clientId}" has no mapping ${mappingId}.`, { hint: `certbound client show ${clientId} lists its mappings.` });
+        if (client.mappings.length === 1) {
+          throw new ConflictError('ERR_MAPPING_LAST', `Mapping ${mappingId} is the only mapping of "${clientId}"; removing it would lock the client out.`, {
+            hint: 'Add the new mapping first, or remove the client.',
+          });
+        }
+        await clients.removeMapping(trx, clientId, mappingId);
+        await writeAudit(trx, { actor, action: 'mapping.remove', target: `client:${clientId}`, before: mapping });
+      });
+    },
+
+    // ---- signing keys --------------------------------------------------------------------------
+    listKeys: () => signingKeys.listPublic(db),
+
+    /** Creates the first signing key when there is none; returns true when it did. */
+    async ensureActiveKey(actor: string): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const existing = await trx('signing_keys').where({ status: 'active' }).first();
+        if (existing) return false;
+        const key = await generateSigningKey(signingAlg);
+        await signingKeys.insert(trx, key, keyEncryptionKey);
+        await bumpRevision(trx, 'signing_keys');
+        await writeAudit(trx, { actor, action: 'keys.create', target: `key:${key.kid}`, after: { kid: key.kid, alg: key.alg } });
+        return true;
+      });
+    },
+
+    /**
+     * Adds a new active key. The previous active key becomes `inactive`: still published in the JWKS
+     * so tokens it signed keep verifying, until `retireKey` removes it.
+     */
+    async rotateKeys(actor: string, alg: SigningAlgorithm = signingAlg): Promise<Omit<SigningKey, 'privateJwk'>> {
+      const key = await generateSigningKey(alg);
+      await db.transaction(async (trx) => {
+        await trx('signing_keys').where({ status: 'active' }).update({ status: 'inactive' });
+        await signingKeys.insert(trx, key, keyEncryptionKey);
+        await bumpRevision(trx, 'signing_keys');
+        await writeAudit(trx, { actor, action: 'keys.rotate', target: `key:${key.kid}`, after: { kid: key.kid, alg: key.alg } });
+      });
+      const { privateJwk: _omit, ...pub } = key;
+      return pub;
+    },
+
+    async retireKey(kid: string, actor: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const row = await trx('signing_keys').where({ kid }).first();
+        if (!row) throw new NotFoundError('ERR_KEY_UNKNOWN', `There is no signing key ${kid}.`, { hint: 'certbound keys list shows the keys.' });
+        if (row.status === 'active') {
+          throw new ConflictError('ERR_KEY_ACTIVE', `Key ${kid} is the active signing key.`, { hint: 'Rotate first (certbound keys rotate), then retire the old key.' });
+        }
+        await signingKeys.setStatus(trx, kid, 'retired');
+        await bumpRevision(trx, 'signing_keys');
+        await writeAudit(trx, { actor, action: 'keys.retire', target: `key:${kid}` });
+      });
+    },
+  };
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,0 +1,392 @@
+/**
+ * The `certbound` command. Commands call admin/service (never raw SQL) with the same configuration and
+ * database as the server.
+ */
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { createAdminService, type MappingInput } from '../admin/service.js';
+import { generateDevPki } from '../admin/dev-pki.js';
+import { type Config, loadConfig } from '../config/index.js';
+import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { createLogger, serve } from '../main.js';
+import { assertSupportedRuntime } from '../runtime.js';
+import { type ClientRecord, migrateLatest, openDatabase } from '../store/index.js';
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const MAPPING_FLAGS = [
+  ['subjectDn', 'subject_dn'],
+  ['sanDns', 'san_dns'],
+  ['sanUri', 'san_uri'],
+  ['sanIp', 'san_ip'],
+  ['sanEmail', 'san_email'],
+] as const;
+
+function actor(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {}
+  return `cli:${user}`;
+}
+
+function readFileArg(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new InvalidInputError('ERR_FILE_UNREADABLE', `${flag} ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+}
+
+function parseDate(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidInputError('ERR_DATE_INVALID', `${flag} "${value}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31 or 2027-01-31T12:00:00Z.' });
+  return d;
+}
+
+function splitScopes(s: string | undefined): string[] {
+  return (s ?? '').split(/\s+/).filter(Boolean);
+}
+
+function table(rows: string[][]): string {
+  if (!rows.length) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function describeMapping(m: ClientRecord['mappings'][number]): string {
+  const window = m.notBefore || m.notAfter ? ` [${m.notBefore?.toISOString() ?? '…'} → ${m.notAfter?.toISOString() ?? '…'}]` : '';
+  return `${m.kind}=${m.value}${m.trustAnchorName ? ` (trust: ${m.trustAnchorName})` : ''}${window}`;
+}
+
+function clientJson(c: ClientRecord) {
+  return {
+    client_id: c.clientId,
+    token_endpoint_auth_method: c.authMethod,
+    tls_client_certificate_bound_access_tokens: c.boundTokens,
+    scope: c.scopes.join(' '),
+    default_resource: c.defaultResource,
+    mappings: c.mappings.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      value: m.value,
+      canonical: m.canonical,
+      trust_anchor: m.trustAnchorName,
+      not_before: m.notBefore?.toISOString() ?? null,
+      not_after: m.notAfter?.toISOString() ?? null,
+    })),
+    jwks: c.jwks,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Builds the CLI. `env` is the process environment; `io` receives output (tests capture it).
+ *
+ * @example
+ * await buildCli(process.env, { out: console.log, err: console.error }).parseAsync(process.argv);
+ */
+export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
+  const config = (): Config => loadConfig({ env });
+  const withAdmin = async <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> => {
+    const cfg = config();
+    const db = openDatabase(cfg.database);
+    try {
+      await migrateLatest(db);
+      return await fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg }), cfg);
+    } finally {
+      await db.destroy();
+    }
+  };
+  const print = (v: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(v, null, 2) : human());
+
+  const program = new Command('certbound')
+    .description('certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see README).')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('start the authorization server (main + mTLS listeners); migrates the database first unless CERTBOUND_MIGRATE_ON_START=false')
+    .action(async () => {
+      const cfg = config();
+      const running = await serve(cfg, createLogger(cfg), io.out);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          running.close().finally(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const cfg = config();
+      const db = openDatabase(cfg.database);
+      try {
+        const applied = await migrateLatest(db);
+        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.destroy();
+      }
+    });
+
+  program
+    .command('dev-pki')
+    .description('write a development PKI: root CA, intermediate CA, server certificate (localhost, 127.0.0.1, ::1) and a client certificate, with a README')
+    .requiredOption('--out <dir>', 'directory to write the PEM files to')
+    .action(async (opts: { out: string }) => {
+      const files = await generateDevPki(path.resolve(opts.out));
+      io.out(`wrote ${Object.values(files.paths).join(', ')}`);
+    });
+
+  const trust = program.command('trust').description('manage trust anchors (CAs whose client certificates may authenticate)');
+  trust
+    .command('add')
+    .description('trust a CA certificate for tls_client_auth')
+    .requiredOption('--name <name>', 'a unique name, e.g. corp-root')
+    .requiredOption('--cert <file>', 'PEM file with exactly one CA certificate')
+    .option('--environment <label>', 'environment label, e.g. prod or staging')
+    .action(async (opts: { name: string; cert: string; environment?: string }) => {
+      const pem = readFileArg(opts.cert, '--cert');
+      const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment }, actor()));
+      io.out(`trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})`);
+    });
+  trust
+    .command('list')
+    .description('list trust anchors')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withAdmin((admin) => admin.listTrustAnchors());
+      print(
+        list.map((a) => ({ name: a.name, subject: a.subject, environment: a.environment, spki_sha256: a.spkiSha256, x5t_s256: a.x5tS256, not_after: a.notAfter.toISOString() })),
+        opts.json,
+        () => (list.length ? table([['NAME', 'ENV', 'SUBJECT', 'EXPIRES'], ...list.map((a) => [a.name, a.environment ?? '-', a.subject, a.notAfter.toISOString().slice(0, 10)])]) : 'no trust anchors'),
+      );
+    });
+  trust
+    .command('remove <name>')
+    .description('stop trusting a CA (refused while mappings pin it)')
+    .action(async (name: string) => {
+      await withAdmin((admin) => admin.removeTrustAnchor(name, actor()));
+      io.out(`removed trust anchor ${name}`);
+    });
+
+  const resource = program.command('resource').description('manage resource servers (token audiences)');
+  resource
+    .command('add')
+    .description('register (or update) a resource server')
+    .requiredOption('--id <uri>', 'resource indicator, e.g. https://api.example.com (RFC 8707); becomes the token aud')
+    .requiredOption('--scope <scopes>', 'space-separated scopes the resource offers')
+    .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
+    .option('--ttl <seconds>', 'access token lifetime in seconds (10-86400)')
+    .action(async (opts: { id: string; scope: string; format: 'jwt' | 'opaque'; ttl?: string }) => {
+      const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
+      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl }, actor()));
+      io.out(`resource ${rs.identifier}: scopes "${rs.scopes.join(' ')}", ${rs.tokenFormat} tokens${rs.ttl ? `, ttl ${rs.ttl}s` : ''}`);
+    });
+  resource
+    .command('list')
+    .description('list resource servers')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withAdmin((admin) => admin.listResourceServers());
+      print(
+        list.map((r) => ({ identifier: r.identifier, scope: r.scopes.join(' '), token_format: r.tokenFormat, ttl: r.ttl })),
+        opts.json,
+        () => (list.length ? table([['ID', 'FORMAT', 'TTL', 'SCOPES'], ...list.map((r) => [r.identifier, r.tokenFormat, r.ttl ? String(r.ttl) : 'default', r.scopes.join(' ')])]) : 'no resource servers'),
+      );
+    });
+  resource
+    .command('remove <id>')
+    .description('remove a resource server')
+    .action(async (id: string) => {
+      await withAdmin((admin) => admin.removeResourceServer(id, actor()));
+      io.out(`removed resource ${id}`);
+    });
+
+  const client = program.command('client').description('manage clients and their certificate mappings');
+  client
+    .command('add')
+    .description('register a client: tls_client_auth with one subject (DN or SAN) or self_signed_tls_client_auth with its certificate')
+    .requiredOption('--id <id>', 'client_id')
+    .option('--subject-dn <dn>', 'expected subject DN in RFC 4514 (most specific RDN first), e.g. "CN=billing,O=Acme,C=US"')
+    .option('--san-dns <name>', 'expected DNS SAN')
+    .option('--san-uri <uri>', 'expected URI SAN')
+    .option('--san-ip <ip>', 'expected IP address SAN')
+    .option('--san-email <addr>', 'expected email SAN')
+    .option('--self-signed-cert <file>', 'the client certificate (PEM) for self_signed_tls_client_auth')
+    .option('--trust <name>', 'pin the mapping to this trust anchor (the chain must end there)')
+    .option('--scope <scopes>', 'space-separated scopes the client may request')
+    .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
+    .option('--not-before <date>', 'mapping valid from (ISO 8601)')
+    .option('--not-after <date>', 'mapping valid until (ISO 8601)')
+    .option('--no-bound-tokens', 'do not require certificate-bound tokens (tls_client_certificate_bound_access_tokens=false)')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
+      const count = given.length + (opts.selfSignedCert ? 1 : 0);
+      if (count !== 1) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one certificate subject option; got ${count}.` : 'A certificate subject option is required.', {
+          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert (RFC 8705: one subject value per client).',
+        });
+      }
+      const mapping: MappingInput | undefined = given[0]
+        ? {
+            kind: given[0][1],
+            value: String(opts[given[0][0]]),
+            trustAnchor: opts.trust as string | undefined,
+            notBefore: parseDate(opts.notBefore as string | undefined, '--not-before'),
+            notAfter: parseDate(opts.notAfter as string | undefined, '--not-after'),
+          }
+        : undefined;
+      if (opts.selfSignedCert && opts.trust) {
+        throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
+      }
+      const selfSignedCertPem = opts.selfSignedCert ? readFileArg(String(opts.selfSignedCert), '--self-signed-cert') : undefined;
+      const c = await withAdmin((admin) =>
+        admin.addClient(
+          {
+            clientId: String(opts.id),
+            ...(mapping ? { mapping } : {}),
+            ...(selfSignedCertPem ? { selfSignedCertPem } : {}),
+            scopes: splitScopes(opts.scope as string | undefined),
+            defaultResource: opts.resource as string | undefined,
+            boundTokens: opts.boundTokens !== false,
+          },
+          actor(),
+        ),
+      );
+      io.out(`client ${c.clientId} (${c.authMethod})${c.mappings[0] ? `: ${describeMapping(c.mappings[0])}` : ''}`);
+    });
+  client
+    .command('list')
+    .description('list clients')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withAdmin((admin) => admin.listClients());
+      print(list.map(clientJson), opts.json, () =>
+        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', 'SUBJECT'], ...list.map((c) => [c.clientId, c.authMethod, c.scopes.join(' '), c.mappings.map(describeMapping).join('; ') || (c.jwks ? 'self-signed certificate' : '-')])]) : 'no clients',
+      );
+    });
+  client
+    .command('show <id>')
+    .description('show one client with its mappings')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const c = await withAdmin((admin) => admin.showClient(id));
+      print(clientJson(c), opts.json, () =>
+        [
+          `client_id: ${c.clientId}`,
+          `auth method: ${c.authMethod}`,
+          `bound tokens: ${c.boundTokens}`,
+          `scopes: ${c.scopes.join(' ') || '-'}`,
+          `default resource: ${c.defaultResource ?? '-'}`,
+          ...(c.mappings.length ? ['mappings:', ...c.mappings.map((m) => `  ${m.id}  ${describeMapping(m)}`)] : []),
+          ...(c.jwks ? [`self-signed certificate x5t#S256: ${String(c.jwks.keys[0]?.kid)}`] : []),
+        ].join('\n'),
+      );
+    });
+  client
+    .command('remove <id>')
+    .description('remove a client and its mappings (its tokens stop being introspectable)')
+    .action(async (id: string) => {
+      await withAdmin((admin) => admin.removeClient(id, actor()));
+      io.out(`removed client ${id}`);
+    });
+  const mapping = client.command('mapping').description("manage a client's certificate mappings (several allow rotation)");
+  mapping
+    .command('add <clientId>')
+    .description('add a mapping; any currently valid mapping authenticates the client')
+    .option('--subject-dn <dn>', 'subject DN (RFC 4514)')
+    .option('--san-dns <name>', 'DNS SAN')
+    .option('--san-uri <uri>', 'URI SAN')
+    .option('--san-ip <ip>', 'IP SAN')
+    .option('--san-email <addr>', 'email SAN')
+    .option('--trust <name>', 'pin to this trust anchor')
+    .option('--not-before <date>', 'valid from (ISO 8601)')
+    .option('--not-after <date>', 'valid until (ISO 8601)')
+    .action(async (clientId: string, opts: Record<string, string | undefined>) => {
+      const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
+      if (given.length !== 1) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email.');
+      }
+      const [flag, kind] = given[0]!;
+      const m = await withAdmin((admin) =>
+        admin.addMapping(clientId, { kind, value: String(opts[flag]), trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after') }, actor()),
+      );
+      io.out(`added mapping ${m.id} to ${clientId}: ${describeMapping(m)}`);
+    });
+  mapping
+    .command('list <clientId>')
+    .description("list a client's mappings")
+    .option('--json', 'JSON output')
+    .action(async (clientId: string, opts: { json?: boolean }) => {
+      const c = await withAdmin((admin) => admin.showClient(clientId));
+      print(clientJson(c).mappings, opts.json, () => c.mappings.map((m) => `${m.id}  ${describeMapping(m)}`).join('\n') || 'no mappings');
+    });
+  mapping
+    .command('remove <clientId> <mappingId>')
+    .description('remove a mapping (the last one cannot be removed)')
+    .action(async (clientId: string, mappingId: string) => {
+      await withAdmin((admin) => admin.removeMapping(clientId, mappingId, actor()));
+      io.out(`removed mapping ${mappingId} from ${clientId}`);
+    });
+
+  const keys = program.command('keys').description('manage token signing keys');
+  keys
+    .command('list')
+    .description('list signing keys (active signs; inactive is still published; retired is gone)')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withAdmin((admin) => admin.listKeys());
+      print(
+        list.map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: k.createdAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null })),
+        opts.json,
+        () => (list.length ? table([['KID', 'ALG', 'STATUS', 'CREATED'], ...list.map((k) => [k.kid, k.alg, k.status, k.createdAt.toISOString()])]) : 'no signing keys'),
+      );
+    });
+  keys
+    .command('rotate')
+    .description('add a new active key; the previous one stays published (inactive) until retired. Running servers pick it up within CERTBOUND_RELOAD_INTERVAL_MS.')
+    .action(async () => {
+      const k = await withAdmin((admin) => admin.rotateKeys(actor()));
+      io.out(`new active key ${k.kid} (${k.alg})`);
+    });
+  keys
+    .command('retire <kid>')
+    .description('stop publishing an inactive key (tokens it signed stop verifying)')
+    .action(async (kid: string) => {
+      await withAdmin((admin) => admin.retireKey(kid, actor()));
+      io.out(`retired key ${kid}`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad input). */
+export async function runCli(argv: string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number> {
+  try {
+    assertSupportedRuntime();
+    await buildCli(env, io).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CertboundError) {
+      io.err(`error: ${err.explain()}`);
+      return err.status >= 400 && err.status < 500 ? 2 : 1;
+    }
+    io.err(`error: ${(err as Error)?.stack ?? String(err)}`);
+    return 1;
+  }
+}

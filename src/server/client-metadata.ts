@@ -1,0 +1,47 @@
+import type { ClientRecord } from '../store/index.js';
+import type { StoredMapping } from './mtls.js';
+
+/** The mapping whose value is published as the client's single RFC 8705 `tls_client_auth_*` value. */
+function primaryMapping(record: ClientRecord, now: number) {
+  const valid = record.mappings.filter((m) => (!m.notBefore || m.notBefore.getTime() <= now) && (!m.notAfter || m.notAfter.getTime() > now));
+  return valid.at(-1) ?? record.mappings.at(-1);
+}
+
+/**
+ * Turns a stored client into RFC 7591 / RFC 8705 client metadata for oidc-provider. All of the
+ * client's mappings travel in `certbound_mappings` so that the synchronous mTLS hook can match any of
+ * them; the newest currently valid one is also published as the standard `tls_client_auth_*` value.
+ */
+export function toClientMetadata(record: ClientRecord, now = Date.now()): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {
+    ...record.metadata,
+    client_id: record.clientId,
+    token_endpoint_auth_method: record.authMethod,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    // Allowed scopes travel as extra metadata: oidc-provider's `scope` must be a subset of a static
+    // provider-wide list, while certbound's scopes come from the resource servers in SQL.
+    certbound_scopes: record.scopes,
+    tls_client_certificate_bound_access_tokens: record.boundTokens,
+    certbound_default_resource: record.defaultResource ?? undefined,
+  };
+  if (record.authMethod === 'tls_client_auth') {
+    const primary = primaryMapping(record, now);
+    if (primary) metadata[`tls_client_auth_${primary.kind}`] = primary.value;
+    metadata.certbound_mappings = record.mappings.map(
+      (m): StoredMapping => ({
+        id: m.id,
+        kind: m.kind,
+        value: m.value,
+        canonical: m.canonical,
+        anchorSpki: m.trustAnchorSpki,
+        anchorName: m.trustAnchorName,
+        notBefore: m.notBefore?.getTime() ?? null,
+        notAfter: m.notAfter?.getTime() ?? null,
+      }),
+    );
+  }
+  if (record.jwks) metadata.jwks = record.jwks;
+  return metadata;
+}

@@ -1,0 +1,229 @@
+/**
+ * The oidc-provider `features.mTLS` hooks. They are synchronous (oidc-provider calls them so): the
+ * certificate is parsed once per TLS connection and cached on it; the client's mappings arrive with
+ * the client metadata (see client-metadata.ts); every refusal leaves a coded reason on the context for
+ * the refusal log line.
+ */
+import { randomUUID, X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { CertboundError } from '../errors/index.js';
+import { type CertificateMapping, matchCertificateToClient } from '../mapping/index.js';
+import { hasClientAuthEku, type ParsedCertificate, parseCertificate, x5tS256 } from '../pki/index.js';
+import type { TrustAnchor } from '../store/index.js';
+
+export interface Refusal {
+  /** Stable reason code, e.g. SAN_MISMATCH, INTERMEDIATE_MISSING. */
+  code: string;
+  message: string;
+  /** Correlation id echoed in error_description and in the log line. */
+  ref: string;
+  clientId?: string | undefined;
+  thumbprint?: string | undefined;
+  details?: unknown;
+}
+
+export interface PeerCertificate {
+  x509: X509Certificate;
+  parsed: ParsedCertificate | undefined;
+  parseError: CertboundError | undefined;
+  /** Number of certificates the client sent (leaf included), when known. */
+  sentChainLength: number;
+  /** The trust anchor the verified chain ended at, when OpenSSL verified it. */
+  anchor: TrustAnchor | undefined;
+}
+
+interface KoaLikeContext {
+  req: { socket: unknown };
+  state: Record<string, unknown>;
+  oidc?: { client?: { clientId: string; [k: string]: unknown } };
+}
+
+const peerCache = new WeakMap<object, PeerCertificate | null>();
+
+/** Leaf x5t#S256 → the anchor its chain ended at in a full handshake (bounded, oldest dropped first). */
+const anchorOfLeaf = new Map<string, TrustAnchor>();
+const ANCHOR_CACHE_MAX = 10_000;
+function rememberAnchor(leaf: string, anchor: TrustAnchor): void {
+  anchorOfLeaf.delete(leaf);
+  anchorOfLeaf.set(leaf, anchor);
+  if (anchorOfLeaf.size > ANCHOR_CACHE_MAX) anchorOfLeaf.delete(anchorOfLeaf.keys().next().value as string);
+}
+
+/** Maps OpenSSL's verification error (socket.authorizationError) to a reason a person can act on. */
+export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate): { code: string; message: string } {
+  const issuer = peer.parsed?.issuerRfc4514 ?? peer.x509.issuer.replace(/\n/g, ', ');
+  switch (code) {
+    case 'CERT_HAS_EXPIRED':
+      return { code: 'CERT_EXPIRED', message: `The client certificate expired on ${new Date(peer.x509.validTo).toISOString()}; the client needs a renewed certificate.` };
+    case 'CERT_NOT_YET_VALID':
+      return { code: 'CERT_NOT_YET_VALID', message: `The client certificate is not valid before ${new Date(peer.x509.validFrom).toISOString()}; check the clocks or the certificate.` };
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+      if (peer.sentChainLength <= 1 && !peer.parsed?.isSelfIssued) {
+        return {
+          code: 'INTERMEDIATE_MISSING',
+          message: `The client sent its certificate without the issuing CA "${issuer}". Configure the client to send its full chain (leaf + intermediate), or add that CA's root as a trust anchor.`,
+        };
+      }
+      return { code: 'UNTRUSTED_ROOT', message: `The certificate chain ends at "${issuer}", which is not a trust anchor of this server (a certificate from another CA, e.g. staging?).` };
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return { code: 'UNTRUSTED_ROOT', message: `The certificate chain ends at the self-signed "${issuer}", which is not a trust anchor of this server.` };
+    case 'CERT_CHAIN_TOO_LONG':
+      return { code: 'CHAIN_TOO_LONG', message: 'The client certificate chain is longer than this server accepts.' };
+    default:
+      return { code: 'CHAIN_INVALID', message: `The client certificate chain did not verify (${code ?? 'unknown error'}).` };
+  }
+}
+
+function socketOf(ctx: KoaLikeContext): TLSSocket | undefined {
+  const s = ctx.req.socket as TLSSocket | undefined;
+  return s && typeof (s as TLSSocket).getPeerX509Certificate === 'function' ? s : undefined;
+}
+
+export interface MtlsHooksOptions {
+  /** Current trust anchors by certificate x5t#S256 (reloaded by the server). */
+  anchorsByThumbprint(): ReadonlyMap<string, TrustAnchor>;
+  /** Where a refusal is reported (logging, metrics). */
+  onRefusal?: (refusal: Refusal) => void;
+}
+
+export function createMtlsHooks(options: MtlsHooksOptions) {
+  /** Reads and caches the peer certificate of the request's TLS connection (undefined: none presented). */
+  function peerCertificate(ctx: KoaLikeContext): PeerCertificate | undefined {
+    const socket = socketOf(ctx);
+    if (!socket) return undefined;
+    const cached = peerCache.get(socket);
+    if (cached !== undefined) return cached ?? undefined;
+    // getPeerCertificate(true) must come first: after getPeerX509Certificate() Node returns the leaf
+    // without its issuer chain.
+    const detailed = socket.getPeerCertificate(true) as { raw?: Buffer; issuerCertificate?: unknown } | undefined;
+    const x509 = detailed?.raw ? new X509Certificate(detailed.raw) : undefined;
+    if (!x509) {
+      peerCache.set(socket, null);
+      return undefined;
+    }
+    let parsed: ParsedCertificate | undefined;
+    let parseError: CertboundError | undefined;
+    try {
+      parsed = parseCertificate(x509.raw);
+    } catch (err) {
+      parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
+    }
+    // Walk the chain Node reports: what the client sent, completed from the trust store when possible.
+    // The element that is a configured trust anchor tells which anchor the chain ended at.
+    let sentChainLength = 0;
+    let anchor: TrustAnchor | undefined;
+    const anchors = options.anchorsByThumbprint();
+    let node = detailed;
+    const seen = new Set<unknown>();
+    while (node?.raw && !seen.has(node)) {
+      seen.add(node);
+      const a = anchors.get(x5tS256(node.raw));
+      if (a) anchor = a;
+      else sentChainLength++;
+      node = node.issuerCertificate as typeof node;
+    }
+    if (!socket.authorized) anchor = undefined;
+    else if (anchor) rememberAnchor(x5tS256(x509.raw), anchor);
+    // A resumed TLS session carries the verified leaf but not its chain: reuse what the full handshake found.
+    else if (socket.isSessionReused()) anchor = anchorOfLeaf.get(x5tS256(x509.raw));
+    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor };
+    peerCache.set(socket, peer);
+    return peer;
+  }
+
+  function refuse(ctx: KoaLikeContext, code: string, message: string, details?: unknown): false {
+    const peer = peerCertificate(ctx);
+    const refusal: Refusal = {
+      code,
+      message,
+      ref: randomUUID().slice(0, 8),
+      clientId: ctx.oidc?.client?.clientId,
+      thumbprint: peer?.parsed?.x5t,
+      details,
+    };
+    ctx.state.certboundRefusal = refusal;
+    options.onRefusal?.(refusal);
+    return false;
+  }
+
+  return {
+    peerCertificate,
+
+    /** features.mTLS.getCertificate: the certificate proven in this connection's handshake, or undefined. */
+    getCertificate(ctx: KoaLikeContext): X509Certificate | undefined {
+      const peer = peerCertificate(ctx);
+      if (!peer) {
+        ctx.state.certboundRefusal ??= { code: 'CERT_NOT_PRESENTED', message: 'No client certificate was presented in the TLS handshake; use the mTLS endpoint (mtls_endpoint_aliases) with the client certificate.', ref: randomUUID().slice(0, 8), clientId: ctx.oidc?.client?.clientId };
+        return undefined;
+      }
+      return peer.x509;
+    },
+
+    /** features.mTLS.certificateAuthorized: OpenSSL verified the chain against a trust anchor; usable for client auth. */
+    certificateAuthorized(ctx: KoaLikeContext): boolean {
+      const peer = peerCertificate(ctx);
+      const socket = socketOf(ctx);
+      if (!peer || !socket) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No client certificate was presented.');
+      if (peer.parseError) return refuse(ctx, peer.parseError.code, peer.parseError.message);
+      if (!socket.authorized) {
+        const reason = tlsVerifyReason(String(socket.authorizationError ?? ''), peer);
+        return refuse(ctx, reason.code, reason.message);
+      }
+      if (peer.parsed && !hasClientAuthEku(peer.parsed)) {
+        return refuse(ctx, 'EKU_NOT_CLIENT_AUTH', 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.');
+      }
+      return true;
+    },
+
+    /**
+     * features.mTLS.certificateSubjectMatches. oidc-provider passes the single RFC 8705 registration
+     * value; certbound accepts any currently valid mapping of the client (rotation), so the decision
+     * uses all mappings carried in the client metadata.
+     */
+    certificateSubjectMatches(ctx: KoaLikeContext, _property: string, _expected: string): boolean {
+      const peer = peerCertificate(ctx);
+      if (!peer?.parsed) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No usable client certificate was presented.');
+      const mappings = clientMappings(ctx.oidc?.client);
+      const result = matchCertificateToClient(peer.parsed, mappings, { now: new Date(), anchorSpki: peer.anchor?.spkiSha256 });
+      if (result.matched) return true;
+      const first = result.reasons[0];
+      return refuse(ctx, first?.code ?? 'NO_MAPPINGS', first?.message ?? 'The client has no certificate mappings.', result.reasons);
+    },
+  };
+}
+
+/** Stored form of a mapping inside the client metadata (`certbound_mappings`). */
+export interface StoredMapping {
+  id: string;
+  kind: CertificateMapping['kind'];
+  value: string;
+  canonical: string;
+  anchorSpki: string | null;
+  anchorName: string | null;
+  notBefore: number | null;
+  notAfter: number | null;
+}
+
+const mappingCache = new WeakMap<object, CertificateMapping[]>();
+
+function clientMappings(client: { [k: string]: unknown } | undefined): CertificateMapping[] {
+  if (!client) return [];
+  const cached = mappingCache.get(client);
+  if (cached) return cached;
+  const stored = (client.certbound_mappings ?? []) as StoredMapping[];
+  const mappings = stored.map((m) => ({
+    id: m.id,
+    kind: m.kind,
+    value: m.value,
+    canonical: m.canonical,
+    trustAnchorSpki: m.anchorSpki,
+    trustAnchorName: m.anchorName,
+    notBefore: m.notBefore === null ? null : new Date(m.notBefore),
+    notAfter: m.notAfter === null ? null : new Date(m.notAfter),
+  }));
+  mappingCache.set(client, mappings);
+  return mappings;
+}

@@ -1,0 +1,136 @@
+/**
+ * Builds the oidc-provider instance: RFC 8705 client authentication and certificate-bound tokens,
+ * client_credentials with RFC 8707 resource indicators, RFC 7662 introspection and RFC 7009
+ * revocation; everything persisted in SQL through the adapter.
+ */
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import { clients, createOidcAdapter, type Db, resourceServers, type SigningKey } from '../store/index.js';
+import { toClientMetadata } from './client-metadata.js';
+import type { createMtlsHooks } from './mtls.js';
+
+export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
+
+export interface BuildProviderOptions {
+  config: Config;
+  db: Db;
+  keys: readonly SigningKey[];
+  mtls: ReturnType<typeof createMtlsHooks>;
+}
+
+function requestedScopes(ctx: KoaContextWithOIDC): string[] {
+  const raw = (ctx.oidc.params as Record<string, unknown> | undefined)?.scope;
+  return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
+}
+
+export function buildProvider({ config, db, keys, mtls }: BuildProviderOptions): Provider {
+  const Adapter = createOidcAdapter(db, async (id) => {
+    const record = await clients.find(db, id);
+    return record ? toClientMetadata(record) : undefined;
+  });
+
+  const aliases = Object.fromEntries(
+    MTLS_ALIASED_ENDPOINTS.map((name) => [name, `${config.mtlsUrl}${{ token_endpoint: '/token', introspection_endpoint: '/token/introspection', revocation_endpoint: '/token/revocation' }[name]}`]),
+  );
+
+  const configuration: Configuration = {
+    adapter: Adapter as unknown as Configuration['adapter'],
+    clients: [],
+    jwks: { keys: keys.map((k) => k.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
+    // IC-9: no implicit; certbound serves token-endpoint grants only.
+    responseTypes: ['code'],
+    scopes: [],
+    claims: {},
+    clientBasedCORS: () => false,
+    // certbound has no browser-facing pages; errors on the authorization endpoint are plain JSON.
+    async renderError(ctx, out) {
+      ctx.type = 'application/json';
+      ctx.body = out;
+    },
+    // No ID tokens are issued, but oidc-provider validates the default against the keystore.
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      id_token_signed_response_alg: keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg,
+      response_types: [],
+      token_endpoint_auth_method: 'tls_client_auth',
+    },
+    findAccount: async () => undefined,
+    extraClientMetadata: {
+      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes'],
+      validator(_ctx, key, value) {
+        if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value)) throw new errors.InvalidClientMetadata(`${key} must be an array`);
+      },
+    },
+    discovery: {
+      mtls_endpoint_aliases: aliases,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Resource servers registered as clients may introspect any token issued by this server.
+        allowedPolicy: async () => true,
+      },
+      revocation: { enabled: true },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        selfSignedTlsClientAuth: true,
+        tlsClientAuth: true,
+        getCertificate: mtls.getCertificate as unknown as (ctx: KoaContextWithOIDC) => string,
+        certificateAuthorized: mtls.certificateAuthorized as unknown as (ctx: KoaContextWithOIDC) => boolean,
+        certificateSubjectMatches: mtls.certificateSubjectMatches as unknown as (ctx: KoaContextWithOIDC, property: string, expected: string) => boolean,
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(ctx, client, oneOf) {
+          if (oneOf) return oneOf;
+          const def = (client as unknown as { certbound_default_resource?: string }).certbound_default_resource;
+          if (def) return def;
+          if (ctx.oidc.route === 'token') {
+            throw new errors.InvalidTarget('no resource parameter was sent and the client has no default resource');
+          }
+          return undefined as unknown as string;
+        },
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(ctx, resourceIndicator, client) {
+          const rs = await resourceServers.find(db, resourceIndicator);
+          if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
+          const clientScopes = new Set(((client as unknown as { certbound_scopes?: string[] }).certbound_scopes ?? []).filter(Boolean));
+          const offered = new Set(rs.scopes);
+          let requested = requestedScopes(ctx);
+          if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
+            // No scope requested: grant everything the client may have at this resource.
+            requested = [...clientScopes].filter((s) => offered.has(s));
+            (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ') || undefined;
+          }
+          const notClient = requested.filter((s) => !clientScopes.has(s));
+          if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
+          const notOffered = requested.filter((s) => !offered.has(s));
+          if (notOffered.length) throw new errors.InvalidScope('requested scope is not offered by the resource server', notOffered.join(' '));
+          return {
+            scope: rs.scopes.join(' '),
+            audience: rs.identifier,
+            accessTokenTTL: rs.ttl ?? config.accessTokenTtl,
+            accessTokenFormat: rs.tokenFormat,
+            ...(rs.tokenFormat === 'jwt' ? { jwt: { sign: { alg: rs.signingAlg ?? keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg } } } : {}),
+          } as never;
+        },
+      },
+    },
+    ttl: {
+      ClientCredentials: (_ctx, token) => (token as unknown as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+    },
+    enabledJWA: {
+      authorizationSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+    } as Configuration['enabledJWA'],
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
+  provider.proxy = false;
+  return provider;
+}
