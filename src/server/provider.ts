@@ -51,7 +51,7 @@ export function buildProvider({ config, db, keys, mtls }: BuildProviderOptions):
     // No ID tokens are issued, but oidc-provider validates the default against the keystore.
     clientDefaults: {
       grant_types: ['client_credentials'],
-      id_token_signed_response_alg: keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg,
+      id_token_signed_response_alg: (keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg) as 'ES256',
       response_types: [],
       token_endpoint_auth_method: 'tls_client_auth',
     },
