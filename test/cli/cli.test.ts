@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestPki, selfSigned, type TestPki } from '../helpers/pki.js';
+
+let database: TestDatabase;
+let pki: TestPki;
+let dir: string;
+let env: Record<string, string>;
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+async function counts() {
+  const db = database.db;
+  const n = async (t: string) => Number((await db(t).count({ n: '*' }))[0]!.n);
+  return { clients: await n('clients'), mappings: await n('certificate_mappings'), anchors: await n('trust_anchors'), audit: await n('audit_log'), resources: await n('resource_servers') };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pki = await createTestPki();
+  dir = mkdtempSync(path.join(tmpdir(), 'certbound-cli-'));
+  writeFileSync(path.join(dir, 'root.pem'), pki.root.pem);
+  writeFileSync(path.join(dir, 'leaf.pem'), pki.server.pem);
+  writeFileSync(path.join(dir, 'garbage.pem'), '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n');
+  env = { CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir };
+});
+afterAll(() => database?.drop());
+
+describe('certbound CLI', () => {
+  it('trust add / list --json: the anchor is stored with its SPKI pin and environment', async () => {
+    const r = await cli('trust', 'add', '--name', 'corp-root', '--cert', path.join(dir, 'root.pem'), '--environment', 'prod');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toContain('trusted corp-root');
+    const list = JSON.parse((await cli('trust', 'list', '--json')).out);
+    expect(list).toEqual([expect.objectContaining({ name: 'corp-root', environment: 'prod', subject: 'CN=Test Root CA,O=Test PKI' })]);
+    expect(list[0].spki_sha256).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('trust add refuses a non-CA certificate, garbage PEM and a duplicate name, writing nothing', async () => {
+    const before = await counts();
+    const leaf = await cli('trust', 'add', '--name', 'x', '--cert', path.join(dir, 'leaf.pem'));
+    expect(leaf.code).toBe(2);
+    expect(leaf.err).toMatch(/not a CA certificate/);
+    const garbage = await cli('trust', 'add', '--name', 'y', '--cert', path.join(dir, 'garbage.pem'));
+    expect(garbage.code).toBe(2);
+    expect(garbage.err).toMatch(/^error: /);
+    const dup = await cli('trust', 'add', '--name', 'corp-root', '--cert', path.join(dir, 'root.pem'));
+    expect(dup.code).toBe(2);
+    expect(dup.err).toContain('already exists');
+    const missing = await cli('trust', 'add', '--name', 'z', '--cert', path.join(dir, 'nope.pem'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('cannot read');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('resource add and client add with a SAN mapping pinned to a trust anchor', async () => {
+    expect((await cli('resource', 'add', '--id', 'https://api.example.com', '--scope', 'read write', '--format', 'opaque', '--ttl', '300')).code).toBe(0);
+    const r = await cli('client', 'add', '--id', 'billing', '--san-dns', 'Billing.Example.com', '--trust', 'corp-root', '--scope', 'read', '--resource', 'https://api.example.com');
+    expect(r.code).toBe(0);
+    const shown = JSON.parse((await cli('client', 'show', 'billing', '--json')).out);
+    expect(shown).toMatchObject({
+      client_id: 'billing',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_certificate_bound_access_tokens: true,
+      scope: 'read',
+      default_resource: 'https://api.example.com',
+      mappings: [expect.objectContaining({ kind: 'san_dns', value: 'Billing.Example.com', canonical: 'billing.example.com', trust_anchor: 'corp-root' })],
+    });
+  });
+
+  it('MD-1/MD-2: zero or two subject options are refused with the rule explained; nothing is written', async () => {
+    const before = await counts();
+    const none = await cli('client', 'add', '--id', 'a1');
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('exactly one');
+    const two = await cli('client', 'add', '--id', 'a2', '--san-ip', '192.0.2.1', '--san-email', 'ops@example.com');
+    expect(two.code).toBe(2);
+    expect(two.err).toMatch(/exactly one/);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('MD-3/X-4: an unparsable or OpenSSL one-line DN is refused at registration', async () => {
+    const before = await counts();
+    const oneline = await cli('client', 'add', '--id', 'a3', '--subject-dn', '/C=US/O=Acme/CN=a,b');
+    expect(oneline.code).toBe(2);
+    expect(oneline.err).toMatch(/RFC 4514/);
+    const broken = await cli('client', 'add', '--id', 'a4', '--subject-dn', 'CN=a,=b');
+    expect(broken.code).toBe(2);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('MD-6: malformed IP SANs are refused (shorthand, leading zeros, zone id)', async () => {
+    for (const ip of ['127.1', '192.000.002.001', 'fe80::1%eth0', '0x7f.0.0.1']) {
+      const r = await cli('client', 'add', '--id', `ip-${ip.length}`, '--san-ip', ip);
+      expect(r.code, ip).toBe(2);
+    }
+  });
+
+  it('an unknown trust anchor, unknown resource or unknown scope is refused, naming what exists', async () => {
+    const before = await counts();
+    const anchor = await cli('client', 'add', '--id', 'b1', '--san-dns', 'b1.example.com', '--trust', 'nope');
+    expect(anchor.code).toBe(2);
+    expect(anchor.err).toContain('corp-root');
+    const resource = await cli('client', 'add', '--id', 'b2', '--san-dns', 'b2.example.com', '--resource', 'https://nope.example.com');
+    expect(resource.code).toBe(2);
+    expect(resource.err).toContain('https://api.example.com');
+    const scope = await cli('client', 'add', '--id', 'b3', '--san-dns', 'b3.example.com', '--scope', 'admin');
+    expect(scope.code).toBe(2);
+    expect(scope.err).toContain('admin');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('SS-7/SS-8/SS-9: a self-signed client is stored with a JWKS whose x5c[0] is the certificate and whose key members match it', async () => {
+    const device = await selfSigned({ subject: [{ CN: ['device-1'] }] });
+    writeFileSync(path.join(dir, 'device.pem'), device.pem);
+    expect((await cli('client', 'add', '--id', 'device-1', '--self-signed-cert', path.join(dir, 'device.pem'), '--scope', 'read')).code).toBe(0);
+    const shown = JSON.parse((await cli('client', 'show', 'device-1', '--json')).out);
+    expect(shown.token_endpoint_auth_method).toBe('self_signed_tls_client_auth');
+    const [jwk] = shown.jwks.keys;
+    expect(jwk.x5c).toEqual([device.der.toString('base64')]);
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    expect(jwk.x).toBeTruthy();
+    expect(jwk.d).toBeUndefined();
+  });
+
+  it('mapping add/list/remove; the last mapping cannot be removed', async () => {
+    const add = await cli('client', 'mapping', 'add', 'billing', '--subject-dn', 'CN=billing,O=Acme', '--not-after', '2099-01-01');
+    expect(add.code).toBe(0);
+    const list = JSON.parse((await cli('client', 'mapping', 'list', 'billing', '--json')).out);
+    expect(list).toHaveLength(2);
+    expect((await cli('client', 'mapping', 'remove', 'billing', list[0].id)).code).toBe(0);
+    const last = await cli('client', 'mapping', 'remove', 'billing', list[1].id);
+    expect(last.code).toBe(2);
+    expect(last.err).toContain('only mapping');
+  });
+
+  it('keys rotate / list / retire', async () => {
+    expect((await cli('keys', 'rotate')).code).toBe(0);
+    expect((await cli('keys', 'rotate')).code).toBe(0);
+    const keys = JSON.parse((await cli('keys', 'list', '--json')).out);
+    expect(keys.map((k: { status: string }) => k.status).sort()).toEqual(['active', 'inactive']);
+    const active = keys.find((k: { status: string }) => k.status === 'active');
+    const inactive = keys.find((k: { status: string }) => k.status === 'inactive');
+    expect((await cli('keys', 'retire', active.kid)).code).toBe(2);
+    expect((await cli('keys', 'retire', inactive.kid)).code).toBe(0);
+  });
+
+  it('every change wrote an audit row with the CLI actor', async () => {
+    const rows = await database.db('audit_log').select('actor', 'action');
+    expect(rows.length).toBeGreaterThan(5);
+    for (const r of rows) expect(r.actor).toMatch(/^cli:/);
+    expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['trust.add', 'resource.add', 'client.add', 'mapping.add', 'keys.rotate']));
+  });
+
+  it('an unknown command or option exits 2 with help', async () => {
+    const r = await cli('client', 'add', '--id', 'x', '--colour', 'blue');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--colour');
+  });
+
+  it('the installed bin runs: certbound --help lists the commands', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/certbound.js', '--help']);
+    for (const c of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys']) expect(stdout).toContain(c);
+  });
+});
