@@ -422,7 +422,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } else if (JWS_COMPACT.test(token)) {
       entry = await verifyJwt(token);
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
-      verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance) * 1000 + 1000);
+      // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
+      verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
     } else {
       const result = await introspect(token, key);
       entry = result.entry;
