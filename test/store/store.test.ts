@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminService } from '../../src/admin/service.js';
+import { CertboundError } from '../../src/errors/index.js';
+import { createOidcAdapter, migrateLatest, migrateRollbackAll, pendingMigrations, purgeExpiredPayloads, signingKeys } from '../../src/store/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database?.drop());
+
+describe('migrations', () => {
+  it('every migration has a working down: rollback to empty, then up again', async () => {
+    const db = database.db;
+    await migrateRollbackAll(db);
+    expect(await db.schema.hasTable('clients')).toBe(false);
+    expect(await pendingMigrations(db)).toEqual(['20261127000001_initial']);
+    await migrateLatest(db);
+    expect(await db.schema.hasTable('clients')).toBe(true);
+    expect(await pendingMigrations(db)).toEqual([]);
+  });
+});
+
+describe('oidc-provider adapter on SQL', () => {
+  it('upsert/find/consume/destroy, with expiry honoured on read and purged', async () => {
+    const Adapter = createOidcAdapter(database.db, async () => undefined);
+    const a = new Adapter('ClientCredentials');
+    await a.upsert('t1', { clientId: 'c', grantId: 'g1', scope: 'read' }, 60);
+    expect(await a.find('t1')).toEqual({ clientId: 'c', grantId: 'g1', scope: 'read' });
+    await a.consume('t1');
+    expect((await a.find('t1'))?.consumed).toBeTypeOf('number');
+    await a.destroy('t1');
+    expect(await a.find('t1')).toBeUndefined();
+
+    await a.upsert('old', { clientId: 'c' }, 60);
+    await database.db('oidc_payloads').where({ id: 'old' }).update({ expires_at: Date.now() - 1000 });
+    expect(await a.find('old')).toBeUndefined();
+    expect(await purgeExpiredPayloads(database.db)).toBe(1);
+  });
+
+  it('revokeByGrantId removes every token of the grant; models are separate namespaces', async () => {
+    const Adapter = createOidcAdapter(database.db, async () => undefined);
+    const at = new Adapter('AccessToken');
+    const rt = new Adapter('RefreshToken');
+    await at.upsert('x', { grantId: 'g2' }, 60);
+    await rt.upsert('x', { grantId: 'g2' }, 60);
+    await at.upsert('y', { grantId: 'g3' }, 60);
+    await at.revokeByGrantId('g2');
+    expect(await at.find('x')).toBeUndefined();
+    expect(await rt.find('x')).toBeUndefined();
+    expect(await at.find('y')).toEqual({ grantId: 'g3' });
+  });
+
+  it('the Client model reads through findClient and is never written by the provider', async () => {
+    const Adapter = createOidcAdapter(database.db, async (id) => (id === 'c1' ? { client_id: 'c1' } : undefined));
+    const c = new Adapter('Client');
+    expect(await c.find('c1')).toEqual({ client_id: 'c1' });
+    await expect(c.upsert('c2', {})).rejects.toThrow(/CLI or admin API/);
+  });
+});
+
+describe('signing keys at rest', () => {
+  it('with a key-encryption key the private JWK is stored encrypted and decrypts back; a wrong key is a clear error', async () => {
+    const kek = Buffer.alloc(32, 7);
+    const admin = createAdminService({ db: database.db, signingAlg: 'ES256', keyEncryptionKey: kek });
+    await admin.rotateKeys('test');
+    const row = await database.db('signing_keys').where({ status: 'active' }).first();
+    expect(String(row.private_jwk)).toMatch(/^enc:v1:/);
+    expect(String(row.private_jwk)).not.toContain('"d"');
+    const [active] = await signingKeys.list(database.db, kek);
+    expect(active?.privateJwk.d).toBeTruthy();
+    let err: unknown;
+    try {
+      await signingKeys.list(database.db, Buffer.alloc(32, 8));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CertboundError);
+    expect((err as CertboundError).code).toBe('ERR_KEY_ENCRYPTION_KEY_WRONG');
+    await expect(signingKeys.list(database.db, undefined)).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_MISSING' });
+  });
+
+  it.each(['EdDSA', 'PS256', 'RS256'] as const)('%s keys can be generated', async (alg) => {
+    const admin = createAdminService({ db: database.db, signingAlg: alg, keyEncryptionKey: Buffer.alloc(32, 7) });
+    const k = await admin.rotateKeys('test', alg);
+    expect(k.alg).toBe(alg);
+    expect(k.publicJwk).not.toHaveProperty('d');
+  });
+});
+
+describe('admin writes are transactional', () => {
+  it('a failure inside the transaction leaves neither the change nor an audit row', async () => {
+    const admin = createAdminService({ db: database.db, signingAlg: 'ES256' });
+    const before = Number((await database.db('audit_log').count({ n: '*' }))[0]!.n);
+    await expect(admin.addClient({ clientId: 'tx', mapping: { kind: 'san_dns', value: 'tx.example.com', trustAnchor: 'missing' } }, 'test')).rejects.toMatchObject({ code: 'ERR_TRUST_ANCHOR_UNKNOWN' });
+    expect(await database.db('clients').where({ client_id: 'tx' })).toEqual([]);
+    expect(Number((await database.db('audit_log').count({ n: '*' }))[0]!.n)).toBe(before);
+  });
+});
