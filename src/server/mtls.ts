@@ -38,6 +38,9 @@ interface KoaLikeContext {
   oidc?: { client?: { clientId: string; [k: string]: unknown } };
 }
 
+/** X-10: leaf plus intermediates a client may send (the trust anchor is not counted). */
+export const MAX_CHAIN_CERTIFICATES = 5;
+
 const peerCache = new WeakMap<object, PeerCertificate | null>();
 
 /** Leaf x5t#S256 → the anchor its chain ended at in a full handshake (bounded, oldest dropped first). */
@@ -168,6 +171,9 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       const socket = socketOf(ctx);
       if (!peer || !socket) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No client certificate was presented.');
       if (peer.parseError) return refuse(ctx, peer.parseError.code, peer.parseError.message);
+      if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
+        return refuse(ctx, 'CHAIN_TOO_LONG', `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.`);
+      }
       if (!socket.authorized) {
         const reason = tlsVerifyReason(String(socket.authorizationError ?? ''), peer);
         return refuse(ctx, reason.code, reason.message);

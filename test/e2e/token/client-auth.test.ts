@@ -192,6 +192,19 @@ describe('client_credentials over mTLS', () => {
     expect(scope.body.access_token).toBeUndefined();
   });
 
+  it('X-10: a 10-deep chain is refused with CHAIN_TOO_LONG, without verifying it any further', async () => {
+    let issuer = s.pki.intermediate;
+    let chain = s.pki.intermediate.pem;
+    for (let i = 0; i < 9; i++) {
+      issuer = await createCa({ name: [{ CN: [`Deep CA ${i}`] }], parent: issuer });
+      chain = issuer.pem + chain;
+    }
+    const leaf = await issueLeaf(issuer, { subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
+    const res = await s.token(leaf, { grant_type: 'client_credentials', client_id: 'billing' }, { chain: leaf.pem + chain });
+    expect(res.status).toBe(401);
+    expect(lastRefusal()).toMatchObject({ reason: 'CHAIN_TOO_LONG' });
+  });
+
   it('IC-9: the implicit grant (response_type=token) is not available', async () => {
     const res = await httpsJson(`${s.handle.mainUrl}/auth?client_id=billing&response_type=token&scope=read&redirect_uri=https%3A%2F%2Fx.example`, { agent: s.agent() });
     expect(res.status).toBeGreaterThanOrEqual(400);
