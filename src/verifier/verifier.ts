@@ -247,7 +247,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const introspectionHttp =
     introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
   const verified = new LruCache<CachedToken>(tokenCacheMax);
-  const inactive = new LruCache<true>(Math.min(tokenCacheMax, 1000));
+  // Negative introspection results live in their own small LRU, so random tokens never evict good entries.
+  const inactive = new LruCache<true>(1000);
 
   const fail = (code: VerifierErrorCode, status: number, error: BearerError | undefined, description: string, extra: { detail?: string; cause?: unknown; scope?: string } = {}) =>
     new VerifierError(code, { status, error, description, realm, ...extra });

@@ -33,6 +33,8 @@ describe('extractForwardedCertificate through a real HTTP server on 127.0.0.1', 
     servers.xfcc = await startServer(handlerFor({ format: 'xfcc', trustedProxies: ['127.0.0.0/8'] }));
     servers.alb = await startServer(handlerFor({ format: 'alb', trustedProxies: ['127.0.0.1'] }));
     servers.traefik = await startServer(handlerFor({ format: 'traefik', trustedProxies: ['127.0.0.1'] }));
+    servers.albPassthrough = await startServer(handlerFor({ format: 'alb-passthrough', trustedProxies: ['127.0.0.1'] }));
+    servers.haproxy = await startServer(handlerFor({ format: 'base64', trustedProxies: ['127.0.0.1'] }));
     servers.untrusted = await startServer(handlerFor({ format: 'rfc9440', trustedProxies: ['10.0.0.0/8', '::1/128'] }));
   });
   afterAll(async () => {
@@ -106,6 +108,19 @@ describe('extractForwardedCertificate through a real HTTP server on 127.0.0.1', 
       ['X-Amzn-Mtls-Clientcert', albEscape(RFC9440_PEM)],
     ]);
     expect(JSON.parse(both.body).code).toBe('ERR_FORWARDED_MALFORMED');
+  });
+  it('ALB passthrough chain (leaf first) and HAProxy base64 through real requests', async () => {
+    const chain = await send('albPassthrough', [['X-Amzn-Mtls-Clientcert', albEscape(RFC9440_PEM + RFC9440_PEM)]]);
+    expect(JSON.parse(chain.body)).toMatchObject({ x5t: RFC9440_X5T, chain: 1 });
+    const haproxy = await send('haproxy', [['X-SSL-Client-Cert', RFC9440_B64]]);
+    expect(JSON.parse(haproxy.body)).toMatchObject({ x5t: RFC9440_X5T, chain: 0 });
+    const traefik = await send('traefik', [['X-Forwarded-Tls-Client-Cert', encodeURIComponent(RFC9440_B64)]]);
+    expect(JSON.parse(traefik.body).x5t).toBe(RFC9440_X5T);
+  });
+  it('X-10: an oversized header is refused as too large', async () => {
+    const res = await send('haproxy', [['X-SSL-Client-Cert', 'A'.repeat(200 * 1024)]]);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).code).toBe('ERR_FORWARDED_TOO_LARGE');
   });
   it('§3.3 row 11: a certificate header from an untrusted peer → 400 ERR_FORWARDED_UNTRUSTED_PEER', async () => {
     const res = await send('untrusted', [['Client-Cert', `:${RFC9440_B64}:`]]);
