@@ -4,11 +4,12 @@
  * body, one DER structure with no trailing bytes, size caps (X-10), one well-formed SAN extension (X-11),
  * no control characters in names (X-1) and strictly decoded strings (X-3).
  *
- * The DER is walked once with asn1js; subject and issuer keep their raw string bytes (decoded strictly in
- * dn.ts) and the SPKI keeps its exact encoding for pinning. Signatures and chains are NOT verified here:
+ * The DER is parsed once by @peculiar/asn1-schema (with its own asn1js); subject and issuer keep their raw
+ * string bytes (decoded strictly in dn.ts) and the SPKI keeps its exact encoding for pinning. The SAN
+ * extension is walked with dn.ts's TLV reader so that iPAddress bytes and IA5String bytes stay raw. Signatures and chains are NOT verified here:
  * that is the TLS stack's job (SC-7).
  */
-import { AsnIntegerArrayBufferConverter, AsnParser, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
+import { AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
   AuthorityKeyIdentifier,
@@ -23,9 +24,20 @@ import {
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
 } from '@peculiar/asn1-x509';
-import type * as asn1js from 'asn1js';
 import { CertboundError } from '../errors/index.js';
-import { type DistinguishedName, RawName, canonicalDn, dnFromRawName, formatRfc4514, parseDerElement } from './dn.js';
+import {
+  type AsnBlockView,
+  type DistinguishedName,
+  RawName,
+  type Tlv,
+  TAG_CLASS,
+  canonicalDn,
+  dnFromRawName,
+  formatRfc4514,
+  parseWithSchema,
+  readSingleElement,
+  readTlv,
+} from './dn.js';
 import { canonicalizeCertificateSan, ipTextFromCanonical } from './san.js';
 import { spkiSha256, x5tS256 } from './thumbprint.js';
 
@@ -84,7 +96,7 @@ export interface ParsedCertificate {
 // ASN.1 schema: RFC 5280 Certificate, with Names kept raw and the SPKI kept as its exact DER.
 
 const RawDerConverter = {
-  fromASN: (value: asn1js.AsnType): Uint8Array => (value as asn1js.BaseBlock).valueBeforeDecodeView,
+  fromASN: (value: unknown): Uint8Array => (value as AsnBlockView).valueBeforeDecodeView,
   toASN: (): never => {
     throw new TypeError('read-only');
   },
@@ -218,7 +230,7 @@ export function parsePemCertificates(text: string): Buffer[] {
   }
   for (const der of ders) {
     checkSize(der);
-    parseDerElement(der, 'A certificate in the PEM bundle', 'ERR_CERT_PARSE');
+    readSingleElement(der, 'A certificate in the PEM bundle', 'ERR_CERT_PARSE');
   }
   return ders;
 }
@@ -236,52 +248,50 @@ function checkSize(der: Uint8Array): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Extensions
 
-interface PrimitiveBlock extends asn1js.BaseBlock {
-  valueBlock: asn1js.ValueBlock & { valueHexView?: Uint8Array; value?: asn1js.AsnType[] };
-}
-
 function parseSan(extnValue: Uint8Array): CertificateSans {
   const malformed = (why: string, cause?: unknown) =>
     certError('ERR_CERT_SAN_MALFORMED', `The certificate's subjectAltName extension is malformed: ${why}.`, REISSUE, cause === undefined ? {} : { cause });
-  let root: PrimitiveBlock;
-  try {
-    root = parseDerElement(extnValue, 'The subjectAltName extension', 'ERR_CERT_SAN_MALFORMED') as PrimitiveBlock;
-  } catch (cause) {
-    throw malformed((cause as Error).message, cause);
+  const read = readTlv(extnValue);
+  if ('problem' in read) throw malformed(read.problem);
+  if (read.end !== extnValue.length) throw malformed(`${extnValue.length - read.end} trailing byte(s) after the GeneralNames`);
+  const root = read.tlv;
+  if (root.tagClass !== TAG_CLASS.universal || root.tagNumber !== 16 || !root.constructed) throw malformed('it is not a SEQUENCE of GeneralName');
+  const names: Tlv[] = [];
+  for (let offset = 0; offset < root.content.length; ) {
+    const entry = readTlv(root.content, offset);
+    if ('problem' in entry) throw malformed(`an entry: ${entry.problem}`);
+    names.push(entry.tlv);
+    if (names.length > CERTIFICATE_LIMITS.maxSanEntries) {
+      throw certError('ERR_CERT_TOO_LARGE', `The certificate has more than ${CERTIFICATE_LIMITS.maxSanEntries} SAN entries.`, 'Issue client certificates with only the names that identify the client.');
+    }
+    offset = entry.end;
   }
-  if (root.idBlock.tagClass !== 1 || root.idBlock.tagNumber !== 16 || !root.idBlock.isConstructed || !Array.isArray(root.valueBlock.value)) {
-    throw malformed('it is not a SEQUENCE of GeneralName');
-  }
-  const names = root.valueBlock.value as PrimitiveBlock[];
   if (names.length === 0) throw malformed('it is empty');
-  if (names.length > CERTIFICATE_LIMITS.maxSanEntries) {
-    throw certError('ERR_CERT_TOO_LARGE', `The certificate has ${names.length} SAN entries; the limit is ${CERTIFICATE_LIMITS.maxSanEntries}.`, 'Issue client certificates with only the names that identify the client.');
-  }
   const san: CertificateSans = { dns: [], uri: [], ip: [], ipText: [], email: [] };
   for (const name of names) {
-    const { tagClass, tagNumber, isConstructed } = name.idBlock;
-    if (tagClass !== 3 || tagNumber > 8) throw malformed(`an entry has the unexpected tag ${tagClass === 3 ? `[${tagNumber}]` : `class ${tagClass} #${tagNumber}`}`);
-    if (name.lenBlock.isIndefiniteForm) throw malformed('an entry uses a BER indefinite length');
+    const { tagClass, tagNumber, constructed } = name;
+    if (tagClass !== TAG_CLASS.context || tagNumber > 8) {
+      throw malformed(`an entry has the unexpected tag ${tagClass === TAG_CLASS.context ? `[${tagNumber}]` : `class ${tagClass} #${tagNumber}`}`);
+    }
     // [0] otherName, [3] x400Address, [4] directoryName, [5] ediPartyName are constructed; [8] registeredID is an OID.
     if (tagNumber === 0 || tagNumber === 3 || tagNumber === 4 || tagNumber === 5) {
-      if (!isConstructed) throw malformed(`entry [${tagNumber}] must be constructed`);
+      if (!constructed) throw malformed(`entry [${tagNumber}] must be constructed`);
       continue;
     }
-    if (isConstructed) throw malformed(`entry [${tagNumber}] uses a constructed encoding`);
+    if (constructed) throw malformed(`entry [${tagNumber}] uses a constructed encoding`);
     if (tagNumber === 8) continue;
-    const bytes = name.valueBlock.valueHexView ?? new Uint8Array(0);
     switch (tagNumber) {
       case 1:
-        san.email.push(sanText('san_email', bytes));
+        san.email.push(sanText('san_email', name.content));
         break;
       case 2:
-        san.dns.push(sanText('san_dns', bytes));
+        san.dns.push(sanText('san_dns', name.content));
         break;
       case 6:
-        san.uri.push(sanText('san_uri', bytes));
+        san.uri.push(sanText('san_uri', name.content));
         break;
       case 7: {
-        const hex = canonicalizeCertificateSan('san_ip', bytes);
+        const hex = canonicalizeCertificateSan('san_ip', name.content);
         san.ip.push(hex);
         san.ipText.push(ipTextFromCanonical(hex));
         break;
@@ -302,12 +312,7 @@ function sanText(kind: 'san_dns' | 'san_uri' | 'san_email', bytes: Uint8Array): 
 }
 
 function parseExtensionValue<T>(bytes: Uint8Array, target: new () => T, what: string): T {
-  const element = parseDerElement(bytes, `The ${what} extension`, 'ERR_CERT_PARSE');
-  try {
-    return AsnParser.fromASN(element, target);
-  } catch (cause) {
-    throw certError('ERR_CERT_PARSE', `The certificate's ${what} extension is malformed: ${(cause as Error).message}`, REISSUE, { cause });
-  }
+  return parseWithSchema(bytes, target, `The certificate's ${what} extension`, 'ERR_CERT_PARSE', REISSUE);
 }
 
 function hex(buffer: ArrayBuffer | Uint8Array): string {
@@ -356,13 +361,7 @@ function toDer(input: Uint8Array | string): Buffer {
 export function parseCertificate(input: Uint8Array | string): ParsedCertificate {
   const der = toDer(input);
   checkSize(der);
-  const element = parseDerElement(der, 'The certificate', 'ERR_CERT_PARSE');
-  let cert: CertificateLite;
-  try {
-    cert = AsnParser.fromASN(element, CertificateLite);
-  } catch (cause) {
-    throw certError('ERR_CERT_PARSE', `The input is not an X.509 certificate: ${(cause as Error).message}`, 'Pass the DER or PEM of the client certificate (not a key, CSR or chain).', { cause });
-  }
+  const cert = parseWithSchema(der, CertificateLite, 'The certificate', 'ERR_CERT_PARSE', 'Pass the DER or PEM of the client certificate (not a key, CSR or chain).');
   const tbs = cert.tbsCertificate;
 
   const subject = dnFromRawName(tbs.subject, 'subject');

@@ -7,11 +7,14 @@
  *
  * Why not @peculiar/x509's `Name`: its string parser reads RDNs in the wrong order, rejects lowercase
  * attribute types and does not decode `\hh` escapes, and asn1js decodes UniversalString incorrectly and
- * invalid UTF-8 leniently (spec §5.1). So the DER is parsed with asn1js/@peculiar/asn1-schema into raw
- * string bytes, and the bytes are decoded here, strictly.
+ * invalid UTF-8 leniently (spec §5.1). So the DER is parsed with @peculiar/asn1-schema into raw string
+ * bytes, and the bytes are decoded here, strictly.
+ *
+ * asn1js is never imported directly: asn1-schema uses its own (nested) copy, and blocks built by another
+ * copy fail its `instanceof` checks. Converters below read asn1js blocks by property only, and the outer
+ * framing checks (one element, no trailing bytes, definite lengths) use the small TLV reader here.
  */
-import { AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, AsnArray, type IAsnConverter } from '@peculiar/asn1-schema';
-import * as asn1js from 'asn1js';
+import { AsnArray, AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 
 /** One attribute: `type` is a dotted OID; `value` the decoded text, or `undefined` when only `raw` is known. */
@@ -204,7 +207,14 @@ export function decodeStringValue(tag: number, bytes: Uint8Array): StringDecodeR
 // ---------------------------------------------------------------------------------------------------------------
 // DER → DistinguishedName
 
-/** What asn1-schema hands us for an attribute value: the asn1js block, kept undecoded. */
+/** The parts of an asn1js block that converters read (by property: see the note at the top of the file). */
+export interface AsnBlockView {
+  idBlock: { tagClass: number; tagNumber: number; isConstructed: boolean };
+  valueBlock: { valueHexView?: Uint8Array };
+  valueBeforeDecodeView: Uint8Array;
+}
+
+/** What asn1-schema hands us for an attribute value: the asn1js block, kept undecoded (asn1js class numbering: 1 = universal). */
 interface RawValue {
   tagClass: number;
   tagNumber: number;
@@ -215,9 +225,9 @@ interface RawValue {
   der: Uint8Array;
 }
 
-const RawValueConverter: IAsnConverter<RawValue> = {
-  fromASN: (value: asn1js.AsnType): RawValue => {
-    const block = value as asn1js.BaseBlock & { valueBlock: { valueHexView?: Uint8Array } };
+const RawValueConverter = {
+  fromASN: (value: unknown): RawValue => {
+    const block = value as AsnBlockView;
     return {
       tagClass: block.idBlock.tagClass,
       tagNumber: block.idBlock.tagNumber,
@@ -226,7 +236,7 @@ const RawValueConverter: IAsnConverter<RawValue> = {
       der: block.valueBeforeDecodeView,
     };
   },
-  toASN: () => {
+  toASN: (): never => {
     throw new TypeError('RawValue is read-only');
   },
 };
@@ -290,58 +300,109 @@ function avaFromRaw(ava: RawAttributeTypeAndValue, label: string): Ava {
   );
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Framing: a minimal TLV reader for the checks asn1-schema does not do.
+
+/** Tag classes as encoded in the top two bits of the identifier octet. */
+export const TAG_CLASS = { universal: 0, application: 1, context: 2, private: 3 } as const;
+
+export interface Tlv {
+  tagClass: number;
+  constructed: boolean;
+  tagNumber: number;
+  content: Uint8Array;
+  /** The whole element. */
+  der: Uint8Array;
+}
+
+/** Reads the element at `offset` (definite lengths only). */
+export function readTlv(bytes: Uint8Array, offset = 0): { tlv: Tlv; end: number } | { problem: string } {
+  let i = offset;
+  const first = bytes[i++];
+  if (first === undefined) return { problem: 'it is empty' };
+  let tagNumber = first & 0x1f;
+  if (tagNumber === 0x1f) {
+    tagNumber = 0;
+    for (let n = 0; ; n++) {
+      const b = bytes[i++];
+      if (b === undefined || n >= 4) return { problem: 'a tag is truncated or too long' };
+      tagNumber = tagNumber * 128 + (b & 0x7f);
+      if (!(b & 0x80)) break;
+    }
+  }
+  const lengthByte = bytes[i++];
+  if (lengthByte === undefined) return { problem: 'a length is missing' };
+  if (lengthByte === 0x80) return { problem: 'it uses a BER indefinite length, which DER does not allow' };
+  let length = lengthByte;
+  if (lengthByte & 0x80) {
+    const n = lengthByte & 0x7f;
+    if (n > 4) return { problem: 'a length does not fit in 4 bytes' };
+    length = 0;
+    for (let k = 0; k < n; k++) {
+      const b = bytes[i++];
+      if (b === undefined) return { problem: 'a length is truncated' };
+      length = length * 256 + b;
+    }
+  }
+  const end = i + length;
+  if (end > bytes.length) return { problem: `it is truncated (${end - bytes.length} byte(s) missing)` };
+  return {
+    tlv: { tagClass: first >> 6, constructed: (first & 0x20) !== 0, tagNumber, content: bytes.subarray(i, end), der: bytes.subarray(offset, end) },
+    end,
+  };
+}
+
+/** Requires `bytes` to be exactly one definite-length element, with no trailing bytes. */
+export function readSingleElement(bytes: Uint8Array, what: string, code: string): Tlv {
+  const read = readTlv(bytes);
+  if ('problem' in read) {
+    throw certError(code, `${what} is not valid DER: ${read.problem}.`, 'Check that the input is one complete DER encoding, not PEM text or something else.');
+  }
+  if (read.end !== bytes.length) {
+    throw certError(code, `${what} has ${bytes.length - read.end} trailing byte(s) after the DER structure.`, 'Pass exactly one DER structure.');
+  }
+  return read.tlv;
+}
+
 /**
  * asn1js decodes BMPString and UniversalString while parsing and throws a bare RangeError when their
  * length is not a multiple of 2 or 4. This walk (used only to explain such a failure) finds the culprit.
  */
-function findBadStringLength(der: Uint8Array, depth = 0): string | undefined {
-  let i = 0;
-  while (i < der.length && depth < 32) {
-    const tag = der[i]!;
-    let len = der[i + 1];
-    if (len === undefined) return undefined;
-    let header = 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 4) return undefined;
-      len = 0;
-      for (let k = 0; k < n; k++) len = len * 256 + (der[i + 2 + k] ?? 0);
-      header += n;
+function findBadStringLength(bytes: Uint8Array, depth = 0): string | undefined {
+  for (let offset = 0; offset < bytes.length && depth < 32; ) {
+    const read = readTlv(bytes, offset);
+    if ('problem' in read) return undefined;
+    const { tlv } = read;
+    if (tlv.tagClass === TAG_CLASS.universal && !tlv.constructed) {
+      if (tlv.tagNumber === TAG.BMPString && tlv.content.length % 2 !== 0) return `BMPString has an odd length (${tlv.content.length} bytes)`;
+      if (tlv.tagNumber === TAG.UniversalString && tlv.content.length % 4 !== 0) {
+        return `UniversalString length (${tlv.content.length} bytes) is not a multiple of 4`;
+      }
     }
-    const content = der.subarray(i + header, i + header + len);
-    if (tag === 0x1e && len % 2 !== 0) return `BMPString has an odd length (${len} bytes)`;
-    if (tag === 0x1c && len % 4 !== 0) return `UniversalString length (${len} bytes) is not a multiple of 4`;
-    if (tag & 0x20) {
-      const inner = findBadStringLength(content, depth + 1);
+    if (tlv.constructed) {
+      const inner = findBadStringLength(tlv.content, depth + 1);
       if (inner) return inner;
     }
-    i += header + len;
+    offset = read.end;
   }
   return undefined;
 }
 
-/** Parses one complete DER element; refuses trailing bytes and indefinite lengths. */
-export function parseDerElement(der: Uint8Array, what: string, code: string): asn1js.AsnType {
-  let parsed: ReturnType<typeof asn1js.fromBER>;
+/**
+ * Parses one DER element with an asn1-schema class after checking its framing. Failures become
+ * `code` (or `ERR_CERT_STRING_ENCODING` for the asn1js string-length crash, X-3).
+ */
+export function parseWithSchema<T>(bytes: Uint8Array, target: new () => T, what: string, code: string, hint: string): T {
+  readSingleElement(bytes, what, code);
   try {
-    parsed = asn1js.fromBER(der);
+    return AsnParser.parse(bytes, target);
   } catch (cause) {
-    const problem = findBadStringLength(der);
+    const problem = findBadStringLength(bytes);
     if (problem && code.startsWith('ERR_CERT')) {
       throw certError('ERR_CERT_STRING_ENCODING', `${what} contains a badly encoded string: ${problem}.`, 'Reissue the certificate with UTF8String (or PrintableString for plain ASCII) name values.', cause);
     }
-    throw certError(code, `${what} is not valid DER${problem ? `: ${problem}` : ''}.`, 'Check that the input is a complete DER encoding.', cause);
+    throw certError(code, `${what} is malformed: ${(cause as Error).message}.`, hint, cause);
   }
-  if (parsed.offset === -1 || parsed.result.error) {
-    throw certError(code, `${what} is not valid DER: ${parsed.result.error || 'parse error'}.`, 'Check that the input is a DER encoding, not PEM text or something else.');
-  }
-  if (parsed.offset !== der.byteLength) {
-    throw certError(code, `${what} has ${der.byteLength - parsed.offset} trailing byte(s) after the DER structure.`, 'Pass exactly one DER structure.');
-  }
-  if (parsed.result.lenBlock.isIndefiniteForm) {
-    throw certError(code, `${what} uses a BER indefinite length, which DER does not allow.`, 'Pass a DER encoding.');
-  }
-  return parsed.result;
 }
 
 /**
@@ -350,13 +411,7 @@ export function parseDerElement(der: Uint8Array, what: string, code: string): as
  */
 export function dnFromCertificateName(der: Uint8Array | ArrayBuffer): DistinguishedName {
   const bytes = der instanceof Uint8Array ? der : new Uint8Array(der);
-  const element = parseDerElement(bytes, 'The name', 'ERR_CERT_PARSE');
-  let name: RawName;
-  try {
-    name = AsnParser.fromASN(element, RawName);
-  } catch (cause) {
-    throw certError('ERR_CERT_PARSE', `The name is not a valid X.501 Name: ${(cause as Error).message}`, 'Pass the DER of a Name (SEQUENCE OF SET OF AttributeTypeAndValue).', cause);
-  }
+  const name = parseWithSchema(bytes, RawName, 'The name', 'ERR_CERT_PARSE', 'Pass the DER of a Name (SEQUENCE OF SET OF AttributeTypeAndValue).');
   return dnFromRawName(name, 'name');
 }
 
@@ -487,15 +542,14 @@ class Rfc4514Parser {
       throw syntax(`Invalid DN: the hex value ${this.at(start)} has ${hex.length} hex digits; it needs a positive, even number.`, 'Write a BER value as #<hex pairs>, e.g. #0c03616263; write a literal # as \\#.');
     }
     const raw = new Uint8Array(Buffer.from(hex, 'hex'));
-    let element: asn1js.AsnType;
+    let element: Tlv;
     try {
-      element = parseDerElement(raw, 'The #hex value', 'ERR_DN_SYNTAX');
+      element = readSingleElement(raw, 'The #hex value', 'ERR_DN_SYNTAX');
     } catch (cause) {
       throw syntax(`Invalid DN: the #hex value ${this.at(start)}..${end} is not one complete BER element.`, 'Give the hex of the full BER encoding (tag, length and content), e.g. #0c03616263 for UTF8String "abc".', { cause: (cause as Error).message });
     }
-    const block = element as asn1js.BaseBlock & { valueBlock: { valueHexView?: Uint8Array } };
-    if (block.idBlock.tagClass !== 1 || block.idBlock.isConstructed) return { type, value: undefined, raw };
-    const decoded = decodeStringValue(block.idBlock.tagNumber, block.valueBlock.valueHexView ?? new Uint8Array(0));
+    if (element.tagClass !== TAG_CLASS.universal || element.constructed) return { type, value: undefined, raw };
+    const decoded = decodeStringValue(element.tagNumber, element.content);
     if (decoded.ok) return { type, value: decoded.value, raw };
     if (decoded.kind === 'not-a-string') return { type, value: undefined, raw };
     throw syntax(`Invalid DN: the #hex value ${this.at(start)} ${decoded.problem}.`, decoded.kind === 'control' ? 'Control characters (such as NUL) are never allowed in a DN value.' : 'Fix the encoded string.');
