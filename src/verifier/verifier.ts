@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplementation, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Middleware } from 'koa';
 import { createForwardedCertificateExtractor, type ForwardedCertificateOptions } from '../forwarded/extract.js';
 import { ForwardedCertificateError } from '../forwarded/errors.js';
@@ -54,6 +54,13 @@ export interface VerifierOptions {
   maxAuthorizationLength?: number;
   /** JWKS location; default: `jwks_uri` from the issuer's metadata. */
   jwksUri?: string;
+  /**
+   * The issuer's public keys given directly instead of fetched from `jwksUri`/discovery: a JWK Set, or a
+   * function returning the current one (called for each token not in the cache, so a rotation is seen as
+   * soon as the function returns the new set). For a resource server running in the authorization
+   * server's own process (certbound's admin API) and for offline setups. Excludes `jwksUri`.
+   */
+  keySet?: JSONWebKeySet | (() => JSONWebKeySet);
   /** Introspection endpoint; default: from the issuer's metadata (the mTLS alias when introspecting with mTLS). */
   introspectionEndpoint?: string;
   /** Enables the opaque-token path (RFC 7662). Without it only JWT access tokens are accepted. */
@@ -186,6 +193,24 @@ function checkCertificateSource(source: CertificateSource | undefined): (req: Ve
   throw new TypeError("certificate.from must be 'tls', 'forwarded' or 'custom' (with get)");
 }
 
+/** A given key set (or key-set function) as a jose key resolver, rebuilt only when the set object changes. */
+function checkKeySet(keySet: VerifierOptions['keySet'], jwksUri: string | undefined): (() => ReturnType<typeof createLocalJWKSet>) | undefined {
+  if (keySet === undefined) return undefined;
+  if (jwksUri !== undefined) throw new TypeError('keySet and jwksUri are exclusive: give the keys or where to fetch them');
+  const read = typeof keySet === 'function' ? keySet : () => keySet;
+  if (typeof keySet !== 'function' && (!keySet || !Array.isArray(keySet.keys))) throw new TypeError('keySet must be a JWK Set ({ keys: [...] }) or a function returning one');
+  let last: JSONWebKeySet | undefined;
+  let resolver: ReturnType<typeof createLocalJWKSet> | undefined;
+  return () => {
+    const current = read();
+    if (current !== last || !resolver) {
+      resolver = createLocalJWKSet(current);
+      last = current;
+    }
+    return resolver;
+  };
+}
+
 /** Memoizes an async value; a failure is remembered for `retryAfterMs` so a down AS is not hammered. */
 function memoize<T>(load: () => Promise<T>, now: () => number, retryAfterMs: number): () => Promise<T> {
   let pending: Promise<T> | undefined;
@@ -235,6 +260,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const requireBoundTokens = options.requireBoundTokens ?? true;
   if (typeof requireBoundTokens !== 'boolean') throw new TypeError('requireBoundTokens must be a boolean');
   const jwksUri = options.jwksUri === undefined ? undefined : checkHttpsUrl(options.jwksUri, 'jwksUri');
+  const localKeySet = checkKeySet(options.keySet, jwksUri);
   const explicitIntrospection = options.introspectionEndpoint === undefined ? undefined : checkHttpsUrl(options.introspectionEndpoint, 'introspectionEndpoint');
   const introspection = checkIntrospection(options.introspection);
   const certificateOf = checkCertificateSource(options.certificate);
@@ -287,9 +313,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   );
 
   async function verifyJwt(token: string): Promise<CachedToken> {
-    let keys: Awaited<ReturnType<typeof jwks>>;
+    let keys: JWTVerifyGetKey;
     try {
-      keys = await jwks();
+      keys = localKeySet ? localKeySet() : await jwks();
     } catch (cause) {
       throw upstream(`JWKS unavailable: ${(cause as Error).message}`, cause);
     }
