@@ -22,6 +22,8 @@ import {
   signingKeys,
   type TrustAnchor,
   trustAnchors,
+  type AuditEntry,
+  listAudit,
   writeAudit,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
@@ -45,6 +47,14 @@ export interface AddResourceServerInput {
   scopes: string[];
   tokenFormat?: 'jwt' | 'opaque';
   ttl?: number | undefined;
+}
+
+/** Client-level settings an administrator may change after creation (mappings have their own use cases). */
+export interface UpdateClientInput {
+  scopes?: string[];
+  /** `null` clears the default resource. */
+  defaultResource?: string | null;
+  boundTokens?: boolean;
 }
 
 export type MappingInput = {
@@ -225,6 +235,10 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
 
     listTrustAnchors: () => trustAnchors.list(db),
 
+    async showTrustAnchor(name: string): Promise<TrustAnchor> {
+      return (await resolveAnchor(db, name))!;
+    },
+
     async removeTrustAnchor(name: string, actor: string): Promise<void> {
       await db.transaction(async (trx) => {
         const anchor = await resolveAnchor(trx, name);
@@ -241,7 +255,11 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
     },
 
     // ---- resource servers ----------------------------------------------------------------------
-    async addResourceServer(input: AddResourceServerInput, actor: string): Promise<ResourceServer> {
+    /**
+     * Creates or replaces a resource server. `expect: 'new'` refuses an existing identifier (409),
+     * `expect: 'existing'` refuses an unknown one (404); without it the call is an upsert (the CLI).
+     */
+    async addResourceServer(input: AddResourceServerInput, actor: string, options: { expect?: 'new' | 'existing' } = {}): Promise<ResourceServer> {
       let url: URL | undefined;
       try {
         url = new URL(input.identifier);
@@ -263,6 +281,10 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
       if (format !== 'jwt' && format !== 'opaque') throw new InvalidInputError('ERR_FORMAT_INVALID', `--format ${format} is not jwt or opaque`);
       return db.transaction(async (trx) => {
         const before = await resourceServers.find(trx, input.identifier);
+        if (before && options.expect === 'new') {
+          throw new ConflictError('ERR_RESOURCE_EXISTS', `A resource server "${input.identifier}" already exists.`, { hint: 'Update it instead, or remove it first.' });
+        }
+        if (!before && options.expect === 'existing') throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${input.identifier}".`);
         const rs: ResourceServer = {
           identifier: input.identifier,
           scopes,
@@ -279,6 +301,29 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
     },
 
     listResourceServers: () => resourceServers.list(db),
+
+    async showResourceServer(identifier: string): Promise<ResourceServer> {
+      const rs = await resourceServers.find(db, identifier);
+      if (!rs) throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${identifier}".`, { hint: 'List them with: certbound resource list' });
+      return rs;
+    },
+
+    /**
+     * Makes sure a resource server exists and offers at least `scopes` (adding missing ones, keeping its
+     * other settings). Idempotent: writes (with an audit row) only when something was missing.
+     */
+    async ensureResourceServer(identifier: string, scopes: string[], actor: string): Promise<ResourceServer> {
+      return db.transaction(async (trx) => {
+        const before = await resourceServers.find(trx, identifier);
+        if (before && scopes.every((s) => before.scopes.includes(s))) return before;
+        const rs: ResourceServer = before
+          ? { ...before, scopes: [...before.scopes, ...scopes.filter((s) => !before.scopes.includes(s))], updatedAt: new Date() }
+          : { identifier, scopes: [...scopes], tokenFormat: 'jwt', ttl: null, signingAlg: null, createdAt: new Date(), updatedAt: new Date() };
+        await resourceServers.upsert(trx, rs);
+        await writeAudit(trx, { actor, action: before ? 'resource.update' : 'resource.add', target: `resource:${identifier}`, before, after: rs });
+        return rs;
+      });
+    },
 
     async removeResourceServer(identifier: string, actor: string): Promise<void> {
       await db.transaction(async (trx) => {
@@ -339,6 +384,21 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
 
     listClients: () => clients.list(db),
 
+    /** Changes scopes, default resource and/or bound-token setting; the new values apply to the next token request. */
+    async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string } = {}): Promise<ClientRecord> {
+      const scopes = input.scopes === undefined ? undefined : requireScopes(input.scopes, fields.scopes ?? '--scope');
+      return db.transaction(async (trx) => {
+        const before = await clients.find(trx, clientId);
+        if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+        const defaultResource = input.defaultResource === undefined ? before.defaultResource : input.defaultResource;
+        await assertScopesOffered(trx, scopes ?? before.scopes, defaultResource ?? undefined);
+        await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens });
+        const after = (await clients.find(trx, clientId))!;
+        await writeAudit(trx, { actor, action: 'client.update', target: `client:${clientId}`, before, after });
+        return after;
+      });
+    },
+
     async showClient(clientId: string): Promise<ClientRecord> {
       const c = await clients.find(db, clientId);
       if (!c) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
@@ -385,6 +445,10 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
         await writeAudit(trx, { actor, action: 'mapping.remove', target: `client:${clientId}`, before: mapping });
       });
     },
+
+    // ---- audit log -----------------------------------------------------------------------------
+    /** Newest first; `target` is exact (`client:billing`, `trust:corp-root`, `resource:URI`, `key:KID`). */
+    listAudit: (options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> => listAudit(db, options),
 
     // ---- signing keys --------------------------------------------------------------------------
     listKeys: () => signingKeys.listPublic(db),

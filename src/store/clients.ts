@@ -104,6 +104,14 @@ export const clients = {
     });
     for (const m of c.mappings) await clients.insertMapping(db, m);
   },
+  /** Updates the client-level settings (not its mappings); returns the number of rows changed. */
+  async update(db: Db, clientId: string, fields: { scopes?: string[]; defaultResource?: string | null; boundTokens?: boolean }): Promise<number> {
+    const row: Record<string, unknown> = { updated_at: Date.now() };
+    if (fields.scopes !== undefined) row.scope = fields.scopes.join(' ');
+    if (fields.defaultResource !== undefined) row.default_resource = fields.defaultResource;
+    if (fields.boundTokens !== undefined) row.bound_tokens = fields.boundTokens;
+    return db('clients').where({ client_id: clientId }).update(row);
+  },
   async insertMapping(db: Db, m: MappingRecord): Promise<void> {
     await db('certificate_mappings').insert({
       id: m.id,
