@@ -31,9 +31,20 @@ const LIGHT_LAYER: Omit<LayerRule, 'from'> = {
   allowedInternal: ['src/errors', 'src/pki/thumbprint.ts', 'src/forwarded', 'src/verifier'],
 };
 
+/** Pure layers: errors ← config ← pki ← mapping ← diagnose know nothing of transports or storage. */
+const PURE_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/admin', 'src/cli', 'src/verifier'],
+};
+
 const RULES: LayerRule[] = [
   { from: 'src/verifier', ...LIGHT_LAYER },
   { from: 'src/forwarded', ...LIGHT_LAYER },
+  { from: 'src/pki', ...PURE_LAYER },
+  { from: 'src/mapping', ...PURE_LAYER },
+  { from: 'src/diagnose', ...PURE_LAYER },
+  { from: 'src/errors', ...PURE_LAYER, forbidden: [...PURE_LAYER.forbidden, 'src/config', 'src/pki'] },
+  // The store knows no HTTP framework and no oidc-provider (the adapter is plain data in and out).
+  { from: 'src/store', forbidden: ['koa', 'oidc-provider', 'src/server', 'src/admin', 'src/cli'] },
 ];
 
 const ROOT = resolve(import.meta.dirname, '..');
