@@ -35,7 +35,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function curlArgs(): Record<string, string> {
+function curlArgs(): { cacert: string; cert: string; key: string; url: string } {
   const line = printed.find((l) => l.trim().startsWith('curl '))!;
   const arg = (flag: string) => new RegExp(`${flag} (\\S+)`).exec(line)![1]!;
   return { cacert: arg('--cacert'), cert: arg('--cert'), key: arg('--key'), url: line.trim().split(' ').at(-1)! };
