@@ -4,7 +4,6 @@
  * request changes nothing.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { exportJWK, importX509 } from 'jose';
 import type { SigningAlgorithm } from '../config/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
 import { canonicalizeMappingValue, parseCertificate, parsePemCertificates } from '../pki/index.js';
@@ -27,6 +26,7 @@ import {
   writeAudit,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
+import { jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
 export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
 
@@ -71,6 +71,8 @@ export interface AddClientInput {
   mapping?: MappingInput;
   /** self_signed_tls_client_auth: the client's certificate (PEM). */
   selfSignedCertPem?: string;
+  /** self_signed_tls_client_auth: a JWKS (JSON text) whose keys carry the client's certificates in x5c. */
+  selfSignedJwks?: string;
   scopes?: string[];
   defaultResource?: string | undefined;
   /** RFC 8705 §3.4; default true. */
@@ -81,6 +83,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~:@-]{0,254}$/;
 // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** The same rules for the admin HTTP API's schemas. */
+export { CLIENT_ID as CLIENT_ID_PATTERN, NAME as NAME_PATTERN, SCOPE_TOKEN as SCOPE_TOKEN_PATTERN };
 
 function requireScopes(scopes: string[], field: string): string[] {
   const unique = [...new Set(scopes)];
@@ -147,23 +151,6 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
       notAfter: input.notAfter ?? null,
       createdAt: new Date(),
     };
-  }
-
-  async function selfSignedJwks(pem: string): Promise<{ keys: Record<string, unknown>[] }> {
-    const ders = parsePemCertificates(pem);
-    if (ders.length !== 1) {
-      throw new InvalidInputError('ERR_CERT_PARSE', `Expected exactly one certificate, found ${ders.length}.`, {
-        hint: 'Pass the PEM file that holds only the client certificate.',
-      });
-    }
-    const parsed = parseCertificate(ders[0]!);
-    const b64 = parsed.der.toString('base64');
-    const key = await importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'ES256', { extractable: true }).catch(() =>
-      importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'RS256', { extractable: true }),
-    ).catch(() => importX509(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, 'EdDSA', { extractable: true }));
-    const jwk = await exportJWK(key);
-    // SS-7/SS-8/SS-9: the public key members come from the certificate itself, so they always match x5c[0].
-    return { keys: [{ ...jwk, kid: parsed.x5t, use: 'sig', x5c: [b64] }] };
   }
 
   async function assertScopesOffered(trx: Db, scopes: string[], defaultResource: string | undefined): Promise<void> {
@@ -345,17 +332,17 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
           hint: 'Use letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit.',
         });
       }
-      if (Boolean(input.mapping) === Boolean(input.selfSignedCertPem)) {
+      if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks].filter(Boolean).length !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one certificate subject: a subject DN or SAN mapping, or a self-signed certificate.', {
           hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email or --self-signed-cert (RFC 8705 §2.1.2: exactly one).',
         });
       }
-      if (input.selfSignedCertPem && input.mapping?.trustAnchor) {
+      if ((input.selfSignedCertPem || input.selfSignedJwks) && input.mapping?.trustAnchor) {
         throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
       }
       const scopes = requireScopes(input.scopes ?? [], '--scope');
-      const jwks = input.selfSignedCertPem ? await selfSignedJwks(input.selfSignedCertPem) : null;
-      const authMethod: AuthMethod = input.selfSignedCertPem ? 'self_signed_tls_client_auth' : 'tls_client_auth';
+      const jwks = input.selfSignedCertPem ? await jwksFromCertificatePem(input.selfSignedCertPem) : input.selfSignedJwks ? validateSelfSignedJwks(input.selfSignedJwks) : null;
+      const authMethod: AuthMethod = jwks ? 'self_signed_tls_client_auth' : 'tls_client_auth';
       return db.transaction(async (trx) => {
         if (await clients.find(trx, input.clientId)) {
           throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Use certbound client show to inspect it, or pick another id.' });

@@ -227,6 +227,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--san-ip <ip>', 'expected IP address SAN')
     .option('--san-email <addr>', 'expected email SAN')
     .option('--self-signed-cert <file>', 'the client certificate (PEM) for self_signed_tls_client_auth')
+    .option('--self-signed-jwks <file>', 'a JWKS (JSON) whose keys carry the client certificates in x5c, for self_signed_tls_client_auth')
     .option('--trust <name>', 'pin the mapping to this trust anchor (the chain must end there)')
     .option('--scope <scopes>', 'space-separated scopes the client may request')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
@@ -235,10 +236,10 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--no-bound-tokens', 'do not require certificate-bound tokens (tls_client_certificate_bound_access_tokens=false)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
-      const count = given.length + (opts.selfSignedCert ? 1 : 0);
+      const count = given.length + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0);
       if (count !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one certificate subject option; got ${count}.` : 'A certificate subject option is required.', {
-          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert (RFC 8705: one subject value per client).',
+          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks (RFC 8705: one subject value per client).',
         });
       }
       const mapping: MappingInput | undefined = given[0]
@@ -250,16 +251,18 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
             notAfter: parseDate(opts.notAfter as string | undefined, '--not-after'),
           }
         : undefined;
-      if (opts.selfSignedCert && opts.trust) {
+      if ((opts.selfSignedCert || opts.selfSignedJwks) && opts.trust) {
         throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
       }
       const selfSignedCertPem = opts.selfSignedCert ? readFileArg(String(opts.selfSignedCert), '--self-signed-cert') : undefined;
+      const selfSignedJwks = opts.selfSignedJwks ? readFileArg(String(opts.selfSignedJwks), '--self-signed-jwks') : undefined;
       const c = await withAdmin((admin) =>
         admin.addClient(
           {
             clientId: String(opts.id),
             ...(mapping ? { mapping } : {}),
             ...(selfSignedCertPem ? { selfSignedCertPem } : {}),
+            ...(selfSignedJwks ? { selfSignedJwks } : {}),
             scopes: splitScopes(opts.scope as string | undefined),
             defaultResource: opts.resource as string | undefined,
             boundTokens: opts.boundTokens !== false,

@@ -2,8 +2,8 @@
  * The token endpoint over real mTLS: client authentication (RFC 8705 §2) and certificate-bound JWT
  * access tokens (§3.1), with certificates made at test time and a real database.
  */
-import { X509Certificate } from 'node:crypto';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { httpsJson } from '../../helpers/net.js';
@@ -180,6 +180,19 @@ describe('client_credentials over mTLS', () => {
     const refused = await s.token(sameKey, { grant_type: 'client_credentials', client_id: 'device-17' }, { chain: sameKey.pem });
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('invalid_client');
+  });
+
+  it('SS-1/SS-4: a self-signed client registered with a JWKS of two certificates (rotation) authenticates with either', async () => {
+    const oldCert = await selfSigned({ subject: [{ CN: ['sensor'] }] });
+    const newCert = await selfSigned({ subject: [{ CN: ['sensor'] }] });
+    const jwk = async (c: Issued) => ({ ...(await exportJWK(createPublicKey(c.pem))), x5c: [c.der.toString('base64')] });
+    await s.admin.addClient({ clientId: 'sensor', selfSignedJwks: JSON.stringify({ keys: [await jwk(oldCert), await jwk(newCert)] }), scopes: ['read'], defaultResource: API }, 'test');
+    for (const c of [oldCert, newCert]) {
+      const res = await s.token(c, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: c.pem });
+      expect(res.status).toBe(200);
+    }
+    const stranger = await selfSigned({ subject: [{ CN: ['sensor'] }] });
+    expect((await s.token(stranger, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: stranger.pem })).status).toBe(401);
   });
 
   it('RFC 8707: an unregistered resource → invalid_target; a scope the client may not have → invalid_scope; nothing issued', async () => {
