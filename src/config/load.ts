@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from '../errors/index.js';
-import { type Config, type ConfigInput, configSchema, ENV_VARS } from './schema.js';
+import { DEFAULT_FORWARDED_HEADERS } from '../forwarded/extract.js';
+import { createProxyTrust } from '../forwarded/proxy-trust.js';
+import { type Config, type ConfigInput, configSchema, ENV_VARS, PROXY_HEADER_FORMATS, type ProxyConfig, type ProxyHeaderFormat } from './schema.js';
 
 export interface LoadConfigOptions {
   /** Usually `process.env`; only main.ts and cli/ pass it. */
@@ -126,5 +128,60 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     reloadIntervalMs: c.reloadIntervalMs,
     purgeIntervalMs: c.purgeIntervalMs,
     accessTokenTtl: c.accessTokenTtl,
+    proxy: checkProxy(c, sources),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Behind a TLS-terminating reverse proxy
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Forwarding settings: both CERTBOUND_TRUSTED_PROXIES and CERTBOUND_CLIENT_CERT_HEADER, or neither. */
+function checkProxy(c: ReturnType<typeof configSchema.parse>, sources: Record<string, string>): ProxyConfig | undefined {
+  const where = (key: string, fallback: string) => sources[key] ?? fallback;
+  const proxies = (Array.isArray(c.trustedProxies) ? c.trustedProxies : (c.trustedProxies ?? '').split(/[\s,]+/)).map((p) => p.trim()).filter(Boolean);
+  if (!proxies.length && !c.clientCertHeader) {
+    for (const key of ['proxyIntermediates', 'proxyChainValidation', 'proxyVerifyHeader']) {
+      if (sources[key]) {
+        throw new ConfigError(`${sources[key]}: only applies behind a proxy, but CERTBOUND_TRUSTED_PROXIES and CERTBOUND_CLIENT_CERT_HEADER are not set.`, {
+          hint: 'Set both to accept client certificates forwarded by a reverse proxy, or remove this setting.',
+        });
+      }
+    }
+    return undefined;
+  }
+  if (!proxies.length || !c.clientCertHeader) {
+    throw new ConfigError('CERTBOUND_TRUSTED_PROXIES and CERTBOUND_CLIENT_CERT_HEADER must be set together (a forwarded certificate is accepted only from a trusted proxy).', {
+      hint: 'e.g. CERTBOUND_TRUSTED_PROXIES=10.0.0.5/32 CERTBOUND_CLIENT_CERT_HEADER=nginx',
+    });
+  }
+  try {
+    createProxyTrust(proxies);
+  } catch (cause) {
+    throw new ConfigError(`${where('trustedProxies', 'CERTBOUND_TRUSTED_PROXIES')}: ${(cause as Error).message}`, { cause, hint: 'List IPv4/IPv6 addresses or CIDR ranges, separated by commas.' });
+  }
+  const [formatText = '', ...rest] = c.clientCertHeader.split(':');
+  const format = formatText.trim() as ProxyHeaderFormat;
+  const headerText = rest.join(':').trim();
+  if (!PROXY_HEADER_FORMATS.includes(format) || rest.length > 1 || (rest.length === 1 && !HEADER_NAME.test(headerText))) {
+    throw new ConfigError(`${where('clientCertHeader', 'CERTBOUND_CLIENT_CERT_HEADER')}: ${JSON.stringify(c.clientCertHeader)} is not valid: expected FORMAT or FORMAT:Header-Name with FORMAT one of ${PROXY_HEADER_FORMATS.join(', ')}.`, {
+      hint: 'e.g. nginx, nginx:X-SSL-Client-Cert, rfc9440, xfcc, alb, traefik',
+    });
+  }
+  const [verifyName = '', ...verifyRest] = c.proxyVerifyHeader.split(':');
+  const success = verifyRest.length ? verifyRest.join(':').trim() : 'SUCCESS';
+  if (!HEADER_NAME.test(verifyName.trim()) || !success) {
+    throw new ConfigError(`${where('proxyVerifyHeader', 'CERTBOUND_PROXY_VERIFY_HEADER')}: ${JSON.stringify(c.proxyVerifyHeader)} is not valid: expected Header-Name or Header-Name:VALUE.`, {
+      hint: 'e.g. X-SSL-Client-Verify:SUCCESS (nginx $ssl_client_verify)',
+    });
+  }
+  return Object.freeze({
+    trustedProxies: Object.freeze(proxies),
+    format,
+    header: headerText || DEFAULT_FORWARDED_HEADERS[format],
+    chainValidation: c.proxyChainValidation,
+    verifyHeader: Object.freeze({ name: verifyName.trim(), success }),
+    intermediates: c.proxyIntermediates ? path.resolve(c.proxyIntermediates) : undefined,
   });
 }

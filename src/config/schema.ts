@@ -21,6 +21,34 @@ const httpsUrl = z
   .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
   .refine((u) => !u.endsWith('/'), 'must not end with "/"');
 
+// ---------------------------------------------------------------------------------------------------------------
+// Behind a TLS-terminating reverse proxy (README "Deployment behind a reverse proxy"). Forwarding is off unless
+// both trustedProxies and clientCertHeader are set; without them a forwarded-certificate header is ignored.
+
+/** Formats of `clientCertHeader` (see src/forwarded): the proxy's encoding of the client certificate. */
+export const PROXY_HEADER_FORMATS = ['rfc9440', 'nginx', 'xfcc', 'alb', 'alb-passthrough', 'traefik', 'base64'] as const;
+export type ProxyHeaderFormat = (typeof PROXY_HEADER_FORMATS)[number];
+export const PROXY_CHAIN_VALIDATION_MODES = ['proxy-verified', 'validate'] as const;
+
+const PROXY_SETTINGS = {
+  /**
+   * Addresses or CIDR ranges of the proxies allowed to forward a client certificate, compared with the TCP
+   * peer address only (never X-Forwarded-For). A comma/space-separated string or a list. Default: none.
+   */
+  trustedProxies: z.union([z.string(), z.array(z.string())]).optional(),
+  /** `format[:Header-Name]`, e.g. `nginx` or `nginx:X-SSL-Client-Cert`; the header defaults per format. Default: none. */
+  clientCertHeader: z.string().min(1).optional(),
+  /**
+   * Who validates a forwarded certificate's chain for tls_client_auth: `validate` (certbound, against its trust
+   * anchors, with pkijs) or `proxy-verified` (the proxy did, and says so in `proxyVerifyHeader`). Default `validate`.
+   */
+  proxyChainValidation: z.enum(PROXY_CHAIN_VALIDATION_MODES).default('validate'),
+  /** `Header-Name[:success value]` the proxy sets to its verification result. Default `X-SSL-Client-Verify:SUCCESS` (nginx `$ssl_client_verify`). */
+  proxyVerifyHeader: z.string().min(1).default('X-SSL-Client-Verify:SUCCESS'),
+  /** PEM file of intermediate CA certificates used to complete forwarded chains (nginx forwards the leaf only); never trusted by themselves. */
+  proxyIntermediates: z.string().min(1).optional(),
+};
+
 export const configSchema = z
   .object({
     /** `development` generates a dev PKI and a demo client when TLS is not configured; `production` generates nothing. */
@@ -57,6 +85,7 @@ export const configSchema = z
     purgeIntervalMs: z.coerce.number().int().min(1000).default(600_000),
     /** Default access token lifetime for resource servers without their own, in seconds. Default 600. */
     accessTokenTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+    ...PROXY_SETTINGS,
   })
   .strict();
 
@@ -81,7 +110,23 @@ export interface Config {
   readonly reloadIntervalMs: number;
   readonly purgeIntervalMs: number;
   readonly accessTokenTtl: number;
+  /** Set when certbound runs behind a TLS-terminating proxy that forwards client certificates. */
+  readonly proxy: ProxyConfig | undefined;
 }
+
+/** Client certificates forwarded by a trusted reverse proxy (validated, frozen). */
+export interface ProxyConfig {
+  readonly trustedProxies: readonly string[];
+  readonly format: ProxyHeaderFormat;
+  /** The header carrying the certificate. */
+  readonly header: string;
+  readonly chainValidation: (typeof PROXY_CHAIN_VALIDATION_MODES)[number];
+  /** Used in `proxy-verified` mode: the header and the value that means "chain verified". */
+  readonly verifyHeader: { readonly name: string; readonly success: string };
+  /** Absolute path of the intermediates PEM file, when configured. */
+  readonly intermediates: string | undefined;
+}
+
 
 /** Environment variable ↔ config key. */
 export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
@@ -102,4 +147,10 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_RELOAD_INTERVAL_MS: 'reloadIntervalMs',
   CERTBOUND_PURGE_INTERVAL_MS: 'purgeIntervalMs',
   CERTBOUND_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+  // Behind a reverse proxy
+  CERTBOUND_TRUSTED_PROXIES: 'trustedProxies',
+  CERTBOUND_CLIENT_CERT_HEADER: 'clientCertHeader',
+  CERTBOUND_PROXY_CHAIN_VALIDATION: 'proxyChainValidation',
+  CERTBOUND_PROXY_VERIFY_HEADER: 'proxyVerifyHeader',
+  CERTBOUND_PROXY_INTERMEDIATES: 'proxyIntermediates',
 };

@@ -5,7 +5,8 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { purgeExpiredPayloads, readRevisions, type Db, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
-import { createMtlsHooks, type Refusal } from './mtls.js';
+import { createCertificateSource, withCertificateSource } from './certificate-source.js';
+import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { buildProvider } from './provider.js';
 
 export interface ServerTls {
@@ -63,6 +64,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     logger.warn({ event: 'client_auth_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint, details: refusal.details }, refusal.message);
   };
   const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, onRefusal });
+  // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
+  const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls });
@@ -115,8 +118,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     minVersion: 'TLSv1.2' as const,
   });
 
-  const mainServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler);
-  const mtlsServer = createHttpsServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, handler);
+  const mainServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, withCertificateSource(handler, certificateSource, 'main', onRefusal));
+  const mtlsServer = createHttpsServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, withCertificateSource(handler, certificateSource, 'mtls', onRefusal));
   for (const s of [mainServer, mtlsServer]) {
     s.keepAliveTimeout = 30_000;
     s.headersTimeout = 35_000;

@@ -10,6 +10,7 @@ import { CertboundError } from '../errors/index.js';
 import { type CertificateMapping, matchCertificateToClient } from '../mapping/index.js';
 import { hasClientAuthEku, type ParsedCertificate, parseCertificate, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
+import { type ForwardedVerdict, forwardedCertificateOf } from './certificate-source.js';
 
 export interface Refusal {
   /** Stable reason code, e.g. SAN_MISMATCH, INTERMEDIATE_MISSING. */
@@ -30,6 +31,8 @@ export interface PeerCertificate {
   sentChainLength: number;
   /** The trust anchor the verified chain ended at, when OpenSSL verified it. */
   anchor: TrustAnchor | undefined;
+  /** Set when a trusted proxy forwarded the certificate (certificate-source.ts): the chain verdict. */
+  forwarded?: ForwardedVerdict;
 }
 
 interface KoaLikeContext {
@@ -95,6 +98,9 @@ export interface MtlsHooksOptions {
 export function createMtlsHooks(options: MtlsHooksOptions) {
   /** Reads and caches the peer certificate of the request's TLS connection (undefined: none presented). */
   function peerCertificate(ctx: KoaLikeContext): PeerCertificate | undefined {
+    // Behind a trusted proxy the forwarded header is the only source (null: it forwarded none).
+    const forwarded = forwardedCertificateOf(ctx.req);
+    if (forwarded !== undefined) return forwarded ?? undefined;
     const socket = socketOf(ctx);
     if (!socket) return undefined;
     const cached = peerCache.get(socket);
@@ -169,13 +175,16 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     certificateAuthorized(ctx: KoaLikeContext): boolean {
       const peer = peerCertificate(ctx);
       const socket = socketOf(ctx);
-      if (!peer || !socket) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No client certificate was presented.');
+      if (!peer || (!socket && !peer.forwarded)) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No client certificate was presented.');
       if (peer.parseError) return refuse(ctx, peer.parseError.code, peer.parseError.message);
       if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
         return refuse(ctx, 'CHAIN_TOO_LONG', `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.`);
       }
-      if (!socket.authorized) {
-        const reason = tlsVerifyReason(String(socket.authorizationError ?? ''), peer);
+      if (peer.forwarded) {
+        // PKI-3: validated by the trusted proxy (proxy-verified) or by certbound's path validation (validate).
+        if (!peer.forwarded.authorized) return refuse(ctx, peer.forwarded.code, peer.forwarded.message);
+      } else if (!socket!.authorized) {
+        const reason = tlsVerifyReason(String(socket!.authorizationError ?? ''), peer);
         return refuse(ctx, reason.code, reason.message);
       }
       if (peer.parsed && !hasClientAuthEku(peer.parsed)) {

@@ -29,9 +29,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { configOverrides?: Record<string, unknown>; anchorName?: string } = {}): Promise<TestServer> {
-  const pki = await createTestPki();
-  const database = await createTestDatabase();
+export interface StartTestServerOptions {
+  configOverrides?: Record<string, unknown>;
+  anchorName?: string;
+  /** Share a database (replicas): not dropped by close(), no key or trust anchor added. */
+  database?: TestDatabase;
+  /** Share a PKI (replicas, proxies in front). */
+  pki?: TestPki;
+}
+
+export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
+  const pki = options.pki ?? (await createTestPki());
+  const shared = options.database !== undefined;
+  const database = options.database ?? (await createTestDatabase());
   const [port, mtlsPort] = [await freePort(), await freePort()];
   const config = loadConfig({
     env: {},
@@ -48,8 +58,10 @@ export async function startTestServer(options: { configOverrides?: Record<string
     },
   });
   const admin = createAdminService({ db: database.db, signingAlg: config.signingAlg, keyEncryptionKey: config.keyEncryptionKey });
-  await admin.ensureActiveKey('test');
-  await admin.addTrustAnchor({ name: options.anchorName ?? 'test-root', pem: pki.root.pem, environment: 'prod' }, 'test');
+  if (!shared) {
+    await admin.ensureActiveKey('test');
+    await admin.addTrustAnchor({ name: options.anchorName ?? 'test-root', pem: pki.root.pem, environment: 'prod' }, 'test');
+  }
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -79,7 +91,7 @@ export async function startTestServer(options: { configOverrides?: Record<string
     async close() {
       await Promise.all(agents.map((a) => a.close().catch(() => {})));
       await handle.close();
-      await database.drop();
+      if (!shared) await database.drop();
     },
   };
 }
