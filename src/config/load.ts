@@ -106,6 +106,11 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
       });
     }
   }
+  if (c.adminPort !== undefined && c.adminPort !== 0 && (c.adminPort === c.port || c.adminPort === c.mtlsPort)) {
+    throw new ConfigError(`${sources.adminPort}: ${c.adminPort} is already the ${c.adminPort === c.port ? 'main (CERTBOUND_PORT)' : 'mTLS (CERTBOUND_MTLS_PORT)'} listener's port.`, {
+      hint: 'Pick a port of its own for the admin listener, or unset CERTBOUND_ADMIN_PORT to serve /admin on the mTLS listener.',
+    });
+  }
   if ((c.tlsCert && !c.tlsKey) || (!c.tlsCert && c.tlsKey)) {
     throw new ConfigError('CERTBOUND_TLS_CERT and CERTBOUND_TLS_KEY must be set together.');
   }
@@ -128,6 +133,9 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     reloadIntervalMs: c.reloadIntervalMs,
     purgeIntervalMs: c.purgeIntervalMs,
     accessTokenTtl: c.accessTokenTtl,
+    adminPort: c.adminPort,
+    adminResource: c.adminResource ?? `${issuer}/admin`,
+    metrics: c.metrics,
     proxy: checkProxy(c, sources),
   });
 }

@@ -85,6 +85,12 @@ export const configSchema = z
     purgeIntervalMs: z.coerce.number().int().min(1000).default(600_000),
     /** Default access token lifetime for resource servers without their own, in seconds. Default 600. */
     accessTokenTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+    /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
+    adminPort: port.optional(),
+    /** Resource identifier of the admin API (the `aud` of admin tokens), registered at start. Default `<issuer>/admin`. */
+    adminResource: httpsUrl.optional(),
+    /** Serve Prometheus metrics at /metrics on the main listener (no authentication). Default true. */
+    metrics: bool.default(true),
     ...PROXY_SETTINGS,
   })
   .strict();
@@ -110,6 +116,12 @@ export interface Config {
   readonly reloadIntervalMs: number;
   readonly purgeIntervalMs: number;
   readonly accessTokenTtl: number;
+  /** Separate admin listener port; undefined: /admin is served on the mTLS listener. */
+  readonly adminPort: number | undefined;
+  /** The admin API's resource identifier. */
+  readonly adminResource: string;
+  /** /metrics on the main listener. */
+  readonly metrics: boolean;
   /** Set when certbound runs behind a TLS-terminating proxy that forwards client certificates. */
   readonly proxy: ProxyConfig | undefined;
 }
@@ -147,6 +159,9 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_RELOAD_INTERVAL_MS: 'reloadIntervalMs',
   CERTBOUND_PURGE_INTERVAL_MS: 'purgeIntervalMs',
   CERTBOUND_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+  CERTBOUND_ADMIN_PORT: 'adminPort',
+  CERTBOUND_ADMIN_RESOURCE: 'adminResource',
+  CERTBOUND_METRICS: 'metrics',
   // Behind a reverse proxy
   CERTBOUND_TRUSTED_PROXIES: 'trustedProxies',
   CERTBOUND_CLIENT_CERT_HEADER: 'clientCertHeader',

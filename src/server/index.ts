@@ -1,13 +1,21 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { type AdminApi, ADMIN_SCOPES, createAdminApi } from '../admin/http/index.js';
+import { createAdminService } from '../admin/service.js';
+import { peerCertificateDer } from '../verifier/index.js';
 import type { Config } from '../config/index.js';
 import { purgeExpiredPayloads, readRevisions, type Db, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
-import { createCertificateSource, withCertificateSource } from './certificate-source.js';
+import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { buildProvider } from './provider.js';
+
+/** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
+type Listener = 'main' | 'mtls' | 'admin';
 
 export interface ServerTls {
   /** PEM: server certificate followed by its intermediates. */
@@ -28,6 +36,11 @@ export interface ServerHandle {
   mtlsUrl: string;
   mainPort: number;
   mtlsPort: number;
+  /** Base URL of the listener serving /admin: the mTLS listener, or the admin listener (CERTBOUND_ADMIN_PORT). */
+  adminUrl: string;
+  /** The admin API (its route table drives dispatch and the OpenAPI document). */
+  admin: AdminApi;
+  metrics: Metrics;
   /** The oidc-provider instance currently serving requests (rebuilt when signing keys change). */
   provider(): Provider;
   /** Re-reads trust anchors and signing keys now instead of waiting for the poll. */
@@ -60,6 +73,22 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   }
   let revisions = await readRevisions(db);
 
+  // The admin API is a resource server of this very server: its resource (audience) is registered here,
+  // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
+  const adminService = createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
+  await adminService.ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
+  const metrics = createMetrics();
+  let publishedFor: SigningKey[] | undefined;
+  let publishedJwks: { keys: JWK[] } = { keys: [] };
+  /** The keys in the JWKS, for the admin API's token verification (no HTTP round trip to ourselves). */
+  const publicKeySet = () => {
+    if (publishedFor !== keys) {
+      publishedJwks = { keys: keys.map((k) => k.publicJwk) };
+      publishedFor = keys;
+    }
+    return publishedJwks;
+  };
+
   const onRefusal = (refusal: Refusal) => {
     logger.warn({ event: 'client_auth_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint, details: refusal.details }, refusal.message);
   };
@@ -83,6 +112,15 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         }
       }
     });
+    p.use(async (ctx, next) => {
+      await next();
+      if ((ctx.body as { error?: string } | undefined)?.error === 'invalid_client') {
+        metrics.clientAuthRefused((ctx.state.certboundRefusal as Refusal | undefined)?.code ?? 'CLIENT_INVALID');
+      }
+    });
+    // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
+    p.on('client_credentials.issued', (token) => metrics.tokenIssued(String(token.clientId), 'jwt'));
+    p.on('client_credentials.saved', (token) => metrics.tokenIssued(String(token.clientId), 'opaque'));
     p.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
     return p;
   };
@@ -90,6 +128,53 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   let callback = provider.callback();
 
   const issuerHost = new URL(config.issuer).host;
+  /** Which listener serves /admin (README "Admin API"). */
+  const adminListener: Listener = config.adminPort === undefined ? 'mtls' : 'admin';
+  const adminApi = createAdminApi({
+    service: adminService,
+    issuer: config.issuer,
+    adminResource: config.adminResource,
+    keySet: publicKeySet,
+    tokenUrl: `${config.mtlsUrl}/token`,
+    logger,
+    // Behind a trusted proxy the certificate is the forwarded one, as at the token endpoint (mTLS listener only).
+    certificateOf: (req) => {
+      const forwarded = forwardedCertificateOf(req);
+      return forwarded === undefined ? peerCertificateDer(req) : forwarded?.x509.raw;
+    },
+    // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
+    onChange: () => reload(),
+  });
+  let adminUrl = '';
+  const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
+    res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  /** certbound's own paths (admin API, metrics) on each listener, before the OAuth handler. */
+  const handlerFor = (listener: Listener) => (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url?.split('?')[0] ?? '';
+    const isAdmin = path === '/admin' || path.startsWith('/admin/');
+    metrics.observe(req, res, listener, isAdmin ? (adminApi.routeTemplate(req.method ?? '', path) ?? '/admin/*') : undefined);
+    if (isAdmin) {
+      if (listener === adminListener) adminApi.handle(req, res);
+      else sendJson(res, 404, { code: 'ERR_ADMIN_WRONG_LISTENER', message: `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).` });
+      return;
+    }
+    if (listener === 'admin') {
+      sendJson(res, 404, { code: 'ERR_ROUTE_UNKNOWN', message: 'The admin listener serves /admin only.' });
+      return;
+    }
+    if (path === '/metrics' && listener === 'main' && config.metrics) {
+      metrics.render().then(
+        ({ contentType, body }) => sendJson(res, 200, body, contentType),
+        (err: unknown) => {
+          logger.error({ err }, 'metrics collection failed');
+          sendJson(res, 500, { code: 'ERR_INTERNAL', message: 'metrics collection failed; see the server log' });
+        },
+      );
+      return;
+    }
+    handler(req, res);
+  };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url?.split('?')[0];
     if (path === '/healthz') {
@@ -118,15 +203,18 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     minVersion: 'TLSv1.2' as const,
   });
 
-  const mainServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, withCertificateSource(handler, certificateSource, 'main', onRefusal));
-  const mtlsServer = createHttpsServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, withCertificateSource(handler, certificateSource, 'mtls', onRefusal));
-  for (const s of [mainServer, mtlsServer]) {
+  const mainServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, withCertificateSource(handlerFor('main'), certificateSource, 'main', onRefusal));
+  const mtlsServer = createHttpsServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, withCertificateSource(handlerFor('mtls'), certificateSource, 'mtls', onRefusal));
+  // CERTBOUND_ADMIN_PORT: /admin on a listener of its own, asking for a client certificate like the mTLS one.
+  const adminServer = config.adminPort === undefined ? undefined : createHttpsServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, handlerFor('admin'));
+  for (const s of [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])]) {
     s.keepAliveTimeout = 30_000;
     s.headersTimeout = 35_000;
   }
 
   const mainPort = await listen(mainServer, config.port, config.host);
   const mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
+  const adminPort = adminServer ? await listen(adminServer, config.adminPort!, config.host) : undefined;
 
   async function reload(): Promise<void> {
     const next = await readRevisions(db);
@@ -134,6 +222,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       anchors = await trustAnchors.list(db);
       anchorsByThumbprint = new Map(anchors.map((a) => [a.x5tS256, a]));
       mtlsServer.setSecureContext(tlsOptions());
+      adminServer?.setSecureContext(tlsOptions());
       logger.info({ event: 'trust_anchors_reloaded', count: anchors.length }, 'trust anchors reloaded');
     }
     if (next.signing_keys !== revisions.signing_keys) {
@@ -169,18 +258,23 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   purgeTimer.unref();
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  adminUrl = adminPort === undefined ? config.mtlsUrl : `https://${host}:${adminPort}`;
   return {
     mainUrl: `https://${host}:${mainPort}`,
     mtlsUrl: `https://${host}:${mtlsPort}`,
     mainPort,
     mtlsPort,
+    adminUrl: adminPort === undefined ? `https://${host}:${mtlsPort}` : adminUrl,
+    admin: adminApi,
+    metrics,
     provider: () => provider,
     reload,
     async close() {
       clearInterval(reloadTimer);
       clearInterval(purgeTimer);
+      await adminApi.close();
       await Promise.all(
-        [mainServer, mtlsServer].map(
+        [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])].map(
           (s) =>
             new Promise<void>((resolve) => {
               s.close(() => resolve());

@@ -1,0 +1,436 @@
+/**
+ * The admin API route table. Each row calls one use case of the admin service; every write runs in the
+ * service's transaction together with its audit row, whose actor is `admin:<client_id>:<x5t#S256>`.
+ */
+import type { z } from 'zod';
+import { ConflictError } from '../../errors/index.js';
+import type { AdminService, MappingInput } from '../service.js';
+import { ADMIN_SCOPES } from './auth.js';
+import { defineRoute, type Route, type RouteInput } from './router.js';
+import {
+  AuditListSchema,
+  AuditQuerySchema,
+  auditJson,
+  ClientListSchema,
+  ClientParams,
+  ClientSchema,
+  CreateClientSchema,
+  CreateResourceServerSchema,
+  CreateTrustAnchorSchema,
+  clientJson,
+  IdentifierParams,
+  KidParams,
+  MappingInputSchema,
+  MappingListSchema,
+  MappingParams,
+  MappingSchema,
+  mappingJson,
+  NameParams,
+  NoQuery,
+  ResourceServerListSchema,
+  ResourceServerSchema,
+  RotateKeySchema,
+  resourceServerJson,
+  SigningKeyListSchema,
+  SigningKeySchema,
+  signingKeyJson,
+  TrustAnchorListSchema,
+  TrustAnchorSchema,
+  trustAnchorJson,
+  UpdateClientSchema,
+  UpdateResourceServerSchema,
+} from './schemas.js';
+
+export interface AdminRoutesOptions {
+  service: AdminService;
+  /** The admin API's own resource identifier: it cannot be removed or lose its scopes through the API. */
+  adminResource: string;
+  /** Called after a change a running server caches (trust anchors, signing keys), so it applies now. */
+  onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
+}
+
+/** The service's errors (worded for the CLI) → the body member they are about. */
+const MAPPING_FIELDS = (prefix: string) => ({
+  ERR_MAPPING_KIND: `${prefix}kind`,
+  ERR_MAPPING_VALUE: `${prefix}value`,
+  ERR_DN_SYNTAX: `${prefix}value`,
+  ERR_MAPPING_WINDOW: `${prefix}not_after`,
+  ERR_TRUST_ANCHOR_UNKNOWN: `${prefix}trust_anchor`,
+});
+
+function scopes(scope: string | undefined): string[] | undefined {
+  return scope === undefined ? undefined : scope.split(' ').filter(Boolean);
+}
+
+function mappingInput(m: z.output<typeof MappingInputSchema>): MappingInput {
+  return {
+    kind: m.kind as MappingInput['kind'],
+    value: m.value,
+    trustAnchor: m.trust_anchor,
+    notBefore: m.not_before === undefined ? undefined : new Date(m.not_before),
+    notAfter: m.not_after === undefined ? undefined : new Date(m.not_after),
+  };
+}
+
+/** The actor of a write route (its access is `write`, so the principal is always there). */
+function actorOf(input: RouteInput<unknown, unknown, unknown>): string {
+  return input.principal!.actor;
+}
+
+export function buildAdminRoutes({ service, adminResource, onChange }: AdminRoutesOptions): Route[] {
+  const changed = async (what: 'trust_anchors' | 'signing_keys') => {
+    await onChange?.(what);
+  };
+  const ok = (body: unknown) => ({ status: 200, body });
+
+  return [
+    // ---- clients -------------------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/clients',
+      operationId: 'listClients',
+      summary: 'List clients with their certificate mappings',
+      tag: 'clients',
+      access: 'read',
+      query: NoQuery,
+      response: { status: 200, description: 'The clients', schema: ClientListSchema },
+      handler: async () => ok({ items: (await service.listClients()).map(clientJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/clients',
+      operationId: 'createClient',
+      summary: 'Register a client (tls_client_auth with one mapping, or self_signed_tls_client_auth)',
+      tag: 'clients',
+      access: 'write',
+      query: NoQuery,
+      body: CreateClientSchema,
+      fields: {
+        ...MAPPING_FIELDS('mapping.'),
+        ERR_CLIENT_EXISTS: 'client_id',
+        ERR_CERT_PARSE: 'self_signed_certificate',
+        ERR_SCOPE_INVALID: 'scope',
+        ERR_SCOPE_UNKNOWN: 'scope',
+        ERR_RESOURCE_UNKNOWN: 'default_resource',
+      },
+      response: { status: 201, description: 'The new client', schema: ClientSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const client = await service.addClient(
+          {
+            clientId: b.client_id,
+            ...(b.mapping ? { mapping: mappingInput(b.mapping) } : {}),
+            ...(b.self_signed_certificate ? { selfSignedCertPem: b.self_signed_certificate } : {}),
+            scopes: scopes(b.scope) ?? [],
+            defaultResource: b.default_resource,
+            ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
+          },
+          actorOf(input),
+        );
+        return { status: 201, body: clientJson(client) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/clients/{client_id}',
+      operationId: 'getClient',
+      summary: 'Show a client',
+      tag: 'clients',
+      access: 'read',
+      params: ClientParams,
+      query: NoQuery,
+      response: { status: 200, description: 'The client', schema: ClientSchema },
+      handler: async ({ params }) => ok(clientJson(await service.showClient(params.client_id))),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/admin/clients/{client_id}',
+      operationId: 'updateClient',
+      summary: 'Change scopes, default resource or the bound-token setting',
+      tag: 'clients',
+      access: 'write',
+      params: ClientParams,
+      query: NoQuery,
+      body: UpdateClientSchema,
+      fields: { ERR_SCOPE_INVALID: 'scope', ERR_SCOPE_UNKNOWN: 'scope', ERR_RESOURCE_UNKNOWN: 'default_resource' },
+      response: { status: 200, description: 'The updated client', schema: ClientSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const client = await service.updateClient(
+          input.params.client_id,
+          {
+            ...(b.scope === undefined ? {} : { scopes: scopes(b.scope) }),
+            ...(b.default_resource === undefined ? {} : { defaultResource: b.default_resource }),
+            ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
+          },
+          actorOf(input),
+          { scopes: 'scope' },
+        );
+        return ok(clientJson(client));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/clients/{client_id}',
+      operationId: 'deleteClient',
+      summary: 'Remove a client, its mappings and its stored tokens',
+      tag: 'clients',
+      access: 'write',
+      params: ClientParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        await service.removeClient(input.params.client_id, actorOf(input));
+        return { status: 204 };
+      },
+    }),
+
+    // ---- certificate mappings ------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/clients/{client_id}/mappings',
+      operationId: 'listMappings',
+      summary: "List a client's certificate mappings",
+      tag: 'mappings',
+      access: 'read',
+      params: ClientParams,
+      query: NoQuery,
+      response: { status: 200, description: 'The mappings', schema: MappingListSchema },
+      handler: async ({ params }) => ok({ items: (await service.showClient(params.client_id)).mappings.map(mappingJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/clients/{client_id}/mappings',
+      operationId: 'addMapping',
+      summary: 'Add a certificate mapping (stage a new certificate before the old one ends)',
+      tag: 'mappings',
+      access: 'write',
+      params: ClientParams,
+      query: NoQuery,
+      body: MappingInputSchema,
+      fields: MAPPING_FIELDS(''),
+      response: { status: 201, description: 'The new mapping', schema: MappingSchema },
+      handler: async (input) => {
+        const mapping = await service.addMapping(input.params.client_id, mappingInput(input.body), actorOf(input));
+        return { status: 201, body: mappingJson(mapping) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/clients/{client_id}/mappings/{mapping_id}',
+      operationId: 'removeMapping',
+      summary: 'Remove a certificate mapping (not the last one)',
+      tag: 'mappings',
+      access: 'write',
+      params: MappingParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        await service.removeMapping(input.params.client_id, input.params.mapping_id, actorOf(input));
+        return { status: 204 };
+      },
+    }),
+
+    // ---- trust anchors -------------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/trust-anchors',
+      operationId: 'listTrustAnchors',
+      summary: 'List trust anchors',
+      tag: 'trust-anchors',
+      access: 'read',
+      query: NoQuery,
+      response: { status: 200, description: 'The trust anchors', schema: TrustAnchorListSchema },
+      handler: async () => ok({ items: (await service.listTrustAnchors()).map(trustAnchorJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/trust-anchors',
+      operationId: 'createTrustAnchor',
+      summary: 'Trust a CA for client certificates (takes effect on running listeners at once)',
+      tag: 'trust-anchors',
+      access: 'write',
+      query: NoQuery,
+      body: CreateTrustAnchorSchema,
+      fields: { ERR_CERT_PARSE: 'pem', ERR_TRUST_ANCHOR_NOT_CA: 'pem', ERR_TRUST_ANCHOR_EXPIRED: 'pem', ERR_TRUST_ANCHOR_EXISTS: 'name' },
+      response: { status: 201, description: 'The new trust anchor', schema: TrustAnchorSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const anchor = await service.addTrustAnchor({ name: b.name, pem: b.pem, environment: b.environment }, actorOf(input));
+        await changed('trust_anchors');
+        return { status: 201, body: trustAnchorJson(anchor) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/trust-anchors/{name}',
+      operationId: 'getTrustAnchor',
+      summary: 'Show a trust anchor',
+      tag: 'trust-anchors',
+      access: 'read',
+      params: NameParams,
+      query: NoQuery,
+      response: { status: 200, description: 'The trust anchor', schema: TrustAnchorSchema },
+      handler: async ({ params }) => ok(trustAnchorJson(await service.showTrustAnchor(params.name))),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/trust-anchors/{name}',
+      operationId: 'deleteTrustAnchor',
+      summary: 'Stop trusting a CA (refused while mappings are pinned to it)',
+      tag: 'trust-anchors',
+      access: 'write',
+      params: NameParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        await service.removeTrustAnchor(input.params.name, actorOf(input));
+        await changed('trust_anchors');
+        return { status: 204 };
+      },
+    }),
+
+    // ---- resource servers ----------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/resource-servers',
+      operationId: 'listResourceServers',
+      summary: 'List resource servers (token audiences)',
+      tag: 'resource-servers',
+      access: 'read',
+      query: NoQuery,
+      response: { status: 200, description: 'The resource servers', schema: ResourceServerListSchema },
+      handler: async () => ok({ items: (await service.listResourceServers()).map(resourceServerJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/resource-servers',
+      operationId: 'createResourceServer',
+      summary: 'Register a resource server',
+      tag: 'resource-servers',
+      access: 'write',
+      query: NoQuery,
+      body: CreateResourceServerSchema,
+      fields: { ERR_RESOURCE_ID_INVALID: 'identifier', ERR_RESOURCE_EXISTS: 'identifier', ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl' },
+      response: { status: 201, description: 'The new resource server', schema: ResourceServerSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const rs = await service.addResourceServer({ identifier: b.identifier, scopes: scopes(b.scope)!, tokenFormat: b.token_format, ttl: b.ttl }, actorOf(input), { expect: 'new' });
+        return { status: 201, body: resourceServerJson(rs) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/resource-servers/{identifier}',
+      operationId: 'getResourceServer',
+      summary: 'Show a resource server (identifier URL-encoded)',
+      tag: 'resource-servers',
+      access: 'read',
+      params: IdentifierParams,
+      query: NoQuery,
+      response: { status: 200, description: 'The resource server', schema: ResourceServerSchema },
+      handler: async ({ params }) => ok(resourceServerJson(await service.showResourceServer(params.identifier))),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/admin/resource-servers/{identifier}',
+      operationId: 'updateResourceServer',
+      summary: "Replace a resource server's scopes, token format and lifetime",
+      tag: 'resource-servers',
+      access: 'write',
+      params: IdentifierParams,
+      query: NoQuery,
+      body: UpdateResourceServerSchema,
+      fields: { ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl', ERR_ADMIN_RESOURCE_PROTECTED: 'scope' },
+      response: { status: 200, description: 'The updated resource server', schema: ResourceServerSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const next = scopes(b.scope)!;
+        if (input.params.identifier === adminResource && (!ADMIN_SCOPES.every((s) => next.includes(s)) || (b.token_format ?? 'jwt') !== 'jwt')) {
+          throw new ConflictError('ERR_ADMIN_RESOURCE_PROTECTED', `The admin API resource must keep the scopes ${ADMIN_SCOPES.join(' ')} and JWT tokens.`, {
+            hint: 'Change other settings only (e.g. ttl), or restrict administrators through their client scopes.',
+          });
+        }
+        const rs = await service.addResourceServer({ identifier: input.params.identifier, scopes: next, tokenFormat: b.token_format, ttl: b.ttl }, actorOf(input), { expect: 'existing' });
+        return ok(resourceServerJson(rs));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/resource-servers/{identifier}',
+      operationId: 'deleteResourceServer',
+      summary: 'Remove a resource server (refused while it is a default resource)',
+      tag: 'resource-servers',
+      access: 'write',
+      params: IdentifierParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        if (input.params.identifier === adminResource) {
+          throw new ConflictError('ERR_ADMIN_RESOURCE_PROTECTED', 'The admin API resource cannot be removed through the admin API.', { hint: 'It is registered again whenever the server starts.' });
+        }
+        await service.removeResourceServer(input.params.identifier, actorOf(input));
+        return { status: 204 };
+      },
+    }),
+
+    // ---- signing keys --------------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/keys',
+      operationId: 'listKeys',
+      summary: 'List signing keys (public parts only)',
+      tag: 'keys',
+      access: 'read',
+      query: NoQuery,
+      response: { status: 200, description: 'The keys, newest first', schema: SigningKeyListSchema },
+      handler: async () => ok({ items: (await service.listKeys()).map(signingKeyJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/keys/rotate',
+      operationId: 'rotateKeys',
+      summary: 'Add a new active signing key; the previous one stays published until retired',
+      tag: 'keys',
+      access: 'write',
+      query: NoQuery,
+      body: RotateKeySchema,
+      bodyOptional: true,
+      response: { status: 201, description: 'The new active key', schema: SigningKeySchema },
+      handler: async (input) => {
+        const key = await service.rotateKeys(actorOf(input), input.body.alg);
+        await changed('signing_keys');
+        return { status: 201, body: signingKeyJson(key) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/keys/{kid}/retire',
+      operationId: 'retireKey',
+      summary: 'Stop publishing an inactive key (tokens it signed stop verifying)',
+      tag: 'keys',
+      access: 'write',
+      params: KidParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Retired' },
+      handler: async (input) => {
+        await service.retireKey(input.params.kid, actorOf(input));
+        await changed('signing_keys');
+        return { status: 204 };
+      },
+    }),
+
+    // ---- audit ---------------------------------------------------------------------------------
+    defineRoute({
+      method: 'GET',
+      path: '/admin/audit',
+      operationId: 'listAudit',
+      summary: 'The audit log, newest first',
+      tag: 'audit',
+      access: 'read',
+      query: AuditQuerySchema,
+      response: { status: 200, description: 'Audit entries', schema: AuditListSchema },
+      handler: async ({ query }) => ok({ items: (await service.listAudit({ limit: query.limit, target: query.target })).map(auditJson) }),
+    }),
+  ];
+}

@@ -1,0 +1,304 @@
+/**
+ * The admin API's JSON shapes, as zod schemas: request bodies are validated with them and the OpenAPI
+ * document is generated from them (`z.toJSONSchema`). Every schema used by a route is registered in
+ * `adminSchemas` under a component name. Members are snake_case, like RFC 7591 client metadata and the
+ * CLI's `--json` output.
+ */
+import { z } from 'zod';
+import { SIGNING_ALGORITHMS } from '../../config/index.js';
+import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
+import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../service.js';
+
+/** Component registry: schema → OpenAPI `components.schemas` name. */
+export const adminSchemas = z.registry<{ id: string; description?: string }>();
+
+/** Component names of request-side schemas (rendered as their input: defaults optional, coercions loose). */
+export const REQUEST_COMPONENTS = new Set<string>();
+
+function component<T extends z.ZodType>(id: string, schema: T, description?: string): T {
+  adminSchemas.add(schema, description ? { id, description } : { id });
+  if (id.endsWith('Request') || id.endsWith('Input')) REQUEST_COMPONENTS.add(id);
+  return schema;
+}
+
+const scopeToken = SCOPE_TOKEN_PATTERN.source.slice(1, -1);
+const SCOPE_LIST = new RegExp(`^(?:${scopeToken}(?: ${scopeToken})*)?$`);
+const date = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+const pem = z.string().min(1).max(65_536).describe('PEM text (-----BEGIN CERTIFICATE----- …)');
+
+// ---- requests ---------------------------------------------------------------------------------
+
+export const scopeString = z
+  .string()
+  .max(4096)
+  .regex(SCOPE_LIST, 'must be space-separated RFC 6749 scope tokens (visible ASCII, no quotes or backslashes), single spaces')
+  .describe('Space-separated scopes, e.g. "orders.read orders.write"');
+
+export const MappingInputSchema = component(
+  'MappingInput',
+  z.strictObject({
+    kind: z.enum(MAPPING_KINDS as [string, ...string[]]).describe('What in the certificate is compared'),
+    value: z.string().min(1).max(4096).describe('Subject DN in RFC 4514 order (most specific RDN first), or the SAN value'),
+    trust_anchor: z.string().regex(NAME_PATTERN).optional().describe('Pin the mapping to this trust anchor (by name)'),
+    not_before: date.optional().describe('The mapping is valid from (ISO 8601)'),
+    not_after: date.optional().describe('The mapping is valid until (ISO 8601)'),
+  }),
+  'A certificate mapping of a tls_client_auth client',
+);
+
+export const CreateClientSchema = component(
+  'CreateClientRequest',
+  z
+    .strictObject({
+      client_id: z.string().regex(CLIENT_ID_PATTERN, 'must be letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit'),
+      mapping: MappingInputSchema.optional().describe('tls_client_auth: the first certificate mapping'),
+      self_signed_certificate: pem.optional().describe('self_signed_tls_client_auth: the client certificate'),
+      scope: scopeString.optional(),
+      default_resource: z.string().min(1).max(2048).optional().describe('Resource (audience) used when a token request names none'),
+      bound_tokens: z.boolean().optional().describe('tls_client_certificate_bound_access_tokens; default true'),
+    })
+    .superRefine((v, ctx) => {
+      if ((v.mapping === undefined) === (v.self_signed_certificate === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'give exactly one of mapping (tls_client_auth) or self_signed_certificate (self_signed_tls_client_auth)' });
+      }
+    }),
+);
+
+export const UpdateClientSchema = component(
+  'UpdateClientRequest',
+  z
+    .strictObject({
+      scope: scopeString.optional(),
+      default_resource: z.string().min(1).max(2048).nullable().optional().describe('null clears it'),
+      bound_tokens: z.boolean().optional(),
+    })
+    .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of scope, default_resource, bound_tokens' }),
+);
+
+export const CreateTrustAnchorSchema = component(
+  'CreateTrustAnchorRequest',
+  z.strictObject({
+    name: z.string().regex(NAME_PATTERN, 'must be letters, digits, ".", "_" and "-" (at most 100)'),
+    pem: pem.describe('The CA certificate (exactly one), PEM'),
+    environment: z.string().regex(NAME_PATTERN, 'must be a short label such as prod or staging').optional(),
+  }),
+);
+
+const tokenFormat = z.enum(['jwt', 'opaque']);
+const ttl = z.number().int().min(10).max(86_400).describe('Access token lifetime, seconds');
+
+export const CreateResourceServerSchema = component(
+  'CreateResourceServerRequest',
+  z.strictObject({
+    identifier: z.string().min(1).max(2048).describe('Resource indicator (RFC 8707): an https:// URI without fragment, or a urn:'),
+    scope: scopeString.min(1),
+    token_format: tokenFormat.optional().describe('Default jwt'),
+    ttl: ttl.optional().describe('Default: the server default (CERTBOUND_ACCESS_TOKEN_TTL)'),
+  }),
+);
+
+export const UpdateResourceServerSchema = component(
+  'UpdateResourceServerRequest',
+  z.strictObject({
+    scope: scopeString.min(1),
+    token_format: tokenFormat.optional().describe('Default jwt'),
+    ttl: ttl.optional().describe('Absent: the server default'),
+  }),
+  'Replaces the resource server settings',
+);
+
+export const RotateKeySchema = component(
+  'RotateKeyRequest',
+  z.strictObject({ alg: z.enum(SIGNING_ALGORITHMS).optional().describe('Default: CERTBOUND_SIGNING_ALG') }),
+);
+
+export const DiagnoseRequestSchema = component(
+  'DiagnoseRequest',
+  z.strictObject({
+    certificate: pem.describe('The client certificate (PEM)'),
+    chain: pem.optional().describe('Intermediate certificates the client sends (PEM)'),
+    client_id: z.string().regex(CLIENT_ID_PATTERN).optional().describe("Compare with this client's mappings"),
+  }),
+);
+
+export const AuditQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('Default 100'),
+  target: z.string().min(1).max(2100).optional().describe('Exact target, e.g. client:billing, trust:corp-root, resource:URI, key:KID'),
+});
+
+export const NoQuery = z.strictObject({});
+export const ClientParams = z.strictObject({ client_id: z.string().min(1) });
+export const MappingParams = z.strictObject({ client_id: z.string().min(1), mapping_id: z.string().min(1) });
+export const NameParams = z.strictObject({ name: z.string().min(1) });
+export const IdentifierParams = z.strictObject({ identifier: z.string().min(1).describe('URL-encoded resource indicator') });
+export const KidParams = z.strictObject({ kid: z.string().min(1) });
+
+// ---- responses --------------------------------------------------------------------------------
+
+const timestamp = z.string().describe('ISO 8601');
+
+export const ErrorSchema = component(
+  'Error',
+  z.object({
+    code: z.string().describe('Stable code, e.g. ERR_VALIDATION, ERR_CLIENT_UNKNOWN, ERR_ADMIN_UNAUTHENTICATED'),
+    message: z.string().describe('What is wrong; names the field for validation errors'),
+    hint: z.string().optional().describe('What to do next'),
+    error: z.string().optional().describe('RFC 6750 error (invalid_token, insufficient_scope) on 401/403'),
+    details: z.record(z.string(), z.unknown()).optional().describe('field, issues, …'),
+  }),
+);
+
+export const MappingSchema = component(
+  'Mapping',
+  z.object({
+    id: z.string(),
+    kind: z.string(),
+    value: z.string(),
+    canonical: z.string(),
+    trust_anchor: z.string().nullable(),
+    trust_anchor_environment: z.string().nullable(),
+    not_before: timestamp.nullable(),
+    not_after: timestamp.nullable(),
+    created_at: timestamp,
+  }),
+);
+
+export const ClientSchema = component(
+  'Client',
+  z.object({
+    client_id: z.string(),
+    token_endpoint_auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']),
+    tls_client_certificate_bound_access_tokens: z.boolean(),
+    scope: z.string(),
+    default_resource: z.string().nullable(),
+    mappings: z.array(MappingSchema),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const TrustAnchorSchema = component(
+  'TrustAnchor',
+  z.object({
+    name: z.string(),
+    subject: z.string().describe('RFC 4514'),
+    environment: z.string().nullable(),
+    spki_sha256: z.string(),
+    'x5t#S256': z.string(),
+    not_after: timestamp,
+    created_at: timestamp,
+    pem: z.string(),
+  }),
+);
+
+export const ResourceServerSchema = component(
+  'ResourceServer',
+  z.object({
+    identifier: z.string(),
+    scope: z.string(),
+    token_format: tokenFormat,
+    ttl: z.number().int().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const SigningKeySchema = component(
+  'SigningKey',
+  z.object({
+    kid: z.string(),
+    alg: z.string(),
+    status: z.enum(['active', 'inactive', 'retired']),
+    public_jwk: z.record(z.string(), z.unknown()),
+    created_at: timestamp,
+    retired_at: timestamp.nullable(),
+  }),
+);
+
+export const AuditEntrySchema = component(
+  'AuditEntry',
+  z.object({
+    id: z.number().int(),
+    at: timestamp,
+    actor: z.string().describe('admin:<client_id>:<x5t#S256>, cli:<os user>, system:…'),
+    action: z.string(),
+    target: z.string(),
+    before: z.unknown(),
+    after: z.unknown(),
+  }),
+);
+
+const list = <T extends z.ZodType>(id: string, item: T) => component(id, z.object({ items: z.array(item) }));
+export const ClientListSchema = list('ClientList', ClientSchema);
+export const MappingListSchema = list('MappingList', MappingSchema);
+export const TrustAnchorListSchema = list('TrustAnchorList', TrustAnchorSchema);
+export const ResourceServerListSchema = list('ResourceServerList', ResourceServerSchema);
+export const SigningKeyListSchema = list('SigningKeyList', SigningKeySchema);
+export const AuditListSchema = list('AuditList', AuditEntrySchema);
+
+export const OpenApiDocumentSchema = component('OpenApiDocument', z.object({ openapi: z.string(), info: z.record(z.string(), z.unknown()), paths: z.record(z.string(), z.unknown()) }).passthrough());
+
+// ---- serializers (one per entity, used by every route) ------------------------------------------
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function mappingJson(m: MappingRecord): z.output<typeof MappingSchema> {
+  return {
+    id: m.id,
+    kind: m.kind,
+    value: m.value,
+    canonical: m.canonical,
+    trust_anchor: m.trustAnchorName,
+    trust_anchor_environment: m.trustAnchorEnvironment,
+    not_before: iso(m.notBefore),
+    not_after: iso(m.notAfter),
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+export function clientJson(c: ClientRecord): z.output<typeof ClientSchema> {
+  return {
+    client_id: c.clientId,
+    token_endpoint_auth_method: c.authMethod,
+    tls_client_certificate_bound_access_tokens: c.boundTokens,
+    scope: c.scopes.join(' '),
+    default_resource: c.defaultResource,
+    mappings: c.mappings.map(mappingJson),
+    jwks: c.jwks,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+export function trustAnchorJson(a: TrustAnchor): z.output<typeof TrustAnchorSchema> {
+  return {
+    name: a.name,
+    subject: a.subject,
+    environment: a.environment,
+    spki_sha256: a.spkiSha256,
+    'x5t#S256': a.x5tS256,
+    not_after: a.notAfter.toISOString(),
+    created_at: a.createdAt.toISOString(),
+    pem: a.pem,
+  };
+}
+
+export function resourceServerJson(r: ResourceServer): z.output<typeof ResourceServerSchema> {
+  return {
+    identifier: r.identifier,
+    scope: r.scopes.join(' '),
+    token_format: r.tokenFormat,
+    ttl: r.ttl,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+export function signingKeyJson(k: Omit<SigningKey, 'privateJwk'>): z.output<typeof SigningKeySchema> {
+  return { kid: k.kid, alg: k.alg, status: k.status, public_jwk: k.publicJwk as Record<string, unknown>, created_at: k.createdAt.toISOString(), retired_at: iso(k.retiredAt) };
+}
+
+export function auditJson(e: AuditEntry): z.output<typeof AuditEntrySchema> {
+  return { id: e.id, at: e.at.toISOString(), actor: e.actor, action: e.action, target: e.target, before: e.before, after: e.after };
+}

@@ -1,0 +1,66 @@
+/**
+ * Admin API test helpers: an admin client registered with a certificate made now, its certificate-bound
+ * token from the real token endpoint, and JSON calls over real mTLS presenting a chosen certificate.
+ */
+import { request } from 'undici';
+import type { Issued } from './pki.js';
+import type { TestServer } from './server.js';
+
+export interface AdminCaller {
+  client: Issued;
+  clientId: string;
+  token: string;
+  /** JSON call to `${adminUrl}${path}` presenting `cert` (default: the caller's own) and the token (unless null). */
+  call(method: string, path: string, options?: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null }): Promise<AdminResponse>;
+}
+
+export interface AdminResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown> & { items?: Record<string, unknown>[] };
+  text: string;
+}
+
+let counter = 0;
+
+/** Registers a tls_client_auth admin client (subject DN mapping) with `scopes`, and gets its token. */
+export async function createAdminCaller(s: TestServer, scopes: string[], options: { clientId?: string } = {}): Promise<AdminCaller> {
+  const clientId = options.clientId ?? `admin-${++counter}`;
+  const client = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: [clientId] }] });
+  await s.admin.addClient({ clientId, mapping: { kind: 'subject_dn', value: `CN=${clientId},O=Acme` }, scopes, defaultResource: s.config.adminResource }, 'test');
+  const token = await adminTokenFor(s, client, clientId, scopes.filter((scope) => scope.startsWith('certbound:')));
+  const caller: AdminCaller = {
+    client,
+    clientId,
+    token,
+    call: (method, path, callOptions = {}) => adminCall(s, method, path, { cert: callOptions.cert === undefined ? client : callOptions.cert, token: callOptions.token === undefined ? caller.token : callOptions.token, ...callOptions }),
+  };
+  return caller;
+}
+
+/** A certificate-bound token for the admin resource from the mTLS token endpoint. */
+export async function adminTokenFor(s: TestServer, client: Issued, clientId: string, scopes: string[]): Promise<string> {
+  const res = await s.token(client, { grant_type: 'client_credentials', client_id: clientId, resource: s.config.adminResource, scope: scopes.join(' ') });
+  if (res.status !== 200) throw new Error(`admin token request failed: ${res.status} ${res.text}`);
+  return String(res.body.access_token);
+}
+
+export async function adminCall(
+  s: TestServer,
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null },
+): Promise<AdminResponse> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const res = await request(`${s.handle.adminUrl}${path}`, { method: method as 'GET', headers, body, dispatcher: s.agent(options.cert ?? undefined) });
+  const text = await res.body.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {}
+  return { status: res.statusCode, headers: res.headers, body: json, text };
+}
