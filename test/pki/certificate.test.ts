@@ -259,6 +259,3 @@ describe('EKU helper (X-12)', () => {
     expect(hasClientAuthEku(parseCertificate(leaf.der))).toBe(true);
   });
 });
-
-describe('performance', () => {
-});
