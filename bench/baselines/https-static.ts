@@ -1,0 +1,39 @@
+/**
+ * Baseline for fresh connections: a bare Node https server asking for a client certificate (chain
+ * verified by OpenSSL against the same CA) and answering every authorized request with a static JSON
+ * body the size of a token response. Whatever certbound does above this is the cost of issuing a token.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { requiredEnv, serveAsChild } from '../lib/child.js';
+
+const port = Number(requiredEnv('BENCH_PORT'));
+const body = JSON.stringify({ access_token: 'x'.repeat(Number(process.env.BENCH_BODY_BYTES ?? 600)), expires_in: 600, token_type: 'Bearer', scope: 'bench.read bench.write' });
+const refused = JSON.stringify({ error: 'invalid_client' });
+
+const server = createServer(
+  {
+    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
+    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
+    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA')),
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  },
+  (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const ok = (req.socket as TLSSocket).authorized;
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(ok ? body : refused);
+    });
+  },
+);
+server.keepAliveTimeout = 30_000;
+await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+
+serveAsChild({ mtls: (server.address() as AddressInfo).port }, async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});

@@ -1,0 +1,174 @@
+/**
+ * What every run builds before measuring, all generated at run time (STYLE habit 5): a test PKI
+ * written to a temporary directory, certbound databases (SQLite or a PostgreSQL database of its own)
+ * with the resource server and N clients, and the ES256 keys of the baselines.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import knexFactory from 'knex';
+import { createAdminService } from '../../src/admin/service.js';
+import { canonicalizeMappingValue, x5tS256 } from '../../src/pki/index.js';
+import { type Db, migrateLatest, openDatabase } from '../../src/store/index.js';
+import { createTestPki, type Issued, type TestPki } from '../../test/helpers/pki.js';
+
+export const RESOURCE = 'https://api.bench.test';
+export const SCOPES = ['bench.read', 'bench.write'];
+export const ANCHOR_NAME = 'bench-root';
+
+export const clientId = (i: number) => `bench-client-${String(i).padStart(6, '0')}`;
+export const clientSan = (i: number) => `client-${i}.bench.test`;
+
+export interface BenchPki {
+  pki: TestPki;
+  dir: string;
+  /** Files: server chain and key (for the listeners), root CA (the trust anchor). */
+  files: { serverCert: string; serverKey: string; ca: string };
+  /** Client certificates by client index. */
+  clients: Map<number, Issued>;
+  /** TLS material the load generator presents for client `i` (leaf + intermediate). */
+  clientTls(i: number): { ca: string; cert: string; key: string };
+  thumbprint(i: number): string;
+}
+
+export async function createBenchPki(clientIndexes: number[]): Promise<BenchPki> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bench-'));
+  const pki = await createTestPki('Bench');
+  const files = { serverCert: path.join(dir, 'server.pem'), serverKey: path.join(dir, 'server.key'), ca: path.join(dir, 'root.pem') };
+  writeFileSync(files.serverCert, pki.server.pem + pki.intermediate.pem);
+  writeFileSync(files.serverKey, pki.server.keyPem, { mode: 0o600 });
+  writeFileSync(files.ca, pki.root.pem);
+  const clients = new Map<number, Issued>();
+  for (const i of clientIndexes) {
+    clients.set(i, await pki.client({ subject: [{ O: ['Bench'] }, { CN: [clientId(i)] }], san: [{ type: 'dns', value: clientSan(i) }] }));
+  }
+  const get = (i: number) => {
+    const c = clients.get(i);
+    if (!c) throw new Error(`no client certificate for client ${i}`);
+    return c;
+  };
+  return {
+    pki,
+    dir,
+    files,
+    clients,
+    clientTls: (i) => ({ ca: pki.root.pem, cert: pki.chainOf(get(i)), key: get(i).keyPem }),
+    thumbprint: (i) => x5tS256(get(i).der),
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function es256Jwk(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = randomUUID();
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+  };
+}
+
+export interface BenchDatabase {
+  kind: 'sqlite' | 'postgres';
+  /** CERTBOUND_DATABASE_URL for the server process. */
+  url: string;
+  clients: number;
+  drop(): Promise<void>;
+}
+
+/**
+ * Inserts clients `from..to-1` with one SAN mapping each (pinned to the bench trust anchor), straight
+ * into `clients` and `certificate_mappings` in batches: the admin service adds one client per
+ * transaction with its audit row, far too slow for 100 000.
+ */
+async function bulkInsertClients(db: Db, from: number, to: number, anchorId: string): Promise<void> {
+  const now = Date.now();
+  const batch = 1000;
+  await db.transaction(async (trx) => {
+    for (let start = from; start < to; start += batch) {
+      const end = Math.min(to, start + batch);
+      const clientRows = [];
+      const mappingRows = [];
+      for (let i = start; i < end; i++) {
+        clientRows.push({
+          client_id: clientId(i),
+          token_endpoint_auth_method: 'tls_client_auth',
+          bound_tokens: true,
+          scope: SCOPES.join(' '),
+          default_resource: RESOURCE,
+          jwks: null,
+          metadata: JSON.stringify({ grant_types: ['client_credentials'] }),
+          created_at: now,
+          updated_at: now,
+        });
+        mappingRows.push({
+          id: randomUUID(),
+          client_id: clientId(i),
+          kind: 'san_dns',
+          value: clientSan(i),
+          canonical: canonicalizeMappingValue('san_dns', clientSan(i)),
+          trust_anchor_id: anchorId,
+          not_before: null,
+          not_after: null,
+          created_at: now,
+        });
+      }
+      await trx('clients').insert(clientRows);
+      await trx('certificate_mappings').insert(mappingRows);
+    }
+  });
+}
+
+/**
+ * A migrated certbound database with a signing key, the bench trust anchor, the bench resource server,
+ * client 0 added through the admin service (the one the load uses) and clients 1..n-1 bulk-inserted.
+ */
+export async function createBenchDatabase(options: { kind: 'sqlite' | 'postgres'; clients: number; pki: BenchPki; pgAdminUrl: string }): Promise<BenchDatabase> {
+  let url: string;
+  let cleanup: () => Promise<void>;
+  if (options.kind === 'postgres') {
+    const name = `certbound_bench_${randomBytes(6).toString('hex')}`;
+    const admin = knexFactory({ client: 'pg', connection: options.pgAdminUrl, pool: { min: 0, max: 1 } });
+    try {
+      await admin.raw(`create database ${name}`);
+    } finally {
+      await admin.destroy();
+    }
+    url = options.pgAdminUrl.replace(/\/[^/]*$/, `/${name}`);
+    cleanup = async () => {
+      const a = knexFactory({ client: 'pg', connection: options.pgAdminUrl, pool: { min: 0, max: 1 } });
+      try {
+        await a.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.destroy();
+      }
+    };
+  } else {
+    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bench-db-'));
+    url = path.join(dir, 'certbound.sqlite');
+    cleanup = async () => removeDir(dir);
+  }
+  const db = openDatabase(options.kind === 'postgres' ? { client: 'pg', url } : { client: 'sqlite', filename: url });
+  try {
+    await migrateLatest(db);
+    const admin = createAdminService({ db, signingAlg: 'ES256' });
+    const actor = 'bench:setup';
+    await admin.ensureActiveKey(actor);
+    await admin.addTrustAnchor({ name: ANCHOR_NAME, pem: options.pki.pki.root.pem, environment: 'bench' }, actor);
+    await admin.addResourceServer({ identifier: RESOURCE, scopes: SCOPES, tokenFormat: 'jwt' }, actor);
+    await admin.addClient({ clientId: clientId(0), mapping: { kind: 'san_dns', value: clientSan(0), trustAnchor: ANCHOR_NAME }, scopes: SCOPES, defaultResource: RESOURCE }, actor);
+    const anchor = (await db('trust_anchors').where({ name: ANCHOR_NAME }).first()) as { id: string };
+    if (options.clients > 1) await bulkInsertClients(db, 1, options.clients, anchor.id);
+    if (options.kind === 'postgres') await db.raw('analyze');
+  } catch (err) {
+    await db.destroy();
+    await cleanup();
+    throw err;
+  }
+  await db.destroy();
+  return { kind: options.kind, url, clients: options.clients, drop: cleanup };
+}

@@ -1,0 +1,194 @@
+/**
+ * The load generator, in its own process: undici over real mTLS (client certificate + intermediate),
+ * a fixed number of workers each keeping one request in flight, for a fixed duration. The harness
+ * sends it `target`, `tokens` and `run` messages; it answers each `run` with a RoundResult.
+ *
+ * Connection modes:
+ * - `keepalive`: a pool of `concurrency` persistent connections.
+ * - `fresh`: a new TCP + TLS connection for every request (`reset: true`); undici offers the last TLS
+ *   session it received, so the server may resume it (abbreviated handshake).
+ * - `fresh-full`: the same without a session cache, so every request pays a full handshake.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { Agent, buildConnector, request } from 'undici';
+import { percentileSorted, type RoundResult } from './lib/stats.js';
+
+export type ConnectionMode = 'keepalive' | 'fresh' | 'fresh-full';
+
+export interface TargetMessage {
+  type: 'target';
+  name: string;
+  origin: string;
+  mode: ConnectionMode;
+  connections: number;
+  tls: { ca: string; cert: string; key: string };
+}
+
+export interface TokensMessage {
+  type: 'tokens';
+  id: number;
+  pool: string;
+  count: number;
+  signingJwk: JWK;
+  claims: Record<string, unknown>;
+}
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  target: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Bearer tokens from a pool: token i is sent `reuse` times (spread over `active` tokens in use at once). */
+  bearer?: { pool: string; reuse: number; active: number };
+  concurrency: number;
+  durationMs: number;
+  expectStatus: number;
+}
+
+interface Target {
+  agent: Agent;
+  mode: ConnectionMode;
+  origin: string;
+  connects: number;
+  resumed: number;
+}
+
+const targets = new Map<string, Target>();
+const pools = new Map<string, string[]>();
+/** Where the next request of a pool starts, so consecutive rounds never resend a token (unique mode). */
+const poolCursor = new Map<string, number>();
+
+function addTarget(m: TargetMessage): void {
+  const connector = buildConnector({ ca: m.tls.ca, cert: m.tls.cert, key: m.tls.key, servername: 'localhost', ...(m.mode === 'fresh-full' ? { maxCachedSessions: 0 } : {}) });
+  const target: Target = { origin: m.origin, mode: m.mode, connects: 0, resumed: 0, agent: undefined as unknown as Agent };
+  target.agent = new Agent({
+    connections: m.connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect(options, callback) {
+      connector(options, (err, socket) => {
+        if (!err && socket) {
+          target.connects++;
+          if ((socket as TLSSocket).isSessionReused?.()) target.resumed++;
+        }
+        callback(err as Error, socket as never);
+      });
+    },
+  });
+  targets.set(m.name, target);
+}
+
+async function makeTokens(m: TokensMessage): Promise<void> {
+  const key = await importJWK(m.signingJwk, 'ES256');
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = new Array(m.count);
+  for (let i = 0; i < m.count; i++) {
+    tokens[i] = await new SignJWT({ ...m.claims, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: m.signingJwk.kid as string })
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(key);
+  }
+  pools.set(m.pool, tokens);
+  poolCursor.set(m.pool, 0);
+}
+
+async function run(m: RunMessage): Promise<RoundResult> {
+  const target = targets.get(m.target);
+  if (!target) throw new Error(`unknown target ${m.target}`);
+  const pool = m.bearer ? pools.get(m.bearer.pool) : undefined;
+  if (m.bearer && !pool) throw new Error(`unknown token pool ${m.bearer.pool}`);
+  const start0 = pool ? (poolCursor.get(m.bearer!.pool) ?? 0) : 0;
+  const latencies = new Float64Array(4_000_000);
+  let count = 0;
+  let ok = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let seq = 0;
+  const connectsBefore = target.connects;
+  const resumedBefore = target.resumed;
+  const url = target.origin + m.path;
+  const reset = target.mode !== 'keepalive';
+  const started = performance.now();
+  const deadline = started + m.durationMs;
+
+  const tokenFor = (n: number): string => {
+    const { reuse, active } = m.bearer!;
+    // Requests n = 0,1,2,… go round-robin over `active` tokens; each token is used `reuse` times.
+    const round = Math.floor(n / (active * reuse));
+    const index = start0 + round * active + (n % active);
+    return pool![index % pool!.length]!;
+  };
+
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) {
+      const n = seq++;
+      const headers = { ...m.headers, ...(pool ? { authorization: `Bearer ${tokenFor(n)}` } : {}) };
+      const t0 = performance.now();
+      try {
+        const res = await request(url, { method: m.method, headers, body: m.body, dispatcher: target!.agent, reset });
+        await res.body.dump({ limit: 1 << 20 });
+        const t1 = performance.now();
+        if (res.statusCode === m.expectStatus) {
+          ok++;
+          if (count < latencies.length) latencies[count++] = t1 - t0;
+        } else {
+          errors++;
+          firstError ??= `status ${res.statusCode}`;
+        }
+      } catch (err) {
+        errors++;
+        firstError ??= (err as Error).message;
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: m.concurrency }, worker));
+  const elapsed = performance.now() - started;
+  if (pool) {
+    const used = Math.ceil(seq / (m.bearer!.active * m.bearer!.reuse)) * m.bearer!.active;
+    poolCursor.set(m.bearer!.pool, start0 + used);
+  }
+  const sorted = latencies.subarray(0, count).sort();
+  const connects = target.connects - connectsBefore;
+  return {
+    rate: (ok / elapsed) * 1000,
+    p50Ms: percentileSorted(sorted, 50),
+    p99Ms: percentileSorted(sorted, 99),
+    errors,
+    requests: ok + errors,
+    ...(reset ? { resumedFraction: connects ? (target.resumed - resumedBefore) / connects : 0 } : {}),
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+process.on('message', (message: unknown) => {
+  const m = message as TargetMessage | TokensMessage | RunMessage | { type: 'stop' };
+  if (m.type === 'target') addTarget(m);
+  else if (m.type === 'tokens') {
+    makeTokens(m).then(
+      () => process.send?.({ type: 'done', id: m.id }),
+      (err: Error) => process.send?.({ type: 'done', id: m.id, error: err.message }),
+    );
+  } else if (m.type === 'run') {
+    run(m).then(
+      (result) => process.send?.({ type: 'done', id: m.id, result }),
+      (err: Error) => process.send?.({ type: 'done', id: m.id, error: err.message }),
+    );
+  } else if (m.type === 'stop') shutdown();
+});
+
+let stopping = false;
+function shutdown(): void {
+  if (stopping) return;
+  stopping = true;
+  Promise.all([...targets.values()].map((t) => t.agent.close().catch(() => {}))).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+}
+process.on('disconnect', shutdown);
+process.send?.({ type: 'ready', ports: {} });

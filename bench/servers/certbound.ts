@@ -1,0 +1,11 @@
+/**
+ * certbound itself, started the way `certbound serve` starts it: configuration from CERTBOUND_*
+ * environment variables (set by the harness), then `serve()` from the composition root. The database
+ * was prepared by the harness (migrations, signing key, trust anchor, resource server, clients).
+ */
+import { createLogger, loadConfig, serve } from '../../src/main.js';
+import { serveAsChild } from '../lib/child.js';
+
+const config = loadConfig({ env: process.env });
+const running = await serve(config, createLogger(config), () => {});
+serveAsChild({ main: running.handle.mainPort, mtls: running.handle.mtlsPort }, () => running.close());
