@@ -183,6 +183,35 @@ function checkMapping(cert: ParsedCertificate, mapping: CertificateMapping, cont
   return identity ?? checkAnchor(mapping, context);
 }
 
+/** Each field of one mapping compared on its own (diagnosis): `undefined` where that field is satisfied. */
+export interface MappingFieldComparison {
+  /** Subject DN or SAN value (never the CN in place of a SAN). */
+  identity: MappingRefusal | undefined;
+  /** SC-5 trust-anchor pin. */
+  trustAnchor: MappingRefusal | undefined;
+  /** not_before / not_after window. */
+  validity: MappingRefusal | undefined;
+}
+
+/**
+ * Compares every field of one mapping with the certificate, with the same rules and reason codes as
+ * {@link matchCertificateToClient} (which stops at the first failing field: validity, identity, anchor).
+ */
+export function compareMappingFields(cert: ParsedCertificate, mapping: CertificateMapping, context: MatchContext): MappingFieldComparison {
+  const validity = checkTime(mapping, context.now);
+  let identity: MappingRefusal | undefined;
+  if (typeof mapping.canonical !== 'string' || mapping.canonical === '') {
+    identity = refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`);
+  } else if (mapping.kind === 'subject_dn') {
+    identity = checkSubjectDn(cert, mapping);
+  } else if (mapping.kind === 'san_dns' || mapping.kind === 'san_uri' || mapping.kind === 'san_ip' || mapping.kind === 'san_email') {
+    identity = checkSan(cert, mapping, mapping.kind);
+  } else {
+    identity = refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has the unknown kind ${String((mapping as { kind: unknown }).kind)}.`);
+  }
+  return { identity, trustAnchor: checkAnchor(mapping, context), validity };
+}
+
 /**
  * Matches a parsed client certificate against the mappings registered for one client (the client is
  * identified by `client_id`, never inferred from the certificate, G-3). The first mapping that is

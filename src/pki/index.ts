@@ -36,3 +36,18 @@ export {
   parsePemCertificates,
 } from './certificate.js';
 export { hexDigestToX5tS256, isWellFormedX5tS256, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';
+export {
+  type CrlStalePolicy,
+  type RevocationMode,
+  type RevocationStatus,
+  type RevokedEntry,
+  type VerifiedCrl,
+  CRL_STALE_POLICIES,
+  checkRevocation,
+  crlToPem,
+  decodeCrl,
+  isCrlStale,
+  MAX_CRL_BYTES,
+  revocationMode,
+  verifyCrl,
+} from './crl.js';

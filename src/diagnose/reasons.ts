@@ -1,0 +1,57 @@
+/**
+ * Every reason code the diagnosis can report, with the default hint (what to do next). Mapping codes come
+ * from mapping/ unchanged; the token endpoint's refusal codes are the same strings (STYLE habit 2).
+ */
+import { MAPPING_REASONS, type MappingReasonCode } from '../mapping/index.js';
+
+export type CertificateReasonCode =
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'EKU_NOT_CLIENT_AUTH'
+  | 'INTERMEDIATE_MISSING'
+  | 'UNTRUSTED_ROOT'
+  | 'CHAIN_INVALID'
+  | 'CHAIN_TOO_LONG'
+  | 'REVOKED'
+  | 'CRL_UNAVAILABLE'
+  | 'CRL_STALE';
+
+export type ClientReasonCode = 'CLIENT_UNKNOWN' | 'SELF_SIGNED_NOT_REGISTERED' | 'NO_MATCHING_CLIENT';
+
+export type DiagnosisCode = CertificateReasonCode | ClientReasonCode | MappingReasonCode;
+
+/** Code → default hint. */
+export const DIAGNOSIS_CODES: Readonly<Record<DiagnosisCode, string>> = Object.freeze({
+  ...MAPPING_REASONS,
+  CERT_EXPIRED: 'Renew the certificate and deploy it on the client.',
+  CERT_NOT_YET_VALID: 'Wait until the certificate becomes valid, or check the clocks of the CA and of this server.',
+  EKU_NOT_CLIENT_AUTH: 'Reissue the certificate with Extended Key Usage clientAuth (1.3.6.1.5.5.7.3.2), or without an EKU extension.',
+  INTERMEDIATE_MISSING: 'Configure the client to send its full chain (leaf followed by the intermediate CA), or pass it with --chain.',
+  UNTRUSTED_ROOT: 'Use a certificate issued under one of the trust anchors (certbound trust list), or add its root CA with certbound trust add.',
+  CHAIN_INVALID: 'The chain does not verify; reissue the certificate or send the correct intermediate.',
+  CHAIN_TOO_LONG: 'Send only the leaf and its intermediates (at most 5 certificates); do not send the root.',
+  REVOKED: 'The CA revoked this certificate; issue a new one for the client.',
+  CRL_UNAVAILABLE: 'CRL checking is on, so every CA in the chain needs a current CRL: add the missing one with certbound trust crl add.',
+  CRL_STALE: 'The CRL is past its nextUpdate; check that its source is reachable and that the CA still publishes it (certbound trust crl list).',
+  CLIENT_UNKNOWN: 'Check the client_id, or list clients with certbound client list.',
+  SELF_SIGNED_NOT_REGISTERED: 'Register this exact certificate for the client (self_signed_tls_client_auth), or use the registered one.',
+  NO_MATCHING_CLIENT: 'Register a mapping for this certificate: certbound client mapping add ID --from-cert FILE --match subject-dn|san-dns|…',
+});
+
+/**
+ * Certificate-level codes that refuse every tls_client_auth client. When several apply, the first one here
+ * is the primary code: OpenSSL reports the last error it met (chain building, then extensions, then
+ * revocation, then signatures and validity), and the token endpoint reports what OpenSSL reports.
+ */
+export const CERTIFICATE_CODE_PRECEDENCE: readonly CertificateReasonCode[] = Object.freeze([
+  'CHAIN_TOO_LONG',
+  'CERT_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CHAIN_INVALID',
+  'REVOKED',
+  'CRL_STALE',
+  'CRL_UNAVAILABLE',
+  'EKU_NOT_CLIENT_AUTH',
+  'INTERMEDIATE_MISSING',
+  'UNTRUSTED_ROOT',
+]);
