@@ -26,6 +26,7 @@ import {
   writeAudit,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
+import { assertNoOverlap } from './overlap.js';
 import { jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
 export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
@@ -63,6 +64,8 @@ export type MappingInput = {
   trustAnchor?: string | undefined;
   notBefore?: Date | undefined;
   notAfter?: Date | undefined;
+  /** Accept a mapping that lets one certificate authenticate as another client too (see overlap.ts). */
+  allowOverlap?: boolean | undefined;
 };
 
 export interface AddClientInput {
@@ -350,6 +353,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
         await assertScopesOffered(trx, scopes, input.defaultResource);
         const anchor = input.mapping ? await resolveAnchor(trx, input.mapping.trustAnchor) : undefined;
         const mapping = input.mapping ? buildMapping(input.clientId, input.mapping, anchor) : undefined;
+        if (mapping) await assertNoOverlap(trx, mapping, input.mapping?.allowOverlap);
         const now = new Date();
         const record: ClientRecord = {
           clientId: input.clientId,
@@ -411,8 +415,9 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
         }
         const anchor = await resolveAnchor(trx, input.trustAnchor);
         const mapping = buildMapping(clientId, input, anchor);
+        await assertNoOverlap(trx, mapping, input.allowOverlap);
         await clients.insertMapping(trx, mapping);
-        await writeAudit(trx, { actor, action: 'mapping.add', target: `client:${clientId}`, after: mapping });
+        await writeAudit(trx, { actor, action: 'mapping.add', target: `client:${clientId}`, after: input.allowOverlap ? { ...mapping, allowOverlap: true } : mapping });
         return mapping;
       });
     },

@@ -12,6 +12,7 @@ import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { createLogger, serve } from '../main.js';
 import { assertSupportedRuntime } from '../runtime.js';
+import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
 import { type ClientRecord, migrateLatest, openDatabase } from '../store/index.js';
 
 interface Io {
@@ -217,8 +218,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     });
 
   const client = program.command('client').description('manage clients and their certificate mappings');
-  client
-    .command('add')
+  addMappingSourceOptions(client.command('add'))
     .description('register a client: tls_client_auth with one subject (DN or SAN) or self_signed_tls_client_auth with its certificate')
     .requiredOption('--id <id>', 'client_id')
     .option('--subject-dn <dn>', 'expected subject DN in RFC 4514 (most specific RDN first), e.g. "CN=billing,O=Acme,C=US"')
@@ -236,21 +236,24 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--no-bound-tokens', 'do not require certificate-bound tokens (tls_client_certificate_bound_access_tokens=false)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
-      const count = given.length + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0);
+      const fromCert = mappingFromCertOptions(opts);
+      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0);
       if (count !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one certificate subject option; got ${count}.` : 'A certificate subject option is required.', {
           hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks (RFC 8705: one subject value per client).',
         });
       }
-      const mapping: MappingInput | undefined = given[0]
-        ? {
-            kind: given[0][1],
-            value: String(opts[given[0][0]]),
-            trustAnchor: opts.trust as string | undefined,
-            notBefore: parseDate(opts.notBefore as string | undefined, '--not-before'),
-            notAfter: parseDate(opts.notAfter as string | undefined, '--not-after'),
-          }
-        : undefined;
+      const mapping: MappingInput | undefined =
+        given[0] || fromCert
+          ? {
+              kind: fromCert?.kind ?? given[0]![1],
+              value: fromCert?.value ?? String(opts[given[0]![0]]),
+              trustAnchor: opts.trust as string | undefined,
+              notBefore: parseDate(opts.notBefore as string | undefined, '--not-before'),
+              notAfter: parseDate(opts.notAfter as string | undefined, '--not-after'),
+              allowOverlap: opts.allowOverlap === true,
+            }
+          : undefined;
       if ((opts.selfSignedCert || opts.selfSignedJwks) && opts.trust) {
         throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
       }
@@ -308,8 +311,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       io.out(`removed client ${id}`);
     });
   const mapping = client.command('mapping').description("manage a client's certificate mappings (several allow rotation)");
-  mapping
-    .command('add <clientId>')
+  addMappingSourceOptions(mapping.command('add <clientId>'))
     .description('add a mapping; any currently valid mapping authenticates the client')
     .option('--subject-dn <dn>', 'subject DN (RFC 4514)')
     .option('--san-dns <name>', 'DNS SAN')
@@ -321,12 +323,15 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--not-after <date>', 'valid until (ISO 8601)')
     .action(async (clientId: string, opts: Record<string, string | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
-      if (given.length !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email.');
+      const fromCert = mappingFromCertOptions(opts);
+      if (given.length + (fromCert ? 1 : 0) !== 1) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert.');
       }
-      const [flag, kind] = given[0]!;
+      const kind = fromCert?.kind ?? given[0]![1];
+      const value = fromCert?.value ?? String(opts[given[0]![0]]);
+      const allowOverlap = (opts as Record<string, unknown>).allowOverlap === true;
       const m = await withAdmin((admin) =>
-        admin.addMapping(clientId, { kind, value: String(opts[flag]), trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after') }, actor()),
+        admin.addMapping(clientId, { kind, value, trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after'), allowOverlap }, actor()),
       );
       io.out(`added mapping ${m.id} to ${clientId}: ${describeMapping(m)}`);
     });
@@ -392,6 +397,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       );
     });
 
+  registerDiagnosisCommands(program, { env, io });
   return program;
 }
 
@@ -403,6 +409,7 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CliExit) return err.exitCode;
     if (err instanceof CertboundError) {
       io.err(`error: ${err.explain()}`);
       return err.status >= 400 && err.status < 500 ? 2 : 1;

@@ -133,6 +133,8 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     reloadIntervalMs: c.reloadIntervalMs,
     purgeIntervalMs: c.purgeIntervalMs,
     accessTokenTtl: c.accessTokenTtl,
+    crlStale: c.crlStale,
+    crlRefreshIntervalMs: c.crlRefreshIntervalMs,
     adminPort: c.adminPort,
     adminResource: c.adminResource ?? `${issuer}/admin`,
     metrics: c.metrics,

@@ -85,6 +85,13 @@ export const configSchema = z
     purgeIntervalMs: z.coerce.number().int().min(1000).default(600_000),
     /** Default access token lifetime for resource servers without their own, in seconds. Default 600. */
     accessTokenTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+    /**
+     * What a CRL past its nextUpdate does (PKI-5): `fail-closed` refuses the certificates it covers; `fail-open`
+     * takes the CRLs out of the TLS check and refuses only certificates a CRL lists. Default `fail-closed`.
+     */
+    crlStale: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+    /** How often each CRL source is read again, in ms (and, within this time of its nextUpdate, every minute). Default 3600000 (1 h). */
+    crlRefreshIntervalMs: z.coerce.number().int().min(1000).default(3_600_000),
     /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
     adminPort: port.optional(),
     /** Resource identifier of the admin API (the `aud` of admin tokens), registered at start. Default `<issuer>/admin`. */
@@ -116,6 +123,9 @@ export interface Config {
   readonly reloadIntervalMs: number;
   readonly purgeIntervalMs: number;
   readonly accessTokenTtl: number;
+  /** PKI-5: behaviour with a stale CRL. */
+  readonly crlStale: 'fail-closed' | 'fail-open';
+  readonly crlRefreshIntervalMs: number;
   /** Separate admin listener port; undefined: /admin is served on the mTLS listener. */
   readonly adminPort: number | undefined;
   /** The admin API's resource identifier. */
@@ -159,6 +169,8 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_RELOAD_INTERVAL_MS: 'reloadIntervalMs',
   CERTBOUND_PURGE_INTERVAL_MS: 'purgeIntervalMs',
   CERTBOUND_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+  CERTBOUND_CRL_STALE: 'crlStale',
+  CERTBOUND_CRL_REFRESH_INTERVAL_MS: 'crlRefreshIntervalMs',
   CERTBOUND_ADMIN_PORT: 'adminPort',
   CERTBOUND_ADMIN_RESOURCE: 'adminResource',
   CERTBOUND_METRICS: 'metrics',

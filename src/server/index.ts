@@ -13,6 +13,8 @@ import { createCertificateSource, forwardedCertificateOf, withCertificateSource 
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildProvider } from './provider.js';
+import { createAuthObserver } from './auth-observer.js';
+import { createRevocationManager } from './revocation.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
 type Listener = 'main' | 'mtls' | 'admin';
@@ -92,7 +94,12 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const onRefusal = (refusal: Refusal) => {
     logger.warn({ event: 'client_auth_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint, details: refusal.details }, refusal.message);
   };
-  const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, onRefusal });
+  // PKI-5: CRLs (README "Revocation"), loaded before the listeners so that the first handshake checks them.
+  const revocation = createRevocationManager({ db, logger, stalePolicy: config.crlStale, refreshIntervalMs: config.crlRefreshIntervalMs });
+  await revocation.load();
+  // Refusals in the mTLS hooks are logged by the observer, once, with the certificate's diagnosis.
+  const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, revocationCheck: revocation.check });
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
@@ -118,6 +125,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         metrics.clientAuthRefused((ctx.state.certboundRefusal as Refusal | undefined)?.code ?? 'CLIENT_INVALID');
       }
     });
+    p.use((ctx, next) => observer.middleware(ctx as never, next));
     // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
     p.on('client_credentials.issued', (token) => metrics.tokenIssued(String(token.clientId), 'jwt'));
     p.on('client_credentials.saved', (token) => metrics.tokenIssued(String(token.clientId), 'opaque'));
@@ -200,6 +208,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     key: tls.key,
     // SC-5: only the configured trust anchors, never the system store (an empty list trusts nothing).
     ca: anchors.map((a) => a.pem),
+    ...revocation.tlsOptions(),
     minVersion: 'TLSv1.2' as const,
   });
 
@@ -215,11 +224,13 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const mainPort = await listen(mainServer, config.port, config.host);
   const mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
   const adminPort = adminServer ? await listen(adminServer, config.adminPort!, config.host) : undefined;
+  revocation.start();
 
   async function reload(): Promise<void> {
     const next = await readRevisions(db);
-    if (next.trust_anchors !== revisions.trust_anchors) {
+    if (next.trust_anchors !== revisions.trust_anchors || revocation.contextOutdated()) {
       anchors = await trustAnchors.list(db);
+      await revocation.load();
       anchorsByThumbprint = new Map(anchors.map((a) => [a.x5tS256, a]));
       mtlsServer.setSecureContext(tlsOptions());
       adminServer?.setSecureContext(tlsOptions());
@@ -272,6 +283,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     async close() {
       clearInterval(reloadTimer);
       clearInterval(purgeTimer);
+      await revocation.close();
+      await observer.flush();
       await adminApi.close();
       await Promise.all(
         [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])].map(

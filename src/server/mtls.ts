@@ -31,6 +31,8 @@ export interface PeerCertificate {
   sentChainLength: number;
   /** The trust anchor the verified chain ended at, when OpenSSL verified it. */
   anchor: TrustAnchor | undefined;
+  /** DER of the certificates reported after the leaf (sent by the client or completed from the anchors), for the diagnosis. */
+  chain?: Buffer[];
   /** Set when a trusted proxy forwarded the certificate (certificate-source.ts): the chain verdict. */
   forwarded?: ForwardedVerdict;
 }
@@ -78,6 +80,18 @@ export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate)
       return { code: 'UNTRUSTED_ROOT', message: `The certificate chain ends at the self-signed "${issuer}", which is not a trust anchor of this server.` };
     case 'CERT_CHAIN_TOO_LONG':
       return { code: 'CHAIN_TOO_LONG', message: 'The client certificate chain is longer than this server accepts.' };
+    // OpenSSL checks the EKU for TLS client authentication itself (purpose sslclient).
+    case 'INVALID_PURPOSE':
+      return { code: 'EKU_NOT_CLIENT_AUTH', message: 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.' };
+    // PKI-5: CRLs in the TLS context (Node sets CRL_CHECK_ALL: every certificate of the chain is checked).
+    case 'CERT_REVOKED':
+      return { code: 'REVOKED', message: 'A certificate of the client chain is revoked (listed in its CA\'s CRL); the client needs a new certificate.' };
+    case 'UNABLE_TO_GET_CRL':
+    case 'UNABLE_TO_GET_CRL_ISSUER':
+      return { code: 'CRL_UNAVAILABLE', message: 'CRL checking is on and there is no CRL for a CA of the client chain; add it with certbound trust crl add.' };
+    case 'CRL_HAS_EXPIRED':
+    case 'CRL_NOT_YET_VALID':
+      return { code: 'CRL_STALE', message: `A CRL needed for the client chain is not current (${code}); check its source (certbound trust crl list).` };
     default:
       return { code: 'CHAIN_INVALID', message: `The client certificate chain did not verify (${code ?? 'unknown error'}).` };
   }
@@ -93,6 +107,8 @@ export interface MtlsHooksOptions {
   anchorsByThumbprint(): ReadonlyMap<string, TrustAnchor>;
   /** Where a refusal is reported (logging, metrics). */
   onRefusal?: (refusal: Refusal) => void;
+  /** PKI-5: a certificate listed in a loaded CRL (also for resumed sessions and forwarded certificates). */
+  revocationCheck?: (peer: PeerCertificate) => { code: string; message: string } | undefined;
 }
 
 export function createMtlsHooks(options: MtlsHooksOptions) {
@@ -127,8 +143,10 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     const anchors = options.anchorsByThumbprint();
     let node = detailed;
     const seen = new Set<unknown>();
+    const chain: Buffer[] = [];
     while (node?.raw && !seen.has(node)) {
       seen.add(node);
+      if (node !== detailed) chain.push(node.raw);
       const a = anchors.get(x5tS256(node.raw));
       if (a) anchor = a;
       else sentChainLength++;
@@ -138,7 +156,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     else if (anchor) rememberAnchor(x5tS256(x509.raw), anchor);
     // A resumed TLS session carries the verified leaf but not its chain: reuse what the full handshake found.
     else if (socket.isSessionReused()) anchor = anchorOfLeaf.get(x5tS256(x509.raw));
-    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor };
+    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain };
     peerCache.set(socket, peer);
     return peer;
   }
@@ -190,6 +208,8 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       if (peer.parsed && !hasClientAuthEku(peer.parsed)) {
         return refuse(ctx, 'EKU_NOT_CLIENT_AUTH', 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.');
       }
+      const revoked = options.revocationCheck?.(peer);
+      if (revoked) return refuse(ctx, revoked.code, revoked.message);
       return true;
     },
 
@@ -203,7 +223,11 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       if (!peer?.parsed) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No usable client certificate was presented.');
       const mappings = clientMappings(ctx.oidc?.client);
       const result = matchCertificateToClient(peer.parsed, mappings, { now: new Date(), anchorSpki: peer.anchor?.spkiSha256 });
-      if (result.matched) return true;
+      if (result.matched) {
+        // The mapping that authenticated the client (last-seen certificate per mapping).
+        ctx.state.certboundMatchedMapping = result.mapping.id;
+        return true;
+      }
       const first = result.reasons[0];
       return refuse(ctx, first?.code ?? 'NO_MAPPINGS', first?.message ?? 'The client has no certificate mappings.', result.reasons);
     },

@@ -6,3 +6,5 @@ export { type ResourceServer, resourceServers } from './resource-servers.js';
 export { bumpRevision, type RevisionName, readRevisions } from './revisions.js';
 export { type KeyStatus, type SigningKey, signingKeys } from './signing-keys.js';
 export { type TrustAnchor, trustAnchors } from './trust-anchors.js';
+export { type CrlRecord, crls } from './crls.js';
+export { type LastSeenCertificate, lastSeen, listLastSeen, SELF_SIGNED_MAPPING_KEY } from './last-seen.js';

@@ -3,6 +3,8 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
 import * as initial from '../../migrations/20261127000001_initial.js';
+import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen.js';
+import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
 
 export type Db = Knex;
 
@@ -35,6 +37,8 @@ export function openDatabase(database: Config['database']): Db {
 /** Migrations are imported statically so they work from the sources and from dist/ alike. */
 const MIGRATIONS: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261127000001_initial': initial,
+  '20261128000001_certificate_last_seen': lastSeen,
+  '20261128000002_trust_anchor_crls': anchorCrls,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -15,9 +15,13 @@ describe('migrations', () => {
     const db = database.db;
     await migrateRollbackAll(db);
     expect(await db.schema.hasTable('clients')).toBe(false);
-    expect(await pendingMigrations(db)).toEqual(['20261127000001_initial']);
+    for (const table of ['certificate_last_seen', 'trust_anchor_crls']) expect(await db.schema.hasTable(table), table).toBe(false);
+    const pending = await pendingMigrations(db);
+    expect(pending[0]).toBe('20261127000001_initial');
+    expect(pending).toEqual(expect.arrayContaining(['20261128000001_certificate_last_seen', '20261128000002_trust_anchor_crls']));
     await migrateLatest(db);
     expect(await db.schema.hasTable('clients')).toBe(true);
+    for (const table of ['certificate_last_seen', 'trust_anchor_crls']) expect(await db.schema.hasTable(table), table).toBe(true);
     expect(await pendingMigrations(db)).toEqual([]);
   });
 });

@@ -151,7 +151,13 @@ describe('client_credentials over mTLS', () => {
     expect((await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(200);
     expect((await s.token(old, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(200);
     await s.admin.addClient(
-      { clientId: 'expired-mapping', mapping: { kind: 'subject_dn', value: 'CN=svc-2025,O=Acme', notAfter: new Date(Date.now() - 1000), notBefore: new Date(Date.now() - 86_400_000) }, scopes: ['read'], defaultResource: API },
+      // The same certificate as `rotating` on purpose (only this mapping has expired): an explicit overlap.
+      {
+        clientId: 'expired-mapping',
+        mapping: { kind: 'subject_dn', value: 'CN=svc-2025,O=Acme', notAfter: new Date(Date.now() - 1000), notBefore: new Date(Date.now() - 86_400_000), allowOverlap: true },
+        scopes: ['read'],
+        defaultResource: API,
+      },
       'test',
     );
     expect((await s.token(old, { grant_type: 'client_credentials', client_id: 'expired-mapping' })).status).toBe(401);

@@ -1,0 +1,132 @@
+/**
+ * What happens around client authentication at the token, introspection and revocation endpoints,
+ * after oidc-provider decided:
+ * - a refusal is logged once, as `client_auth_refused` with the correlation id the client sees and the
+ *   full diagnosis of the certificate (src/diagnose, the engine `certbound doctor` uses). The diagnosis is
+ *   computed only on refusal, before the response is sent, so the line is there when the client reads
+ *   its error;
+ * - a self_signed_tls_client_auth refusal (decided inside oidc-provider, not in the mTLS hooks) gets its
+ *   code, SELF_SIGNED_NOT_REGISTERED;
+ * - a success records the certificate as the client's last seen (at most once per client per minute,
+ *   written after the response).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { diagnoseFromStore } from '../admin/diagnosis.js';
+import { CERTIFICATE_CODE_PRECEDENCE, type Diagnosis } from '../diagnose/index.js';
+import type { CrlStalePolicy, VerifiedCrl } from '../pki/index.js';
+import type { Db, TrustAnchor } from '../store/index.js';
+import { createLastSeenRecorder } from './last-seen.js';
+import type { PeerCertificate, Refusal } from './mtls.js';
+
+interface ObservedContext {
+  req: { socket: unknown };
+  state: Record<string, unknown>;
+  body?: unknown;
+  oidc?: { route?: string; client?: { clientId: string; tokenEndpointAuthMethod?: string; [k: string]: unknown } };
+}
+
+export interface AuthObserverOptions {
+  db: Db;
+  logger: Logger;
+  peerCertificate(ctx: ObservedContext): PeerCertificate | undefined;
+  anchors(): readonly TrustAnchor[];
+  crls(): readonly VerifiedCrl[];
+  crlStale: CrlStalePolicy;
+  /** Minimum time between two last-seen writes of one client. Default 60 s. */
+  lastSeenIntervalMs?: number;
+}
+
+/**
+ * OpenSSL reports only the last error it met; with CRLs in the context, a missing CRL can hide why a chain
+ * does not verify. For these codes the diagnosis (which checks each step) names the real reason.
+ */
+const REFINABLE = new Set(['CRL_UNAVAILABLE', 'CRL_STALE', 'CHAIN_INVALID', 'INTERMEDIATE_MISSING', 'UNTRUSTED_ROOT']);
+const CERTIFICATE_CODES = new Set<string>(CERTIFICATE_CODE_PRECEDENCE);
+
+export function createAuthObserver(options: AuthObserverOptions) {
+  const { db, logger } = options;
+  const lastSeen = createLastSeenRecorder({ db, logger, minIntervalMs: options.lastSeenIntervalMs ?? 60_000 });
+
+  async function diagnose(refusal: Refusal, peer: PeerCertificate | undefined): Promise<{ diagnosis?: Diagnosis; diagnosis_error?: string }> {
+    if (!peer) return {};
+    try {
+      const diagnosis = await diagnoseFromStore(db, {
+        leaf: peer.x509.raw,
+        chain: peer.chain ?? [],
+        clientId: refusal.clientId,
+        anchors: options.anchors(),
+        crls: options.crls(),
+        crlStale: options.crlStale,
+      });
+      return { diagnosis };
+    } catch (err) {
+      return { diagnosis_error: (err as Error).message };
+    }
+  }
+
+  async function logRefusal(ctx: ObservedContext, refusal: Refusal): Promise<void> {
+    const { diagnosis, diagnosis_error } = await diagnose(refusal, options.peerCertificate(ctx));
+    if (diagnosis?.code && REFINABLE.has(refusal.code) && CERTIFICATE_CODES.has(diagnosis.code) && diagnosis.code !== refusal.code) {
+      refusal.details = { tls_reported: refusal.code, tls_message: refusal.message, ...(refusal.details === undefined ? {} : { details: refusal.details }) };
+      refusal.code = diagnosis.code;
+      refusal.message = diagnosis.message;
+    }
+    logger.warn(
+      {
+        event: 'client_auth_refused',
+        reason: refusal.code,
+        ref: refusal.ref,
+        client_id: refusal.clientId,
+        x5t: refusal.thumbprint,
+        details: refusal.details,
+        ...(diagnosis ? { diagnosis } : {}),
+        ...(diagnosis_error ? { diagnosis_error } : {}),
+      },
+      refusal.message,
+    );
+  }
+
+  /** Koa middleware for the oidc-provider app; add it after (inside) the error-description middleware. */
+  async function middleware(ctx: ObservedContext, next: () => Promise<unknown>): Promise<void> {
+    await next();
+    const error = (ctx.body as { error?: unknown } | undefined)?.error;
+    const client = ctx.oidc?.client;
+    let refusal = ctx.state.certboundRefusal as Refusal | undefined;
+    if (!refusal && error === 'invalid_client' && client?.tokenEndpointAuthMethod === 'self_signed_tls_client_auth') {
+      const peer = options.peerCertificate(ctx);
+      if (peer?.parsed) {
+        refusal = {
+          code: 'SELF_SIGNED_NOT_REGISTERED',
+          message: `The client certificate (x5t#S256 ${peer.parsed.x5t}) is not one of the certificates registered for ${client.clientId} (self_signed_tls_client_auth).`,
+          ref: randomUUID().slice(0, 8),
+          clientId: client.clientId,
+          thumbprint: peer.parsed.x5t,
+        };
+        ctx.state.certboundRefusal = refusal;
+      }
+    }
+    if (refusal) {
+      if (!ctx.state.certboundRefusalLogged) {
+        ctx.state.certboundRefusalLogged = true;
+        await logRefusal(ctx, refusal);
+      }
+      return;
+    }
+    if (!client || error === 'invalid_client') return;
+    const matched = ctx.state.certboundMatchedMapping as string | undefined;
+    const selfSigned = client.tokenEndpointAuthMethod === 'self_signed_tls_client_auth';
+    if (!matched && !selfSigned) return;
+    const peer = options.peerCertificate(ctx);
+    if (!peer?.parsed) return;
+    lastSeen.record({ clientId: client.clientId, mappingId: matched ?? null, x5tS256: peer.parsed.x5t, subject: peer.parsed.subjectRfc4514, notAfter: peer.parsed.notAfter });
+  }
+
+  return {
+    middleware,
+    /** Waits for queued last-seen writes. */
+    flush: () => lastSeen.flush(),
+  };
+}
+
+export type AuthObserver = ReturnType<typeof createAuthObserver>;
