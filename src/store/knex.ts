@@ -49,10 +49,60 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
-/** Applies pending migrations (knex's migration lock makes two replicas starting at once safe). */
+/**
+ * Applies pending migrations; safe when several replicas start at once on a fresh database.
+ *
+ * knex's lock row alone is not enough there: knex creates `knex_migrations` and `knex_migrations_lock`
+ * and inserts the lock row without any lock, so two replicas race on CREATE TABLE (one fails) and can
+ * insert two lock rows, after which no migration ever gets the lock ("Migration table is already
+ * locked"). PostgreSQL: a session advisory lock serializes the whole run across processes. SQLite:
+ * every statement is serialized by the database's write lock, so the two tables and the single lock row
+ * are created up front with idempotent statements; knex's lock then works.
+ */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
-  return applied;
+  const run = async () => {
+    const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+    return applied;
+  };
+  if (isPostgres(db)) return withPgAdvisoryLock(db, MIGRATION_LOCK_KEY, run);
+  await db.raw('create table if not exists `knex_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime)');
+  await db.raw('create table if not exists `knex_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer)');
+  await db.raw('insert into `knex_migrations_lock` (`is_locked`) select 0 where not exists (select 1 from `knex_migrations_lock`)');
+  // knex's migration transaction is deferred: two writers can deadlock, and SQLite then fails one of them
+  // (SQLITE_BUSY, or knex's MigrationLocked while the other holds the lock). The other run completes;
+  // retrying finds the migrations applied. Bounded: about a minute.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const retriable = (err as Error).name === 'MigrationLocked' || /SQLITE_BUSY|database is locked/.test(String((err as { code?: string }).code ?? (err as Error).message));
+      if (!retriable || attempt >= 30) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 400)));
+    }
+  }
+}
+
+/** pg_advisory_lock key of certbound's migrations (any constant unique to this application). */
+const MIGRATION_LOCK_KEY = 0x63_62_6d_67;
+
+interface PgConnection {
+  query(text: string, values: unknown[]): Promise<unknown>;
+}
+
+/** Runs `fn` while holding a PostgreSQL session advisory lock (released on error, and by the server if the process dies). */
+async function withPgAdvisoryLock<T>(db: Db, key: number, fn: () => Promise<T>): Promise<T> {
+  const client = db.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+  const conn = await client.acquireConnection();
+  try {
+    await conn.query('select pg_advisory_lock($1)', [key]);
+    try {
+      return await fn();
+    } finally {
+      await conn.query('select pg_advisory_unlock($1)', [key]);
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
 }
 
 export async function migrateRollbackAll(db: Db): Promise<void> {
