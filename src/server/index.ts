@@ -5,10 +5,11 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type AdminApi, ADMIN_SCOPES, createAdminApi } from '../admin/http/index.js';
+import { diagnoseFromStore } from '../admin/diagnosis.js';
 import { createAdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/index.js';
 import type { Config } from '../config/index.js';
-import { purgeExpiredPayloads, readRevisions, type Db, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -79,7 +80,17 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
   const adminService = createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
   await adminService.ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    // Per client, the certificate seen last (a client may have several mappings, each with its last certificate).
+    lastSeenCertificates: async () => {
+      const latest = new Map<string, LastSeenCertificate>();
+      for (const seen of await listLastSeen(db)) {
+        const known = latest.get(seen.clientId);
+        if (!known || seen.seenAt > known.seenAt) latest.set(seen.clientId, seen);
+      }
+      return [...latest.values()];
+    },
+  });
   let publishedFor: SigningKey[] | undefined;
   let publishedJwks: { keys: JWK[] } = { keys: [] };
   /** The keys in the JWKS, for the admin API's token verification (no HTTP round trip to ourselves). */
@@ -152,6 +163,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     },
     // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
     onChange: () => reload(),
+    // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
+    diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
   });
   let adminUrl = '';
   const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {

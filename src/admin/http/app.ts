@@ -14,7 +14,7 @@ import { createAdminAuthenticator } from './auth.js';
 import { toAdminError, validationError, withField } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute, matchRoute, type Route } from './router.js';
-import { buildAdminRoutes } from './routes.js';
+import { type AdminRoutesOptions, buildAdminRoutes } from './routes.js';
 import { NoQuery, OpenApiDocumentSchema } from './schemas.js';
 
 /** Largest accepted request body (a PEM chain fits many times over). */
@@ -35,8 +35,8 @@ export interface AdminApiOptions {
   certificateOf?: (req: IncomingMessage) => Buffer | undefined;
   /** Applies a trust-anchor or signing-key change to the running server at once. */
   onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
-  /** Extra rows (e.g. diagnose, mounted by the server when the engine is present). */
-  extraRoutes?: Route[];
+  /** The diagnosis engine behind POST /admin/diagnose. */
+  diagnose?: AdminRoutesOptions['diagnose'];
   version?: string;
 }
 
@@ -119,8 +119,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   });
   const routes: Route[] = [
     openApiRoute,
-    ...buildAdminRoutes({ service: options.service, adminResource: options.adminResource, onChange: options.onChange }),
-    ...(options.extraRoutes ?? []),
+    ...buildAdminRoutes({ service: options.service, adminResource: options.adminResource, onChange: options.onChange, diagnose: options.diagnose }),
   ];
   function openApiDocument(): Record<string, unknown> {
     document ??= buildOpenApiDocument(routes, { tokenUrl: options.tokenUrl, adminResource: options.adminResource, version: options.version ?? '1' });

@@ -77,7 +77,7 @@ export function validationError(location: 'body' | 'query' | 'path', error: z.Zo
 export function withField(err: unknown, fields: Readonly<Record<string, string>> | undefined): unknown {
   if (!fields || !(err instanceof CertboundError) || err instanceof VerifierError) return err;
   const field = fields[err.code];
-  if (!field) return err;
+  if (!field || err.details?.field !== undefined) return err;
   const message = err.message.replace(/^--[a-z-]+:?\s*/, '');
   return new CertboundError(err.code, `${field}: ${message}`, { status: err.status, expose: err.expose, hint: err.hint, details: { ...err.details, field }, cause: err });
 }

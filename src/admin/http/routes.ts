@@ -3,7 +3,9 @@
  * service's transaction together with its audit row, whose actor is `admin:<client_id>:<x5t#S256>`.
  */
 import type { z } from 'zod';
-import { ConflictError } from '../../errors/index.js';
+import type { Diagnosis } from '../../diagnose/index.js';
+import { CertboundError, ConflictError } from '../../errors/index.js';
+import { parsePemCertificates } from '../../pki/index.js';
 import type { AdminService, MappingInput } from '../service.js';
 import { ADMIN_SCOPES } from './auth.js';
 import { defineRoute, type Route, type RouteInput } from './router.js';
@@ -18,6 +20,8 @@ import {
   CreateResourceServerSchema,
   CreateTrustAnchorSchema,
   clientJson,
+  DiagnoseRequestSchema,
+  DiagnosisSchema,
   IdentifierParams,
   KidParams,
   MappingInputSchema,
@@ -47,6 +51,15 @@ export interface AdminRoutesOptions {
   adminResource: string;
   /** Called after a change a running server caches (trust anchors, signing keys), so it applies now. */
   onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
+  /** The diagnosis engine over the server's trust anchors, CRLs and clients (`certbound doctor`'s). */
+  diagnose?: (input: DiagnoseCall) => Promise<Diagnosis>;
+}
+
+export interface DiagnoseCall {
+  leaf: Buffer;
+  chain: Buffer[];
+  clientId: string | undefined;
+  now: Date;
 }
 
 /** The service's errors (worded for the CLI) → the body member they are about. */
@@ -56,7 +69,18 @@ const MAPPING_FIELDS = (prefix: string) => ({
   ERR_DN_SYNTAX: `${prefix}value`,
   ERR_MAPPING_WINDOW: `${prefix}not_after`,
   ERR_TRUST_ANCHOR_UNKNOWN: `${prefix}trust_anchor`,
+  ERR_MAPPING_OVERLAP: `${prefix}value`,
 });
+
+/** PEM certificates of a body member; a parse error names the member. */
+function certificatesOf(pem: string, field: string): Buffer[] {
+  try {
+    return parsePemCertificates(pem);
+  } catch (err) {
+    if (!(err instanceof CertboundError)) throw err;
+    throw new CertboundError(err.code, `${field}: ${err.message}`, { status: 400, expose: true, hint: err.hint, details: { field }, cause: err });
+  }
+}
 
 function scopes(scope: string | undefined): string[] | undefined {
   return scope === undefined ? undefined : scope.split(' ').filter(Boolean);
@@ -69,6 +93,7 @@ function mappingInput(m: z.output<typeof MappingInputSchema>): MappingInput {
     trustAnchor: m.trust_anchor,
     notBefore: m.not_before === undefined ? undefined : new Date(m.not_before),
     notAfter: m.not_after === undefined ? undefined : new Date(m.not_after),
+    allowOverlap: m.allow_overlap,
   };
 }
 
@@ -77,7 +102,7 @@ function actorOf(input: RouteInput<unknown, unknown, unknown>): string {
   return input.principal!.actor;
 }
 
-export function buildAdminRoutes({ service, adminResource, onChange }: AdminRoutesOptions): Route[] {
+export function buildAdminRoutes({ service, adminResource, onChange, diagnose }: AdminRoutesOptions): Route[] {
   const changed = async (what: 'trust_anchors' | 'signing_keys') => {
     await onChange?.(what);
   };
@@ -432,5 +457,28 @@ export function buildAdminRoutes({ service, adminResource, onChange }: AdminRout
       response: { status: 200, description: 'Audit entries', schema: AuditListSchema },
       handler: async ({ query }) => ok({ items: (await service.listAudit({ limit: query.limit, target: query.target })).map(auditJson) }),
     }),
+
+    // ---- diagnosis -----------------------------------------------------------------------------
+    ...(diagnose
+      ? [
+          defineRoute({
+            method: 'POST',
+            path: '/admin/diagnose',
+            operationId: 'diagnose',
+            summary: 'Explain whether a client certificate would authenticate, and if not why (same engine and JSON as certbound doctor --json)',
+            tag: 'diagnose',
+            access: 'read',
+            query: NoQuery,
+            body: DiagnoseRequestSchema,
+            fields: { ERR_CERT_PARSE: 'certificate', ERR_CERT_TOO_LARGE: 'certificate' },
+            response: { status: 200, description: 'The diagnosis (also when the certificate would not authenticate: see would_authenticate and code)', schema: DiagnosisSchema },
+            handler: async ({ body }) => {
+              const [leaf, ...rest] = certificatesOf(body.certificate, 'certificate');
+              const chain = [...rest, ...(body.chain === undefined ? [] : certificatesOf(body.chain, 'chain'))];
+              return ok(await diagnose({ leaf: leaf!, chain, clientId: body.client_id, now: body.at === undefined ? new Date() : new Date(body.at) }));
+            },
+          }),
+        ]
+      : []),
   ];
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SIGNING_ALGORITHMS } from '../../config/index.js';
+import type { Diagnosis } from '../../diagnose/index.js';
 import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
 import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../service.js';
 
@@ -42,6 +43,7 @@ export const MappingInputSchema = component(
     trust_anchor: z.string().regex(NAME_PATTERN).optional().describe('Pin the mapping to this trust anchor (by name)'),
     not_before: date.optional().describe('The mapping is valid from (ISO 8601)'),
     not_after: date.optional().describe('The mapping is valid until (ISO 8601)'),
+    allow_overlap: z.boolean().optional().describe('Accept that a certificate matching this mapping also authenticates as another client (refused by default)'),
   }),
   'A certificate mapping of a tls_client_auth client',
 );
@@ -115,10 +117,12 @@ export const RotateKeySchema = component(
 export const DiagnoseRequestSchema = component(
   'DiagnoseRequest',
   z.strictObject({
-    certificate: pem.describe('The client certificate (PEM)'),
-    chain: pem.optional().describe('Intermediate certificates the client sends (PEM)'),
-    client_id: z.string().regex(CLIENT_ID_PATTERN).optional().describe("Compare with this client's mappings"),
+    certificate: pem.describe('The client certificate (PEM); further certificates in it are taken as its chain'),
+    chain: pem.optional().describe('The intermediates the client sends (PEM)'),
+    client_id: z.string().regex(CLIENT_ID_PATTERN).optional().describe("Compare with this client's mappings, field by field"),
+    at: date.optional().describe('Diagnose as of this time (ISO 8601) instead of now'),
   }),
+  'Same input as `certbound doctor --cert … [--chain …] [--client-id …] [--at …]`',
 );
 
 export const AuditQuerySchema = z.strictObject({
@@ -236,6 +240,111 @@ export const TrustAnchorListSchema = list('TrustAnchorList', TrustAnchorSchema);
 export const ResourceServerListSchema = list('ResourceServerList', ResourceServerSchema);
 export const SigningKeyListSchema = list('SigningKeyList', SigningKeySchema);
 export const AuditListSchema = list('AuditList', AuditEntrySchema);
+
+const finding = z.object({ code: z.string(), severity: z.enum(['error', 'warning']), message: z.string(), hint: z.string() });
+const clientMatch = z.object({
+  client_id: z.string(),
+  auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']),
+  mapping_id: z.string().nullable(),
+  kind: z.string().nullable(),
+  value: z.string().nullable(),
+  code: z.string().nullable().describe('Null when this client would authenticate'),
+});
+const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
+const anchorRef = z.object({ name: z.string(), environment: z.string().nullable() });
+const clientDiagnosis = z.object({
+  client_id: z.string(),
+  found: z.boolean(),
+  auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']).nullable(),
+  would_authenticate: z.boolean(),
+  code: z.string().nullable(),
+  message: z.string(),
+  hint: z.string().nullable(),
+  mappings: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      value: z.string(),
+      trust_anchor: anchorRef.nullable(),
+      not_before: timestamp.nullable(),
+      not_after: timestamp.nullable(),
+      matches: z.boolean(),
+      code: z.string().nullable().describe('SUBJECT_DN_ORDER_REVERSED, CN_MATCHES_BUT_SAN_EXPECTED, SAN_MISMATCH, WRONG_TRUST_ANCHOR, MAPPING_EXPIRED, …'),
+      message: z.string().nullable(),
+      hint: z.string().nullable(),
+      fields: z.object({
+        identity: fieldResult.extend({
+          registered: z.string(),
+          certificate: z.array(z.string()),
+          closest: z.object({ registered: z.string(), certificate: z.string(), distance: z.number() }).nullable(),
+        }),
+        trust_anchor: fieldResult.extend({ pinned: anchorRef.nullable(), chain_anchor: anchorRef.nullable() }),
+        validity: fieldResult.extend({ not_before: timestamp.nullable(), not_after: timestamp.nullable() }),
+      }),
+    }),
+  ),
+  registered_certificates: z.array(z.string()).nullable(),
+});
+const names = z.object({ rfc4514: z.string(), oneline: z.string().describe("OpenSSL's one-line form") });
+
+export const DiagnosisSchema = component(
+  'Diagnosis',
+  z.object({
+    diagnosis_version: z.literal(1),
+    now: timestamp,
+    would_authenticate: z.boolean().describe('With client_id: as that client; otherwise as at least one registered client'),
+    code: z.string().nullable().describe('Primary reason code when it would not (SAN_MISMATCH, INTERMEDIATE_MISSING, …)'),
+    message: z.string(),
+    hint: z.string().nullable(),
+    certificate: z.object({
+      subject: names,
+      issuer: names,
+      san: z.object({ dns: z.array(z.string()), uri: z.array(z.string()), ip: z.array(z.string()), email: z.array(z.string()) }),
+      serial_number: z.string(),
+      not_before: timestamp,
+      not_after: timestamp,
+      validity: z.object({ status: z.enum(['valid', 'expired', 'not_yet_valid']), days_remaining: z.number(), message: z.string() }),
+      'x5t#S256': z.string(),
+      sha256_hex: z.string(),
+      extended_key_usage: z.array(z.string()).nullable(),
+      client_auth_allowed: z.boolean(),
+      self_signed: z.boolean(),
+      subject_key_id: z.string().nullable(),
+      authority_key_id: z.string().nullable(),
+    }),
+    chain: z.object({
+      status: z.enum(['complete', 'INTERMEDIATE_MISSING', 'UNTRUSTED_ROOT', 'CHAIN_INVALID']),
+      message: z.string(),
+      anchor: z.object({ name: z.string(), environment: z.string().nullable(), subject: z.string(), spki_sha256: z.string() }).nullable(),
+      missing_issuer: z.object({ subject: z.string(), key_id: z.string().nullable() }).nullable(),
+      path: z.array(z.object({ subject: z.string(), issuer: z.string(), 'x5t#S256': z.string(), not_after: timestamp, source: z.string(), anchor: z.string().nullable() })),
+      unused: z.array(z.string()),
+      sent_certificates: z.number().int(),
+    }),
+    revocation: z.object({
+      mode: z.string(),
+      status: z.enum(['not_checked', 'good', 'revoked', 'unavailable', 'stale']),
+      certificates: z.array(
+        z.object({
+          subject: z.string(),
+          status: z.enum(['good', 'revoked', 'no_crl', 'stale', 'not_checked']),
+          crl_issuer: z.string().nullable(),
+          next_update: timestamp.nullable(),
+          revoked_at: timestamp.nullable(),
+          reason: z.string().nullable(),
+        }),
+      ),
+    }),
+    findings: z.array(finding).describe('Certificate-level problems, most important first'),
+    authenticates_as: z.array(clientMatch).describe('Every registered client this certificate would authenticate as, now'),
+    mapped_by: z.array(clientMatch).describe("Mappings holding one of this certificate's values, whether or not they authenticate it now"),
+    client: clientDiagnosis.nullable().describe('With client_id: that client and each of its mappings compared field by field'),
+  }),
+  'The same JSON as `certbound doctor --json` (diagnosis_version 1)',
+);
+
+/** Compile-time guard: every answer of the engine fits the schema the OpenAPI document publishes. */
+export const diagnosisFitsSchema = (d: Diagnosis): z.output<typeof DiagnosisSchema> => d;
 
 export const OpenApiDocumentSchema = component('OpenApiDocument', z.object({ openapi: z.string(), info: z.record(z.string(), z.unknown()), paths: z.record(z.string(), z.unknown()) }).passthrough());
 

@@ -84,6 +84,20 @@ describe('/metrics', () => {
     expect(text).not.toContain('/admin/clients/billing');
   });
 
+  it("certbound_client_certificate_not_after_seconds: each client's last-seen certificate notAfter (recorded off the request path)", async () => {
+    const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing'] }], notAfter: new Date('2031-03-04T05:06:07Z') });
+    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
+    const series = 'certbound_client_certificate_not_after_seconds{client_id="billing"}';
+    let seen = 0;
+    for (let i = 0; i < 50 && !seen; i++) {
+      seen = value((await scrape()).text, series);
+      if (!seen) await new Promise((r) => setTimeout(r, 50));
+    }
+    // billing's earlier certificates were recorded less than a minute ago (at most once per client per minute)
+    expect([Math.floor(cert.cert.notAfter.getTime() / 1000), seen]).toContain(seen);
+    expect(seen).toBeGreaterThan(Date.now() / 1000);
+  });
+
   it('is not served on the mTLS listener', async () => {
     const res = await httpsJson(`${s.handle.mtlsUrl}/metrics`, { agent: s.agent() });
     expect(res.status).toBe(404);
