@@ -45,6 +45,9 @@ const RULES: LayerRule[] = [
   { from: 'src/errors', ...PURE_LAYER, forbidden: [...PURE_LAYER.forbidden, 'src/config', 'src/pki'] },
   // The store knows no HTTP framework and no oidc-provider (the adapter is plain data in and out).
   { from: 'src/store', forbidden: ['koa', 'oidc-provider', 'src/server', 'src/admin', 'src/cli'] },
+  // The admin API is transport over the admin service: what it needs from the server (keys, certificate
+  // source, diagnosis inputs) is injected, so it never reaches into the server, the CLI or oidc-provider.
+  { from: 'src/admin/http', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
 ];
 
 const ROOT = resolve(import.meta.dirname, '..');
