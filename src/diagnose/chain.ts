@@ -44,7 +44,10 @@ export interface ChainResult {
   unused: ChainCertificate[];
   /** Chain certificates that could not be parsed. */
   unreadable: { index: number; message: string }[];
-  /** Number of certificates the client sent that are not anchors (leaf included). */
+  /**
+   * Certificates of the client's chain on the path, leaf included, anchors excluded: what the TLS stack
+   * reports and counts against the chain limit (certificates that link to nothing are not counted).
+   */
   sentLength: number;
   /** The leaf is self-issued and its signature verifies with its own key. */
   leafSelfSigned: boolean;
@@ -111,7 +114,7 @@ export function buildChain(leaf: ParsedCertificate, chain: readonly Buffer[], an
       unreadable.push({ index, message: (err as Error).message });
     }
   });
-  const sentLength = 1 + sent.filter((c) => !anchorThumbprints.has(c.parsed.x5t)).length;
+  const givenIntermediates = sent.filter((c) => !anchorThumbprints.has(c.parsed.x5t)).length;
 
   const path: Candidate[] = [leafCandidate];
   const used = new Set<Candidate>([leafCandidate]);
@@ -122,7 +125,7 @@ export function buildChain(leaf: ParsedCertificate, chain: readonly Buffer[], an
     message,
     unused: sent.filter((c) => !used.has(c)),
     unreadable,
-    sentLength,
+    sentLength: path.filter((c) => c.source !== 'anchor').length,
     leafSelfSigned: leafCandidate.selfSigned,
     ...extra,
   });
@@ -170,7 +173,7 @@ export function buildChain(leaf: ParsedCertificate, chain: readonly Buffer[], an
     }
     const missingIssuer = { subject: current.parsed.issuerRfc4514, ...(current.parsed.authorityKeyId ? { keyId: current.parsed.authorityKeyId } : {}) };
     const keyId = missingIssuer.keyId ? ` (key id ${missingIssuer.keyId})` : '';
-    if (current === leafCandidate && sentLength <= 1) {
+    if (current === leafCandidate && givenIntermediates === 0) {
       return result('INTERMEDIATE_MISSING', `The certificate was given without its issuing CA "${missingIssuer.subject}"${keyId}, and that CA is not a trust anchor.`, { missingIssuer });
     }
     if (current === leafCandidate) {

@@ -10,7 +10,7 @@ function san(d: Diagnosis): string {
 function chainLine(d: Diagnosis): string {
   const c = d.chain;
   if (c.status === 'complete' && c.anchor) return `complete, ends at trust anchor ${c.anchor.name}${c.anchor.environment ? ` (${c.anchor.environment})` : ''}`;
-  return `${c.status}: ${c.message}`;
+  return c.status === d.code ? `${c.status} (above)` : `${c.status}: ${c.message}`;
 }
 
 function revocationLine(d: Diagnosis): string {

@@ -66,8 +66,10 @@ export function createAuthObserver(options: AuthObserverOptions) {
   }
 
   async function logRefusal(ctx: ObservedContext, refusal: Refusal): Promise<void> {
-    const { diagnosis, diagnosis_error } = await diagnose(refusal, options.peerCertificate(ctx));
-    if (diagnosis?.code && REFINABLE.has(refusal.code) && CERTIFICATE_CODES.has(diagnosis.code) && diagnosis.code !== refusal.code) {
+    const peer = options.peerCertificate(ctx);
+    const { diagnosis, diagnosis_error } = await diagnose(refusal, peer);
+    // Forwarded certificates were validated by the proxy or by certificate-source.ts: that verdict stands.
+    if (!peer?.forwarded && diagnosis?.code && REFINABLE.has(refusal.code) && CERTIFICATE_CODES.has(diagnosis.code) && diagnosis.code !== refusal.code) {
       refusal.details = { tls_reported: refusal.code, tls_message: refusal.message, ...(refusal.details === undefined ? {} : { details: refusal.details }) };
       refusal.code = diagnosis.code;
       refusal.message = diagnosis.message;

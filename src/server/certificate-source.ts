@@ -271,7 +271,8 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     const anchorX5ts = new Set(currentAnchors().map((a) => a.x5t));
     // Leaf and intermediates the client presented (an anchor, when a proxy forwards it, is not counted), as for TLS.
     const sentChainLength = 1 + forwarded.chain.filter((der) => !anchorX5ts.has(x5tS256(der))).length;
-    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor: undefined };
+    // `chain` feeds the refusal diagnosis: what the proxy forwarded, then the configured intermediates.
+    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor: undefined, chain: [...forwarded.chain, ...intermediates] };
     if (!parsed) {
       peer.forwarded = { authorized: false, code: parseError!.code, message: parseError!.message };
       return peer;
