@@ -330,29 +330,36 @@ export function withCertificateSource(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   if (!source) return handler;
   return (req, res) => {
-    source.prepare(req, listener).then(
-      () => handler(req, res),
-      (err: unknown) => {
-        const known = err instanceof CertboundError;
-        const refusal: Refusal = {
-          code: known ? err.code : 'FORWARDED_CERTIFICATE_ERROR',
-          message: known ? err.message : 'The forwarded client certificate could not be processed.',
-          ref: randomUUID().slice(0, 8),
-          details: { remoteAddress: req.socket?.remoteAddress, listener, ...(known ? {} : { error: String(err) }) },
-        };
-        onRefusal(refusal);
-        // Internal failures are not the client's fault: 500 server_error, never details (STYLE habit 3).
-        const exposed = known && err.status < 500;
-        res
-          .writeHead(exposed ? err.status : 500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
-          .end(
-            JSON.stringify(
-              exposed
-                ? { error: 'invalid_request', error_description: `client certificate header refused (ref ${refusal.ref}); the authorization server's log explains why` }
-                : { error: 'server_error', error_description: `internal error (ref ${refusal.ref})` },
-            ),
-          );
-      },
-    );
+    source
+      .prepare(req, listener)
+      .then(
+        () => handler(req, res),
+        (err: unknown) => {
+          const known = err instanceof CertboundError;
+          const refusal: Refusal = {
+            code: known ? err.code : 'FORWARDED_CERTIFICATE_ERROR',
+            message: known ? err.message : 'The forwarded client certificate could not be processed.',
+            ref: randomUUID().slice(0, 8),
+            details: { remoteAddress: req.socket?.remoteAddress, listener, ...(known ? {} : { error: String(err) }) },
+          };
+          onRefusal(refusal);
+          // Internal failures are not the client's fault: 500 server_error, never details (STYLE habit 3).
+          const exposed = known && err.status < 500;
+          res
+            .writeHead(exposed ? err.status : 500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+            .end(
+              JSON.stringify(
+                exposed
+                  ? { error: 'invalid_request', error_description: `client certificate header refused (ref ${refusal.ref}); the authorization server's log explains why` }
+                  : { error: 'server_error', error_description: `internal error (ref ${refusal.ref})` },
+              ),
+            );
+        },
+      )
+      // A synchronous throw of the handler itself must not become an unhandled rejection (a crash).
+      .catch(() => {
+        if (res.headersSent) res.destroy();
+        else res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end('{"error":"server_error"}');
+      });
   };
 }
