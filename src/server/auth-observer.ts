@@ -85,7 +85,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
         ...(diagnosis ? { diagnosis } : {}),
         ...(diagnosis_error ? { diagnosis_error } : {}),
       },
-      refusal.message,
+      // The diagnosis words it best (anchor names and environments, closest values) when it agrees.
+      diagnosis?.code === refusal.code ? diagnosis.message : refusal.message,
     );
   }
 

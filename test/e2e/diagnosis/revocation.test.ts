@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrlService } from '../../../src/admin/crls.js';
 import { runCli } from '../../../src/cli/index.js';
 import { createCrl } from '../../helpers/crl.js';
+import { httpsJson } from '../../helpers/net.js';
 import { createCa, type Issued, issueLeaf } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -98,13 +99,21 @@ describe('CRLs, fail-closed (default)', () => {
     expect(s.logs.find((l) => l.ref === ref)).toMatchObject({ reason: 'UNTRUSTED_ROOT', details: { tls_reported: 'CRL_UNAVAILABLE' } });
   });
 
-  it('the server refreshes a CRL from its source: a certificate revoked later is refused without a restart', async () => {
+  it('the server refreshes a CRL from its source: a certificate revoked later is refused without a restart, on a kept-alive connection too', async () => {
     expect((await t.token(later)).status).toBe(200);
+    // A connection made before the revocation: no new handshake, so only the hook's CRL lookup can refuse it.
+    const kept = s.agent(later);
+    const form = { grant_type: 'client_credentials', client_id: 'billing' };
+    expect((await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form })).status).toBe(200);
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { revoked: [revoked, later], thisUpdate: new Date(Date.now() - 1000) })).pem);
     const r = await eventually(() => t.token(later), (v) => v.status === 401);
     expect(r.line).toMatchObject({ reason: 'REVOKED' });
     expect((await t.doctor(later)).diagnosis.code).toBe('REVOKED');
     expect((await t.token(good)).status).toBe(200);
+    const reused = await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form });
+    expect(reused.status).toBe(401);
+    const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(reused.body.error_description))?.[1];
+    expect(s.logs.find((l) => l.ref === ref)).toMatchObject({ reason: 'REVOKED' });
   });
 
   it('CRL_STALE: a CRL past its nextUpdate refuses the certificates it covers (fail-closed)', async () => {
