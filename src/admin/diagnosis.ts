@@ -10,6 +10,8 @@ import { loadVerifiedCrls } from './crls.js';
 
 /** At most this many candidate clients are compared (a value mapped to more clients is reported as is). */
 const MAX_CANDIDATES = 50;
+/** At most this many of the certificate's values are looked up (a refusal must stay cheap; X-10 allows 100 SANs). */
+const MAX_LOOKUP_KEYS = 16;
 
 export interface StoreDiagnoseInput {
   /** The client certificate, DER or PEM. */
@@ -31,7 +33,7 @@ export async function findCandidateClients(db: Db, leaf: Uint8Array | string, cl
   const cert = parseCertificate(leaf);
   const ids = new Set<string>();
   if (clientId) ids.add(clientId);
-  for (const key of candidateMappingKeys(cert)) {
+  for (const key of candidateMappingKeys(cert).slice(0, MAX_LOOKUP_KEYS)) {
     for (const m of await clients.findMappingsByCanonical(db, key.kind, key.canonical)) ids.add(m.clientId);
     if (ids.size >= MAX_CANDIDATES) break;
   }

@@ -52,6 +52,10 @@ const days = (end: Date, now: Date) => Math.floor((end.getTime() - now.getTime()
 /**
  * Clients whose most recently seen certificate ends before `now + withinMs` (already expired included),
  * and mappings whose not_after is within the window (ended ones since `now - withinMs` included).
+ *
+ * @example
+ * const report = await expiringReport(db, { withinMs: parseWindow('30d') });
+ * for (const c of report.certificates) console.log(c.client_id, c.not_after, c.days_remaining);
  */
 export async function expiringReport(db: Db, options: { withinMs: number; now?: Date }): Promise<ExpiringReport> {
   const now = options.now ?? new Date();

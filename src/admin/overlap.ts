@@ -25,7 +25,13 @@ export async function findOverlappingMappings(db: Db, mapping: MappingRecord): P
 
 /**
  * Refuses (ERR_MAPPING_OVERLAP, 409) a mapping that would let one certificate authenticate as another
- * client too, naming both clients, unless `allowOverlap`.
+ * client too, naming both clients, unless `allowOverlap`. Call it inside the write's transaction.
+ *
+ * @example
+ * await db.transaction(async (trx) => {
+ *   await assertNoOverlap(trx, mapping, input.allowOverlap);
+ *   await clients.insertMapping(trx, mapping);
+ * });
  */
 export async function assertNoOverlap(db: Db, mapping: MappingRecord, allowOverlap: boolean | undefined): Promise<void> {
   if (allowOverlap) return;

@@ -57,6 +57,16 @@ function rememberAnchor(leaf: string, anchor: TrustAnchor): void {
   if (anchorOfLeaf.size > ANCHOR_CACHE_MAX) anchorOfLeaf.delete(anchorOfLeaf.keys().next().value as string);
 }
 
+/** Leaf x5t#S256 → the chain a full handshake reported, for the diagnosis of resumed sessions (bounded). */
+const chainOfLeaf = new Map<string, Buffer[]>();
+function chainFor(leaf: string, chain: Buffer[], resumed: boolean): Buffer[] {
+  if (chain.length === 0) return resumed ? (chainOfLeaf.get(leaf) ?? []) : chain;
+  chainOfLeaf.delete(leaf);
+  chainOfLeaf.set(leaf, chain);
+  if (chainOfLeaf.size > ANCHOR_CACHE_MAX) chainOfLeaf.delete(chainOfLeaf.keys().next().value as string);
+  return chain;
+}
+
 /** Maps OpenSSL's verification error (socket.authorizationError) to a reason a person can act on. */
 export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate): { code: string; message: string } {
   const issuer = peer.parsed?.issuerRfc4514 ?? peer.x509.issuer.replace(/\n/g, ', ');
@@ -156,7 +166,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     else if (anchor) rememberAnchor(x5tS256(x509.raw), anchor);
     // A resumed TLS session carries the verified leaf but not its chain: reuse what the full handshake found.
     else if (socket.isSessionReused()) anchor = anchorOfLeaf.get(x5tS256(x509.raw));
-    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain };
+    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain: chainFor(x5tS256(x509.raw), chain, socket.isSessionReused()) };
     peerCache.set(socket, peer);
     return peer;
   }

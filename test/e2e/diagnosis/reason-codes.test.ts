@@ -4,6 +4,8 @@
  * `client_auth_refused` log line carrying the same code and the same engine's diagnosis.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,5 +166,34 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     // the registered one authenticates
     expect((await doctor(registered, 'none', 'device-9')).code).toBe(0);
     expect((await s.token(registered, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: registered.pem })).status).toBe(200);
+  });
+
+  it('a refusal on a resumed TLS session (no chain in the session) is diagnosed with the chain of the full handshake', async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['x'] }], san: san('san-client.example.com') });
+    const agent = new HttpsAgent({ keepAlive: false, maxCachedSessions: 10, ca: s.pki.root.pem, cert: s.pki.chainOf(cert), key: cert.keyPem, servername: 'localhost' });
+    const post = (clientId: string) =>
+      new Promise<{ status: number; reused: boolean; body: Record<string, unknown> }>((resolve, reject) => {
+        const url = new URL(`${s.handle.mtlsUrl}/token`);
+        const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId }).toString();
+        const req = httpsRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: (req.socket as TLSSocket).isSessionReused(), body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      expect((await post('san-client')).status).toBe(200);
+      let refused = await post('old-cn');
+      for (let i = 0; i < 3 && !refused.reused; i++) refused = await post('old-cn');
+      expect(refused).toMatchObject({ status: 401, reused: true });
+      const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(refused.body.error_description))?.[1];
+      expect(s.logs.find((l) => l.ref === ref)).toMatchObject({ reason: 'SUBJECT_DN_MISMATCH', diagnosis: { code: 'SUBJECT_DN_MISMATCH', chain: { status: 'complete' } } });
+    } finally {
+      agent.destroy();
+    }
   });
 });
