@@ -5,15 +5,14 @@
  *
  * Connection modes:
  * - `keepalive`: a pool of `concurrency` persistent connections.
- * - `fresh`: a new TCP + TLS connection for every request (`reset: true`); undici offers the last TLS
- *   session it received, so the server may resume it (abbreviated handshake).
+ * - `fresh`: a new TCP + TLS connection for every request (`reset: true`), offering the last TLS
+ *   session received, so the server may resume it (abbreviated handshake).
  * - `fresh-full`: the same without a session cache, so every request pays a full handshake.
  */
-import { randomUUID } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
-import { importJWK, type JWK, SignJWT } from 'jose';
-import { Agent, buildConnector, request } from 'undici';
+import { connect, type TLSSocket } from 'node:tls';
+import { Agent, request } from 'undici';
 import { percentileSorted, type RoundResult } from './lib/stats.js';
+import { nextStart, type TokenUse, tokenIndex } from './lib/tokens.js';
 
 export type ConnectionMode = 'keepalive' | 'fresh' | 'fresh-full';
 
@@ -30,9 +29,7 @@ export interface TokensMessage {
   type: 'tokens';
   id: number;
   pool: string;
-  count: number;
-  signingJwk: JWK;
-  claims: Record<string, unknown>;
+  tokens: string[];
 }
 
 export interface RunMessage {
@@ -43,8 +40,8 @@ export interface RunMessage {
   path: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Bearer tokens from a pool: token i is sent `reuse` times (spread over `active` tokens in use at once). */
-  bearer?: { pool: string; reuse: number; active: number };
+  /** Bearer tokens from a pool (see tokens.ts tokenIndex). */
+  bearer?: { pool: string } & TokenUse;
   concurrency: number;
   durationMs: number;
   expectStatus: number;
@@ -64,38 +61,47 @@ const pools = new Map<string, string[]>();
 const poolCursor = new Map<string, number>();
 
 function addTarget(m: TargetMessage): void {
-  const connector = buildConnector({ ca: m.tls.ca, cert: m.tls.cert, key: m.tls.key, servername: 'localhost', ...(m.mode === 'fresh-full' ? { maxCachedSessions: 0 } : {}) });
   const target: Target = { origin: m.origin, mode: m.mode, connects: 0, resumed: 0, agent: undefined as unknown as Agent };
+  // Our own connector rather than undici's: undici keeps TLS sessions through WeakRefs, so whether a
+  // connection resumes would depend on the load generator's garbage collections. A client that wants
+  // resumption keeps its latest session; `fresh` does exactly that, `fresh-full` never offers one.
+  let session: Buffer | undefined;
   target.agent = new Agent({
     connections: m.connections,
     pipelining: 1,
     keepAliveTimeout: 30_000,
     connect(options, callback) {
-      connector(options, (err, socket) => {
-        if (!err && socket) {
-          target.connects++;
-          if ((socket as TLSSocket).isSessionReused?.()) target.resumed++;
-        }
+      let done = false;
+      const finish = (err: Error | null, socket: TLSSocket | null) => {
+        if (done) return;
+        done = true;
         callback(err as Error, socket as never);
+      };
+      const socket = connect({
+        host: options.hostname,
+        port: Number(options.port),
+        servername: 'localhost',
+        ca: m.tls.ca,
+        cert: m.tls.cert,
+        key: m.tls.key,
+        ALPNProtocols: ['http/1.1'],
+        ...(m.mode === 'fresh' && session ? { session } : {}),
       });
+      socket.setNoDelay(true);
+      if (m.mode === 'fresh') {
+        socket.on('session', (s: Buffer) => {
+          session = s;
+        });
+      }
+      socket.once('secureConnect', () => {
+        target.connects++;
+        if (socket.isSessionReused()) target.resumed++;
+        finish(null, socket);
+      });
+      socket.once('error', (err) => finish(err, null));
     },
   });
   targets.set(m.name, target);
-}
-
-async function makeTokens(m: TokensMessage): Promise<void> {
-  const key = await importJWK(m.signingJwk, 'ES256');
-  const now = Math.floor(Date.now() / 1000);
-  const tokens: string[] = new Array(m.count);
-  for (let i = 0; i < m.count; i++) {
-    tokens[i] = await new SignJWT({ ...m.claims, jti: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: m.signingJwk.kid as string })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 3600)
-      .sign(key);
-  }
-  pools.set(m.pool, tokens);
-  poolCursor.set(m.pool, 0);
 }
 
 async function run(m: RunMessage): Promise<RoundResult> {
@@ -117,13 +123,7 @@ async function run(m: RunMessage): Promise<RoundResult> {
   const started = performance.now();
   const deadline = started + m.durationMs;
 
-  const tokenFor = (n: number): string => {
-    const { reuse, active } = m.bearer!;
-    // Requests n = 0,1,2,… go round-robin over `active` tokens; each token is used `reuse` times.
-    const round = Math.floor(n / (active * reuse));
-    const index = start0 + round * active + (n % active);
-    return pool![index % pool!.length]!;
-  };
+  const tokenFor = (n: number): string => pool![tokenIndex(n, start0, m.bearer!, pool!.length)]!;
 
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
@@ -150,10 +150,7 @@ async function run(m: RunMessage): Promise<RoundResult> {
 
   await Promise.all(Array.from({ length: m.concurrency }, worker));
   const elapsed = performance.now() - started;
-  if (pool) {
-    const used = Math.ceil(seq / (m.bearer!.active * m.bearer!.reuse)) * m.bearer!.active;
-    poolCursor.set(m.bearer!.pool, start0 + used);
-  }
+  if (pool) poolCursor.set(m.bearer!.pool, nextStart(seq, start0, m.bearer!));
   const sorted = latencies.subarray(0, count).sort();
   const connects = target.connects - connectsBefore;
   return {
@@ -171,10 +168,9 @@ process.on('message', (message: unknown) => {
   const m = message as TargetMessage | TokensMessage | RunMessage | { type: 'stop' };
   if (m.type === 'target') addTarget(m);
   else if (m.type === 'tokens') {
-    makeTokens(m).then(
-      () => process.send?.({ type: 'done', id: m.id }),
-      (err: Error) => process.send?.({ type: 'done', id: m.id, error: err.message }),
-    );
+    pools.set(m.pool, m.tokens);
+    poolCursor.set(m.pool, 0);
+    process.send?.({ type: 'done', id: m.id });
   } else if (m.type === 'run') {
     run(m).then(
       (result) => process.send?.({ type: 'done', id: m.id, result }),

@@ -7,7 +7,9 @@
  * bench/results/latest.json) and prints the markdown table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ import { type ChildHandle, forkChild } from './lib/child.js';
 import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
+import { signTokens, type TokenUse } from './lib/tokens.js';
 import type { ConnectionMode, RunMessage } from './loadgen.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,10 +37,14 @@ const { values: args } = parseArgs({
   strict: true,
 });
 
-/** Durations and sizes; --quick keeps the whole run under two minutes on 2 cores. */
+/**
+ * Durations and sizes; --quick keeps the whole run under two minutes on 2 cores. Many short rounds
+ * rather than a few long ones: on a shared machine the load of others changes within seconds, and
+ * finely interleaved sides see the same conditions.
+ */
 const settings = args.quick
-  ? { rounds: 3, roundMs: 1500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 40_000 }
-  : { rounds: 5, roundMs: 5000, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 120_000 };
+  ? { rounds: 6, roundMs: 500, warmupMs: 500, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000 }
+  : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000 };
 
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = (prefix: string) => !only || only.some((o) => prefix.startsWith(o) || o.startsWith(prefix));
@@ -46,6 +53,8 @@ const profileDir = path.join(root, 'bench/results/profiles');
 const profileArgs = (name: string) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : []);
 
 const ISSUER_HOST = 'localhost';
+/** Issuer of the tokens of the verifier scenarios (signed by the harness, no AS involved). */
+const RS_ISSUER = 'https://as.bench.test';
 const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId(0), scope: SCOPES.join(' ') }).toString();
 
 // ---------------------------------------------------------------------------------------------------
@@ -53,7 +62,9 @@ const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', clien
 
 const children = new Set<ChildHandle>();
 async function start(name: string, entry: string, env: Record<string, string>): Promise<ChildHandle> {
+  const t0 = Date.now();
   const child = await forkChild({ name, entry: path.join(root, entry), env, execArgv: profileArgs(name) });
+  log(`${name} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   children.add(child);
   return child;
 }
@@ -119,17 +130,21 @@ async function startBareOidc(pki: BenchPki, jwkFile: string): Promise<ChildHandl
 
 let loadgen: ChildHandle;
 let nextId = 1;
-function ask<T>(message: Record<string, unknown>): Promise<T> {
+/** Sends a message with a fresh id to a child and resolves with its `done` answer. */
+function ask<T>(child: ChildHandle, message: Record<string, unknown>): Promise<T> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     const onMessage = (m: { type?: string; id?: number; result?: T; error?: string }) => {
       if (m?.type !== 'done' || m.id !== id) return;
-      loadgen.process.off('message', onMessage);
+      child.process.off('message', onMessage);
+      child.process.off('exit', onExit);
       if (m.error) reject(new Error(m.error));
       else resolve(m.result as T);
     };
-    loadgen.process.on('message', onMessage);
-    loadgen.process.send({ ...message, id });
+    const onExit = () => reject(new Error(`${child.name} exited while answering:\n${child.output()}`));
+    child.process.on('message', onMessage);
+    child.process.once('exit', onExit);
+    child.process.send({ ...message, id });
   });
 }
 
@@ -138,18 +153,23 @@ function addTarget(name: string, port: number, mode: ConnectionMode, tls: { ca: 
 }
 
 interface Side {
-  /** Load-generator target name. */
+  /** Load-generator target name (or a label for in-process loops). */
   target: string;
   /** The process serving it (CPU accounting). */
   server: ChildHandle;
-  request: Omit<RunMessage, 'type' | 'id' | 'target' | 'durationMs' | 'concurrency'>;
+  /** Over the network: what the load generator sends. */
+  request?: Omit<RunMessage, 'type' | 'id' | 'target' | 'durationMs' | 'concurrency'>;
+  /** In process: the server calls its own check function in a loop with these tokens. */
+  loop?: TokenUse;
 }
 
 async function runOnce(side: Side, durationMs: number): Promise<RoundResult & { firstError?: string }> {
   const cpu0 = side.server.cpuMs();
   const lg0 = loadgen.cpuMs();
   const t0 = performance.now();
-  const result = await ask<RoundResult & { firstError?: string }>({ type: 'run', target: side.target, durationMs, concurrency: settings.concurrency, ...side.request });
+  const result = side.loop
+    ? await ask<RoundResult & { firstError?: string }>(side.server, { type: 'loop', durationMs, concurrency: settings.concurrency, use: side.loop })
+    : await ask<RoundResult & { firstError?: string }>(loadgen, { type: 'run', target: side.target, durationMs, concurrency: settings.concurrency, ...side.request });
   const wall = performance.now() - t0;
   const cpu1 = side.server.cpuMs();
   const lg1 = loadgen.cpuMs();
@@ -157,7 +177,7 @@ async function runOnce(side: Side, durationMs: number): Promise<RoundResult & { 
     const ok = result.requests - result.errors;
     result.cpuMsPerRequest = ok ? (cpu1 - cpu0) / ok : undefined;
     result.serverCpuShare = (cpu1 - cpu0) / wall;
-    result.loadgenCpuShare = (lg1 - lg0) / wall;
+    if (!side.loop) result.loadgenCpuShare = (lg1 - lg0) / wall;
   }
   return result;
 }
@@ -216,8 +236,49 @@ function row(scenario: string, unit: string, a: SideSummary, b: SideSummary, ext
   };
 }
 
+/**
+ * Two token requests on two connections through one https.Agent (which offers the first connection's
+ * TLS session on the second): the second must resume the session and still get a token bound to the
+ * client certificate. Returns whether the second connection was a resumed one.
+ */
+async function probeResumedToken(label: string, port: number, pki: BenchPki): Promise<boolean> {
+  const agent = new HttpsAgent({ keepAlive: false, maxCachedSessions: 10, ...pki.clientTls(0), servername: 'localhost' });
+  const once = () =>
+    new Promise<{ status: number; body: string; resumed: boolean }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/token', method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(TOKEN_FORM) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, resumed: (res.socket as TLSSocket).isSessionReused() }));
+      });
+      req.on('error', reject);
+      req.end(TOKEN_FORM);
+    });
+  try {
+    await once();
+    // The TLS 1.3 session ticket arrives after the handshake; give the agent a moment to store it.
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await once();
+    if (second.status !== 200) throw new Error(`${label}: token request on a resumed TLS session answered ${second.status}: ${second.body}`);
+    const claims = decodeJwt(String((JSON.parse(second.body) as { access_token?: string }).access_token)) as { cnf?: Record<string, string> };
+    if (claims.cnf?.['x5t#S256'] !== pki.thumbprint(0)) throw new Error(`${label}: a token issued on a resumed TLS session is not bound to the client certificate`);
+    return second.resumed;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Size of a certbound token response for this PKI's client (the static reply of the bare https server). */
+async function tokenResponseBytes(pki: BenchPki): Promise<number> {
+  const { privateJwk } = await es256Jwk();
+  const [token] = await signTokens(1, privateJwk, { iss: 'https://localhost:65535', aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } });
+  return JSON.stringify({ access_token: token, expires_in: 600, token_type: 'Bearer', scope: SCOPES.join(' ') }).length;
+}
+
 /** One token request over a fresh connection: 200 and a token bound to the client certificate. */
-async function probeToken(label: string, port: number, pki: BenchPki): Promise<number> {
+async function probeToken(label: string, port: number, pki: BenchPki): Promise<void> {
   const agent = new Agent({ connect: { ...pki.clientTls(0), servername: 'localhost' } });
   try {
     const res = await request(`https://127.0.0.1:${port}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM, dispatcher: agent });
@@ -226,18 +287,20 @@ async function probeToken(label: string, port: number, pki: BenchPki): Promise<n
     const token = String((JSON.parse(text) as { access_token?: string }).access_token);
     const claims = decodeJwt(token) as { cnf?: Record<string, string>; aud?: unknown };
     if (claims.cnf?.['x5t#S256'] !== pki.thumbprint(0)) throw new Error(`${label}: the token is not bound to the client certificate`);
-    return text.length;
   } finally {
     await agent.close();
   }
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Scenarios
+// Scenarios. Every process is started once, up front and in parallel (start-up under the tsx loader
+// is the slowest part of a quick run); a process waits idle while other scenarios run.
 
 const rows: ScenarioResult[] = [];
 const notes: string[] = [];
-let pgAvailable = false;
+/** RSS of every process once started, before any request: the part of peak RSS that is code and start-up state. */
+const idleRss = new Map<ChildHandle, number | undefined>();
+const mb = (v: number | undefined) => (v === undefined ? null : round(v, 1));
 
 async function pgReachable(url: string): Promise<boolean> {
   const k = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 3000 });
@@ -251,140 +314,119 @@ async function pgReachable(url: string): Promise<boolean> {
   }
 }
 
-async function withDatabases<T>(specs: { kind: 'sqlite' | 'postgres'; clients: number }[], pki: BenchPki, fn: (dbs: BenchDatabase[]) => Promise<T>): Promise<T> {
-  const dbs: BenchDatabase[] = [];
-  try {
-    for (const spec of specs) dbs.push(await createBenchDatabase({ ...spec, pki, pgAdminUrl: args['pg-url'] }));
-    return await fn(dbs);
-  } finally {
-    for (const db of dbs) await db.drop().catch((err: unknown) => log(`could not drop a bench database: ${String(err)}`));
-  }
+type DbKind = 'sqlite' | 'postgres';
+
+interface Fleet {
+  bareOidc?: ChildHandle;
+  bareHttps?: ChildHandle;
+  /** certbound with 10 clients, by database. */
+  certbound: Map<DbKind, ChildHandle>;
+  /** certbound with 100 000 clients, by database. */
+  certbound100k: Map<DbKind, ChildHandle>;
+  verifierRs?: ChildHandle;
+  joseRs?: ChildHandle;
+}
+
+function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certbound: number | undefined; baseline: number | undefined }): ScenarioResult {
+  return {
+    scenario: `rss-${kind}`,
+    certbound: round(certbound, 1),
+    baseline: round(baseline, 1),
+    unit: 'MB',
+    ratio: round(ratio(certbound, baseline), 3),
+    p50_ms: null,
+    p99_ms: null,
+    peak_rss_mb: round(certbound, 1),
+    baseline_peak_rss_mb: round(baseline, 1),
+    certbound_idle_rss_mb: mb(idle.certbound),
+    baseline_idle_rss_mb: mb(idle.baseline),
+    note: 'peak RSS (VmHWM) of the server process after the keep-alive issuance rounds; idle = RSS after start-up, before any request',
+  };
 }
 
 /** Scenario 1 (and 5): keep-alive issuance, certbound on SQLite and PostgreSQL vs bare oidc-provider; peak RSS. */
-async function issuanceKeepalive(pki: BenchPki, jwkFile: string): Promise<void> {
-  const kinds: ('sqlite' | 'postgres')[] = pgAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
-  await withDatabases(
-    kinds.map((kind) => ({ kind, clients: 10 })),
-    pki,
-    async (dbs) => {
-      const servers = await Promise.all([startBareOidc(pki, jwkFile), ...dbs.map((db) => startCertbound(`certbound-${db.kind}`, db, pki))]);
-      try {
-        const sides: Side[] = [];
-        for (const s of servers) {
-          await probeToken(s.name, s.ports.mtls!, pki);
-          addTarget(`${s.name}:keepalive`, s.ports.mtls!, 'keepalive', pki.clientTls(0));
-          sides.push(tokenSide(`${s.name}:keepalive`, s));
-        }
-        const [bare, ...cb] = await alternate('issuance-keepalive', sides);
-        const bareRss = servers[0]!.peakRssMb();
-        dbs.forEach((db, i) => {
-          const cbRss = servers[i + 1]!.peakRssMb();
-          rows.push(row(`issuance-keepalive-${db.kind}`, 'req/s', cb[i]!, bare!, {}, { certbound: cbRss, baseline: bareRss }));
-          if (cbRss !== undefined && bareRss !== undefined) {
-            rows.push({
-              scenario: `rss-${db.kind}`,
-              certbound: round(cbRss, 1),
-              baseline: round(bareRss, 1),
-              unit: 'MB',
-              ratio: round(ratio(cbRss, bareRss), 3),
-              p50_ms: null,
-              p99_ms: null,
-              peak_rss_mb: round(cbRss, 1),
-              baseline_peak_rss_mb: round(bareRss, 1),
-              note: 'VmHWM of the server process after the keep-alive issuance rounds',
-            });
-          }
-        });
-      } finally {
-        await stop(...servers);
-      }
-    },
+async function issuanceKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
+  const bare = fleet.bareOidc!;
+  const servers = [bare, ...fleet.certbound.values()];
+  for (const s of servers) addTarget(`${s.name}:keepalive`, s.ports.mtls!, 'keepalive', pki.clientTls(0));
+  const [bareSummary, ...ours] = await alternate(
+    'issuance-keepalive',
+    servers.map((s) => tokenSide(`${s.name}:keepalive`, s)),
   );
-}
-
-/** Scenario 2: a new TLS connection per request, session resumption offered by the client. */
-async function issuanceFreshConnection(pki: BenchPki): Promise<void> {
-  await withDatabases([{ kind: 'sqlite', clients: 10 }], pki, async ([db]) => {
-    const certbound = await startCertbound('certbound-sqlite', db!, pki);
-    const bodyBytes = await probeToken('certbound-sqlite', certbound.ports.mtls!, pki);
-    const bare = await start('bare-https', 'bench/baselines/https-static.ts', {
-      BENCH_PORT: String(await freePort()),
-      BENCH_TLS_CERT: pki.files.serverCert,
-      BENCH_TLS_KEY: pki.files.serverKey,
-      BENCH_CLIENT_CA: pki.files.ca,
-      BENCH_BODY_BYTES: String(Math.max(100, bodyBytes - 90)),
-    });
-    try {
-      addTarget('certbound:fresh', certbound.ports.mtls!, 'fresh', pki.clientTls(0));
-      addTarget('bare-https:fresh', bare.ports.mtls!, 'fresh', pki.clientTls(0));
-      addTarget('bare-https:fresh-full', bare.ports.mtls!, 'fresh-full', pki.clientTls(0));
-      const [cb, resumedBare, fullBare] = await alternate('issuance-fresh-connection', [tokenSide('certbound:fresh', certbound), tokenSide('bare-https:fresh', bare), tokenSide('bare-https:fresh-full', bare)]);
-      const rss = { certbound: certbound.peakRssMb(), baseline: bare.peakRssMb() };
-      rows.push(
-        row('issuance-fresh-connection-sqlite', 'req/s', cb!, resumedBare!, { certbound_resumed_fraction: round(cb!.resumedFraction ?? 0, 3), baseline_resumed_fraction: round(resumedBare!.resumedFraction ?? 0, 3), baseline_kind: 'bare https, static reply, same client (session resumption offered)' }, rss),
-      );
-      rows.push(
-        row('issuance-fresh-connection-sqlite-vs-full-handshake-info', 'req/s', cb!, fullBare!, { certbound_resumed_fraction: round(cb!.resumedFraction ?? 0, 3), baseline_resumed_fraction: round(fullBare!.resumedFraction ?? 0, 3), baseline_kind: 'bare https, static reply, full handshake every request' }, rss),
-      );
-    } finally {
-      await stop(certbound, bare);
-    }
+  const bareRss = bare.peakRssMb();
+  [...fleet.certbound].forEach(([kind, server], i) => {
+    const rss = server.peakRssMb();
+    rows.push(row(`issuance-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!, {}, { certbound: rss, baseline: bareRss }));
+    if (rss !== undefined && bareRss !== undefined && wanted('rss')) rows.push(rssRow(kind, rss, bareRss, { certbound: idleRss.get(server), baseline: idleRss.get(bare) }));
   });
 }
 
-/** Scenario 3: verifier vs bare jose.jwtVerify + thumbprint, unique tokens and tokens used 100 times. */
-async function verifier(pki: BenchPki): Promise<void> {
-  const { privateJwk, publicJwk } = await es256Jwk();
-  const jwksFile = path.join(pki.dir, 'rs-jwks.json');
-  writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
-  const issuer = 'https://as.bench.test';
-  const env = async () => ({ BENCH_PORT: String(await freePort()), BENCH_TLS_CERT: pki.files.serverCert, BENCH_TLS_KEY: pki.files.serverKey, BENCH_CLIENT_CA: pki.files.ca, BENCH_JWKS_FILE: jwksFile, BENCH_ISSUER: issuer, BENCH_RESOURCE: RESOURCE });
-  const claims = { iss: issuer, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } };
-  log(`signing ${settings.tokenPool} tokens`);
-  await ask({ type: 'tokens', pool: 'rs', count: settings.tokenPool, signingJwk: privateJwk, claims });
-  const [ours, bare] = await Promise.all([start('verifier-rs', 'bench/servers/verifier-resource-server.ts', await env()), start('jose-rs', 'bench/baselines/jose-resource-server.ts', await env())]);
-  try {
-    addTarget('verifier:keepalive', ours.ports.http!, 'keepalive', pki.clientTls(0));
-    addTarget('jose:keepalive', bare.ports.http!, 'keepalive', pki.clientTls(0));
-    const rsSide = (target: string, server: ChildHandle, reuse: number, active: number): Side => ({ target, server, request: { method: 'GET', path: '/orders', bearer: { pool: 'rs', reuse, active }, expectStatus: 200 } });
-    for (const [name, reuse, active] of [
-      ['verifier-unique', 1, 1],
-      ['verifier-reused', 100, 64],
-    ] as const) {
-      if (!wanted(name)) continue;
-      const [a, b] = await alternate(name, [rsSide('verifier:keepalive', ours, reuse, active), rsSide('jose:keepalive', bare, reuse, active)]);
-      rows.push(row(name, 'req/s', a!, b!, { token_uses: reuse, tokens_in_use: active }, { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() }));
-    }
-  } finally {
-    await stop(ours, bare);
+/** Scenario 2: a new TLS connection per request, session resumption offered by the client (undici's session cache). */
+async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<void> {
+  const ours = fleet.certbound.get('sqlite')!;
+  const bare = fleet.bareHttps!;
+  const resumedAuthentication = await probeResumedToken(ours.name, ours.ports.mtls!, pki);
+  if (!resumedAuthentication) notes.push('issuance-fresh-connection: the probe connection did not resume its TLS session; certbound authentication on resumed sessions was not checked.');
+  addTarget('certbound-sqlite:fresh', ours.ports.mtls!, 'fresh', pki.clientTls(0));
+  addTarget('bare-https:fresh', bare.ports.mtls!, 'fresh', pki.clientTls(0));
+  addTarget('bare-https:fresh-full', bare.ports.mtls!, 'fresh-full', pki.clientTls(0));
+  const [cb, resumed, full] = await alternate('issuance-fresh-connection', [
+    tokenSide('certbound-sqlite:fresh', ours),
+    tokenSide('bare-https:fresh', bare),
+    tokenSide('bare-https:fresh-full', bare),
+  ]);
+  const rss = { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() };
+  const resumption = (baseline: SideSummary) => ({
+    certbound_resumed_fraction: round(cb!.resumedFraction ?? 0, 3),
+    baseline_resumed_fraction: round(baseline.resumedFraction ?? 0, 3),
+    resumed_session_authenticates: resumedAuthentication,
+  });
+  // The issue's baseline is the bare https server's fresh-connection rate (a full handshake per
+  // request); resumption is what certbound's listener adds. The same-client comparison (both offered
+  // resumption) is reported next to it, without a target.
+  rows.push(row('issuance-fresh-connection-sqlite', 'req/s', cb!, full!, { ...resumption(full!), baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request' }, rss));
+  rows.push(row('issuance-fresh-connection-sqlite-vs-resumed-info', 'req/s', cb!, resumed!, { ...resumption(resumed!), baseline_kind: 'bare https mTLS server, static reply of the same size, the same client offering session resumption' }, rss));
+}
+
+/**
+ * Scenario 3: verifier vs bare jose.jwtVerify + thumbprint, unique tokens and tokens used 100 times;
+ * over HTTPS (load generator → resource server) and in process (the check function alone).
+ */
+async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
+  const ours = fleet.verifierRs!;
+  const bare = fleet.joseRs!;
+  addTarget('verifier:keepalive', ours.ports.http!, 'keepalive', pki.clientTls(0));
+  addTarget('jose:keepalive', bare.ports.http!, 'keepalive', pki.clientTls(0));
+  const https = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, request: { method: 'GET', path: '/orders', bearer: { pool: 'rs', ...use }, expectStatus: 200 } });
+  const inProcess = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, loop: use });
+  const about = (use: TokenUse) => ({
+    token_uses: use.reuse,
+    tokens_in_use: use.active,
+    token_pool: settings.tokenPool,
+    ...(use.reuse === 1
+      ? { token_note: `tokens sent in pool order from a pool of ${settings.tokenPool}, far beyond the verifier's default 1000-entry cache, so every verification misses the cache as a never-seen token would` }
+      : {}),
+  });
+  for (const [name, use] of [
+    ['verifier-unique', { reuse: 1, active: 1 }],
+    ['verifier-reused', { reuse: 100, active: 64 }],
+  ] as const) {
+    if (!wanted(name)) continue;
+    const [a, b] = await alternate(name, [https('verifier:keepalive', ours, use), https('jose:keepalive', bare, use)]);
+    rows.push(row(name, 'req/s', a!, b!, { ...about(use), transport: 'HTTPS keep-alive with the client certificate' }, { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() }));
+    const [c, d] = await alternate(`${name}-inprocess`, [inProcess('verifier:loop', ours, use), inProcess('jose:loop', bare, use)]);
+    rows.push(row(`${name}-inprocess`, 'verifications/s', c!, d!, { ...about(use), transport: 'none: the check function called in a loop inside the resource-server process' }));
   }
 }
 
-/** Scenario 4: issuance for one client of a 100 000-client database vs a 10-client database. */
-async function scale(pki: BenchPki): Promise<void> {
-  const kinds: ('sqlite' | 'postgres')[] = pgAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
-  for (const kind of kinds) {
-    log(`scale-100k-clients-${kind}: inserting ${settings.scaleClients} clients`);
-    await withDatabases(
-      [
-        { kind, clients: settings.scaleClients },
-        { kind, clients: 10 },
-      ],
-      pki,
-      async ([big, small]) => {
-        const servers = await Promise.all([startCertbound(`certbound-${kind}-100k`, big!, pki), startCertbound(`certbound-${kind}-10`, small!, pki)]);
-        try {
-          for (const s of servers) {
-            await probeToken(s.name, s.ports.mtls!, pki);
-            addTarget(`${s.name}:keepalive`, s.ports.mtls!, 'keepalive', pki.clientTls(0));
-          }
-          const [a, b] = await alternate(`scale-100k-clients-${kind}`, servers.map((s) => tokenSide(`${s.name}:keepalive`, s)));
-          rows.push(row(`scale-100k-clients-${kind}`, 'req/s', a!, b!, { clients: settings.scaleClients, baseline_kind: 'the same certbound with 10 clients' }, { certbound: servers[0]!.peakRssMb(), baseline: servers[1]!.peakRssMb() }));
-        } finally {
-          await stop(...servers);
-        }
-      },
+/** Scenario 4: issuance for one client of a 100 000-client database vs the same server with 10 clients. */
+async function scale(fleet: Fleet, pki: BenchPki): Promise<void> {
+  for (const [kind, big] of fleet.certbound100k) {
+    const small = fleet.certbound.get(kind)!;
+    addTarget(`${big.name}:keepalive`, big.ports.mtls!, 'keepalive', pki.clientTls(0));
+    const [a, b] = await alternate(`scale-100k-clients-${kind}`, [tokenSide(`${big.name}:keepalive`, big), tokenSide(`${small.name}:keepalive`, small)]);
+    rows.push(
+      row(`scale-100k-clients-${kind}`, 'req/s', a!, b!, { clients: settings.scaleClients, baseline_kind: `certbound-${kind} with 10 clients (the keep-alive scenario's server)` }, { certbound: big.peakRssMb(), baseline: small.peakRssMb() }),
     );
   }
 }
@@ -394,21 +436,103 @@ async function scale(pki: BenchPki): Promise<void> {
 async function main(): Promise<void> {
   const began = Date.now();
   if (args.profile) mkdirSync(profileDir, { recursive: true });
-  pgAvailable = await pgReachable(args['pg-url']);
-  if (!pgAvailable) notes.push(`PostgreSQL at ${args['pg-url']} was not reachable: PostgreSQL scenarios skipped.`);
+  const kinds: DbKind[] = ['sqlite'];
+  if (await pgReachable(args['pg-url'])) kinds.push('postgres');
+  else notes.push(`PostgreSQL at ${args['pg-url']} was not reachable: PostgreSQL scenarios skipped.`);
+  const needIssuance = wanted('issuance-keepalive') || wanted('rss') || wanted('scale-100k-clients');
+  const needFresh = wanted('issuance-fresh-connection');
+  const needVerifier = wanted('verifier-unique') || wanted('verifier-reused');
+  const needScale = wanted('scale-100k-clients');
+
   const pki = await createBenchPki([0]);
-  const { privateJwk } = await es256Jwk();
-  const jwkFile = path.join(pki.dir, 'bare-oidc-jwk.json');
-  writeFileSync(jwkFile, JSON.stringify(privateJwk), { mode: 0o600 });
-  loadgen = await forkChild({ name: 'loadgen', entry: path.join(here, 'loadgen.ts') });
-  children.add(loadgen);
+  const databases: BenchDatabase[] = [];
+  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map() };
   try {
-    if (wanted('issuance-keepalive') || wanted('rss')) await issuanceKeepalive(pki, jwkFile);
-    if (wanted('issuance-fresh-connection')) await issuanceFreshConnection(pki);
-    if (wanted('verifier-unique') || wanted('verifier-reused')) await verifier(pki);
-    if (wanted('scale-100k-clients')) await scale(pki);
+    // Processes that need no database start at once; the databases are built meanwhile (one after
+    // the other: PostgreSQL serializes create database anyway) and each certbound starts when its
+    // database is ready. Start-up under the tsx loader is the slowest part of a quick run.
+    const { privateJwk } = await es256Jwk();
+    const jwkFile = path.join(pki.dir, 'bare-oidc-jwk.json');
+    writeFileSync(jwkFile, JSON.stringify(privateJwk), { mode: 0o600 });
+    const verifierKeys = await es256Jwk();
+    const jwksFile = path.join(pki.dir, 'rs-jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [verifierKeys.publicJwk] }));
+    const rsEnv = async () => ({
+      BENCH_PORT: String(await freePort()),
+      BENCH_TLS_CERT: pki.files.serverCert,
+      BENCH_TLS_KEY: pki.files.serverKey,
+      BENCH_CLIENT_CA: pki.files.ca,
+      BENCH_JWKS_FILE: jwksFile,
+      BENCH_ISSUER: RS_ISSUER,
+      BENCH_RESOURCE: RESOURCE,
+      BENCH_CLIENT_CERT: pki.clientCertFile(0),
+    });
+    const t1 = Date.now();
+    const starting: Promise<unknown>[] = [
+      forkChild({ name: 'loadgen', entry: path.join(here, 'loadgen.ts') }).then((c) => {
+        loadgen = c;
+        children.add(c);
+      }),
+    ];
+    if (wanted('issuance-keepalive') || wanted('rss')) starting.push(startBareOidc(pki, jwkFile).then((c) => (fleet.bareOidc = c)));
+    if (needFresh) {
+      const replyBytes = await tokenResponseBytes(pki);
+      starting.push(
+        (async () => {
+          fleet.bareHttps = await start('bare-https', 'bench/baselines/https-static.ts', {
+            BENCH_PORT: String(await freePort()),
+            BENCH_REPLY_BYTES: String(replyBytes),
+            BENCH_TLS_CERT: pki.files.serverCert,
+            BENCH_TLS_KEY: pki.files.serverKey,
+            BENCH_CLIENT_CA: pki.files.ca,
+          });
+        })(),
+      );
+    }
+    if (needVerifier) {
+      starting.push(
+        (async () => {
+          fleet.verifierRs = await start('verifier-rs', 'bench/servers/verifier-resource-server.ts', await rsEnv());
+        })(),
+        (async () => {
+          fleet.joseRs = await start('jose-rs', 'bench/baselines/jose-resource-server.ts', await rsEnv());
+        })(),
+      );
+    }
+    for (const kind of kinds) {
+      for (const clients of [...(needIssuance || (needFresh && kind === 'sqlite') ? [10] : []), ...(needScale ? [settings.scaleClients] : [])]) {
+        const t0 = Date.now();
+        const db = await createBenchDatabase({ kind, clients, pki, pgAdminUrl: args['pg-url'] });
+        databases.push(db);
+        log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        const big = clients > 10;
+        starting.push(startCertbound(`certbound-${kind}${big ? '-100k' : ''}`, db, pki).then((c) => (big ? fleet.certbound100k : fleet.certbound).set(kind, c)));
+      }
+    }
+    const tokens = needVerifier
+      ? signTokens(settings.tokenPool, verifierKeys.privateJwk, { iss: RS_ISSUER, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } })
+      : undefined;
+    tokens?.catch(() => {}); // awaited below; keeps a failure from being reported as unhandled first
+    await Promise.all(starting);
+    log(`${children.size} processes ready in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    for (const c of children) idleRss.set(c, c.rssMb());
+
+    // Every token endpoint answers a real, bound token before anything is measured.
+    for (const s of [fleet.bareOidc, ...fleet.certbound.values(), ...fleet.certbound100k.values()]) {
+      if (s) await probeToken(s.name, s.ports.mtls!, pki);
+    }
+    if (tokens) {
+      const pool = await tokens;
+      for (const child of [loadgen, fleet.verifierRs!, fleet.joseRs!]) await ask(child, { type: 'tokens', pool: 'rs', tokens: pool });
+    }
+
+    if (wanted('issuance-keepalive') || wanted('rss')) await issuanceKeepalive(fleet, pki);
+    if (needFresh) await issuanceFreshConnection(fleet, pki);
+    if (needVerifier) await verifier(fleet, pki);
+    if (needScale) await scale(fleet, pki);
   } finally {
     await stop(...children);
+    for (const db of databases) await db.drop().catch((err: unknown) => log(`could not drop a bench database: ${String(err)}`));
     removeDir(pki.dir);
   }
 
@@ -424,8 +548,8 @@ async function main(): Promise<void> {
       round_ms: settings.roundMs,
       warmup_ms: settings.warmupMs,
       concurrency: settings.concurrency,
-      load_generator: 'undici, one process, mTLS with leaf + intermediate',
-      databases: pgAvailable ? ['sqlite', 'postgres'] : ['sqlite'],
+      load_generator: 'undici in its own process, mTLS with leaf + intermediate',
+      databases: kinds,
       duration_s: Math.round((Date.now() - began) / 1000),
     }),
     scenarios: rows,
@@ -440,7 +564,9 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  // A failed SQL statement carries the whole statement: keep the message readable.
+  process.stderr.write(`bench failed: ${text.length > 4000 ? `${text.slice(0, 2000)} … ${text.slice(-1500)}` : text}\n`);
   for (const c of children) process.stderr.write(`--- last output of ${c.name} ---\n${c.output()}\n`);
   await Promise.all([...children].map((c) => c.stop(2000).catch(() => {})));
   process.exit(1);

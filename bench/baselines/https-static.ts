@@ -10,7 +10,8 @@ import type { TLSSocket } from 'node:tls';
 import { requiredEnv, serveAsChild } from '../lib/child.js';
 
 const port = Number(requiredEnv('BENCH_PORT'));
-const body = JSON.stringify({ access_token: 'x'.repeat(Number(process.env.BENCH_BODY_BYTES ?? 600)), expires_in: 600, token_type: 'Bearer', scope: 'bench.read bench.write' });
+const replyBytes = Number(process.env.BENCH_REPLY_BYTES ?? 700);
+const body = JSON.stringify({ access_token: 'x'.repeat(Math.max(0, replyBytes - 80)), expires_in: 600, token_type: 'Bearer', scope: 'bench.read bench.write' }).padEnd(replyBytes, ' ');
 const refused = JSON.stringify({ error: 'invalid_client' });
 
 const server = createServer(

@@ -11,7 +11,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexFactory from 'knex';
 import { createAdminService } from '../../src/admin/service.js';
 import { canonicalizeMappingValue, x5tS256 } from '../../src/pki/index.js';
-import { type Db, migrateLatest, openDatabase } from '../../src/store/index.js';
+import { type Db, isPostgres, migrateLatest, openDatabase } from '../../src/store/index.js';
 import { createTestPki, type Issued, type TestPki } from '../../test/helpers/pki.js';
 
 export const RESOURCE = 'https://api.bench.test';
@@ -28,6 +28,8 @@ export interface BenchPki {
   files: { serverCert: string; serverKey: string; ca: string };
   /** Client certificates by client index. */
   clients: Map<number, Issued>;
+  /** PEM file of client `i`'s certificate (leaf only). */
+  clientCertFile(i: number): string;
   /** TLS material the load generator presents for client `i` (leaf + intermediate). */
   clientTls(i: number): { ca: string; cert: string; key: string };
   thumbprint(i: number): string;
@@ -54,6 +56,11 @@ export async function createBenchPki(clientIndexes: number[]): Promise<BenchPki>
     dir,
     files,
     clients,
+    clientCertFile(i) {
+      const file = path.join(dir, `client-${i}.pem`);
+      writeFileSync(file, get(i).pem);
+      return file;
+    },
     clientTls: (i) => ({ ca: pki.root.pem, cert: pki.chainOf(get(i)), key: get(i).keyPem }),
     thumbprint: (i) => x5tS256(get(i).der),
   };
@@ -82,45 +89,38 @@ export interface BenchDatabase {
 
 /**
  * Inserts clients `from..to-1` with one SAN mapping each (pinned to the bench trust anchor), straight
- * into `clients` and `certificate_mappings` in batches: the admin service adds one client per
- * transaction with its audit row, far too slow for 100 000.
+ * into `clients` and `certificate_mappings`: the admin service adds one client per transaction with
+ * its audit row, far too slow for 100 000. The rows are generated inside the database from a number
+ * series (a recursive CTE on SQLite, generate_series on PostgreSQL), two statements in all, with the
+ * same column values clientId(i), clientSan(i) and canonicalizeMappingValue() give.
  */
 async function bulkInsertClients(db: Db, from: number, to: number, anchorId: string): Promise<void> {
+  // The SQL below writes the canonical form as the value itself: true for these lower-case DNS names.
+  if (canonicalizeMappingValue('san_dns', clientSan(from)) !== clientSan(from)) throw new Error('bench clients: canonical SAN differs from the value');
   const now = Date.now();
-  const batch = 1000;
+  const pg = isPostgres(db);
+  const series = pg
+    ? 'select i from generate_series(?::int, ?::int) as s(i)'
+    : 'with recursive s(i) as (select cast(? as integer) union all select i + 1 from s where i < cast(? as integer)) select i from s';
+  const padded = pg ? "lpad(i::text, 6, '0')" : "substr('000000' || i, -6, 6)";
+  const san = pg ? "'client-' || i::text || '.bench.test'" : "'client-' || i || '.bench.test'";
+  const uuid = pg ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))';
+  const yes = pg ? 'true' : '1';
+  const metadata = JSON.stringify({ grant_types: ['client_credentials'] });
   await db.transaction(async (trx) => {
-    for (let start = from; start < to; start += batch) {
-      const end = Math.min(to, start + batch);
-      const clientRows = [];
-      const mappingRows = [];
-      for (let i = start; i < end; i++) {
-        clientRows.push({
-          client_id: clientId(i),
-          token_endpoint_auth_method: 'tls_client_auth',
-          bound_tokens: true,
-          scope: SCOPES.join(' '),
-          default_resource: RESOURCE,
-          jwks: null,
-          metadata: JSON.stringify({ grant_types: ['client_credentials'] }),
-          created_at: now,
-          updated_at: now,
-        });
-        mappingRows.push({
-          id: randomUUID(),
-          client_id: clientId(i),
-          kind: 'san_dns',
-          value: clientSan(i),
-          canonical: canonicalizeMappingValue('san_dns', clientSan(i)),
-          trust_anchor_id: anchorId,
-          not_before: null,
-          not_after: null,
-          created_at: now,
-        });
-      }
-      await trx('clients').insert(clientRows);
-      await trx('certificate_mappings').insert(mappingRows);
-    }
+    await trx.raw(
+      `insert into clients (client_id, token_endpoint_auth_method, bound_tokens, scope, default_resource, jwks, metadata, created_at, updated_at)
+       select 'bench-client-' || ${padded}, 'tls_client_auth', ${yes}, ?, ?, null, ?, ?, ? from (${series}) as n`,
+      [SCOPES.join(' '), RESOURCE, metadata, now, now, from, to - 1],
+    );
+    await trx.raw(
+      `insert into certificate_mappings (id, client_id, kind, value, canonical, trust_anchor_id, not_before, not_after, created_at)
+       select ${uuid}, 'bench-client-' || ${padded}, 'san_dns', ${san}, ${san}, ?, null, null, ? from (${series}) as n`,
+      [anchorId, now, from, to - 1],
+    );
   });
+  const [{ count }] = (await db('clients').count({ count: '*' })) as [{ count: number | string }];
+  if (Number(count) !== to) throw new Error(`bench clients: expected ${to} clients, found ${count}`);
 }
 
 /**
