@@ -447,15 +447,22 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
 
     /** Creates the first signing key when there is none; returns true when it did. */
     async ensureActiveKey(actor: string): Promise<boolean> {
-      return db.transaction(async (trx) => {
-        const existing = await trx('signing_keys').where({ status: 'active' }).first();
-        if (existing) return false;
-        const key = await generateSigningKey(signingAlg);
-        await signingKeys.insert(trx, key, keyEncryptionKey);
+      const key = await generateSigningKey(signingAlg);
+      const created = await db.transaction(async (trx) => {
+        // Write first: the revision row lock serializes replicas starting at once, so the check below
+        // sees a key another replica just committed (no second active key).
         await bumpRevision(trx, 'signing_keys');
+        const existing = await trx('signing_keys').where({ status: 'active' }).first();
+        if (existing) {
+          await trx.rollback();
+          return false;
+        }
+        await signingKeys.insert(trx, key, keyEncryptionKey);
         await writeAudit(trx, { actor, action: 'keys.create', target: `key:${key.kid}`, after: { kid: key.kid, alg: key.alg } });
         return true;
       });
+      // a rolled-back transaction resolves to undefined
+      return created === true;
     },
 
     /**
@@ -465,9 +472,9 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
     async rotateKeys(actor: string, alg: SigningAlgorithm = signingAlg): Promise<Omit<SigningKey, 'privateJwk'>> {
       const key = await generateSigningKey(alg);
       await db.transaction(async (trx) => {
+        await bumpRevision(trx, 'signing_keys');
         await trx('signing_keys').where({ status: 'active' }).update({ status: 'inactive' });
         await signingKeys.insert(trx, key, keyEncryptionKey);
-        await bumpRevision(trx, 'signing_keys');
         await writeAudit(trx, { actor, action: 'keys.rotate', target: `key:${key.kid}`, after: { kid: key.kid, alg: key.alg } });
       });
       const { privateJwk: _omit, ...pub } = key;

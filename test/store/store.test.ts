@@ -102,3 +102,18 @@ describe('admin writes are transactional', () => {
     expect(Number((await database.db('audit_log').count({ n: '*' }))[0]!.n)).toBe(before);
   });
 });
+
+describe('signing keys: replicas starting at once', () => {
+  it('concurrent ensureActiveKey calls create exactly one active key', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const admins = [1, 2, 3].map(() => createAdminService({ db: fresh.db, signingAlg: 'ES256' }));
+      const created = await Promise.all(admins.map((a) => a.ensureActiveKey('replica')));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      expect(created.filter((c) => c === false)).toHaveLength(2);
+      expect(await fresh.db('signing_keys').where({ status: 'active' })).toHaveLength(1);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
