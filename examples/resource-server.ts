@@ -9,11 +9,14 @@
  *   RS_CA              CA file for the AS and clients  (data/dev-pki/ca.pem)
  *   RS_CERT / RS_KEY   this server's certificate/key   (data/dev-pki/server.pem / server.key)
  *   RS_PORT            port on 127.0.0.1               (9443)
+ *   RS_CLIENT_CERT_HEADER  behind a TLS-terminating proxy: forwarded-certificate format
+ *                      (rfc9440 | nginx | xfcc | alb | alb-passthrough | traefik | base64, optionally :Header-Name)
+ *   RS_TRUSTED_PROXIES comma-separated addresses/CIDRs of that proxy (required with RS_CLIENT_CERT_HEADER)
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import Koa from 'koa';
-import { createVerifier } from '../src/verifier/index.js';
+import { type CertificateSource, createVerifier, type ForwardedFormat } from '../src/verifier/index.js';
 
 export interface ExampleOptions {
   issuer: string;
@@ -21,6 +24,8 @@ export interface ExampleOptions {
   ca: string;
   cert: string;
   key: string;
+  /** Where the client certificate comes from; default: this TLS connection. */
+  certificate?: CertificateSource;
 }
 
 /** Builds the example app; exported so the tests run exactly this code. */
@@ -30,6 +35,7 @@ export function createExampleApp(options: ExampleOptions) {
     audience: options.audience,
     requireBoundTokens: true,
     tls: { ca: options.ca },
+    ...(options.certificate ? { certificate: options.certificate } : {}),
   });
   const app = new Koa();
   app.use(async (ctx, next) => {
@@ -54,7 +60,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const env = process.env;
   const read = (f: string) => readFileSync(f, 'utf8');
   const port = Number(env.RS_PORT ?? 9443);
+  let certificate: CertificateSource | undefined;
+  if (env.RS_CLIENT_CERT_HEADER) {
+    const [format, header] = env.RS_CLIENT_CERT_HEADER.split(':');
+    const trustedProxies = (env.RS_TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    if (!trustedProxies.length) throw new Error('RS_CLIENT_CERT_HEADER needs RS_TRUSTED_PROXIES (the proxy addresses whose header is trusted)');
+    certificate = { from: 'forwarded', format: format as ForwardedFormat, ...(header ? { header } : {}), trustedProxies };
+  }
   const { server } = createExampleApp({
+    certificate,
     issuer: env.CERTBOUND_ISSUER ?? 'https://localhost:8443',
     audience: env.RS_AUDIENCE ?? 'https://demo-api.certbound.test',
     ca: read(env.RS_CA ?? 'data/dev-pki/ca.pem'),

@@ -4,6 +4,7 @@
  * an unbound token, and through a forwarded header from a trusted and an untrusted peer.
  */
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,40 @@ describe('certbound/verifier against certbound (examples/resource-server.ts)', (
       await wrong.close();
     } finally {
       await verifier.close();
+    }
+  });
+
+  it('the example behind nginx (RS_CLIENT_CERT_HEADER=nginx): the forwarded certificate binds, from the trusted proxy only', async () => {
+    const behind = createExampleApp({
+      issuer: s.issuer,
+      audience: API,
+      ca: s.pki.root.pem,
+      cert: s.pki.server.pem + s.pki.intermediate.pem,
+      key: s.pki.server.keyPem,
+      certificate: { from: 'forwarded', format: 'nginx', trustedProxies: ['127.0.0.2'] },
+    });
+    await new Promise<void>((r) => behind.server.listen(0, '0.0.0.0', () => r()));
+    try {
+      const port = (behind.server.address() as AddressInfo).port;
+      const token = await tokenFor('app', client);
+      const call = (localAddress: string, cert: Issued) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpsRequest(
+            { host: '127.0.0.1', port, path: '/orders', servername: 'localhost', ca: s.pki.root.pem, localAddress, agent: false, headers: { authorization: `Bearer ${token}`, 'x-ssl-client-cert': encodeURIComponent(cert.pem) } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await call('127.0.0.2', client)).toBe(200);
+      expect(await call('127.0.0.2', other)).toBe(401);
+      expect(await call('127.0.0.1', client)).toBe(400);
+    } finally {
+      await behind.verifier.close();
+      await new Promise((r) => behind.server.close(r));
     }
   });
 
