@@ -85,8 +85,9 @@ export function createAuthObserver(options: AuthObserverOptions) {
         ...(diagnosis ? { diagnosis } : {}),
         ...(diagnosis_error ? { diagnosis_error } : {}),
       },
-      // The diagnosis words it best (anchor names and environments, closest values) when it agrees.
-      diagnosis?.code === refusal.code ? diagnosis.message : refusal.message,
+      // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
+      // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
+      !peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message,
     );
   }
 
