@@ -149,7 +149,6 @@ export interface ProxyConfig {
   readonly intermediates: string | undefined;
 }
 
-
 /** Environment variable ↔ config key. */
 export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_ENV: 'env',

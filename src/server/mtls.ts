@@ -51,6 +51,13 @@ const peerCache = new WeakMap<object, PeerCertificate | null>();
 /** Leaf x5t#S256 → the anchor its chain ended at in a full handshake (bounded, oldest dropped first). */
 const anchorOfLeaf = new Map<string, TrustAnchor>();
 const ANCHOR_CACHE_MAX = 10_000;
+/** Parsed certificates by x5t#S256: a client opening many connections is parsed once (bounded). */
+const parsedByThumbprint = new Map<string, ParsedCertificate>();
+function rememberParsed(thumbprint: string, parsed: ParsedCertificate): void {
+  parsedByThumbprint.set(thumbprint, parsed);
+  if (parsedByThumbprint.size > ANCHOR_CACHE_MAX) parsedByThumbprint.delete(parsedByThumbprint.keys().next().value as string);
+}
+
 function rememberAnchor(leaf: string, anchor: TrustAnchor): void {
   anchorOfLeaf.delete(leaf);
   anchorOfLeaf.set(leaf, anchor);
@@ -141,10 +148,17 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     }
     let parsed: ParsedCertificate | undefined;
     let parseError: CertboundError | undefined;
-    try {
-      parsed = parseCertificate(x509.raw);
-    } catch (err) {
-      parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
+    const leafThumbprint = x5tS256(x509.raw);
+    const known = parsedByThumbprint.get(leafThumbprint);
+    if (known) {
+      parsed = known;
+    } else {
+      try {
+        parsed = parseCertificate(x509.raw);
+        rememberParsed(leafThumbprint, parsed);
+      } catch (err) {
+        parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
+      }
     }
     // Walk the chain Node reports: what the client sent, completed from the trust store when possible.
     // The element that is a configured trust anchor tells which anchor the chain ended at.
@@ -163,10 +177,14 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       node = node.issuerCertificate as typeof node;
     }
     if (!socket.authorized) anchor = undefined;
-    else if (anchor) rememberAnchor(x5tS256(x509.raw), anchor);
+    else if (anchor) rememberAnchor(leafThumbprint, anchor);
     // A resumed TLS session carries the verified leaf but not its chain: reuse what the full handshake found.
-    else if (socket.isSessionReused()) anchor = anchorOfLeaf.get(x5tS256(x509.raw));
-    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain: chainFor(x5tS256(x509.raw), chain, socket.isSessionReused()) };
+    else if (socket.isSessionReused()) {
+      const remembered = anchorOfLeaf.get(leafThumbprint);
+      // only while that anchor is still trusted
+      anchor = remembered && anchors.get(remembered.x5tS256) ? remembered : undefined;
+    }
+    const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain: chainFor(leafThumbprint, chain, socket.isSessionReused()) };
     peerCache.set(socket, peer);
     return peer;
   }
