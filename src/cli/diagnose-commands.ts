@@ -3,8 +3,6 @@
  * `certbound trust crl add|list|remove|refresh`, and the `--from-cert` / `--allow-overlap` mapping options.
  * Registered on the program by `buildCli` (one line there), so this file can grow on its own.
  */
-import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
 import { createCrlService } from '../admin/crls.js';
 import { diagnoseFromStore } from '../admin/diagnosis.js';
@@ -13,6 +11,7 @@ import { MATCH_KINDS, mappingValueFromCertificate } from '../admin/mapping-from-
 import { type Config, loadConfig } from '../config/index.js';
 import { formatDiagnosis } from '../diagnose/index.js';
 import { InvalidInputError } from '../errors/index.js';
+import { cliActor, readFileArg } from './util.js';
 import { type MappingKind, parsePemCertificates } from '../pki/index.js';
 import { type Db, migrateLatest, openDatabase } from '../store/index.js';
 
@@ -32,21 +31,7 @@ export class CliExit extends Error {
 /** `certbound doctor` exit status when the certificate would not authenticate (2 stays "bad input"). */
 export const DOCTOR_REFUSED_EXIT = 1;
 
-function readFileArg(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new InvalidInputError('ERR_FILE_UNREADABLE', `${flag} ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
-  }
-}
 
-function actor(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {}
-  return `cli:${user}`;
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -160,7 +145,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .option('--issuer-cert <file>', 'the CA that signs the CRL when it is not the anchor (PEM, followed by any CAs up to the anchor)')
     .action(async (anchor: string, opts: { file?: string; url?: string; issuerCert?: string }) => {
       const issuerPem = opts.issuerCert ? readFileArg(opts.issuerCert, '--issuer-cert') : undefined;
-      const record = await withDb((db) => createCrlService({ db }).addCrl({ anchor, file: opts.file, url: opts.url, issuerPem }, actor()));
+      const record = await withDb((db) => createCrlService({ db }).addCrl({ anchor, file: opts.file, url: opts.url, issuerPem }, cliActor()));
       io.out(
         `added CRL ${record.id} to ${anchor}: issuer ${record.issuerSubject}, ${record.revokedCount} revoked, next update ${record.nextUpdate?.toISOString() ?? 'none'}. CRL checking is now on for every trust anchor: each CA in a client chain needs a current CRL.`,
       );
@@ -192,7 +177,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .command('remove <anchor> <id>')
     .description('remove a CRL source')
     .action(async (anchor: string, id: string) => {
-      await withDb((db) => createCrlService({ db }).removeCrl(anchor, id, actor()));
+      await withDb((db) => createCrlService({ db }).removeCrl(anchor, id, cliActor()));
       io.out(`removed CRL ${id} from ${anchor}`);
     });
   crl

@@ -2,14 +2,14 @@
  * The `certbound` command. Commands call admin/service (never raw SQL) with the same configuration and
  * database as the server.
  */
-import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { clientJson } from '../admin/http/schemas.js';
 import { createAdminService, type MappingInput } from '../admin/service.js';
 import { generateDevPki } from '../admin/dev-pki.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { cliActor, readFileArg } from './util.js';
 import { createLogger, serve } from '../main.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
@@ -28,21 +28,7 @@ const MAPPING_FLAGS = [
   ['sanEmail', 'san_email'],
 ] as const;
 
-function actor(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {}
-  return `cli:${user}`;
-}
 
-function readFileArg(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new InvalidInputError('ERR_FILE_UNREADABLE', `${flag} ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
-  }
-}
 
 function parseDate(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
@@ -66,27 +52,6 @@ function describeMapping(m: ClientRecord['mappings'][number]): string {
   return `${m.kind}=${m.value}${m.trustAnchorName ? ` (trust: ${m.trustAnchorName})` : ''}${window}`;
 }
 
-function clientJson(c: ClientRecord) {
-  return {
-    client_id: c.clientId,
-    token_endpoint_auth_method: c.authMethod,
-    tls_client_certificate_bound_access_tokens: c.boundTokens,
-    scope: c.scopes.join(' '),
-    default_resource: c.defaultResource,
-    mappings: c.mappings.map((m) => ({
-      id: m.id,
-      kind: m.kind,
-      value: m.value,
-      canonical: m.canonical,
-      trust_anchor: m.trustAnchorName,
-      not_before: m.notBefore?.toISOString() ?? null,
-      not_after: m.notAfter?.toISOString() ?? null,
-    })),
-    jwks: c.jwks,
-    created_at: c.createdAt.toISOString(),
-    updated_at: c.updatedAt.toISOString(),
-  };
-}
 
 /**
  * Builds the CLI. `env` is the process environment; `io` receives output (tests capture it).
@@ -161,7 +126,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--environment <label>', 'environment label, e.g. prod or staging')
     .action(async (opts: { name: string; cert: string; environment?: string }) => {
       const pem = readFileArg(opts.cert, '--cert');
-      const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment }, actor()));
+      const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment }, cliActor()));
       io.out(`trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})`);
     });
   trust
@@ -180,7 +145,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('remove <name>')
     .description('stop trusting a CA (refused while mappings pin it)')
     .action(async (name: string) => {
-      await withAdmin((admin) => admin.removeTrustAnchor(name, actor()));
+      await withAdmin((admin) => admin.removeTrustAnchor(name, cliActor()));
       io.out(`removed trust anchor ${name}`);
     });
 
@@ -194,7 +159,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--ttl <seconds>', 'access token lifetime in seconds (10-86400)')
     .action(async (opts: { id: string; scope: string; format: 'jwt' | 'opaque'; ttl?: string }) => {
       const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
-      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl }, actor()));
+      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl }, cliActor()));
       io.out(`resource ${rs.identifier}: scopes "${rs.scopes.join(' ')}", ${rs.tokenFormat} tokens${rs.ttl ? `, ttl ${rs.ttl}s` : ''}`);
     });
   resource
@@ -213,7 +178,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('remove <id>')
     .description('remove a resource server')
     .action(async (id: string) => {
-      await withAdmin((admin) => admin.removeResourceServer(id, actor()));
+      await withAdmin((admin) => admin.removeResourceServer(id, cliActor()));
       io.out(`removed resource ${id}`);
     });
 
@@ -270,7 +235,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
             defaultResource: opts.resource as string | undefined,
             boundTokens: opts.boundTokens !== false,
           },
-          actor(),
+          cliActor(),
         ),
       );
       io.out(`client ${c.clientId} (${c.authMethod})${c.mappings[0] ? `: ${describeMapping(c.mappings[0])}` : ''}`);
@@ -307,7 +272,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('remove <id>')
     .description('remove a client and its mappings (its tokens stop being introspectable)')
     .action(async (id: string) => {
-      await withAdmin((admin) => admin.removeClient(id, actor()));
+      await withAdmin((admin) => admin.removeClient(id, cliActor()));
       io.out(`removed client ${id}`);
     });
   const mapping = client.command('mapping').description("manage a client's certificate mappings (several allow rotation)");
@@ -331,7 +296,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       const value = fromCert?.value ?? String(opts[given[0]![0]]);
       const allowOverlap = (opts as Record<string, unknown>).allowOverlap === true;
       const m = await withAdmin((admin) =>
-        admin.addMapping(clientId, { kind, value, trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after'), allowOverlap }, actor()),
+        admin.addMapping(clientId, { kind, value, trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after'), allowOverlap }, cliActor()),
       );
       io.out(`added mapping ${m.id} to ${clientId}: ${describeMapping(m)}`);
     });
@@ -347,7 +312,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('remove <clientId> <mappingId>')
     .description('remove a mapping (the last one cannot be removed)')
     .action(async (clientId: string, mappingId: string) => {
-      await withAdmin((admin) => admin.removeMapping(clientId, mappingId, actor()));
+      await withAdmin((admin) => admin.removeMapping(clientId, mappingId, cliActor()));
       io.out(`removed mapping ${mappingId} from ${clientId}`);
     });
 
@@ -368,14 +333,14 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('rotate')
     .description('add a new active key; the previous one stays published (inactive) until retired. Running servers pick it up within CERTBOUND_RELOAD_INTERVAL_MS.')
     .action(async () => {
-      const k = await withAdmin((admin) => admin.rotateKeys(actor()));
+      const k = await withAdmin((admin) => admin.rotateKeys(cliActor()));
       io.out(`new active key ${k.kid} (${k.alg})`);
     });
   keys
     .command('retire <kid>')
     .description('stop publishing an inactive key (tokens it signed stop verifying)')
     .action(async (kid: string) => {
-      await withAdmin((admin) => admin.retireKey(kid, actor()));
+      await withAdmin((admin) => admin.retireKey(kid, cliActor()));
       io.out(`retired key ${kid}`);
     });
 
