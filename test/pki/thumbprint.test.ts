@@ -1,25 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hexDigestToX5tS256, isWellFormedX5tS256, parseCertificate, thumbprintsEqual, x5tS256 } from '../../src/pki/index.js';
+import { RFC9440_PEM, RFC9440_X5T } from '../forwarded/fixtures.js';
 import { craftCertificate, toPem } from '../helpers/asn1.js';
 
-/**
- * RFC 9440 Appendix A client certificate (CN=BC, issuer CN=LA Intermediate CA,O=Let's Authenticate,
- * SAN email:bdc@example.com), as in the httpwg draft source and RFC 9421 §B.3.
- */
-const RFC9440_PEM = `-----BEGIN CERTIFICATE-----
-MIIBqDCCAU6gAwIBAgIBBzAKBggqhkjOPQQDAjA6MRswGQYDVQQKDBJMZXQncyBB
-dXRoZW50aWNhdGUxGzAZBgNVBAMMEkxBIEludGVybWVkaWF0ZSBDQTAeFw0yMDAx
-MTQyMjU1MzNaFw0yMTAxMjMyMjU1MzNaMA0xCzAJBgNVBAMMAkJDMFkwEwYHKoZI
-zj0CAQYIKoZIzj0DAQcDQgAE8YnXXfaUgmnMtOXU/IncWalRhebrXmckC8vdgJ1p
-5Be5F/3YC8OthxM4+k1M6aEAEFcGzkJiNy6J84y7uzo9M6NyMHAwCQYDVR0TBAIw
-ADAfBgNVHSMEGDAWgBRm3WjLa38lbEYCuiCPct0ZaSED2DAOBgNVHQ8BAf8EBAMC
-BsAwEwYDVR0lBAwwCgYIKwYBBQUHAwIwHQYDVR0RAQH/BBMwEYEPYmRjQGV4YW1w
-bGUuY29tMAoGCCqGSM49BAMCA0gAMEUCIBHda/r1vaL6G3VliL4/Di6YK0Q6bMje
-SkC3dFCOOB8TAiEAx/kHSB4urmiZ0NX5r5XarmPk0wmuydBVoU4hBVZ1yhk=
------END CERTIFICATE-----
-`;
-const RFC9440_X5T = 'v68ffgcPn6jdYpBfFY2nP4ShE2Yk-6_Mk5PI9yh6aes';
 const RFC9440_FINGERPRINT = 'BF:AF:1F:7E:07:0F:9F:A8:DD:62:90:5F:15:8D:A7:3F:84:A1:13:66:24:FB:AF:CC:93:93:C8:F7:28:7A:69:EB';
 
 /**
