@@ -6,7 +6,8 @@
  * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
  * finely interleaved sides see the same conditions.
  */
 const settings = args.quick
-  ? { rounds: 6, roundMs: 500, warmupMs: 500, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000 }
+  ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000 }
   : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000 };
 
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -60,10 +61,28 @@ const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', clien
 // ---------------------------------------------------------------------------------------------------
 // Processes
 
+/**
+ * The children run compiled JavaScript, as `certbound serve` runs dist/: the sources (src/, bench/,
+ * the PKI helper) are compiled once per run into bench/.build. Under the tsx loader every TypeScript
+ * module would carry its transform and source map in memory and slow start-up, which would count
+ * against certbound (hundreds of modules) far more than against the baselines (plain JS packages).
+ */
+const buildDir = path.join(root, 'bench/.build');
+function compileChildren(): void {
+  const t0 = Date.now();
+  rmSync(buildDir, { recursive: true, force: true });
+  const result = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', path.join(root, 'bench/tsconfig.json')], { encoding: 'utf8' });
+  if (!existsSync(path.join(buildDir, 'bench/servers/certbound.js'))) throw new Error(`compiling the benchmark processes failed:\n${result.stdout}${result.stderr}`);
+  // tsc emits despite type errors; they are reported, the run goes on.
+  if (result.status !== 0) notes.push(`tsc reported type errors while compiling the benchmark processes (the compiled code was used):\n${result.stdout.split('\n').slice(0, 10).join('\n')}`);
+  log(`compiled the benchmark processes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+const compiled = (entry: string) => path.join(buildDir, entry.replace(/\.ts$/, '.js'));
+
 const children = new Set<ChildHandle>();
 async function start(name: string, entry: string, env: Record<string, string>): Promise<ChildHandle> {
   const t0 = Date.now();
-  const child = await forkChild({ name, entry: path.join(root, entry), env, execArgv: profileArgs(name) });
+  const child = await forkChild({ name, entry: compiled(entry), env, execArgv: profileArgs(name) });
   log(`${name} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   children.add(child);
   return child;
@@ -321,8 +340,9 @@ interface Fleet {
   bareHttps?: ChildHandle;
   /** certbound with 10 clients, by database. */
   certbound: Map<DbKind, ChildHandle>;
-  /** certbound with 100 000 clients, by database. */
+  /** certbound with 100 000 clients, and its twin with 10 clients (a process of its own, same history), by database. */
   certbound100k: Map<DbKind, ChildHandle>;
+  certbound10: Map<DbKind, ChildHandle>;
   verifierRs?: ChildHandle;
   joseRs?: ChildHandle;
 }
@@ -370,22 +390,36 @@ async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<voi
   addTarget('certbound-sqlite:fresh', ours.ports.mtls!, 'fresh', pki.clientTls(0));
   addTarget('bare-https:fresh', bare.ports.mtls!, 'fresh', pki.clientTls(0));
   addTarget('bare-https:fresh-full', bare.ports.mtls!, 'fresh-full', pki.clientTls(0));
-  const [cb, resumed, full] = await alternate('issuance-fresh-connection', [
+  // Reference: bare oidc-provider under the same fresh, resumed connections shows how much of the gap
+  // to a static reply is the cost of issuing a token at all.
+  const reference = fleet.bareOidc;
+  if (reference) addTarget('bare-oidc-provider:fresh', reference.ports.mtls!, 'fresh', pki.clientTls(0));
+  const [cb, resumed, full, ref] = await alternate('issuance-fresh-connection', [
     tokenSide('certbound-sqlite:fresh', ours),
     tokenSide('bare-https:fresh', bare),
     tokenSide('bare-https:fresh-full', bare),
+    ...(reference ? [tokenSide('bare-oidc-provider:fresh', reference)] : []),
   ]);
   const rss = { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() };
-  const resumption = (baseline: SideSummary) => ({
-    certbound_resumed_fraction: round(cb!.resumedFraction ?? 0, 3),
-    baseline_resumed_fraction: round(baseline.resumedFraction ?? 0, 3),
+  const resumption = (a: SideSummary, b: SideSummary) => ({
+    certbound_resumed_fraction: round(a.resumedFraction ?? 0, 3),
+    baseline_resumed_fraction: round(b.resumedFraction ?? 0, 3),
     resumed_session_authenticates: resumedAuthentication,
   });
   // The issue's baseline is the bare https server's fresh-connection rate (a full handshake per
   // request); resumption is what certbound's listener adds. The same-client comparison (both offered
   // resumption) is reported next to it, without a target.
-  rows.push(row('issuance-fresh-connection-sqlite', 'req/s', cb!, full!, { ...resumption(full!), baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request' }, rss));
-  rows.push(row('issuance-fresh-connection-sqlite-vs-resumed-info', 'req/s', cb!, resumed!, { ...resumption(resumed!), baseline_kind: 'bare https mTLS server, static reply of the same size, the same client offering session resumption' }, rss));
+  rows.push(row('issuance-fresh-connection-sqlite', 'req/s', cb!, full!, { ...resumption(cb!, full!), baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request' }, rss));
+  rows.push(row('issuance-fresh-connection-sqlite-vs-resumed-info', 'req/s', cb!, resumed!, { ...resumption(cb!, resumed!), baseline_kind: 'bare https mTLS server, static reply of the same size, the same client offering session resumption' }, rss));
+  if (ref) {
+    rows.push(
+      row('issuance-fresh-connection-bare-oidc-provider-info', 'req/s', ref, full!, {
+        ...resumption(ref, full!),
+        subject: 'bare oidc-provider (the keep-alive baseline), NOT certbound: what any oidc-provider-based server reaches here',
+        baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request',
+      }),
+    );
+  }
 }
 
 /**
@@ -422,11 +456,12 @@ async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
 /** Scenario 4: issuance for one client of a 100 000-client database vs the same server with 10 clients. */
 async function scale(fleet: Fleet, pki: BenchPki): Promise<void> {
   for (const [kind, big] of fleet.certbound100k) {
-    const small = fleet.certbound.get(kind)!;
+    const small = fleet.certbound10.get(kind)!;
     addTarget(`${big.name}:keepalive`, big.ports.mtls!, 'keepalive', pki.clientTls(0));
+    addTarget(`${small.name}:keepalive`, small.ports.mtls!, 'keepalive', pki.clientTls(0));
     const [a, b] = await alternate(`scale-100k-clients-${kind}`, [tokenSide(`${big.name}:keepalive`, big), tokenSide(`${small.name}:keepalive`, small)]);
     rows.push(
-      row(`scale-100k-clients-${kind}`, 'req/s', a!, b!, { clients: settings.scaleClients, baseline_kind: `certbound-${kind} with 10 clients (the keep-alive scenario's server)` }, { certbound: big.peakRssMb(), baseline: small.peakRssMb() }),
+      row(`scale-100k-clients-${kind}`, 'req/s', a!, b!, { clients: settings.scaleClients, baseline_kind: `certbound-${kind} with 10 clients, a process of its own started with the 100k one` }, { certbound: big.peakRssMb(), baseline: small.peakRssMb() }),
     );
   }
 }
@@ -439,14 +474,14 @@ async function main(): Promise<void> {
   const kinds: DbKind[] = ['sqlite'];
   if (await pgReachable(args['pg-url'])) kinds.push('postgres');
   else notes.push(`PostgreSQL at ${args['pg-url']} was not reachable: PostgreSQL scenarios skipped.`);
-  const needIssuance = wanted('issuance-keepalive') || wanted('rss') || wanted('scale-100k-clients');
   const needFresh = wanted('issuance-fresh-connection');
   const needVerifier = wanted('verifier-unique') || wanted('verifier-reused');
   const needScale = wanted('scale-100k-clients');
 
+  compileChildren();
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
-  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map() };
+  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map() };
   try {
     // Processes that need no database start at once; the databases are built meanwhile (one after
     // the other: PostgreSQL serializes create database anyway) and each certbound starts when its
@@ -469,12 +504,12 @@ async function main(): Promise<void> {
     });
     const t1 = Date.now();
     const starting: Promise<unknown>[] = [
-      forkChild({ name: 'loadgen', entry: path.join(here, 'loadgen.ts') }).then((c) => {
+      forkChild({ name: 'loadgen', entry: compiled('bench/loadgen.ts') }).then((c) => {
         loadgen = c;
         children.add(c);
       }),
     ];
-    if (wanted('issuance-keepalive') || wanted('rss')) starting.push(startBareOidc(pki, jwkFile).then((c) => (fleet.bareOidc = c)));
+    if (wanted('issuance-keepalive') || wanted('rss') || needFresh) starting.push(startBareOidc(pki, jwkFile).then((c) => (fleet.bareOidc = c)));
     if (needFresh) {
       const replyBytes = await tokenResponseBytes(pki);
       starting.push(
@@ -499,15 +534,18 @@ async function main(): Promise<void> {
         })(),
       );
     }
+    const wantedDatabases: { kind: DbKind; clients: number; role: 'main' | 'scale-big' | 'scale-small' }[] = [];
     for (const kind of kinds) {
-      for (const clients of [...(needIssuance || (needFresh && kind === 'sqlite') ? [10] : []), ...(needScale ? [settings.scaleClients] : [])]) {
-        const t0 = Date.now();
-        const db = await createBenchDatabase({ kind, clients, pki, pgAdminUrl: args['pg-url'] });
-        databases.push(db);
-        log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        const big = clients > 10;
-        starting.push(startCertbound(`certbound-${kind}${big ? '-100k' : ''}`, db, pki).then((c) => (big ? fleet.certbound100k : fleet.certbound).set(kind, c)));
-      }
+      if (wanted('issuance-keepalive') || wanted('rss') || (needFresh && kind === 'sqlite')) wantedDatabases.push({ kind, clients: 10, role: 'main' });
+      if (needScale) wantedDatabases.push({ kind, clients: settings.scaleClients, role: 'scale-big' }, { kind, clients: 10, role: 'scale-small' });
+    }
+    for (const { kind, clients, role } of wantedDatabases) {
+      const t0 = Date.now();
+      const db = await createBenchDatabase({ kind, clients, pki, pgAdminUrl: args['pg-url'] });
+      databases.push(db);
+      log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const [name, into] = role === 'main' ? [`certbound-${kind}`, fleet.certbound] : role === 'scale-big' ? [`certbound-${kind}-100k`, fleet.certbound100k] : [`certbound-${kind}-10`, fleet.certbound10];
+      starting.push(startCertbound(name, db, pki).then((c) => into.set(kind, c)));
     }
     const tokens = needVerifier
       ? signTokens(settings.tokenPool, verifierKeys.privateJwk, { iss: RS_ISSUER, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } })
@@ -518,7 +556,7 @@ async function main(): Promise<void> {
     for (const c of children) idleRss.set(c, c.rssMb());
 
     // Every token endpoint answers a real, bound token before anything is measured.
-    for (const s of [fleet.bareOidc, ...fleet.certbound.values(), ...fleet.certbound100k.values()]) {
+    for (const s of [fleet.bareOidc, ...fleet.certbound.values(), ...fleet.certbound100k.values(), ...fleet.certbound10.values()]) {
       if (s) await probeToken(s.name, s.ports.mtls!, pki);
     }
     if (tokens) {
@@ -534,6 +572,8 @@ async function main(): Promise<void> {
     await stop(...children);
     for (const db of databases) await db.drop().catch((err: unknown) => log(`could not drop a bench database: ${String(err)}`));
     removeDir(pki.dir);
+    // Nothing of a run stays in the tree but its results (the linter would read compiled files).
+    removeDir(buildDir);
   }
 
   for (const r of rows) {

@@ -1,6 +1,6 @@
 /**
  * The two ends of the harness ↔ child-process protocol. Every server and the load generator runs in a
- * process of its own (forked with the tsx loader and an IPC channel); a child exits by itself when the
+ * process of its own (compiled JavaScript, forked with an IPC channel); a child exits by itself when the
  * harness asks it to stop or when the harness goes away (IPC disconnect), so nothing outlives a run.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -54,8 +54,10 @@ function procCpuMs(pid: number | undefined): number | undefined {
 
 export interface ForkOptions {
   name: string;
-  /** Absolute path of the TypeScript entry point. */
+  /** Absolute path of the entry point: compiled JavaScript, or TypeScript with `tsx: true`. */
   entry: string;
+  /** Load the entry through the tsx loader (development only: it adds memory and start-up time). */
+  tsx?: boolean;
   env?: Record<string, string>;
   /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=…`. */
   execArgv?: string[];
@@ -63,10 +65,10 @@ export interface ForkOptions {
   readyTimeoutMs?: number;
 }
 
-/** Forks a child with the tsx loader and waits for its `ready` message. */
+/** Forks a child and waits for its `ready` message. */
 export async function forkChild(options: ForkOptions): Promise<ChildHandle> {
   const child = fork(options.entry, [], {
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    execArgv: [...(options.tsx ? ['--import', 'tsx'] : []), ...(options.execArgv ?? [])],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
