@@ -19,7 +19,16 @@ const httpsUrl = z
   .string()
   .url()
   .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
-  .refine((u) => !u.endsWith('/'), 'must not end with "/"');
+  .refine((u) => !u.endsWith('/'), 'must not end with "/"')
+  // certbound serves its endpoints at the root of each listener; a path prefix is not supported yet
+  .refine((u) => {
+    try {
+      const url = new URL(u);
+      return url.pathname === '/' && !url.search && !url.hash;
+    } catch {
+      return true;
+    }
+  }, 'must be an origin only (https://host[:port]) without a path, query or fragment');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Behind a TLS-terminating reverse proxy (README "Deployment behind a reverse proxy"). Forwarding is off unless

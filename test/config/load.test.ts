@@ -85,3 +85,11 @@ describe('loadConfig', () => {
     expect(c.issuer).toBe('https://localhost:8443');
   });
 });
+
+describe('issuer and mTLS URL', () => {
+  it('a path, query or fragment is refused (endpoints are served at the root), naming the variable', () => {
+    expect(() => loadConfig({ env: { CERTBOUND_ISSUER: 'https://as.example.com/oauth' } })).toThrow(/CERTBOUND_ISSUER.*origin only/s);
+    expect(() => loadConfig({ env: { CERTBOUND_MTLS_URL: 'https://mtls.example.com?x=1' } })).toThrow(/CERTBOUND_MTLS_URL/);
+    expect(loadConfig({ env: { CERTBOUND_ISSUER: 'https://as.example.com:9443' } }).issuer).toBe('https://as.example.com:9443');
+  });
+});
