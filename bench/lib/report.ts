@@ -72,6 +72,8 @@ export function describeMachine(extra: Record<string, unknown>): Record<string, 
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     commit: tryExec('git', ['rev-parse', '--short', 'HEAD']),
+    // Others may be editing the tree while a run compiles it: say whether the sources matched the commit.
+    uncommitted_source_changes: (tryExec('git', ['status', '--porcelain', '--', 'src', 'migrations']) ?? '') !== '',
     date: new Date().toISOString(),
     ...extra,
   };
