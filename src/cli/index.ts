@@ -6,7 +6,6 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { clientJson } from '../admin/http/schemas.js';
 import { createAdminService, type MappingInput } from '../admin/service.js';
-import { generateDevPki } from '../admin/dev-pki.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg } from './util.js';
@@ -113,6 +112,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('write a development PKI: root CA, intermediate CA, server certificate (localhost, 127.0.0.1, ::1) and a client certificate, with a README')
     .requiredOption('--out <dir>', 'directory to write the PEM files to')
     .action(async (opts: { out: string }) => {
+      const { generateDevPki } = await import('../admin/dev-pki.js');
       const files = await generateDevPki(path.resolve(opts.out));
       io.out(`wrote ${Object.values(files.paths).join(', ')}`);
     });

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AdminService } from '../admin/service.js';
-import { DEV_CLIENT_SAN, generateDevPki } from '../admin/dev-pki.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';
@@ -51,6 +50,8 @@ export async function prepareTls(config: Config, db: Db, admin: AdminService, lo
   const dir = path.join(config.dataDir, 'dev-pki');
   let created = false;
   if (!existsSync(path.join(dir, 'server.key'))) {
+    // loaded only here: @peculiar/x509 costs ~10 MB of memory a production server never needs
+    const { generateDevPki } = await import('../admin/dev-pki.js');
     await generateDevPki(dir);
     created = true;
     logger.info({ dir }, 'created a development PKI');
@@ -71,7 +72,7 @@ export async function prepareTls(config: Config, db: Db, admin: AdminService, lo
     await admin.addClient(
       {
         clientId: DEMO_CLIENT_ID,
-        mapping: { kind: 'san_dns', value: DEV_CLIENT_SAN, trustAnchor: anchor?.name },
+        mapping: { kind: 'san_dns', value: (await import('../admin/dev-pki.js')).DEV_CLIENT_SAN, trustAnchor: anchor?.name },
         scopes: DEMO_SCOPES,
         defaultResource: DEMO_RESOURCE,
       },

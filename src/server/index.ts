@@ -13,6 +13,7 @@ import { type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, 
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createLookupCache } from './lookup-cache.js';
 import { buildProvider } from './provider.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createRevocationManager } from './revocation.js';
@@ -114,8 +115,14 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
+  const lookups = createLookupCache(db);
   const makeProvider = () => {
-    const p = buildProvider({ config, db, keys, mtls });
+    const p = buildProvider({ config, db, keys, mtls, lookups });
+    // One revision read per request keeps cached clients/resources exact (see lookup-cache.ts).
+    p.use(async (ctx, next) => {
+      if (!ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks') await lookups.refresh();
+      await next();
+    });
     p.use(async (ctx, next) => {
       await next();
       const body = ctx.body as { error?: string; error_description?: string } | undefined;

@@ -5,8 +5,8 @@
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
-import { clients, createOidcAdapter, type Db, resourceServers, type SigningKey } from '../store/index.js';
-import { toClientMetadata } from './client-metadata.js';
+import { createOidcAdapter, type Db, type SigningKey } from '../store/index.js';
+import type { LookupCache } from './lookup-cache.js';
 import type { createMtlsHooks } from './mtls.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
@@ -16,6 +16,8 @@ export interface BuildProviderOptions {
   db: Db;
   keys: readonly SigningKey[];
   mtls: ReturnType<typeof createMtlsHooks>;
+  /** Cached client and resource-server lookups (refreshed per request by the server). */
+  lookups: LookupCache;
 }
 
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
@@ -23,11 +25,8 @@ function requestedScopes(ctx: KoaContextWithOIDC): string[] {
   return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
 }
 
-export function buildProvider({ config, db, keys, mtls }: BuildProviderOptions): Provider {
-  const Adapter = createOidcAdapter(db, async (id) => {
-    const record = await clients.find(db, id);
-    return record ? toClientMetadata(record) : undefined;
-  });
+export function buildProvider({ config, db, keys, mtls, lookups }: BuildProviderOptions): Provider {
+  const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
   const aliases = Object.fromEntries(
     MTLS_ALIASED_ENDPOINTS.map((name) => [name, `${config.mtlsUrl}${{ token_endpoint: '/token', introspection_endpoint: '/token/introspection', revocation_endpoint: '/token/revocation' }[name]}`]),
@@ -97,7 +96,7 @@ export function buildProvider({ config, db, keys, mtls }: BuildProviderOptions):
         },
         useGrantedResource: async () => true,
         async getResourceServerInfo(ctx, resourceIndicator, client) {
-          const rs = await resourceServers.find(db, resourceIndicator);
+          const rs = await lookups.resourceServer(resourceIndicator);
           if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
           const clientScopes = new Set(((client as unknown as { certbound_scopes?: string[] }).certbound_scopes ?? []).filter(Boolean));
           const offered = new Set(rs.scopes);

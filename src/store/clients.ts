@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { toMs } from './knex.js';
+import { bumpRevision } from './revisions.js';
 
 export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
 export type MappingKind = 'subject_dn' | 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
@@ -91,6 +92,7 @@ export const clients = {
     return rows.map((r) => clientFromRow(r, byClient.get(String(r.client_id)) ?? []));
   },
   async insert(db: Db, c: ClientRecord): Promise<void> {
+    await bumpRevision(db, 'clients');
     await db('clients').insert({
       client_id: c.clientId,
       token_endpoint_auth_method: c.authMethod,
@@ -106,6 +108,7 @@ export const clients = {
   },
   /** Updates the client-level settings (not its mappings); returns the number of rows changed. */
   async update(db: Db, clientId: string, fields: { scopes?: string[]; defaultResource?: string | null; boundTokens?: boolean }): Promise<number> {
+    await bumpRevision(db, 'clients');
     const row: Record<string, unknown> = { updated_at: Date.now() };
     if (fields.scopes !== undefined) row.scope = fields.scopes.join(' ');
     if (fields.defaultResource !== undefined) row.default_resource = fields.defaultResource;
@@ -113,6 +116,7 @@ export const clients = {
     return db('clients').where({ client_id: clientId }).update(row);
   },
   async insertMapping(db: Db, m: MappingRecord): Promise<void> {
+    await bumpRevision(db, 'clients');
     await db('certificate_mappings').insert({
       id: m.id,
       client_id: m.clientId,
@@ -127,11 +131,13 @@ export const clients = {
     await db('clients').where({ client_id: m.clientId }).update({ updated_at: Date.now() });
   },
   async removeMapping(db: Db, clientId: string, mappingId: string): Promise<number> {
+    await bumpRevision(db, 'clients');
     const n = await db('certificate_mappings').where({ id: mappingId, client_id: clientId }).delete();
     await db('clients').where({ client_id: clientId }).update({ updated_at: Date.now() });
     return n;
   },
   async remove(db: Db, clientId: string): Promise<number> {
+    await bumpRevision(db, 'clients');
     await db('certificate_mappings').where({ client_id: clientId }).delete();
     return db('clients').where({ client_id: clientId }).delete();
   },

@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { toMs } from './knex.js';
+import { bumpRevision } from './revisions.js';
 
 export interface ResourceServer {
   /** The resource indicator (RFC 8707) and the `aud` of its tokens. */
@@ -34,6 +35,7 @@ export const resourceServers = {
     return r ? fromRow(r) : undefined;
   },
   async upsert(db: Db, rs: ResourceServer): Promise<void> {
+    await bumpRevision(db, 'resource_servers');
     const row = {
       identifier: rs.identifier,
       scope: rs.scopes.join(' '),
@@ -46,6 +48,7 @@ export const resourceServers = {
     await db('resource_servers').insert(row).onConflict('identifier').merge(['scope', 'token_format', 'ttl', 'signing_alg', 'updated_at']);
   },
   async remove(db: Db, identifier: string): Promise<void> {
+    await bumpRevision(db, 'resource_servers');
     await db('resource_servers').where({ identifier }).delete();
   },
 };

@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { toMs } from './knex.js';
+import { bumpRevision } from './revisions.js';
 
 export interface TrustAnchor {
   id: string;
@@ -46,6 +47,7 @@ export const trustAnchors = {
     return r ? fromRow(r) : undefined;
   },
   async insert(db: Db, a: TrustAnchor): Promise<void> {
+    await bumpRevision(db, 'clients');
     await db('trust_anchors').insert({
       id: a.id,
       name: a.name,
@@ -59,6 +61,7 @@ export const trustAnchors = {
     });
   },
   async remove(db: Db, id: string): Promise<void> {
+    await bumpRevision(db, 'clients');
     await db('trust_anchors').where({ id }).delete();
   },
   async countMappingsPinned(db: Db, id: string): Promise<{ clientId: string }[]> {

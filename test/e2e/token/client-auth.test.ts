@@ -201,6 +201,23 @@ describe('client_credentials over mTLS', () => {
     expect((await s.token(stranger, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: stranger.pem })).status).toBe(401);
   });
 
+  it('cached lookups stay exact: a removed mapping and a changed resource apply on the very next request', async () => {
+    await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a', 'b'] }, 'test');
+    await s.admin.addClient({ clientId: 'cached', mapping: { kind: 'san_dns', value: 'cached-1.example.com' }, scopes: ['a', 'b'], defaultResource: 'https://cache.example.com' }, 'test');
+    const m2 = await s.admin.addMapping('cached', { kind: 'san_dns', value: 'cached-2.example.com' }, 'test');
+    const cert2 = await s.pki.client({ subject: [{ CN: ['cached'] }], san: [{ type: 'dns', value: 'cached-2.example.com' }] });
+    const first = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
+    expect(first.status).toBe(200);
+    // another writer (the CLI, the admin API) changes the resource and the mappings
+    await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a'] }, 'test');
+    const narrowed = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
+    expect(narrowed.status).toBe(400);
+    expect(narrowed.body.error).toBe('invalid_scope');
+    await s.admin.removeMapping('cached', m2.id, 'test');
+    const removed = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a' });
+    expect(removed.status).toBe(401);
+  });
+
   it('RFC 8707: an unregistered resource → invalid_target; a scope the client may not have → invalid_scope; nothing issued', async () => {
     const unknown = await s.token(billing, { grant_type: 'client_credentials', client_id: 'billing', resource: 'https://unknown.example.com' });
     expect(unknown.status).toBe(400);

@@ -1,0 +1,52 @@
+/**
+ * Per-request lookups of clients (with their mappings) and resource servers, cached in memory. Every
+ * write bumps the `clients` / `resource_servers` revision in the same transaction; the server reads the
+ * revisions once at the start of each token, introspection and revocation request (one small query
+ * instead of three) and drops what changed, so a CLI or admin change still applies on the next request.
+ */
+import { clients, type Db, type ResourceServer, readRevisions, resourceServers } from '../store/index.js';
+import { toClientMetadata } from './client-metadata.js';
+
+const MAX_ENTRIES = 10_000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
+}
+
+export function createLookupCache(db: Db) {
+  let seen: { clients: number; resource_servers: number } | undefined;
+  const clientMetadata = new Map<string, Record<string, unknown>>();
+  const resources = new Map<string, ResourceServer>();
+
+  return {
+    /** Reads the revisions; drops cached entries of tables that changed since the last read. */
+    async refresh(): Promise<void> {
+      const r = await readRevisions(db);
+      if (seen?.clients !== r.clients) clientMetadata.clear();
+      if (seen?.resource_servers !== r.resource_servers) resources.clear();
+      seen = { clients: r.clients, resource_servers: r.resource_servers };
+    },
+
+    /** oidc-provider client metadata for `clientId`; unknown ids are not cached. */
+    async client(clientId: string): Promise<Record<string, unknown> | undefined> {
+      const hit = clientMetadata.get(clientId);
+      if (hit) return hit;
+      const record = await clients.find(db, clientId);
+      if (!record) return undefined;
+      const metadata = toClientMetadata(record);
+      remember(clientMetadata, clientId, metadata);
+      return metadata;
+    },
+
+    async resourceServer(identifier: string): Promise<ResourceServer | undefined> {
+      const hit = resources.get(identifier);
+      if (hit) return hit;
+      const rs = await resourceServers.find(db, identifier);
+      if (rs) remember(resources, identifier, rs);
+      return rs;
+    },
+  };
+}
+
+export type LookupCache = ReturnType<typeof createLookupCache>;
