@@ -533,7 +533,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       };
     },
     async close() {
-      await Promise.all([http.dispatcher.close(), introspectionHttp === http ? undefined : introspectionHttp.dispatcher.close()]);
+      await Promise.all([http.close(), introspectionHttp === http ? undefined : introspectionHttp.close()]);
     },
   });
 }

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, fetch, type RequestInit, type Response } from 'undici';
+import type { RequestInit, Response } from 'undici';
 
 /** TLS material for outgoing requests to the authorization server. */
 export interface TlsOptions {
@@ -12,15 +12,28 @@ export interface TlsOptions {
 
 export type Fetcher = (url: string, init?: RequestInit) => Promise<Response>;
 
-/** An undici `fetch` bound to one connection pool with the given TLS material; no redirects followed. */
-export function createFetcher(tls: TlsOptions | undefined, timeoutMs: number): { fetch: Fetcher; dispatcher: Dispatcher } {
-  const dispatcher = new Agent({
-    connect: { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) },
-  });
+/**
+ * An undici `fetch` bound to one connection pool with the given TLS material; no redirects followed.
+ * undici is loaded on the first request: a verifier given a key set never fetches, and the module
+ * costs ~10 MB of memory.
+ */
+export function createFetcher(tls: TlsOptions | undefined, timeoutMs: number): { fetch: Fetcher; close(): Promise<void> } {
+  let pool: Promise<{ undici: typeof import('undici'); dispatcher: import('undici').Agent }> | undefined;
+  const load = () =>
+    (pool ??= import('undici').then((undici) => ({
+      undici,
+      dispatcher: new undici.Agent({
+        connect: { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) },
+      }),
+    })));
   return {
-    dispatcher,
-    fetch: (url, init = {}) =>
-      fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), ...init, dispatcher }),
+    async fetch(url, init = {}) {
+      const { undici, dispatcher } = await load();
+      return undici.fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), ...init, dispatcher });
+    },
+    async close() {
+      if (pool) await (await pool).dispatcher.close();
+    },
   };
 }
 
