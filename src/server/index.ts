@@ -9,7 +9,7 @@ import { diagnoseFromStore } from '../admin/diagnosis.js';
 import { createAdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/index.js';
 import type { Config } from '../config/index.js';
-import { type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { createRevisionReader, type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -115,7 +115,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
-  const lookups = createLookupCache(db);
+  const revisionReader = await createRevisionReader(db, config.database);
+  const lookups = createLookupCache(db, revisionReader);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups });
     // One revision read per request keeps cached clients/resources exact (see lookup-cache.ts).
@@ -303,6 +304,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     async close() {
       clearInterval(reloadTimer);
       clearInterval(purgeTimer);
+      await revisionReader.close();
       await revocation.close();
       await observer.flush();
       await adminApi.close();

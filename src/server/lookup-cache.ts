@@ -4,7 +4,7 @@
  * revisions once at the start of each token, introspection and revocation request (one small query
  * instead of three) and drops what changed, so a CLI or admin change still applies on the next request.
  */
-import { clients, type Db, type ResourceServer, readRevisions, resourceServers } from '../store/index.js';
+import { clients, type Db, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
 import { toClientMetadata } from './client-metadata.js';
 
 const MAX_ENTRIES = 10_000;
@@ -14,7 +14,7 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
-export function createLookupCache(db: Db) {
+export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }) {
   let seen: { clients: number; resource_servers: number } | undefined;
   const clientMetadata = new Map<string, Record<string, unknown>>();
   const resources = new Map<string, ResourceServer>();
@@ -22,7 +22,7 @@ export function createLookupCache(db: Db) {
   return {
     /** Reads the revisions; drops cached entries of tables that changed since the last read. */
     async refresh(): Promise<void> {
-      const r = await readRevisions(db);
+      const r = await revisions.read();
       if (seen?.clients !== r.clients) clientMetadata.clear();
       if (seen?.resource_servers !== r.resource_servers) resources.clear();
       seen = { clients: r.clients, resource_servers: r.resource_servers };
