@@ -115,7 +115,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
-  const revisionReader = await createRevisionReader(db, config.database);
+  const revisionReader = await createRevisionReader(config.database);
   const lookups = createLookupCache(db, revisionReader);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups });

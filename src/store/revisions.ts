@@ -24,11 +24,47 @@ export interface RevisionReader {
 /**
  * A reader for the per-request revision check. On SQLite it keeps its own read-only handle with a
  * prepared statement (WAL lets it read beside the writer): microseconds instead of a knex round trip.
- * On PostgreSQL it is a plain query on the pool.
+ * On PostgreSQL it is one dedicated connection with a prepared statement.
  */
-export async function createRevisionReader(db: Db, database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string }): Promise<RevisionReader> {
-  if (database.client !== 'sqlite') {
-    return { read: () => readRevisions(db), close: async () => {} };
+export async function createRevisionReader(database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string }): Promise<RevisionReader> {
+  if (database.client === 'pg') {
+    // One dedicated connection and a named (server-side prepared) statement: no knex query building.
+    // A connection that broke is replaced on the next read.
+    const { default: pg } = await import('pg');
+    let connection: Promise<import('pg').Client> | undefined;
+    const connect = () =>
+      (connection ??= (async () => {
+        const client = new pg.Client({ connectionString: database.url });
+        client.on('error', () => {
+          connection = undefined;
+        });
+        await client.connect();
+        return client;
+      })().catch((err: unknown) => {
+        connection = undefined;
+        throw err;
+      }));
+    await connect();
+    return {
+      async read() {
+        const client = await connect();
+        const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
+        try {
+          const result = await client.query<{ name: RevisionName; revision: string }>({ name: 'certbound_revisions', text: 'select name, revision from revisions' });
+          for (const r of result.rows) out[r.name] = Number(r.revision);
+        } catch (err) {
+          connection = undefined;
+          client.end().catch(() => {});
+          throw err;
+        }
+        return out;
+      },
+      async close() {
+        const c = connection;
+        connection = undefined;
+        if (c) await (await c).end();
+      },
+    };
   }
   const { default: Database } = await import('better-sqlite3');
   const handle = new Database(database.filename, { readonly: true, fileMustExist: true });

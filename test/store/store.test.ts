@@ -117,3 +117,23 @@ describe('signing keys: replicas starting at once', () => {
     }
   });
 });
+
+describe('revision reader (per-request cache check)', () => {
+  it('sees a write made through another connection at once, and survives its connection being closed', async () => {
+    const { createRevisionReader, bumpRevision } = await import('../../src/store/index.js');
+    const reader = await createRevisionReader(database.database);
+    try {
+      const before = await reader.read();
+      await bumpRevision(database.db, 'clients');
+      expect((await reader.read()).clients).toBe(before.clients + 1);
+      if (database.database.client === 'pg') {
+        // kill the reader's backend: the next read fails, the one after reconnects
+        await database.db.raw("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%from revisions%'");
+        await reader.read().catch(() => undefined);
+        expect((await reader.read()).clients).toBe(before.clients + 1);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+});
