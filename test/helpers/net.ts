@@ -2,16 +2,28 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+// Below the kernel's ephemeral range (32768+), so outgoing connections of parallel tests never take a
+// port between this probe and the server's listen(); a random start spreads parallel workers apart.
+const FIRST = 20_000;
+const LAST = 32_000;
+let next = FIRST + Math.floor(Math.random() * (LAST - FIRST));
+
+/** A port that is free on 127.0.0.1 now and that no outgoing connection will take. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = next;
+    next = next >= LAST ? FIRST : next + 1;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${FIRST} and ${LAST}`);
 }
 
 export interface TlsClientOptions {
