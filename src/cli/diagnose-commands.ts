@@ -8,12 +8,12 @@ import { createCrlService } from '../admin/crls.js';
 import { diagnoseFromStore } from '../admin/diagnosis.js';
 import { expiringReport, parseWindow } from '../admin/expiry.js';
 import { MATCH_KINDS, mappingValueFromCertificate } from '../admin/mapping-from-cert.js';
-import { type Config, loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { formatDiagnosis } from '../diagnose/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import { cliActor, readFileArg } from './util.js';
+import { cliActor, readFileArg, withDatabase } from './util.js';
 import { type MappingKind, parsePemCertificates } from '../pki/index.js';
-import { type Db, migrateLatest, openDatabase } from '../store/index.js';
+import type { Db } from '../store/index.js';
 
 interface Io {
   out(text: string): void;
@@ -72,16 +72,7 @@ export function addMappingSourceOptions(command: Command): Command {
  * registerDiagnosisCommands(program, { env: process.env, io });
  */
 export function registerDiagnosisCommands(program: Command, { env, io }: { env: Readonly<Record<string, string | undefined>>; io: Io }): void {
-  const withDb = async <T>(fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> => {
-    const cfg = loadConfig({ env });
-    const db = openDatabase(cfg.database);
-    try {
-      await migrateLatest(db);
-      return await fn(db, cfg);
-    } finally {
-      await db.destroy();
-    }
-  };
+  const withDb = <T>(fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> => withDatabase(env, fn);
 
   program
     .command('doctor')

@@ -8,7 +8,7 @@ import { clientJson } from '../admin/http/schemas.js';
 import { createAdminService, type MappingInput } from '../admin/service.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { cliActor, readFileArg } from './util.js';
+import { cliActor, readFileArg, withDatabase } from './util.js';
 import { createLogger, serve } from '../main.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
@@ -60,16 +60,8 @@ function describeMapping(m: ClientRecord['mappings'][number]): string {
  */
 export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
   const config = (): Config => loadConfig({ env });
-  const withAdmin = async <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> => {
-    const cfg = config();
-    const db = openDatabase(cfg.database);
-    try {
-      await migrateLatest(db);
-      return await fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg }), cfg);
-    } finally {
-      await db.destroy();
-    }
-  };
+  const withAdmin = <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> =>
+    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg }), cfg));
   const print = (v: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(v, null, 2) : human());
 
   const program = new Command('certbound')

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { type Config, loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
+import { type Db, migrateLatest, openDatabase } from '../store/index.js';
 
 /** The audit actor of a CLI change: `cli:<OS user>`. */
 export function cliActor(): string {
@@ -17,5 +19,20 @@ export function readFileArg(file: string, flag: string): string {
     return readFileSync(file, 'utf8');
   } catch (cause) {
     throw new InvalidInputError('ERR_FILE_UNREADABLE', `${flag} ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+}
+
+/**
+ * Runs `fn` with the configured database, migrated, and closes it afterwards — how every CLI command
+ * reaches the store.
+ */
+export async function withDatabase<T>(env: Readonly<Record<string, string | undefined>>, fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = loadConfig({ env });
+  const db = openDatabase(cfg.database);
+  try {
+    await migrateLatest(db);
+    return await fn(db, cfg);
+  } finally {
+    await db.destroy();
   }
 }

@@ -1,18 +1,13 @@
 /** `certbound audit list`: the audit rows of CLI and admin API changes, newest first, filterable. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/admin/service.js';
-import { runCli } from '../../src/cli/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let database: TestDatabase;
 let env: Record<string, string>;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCliCaptured(env, ...argv);
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/index.js';
+import { errorOf as errorOfAny } from '../helpers/errors.js';
 
 function tmp(name: string, text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'certbound-config-'));
@@ -12,14 +13,7 @@ function tmp(name: string, text: string): string {
   return file;
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (fn: () => unknown) => errorOfAny<ConfigError>(fn);
 
 describe('loadConfig', () => {
   it('defaults: development, SQLite under ./data, issuer and mTLS URL from the ports', () => {

@@ -2,16 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, PROXY_HEADER_FORMATS } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/index.js';
+import { errorOf as errorOfAny } from '../helpers/errors.js';
 import { DEFAULT_FORWARDED_HEADERS } from '../../src/forwarded/index.js';
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (fn: () => unknown) => errorOfAny<ConfigError>(fn);
 
 describe('CERTBOUND_TRUSTED_PROXIES / CERTBOUND_CLIENT_CERT_HEADER', () => {
   it('T-1: off by default: no proxy configuration at all', () => {
