@@ -131,5 +131,29 @@ export function buildProvider({ config, db, keys, mtls, lookups }: BuildProvider
   const provider = new Provider(config.issuer, configuration);
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
+  rememberClientInstances(provider, lookups);
   return provider;
 }
+
+/**
+ * oidc-provider reuses the Client instance of an adapter-backed client by hashing the JSON of its
+ * metadata on every lookup (a JSON.stringify and a SHA-256 per token request). The lookup cache hands
+ * out the same metadata object until the client changes, so the instance is remembered per metadata
+ * object instead: same instance, same validation, no per-request hashing. A change to the client gives
+ * a new metadata object and therefore a freshly validated instance.
+ */
+function rememberClientInstances(provider: Provider, lookups: LookupCache): void {
+  const model = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
+  const find = model.find.bind(model);
+  const instances = new WeakMap<object, unknown>();
+  model.find = async (id: unknown) => {
+    const metadata = typeof id === 'string' && id.length ? await lookups.client(id) : undefined;
+    if (!metadata) return find(id);
+    const known = instances.get(metadata);
+    if (known) return known;
+    const client = await find(id);
+    if (client) instances.set(metadata, client);
+    return client;
+  };
+}
+

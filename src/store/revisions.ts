@@ -17,8 +17,50 @@ export async function readRevisions(db: Db): Promise<Record<RevisionName, number
 }
 
 export interface RevisionReader {
+  /** The revisions as read by a query issued after this call (concurrent callers share one query). */
   read(): Promise<Record<RevisionName, number>>;
   close(): Promise<void>;
+}
+
+/**
+ * Shares one read among concurrent callers without weakening what each caller gets: every call is
+ * answered by a read that starts after the call was made, so a change committed before a request
+ * arrived is always seen by it. Callers that arrive while a read is running wait for the next one,
+ * which starts when the running one ends; with `deferToCheckPhase` the first read of a batch waits for
+ * the end of the current event-loop turn (setImmediate), so the requests whose bytes arrived in the
+ * same turn share it. Under load this turns one query per request into one per batch.
+ */
+export function coalesceReads<T>(readOnce: () => T | Promise<T>, { deferToCheckPhase }: { deferToCheckPhase: boolean }): () => Promise<T> {
+  let running = false;
+  let waiting: { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } | undefined;
+  const launch = () => {
+    const batch = waiting!;
+    waiting = undefined;
+    running = true;
+    let result: Promise<T>;
+    try {
+      result = Promise.resolve(readOnce());
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(batch.resolve, batch.reject).finally(() => {
+      running = false;
+      if (waiting) schedule();
+    });
+  };
+  const schedule = () => (deferToCheckPhase ? setImmediate(launch) : launch());
+  return () => {
+    if (waiting) return waiting.promise;
+    let resolve!: (value: T) => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    waiting = { promise, resolve, reject };
+    if (!running) schedule();
+    return promise;
+  };
 }
 
 /**
@@ -45,8 +87,7 @@ export async function createRevisionReader(database: { client: 'sqlite'; filenam
         throw err;
       }));
     await connect();
-    return {
-      async read() {
+    const readOnce = async () => {
         const client = await connect();
         const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
         try {
@@ -58,7 +99,11 @@ export async function createRevisionReader(database: { client: 'sqlite'; filenam
           throw err;
         }
         return out;
-      },
+    };
+    return {
+      // A read in flight is not shared (it may have started before the caller's request arrived); the
+      // callers that come during it share the next one.
+      read: coalesceReads(readOnce, { deferToCheckPhase: false }),
       async close() {
         const c = connection;
         connection = undefined;
@@ -69,12 +114,14 @@ export async function createRevisionReader(database: { client: 'sqlite'; filenam
   const { default: Database } = await import('better-sqlite3');
   const handle = new Database(database.filename, { readonly: true, fileMustExist: true });
   const statement = handle.prepare('select name, revision from revisions');
+  const readOnce = () => {
+    const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
+    for (const r of statement.all() as { name: RevisionName; revision: number | bigint }[]) out[r.name] = Number(r.revision);
+    return out;
+  };
   return {
-    async read() {
-      const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
-      for (const r of statement.all() as { name: RevisionName; revision: number | bigint }[]) out[r.name] = Number(r.revision);
-      return out;
-    },
+    // The read is synchronous: the requests that arrived in one event-loop turn share one at its end.
+    read: coalesceReads(readOnce, { deferToCheckPhase: true }),
     async close() {
       handle.close();
     },

@@ -137,3 +137,68 @@ describe('revision reader (per-request cache check)', () => {
     }
   });
 });
+
+describe('coalesced revision reads (per-request cache check under load)', () => {
+  it('concurrent callers share one read, and a caller never gets a read that started before its call', async () => {
+    const { coalesceReads } = await import('../../src/store/revisions.js');
+    for (const deferToCheckPhase of [false, true]) {
+      let started = 0;
+      let value = 0;
+      const gates: (() => void)[] = [];
+      const read = coalesceReads(
+        () => {
+          started++;
+          const seen = value;
+          return new Promise<number>((resolve) => gates.push(() => resolve(seen)));
+        },
+        { deferToCheckPhase },
+      );
+      const first = read();
+      await new Promise((r) => setImmediate(r));
+      expect(started, `defer=${deferToCheckPhase}`).toBe(1);
+      // A write lands while the first read runs; callers arriving now must not get the running read.
+      value = 1;
+      const later = [read(), read(), read()];
+      await new Promise((r) => setImmediate(r));
+      expect(started).toBe(1);
+      gates.shift()!();
+      expect(await first).toBe(0);
+      // the next read starts once the running one has ended (in the check phase when deferred)
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      expect(started).toBe(2);
+      gates.shift()!();
+      expect(await Promise.all(later)).toEqual([1, 1, 1]);
+    }
+  });
+
+  it('a failed read fails its batch only; the next caller gets a new read', async () => {
+    const { coalesceReads } = await import('../../src/store/revisions.js');
+    let calls = 0;
+    const read = coalesceReads(
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('connection lost');
+        return calls;
+      },
+      { deferToCheckPhase: true },
+    );
+    const batch = [read(), read()];
+    await expect(batch[0]).rejects.toThrow('connection lost');
+    await expect(batch[1]).rejects.toThrow('connection lost');
+    expect(await read()).toBe(2);
+  });
+
+  it('50 concurrent callers on the real database all see a write committed before they called', async () => {
+    const { createRevisionReader, bumpRevision } = await import('../../src/store/index.js');
+    const reader = await createRevisionReader(database.database);
+    try {
+      const before = await reader.read();
+      await bumpRevision(database.db, 'resource_servers');
+      const results = await Promise.all(Array.from({ length: 50 }, () => reader.read()));
+      for (const r of results) expect(r.resource_servers).toBe(before.resource_servers + 1);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
