@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type YAML from 'yaml';
 import { ConfigError } from '../errors/index.js';
 import { DEFAULT_FORWARDED_HEADERS } from '../forwarded/extract.js';
 import { createProxyTrust } from '../forwarded/proxy-trust.js';
@@ -13,6 +14,9 @@ export interface LoadConfigOptions {
   overrides?: Partial<ConfigInput>;
 }
 
+// The YAML parser is loaded only when the config file is YAML (about 1 MB of heap otherwise kept for nothing).
+const requireYaml = (): typeof YAML => createRequire(import.meta.url)('yaml') as typeof YAML;
+
 const keyToEnv = Object.fromEntries(Object.entries(ENV_VARS).map(([envName, key]) => [key, envName])) as Record<string, string>;
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -24,7 +28,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+    parsed = /\.ya?ml$/i.test(file) ? requireYaml().parse(text) : JSON.parse(text);
   } catch (cause) {
     throw new ConfigError(`${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(cause as Error).message}`, { cause });
   }

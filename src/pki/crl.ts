@@ -9,10 +9,11 @@
  * `checkRevocation` apply exactly that rule so the diagnosis says what the TLS stack will do.
  */
 import { createHash } from 'node:crypto';
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import { CertboundError } from '../errors/index.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
 import { canonicalDn, dnFromCertificateName, formatRfc4514 } from './dn.js';
+import { loadPkijs } from './pkijs.js';
 
 /** What happens when a CRL is past its nextUpdate. */
 export type CrlStalePolicy = 'fail-closed' | 'fail-open';
@@ -105,9 +106,10 @@ function hex(view: ArrayBuffer | Uint8Array): string {
 export async function verifyCrl(input: Uint8Array | string, issuerCertificate: Uint8Array | string | ParsedCertificate): Promise<VerifiedCrl> {
   const der = decodeCrl(input);
   const issuer = typeof issuerCertificate === 'string' || issuerCertificate instanceof Uint8Array ? parseCertificate(issuerCertificate) : issuerCertificate;
+  const P = await loadPkijs();
   let crl: pkijs.CertificateRevocationList;
   try {
-    crl = pkijs.CertificateRevocationList.fromBER(new Uint8Array(der));
+    crl = P.CertificateRevocationList.fromBER(new Uint8Array(der));
   } catch (cause) {
     throw crlError('ERR_CRL_PARSE', `The input is not a CRL: ${(cause as Error).message}`, 'Give the CRL file the CA publishes (PEM or DER), not a certificate.', cause);
   }
@@ -122,7 +124,7 @@ export async function verifyCrl(input: Uint8Array | string, issuerCertificate: U
   }
   let valid = false;
   try {
-    valid = await crl.verify({ issuerCertificate: pkijs.Certificate.fromBER(new Uint8Array(issuer.der)) });
+    valid = await crl.verify({ issuerCertificate: P.Certificate.fromBER(new Uint8Array(issuer.der)) });
   } catch (cause) {
     throw crlError('ERR_CRL_SIGNATURE', `The CRL signature could not be checked: ${(cause as Error).message}`, 'Check that the CRL and the CA certificate belong together.', cause);
   }

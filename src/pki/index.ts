@@ -51,3 +51,4 @@ export {
   revocationMode,
   verifyCrl,
 } from './crl.js';
+export { loadPkijs } from './pkijs.js';

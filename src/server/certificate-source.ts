@@ -19,7 +19,7 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import type { ProxyConfig } from '../config/index.js';
 import { CertboundError, ConfigError } from '../errors/index.js';
 import { createForwardedCertificateExtractor } from '../forwarded/extract.js';
@@ -27,7 +27,7 @@ import { ForwardedCertificateError } from '../forwarded/errors.js';
 import { headerValues } from '../forwarded/lib/headers.js';
 import { createProxyTrust } from '../forwarded/proxy-trust.js';
 import type { ForwardedCertificate } from '../forwarded/types.js';
-import { type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
+import { loadPkijs, type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
 import type { PeerCertificate, Refusal } from './mtls.js';
 
@@ -92,8 +92,10 @@ function readIntermediates(file: string): Buffer[] {
   }
 }
 
-function toPkijs(der: Buffer): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(new Uint8Array(der));
+type Pkijs = typeof pkijs;
+
+function toPkijs(P: Pkijs, der: Buffer): pkijs.Certificate {
+  return P.Certificate.fromBER(new Uint8Array(der));
 }
 
 function extensionOf(cert: pkijs.Certificate, oid: string): pkijs.Extension | undefined {
@@ -147,14 +149,14 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
   let anchorsSeen: readonly TrustAnchor[] | undefined;
   let trusted: { cert: pkijs.Certificate; anchor: TrustAnchor; x5t: string }[] = [];
   const cache = new Map<string, PathResult>();
-  function currentAnchors() {
+  function currentAnchors(P: Pkijs) {
     const anchors = options.anchors();
     if (anchors !== anchorsSeen) {
       anchorsSeen = anchors;
       cache.clear();
       trusted = anchors.map((anchor) => {
         const der = parsePemCertificates(anchor.pem)[0]!;
-        return { cert: toPkijs(der), anchor, x5t: x5tS256(der) };
+        return { cert: toPkijs(P, der), anchor, x5t: x5tS256(der) };
       });
     }
     return trusted;
@@ -163,7 +165,8 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
   /** pkijs path validation of `leaf` (+ `chain` and the configured intermediates) to a trust anchor. */
   async function validatePath(leaf: Buffer, parsed: ParsedCertificate, chain: Buffer[], forwardedChainLength: number): Promise<PathResult> {
     const at = now();
-    const anchors = currentAnchors();
+    const P = await loadPkijs();
+    const anchors = currentAnchors(P);
     const key = createHash('sha256').update(leaf).update(Buffer.concat(chain)).digest('base64url');
     const hit = cache.get(key);
     if (hit && hit.until > at.getTime()) return hit;
@@ -175,7 +178,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     } else if (at > parsed.notAfter) {
       result = fail('CERT_EXPIRED', `The client certificate expired on ${parsed.notAfter.toISOString()}; the client needs a renewed certificate.`);
     } else {
-      result = await runEngine(leaf, parsed, chain, forwardedChainLength, anchors, at, fail);
+      result = await runEngine(P, leaf, parsed, chain, forwardedChainLength, anchors, at, fail);
     }
     cache.set(key, result);
     if (cache.size > VALIDATION_CACHE_MAX) cache.delete(cache.keys().next().value as string);
@@ -183,6 +186,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
   }
 
   async function runEngine(
+    P: Pkijs,
     leaf: Buffer,
     parsed: ParsedCertificate,
     chain: Buffer[],
@@ -206,12 +210,12 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     let leafCert: pkijs.Certificate;
     let certs: pkijs.Certificate[];
     try {
-      leafCert = toPkijs(leaf);
-      certs = [...candidates.map(toPkijs), leafCert];
+      leafCert = toPkijs(P, leaf);
+      certs = [...candidates.map((der) => toPkijs(P, der)), leafCert];
     } catch (cause) {
       return fail('CHAIN_INVALID', `A forwarded certificate could not be decoded for path validation (${(cause as Error).message}).`);
     }
-    const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors.map((a) => a.cert), certs, checkDate: at });
+    const engine = new P.CertificateChainValidationEngine({ trustedCerts: anchors.map((a) => a.cert), certs, checkDate: at });
     let outcome: pkijs.CertificateChainValidationEngineVerifyResult;
     try {
       outcome = await engine.verify();
@@ -268,7 +272,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     } catch (err) {
       parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
     }
-    const anchorX5ts = new Set(currentAnchors().map((a) => a.x5t));
+    const anchorX5ts = new Set(options.anchors().map((a) => a.x5tS256));
     // Leaf and intermediates the client presented (an anchor, when a proxy forwards it, is not counted), as for TLS.
     const sentChainLength = 1 + forwarded.chain.filter((der) => !anchorX5ts.has(x5tS256(der))).length;
     // `chain` feeds the refusal diagnosis: what the proxy forwarded, then the configured intermediates.

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { type AdminApi, ADMIN_SCOPES, createAdminApi } from '../admin/http/index.js';
-import { diagnoseFromStore } from '../admin/diagnosis.js';
+import type { AdminApi } from '../admin/http/index.js';
+import { ADMIN_SCOPES } from '../admin/http/auth.js';
 import { createAdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/index.js';
 import type { Config } from '../config/index.js';
@@ -42,8 +42,8 @@ export interface ServerHandle {
   mtlsPort: number;
   /** Base URL of the listener serving /admin: the mTLS listener, or the admin listener (CERTBOUND_ADMIN_PORT). */
   adminUrl: string;
-  /** The admin API (its route table drives dispatch and the OpenAPI document). */
-  admin: AdminApi;
+  /** The admin API (its route table drives dispatch and the OpenAPI document), loaded on first use. */
+  admin(): Promise<AdminApi>;
   metrics: Metrics;
   /** The oidc-provider instance currently serving requests (rebuilt when signing keys change). */
   provider(): Provider;
@@ -157,23 +157,29 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const issuerHost = new URL(config.issuer).host;
   /** Which listener serves /admin (README "Admin API"). */
   const adminListener: Listener = config.adminPort === undefined ? 'mtls' : 'admin';
-  const adminApi = createAdminApi({
-    service: adminService,
-    issuer: config.issuer,
-    adminResource: config.adminResource,
-    keySet: publicKeySet,
-    tokenUrl: `${config.mtlsUrl}/token`,
-    logger,
-    // Behind a trusted proxy the certificate is the forwarded one, as at the token endpoint (mTLS listener only).
-    certificateOf: (req) => {
-      const forwarded = forwardedCertificateOf(req);
-      return forwarded === undefined ? peerCertificateDer(req) : forwarded?.x509.raw;
-    },
-    // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
-    onChange: () => reload(),
-    // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
-    diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
-  });
+  // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
+  // a server that only issues tokens does not keep it in memory (issue 6, peak memory).
+  let adminApiLoading: Promise<AdminApi> | undefined;
+  const adminApi = (): Promise<AdminApi> =>
+    (adminApiLoading ??= Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
+      createAdminApi({
+        service: adminService,
+        issuer: config.issuer,
+        adminResource: config.adminResource,
+        keySet: publicKeySet,
+        tokenUrl: `${config.mtlsUrl}/token`,
+        logger,
+        // Behind a trusted proxy the certificate is the forwarded one, as at the token endpoint (mTLS listener only).
+        certificateOf: (req) => {
+          const forwarded = forwardedCertificateOf(req);
+          return forwarded === undefined ? peerCertificateDer(req) : forwarded?.x509.raw;
+        },
+        // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
+        onChange: () => reload(),
+        // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
+        diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
+      }),
+    ));
   let adminUrl = '';
   const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
     res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -182,12 +188,26 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const handlerFor = (listener: Listener) => (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url?.split('?')[0] ?? '';
     const isAdmin = path === '/admin' || path.startsWith('/admin/');
-    metrics.observe(req, res, listener, isAdmin ? (adminApi.routeTemplate(req.method ?? '', path) ?? '/admin/*') : undefined);
     if (isAdmin) {
-      if (listener === adminListener) adminApi.handle(req, res);
-      else sendJson(res, 404, { code: 'ERR_ADMIN_WRONG_LISTENER', message: `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).` });
+      if (listener === adminListener) {
+        adminApi().then(
+          (api) => {
+            metrics.observe(req, res, listener, api.routeTemplate(req.method ?? '', path) ?? '/admin/*');
+            api.handle(req, res);
+          },
+          (err: unknown) => {
+            metrics.observe(req, res, listener, '/admin/*');
+            logger.error({ err }, 'loading the admin API failed');
+            sendJson(res, 500, { code: 'ERR_INTERNAL', message: 'the admin API could not be loaded; see the server log' });
+          },
+        );
+        return;
+      }
+      metrics.observe(req, res, listener, '/admin/*');
+      sendJson(res, 404, { code: 'ERR_ADMIN_WRONG_LISTENER', message: `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).` });
       return;
     }
+    metrics.observe(req, res, listener, undefined);
     if (listener === 'admin') {
       sendJson(res, 404, { code: 'ERR_ROUTE_UNKNOWN', message: 'The admin listener serves /admin only.' });
       return;
@@ -307,7 +327,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       await revisionReader.close();
       await revocation.close();
       await observer.flush();
-      await adminApi.close();
+      if (adminApiLoading) await (await adminApiLoading).close();
       await Promise.all(
         [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])].map(
           (s) =>

@@ -37,8 +37,8 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
     expect(doc.components.securitySchemes.mutualTLS.type).toBe('mutualTLS');
   });
 
-  it('lists exactly the routes of the router table, with their access level', () => {
-    const routes = s.handle.admin.routes;
+  it('lists exactly the routes of the router table, with their access level', async () => {
+    const routes = (await s.handle.admin()).routes;
     const fromTable = routes.map((r) => `${r.method} ${r.path}`).sort();
     const fromDoc = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, item]) => Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => `${m.toUpperCase()} ${path}`))
@@ -58,7 +58,7 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
   });
 
   it('every route in the document is really routed (never ERR_ROUTE_UNKNOWN or 405)', async () => {
-    for (const r of s.handle.admin.routes) {
+    for (const r of (await s.handle.admin()).routes) {
       const res = await ops.call(r.method, probePath(r.path), r.body ? { body: { __probe: true } } : {});
       expect(['ERR_ROUTE_UNKNOWN', 'ERR_METHOD_NOT_ALLOWED'], `${r.method} ${r.path} → ${res.status} ${res.text}`).not.toContain(res.body.code);
       expect(res.status, `${r.method} ${r.path}`).toBeLessThan(500);
@@ -86,13 +86,13 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
 
   it('real answers of every read route parse with the response schema the document was generated from', async () => {
     await s.admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'test');
-    for (const r of s.handle.admin.routes.filter((route) => route.method === 'GET' && !route.path.includes('{'))) {
+    for (const r of (await s.handle.admin()).routes.filter((route) => route.method === 'GET' && !route.path.includes('{'))) {
       const res = await ops.call('GET', r.path);
       expect(res.status, r.path).toBe(r.response.status);
       const parsed = r.response.schema!.safeParse(res.body);
       expect(parsed.success, `${r.path}: ${parsed.error?.message}`).toBe(true);
     }
     const one = await ops.call('GET', '/admin/clients/ops');
-    expect(s.handle.admin.routes.find((r) => r.operationId === 'getClient')!.response.schema!.safeParse(one.body).success).toBe(true);
+    expect((await s.handle.admin()).routes.find((r) => r.operationId === 'getClient')!.response.schema!.safeParse(one.body).success).toBe(true);
   });
 });
