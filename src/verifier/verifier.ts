@@ -4,14 +4,14 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplement
 import type { Middleware } from 'koa';
 import { createForwardedCertificateExtractor, type ForwardedCertificateOptions } from '../forwarded/extract.js';
 import { ForwardedCertificateError } from '../forwarded/errors.js';
-import { isWellFormedX5tS256, thumbprintsEqual, x5tS256 } from '../pki/thumbprint.js';
+import { isWellFormedX5tS256, x5tS256 } from '../pki/thumbprint.js';
 import { type BearerError, VerifierError, type VerifierErrorCode } from './errors.js';
 import { extractBearer, type VerifiableRequest } from './lib/bearer.js';
 import { createFetcher, readJsonObject, type TlsOptions } from './lib/http.js';
 import { joseFailure } from './lib/jose-errors.js';
 import { LruCache } from './lib/lru.js';
 import { discoverMetadata, type IssuerMetadata } from './lib/metadata.js';
-import { peerCertificateDer } from './lib/peer-certificate.js';
+import { type PeerCertificate, peerCertificateOf } from './lib/peer-certificate.js';
 
 export type { VerifiableRequest } from './lib/bearer.js';
 export type { TlsOptions } from './lib/http.js';
@@ -111,10 +111,29 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
-interface CachedToken {
+interface TokenFacts {
   claims: JWTPayload & Record<string, unknown>;
   /** `exp` in seconds, when the token has one. */
   exp: number | undefined;
+}
+
+/** A verified token and what follows from its claims alone, worked out once and reused while it is cached. */
+interface CachedToken extends TokenFacts {
+  /** The `cnf` decision: the thumbprint the certificate must have (undefined: unbound and allowed), or the refusal. */
+  binding: { expected: string | undefined } | { refuse: () => VerifierError };
+  /** The granted scopes (frozen: shared by every request with this token). */
+  scopes: readonly string[];
+}
+
+/** Tokens up to this length are their own cache key; longer ones are keyed by their SHA-256. */
+const MAX_TOKEN_KEY_LENGTH = 4096;
+
+/** Equality of two well-formed x5t#S256 values (43 ASCII characters), in time independent of where they differ. */
+function sameThumbprint(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 const DEFAULT_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
@@ -182,14 +201,21 @@ function checkIntrospection(introspection: IntrospectionOptions | undefined): In
   return introspection;
 }
 
-function checkCertificateSource(source: CertificateSource | undefined): (req: VerifiableRequest) => Buffer | undefined {
-  if (source === undefined || source.from === 'tls') return peerCertificateDer;
+function withThumbprint(der: Buffer | undefined): PeerCertificate | undefined {
+  return der ? { der, x5t: x5tS256(der) } : undefined;
+}
+
+function checkCertificateSource(source: CertificateSource | undefined): (req: VerifiableRequest) => PeerCertificate | undefined {
+  if (source === undefined || source.from === 'tls') return peerCertificateOf;
   if (source.from === 'forwarded') {
     const { from: _from, ...options } = source;
     const extract = createForwardedCertificateExtractor(options);
-    return (req) => extract(req as Parameters<typeof extract>[0])?.der;
+    return (req) => withThumbprint(extract(req as Parameters<typeof extract>[0])?.der);
   }
-  if (source.from === 'custom' && typeof source.get === 'function') return source.get;
+  if (source.from === 'custom' && typeof source.get === 'function') {
+    const get = source.get;
+    return (req) => withThumbprint(get(req));
+  }
   throw new TypeError("certificate.from must be 'tls', 'forwarded' or 'custom' (with get)");
 }
 
@@ -312,7 +338,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     10_000,
   );
 
-  async function verifyJwt(token: string): Promise<CachedToken> {
+  async function verifyJwt(token: string): Promise<TokenFacts> {
     let keys: JWTVerifyGetKey;
     try {
       keys = localKeySet ? localKeySet() : await jwks();
@@ -343,10 +369,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (typeof payload[claim] !== 'string') throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', `token ${claim} claim invalid`);
     }
     if (payload.scope !== undefined && typeof payload.scope !== 'string') throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token scope claim invalid');
-    return { claims: payload as CachedToken['claims'], exp: payload.exp };
+    return { claims: payload as TokenFacts['claims'], exp: payload.exp };
   }
 
-  async function introspect(token: string, key: string): Promise<{ entry: CachedToken; until: number }> {
+  async function introspect(token: string, key: string): Promise<{ entry: TokenFacts; until: number }> {
     if (!introspection) {
       throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token format not supported', { detail: 'not a JWS compact token and introspection is not configured' });
     }
@@ -400,34 +426,47 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const exp = typeof json.exp === 'number' ? json.exp : undefined;
     const maxAge = introspection.cacheMaxAge ?? 300_000;
     const until = Math.min(t + maxAge, exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000);
-    return { entry: { claims: json as CachedToken['claims'], exp }, until };
+    return { entry: { claims: json as TokenFacts['claims'], exp }, until };
   }
 
-  /** §3.3 rows 4–9: the binding, after the token itself is known to be good. */
-  function checkBinding(claims: Record<string, unknown>, der: Buffer | undefined): string | undefined {
+  /** §3.3 rows 4–6: what the token's `cnf` demands, decided once per verified token. */
+  function bindingOf(claims: Record<string, unknown>): CachedToken['binding'] {
     const cnf = claims.cnf;
     if (cnf === undefined) {
-      if (requireBoundTokens) throw invalidToken('ERR_VERIFIER_TOKEN_UNBOUND', 'token is not certificate-bound');
-      return undefined;
+      if (requireBoundTokens) return { refuse: () => invalidToken('ERR_VERIFIER_TOKEN_UNBOUND', 'token is not certificate-bound') };
+      return { expected: undefined };
     }
-    if (!cnf || typeof cnf !== 'object' || Array.isArray(cnf)) throw invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail: 'cnf is not an object' });
+    if (!cnf || typeof cnf !== 'object' || Array.isArray(cnf)) return { refuse: () => invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail: 'cnf is not an object' }) };
     const members = Object.keys(cnf);
     // SC-2 / BT-12: only x5t#S256 is understood; an unknown (or additional, e.g. jkt) method cannot be checked here.
     if (!members.includes('x5t#S256') || members.length !== 1) {
-      throw invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail: `cnf members: ${members.join(',')}` });
+      const detail = `cnf members: ${members.join(',')}`;
+      return { refuse: () => invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail }) };
     }
     const expected = (cnf as Record<string, unknown>)['x5t#S256'];
-    if (!isWellFormedX5tS256(expected)) throw invalidToken('ERR_VERIFIER_THUMBPRINT_MALFORMED', 'malformed certificate thumbprint');
-    if (!der) throw invalidToken('ERR_VERIFIER_CERTIFICATE_REQUIRED', 'certificate-bound token requires mTLS');
-    if (!thumbprintsEqual(expected, x5tS256(der))) throw invalidToken('ERR_VERIFIER_CERTIFICATE_MISMATCH', 'certificate does not match the token');
-    return expected;
+    if (!isWellFormedX5tS256(expected)) return { refuse: () => invalidToken('ERR_VERIFIER_THUMBPRINT_MALFORMED', 'malformed certificate thumbprint') };
+    return { expected };
+  }
+
+  function cacheable(facts: TokenFacts): CachedToken {
+    return { ...facts, binding: bindingOf(facts.claims), scopes: Object.freeze(scopesOf(facts.claims)) };
+  }
+
+  /** §3.3 rows 4–9 on every request: the token's binding against this request's certificate. */
+  function checkBinding(entry: CachedToken, certificate: PeerCertificate | undefined): string | undefined {
+    const { binding } = entry;
+    if ('refuse' in binding) throw binding.refuse();
+    if (binding.expected === undefined) return undefined;
+    if (!certificate) throw invalidToken('ERR_VERIFIER_CERTIFICATE_REQUIRED', 'certificate-bound token requires mTLS');
+    if (!sameThumbprint(binding.expected, certificate.x5t)) throw invalidToken('ERR_VERIFIER_CERTIFICATE_MISMATCH', 'certificate does not match the token');
+    return binding.expected;
   }
 
   async function run(req: VerifiableRequest, call: VerifyCallOptions): Promise<VerifiedRequest> {
     // Row 11 first: a forged certificate header is refused whatever else the request holds.
-    let der: Buffer | undefined;
+    let certificate: PeerCertificate | undefined;
     try {
-      der = certificateOf(req);
+      certificate = certificateOf(req);
     } catch (cause) {
       if (!(cause instanceof ForwardedCertificateError)) throw cause;
       throw fail('ERR_VERIFIER_FORWARDED_CERTIFICATE', 400, 'invalid_request', 'client certificate header refused', { detail: `${cause.code}: ${cause.message}`, cause });
@@ -438,7 +477,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (bearer.kind === 'invalid') throw fail('ERR_VERIFIER_INVALID_REQUEST', 400, 'invalid_request', bearer.description, { detail: bearer.reason });
     const { token } = bearer;
 
-    const key = createHash('sha256').update(token).digest('base64url');
+    // The token itself is the cache key (no hashing per request); very long ones are keyed by their hash.
+    const key = token.length <= MAX_TOKEN_KEY_LENGTH ? token : createHash('sha256').update(token).digest('base64url');
     let entry = verified.get(key, now());
     if (entry) {
       // Reused token: no signature check, but expiry is re-checked on every request.
@@ -447,20 +487,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw invalidToken('ERR_VERIFIER_TOKEN_EXPIRED', 'token expired', { detail: 'cached token expired' });
       }
     } else if (JWS_COMPACT.test(token)) {
-      entry = await verifyJwt(token);
+      entry = cacheable(await verifyJwt(token));
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
       // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
       verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
     } else {
       const result = await introspect(token, key);
-      entry = result.entry;
+      entry = cacheable(result.entry);
       verified.set(key, entry, result.until);
     }
 
-    const thumbprint = checkBinding(entry.claims, der);
+    const thumbprint = checkBinding(entry, certificate);
 
     const needed = call.scopes === undefined ? requiredScopes : checkScopes(call.scopes, 'scopes');
-    const granted = scopesOf(entry.claims);
+    const granted = entry.scopes;
     const missing = needed.filter((s) => !granted.includes(s));
     if (missing.length > 0) {
       throw fail('ERR_VERIFIER_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', 'token lacks a required scope', { scope: needed.join(' '), detail: `missing ${missing.join(' ')}` });
@@ -468,7 +508,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return {
       claims: entry.claims,
       clientId: typeof entry.claims.client_id === 'string' ? entry.claims.client_id : undefined,
-      scopes: granted,
+      scopes: [...granted],
       thumbprint,
     };
   }

@@ -20,7 +20,9 @@ vi.mock('jose', async (importOriginal) => {
 import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../src/verifier/index.js';
 import { expectRefusal, invalidToken } from './expect.js';
-import { AUDIENCE, createTestPki, fakeRequest, type Issued, startAs, type TestAs, type TestPki } from './harness.js';
+import { Agent, request as undiciRequest } from 'undici';
+import { peerCertificateOf } from '../../src/verifier/lib/peer-certificate.js';
+import { AUDIENCE, createTestPki, fakeRequest, type Issued, startAs, startRs, type TestAs, type TestPki } from './harness.js';
 
 let pki: TestPki;
 let as: TestAs;
@@ -128,5 +130,61 @@ describe('verified-token cache', () => {
     await v.verify(request(token, alice.der));
     await v.verify(request(token, alice.der));
     expect(counters.jwtVerify).toBe(2);
+  });
+
+  it('a token longer than the cache key limit (4096 characters) is cached too (keyed by its hash)', async () => {
+    const v = make();
+    const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, note: 'x'.repeat(5000), iat: nowSeconds(), exp: nowSeconds() + 300 });
+    expect(token.length).toBeGreaterThan(4096);
+    for (let i = 0; i < 3; i++) await v.verify(request(token, alice.der));
+    expect(counters.jwtVerify).toBe(1);
+    await expectRefusal(v.verify(request(token, bob.der)), invalidToken('certificate does not match the token', 'ERR_VERIFIER_CERTIFICATE_MISMATCH'));
+  });
+});
+
+describe('client certificate per connection (BT-5 on keep-alive connections)', () => {
+  it('a TLS 1.3 connection\'s certificate is read once; under TLS 1.2 (renegotiation possible) on every request', () => {
+    const der = alice.der;
+    for (const [protocol, reads] of [
+      ['TLSv1.3', 1],
+      ['TLSv1.2', 3],
+    ] as const) {
+      let calls = 0;
+      const socket = { getProtocol: () => protocol, getPeerX509Certificate: () => (calls++, { raw: der }) };
+      const results = [0, 1, 2].map(() => peerCertificateOf({ socket }));
+      expect(calls, protocol).toBe(reads);
+      for (const r of results) expect(r?.x5t).toBe(x5tS256(der));
+    }
+  });
+
+  it('over real TLS 1.3 and 1.2 keep-alive connections, every request is checked against its own connection\'s certificate', async () => {
+    const v = make({ now: Date.now });
+    const rs = await startRs(pki, v);
+    const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+    try {
+      for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+        for (const [client, expected] of [
+          [alice, 200],
+          [bob, 401],
+        ] as const) {
+          const agent = new Agent({ connections: 1, connect: { ca: pki.root.pem, cert: client.pem, key: client.keyPem, maxVersion } });
+          let connections = 0;
+          agent.on('connect', () => connections++);
+          try {
+            for (let i = 0; i < 3; i++) {
+              const res = await undiciRequest(`${rs.url}/resource`, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent });
+              await res.body.dump();
+              expect(res.statusCode, `${maxVersion} ${client === alice ? 'alice' : 'bob'} request ${i}`).toBe(expected);
+            }
+            expect(connections, 'one keep-alive connection').toBe(1);
+          } finally {
+            await agent.close();
+          }
+        }
+      }
+      expect(counters.jwtVerify).toBe(1);
+    } finally {
+      await rs.close();
+    }
   });
 });
