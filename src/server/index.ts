@@ -1,6 +1,7 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -260,6 +261,9 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   for (const s of [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])]) {
     s.keepAliveTimeout = 30_000;
     s.headersTimeout = 35_000;
+    // No TLS 1.2 renegotiation: a connection keeps the client certificate of its handshake, which the
+    // mTLS hooks read once per connection (TLS 1.3 has no renegotiation at all).
+    s.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   }
 
   const mainPort = await listen(mainServer, config.port, config.host);

@@ -3,6 +3,7 @@
  * access tokens (§3.1), with certificates made at test time and a real database.
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
@@ -51,6 +52,24 @@ describe('client_credentials over mTLS', () => {
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_client');
     expect(res.body.access_token).toBeUndefined();
+  });
+
+  it('BT-5: the mTLS listener refuses TLS 1.2 renegotiation, so a keep-alive connection keeps the certificate of its handshake', async () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: s.pki.chainOf(billing), key: billing.keyPem, maxVersion: 'TLSv1.2' });
+    socket.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    expect(socket.getProtocol()).toBe('TLSv1.2');
+    socket.resume(); // read what the server sends, so that its close is seen
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('close', () => resolve('connection closed'));
+      const started = socket.renegotiate({ rejectUnauthorized: false }, (err) => resolve(err ? `refused: ${err.message}` : 'renegotiated'));
+      if (!started) resolve('not started');
+    });
+    socket.destroy();
+    expect(outcome).toBe('connection closed');
   });
 
   it('G-2: the main listener does not request a certificate, so a tls_client_auth client fails there', async () => {
