@@ -45,6 +45,8 @@ export interface RunMessage {
   concurrency: number;
   durationMs: number;
   expectStatus: number;
+  /** Caps the total request rate (requests per second, all workers together); unset: as fast as answered. */
+  ratePerSec?: number;
 }
 
 interface Target {
@@ -128,6 +130,12 @@ async function run(m: RunMessage): Promise<RoundResult> {
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
       const n = seq++;
+      if (m.ratePerSec) {
+        // Request n is due at n / rate after the start (a schedule, so a slow answer is caught up on).
+        const wait = started + (n / m.ratePerSec) * 1000 - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (performance.now() >= deadline) break;
+      }
       const headers = { ...m.headers, ...(pool ? { authorization: `Bearer ${tokenFor(n)}` } : {}) };
       const t0 = performance.now();
       try {

@@ -129,9 +129,9 @@ async function startCertbound(name: string, db: BenchDatabase, pki: BenchPki): P
   });
 }
 
-async function startBareOidc(pki: BenchPki, jwkFile: string): Promise<ChildHandle> {
+async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-provider'): Promise<ChildHandle> {
   const port = await freePort();
-  return start('bare-oidc-provider', 'bench/baselines/oidc-provider.ts', {
+  return start(name, 'bench/baselines/oidc-provider.ts', {
     BENCH_PORT: String(port),
     BENCH_ISSUER: `https://${ISSUER_HOST}:${port}`,
     BENCH_RESOURCE: RESOURCE,
@@ -343,6 +343,10 @@ interface Fleet {
   /** certbound with 100 000 clients, and its twin with 10 clients (a process of its own, same history), by database. */
   certbound100k: Map<DbKind, ChildHandle>;
   certbound10: Map<DbKind, ChildHandle>;
+  /** The database of `certbound` (10 clients), by kind: fresh processes for the equal-rate memory rows. */
+  mainDb: Map<DbKind, BenchDatabase>;
+  /** What the bare oidc-provider was started with (fresh processes for the equal-rate memory rows). */
+  bareJwkFile?: string;
   verifierRs?: ChildHandle;
   joseRs?: ChildHandle;
 }
@@ -379,6 +383,44 @@ async function issuanceKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
     rows.push(row(`issuance-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!, {}, { certbound: rss, baseline: bareRss }));
     if (rss !== undefined && bareRss !== undefined && wanted('rss')) rows.push(rssRow(kind, rss, bareRss, { certbound: idleRss.get(server), baseline: idleRss.get(bare) }));
   });
+  if (wanted('rss') && bareRss !== undefined) await rssAtEqualRate(fleet, pki, 0.9 * bareSummary!.rate);
+}
+
+/**
+ * Peak RSS when both sides serve the same request rate (informational). The rss rows above compare the
+ * processes at full speed, where certbound serves more tokens per second than the bare provider; V8
+ * then promotes more objects per second and lets the old generation grow further before collecting.
+ * Fresh processes (VmHWM is a lifetime high-water mark) run the same warm-up and rounds, capped at
+ * `rate` requests per second, which the bare provider sustains.
+ */
+async function rssAtEqualRate(fleet: Fleet, pki: BenchPki, rate: number): Promise<void> {
+  const bare = await startBareOidc(pki, fleet.bareJwkFile!, 'bare-oidc-provider-equal-rate');
+  const ours = new Map<DbKind, ChildHandle>();
+  for (const [kind, db] of fleet.mainDb) ours.set(kind, await startCertbound(`certbound-${kind}-equal-rate`, db, pki));
+  try {
+    for (const s of [bare, ...ours.values()]) {
+      await probeToken(s.name, s.ports.mtls!, pki);
+      addTarget(`${s.name}:keepalive`, s.ports.mtls!, 'keepalive', pki.clientTls(0));
+    }
+    const capped = (s: ChildHandle): Side => {
+      const side = tokenSide(`${s.name}:keepalive`, s);
+      return { ...side, request: { ...side.request!, ratePerSec: Math.round(rate) } };
+    };
+    const [bareSummary, ...summaries] = await alternate('rss-equal-rate', [bare, ...ours.values()].map(capped));
+    const bareRss = bare.peakRssMb();
+    [...ours].forEach(([kind, server], i) => {
+      const rss = server.peakRssMb();
+      if (rss === undefined || bareRss === undefined) return;
+      rows.push({
+        ...rssRow(kind, rss, bareRss, { certbound: undefined, baseline: undefined }),
+        scenario: `rss-${kind}-equal-rate-info`,
+        rate_req_s: { certbound: round(summaries[i]!.rate, 0), baseline: round(bareSummary!.rate, 0), cap: Math.round(rate) },
+        note: `peak RSS (VmHWM) of fresh processes serving the same keep-alive issuance load, capped at ${Math.round(rate)} tokens/s (90 % of the bare provider's median rate above)`,
+      });
+    });
+  } finally {
+    await stop(bare, ...ours.values());
+  }
 }
 
 /** Scenario 2: a new TLS connection per request, session resumption offered by the client (undici's session cache). */
@@ -481,7 +523,7 @@ async function main(): Promise<void> {
   compileChildren();
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
-  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map() };
+  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map() };
   try {
     // Processes that need no database start at once; the databases are built meanwhile (one after
     // the other: PostgreSQL serializes create database anyway) and each certbound starts when its
@@ -489,6 +531,7 @@ async function main(): Promise<void> {
     const { privateJwk } = await es256Jwk();
     const jwkFile = path.join(pki.dir, 'bare-oidc-jwk.json');
     writeFileSync(jwkFile, JSON.stringify(privateJwk), { mode: 0o600 });
+    fleet.bareJwkFile = jwkFile;
     const verifierKeys = await es256Jwk();
     const jwksFile = path.join(pki.dir, 'rs-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [verifierKeys.publicJwk] }));
@@ -543,6 +586,7 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const db = await createBenchDatabase({ kind, clients, pki, pgAdminUrl: args['pg-url'] });
       databases.push(db);
+      if (role === 'main') fleet.mainDb.set(kind, db);
       log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const [name, into] = role === 'main' ? [`certbound-${kind}`, fleet.certbound] : role === 'scale-big' ? [`certbound-${kind}-100k`, fleet.certbound100k] : [`certbound-${kind}-10`, fleet.certbound10];
       starting.push(startCertbound(name, db, pki).then((c) => into.set(kind, c)));
