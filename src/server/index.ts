@@ -180,7 +180,10 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
       }),
-    ));
+    ).catch((err: unknown) => {
+      adminApiLoading = undefined; // the next /admin request tries again
+      throw err;
+    }));
   let adminUrl = '';
   const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
     res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -331,7 +334,10 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       await revisionReader.close();
       await revocation.close();
       await observer.flush();
-      if (adminApiLoading) await (await adminApiLoading).close();
+      await adminApiLoading?.then(
+        (api) => api.close(),
+        () => {},
+      );
       await Promise.all(
         [mainServer, mtlsServer, ...(adminServer ? [adminServer] : [])].map(
           (s) =>
