@@ -71,7 +71,10 @@ export interface VerifierOptions {
   tls?: TlsOptions;
   /** `realm` of the `WWW-Authenticate` challenge. Default: the (first) audience. */
   realm?: string;
-  /** Verified-token cache; `false` disables it. Default `{ maxEntries: 1000 }`. */
+  /**
+   * Verified-token cache; `false` disables it. Default `{ maxEntries: 1000 }`. A JWT enters the cache the
+   * second time it is seen (its first check only marks it), so tokens used once never churn the cache.
+   */
   tokenCache?: { maxEntries?: number } | false;
   /** jose remote JWKS tuning (ms): refetch cooldown for an unknown `kid` (default 30 000), cache max age (default 600 000). */
   jwks?: { cooldownDuration?: number; cacheMaxAge?: number };
@@ -299,6 +302,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const introspectionHttp =
     introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
   const verified = new LruCache<CachedToken>(tokenCacheMax);
+  // The cache's doorkeeper: marks of JWTs verified once (see admit).
+  const seenOnce = new Set<string>();
+  const seenOnceMax = Math.max(16, tokenCacheMax * 4);
+  /**
+   * Whether a just-verified JWT goes into the cache: on its second verification. A client reuses its
+   * token, so it is cached after one extra signature check; tokens seen only once (a flood of them, or
+   * unique tokens) never push reused ones out, nor make the cache churn memory. The mark is the last
+   * 16 characters of the token (its signature): small, and a collision only admits a token early, which
+   * is harmless, since only verified tokens are cached.
+   */
+  function admit(token: string): boolean {
+    if (tokenCacheMax <= 0) return false;
+    const mark = token.slice(-16);
+    if (seenOnce.delete(mark)) return true;
+    seenOnce.add(mark);
+    if (seenOnce.size > seenOnceMax) seenOnce.delete(seenOnce.values().next().value as string);
+    return false;
+  }
   // Negative introspection results live in their own small LRU, so random tokens never evict good entries.
   const inactive = new LruCache<true>(1000);
 
@@ -490,7 +511,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       entry = cacheable(await verifyJwt(token));
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
       // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
-      verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
+      if (admit(token)) verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
     } else {
       const result = await introspect(token, key);
       entry = cacheable(result.entry);

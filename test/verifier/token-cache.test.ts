@@ -1,7 +1,8 @@
 /**
  * The verified-token cache: a reused token skips signature verification (jose's jwtVerify is counted),
  * while expiry and the certificate binding are checked on every request; bounded; never grown by
- * tokens that fail verification.
+ * tokens that fail verification; a JWT enters it on its second use (the doorkeeper), so tokens used
+ * once never push reused ones out.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -55,40 +56,58 @@ afterAll(async () => {
 });
 
 describe('verified-token cache', () => {
-  it('a token reused for many calls is verified once (jwtVerify counted)', async () => {
+  it('a token reused for many calls is verified twice: its first use marks it, its second caches it (jwtVerify counted)', async () => {
     const v = make();
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
     for (let i = 0; i < 10; i++) await expect(v.verify(request(token, alice.der))).resolves.toMatchObject({ clientId: 'client-1' });
-    expect(counters.jwtVerify).toBe(1);
+    expect(counters.jwtVerify).toBe(2);
+  });
+
+  it('tokens used once never enter the cache, so they cannot push out a reused one', async () => {
+    const v = make({ tokenCache: { maxEntries: 2 } });
+    const reused = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+    await v.verify(request(reused, alice.der));
+    await v.verify(request(reused, alice.der));
+    expect(counters.jwtVerify).toBe(2);
+    for (let i = 0; i < 20; i++) {
+      const once = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+      await v.verify(request(once, alice.der));
+    }
+    expect(counters.jwtVerify).toBe(22);
+    await v.verify(request(reused, alice.der));
+    expect(counters.jwtVerify).toBe(22); // still cached
   });
 
   it('the certificate binding is still checked on every request (BT-5 with a cached token)', async () => {
     const v = make();
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
     await v.verify(request(token, alice.der));
+    await v.verify(request(token, alice.der)); // now cached
     await expectRefusal(v.verify(request(token, bob.der)), invalidToken('certificate does not match the token', 'ERR_VERIFIER_CERTIFICATE_MISMATCH'));
     await expectRefusal(v.verify(request(token)), invalidToken('certificate-bound token requires mTLS', 'ERR_VERIFIER_CERTIFICATE_REQUIRED'));
     await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
-    expect(counters.jwtVerify).toBe(1);
+    expect(counters.jwtVerify).toBe(2);
   });
 
   it('expiry is enforced on a cached token with an advancing clock (tolerance included)', async () => {
     const v = make();
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 60 });
     await v.verify(request(token, alice.der));
+    await v.verify(request(token, alice.der)); // now cached
     clock += 85_000; // exp + 25 s: within the 30 s tolerance
     await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
     clock += 10_000; // exp + 35 s
     await expectRefusal(v.verify(request(token, alice.der)), invalidToken('token expired', 'ERR_VERIFIER_TOKEN_EXPIRED'));
-    expect(counters.jwtVerify).toBe(1);
+    expect(counters.jwtVerify).toBe(2);
   });
 
   it('scopes are checked per call on a cached token', async () => {
     const v = make();
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, scope: 'read', iat: nowSeconds(), exp: nowSeconds() + 300 });
     await v.verify(request(token, alice.der), { scopes: ['read'] });
+    await v.verify(request(token, alice.der), { scopes: ['read'] }); // now cached
     await expectRefusal(v.verify(request(token, alice.der), { scopes: ['write'] }), { status: 403, code: 'ERR_VERIFIER_INSUFFICIENT_SCOPE', error: 'insufficient_scope' });
-    expect(counters.jwtVerify).toBe(1);
+    expect(counters.jwtVerify).toBe(2);
   });
 
   it('is bounded: with maxEntries 3, the least recently used token is evicted and verified again', async () => {
@@ -96,32 +115,36 @@ describe('verified-token cache', () => {
     const tokens = await Promise.all(
       [0, 1, 2, 3].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })),
     );
-    for (const t of tokens) await v.verify(request(t, alice.der));
-    expect(counters.jwtVerify).toBe(4);
+    for (const t of tokens) {
+      await v.verify(request(t, alice.der));
+      await v.verify(request(t, alice.der)); // second use: cached
+    }
+    expect(counters.jwtVerify).toBe(8);
     await v.verify(request(tokens[3]!, alice.der)); // cached
     await v.verify(request(tokens[1]!, alice.der)); // cached
-    expect(counters.jwtVerify).toBe(4);
+    expect(counters.jwtVerify).toBe(8);
     await v.verify(request(tokens[0]!, alice.der)); // evicted → verified again
-    expect(counters.jwtVerify).toBe(5);
+    expect(counters.jwtVerify).toBe(9);
   });
 
   it('random tokens that fail verification are never cached and cannot evict a good one', async () => {
     const v = make({ tokenCache: { maxEntries: 2 } });
     const good = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
     await v.verify(request(good, alice.der));
+    await v.verify(request(good, alice.der)); // now cached
     const [h, p] = good.split('.');
     for (let i = 0; i < 50; i++) {
       const forged = `${h}.${p}.${Buffer.from(`bad-signature-${i}`).toString('base64url')}`;
       await expectRefusal(v.verify(request(forged, alice.der)), invalidToken('token signature invalid'));
     }
-    expect(counters.jwtVerify).toBe(51);
+    expect(counters.jwtVerify).toBe(52);
     await v.verify(request(good, alice.der));
-    expect(counters.jwtVerify).toBe(51); // still cached
+    expect(counters.jwtVerify).toBe(52); // still cached
     // And the same bad token is verified (and refused) again each time: no negative cache for JWTs.
     const forged = `${h}.${p}.${Buffer.from('bad').toString('base64url')}`;
     await expectRefusal(v.verify(request(forged, alice.der)), invalidToken('token signature invalid'));
     await expectRefusal(v.verify(request(forged, alice.der)), invalidToken('token signature invalid'));
-    expect(counters.jwtVerify).toBe(53);
+    expect(counters.jwtVerify).toBe(54);
   });
 
   it('tokenCache: false verifies every time', async () => {
@@ -137,7 +160,7 @@ describe('verified-token cache', () => {
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, note: 'x'.repeat(5000), iat: nowSeconds(), exp: nowSeconds() + 300 });
     expect(token.length).toBeGreaterThan(4096);
     for (let i = 0; i < 3; i++) await v.verify(request(token, alice.der));
-    expect(counters.jwtVerify).toBe(1);
+    expect(counters.jwtVerify).toBe(2);
     await expectRefusal(v.verify(request(token, bob.der)), invalidToken('certificate does not match the token', 'ERR_VERIFIER_CERTIFICATE_MISMATCH'));
   });
 });
@@ -182,7 +205,7 @@ describe('client certificate per connection (BT-5 on keep-alive connections)', (
           }
         }
       }
-      expect(counters.jwtVerify).toBe(1);
+      expect(counters.jwtVerify).toBe(2);
     } finally {
       await rs.close();
     }
