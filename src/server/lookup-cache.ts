@@ -1,8 +1,9 @@
 /**
  * Per-request lookups of clients (with their mappings) and resource servers, cached in memory. Every
- * write bumps the `clients` / `resource_servers` revision in the same transaction; the server reads the
- * revisions once at the start of each token, introspection and revocation request (one small query
- * instead of three) and drops what changed, so a CLI or admin change still applies on the next request.
+ * write bumps the `clients` / `resource_servers` revision in the same transaction; each token,
+ * introspection and revocation request waits for a read of the revisions issued after it arrived
+ * (concurrent requests share one, see coalesceReads) and drops what changed, so a CLI or admin change
+ * still applies on the next request.
  */
 import { clients, type Db, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
 import { toClientMetadata } from './client-metadata.js';
