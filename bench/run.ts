@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--out FILE] [--only PREFIX,…] [--profile]`
+ * `npm run bench [-- --quick] [--out FILE] [--only PREFIX,…] [--profile] [--heap-snapshots]`
  *
  * Measures certbound against the bare libraries in the same run (issue 6): every server in a process
  * of its own, driven by a separate load-generator process over real mTLS, sides alternated round by
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(root, 'bench/results/latest.json') },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'heap-snapshots': { type: 'boolean', default: false },
     'pg-url': { type: 'string', default: process.env.CERTBOUND_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: true,
@@ -319,6 +320,14 @@ const rows: ScenarioResult[] = [];
 const notes: string[] = [];
 /** RSS of every process once started, before any request: the part of peak RSS that is code and start-up state. */
 const idleRss = new Map<ChildHandle, number | undefined>();
+/** Live heap (MB after a full GC) of the issuance servers: after start-up, and after the keep-alive rounds. */
+const liveHeap = { idle: new Map<ChildHandle, number>(), loaded: new Map<ChildHandle, number>() };
+const heapDir = path.join(root, 'bench/results/heap');
+async function measureLiveHeap(child: ChildHandle, when: 'idle' | 'loaded'): Promise<void> {
+  const snapshot = args['heap-snapshots'] ? path.join(heapDir, `${child.name}-${when}.heapsnapshot`) : undefined;
+  const { liveHeapMb } = await ask<{ liveHeapMb: number }>(child, { type: 'live-heap', ...(snapshot ? { snapshot } : {}) });
+  liveHeap[when].set(child, liveHeapMb);
+}
 const mb = (v: number | undefined) => (v === undefined ? null : round(v, 1));
 
 async function pgReachable(url: string): Promise<boolean> {
@@ -351,7 +360,7 @@ interface Fleet {
   joseRs?: ChildHandle;
 }
 
-function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certbound: number | undefined; baseline: number | undefined }): ScenarioResult {
+function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certbound: number | undefined; baseline: number | undefined; heap?: Record<string, number | null> }): ScenarioResult {
   return {
     scenario: `rss-${kind}`,
     certbound: round(certbound, 1),
@@ -364,6 +373,7 @@ function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certb
     baseline_peak_rss_mb: round(baseline, 1),
     certbound_idle_rss_mb: mb(idle.certbound),
     baseline_idle_rss_mb: mb(idle.baseline),
+    ...(idle.heap ?? {}),
     note: 'peak RSS (VmHWM) of the server process after the keep-alive issuance rounds; idle = RSS after start-up, before any request',
   };
 }
@@ -378,10 +388,19 @@ async function issuanceKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
     servers.map((s) => tokenSide(`${s.name}:keepalive`, s)),
   );
   const bareRss = bare.peakRssMb();
+  const peaks = new Map([...fleet.certbound.values()].map((s) => [s, s.peakRssMb()]));
+  if (wanted('rss')) for (const s of servers) await measureLiveHeap(s, 'loaded');
+  const heapMb = (when: 'idle' | 'loaded', s: ChildHandle) => mb(liveHeap[when].get(s));
   [...fleet.certbound].forEach(([kind, server], i) => {
-    const rss = server.peakRssMb();
+    const rss = peaks.get(server);
     rows.push(row(`issuance-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!, {}, { certbound: rss, baseline: bareRss }));
-    if (rss !== undefined && bareRss !== undefined && wanted('rss')) rows.push(rssRow(kind, rss, bareRss, { certbound: idleRss.get(server), baseline: idleRss.get(bare) }));
+    const heap = {
+      certbound_live_heap_idle_mb: heapMb('idle', server),
+      baseline_live_heap_idle_mb: heapMb('idle', bare),
+      certbound_live_heap_loaded_mb: heapMb('loaded', server),
+      baseline_live_heap_loaded_mb: heapMb('loaded', bare),
+    };
+    if (rss !== undefined && bareRss !== undefined && wanted('rss')) rows.push(rssRow(kind, rss, bareRss, { certbound: idleRss.get(server), baseline: idleRss.get(bare), heap }));
   });
   if (wanted('rss') && bareRss !== undefined) await rssAtEqualRate(fleet, pki, 0.9 * bareSummary!.rate);
 }
@@ -598,6 +617,11 @@ async function main(): Promise<void> {
     await Promise.all(starting);
     log(`${children.size} processes ready in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     for (const c of children) idleRss.set(c, c.rssMb());
+    if (args['heap-snapshots']) {
+      mkdirSync(heapDir, { recursive: true });
+      notes.push('--heap-snapshots: writing a snapshot takes memory, so the peak RSS figures of this run (rss rows) overstate both sides; the live-heap figures stand.');
+    }
+    if (wanted('rss')) for (const s of [fleet.bareOidc, ...fleet.certbound.values()]) if (s) await measureLiveHeap(s, 'idle');
 
     // Every token endpoint answers a real, bound token before anything is measured.
     for (const s of [fleet.bareOidc, ...fleet.certbound.values(), ...fleet.certbound100k.values(), ...fleet.certbound10.values()]) {

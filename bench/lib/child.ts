@@ -6,6 +6,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -135,10 +137,29 @@ export function serveAsChild(ports: Record<string, number>, stop: () => Promise<
       .finally(() => process.exit(0));
   };
   process.on('message', (m: unknown) => {
-    if ((m as { type?: string })?.type === 'stop') shutdown();
+    const message = m as { type?: string; id?: number; snapshot?: string };
+    if (message?.type === 'stop') shutdown();
+    else if (message?.type === 'live-heap') {
+      const result = liveHeap(message.snapshot);
+      process.send?.({ type: 'done', id: message.id, result });
+    }
   });
   process.on('disconnect', shutdown);
   process.send?.({ type: 'ready', ports } satisfies ReadyMessage);
+}
+
+/**
+ * The live heap: heap used right after a full garbage collection, MB (V8's old generation grows to a
+ * multiple of it before the next full collection, so it drives peak memory). Optionally writes a heap
+ * snapshot (Chrome DevTools → Memory) to `snapshot`.
+ */
+function liveHeap(snapshot: string | undefined): { liveHeapMb: number; snapshot?: string } {
+  // --expose-gc set at run time: the flag only makes `gc` available to newly created contexts.
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+  if (snapshot) writeHeapSnapshot(snapshot);
+  return { liveHeapMb, ...(snapshot ? { snapshot } : {}) };
 }
 
 /** Reads a required environment variable of a child (the harness sets them all). */
