@@ -1,10 +1,11 @@
 /**
- * Composition root: load config → open the store → migrate → TLS material → listeners.
- * Only this file and cli/ read process.env.
+ * Composition root: open the store → migrate → TLS material → listeners, from a loaded configuration
+ * (config/isolated.ts for `certbound serve`, loadConfig elsewhere). Only this file and cli/ read
+ * process.env.
  */
 import pino, { type Logger } from 'pino';
 import { createAdminService } from './admin/service.js';
-import { type Config, loadConfig } from './config/index.js';
+import type { Config } from './config/schema.js';
 import { prepareTls } from './server/bootstrap.js';
 import { type ServerHandle, startServer } from './server/index.js';
 import { migrateLatest, openDatabase, type Db } from './store/index.js';
@@ -60,4 +61,3 @@ export async function serve(config: Config, logger = createLogger(config), print
   }
 }
 
-export { loadConfig };

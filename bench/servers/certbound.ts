@@ -1,11 +1,13 @@
 /**
- * certbound itself, started the way `certbound serve` starts it: configuration from CERTBOUND_*
- * environment variables (set by the harness), then `serve()` from the composition root. The database
+ * certbound itself, started the way `certbound serve` starts it (cli/serve.ts): configuration from
+ * CERTBOUND_* environment variables (set by the harness), validated in a worker thread, then `serve()`
+ * from the composition root. The database
  * was prepared by the harness (migrations, signing key, trust anchor, resource server, clients).
  */
-import { createLogger, loadConfig, serve } from '../../src/main.js';
+import { loadConfigIsolated } from '../../src/config/isolated.js';
+import { createLogger, serve } from '../../src/main.js';
 import { serveAsChild } from '../lib/child.js';
 
-const config = loadConfig({ env: process.env });
+const config = await loadConfigIsolated({ env: process.env });
 const running = await serve(config, createLogger(config), () => {});
 serveAsChild({ main: running.handle.mainPort, mtls: running.handle.mtlsPort }, () => running.close());

@@ -9,15 +9,11 @@ import { createAdminService, type MappingInput } from '../admin/service.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
-import { createLogger, serve } from '../main.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
 import { type ClientRecord, migrateLatest, openDatabase } from '../store/index.js';
 
-interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
+import { type Io, serveUntilStopped } from './serve.js';
 
 const MAPPING_FLAGS = [
   ['subjectDn', 'subject_dn'],
@@ -74,15 +70,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('serve')
     .description('start the authorization server (main + mTLS listeners); migrates the database first unless CERTBOUND_MIGRATE_ON_START=false')
     .action(async () => {
-      const cfg = config();
-      const running = await serve(cfg, createLogger(cfg), io.out);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          running.close().finally(resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await serveUntilStopped(config(), io);
     });
 
   program

@@ -26,13 +26,33 @@ export function openDatabase(database: Config['database']): Db {
       min: 1,
       max: 1,
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        conn.pragma('journal_mode = WAL');
-        conn.pragma('busy_timeout = 5000');
-        conn.pragma('foreign_keys = ON');
-        done(null, conn);
+        try {
+          // busy_timeout first: switching a fresh file to WAL needs a lock that another process (a
+          // replica starting at the same moment) may hold, and SQLite may refuse it without waiting.
+          conn.pragma('busy_timeout = 5000');
+          retryWhileBusy(() => conn.pragma('journal_mode = WAL'), 5000);
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
       },
     },
   });
+}
+
+/** Runs `fn` again while SQLite answers SQLITE_BUSY, for at most `maxMs` (synchronous: it runs once per new connection). */
+function retryWhileBusy<T>(fn: () => T, maxMs: number): T {
+  const deadline = Date.now() + maxMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, 25);
+    }
+  }
 }
 
 /** Migrations are imported statically so they work from the sources and from dist/ alike. */

@@ -202,3 +202,41 @@ describe('coalesced revision reads (per-request cache check under load)', () => 
   });
 });
 
+describe('SQLite file shared by processes starting at once', () => {
+  it.runIf(process.env.CERTBOUND_TEST_DB !== 'postgres')('a new connection to a fresh file waits for a lock another connection holds, then switches the file to WAL', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Worker } = await import('node:worker_threads');
+    const { openDatabase } = await import('../../src/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'certbound-lock-'));
+    const filename = join(dir, 'shared.sqlite');
+    // Another connection (a thread, as another replica would be a process) holds an exclusive lock on
+    // the fresh file for 300 ms: the moment where a second replica switches the file to WAL.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.module);
+       const db = new Database(workerData.filename);
+       db.exec('BEGIN EXCLUSIVE');
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { filename, module: require.resolve('better-sqlite3') } },
+    );
+    await new Promise((resolve) => holder.once('message', resolve));
+    const db = openDatabase({ client: 'sqlite', filename });
+    try {
+      const started = Date.now();
+      await db.raw('select 1');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      const rows = (await db.raw('pragma journal_mode')) as { journal_mode: string }[];
+      expect(rows[0]?.journal_mode).toBe('wal');
+    } finally {
+      await db.destroy();
+      await holder.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -173,7 +173,13 @@ describe('client certificate per connection (BT-5 on keep-alive connections)', (
       ['TLSv1.2', 3],
     ] as const) {
       let calls = 0;
-      const socket = { getProtocol: () => protocol, getPeerX509Certificate: () => (calls++, { raw: der }) };
+      const socket = {
+        getProtocol: () => protocol,
+        getPeerX509Certificate: () => {
+          calls++;
+          return { raw: der };
+        },
+      };
       const results = [0, 1, 2].map(() => peerCertificateOf({ socket }));
       expect(calls, protocol).toBe(reads);
       for (const r of results) expect(r?.x5t).toBe(x5tS256(der));
