@@ -45,8 +45,8 @@ const { values: args } = parseArgs({
  * finely interleaved sides see the same conditions.
  */
 const settings = args.quick
-  ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000 }
-  : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000 };
+  ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000, rssRepeats: 1 }
+  : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000, rssRepeats: 2 };
 
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = (prefix: string) => !only || only.some((o) => prefix.startsWith(o) || o.startsWith(prefix));
@@ -388,57 +388,92 @@ async function issuanceKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
     servers.map((s) => tokenSide(`${s.name}:keepalive`, s)),
   );
   const bareRss = bare.peakRssMb();
-  const peaks = new Map([...fleet.certbound.values()].map((s) => [s, s.peakRssMb()]));
-  if (wanted('rss')) for (const s of servers) await measureLiveHeap(s, 'loaded');
+  const peaks = new Map([...fleet.certbound].map(([kind, s]) => [kind, s.peakRssMb()]));
+  [...fleet.certbound].forEach(([kind], i) => {
+    rows.push(row(`issuance-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!, {}, { certbound: peaks.get(kind), baseline: bareRss }));
+  });
+  if (!wanted('rss')) return;
+  for (const s of servers) await measureLiveHeap(s, 'loaded');
   const heapMb = (when: 'idle' | 'loaded', s: ChildHandle) => mb(liveHeap[when].get(s));
-  [...fleet.certbound].forEach(([kind, server], i) => {
-    const rss = peaks.get(server);
-    rows.push(row(`issuance-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!, {}, { certbound: rss, baseline: bareRss }));
-    const heap = {
+  const heap = (kind: DbKind) => {
+    const server = fleet.certbound.get(kind)!;
+    return {
       certbound_live_heap_idle_mb: heapMb('idle', server),
       baseline_live_heap_idle_mb: heapMb('idle', bare),
       certbound_live_heap_loaded_mb: heapMb('loaded', server),
       baseline_live_heap_loaded_mb: heapMb('loaded', bare),
     };
-    if (rss !== undefined && bareRss !== undefined && wanted('rss')) rows.push(rssRow(kind, rss, bareRss, { certbound: idleRss.get(server), baseline: idleRss.get(bare), heap }));
-  });
-  if (wanted('rss') && bareRss !== undefined) await rssAtEqualRate(fleet, pki, 0.9 * bareSummary!.rate);
+  };
+  await rssRows(fleet, pki, { bare: bareRss, ours: peaks }, bareSummary!.rate, heap);
+}
+
+/** Peak RSS (VmHWM, MB) of the bare provider and of certbound on each database, from one set of processes. */
+interface PeakSet {
+  bare: number | undefined;
+  ours: Map<DbKind, number | undefined>;
+  rates?: { bare: number; ours: Map<DbKind, number> };
 }
 
 /**
- * Peak RSS when both sides serve the same request rate (informational). The rss rows above compare the
- * processes at full speed, where certbound serves more tokens per second than the bare provider; V8
- * then promotes more objects per second and lets the old generation grow further before collecting.
- * Fresh processes (VmHWM is a lifetime high-water mark) run the same warm-up and rounds, capped at
- * `rate` requests per second, which the bare provider sustains.
+ * Fresh processes (VmHWM is a lifetime high-water mark) of the bare provider and of certbound on each
+ * database, through the same warm-up and alternated rounds of keep-alive issuance as scenario 1;
+ * optionally capped at `rate` tokens per second on every side. Their peak RSS.
  */
-async function rssAtEqualRate(fleet: Fleet, pki: BenchPki, rate: number): Promise<void> {
-  const bare = await startBareOidc(pki, fleet.bareJwkFile!, 'bare-oidc-provider-equal-rate');
+async function freshPeakRss(fleet: Fleet, pki: BenchPki, label: string, rate?: number): Promise<PeakSet> {
+  const bare = await startBareOidc(pki, fleet.bareJwkFile!, `bare-oidc-provider-${label}`);
   const ours = new Map<DbKind, ChildHandle>();
-  for (const [kind, db] of fleet.mainDb) ours.set(kind, await startCertbound(`certbound-${kind}-equal-rate`, db, pki));
+  for (const [kind, db] of fleet.mainDb) ours.set(kind, await startCertbound(`certbound-${kind}-${label}`, db, pki));
   try {
     for (const s of [bare, ...ours.values()]) {
       await probeToken(s.name, s.ports.mtls!, pki);
       addTarget(`${s.name}:keepalive`, s.ports.mtls!, 'keepalive', pki.clientTls(0));
     }
-    const capped = (s: ChildHandle): Side => {
-      const side = tokenSide(`${s.name}:keepalive`, s);
-      return { ...side, request: { ...side.request!, ratePerSec: Math.round(rate) } };
+    const side = (s: ChildHandle): Side => {
+      const plain = tokenSide(`${s.name}:keepalive`, s);
+      return rate === undefined ? plain : { ...plain, request: { ...plain.request!, ratePerSec: Math.round(rate) } };
     };
-    const [bareSummary, ...summaries] = await alternate('rss-equal-rate', [bare, ...ours.values()].map(capped));
-    const bareRss = bare.peakRssMb();
-    [...ours].forEach(([kind, server], i) => {
-      const rss = server.peakRssMb();
-      if (rss === undefined || bareRss === undefined) return;
-      rows.push({
-        ...rssRow(kind, rss, bareRss, { certbound: undefined, baseline: undefined }),
-        scenario: `rss-${kind}-equal-rate-info`,
-        rate_req_s: { certbound: round(summaries[i]!.rate, 0), baseline: round(bareSummary!.rate, 0), cap: Math.round(rate) },
-        note: `peak RSS (VmHWM) of fresh processes serving the same keep-alive issuance load, capped at ${Math.round(rate)} tokens/s (90 % of the bare provider's median rate above)`,
-      });
-    });
+    const [bareSummary, ...summaries] = await alternate(`rss-${label}`, [bare, ...ours.values()].map(side));
+    return {
+      bare: bare.peakRssMb(),
+      ours: new Map([...ours].map(([kind, s]) => [kind, s.peakRssMb()])),
+      rates: { bare: bareSummary!.rate, ours: new Map([...ours.keys()].map((kind, i) => [kind, summaries[i]!.rate])) },
+    };
   } finally {
     await stop(bare, ...ours.values());
+  }
+}
+
+/**
+ * Scenario 5 rows. Peak RSS is one high-water mark per process, so it is measured on `rssRepeats` more
+ * sets of fresh processes besides those of scenario 1, and the medians are compared. Then the
+ * informational equal-rate rows: every side capped at 90 % of the bare provider's median rate, since at
+ * full speed certbound issues more tokens per second (V8 promotes more objects per second and lets the
+ * old generation grow further).
+ */
+async function rssRows(fleet: Fleet, pki: BenchPki, first: PeakSet, bareRate: number, heap: (kind: DbKind) => Record<string, number | null>): Promise<void> {
+  const sets = [first];
+  for (let r = 1; r <= settings.rssRepeats; r++) sets.push(await freshPeakRss(fleet, pki, `repeat-${r}`));
+  const values = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+  const basePeaks = values(sets.map((s) => s.bare));
+  for (const [kind, server] of fleet.certbound) {
+    const ourPeaks = values(sets.map((s) => s.ours.get(kind)));
+    if (!ourPeaks.length || !basePeaks.length) continue;
+    rows.push({
+      ...rssRow(kind, median(ourPeaks), median(basePeaks), { certbound: idleRss.get(server), baseline: idleRss.get(fleet.bareOidc!), heap: heap(kind) }),
+      certbound_peaks_mb: ourPeaks.map((v) => round(v, 1)),
+      baseline_peaks_mb: basePeaks.map((v) => round(v, 1)),
+      note: `median peak RSS (VmHWM) of ${sets.length} sets of processes, each through the keep-alive issuance warm-up and rounds (scenario 1's, then ${settings.rssRepeats} fresh sets); idle = RSS after start-up, before any request`,
+    });
+  }
+  const capped = await freshPeakRss(fleet, pki, 'equal-rate', 0.9 * bareRate);
+  for (const [kind, rss] of capped.ours) {
+    if (rss === undefined || capped.bare === undefined) continue;
+    rows.push({
+      ...rssRow(kind, rss, capped.bare, { certbound: undefined, baseline: undefined }),
+      scenario: `rss-${kind}-equal-rate-info`,
+      rate_req_s: { certbound: round(capped.rates!.ours.get(kind)!, 0), baseline: round(capped.rates!.bare, 0), cap: Math.round(0.9 * bareRate) },
+      note: `peak RSS (VmHWM) of fresh processes serving the same keep-alive issuance load, capped at ${Math.round(0.9 * bareRate)} tokens/s (90 % of the bare provider's median rate)`,
+    });
   }
 }
 
