@@ -35,7 +35,7 @@ export {
   parseCertificate,
   parsePemCertificates,
 } from './certificate.js';
-export { hexDigestToX5tS256, isWellFormedX5tS256, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';
+export { hexDigestToX5tS256, isWellFormedX5tS256, sameWellFormedThumbprints, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';
 export {
   type CrlStalePolicy,
   type RevocationMode,

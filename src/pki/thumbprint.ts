@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /** 43 base64url characters, no padding; the last character carries 4 data bits (BT-10). */
 const X5T_S256 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
@@ -24,8 +24,19 @@ export function isWellFormedX5tS256(value: unknown): value is string {
  * Constant-time over the 43 characters.
  */
 export function thumbprintsEqual(expected: unknown, actual: unknown): boolean {
-  if (!isWellFormedX5tS256(expected) || !isWellFormedX5tS256(actual)) return false;
-  return timingSafeEqual(Buffer.from(expected, 'ascii'), Buffer.from(actual, 'ascii'));
+  return isWellFormedX5tS256(expected) && isWellFormedX5tS256(actual) && sameWellFormedThumbprints(expected, actual);
+}
+
+/**
+ * The comparison step of thumbprintsEqual, for values already known to be well formed (checked once,
+ * e.g. when a verified token was cached): equal character for character, in time independent of where
+ * they differ, without allocating.
+ */
+export function sameWellFormedThumbprints(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** Converts a hex SHA-256 digest (Envoy `Hash=`, CloudFront, OpenSSL fingerprint with colons) to `x5t#S256`. */

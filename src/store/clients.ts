@@ -77,6 +77,21 @@ function mappingQuery(db: Db) {
     .orderBy([{ column: 'm.created_at' }, { column: 'm.id' }]);
 }
 
+/** The mapping row alone; callers bump the revision (once per change). */
+async function insertMappingRow(db: Db, m: MappingRecord): Promise<void> {
+  await db('certificate_mappings').insert({
+    id: m.id,
+    client_id: m.clientId,
+    kind: m.kind,
+    value: m.value,
+    canonical: m.canonical,
+    trust_anchor_id: m.trustAnchorId,
+    not_before: m.notBefore?.getTime() ?? null,
+    not_after: m.notAfter?.getTime() ?? null,
+    created_at: m.createdAt.getTime(),
+  });
+}
+
 export const clients = {
   async find(db: Db, clientId: string): Promise<ClientRecord | undefined> {
     const row = await db('clients').where({ client_id: clientId }).first();
@@ -104,7 +119,7 @@ export const clients = {
       created_at: c.createdAt.getTime(),
       updated_at: c.updatedAt.getTime(),
     });
-    for (const m of c.mappings) await clients.insertMapping(db, m);
+    for (const m of c.mappings) await insertMappingRow(db, m);
   },
   /** Updates the client-level settings (not its mappings); returns the number of rows changed. */
   async update(db: Db, clientId: string, fields: { scopes?: string[]; defaultResource?: string | null; boundTokens?: boolean }): Promise<number> {
@@ -117,17 +132,7 @@ export const clients = {
   },
   async insertMapping(db: Db, m: MappingRecord): Promise<void> {
     await bumpRevision(db, 'clients');
-    await db('certificate_mappings').insert({
-      id: m.id,
-      client_id: m.clientId,
-      kind: m.kind,
-      value: m.value,
-      canonical: m.canonical,
-      trust_anchor_id: m.trustAnchorId,
-      not_before: m.notBefore?.getTime() ?? null,
-      not_after: m.notAfter?.getTime() ?? null,
-      created_at: m.createdAt.getTime(),
-    });
+    await insertMappingRow(db, m);
     await db('clients').where({ client_id: m.clientId }).update({ updated_at: Date.now() });
   },
   async removeMapping(db: Db, clientId: string, mappingId: string): Promise<number> {

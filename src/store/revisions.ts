@@ -37,13 +37,8 @@ export function coalesceReads<T>(readOnce: () => T | Promise<T>, { deferToCheckP
     const batch = waiting!;
     waiting = undefined;
     running = true;
-    let result: Promise<T>;
-    try {
-      result = Promise.resolve(readOnce());
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    result.then(batch.resolve, batch.reject).finally(() => {
+    // The executor runs now; a read that throws synchronously rejects its batch.
+    new Promise<T>((resolve) => resolve(readOnce())).then(batch.resolve, batch.reject).finally(() => {
       running = false;
       if (waiting) schedule();
     });

@@ -4,7 +4,7 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplement
 import type { Middleware } from 'koa';
 import { createForwardedCertificateExtractor, type ForwardedCertificateOptions } from '../forwarded/extract.js';
 import { ForwardedCertificateError } from '../forwarded/errors.js';
-import { isWellFormedX5tS256, x5tS256 } from '../pki/thumbprint.js';
+import { isWellFormedX5tS256, sameWellFormedThumbprints, x5tS256 } from '../pki/thumbprint.js';
 import { type BearerError, VerifierError, type VerifierErrorCode } from './errors.js';
 import { extractBearer, type VerifiableRequest } from './lib/bearer.js';
 import { createFetcher, readJsonObject, type TlsOptions } from './lib/http.js';
@@ -130,14 +130,6 @@ interface CachedToken extends TokenFacts {
 
 /** Tokens up to this length are their own cache key; longer ones are keyed by their SHA-256. */
 const MAX_TOKEN_KEY_LENGTH = 4096;
-
-/** Equality of two well-formed x5t#S256 values (43 ASCII characters), in time independent of where they differ. */
-function sameThumbprint(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
 
 const DEFAULT_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
 const ASYMMETRIC = /^(?:RS|PS|ES)(?:256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$|^ML-DSA-(?:44|65|87)$/;
@@ -479,7 +471,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if ('refuse' in binding) throw binding.refuse();
     if (binding.expected === undefined) return undefined;
     if (!certificate) throw invalidToken('ERR_VERIFIER_CERTIFICATE_REQUIRED', 'certificate-bound token requires mTLS');
-    if (!sameThumbprint(binding.expected, certificate.x5t)) throw invalidToken('ERR_VERIFIER_CERTIFICATE_MISMATCH', 'certificate does not match the token');
+    if (!sameWellFormedThumbprints(binding.expected, certificate.x5t)) throw invalidToken('ERR_VERIFIER_CERTIFICATE_MISMATCH', 'certificate does not match the token');
     return binding.expected;
   }
 

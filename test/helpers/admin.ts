@@ -2,7 +2,7 @@
  * Admin API test helpers: an admin client registered with a certificate made now, its certificate-bound
  * token from the real token endpoint, and JSON calls over real mTLS presenting a chosen certificate.
  */
-import { request } from 'undici';
+import { httpsJson } from './net.js';
 import type { Issued } from './pki.js';
 import type { TestServer } from './server.js';
 
@@ -56,11 +56,5 @@ export async function adminCall(
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const res = await request(`${s.handle.adminUrl}${path}`, { method: method as 'GET', headers, body, dispatcher: s.agent(options.cert ?? undefined) });
-  const text = await res.body.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {}
-  return { status: res.statusCode, headers: res.headers, body: json, text };
+  return httpsJson(`${s.handle.adminUrl}${path}`, { method, headers, body, agent: s.agent(options.cert ?? undefined) });
 }

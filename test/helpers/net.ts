@@ -46,8 +46,8 @@ export interface JsonResponse {
   text: string;
 }
 
-export async function httpsJson(url: string, options: { agent: Agent; method?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> }): Promise<JsonResponse> {
-  let body: string | undefined;
+export async function httpsJson(url: string, options: { agent: Agent; method?: string; form?: Record<string, string | string[]>; body?: string; headers?: Record<string, string> }): Promise<JsonResponse> {
+  let body: string | undefined = options.body;
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.form) {
     const params = new URLSearchParams();

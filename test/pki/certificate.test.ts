@@ -3,15 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CERTIFICATE_LIMITS, hasClientAuthEku, parseCertificate, parsePemCertificates } from '../../src/pki/index.js';
 import { craftCertificate, der, ekuExtension, extension, name, OID, sanExtension, toPem } from '../helpers/asn1.js';
 import { createTestPki, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type Issued, selfSigned, type TestPki } from '../helpers/pki.js';
+import { errorOf as errorOfAny } from '../helpers/errors.js';
 
-function errorOf(fn: () => unknown): { code?: string; message: string; hint?: string; status?: number } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code?: string; message: string; hint?: string };
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (fn: () => unknown) => errorOfAny<{ code?: string; message: string; hint?: string; status?: number }>(fn);
 
 function expectCode(fn: () => unknown, code: string) {
   const err = errorOf(fn);

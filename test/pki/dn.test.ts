@@ -13,6 +13,7 @@ import {
 } from '../../src/pki/index.js';
 import { der, name, OID } from '../helpers/asn1.js';
 import { createTestPki, type NameSpec, type TestPki } from '../helpers/pki.js';
+import { errorOf as errorOfAny } from '../helpers/errors.js';
 
 /** The subject DN of a certificate issued by the test PKI with this JSON name (ASN.1 order). */
 let pki: TestPki;
@@ -21,14 +22,7 @@ async function subjectOf(spec: NameSpec): Promise<DistinguishedName> {
   return parseCertificate(leaf.der).subject;
 }
 
-function errorOf(fn: () => unknown): { code?: string; message: string; hint?: string; status?: number } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code?: string; message: string; hint?: string };
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (fn: () => unknown) => errorOfAny<{ code?: string; message: string; hint?: string; status?: number }>(fn);
 
 const dnMatches = (registered: string, cert: DistinguishedName) => dnEquals(parseRfc4514(registered), cert);
 

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeCertificateSan, canonicalizeMappingValue, ipTextFromCanonical, type MappingKind } from '../../src/pki/index.js';
+import { errorOf as errorOfAny } from '../helpers/errors.js';
 
-function errorOf(fn: () => unknown): { code?: string; message: string; hint?: string; status?: number; cause?: { code?: string } } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code?: string; message: string; hint?: string };
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (fn: () => unknown) => errorOfAny<{ code?: string; message: string; hint?: string; status?: number; cause?: { code?: string } }>(fn);
 
 function refused(kind: MappingKind, value: string) {
   const err = errorOf(() => canonicalizeMappingValue(kind, value));

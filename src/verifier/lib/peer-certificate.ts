@@ -1,5 +1,4 @@
 import type { X509Certificate } from 'node:crypto';
-
 import { x5tS256 } from '../../pki/thumbprint.js';
 
 interface PeerSocket {
