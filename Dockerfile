@@ -19,6 +19,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
+COPY scripts ./scripts
 COPY config ./config
 # The example resource server (docker-compose.yml runs it from this stage, with tsx).
 COPY examples ./examples

@@ -78,7 +78,18 @@ function compileChildren(): void {
   if (result.status !== 0) notes.push(`tsc reported type errors while compiling the benchmark processes (the compiled code was used):\n${result.stdout.split('\n').slice(0, 10).join('\n')}`);
   log(`compiled the benchmark processes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
-const compiled = (entry: string) => path.join(buildDir, entry.replace(/\.ts$/, '.js'));
+/**
+ * certbound runs as `certbound serve` runs it: bundled by scripts/build-server.mjs (what `npm run build`
+ * writes to dist/server/), with the benchmark's entry point as one more entry of the same bundle.
+ */
+function bundleCertbound(): void {
+  const t0 = Date.now();
+  const result = spawnSync(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', path.join(buildDir, 'server'), '--entry', path.join(root, CERTBOUND_ENTRY)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`bundling certbound failed:\n${result.stdout}${result.stderr}`);
+  log(`bundled certbound in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+const CERTBOUND_ENTRY = 'bench/servers/certbound.ts';
+const compiled = (entry: string) => (entry === CERTBOUND_ENTRY ? path.join(buildDir, 'server/certbound.js') : path.join(buildDir, entry.replace(/\.ts$/, '.js')));
 
 const children = new Set<ChildHandle>();
 async function start(name: string, entry: string, env: Record<string, string>): Promise<ChildHandle> {
@@ -115,7 +126,7 @@ async function freePort(): Promise<number> {
 
 async function startCertbound(name: string, db: BenchDatabase, pki: BenchPki): Promise<ChildHandle> {
   const [port, mtlsPort] = [await freePort(), await freePort()];
-  return start(name, 'bench/servers/certbound.ts', {
+  return start(name, CERTBOUND_ENTRY, {
     CERTBOUND_ENV: 'production',
     CERTBOUND_DATABASE_URL: db.url,
     CERTBOUND_ISSUER: `https://${ISSUER_HOST}:${port}`,
@@ -575,6 +586,7 @@ async function main(): Promise<void> {
   const needScale = wanted('scale-100k-clients');
 
   compileChildren();
+  bundleCertbound();
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
   const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map() };

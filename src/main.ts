@@ -4,7 +4,6 @@
  * process.env.
  */
 import pino, { type Logger } from 'pino';
-import { createAdminService } from './admin/service.js';
 import type { Config } from './config/schema.js';
 import { prepareTls } from './server/bootstrap.js';
 import { type ServerHandle, startServer } from './server/index.js';
@@ -29,9 +28,10 @@ export async function serve(config: Config, logger = createLogger(config), print
       const applied = await migrateLatest(db);
       if (applied.length) logger.info({ applied }, 'database migrated');
     }
-    const admin = createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
+    // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
+    const admin = async () => (await import('./admin/service.js')).createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
     if (config.env === 'development') {
-      if (await admin.ensureActiveKey('system:dev-bootstrap')) logger.info('created the first signing key');
+      if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info('created the first signing key');
     }
     const { tls, dev } = await prepareTls(config, db, admin, logger);
     const handle = await startServer({ config, db, logger, tls });

@@ -4,9 +4,10 @@
  * harness asks it to stop or when the harness goes away (IPC disconnect), so nothing outlives a run.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import path from 'node:path';
 import { runInNewContext } from 'node:vm';
 
 export interface ReadyMessage {
@@ -80,6 +81,8 @@ export async function forkChild(options: ForkOptions): Promise<ChildHandle> {
     tail = (tail + chunk.toString()).slice(-8000);
   };
   child.stdout?.on('data', keep);
+  const traceDir = process.env.BENCH_MEMORY_TRACE_DIR;
+  if (traceDir && process.env.BENCH_TRACE_GC) child.stdout?.on('data', (chunk: Buffer) => appendFileSync(path.join(traceDir, `${options.name}.out`), chunk));
   child.stderr?.on('data', keep);
   const exited = once(child, 'exit');
   const ready = new Promise<ReadyMessage>((resolve, reject) => {
@@ -127,9 +130,11 @@ export async function forkChild(options: ForkOptions): Promise<ChildHandle> {
  */
 export function serveAsChild(ports: Record<string, number>, stop: () => Promise<void>): void {
   let stopping = false;
+  const trace = memoryTrace();
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    trace?.();
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
     stop()
@@ -167,4 +172,52 @@ export function requiredEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`bench child: ${name} is not set`);
   return value;
+}
+
+/**
+ * Diagnostics only (`BENCH_MEMORY_TRACE_DIR=dir`): samples the process's memory every 50 ms and, on stop,
+ * writes `dir/<entry>-<pid>.json` with the sample taken at the highest RSS and the highest value seen of
+ * every V8 heap space. Sampling allocates a little, so runs with it are not comparable to runs without.
+ */
+function memoryTrace(): (() => void) | undefined {
+  const dir = process.env.BENCH_MEMORY_TRACE_DIR;
+  if (!dir) return undefined;
+  if (process.env.BENCH_TRACE_GC) setFlagsFromString('--trace-gc-nvp');
+  const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: mb(s.space_size), used: mb(s.space_used_size), physical: mb(s.physical_space_size) }]));
+    const heapPhysical = getHeapSpaceStatistics().reduce((sum, s) => sum + s.physical_space_size, 0);
+    const hs = getHeapStatistics();
+    return { mallocedMemory: mb(hs.malloced_memory), peakMallocedMemory: mb(hs.peak_malloced_memory), externalMemory: mb(hs.external_memory), rss: mb(usage.rss), heapTotal: mb(usage.heapTotal), heapUsed: mb(usage.heapUsed), heapPhysical: mb(heapPhysical), external: mb(usage.external), arrayBuffers: mb(usage.arrayBuffers), nonHeap: mb(usage.rss - heapPhysical), spaces };
+  };
+  // Resident memory by mapping (file path, [heap], [anon] …), MB, largest first.
+  const smaps = () => {
+    const byName = new Map<string, number>();
+    let name = '';
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (header) name = header[1] || '[anon]';
+      else if (line.startsWith('Rss:')) byName.set(name, (byName.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+    }
+    return Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.2).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+  };
+  let smapsIdle: Record<string, number> = {};
+  setTimeout(() => (smapsIdle = smaps()), 500).unref();
+  let atPeak = sample();
+  const maxSpaces: Record<string, number> = {};
+  const t0 = Date.now();
+  const mallocSteps: [number, number][] = [[0, atPeak.peakMallocedMemory]];
+  const timer = setInterval(() => {
+    const s = sample();
+    if (s.peakMallocedMemory > (mallocSteps.at(-1)?.[1] ?? 0) + 0.2) mallocSteps.push([Date.now() - t0, s.peakMallocedMemory]);
+    if (s.rss > atPeak.rss) atPeak = s;
+    for (const [name, v] of Object.entries(s.spaces)) maxSpaces[name] = Math.max(maxSpaces[name] ?? 0, v.physical);
+  }, 50);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    const file = path.join(dir, `${path.basename(process.argv[1] ?? 'child', '.js')}-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ atPeak, maxSpacesPhysical: maxSpaces, end: sample(), smapsIdle, smapsEnd: smaps(), mallocSteps }, null, 1));
+  };
 }

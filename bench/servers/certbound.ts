@@ -1,6 +1,6 @@
 /**
  * certbound itself, started the way `certbound serve` starts it (cli/serve.ts): configuration from
- * CERTBOUND_* environment variables (set by the harness), validated in a worker thread, then `serve()`
+ * CERTBOUND_* environment variables (set by the harness), validated in a short-lived child process, then `serve()`
  * from the composition root. The database
  * was prepared by the harness (migrations, signing key, trust anchor, resource server, clients).
  */

@@ -1,7 +1,7 @@
 /**
  * `certbound serve`: the long-running command. `certbound serve` with no other argument comes here
  * straight from cli/main.ts, without loading the rest of the CLI (the other commands and their
- * libraries), and its configuration is validated in a worker thread (config/isolated.ts), so the
+ * libraries), and its configuration is validated in a short-lived child process (config/isolated.ts), so the
  * server process holds only what serving needs.
  */
 import { loadConfigIsolated } from '../config/isolated.js';

@@ -1,18 +1,26 @@
 /**
- * Worker side of loadConfigIsolated (isolated.ts): validates the configuration and posts the plain
- * result (or the error) back. The validator's modules live and die with this worker.
+ * Child side of loadConfigIsolated (isolated.ts): receives the options over IPC, validates the
+ * configuration and sends the plain result (or the error) back, then exits. The validator's modules
+ * and everything they allocated live and die with this short-lived process.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { CertboundError } from '../errors/index.js';
 import { type LoadConfigOptions, loadConfig } from './load.js';
 
-try {
-  parentPort?.postMessage({ config: loadConfig(workerData as LoadConfigOptions) });
-} catch (err) {
-  parentPort?.postMessage({
-    error:
-      err instanceof CertboundError
-        ? { certbound: true, code: err.code, message: err.message, hint: err.hint, details: err.details }
-        : { certbound: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) },
-  });
+function answer(options: LoadConfigOptions): unknown {
+  try {
+    return { config: loadConfig(options) };
+  } catch (err) {
+    return {
+      error:
+        err instanceof CertboundError
+          ? { certbound: true, code: err.code, message: err.message, hint: err.hint, details: err.details }
+          : { certbound: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+    };
+  }
 }
+
+process.once('message', (options: LoadConfigOptions) => {
+  process.send?.(answer(options), () => process.disconnect());
+});
+// The server went away before asking: nothing to do.
+process.once('disconnect', () => process.exit(0));

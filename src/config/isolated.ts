@@ -1,16 +1,18 @@
 /**
- * `certbound serve` loads its configuration in a worker thread: the validation library (zod, about
- * 3 MB of heap with its locales) and the config-file parsers are loaded by the worker, which validates,
- * sends back the plain result and exits, taking its heap with it. The server's own heap never holds
- * them (issue 6, peak memory). Same rules, same errors as loadConfig, which the CLI commands and tests
- * use directly.
+ * `certbound serve` loads its configuration in a short-lived child process: the validation library
+ * (zod, about 3 MB of heap with its locales) and the config-file parsers are loaded there; the child
+ * validates, sends back the plain result and exits. The server process never holds them, nor the native
+ * memory their loading allocated (a worker thread, used before, left 3 to 7 MB of it in the server's
+ * malloc arenas for good: issue 6, peak memory). Same rules, same errors as loadConfig, which the CLI
+ * commands and tests use directly.
  */
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors/index.js';
 import type { LoadConfigOptions } from './load.js';
 import type { Config } from './schema.js';
 
-type WorkerAnswer =
+type ChildAnswer =
   | { config: Config }
   | { error: { certbound: true; code: string; message: string; hint?: string; details?: Record<string, unknown> } | { certbound: false; message: string } };
 
@@ -24,21 +26,23 @@ function deepFreeze<T>(value: T): T {
 }
 
 export async function loadConfigIsolated(options: LoadConfigOptions): Promise<Config> {
-  // Running from the TypeScript sources (tsx, tests), the worker needs the same loader.
+  // Running from the TypeScript sources (tsx, tests), the child needs the same loader.
   const fromSources = import.meta.url.endsWith('.ts');
-  const worker = new Worker(new URL(fromSources ? './isolated-worker.ts' : './isolated-worker.js', import.meta.url), {
-    workerData: { env: { ...options.env }, ...(options.overrides ? { overrides: options.overrides } : {}) },
-    ...(fromSources ? { execArgv: ['--import', 'tsx'] } : {}),
-    // Only the configuration crosses; the worker's output is the caller's.
-    stdout: false,
-    stderr: false,
+  const child = fork(fileURLToPath(new URL(fromSources ? './isolated-worker.ts' : './isolated-worker.js', import.meta.url)), [], {
+    execArgv: fromSources ? ['--import', 'tsx'] : [],
+    // Structured clone (a Buffer stays binary), as between threads.
+    serialization: 'advanced',
+    // Only the configuration crosses; anything the child prints is the caller's.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the configuration worker exited (code ${code}) without an answer`)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const answer = await new Promise<ChildAnswer>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as ChildAnswer));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the configuration process exited (${signal ?? `code ${code}`}) without an answer`)));
+    child.send({ env: { ...options.env }, ...(options.overrides ? { overrides: options.overrides } : {}) });
   });
-  await worker.terminate();
+  await exited;
   if ('error' in answer) {
     const e = answer.error;
     if (e.certbound) throw new ConfigError(e.message, { hint: e.hint, details: e.details });

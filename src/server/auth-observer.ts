@@ -12,8 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { diagnoseFromStore } from '../admin/diagnosis.js';
-import { CERTIFICATE_CODE_PRECEDENCE, type Diagnosis } from '../diagnose/index.js';
+import type { Diagnosis } from '../diagnose/index.js';
+// The diagnosis engine (admin/diagnosis.js, src/diagnose) is loaded on the first refusal: a server that
+// only issues tokens never holds it (issue 6, memory).
+import { CERTIFICATE_CODE_PRECEDENCE } from '../diagnose/reasons.js';
 import type { CrlStalePolicy, VerifiedCrl } from '../pki/index.js';
 import type { Db, TrustAnchor } from '../store/index.js';
 import { createLastSeenRecorder } from './last-seen.js';
@@ -51,6 +53,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
   async function diagnose(refusal: Refusal, peer: PeerCertificate | undefined): Promise<{ diagnosis?: Diagnosis; diagnosis_error?: string }> {
     if (!peer) return {};
     try {
+      const { diagnoseFromStore } = await import('../admin/diagnosis.js');
       const diagnosis = await diagnoseFromStore(db, {
         leaf: peer.x509.raw,
         chain: peer.chain ?? [],

@@ -33,7 +33,7 @@ export interface DevBootstrapInfo {
  * only; config validation refuses this in production) it creates, once, a development PKI under the
  * data directory, trusts its root, and registers a demo resource server and the `demo-client`.
  */
-export async function prepareTls(config: Config, db: Db, admin: AdminService, logger: Logger): Promise<{ tls: ServerTls; dev?: DevBootstrapInfo }> {
+export async function prepareTls(config: Config, db: Db, loadAdmin: () => Promise<AdminService>, logger: Logger): Promise<{ tls: ServerTls; dev?: DevBootstrapInfo }> {
   if (config.tlsCert && config.tlsKey) {
     const cert = readPemFile(config.tlsCert, 'CERTBOUND_TLS_CERT');
     const key = readPemFile(config.tlsKey, 'CERTBOUND_TLS_KEY');
@@ -56,6 +56,7 @@ export async function prepareTls(config: Config, db: Db, admin: AdminService, lo
     created = true;
     logger.info({ dir }, 'created a development PKI');
   }
+  const admin = await loadAdmin();
   const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
   const caPem = read('ca.pem');
   const actor = 'system:dev-bootstrap';

@@ -6,11 +6,11 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/http/index.js';
-import { ADMIN_SCOPES } from '../admin/http/auth.js';
-import { createAdminService } from '../admin/service.js';
-import { peerCertificateDer } from '../verifier/index.js';
+import { ADMIN_SCOPES } from '../admin/http/scopes.js';
+import type { AdminService } from '../admin/service.js';
+import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
-import { createRevisionReader, type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { createRevisionReader, type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -80,8 +80,17 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
 
   // The admin API is a resource server of this very server: its resource (audience) is registered here,
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
-  const adminService = createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
-  await adminService.ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
+  // The admin use cases are loaded when needed (here: only if the admin resource is missing or lacks a
+  // scope; then by the admin API), so a server that only issues tokens never holds them (issue 6).
+  let adminServiceLoading: Promise<AdminService> | undefined;
+  const adminService = (): Promise<AdminService> =>
+    (adminServiceLoading ??= import('../admin/service.js').then(({ createAdminService }) =>
+      createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg }),
+    ));
+  const adminResource = await resourceServers.find(db, config.adminResource);
+  if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
+    await (await adminService()).ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
+  }
   const metrics = createMetrics({
     // Per client, the certificate seen last (a client may have several mappings, each with its last certificate).
     lastSeenCertificates: async () => {
@@ -162,9 +171,9 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // a server that only issues tokens does not keep it in memory (issue 6, peak memory).
   let adminApiLoading: Promise<AdminApi> | undefined;
   const adminApi = (): Promise<AdminApi> =>
-    (adminApiLoading ??= Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
+    (adminApiLoading ??= Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js'), adminService()]).then(([{ createAdminApi }, { diagnoseFromStore }, service]) =>
       createAdminApi({
-        service: adminService,
+        service,
         issuer: config.issuer,
         adminResource: config.adminResource,
         keySet: publicKeySet,

@@ -1,5 +1,5 @@
 /**
- * loadConfigIsolated (what `certbound serve` uses): the configuration validated in a worker thread
+ * loadConfigIsolated (what `certbound serve` uses): the configuration validated in a short-lived child process
  * gives the same frozen result and the same errors as loadConfig in process, and the calling thread
  * never loads the validator.
  */

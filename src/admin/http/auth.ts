@@ -11,11 +11,9 @@ import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from
 import type { AdminService } from '../service.js';
 import type { Access, AdminPrincipal } from './router.js';
 
-/** Full administration: every route. */
-export const ADMIN_SCOPE = 'certbound:admin';
-/** Read-only administration: GET routes and diagnose. */
-export const ADMIN_READ_SCOPE = 'certbound:admin:read';
-export const ADMIN_SCOPES = [ADMIN_SCOPE, ADMIN_READ_SCOPE] as const;
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './scopes.js';
+
+export { ADMIN_READ_SCOPE, ADMIN_SCOPE, ADMIN_SCOPES } from './scopes.js';
 
 export interface AdminAuthenticatorOptions {
   issuer: string;

@@ -1,0 +1,9 @@
+/**
+ * The admin API's scopes, apart from the authenticator (auth.ts) so that the server can register the
+ * admin resource at start-up without loading the admin API and the verifier it uses (issue 6, memory).
+ */
+/** Full administration: every route. */
+export const ADMIN_SCOPE = 'certbound:admin';
+/** Read-only administration: GET routes and diagnose. */
+export const ADMIN_READ_SCOPE = 'certbound:admin:read';
+export const ADMIN_SCOPES = [ADMIN_SCOPE, ADMIN_READ_SCOPE] as const;

@@ -1,0 +1,109 @@
+/**
+ * `certbound serve` from dist/ runs the esbuild bundle of the server (scripts/build-server.mjs →
+ * dist/server/, issue 6: fewer, smaller modules, a smaller heap). These tests bundle the current
+ * sources into a temporary directory and run that bundle in a process of its own, as `certbound serve`
+ * does: fresh development start (migrations, dev PKI, demo client), a certificate-bound token over
+ * real mTLS, the configuration worker, a clean stop; and a bad setting explained as the sources explain it.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { freePort, httpsJson, tlsAgent } from '../../helpers/net.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+let bundleDir: string;
+
+/** Runs the bundle's runServe in a new process; `loaded` lists every module URL the main thread resolved. */
+function startBundle(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const script = `
+    const { registerHooks } = await import('node:module');
+    const loaded = [];
+    registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); loaded.push(r.url); return r; } });
+    process.on('SIGTERM', () => {}); // runServe's own handler stops the server
+    const { runServe } = await import(${JSON.stringify(path.join(bundleDir, 'serve.js'))});
+    const code = await runServe(process.env, { out: (t) => console.log(t), err: (t) => console.error(t) });
+    console.log('LOADED ' + JSON.stringify(loaded));
+    process.exit(code);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+async function waitFor(check: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  // Inside the project, as dist/server is: the bundle finds its external packages in node_modules.
+  bundleDir = mkdtempSync(path.join(root, '.test-bundle-'));
+  await promisify(execFile)(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', bundleDir], { cwd: root });
+}, 60_000);
+afterAll(() => {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
+
+describe('certbound serve from the bundle (issue 6)', () => {
+  let database: TestDatabase;
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('a fresh development start issues a certificate-bound token over mTLS, loads no unbundled certbound module and stops on SIGTERM', async () => {
+    database = await createTestDatabase({ migrate: false });
+    const [port, mtlsPort] = [await freePort(), await freePort()];
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-dev-'));
+    const run = startBundle({ CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: database.url, CERTBOUND_PORT: String(port), CERTBOUND_MTLS_PORT: String(mtlsPort), CERTBOUND_LOG_LEVEL: 'warn' });
+    const exited = once(run.child, 'exit');
+    try {
+      await waitFor(() => /curl .*\/token/.test(run.stdout()), () => `${run.stdout()}\n${run.stderr()}`);
+      const line = run.stdout().split('\n').find((l) => l.trim().startsWith('curl '))!;
+      const arg = (flag: string) => new RegExp(`${flag} (\\S+)`).exec(line)![1]!;
+      const agent = tlsAgent({ ca: readFileSync(arg('--cacert'), 'utf8'), cert: readFileSync(arg('--cert'), 'utf8'), key: readFileSync(arg('--key'), 'utf8') });
+      const res = await httpsJson(`https://localhost:${mtlsPort}/token`, { agent, form: { grant_type: 'client_credentials', client_id: 'demo-client' } });
+      await agent.close();
+      expect(res.status).toBe(200);
+      const leafPem = readFileSync(arg('--cert'), 'utf8').split('-----END CERTIFICATE-----')[0]!;
+      const der = Buffer.from(leafPem.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''), 'base64');
+      expect(decodeJwt(String(res.body.access_token)).cnf).toEqual({ 'x5t#S256': x5tS256(der) });
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    expect(code).toBe(0);
+    const loaded = JSON.parse(/LOADED (.*)/.exec(run.stdout())![1]!) as string[];
+    const certboundModules = loaded.filter((u) => u.startsWith('file://') && !u.includes('/node_modules/'));
+    // only the bundle's own files: nothing from src/ or dist/src/
+    expect(certboundModules.length).toBeGreaterThan(1);
+    expect(certboundModules.filter((u) => !u.startsWith(`file://${bundleDir}/`))).toEqual([]);
+    // the validator stays in the configuration worker
+    expect(loaded.some((u) => u.includes('/node_modules/zod/'))).toBe(false);
+  }, 60_000);
+
+  it('a bad setting is explained in the same words as from the sources, exit code 1', async () => {
+    const run = startBundle({ CERTBOUND_PORT: 'eighty' });
+    const [code] = await once(run.child, 'exit');
+    const fromSources = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: root, env: { ...process.env, CERTBOUND_PORT: 'eighty' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(code).toBe(1);
+    expect(run.stderr()).toMatch(/^error: Invalid configuration/);
+    expect(run.stderr()).toContain('CERTBOUND_PORT: "eighty" is not valid');
+    expect(run.stderr()).toBe(fromSources.stderr);
+    expect(fromSources.code).toBe(1);
+  }, 60_000);
+});
