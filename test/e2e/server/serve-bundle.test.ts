@@ -50,7 +50,7 @@ async function waitFor(check: () => boolean, what: () => string, timeoutMs = 30_
 beforeAll(async () => {
   // Inside the project, as dist/server is: the bundle finds its external packages in node_modules.
   bundleDir = mkdtempSync(path.join(root, '.test-bundle-'));
-  await promisify(execFile)(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', bundleDir], { cwd: root });
+  await promisify(execFile)(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', bundleDir, '--metafile', path.join(bundleDir, 'meta.json')], { cwd: root });
 }, 60_000);
 afterAll(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
@@ -92,6 +92,29 @@ describe('certbound serve from the bundle (issue 6)', () => {
     // the validator stays in the configuration worker
     expect(loaded.some((u) => u.includes('/node_modules/zod/'))).toBe(false);
   }, 60_000);
+
+  it('what a server that only issues tokens loads at start-up leaves out the validator, the admin API and use cases, the diagnosis engine, the verifier, the dev PKI and pkijs', () => {
+    type Meta = { outputs: Record<string, { imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }> };
+    const meta = JSON.parse(readFileSync(path.join(bundleDir, 'meta.json'), 'utf8')) as Meta;
+    const byFile = new Map(Object.entries(meta.outputs).map(([out, o]) => [path.resolve(root, out), o]));
+    // The chunks serve.js loads by static imports (dynamic import() chunks load on first use).
+    const atStart = new Set<string>();
+    const visit = (file: string) => {
+      if (atStart.has(file) || !byFile.has(file)) return;
+      atStart.add(file);
+      for (const i of byFile.get(file)!.imports) if (i.kind === 'import-statement') visit(path.resolve(root, i.path));
+    };
+    visit(path.join(bundleDir, 'serve.js'));
+    const inputs = [...atStart].flatMap((f) => Object.keys(byFile.get(f)!.inputs));
+    expect(inputs).toContain('src/server/index.ts');
+    expect(inputs).toContain('src/server/mtls.ts');
+    for (const heavy of ['node_modules/zod/', 'src/config/schema.ts', 'src/admin/service.ts', 'src/admin/http/app.ts', 'src/admin/http/routes.ts', 'src/admin/http/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/admin/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
+      expect(inputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
+    }
+    // ... and those are in the bundle, as chunks loaded on demand
+    const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+    for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
+  });
 
   it('a bad setting is explained in the same words as from the sources, exit code 1', async () => {
     const run = startBundle({ CERTBOUND_PORT: 'eighty' });
