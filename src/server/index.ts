@@ -53,6 +53,20 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A part of the server loaded on first use: every caller shares one load; a load that failed is tried
+ * again by the next caller. `loaded()` is the load started so far, if any (to close what was loaded).
+ */
+function loadOnce<T>(load: () => Promise<T>): (() => Promise<T>) & { loaded(): Promise<T> | undefined } {
+  let loading: Promise<T> | undefined;
+  const get = () =>
+    (loading ??= load().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
+  return Object.assign(get, { loaded: () => loading });
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -82,11 +96,9 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
   // The admin use cases are loaded when needed (here: only if the admin resource is missing or lacks a
   // scope; then by the admin API), so a server that only issues tokens never holds them (issue 6).
-  let adminServiceLoading: Promise<AdminService> | undefined;
-  const adminService = (): Promise<AdminService> =>
-    (adminServiceLoading ??= import('../admin/service.js').then(({ createAdminService }) =>
-      createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg }),
-    ));
+  const adminService = loadOnce<AdminService>(() =>
+    import('../admin/service.js').then(({ createAdminService }) => createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg })),
+  );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
     await (await adminService()).ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
@@ -169,9 +181,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const adminListener: Listener = config.adminPort === undefined ? 'mtls' : 'admin';
   // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
   // a server that only issues tokens does not keep it in memory (issue 6, peak memory).
-  let adminApiLoading: Promise<AdminApi> | undefined;
-  const adminApi = (): Promise<AdminApi> =>
-    (adminApiLoading ??= Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js'), adminService()]).then(([{ createAdminApi }, { diagnoseFromStore }, service]) =>
+  const adminApi = loadOnce<AdminApi>(() =>
+    Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js'), adminService()]).then(([{ createAdminApi }, { diagnoseFromStore }, service]) =>
       createAdminApi({
         service,
         issuer: config.issuer,
@@ -189,10 +200,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
       }),
-    ).catch((err: unknown) => {
-      adminApiLoading = undefined; // the next /admin request tries again
-      throw err;
-    }));
+    ),
+  );
   let adminUrl = '';
   const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
     res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -343,7 +352,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       await revisionReader.close();
       await revocation.close();
       await observer.flush();
-      await adminApiLoading?.then(
+      await adminApi.loaded()?.then(
         (api) => api.close(),
         () => {},
       );
