@@ -13,7 +13,7 @@
  * Source maps are written next to the chunks: run with `NODE_OPTIONS=--enable-source-maps` to see
  * src/ positions in stack traces.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,12 @@ const knexDialects = {
   },
 };
 
+// The directory is emptied first: refuse one that holds anything but an earlier bundle (or the project).
+const strayFiles = existsSync(outdir) ? readdirSync(outdir).filter((f) => !/\.(?:js|js\.map|json)$/.test(f)) : [];
+if (!path.relative(outdir, root).startsWith('..') || strayFiles.length) {
+  process.stderr.write(`error: --outdir ${outdir} ${strayFiles.length ? `holds files that are not a bundle (${strayFiles.slice(0, 3).join(', ')})` : 'is the project directory or contains it'}; it would be emptied.\n  → Give a new directory or one an earlier build wrote.\n`);
+  process.exit(2);
+}
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
