@@ -10,6 +10,7 @@ import { extractBearer, type VerifiableRequest } from './lib/bearer.js';
 import { createFetcher, readJsonObject, type TlsOptions } from './lib/http.js';
 import { joseFailure } from './lib/jose-errors.js';
 import { LruCache } from './lib/lru.js';
+import { TokenCache } from './lib/token-cache.js';
 import { discoverMetadata, type IssuerMetadata } from './lib/metadata.js';
 import { type PeerCertificate, peerCertificateOf } from './lib/peer-certificate.js';
 
@@ -128,7 +129,7 @@ interface CachedToken extends TokenFacts {
   scopes: readonly string[];
 }
 
-/** Tokens up to this length are their own cache key; longer ones are keyed by their SHA-256. */
+/** Tokens up to this length are their own key in the negative introspection cache; longer ones are keyed by their SHA-256. */
 const MAX_TOKEN_KEY_LENGTH = 4096;
 
 const DEFAULT_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
@@ -293,7 +294,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const http = createFetcher(options.tls, timeout);
   const introspectionHttp =
     introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
-  const verified = new LruCache<CachedToken>(tokenCacheMax);
+  const verified = new TokenCache<CachedToken>(tokenCacheMax);
   // The cache's doorkeeper: marks of JWTs verified once (see admit).
   const seenOnce = new Set<string>();
   const seenOnceMax = Math.max(16, tokenCacheMax * 4);
@@ -301,12 +302,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * Whether a just-verified JWT goes into the cache: on its second verification. A client reuses its
    * token, so it is cached after one extra signature check; tokens seen only once (a flood of them, or
    * unique tokens) never push reused ones out, nor make the cache churn memory. The mark is the last
-   * 16 characters of the token (its signature): small, and a collision only admits a token early, which
+   * 12 characters of the token (its signature): small, and a collision only admits a token early, which
    * is harmless, since only verified tokens are cached.
    */
   function admit(token: string): boolean {
     if (tokenCacheMax <= 0) return false;
-    const mark = token.slice(-16);
+    // 12 characters, not more: V8 copies a substring shorter than 13 characters, while a longer one
+    // points into the whole token and would keep it alive (4000 marks kept 3 MB of tokens that way).
+    const mark = token.slice(-12);
     if (seenOnce.delete(mark)) return true;
     seenOnce.add(mark);
     if (seenOnce.size > seenOnceMax) seenOnce.delete(seenOnce.values().next().value as string);
@@ -462,7 +465,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   function cacheable(facts: TokenFacts): CachedToken {
-    return { ...facts, binding: bindingOf(facts.claims), scopes: Object.freeze(scopesOf(facts.claims)) };
+    return { claims: facts.claims, exp: facts.exp, binding: bindingOf(facts.claims), scopes: Object.freeze(scopesOf(facts.claims)) };
   }
 
   /** §3.3 rows 4–9 on every request: the token's binding against this request's certificate. */
@@ -485,36 +488,43 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw fail('ERR_VERIFIER_FORWARDED_CERTIFICATE', 400, 'invalid_request', 'client certificate header refused', { detail: `${cause.code}: ${cause.message}`, cause });
     }
 
-    const bearer = extractBearer(req, maxAuthorizationLength, call.body ?? req.body);
+    // The b64token scan is skipped for a token found in the verified-token cache (it passed that check
+    // when it was first verified) and for a JWS compact token (its characters are a subset).
+    const t = now();
+    let entry: CachedToken | undefined;
+    let jws = false;
+    const bearer = extractBearer(req, maxAuthorizationLength, call.body ?? req.body, (candidate) => {
+      entry = verified.get(candidate, t);
+      if (entry === undefined) jws = JWS_COMPACT.test(candidate);
+      return entry !== undefined || jws;
+    });
     if (bearer.kind === 'missing') throw fail('ERR_VERIFIER_TOKEN_MISSING', 401, undefined, 'an access token is required');
     if (bearer.kind === 'invalid') throw fail('ERR_VERIFIER_INVALID_REQUEST', 400, 'invalid_request', bearer.description, { detail: bearer.reason });
     const { token } = bearer;
 
-    // The token itself is the cache key (no hashing per request); very long ones are keyed by their hash.
-    const key = token.length <= MAX_TOKEN_KEY_LENGTH ? token : createHash('sha256').update(token).digest('base64url');
-    let entry = verified.get(key, now());
     if (entry) {
       // Reused token: no signature check, but expiry is re-checked on every request.
-      if (entry.exp !== undefined && entry.exp + clockTolerance < Math.floor(now() / 1000)) {
-        verified.delete(key);
+      if (entry.exp !== undefined && entry.exp + clockTolerance < Math.floor(t / 1000)) {
+        verified.delete(token);
         throw invalidToken('ERR_VERIFIER_TOKEN_EXPIRED', 'token expired', { detail: 'cached token expired' });
       }
-    } else if (JWS_COMPACT.test(token)) {
+    } else if (jws) {
       entry = cacheable(await verifyJwt(token));
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
       // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
-      if (admit(token)) verified.set(key, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
+      if (admit(token)) verified.set(token, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
     } else {
+      const key = token.length <= MAX_TOKEN_KEY_LENGTH ? token : createHash('sha256').update(token).digest('base64url');
       const result = await introspect(token, key);
       entry = cacheable(result.entry);
-      verified.set(key, entry, result.until);
+      verified.set(token, entry, result.until);
     }
 
     const thumbprint = checkBinding(entry, certificate);
 
     const needed = call.scopes === undefined ? requiredScopes : checkScopes(call.scopes, 'scopes');
     const granted = entry.scopes;
-    const missing = needed.filter((s) => !granted.includes(s));
+    const missing = needed.length === 0 ? needed : needed.filter((s) => !granted.includes(s));
     if (missing.length > 0) {
       throw fail('ERR_VERIFIER_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', 'token lacks a required scope', { scope: needed.join(' '), detail: `missing ${missing.join(' ')}` });
     }
@@ -526,11 +536,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     };
   }
 
-  async function verify(req: VerifiableRequest, call: VerifyCallOptions = {}): Promise<VerifiedRequest> {
-    try {
-      return await run(req, call);
-    } catch (err) {
-      if (err instanceof VerifierError && onReject) {
+  function verify(req: VerifiableRequest, call: VerifyCallOptions = {}): Promise<VerifiedRequest> {
+    if (!onReject) return run(req, call);
+    return run(req, call).catch((err: unknown) => {
+      if (err instanceof VerifierError) {
         try {
           onReject(err, req);
         } catch {
@@ -538,7 +547,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         }
       }
       throw err;
-    }
+    });
   }
 
   return Object.freeze({

@@ -147,6 +147,52 @@ describe('verified-token cache', () => {
     expect(counters.jwtVerify).toBe(54);
   });
 
+  it('row 3 with a cached token: a token with the signature of a cached one but another payload is verified on its own and refused; the cached one still answers from the cache', async () => {
+    const v = make();
+    const good = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+    await v.verify(request(good, alice.der));
+    await v.verify(request(good, alice.der)); // now cached
+    const [h, , sig] = good.split('.');
+    // Same last characters as the cached token (its whole signature), other claims: must not hit the cache.
+    const otherPayload = Buffer.from(JSON.stringify({ iss: as.issuer, aud: AUDIENCE, sub: 'mallory', client_id: 'mallory', jti: 'x', iat: nowSeconds(), exp: nowSeconds() + 300, cnf: { 'x5t#S256': x5tS256(bob.der) } })).toString('base64url');
+    const forged = `${h}.${otherPayload}.${sig}`;
+    for (let i = 0; i < 3; i++) await expectRefusal(v.verify(request(forged, bob.der)), invalidToken('token signature invalid'));
+    expect(counters.jwtVerify).toBe(5);
+    await expect(v.verify(request(good, alice.der))).resolves.toMatchObject({ clientId: 'client-1' });
+    expect(counters.jwtVerify).toBe(5); // still cached
+  });
+
+  it('a token in use stays cached when new tokens enter a full cache; one not used since it entered goes first', async () => {
+    const v = make({ tokenCache: { maxEntries: 2 } });
+    const [a, b, c] = await Promise.all(
+      [0, 1, 2].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })),
+    );
+    for (const t of [a!, b!]) {
+      await v.verify(request(t, alice.der));
+      await v.verify(request(t, alice.der)); // second use: cached
+    }
+    await v.verify(request(a!, alice.der)); // a in use (cache hit)
+    expect(counters.jwtVerify).toBe(4);
+    await v.verify(request(c!, alice.der));
+    await v.verify(request(c!, alice.der)); // c enters the full cache: b (unused since) is evicted, not a
+    expect(counters.jwtVerify).toBe(6);
+    await v.verify(request(a!, alice.der));
+    await v.verify(request(c!, alice.der));
+    expect(counters.jwtVerify).toBe(6);
+    await v.verify(request(b!, alice.der));
+    expect(counters.jwtVerify).toBe(7);
+  });
+
+  it('the b64token check is not skipped for a token that is not cached, and a cached token with spaces before it is still found', async () => {
+    const v = make();
+    const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+    await v.verify(request(token, alice.der));
+    await v.verify(request(token, alice.der)); // now cached
+    await expectRefusal(v.verify(fakeRequest({ authorization: `Bearer ${token}"`, cert: alice.der })), { status: 400, code: 'ERR_VERIFIER_INVALID_REQUEST', error: 'invalid_request' });
+    await expect(v.verify(fakeRequest({ authorization: `bearer   ${token}`, cert: alice.der }))).resolves.toMatchObject({ clientId: 'client-1' });
+    expect(counters.jwtVerify).toBe(2);
+  });
+
   it('tokenCache: false verifies every time', async () => {
     const v = make({ tokenCache: false });
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
