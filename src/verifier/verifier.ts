@@ -251,7 +251,9 @@ function memoize<T>(load: () => Promise<T>, now: () => number, retryAfterMs: num
 }
 
 function scopesOf(claims: Record<string, unknown>): string[] {
-  return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+  if (typeof claims.scope !== 'string') return [];
+  const scopes = claims.scope.split(' ');
+  return scopes.includes('') ? scopes.filter(Boolean) : scopes;
 }
 
 /**
@@ -295,24 +297,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const introspectionHttp =
     introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
   const verified = new TokenCache<CachedToken>(tokenCacheMax);
-  // The cache's doorkeeper: marks of JWTs verified once (see admit).
-  const seenOnce = new Set<string>();
-  const seenOnceMax = Math.max(16, tokenCacheMax * 4);
+  // The cache's doorkeeper: marks of JWTs verified once (see admit), in two generations of up to
+  // `generationSize` marks each, so the marks of the last 2–4 × maxEntries tokens are remembered.
+  const generationSize = Math.max(8, tokenCacheMax * 2);
+  let marks = new Set<string>();
+  let olderMarks = new Set<string>();
   /**
    * Whether a just-verified JWT goes into the cache: on its second verification. A client reuses its
    * token, so it is cached after one extra signature check; tokens seen only once (a flood of them, or
    * unique tokens) never push reused ones out, nor make the cache churn memory. The mark is the last
    * 12 characters of the token (its signature): small, and a collision only admits a token early, which
    * is harmless, since only verified tokens are cached.
+   *
+   * When the young generation is full it becomes the old one and the oldest marks are dropped at once.
+   * Dropping the oldest mark one at a time from a single Set was the costliest step of verifying an
+   * unseen token: a Set iterated from its start skips every entry deleted there since its last rehash.
    */
   function admit(token: string): boolean {
     if (tokenCacheMax <= 0) return false;
     // 12 characters, not more: V8 copies a substring shorter than 13 characters, while a longer one
     // points into the whole token and would keep it alive (4000 marks kept 3 MB of tokens that way).
     const mark = token.slice(-12);
-    if (seenOnce.delete(mark)) return true;
-    seenOnce.add(mark);
-    if (seenOnce.size > seenOnceMax) seenOnce.delete(seenOnce.values().next().value as string);
+    if (marks.delete(mark) || olderMarks.delete(mark)) return true;
+    marks.add(mark);
+    if (marks.size >= generationSize) {
+      olderMarks = marks;
+      marks = new Set();
+    }
     return false;
   }
   // Negative introspection results live in their own small LRU, so random tokens never evict good entries.
@@ -354,7 +365,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     10_000,
   );
 
-  async function verifyJwt(token: string): Promise<TokenFacts> {
+  /** `t`: the request's time (ms), read once per request. */
+  async function verifyJwt(token: string, t: number): Promise<TokenFacts> {
     let keys: JWTVerifyGetKey;
     try {
       keys = localKeySet ? localKeySet() : await jwks();
@@ -370,14 +382,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
         typ: 'at+jwt',
         requiredClaims: REQUIRED_CLAIMS,
         clockTolerance,
-        currentDate: new Date(now()),
+        currentDate: new Date(t),
       }));
     } catch (cause) {
       const failure = joseFailure(cause);
       if (failure.upstream) throw upstream(failure.detail, cause);
       throw invalidToken(failure.code, failure.description, { detail: failure.detail, cause });
     }
-    const nowSeconds = Math.floor(now() / 1000);
+    const nowSeconds = Math.floor(t / 1000);
     if (typeof payload.iat === 'number' && payload.iat > nowSeconds + clockTolerance) {
       throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token issued in the future', { detail: `iat ${payload.iat} > now ${nowSeconds}` });
     }
@@ -509,10 +521,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw invalidToken('ERR_VERIFIER_TOKEN_EXPIRED', 'token expired', { detail: 'cached token expired' });
       }
     } else if (jws) {
-      entry = cacheable(await verifyJwt(token));
+      entry = cacheable(await verifyJwt(token, t));
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
       // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
-      if (admit(token)) verified.set(token, entry, entry.exp === undefined ? now() : (entry.exp + clockTolerance + 60) * 1000);
+      if (admit(token)) verified.set(token, entry, entry.exp === undefined ? t : (entry.exp + clockTolerance + 60) * 1000);
     } else {
       const key = token.length <= MAX_TOKEN_KEY_LENGTH ? token : createHash('sha256').update(token).digest('base64url');
       const result = await introspect(token, key);

@@ -193,6 +193,31 @@ describe('verified-token cache', () => {
     expect(counters.jwtVerify).toBe(2);
   });
 
+  it('the doorkeeper remembers the tokens of the last 2–4 × maxEntries verifications: a reused token is cached on its second use within them, and only marked again after them', async () => {
+    const v = make({ tokenCache: { maxEntries: 2 } }); // generations of 8 marks
+    const sign = () => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
+    const once = async (n: number) => {
+      for (let i = 0; i < n; i++) await v.verify(request(await sign(), alice.der));
+    };
+    const x = await sign();
+    await v.verify(request(x, alice.der)); // marked
+    await once(7); // 8 marks: the generation is full and becomes the old one
+    await v.verify(request(x, alice.der)); // found in the old generation: cached
+    await v.verify(request(x, alice.der));
+    expect(counters.jwtVerify).toBe(9);
+
+    const y = await sign();
+    await v.verify(request(y, alice.der)); // marked
+    await once(16); // two more generations: y's mark is gone
+    expect(counters.jwtVerify).toBe(26);
+    await v.verify(request(y, alice.der)); // marked again, not cached
+    await v.verify(request(y, alice.der)); // cached now
+    await v.verify(request(y, alice.der));
+    expect(counters.jwtVerify).toBe(28);
+    await v.verify(request(x, alice.der)); // x is still cached
+    expect(counters.jwtVerify).toBe(28);
+  });
+
   it('tokenCache: false verifies every time', async () => {
     const v = make({ tokenCache: false });
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
