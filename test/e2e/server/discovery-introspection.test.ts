@@ -54,7 +54,7 @@ describe('discovery', () => {
 });
 
 describe('opaque tokens, introspection and revocation', () => {
-  it('BT-13: introspection of an opaque bound token returns active, aud and a top-level cnf.x5t#S256', async () => {
+  it('BT-13/BT-15: introspection of an opaque bound token returns active, aud and a top-level cnf.x5t#S256', async () => {
     const t = await s.token(worker, { grant_type: 'client_credentials', client_id: 'worker' });
     expect(t.status).toBe(200);
     const token = String(t.body.access_token);

@@ -47,7 +47,7 @@ describe('client_credentials over mTLS', () => {
     for (const claim of ['iat', 'exp', 'jti']) expect(payload[claim]).toBeDefined();
   });
 
-  it('G-2/G-5: the same client without a client certificate gets 401 invalid_client and no token', async () => {
+  it('G-2/G-5/MD-12: the same client (bound tokens on) without a client certificate gets 401 invalid_client and no token, bound or unbound', async () => {
     const res = await s.token(undefined, { grant_type: 'client_credentials', client_id: 'billing' });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_client');
@@ -194,7 +194,7 @@ describe('client_credentials over mTLS', () => {
     expect(lastRefusal()).toMatchObject({ reason: 'WRONG_TRUST_ANCHOR' });
   });
 
-  it('SS-3/SS-5: a self-signed client authenticates with exactly its registered certificate; same key, other certificate → refused', async () => {
+  it('SS-2/SS-3/SS-5/IC-3: a self-signed client (no CA, no chain validation) authenticates with exactly its registered certificate; same key, other certificate → refused', async () => {
     const device = await selfSigned({ subject: [{ CN: ['device-17'] }] });
     await s.admin.addClient({ clientId: 'device-17', selfSignedCertPem: device.pem, scopes: ['read'], defaultResource: API }, 'test');
     const ok = await s.token(device, { grant_type: 'client_credentials', client_id: 'device-17' }, { chain: device.pem });
