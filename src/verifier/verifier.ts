@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplementation, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Middleware } from 'koa';
@@ -9,7 +8,6 @@ import { type BearerError, VerifierError, type VerifierErrorCode } from './error
 import { extractBearer, type VerifiableRequest } from './lib/bearer.js';
 import { createFetcher, readJsonObject, type TlsOptions } from './lib/http.js';
 import { joseFailure } from './lib/jose-errors.js';
-import { LruCache } from './lib/lru.js';
 import { TokenCache } from './lib/token-cache.js';
 import { discoverMetadata, type IssuerMetadata } from './lib/metadata.js';
 import { type PeerCertificate, peerCertificateOf } from './lib/peer-certificate.js';
@@ -128,9 +126,6 @@ interface CachedToken extends TokenFacts {
   /** The granted scopes (frozen: shared by every request with this token). */
   scopes: readonly string[];
 }
-
-/** Tokens up to this length are their own key in the negative introspection cache; longer ones are keyed by their SHA-256. */
-const MAX_TOKEN_KEY_LENGTH = 4096;
 
 const DEFAULT_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
 const ASYMMETRIC = /^(?:RS|PS|ES)(?:256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$|^ML-DSA-(?:44|65|87)$/;
@@ -327,7 +322,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return false;
   }
   // Negative introspection results live in their own small LRU, so random tokens never evict good entries.
-  const inactive = new LruCache<true>(1000);
+  const inactive = new TokenCache<true>(1000);
 
   const fail = (code: VerifierErrorCode, status: number, error: BearerError | undefined, description: string, extra: { detail?: string; cause?: unknown; scope?: string } = {}) =>
     new VerifierError(code, { status, error, description, realm, ...extra });
@@ -400,11 +395,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { claims: payload as TokenFacts['claims'], exp: payload.exp };
   }
 
-  async function introspect(token: string, key: string): Promise<{ entry: TokenFacts; until: number }> {
+  async function introspect(token: string): Promise<{ entry: TokenFacts; until: number }> {
     if (!introspection) {
       throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token format not supported', { detail: 'not a JWS compact token and introspection is not configured' });
     }
-    if (inactive.get(key, now())) throw invalidToken('ERR_VERIFIER_TOKEN_INACTIVE', 'token is not active', { detail: 'cached inactive result' });
+    if (inactive.get(token, now())) throw invalidToken('ERR_VERIFIER_TOKEN_INACTIVE', 'token is not active', { detail: 'cached inactive result' });
     let json: Record<string, unknown>;
     try {
       const endpoint = await introspectionEndpoint();
@@ -430,7 +425,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const t = now();
     const nowSeconds = Math.floor(t / 1000);
     if (json.active !== true) {
-      inactive.set(key, true, t + (introspection.inactiveCacheMaxAge ?? 10_000));
+      inactive.set(token, true, t + (introspection.inactiveCacheMaxAge ?? 10_000));
       throw invalidToken('ERR_VERIFIER_TOKEN_INACTIVE', 'token is not active');
     }
     const claim = (name: string, ok: boolean) => {
@@ -526,8 +521,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
       if (admit(token)) verified.set(token, entry, entry.exp === undefined ? t : (entry.exp + clockTolerance + 60) * 1000);
     } else {
-      const key = token.length <= MAX_TOKEN_KEY_LENGTH ? token : createHash('sha256').update(token).digest('base64url');
-      const result = await introspect(token, key);
+      const result = await introspect(token);
       entry = cacheable(result.entry);
       verified.set(token, entry, result.until);
     }

@@ -14,7 +14,8 @@ interface Entry<V> {
 }
 
 /**
- * The verified-token cache: bounded by `maxEntries`, with a deadline per entry.
+ * The verified-token cache (and the introspection cache of inactive tokens): bounded by `maxEntries`,
+ * with a deadline per entry.
  *
  * Every request brings its token as a new string, and a Map lookup by the whole token would hash all
  * of its characters (a JWT access token is 600–1000 of them) on every request. The map is therefore
