@@ -321,7 +321,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     return false;
   }
-  // Negative introspection results live in their own small LRU, so random tokens never evict good entries.
+  // Negative introspection results live in a small cache of their own, so random tokens never evict good entries.
   const inactive = new TokenCache<true>(1000);
 
   const fail = (code: VerifierErrorCode, status: number, error: BearerError | undefined, description: string, extra: { detail?: string; cause?: unknown; scope?: string } = {}) =>

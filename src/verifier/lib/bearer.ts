@@ -58,9 +58,12 @@ export function extractBearer(req: VerifiableRequest, maxLength: number, body: u
   const space = value.indexOf(' ');
   const scheme = space === -1 ? value : value.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') return other ? { kind: 'invalid', reason: 'two tokens', description: 'more than one access token' } : { kind: 'missing' };
-  let start = space + 1;
-  while (space !== -1 && value.charCodeAt(start) === 0x20) start++;
-  const token = space === -1 ? '' : value.slice(start);
+  let token = '';
+  if (space !== -1) {
+    let start = space + 1;
+    while (value.charCodeAt(start) === 0x20) start++;
+    token = value.slice(start);
+  }
   if (!known?.(token) && !B64TOKEN.test(token)) return { kind: 'invalid', reason: 'malformed Bearer credentials', description: 'malformed Authorization header' };
   if (other) return { kind: 'invalid', reason: 'two tokens', description: 'more than one access token' };
   return { kind: 'token', token };
