@@ -227,7 +227,7 @@ async function alternate(label: string, sides: Side[]): Promise<SideSummary[]> {
       if (result.errors) throw new Error(`${label}: round ${r + 1} of ${sides[i]!.target} had ${result.errors} failed requests (${result.firstError})`);
       perSide[i]!.push(result);
     }
-    log(`${label} round ${r + 1}/${settings.rounds}: ${sides.map((s, i) => `${s.target} ${Math.round(perSide[i]!.at(-1)!.rate)}/s (${perSide[i]!.at(-1)!.cpuMsPerRequest?.toFixed(2) ?? '?'} ms CPU/req)`).join(', ')}`);
+    log(`${label} round ${r + 1}/${settings.rounds}: ${sides.map((s, i) => `${s.target} ${Math.round(perSide[i]!.at(-1)!.rate)}/s (${perSide[i]!.at(-1)!.cpuMsPerRequest?.toFixed(3) ?? '?'} ms CPU/req, server ${perSide[i]!.at(-1)!.serverCpuShare?.toFixed(2) ?? '?'}${perSide[i]!.at(-1)!.loadgenCpuShare === undefined ? '' : `, load generator ${perSide[i]!.at(-1)!.loadgenCpuShare!.toFixed(2)}`} cores)`).join(', ')}`);
   }
   return perSide.map(summarizeRounds);
 }
