@@ -94,9 +94,12 @@ export function createAuthObserver(options: AuthObserverOptions) {
     );
   }
 
-  /** Koa middleware for the oidc-provider app; add it after (inside) the error-description middleware. */
-  async function middleware(ctx: ObservedContext, next: () => Promise<unknown>): Promise<void> {
-    await next();
+  /**
+   * Called once oidc-provider has answered (after `await next()` in the provider's middleware, before the
+   * error description is added). Returns a promise only when a refusal has to be diagnosed and logged,
+   * so a successful request costs no extra promise.
+   */
+  function observe(ctx: ObservedContext): Promise<void> | undefined {
     const error = (ctx.body as { error?: unknown } | undefined)?.error;
     const client = ctx.oidc?.client;
     let refusal = ctx.state.certboundRefusal as Refusal | undefined;
@@ -114,23 +117,22 @@ export function createAuthObserver(options: AuthObserverOptions) {
       }
     }
     if (refusal) {
-      if (!ctx.state.certboundRefusalLogged) {
-        ctx.state.certboundRefusalLogged = true;
-        await logRefusal(ctx, refusal);
-      }
-      return;
+      if (ctx.state.certboundRefusalLogged) return undefined;
+      ctx.state.certboundRefusalLogged = true;
+      return logRefusal(ctx, refusal);
     }
-    if (!client || error === 'invalid_client') return;
+    if (!client || error === 'invalid_client') return undefined;
     const matched = ctx.state.certboundMatchedMapping as string | undefined;
     const selfSigned = client.tokenEndpointAuthMethod === 'self_signed_tls_client_auth';
-    if (!matched && !selfSigned) return;
+    if (!matched && !selfSigned) return undefined;
     const peer = options.peerCertificate(ctx);
-    if (!peer?.parsed) return;
+    if (!peer?.parsed) return undefined;
     lastSeen.record({ clientId: client.clientId, mappingId: matched ?? null, x5tS256: peer.parsed.x5t, subject: peer.parsed.subjectRfc4514, notAfter: peer.parsed.notAfter });
+    return undefined;
   }
 
   return {
-    middleware,
+    observe,
     /** Waits for queued last-seen writes. */
     flush: () => lastSeen.flush(),
   };

@@ -141,32 +141,28 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const lookups = createLookupCache(db, revisionReader);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups });
-    // One revision read per request keeps cached clients/resources exact (see lookup-cache.ts).
+    // certbound's one middleware on the provider (one async frame per request):
+    // - before: one revision read per request keeps cached clients/resources exact (see lookup-cache.ts);
+    // - after: the auth observer (refusal log with diagnosis, last seen), the refusal metric, and the
+    //   error description that points the client at the log line (its ref).
     p.use(async (ctx, next) => {
       if (!ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks') await lookups.refresh();
       await next();
-    });
-    p.use(async (ctx, next) => {
-      await next();
+      const logged = observer.observe(ctx as never);
+      if (logged) await logged;
       const body = ctx.body as { error?: string; error_description?: string } | undefined;
+      if (!body || typeof body !== 'object' || !body.error) return;
       const refusal = ctx.state.certboundRefusal as Refusal | undefined;
-      if (body && typeof body === 'object' && body.error) {
-        if (refusal && body.error === 'invalid_client') {
+      if (body.error === 'invalid_client') {
+        metrics.clientAuthRefused(refusal?.code ?? 'CLIENT_INVALID');
+        if (refusal) {
           // Safe for the client: no subject, no thumbprint; the log line with the same ref has the reason.
           body.error_description = `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
-        }
-        if (!refusal || body.error !== 'invalid_client') {
-          logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
+          return;
         }
       }
+      logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
     });
-    p.use(async (ctx, next) => {
-      await next();
-      if ((ctx.body as { error?: string } | undefined)?.error === 'invalid_client') {
-        metrics.clientAuthRefused((ctx.state.certboundRefusal as Refusal | undefined)?.code ?? 'CLIENT_INVALID');
-      }
-    });
-    p.use((ctx, next) => observer.middleware(ctx as never, next));
     // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
     p.on('client_credentials.issued', (token) => metrics.tokenIssued(String(token.clientId), 'jwt'));
     p.on('client_credentials.saved', (token) => metrics.tokenIssued(String(token.clientId), 'opaque'));
