@@ -29,7 +29,7 @@ export async function serve(config: Config, logger = createLogger(config), print
       if (applied.length) logger.info({ applied }, 'database migrated');
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
-    const admin = async () => (await import('./admin/service.js')).createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg });
+    const admin = async () => (await import('./admin/service.js')).createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile });
     if (config.env === 'development') {
       if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info('created the first signing key');
     }

@@ -7,6 +7,7 @@ import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMa
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
 import { type ClientRecord, clients, type Db, trustAnchors } from '../store/index.js';
 import { loadVerifiedCrls } from './crls.js';
+import type { Jwks } from './self-signed.js';
 
 /** At most this many candidate clients are compared (a value mapped to more clients is reported as is). */
 const MAX_CANDIDATES = 50;
@@ -26,6 +27,11 @@ export interface StoreDiagnoseInput {
   /** Already in memory (the server): used instead of reading them. */
   anchors?: readonly DiagnosisAnchor[] | undefined;
   crls?: readonly VerifiedCrl[] | undefined;
+  /**
+   * SS-4: the certificates a client publishes at its jwks_uri (the server's fetched copy; `doctor`
+   * fetches once). Without it such a client is diagnosed without its certificates.
+   */
+  publishedKeys?: ((clientId: string, uri: string) => Promise<Jwks | undefined> | Jwks | undefined) | undefined;
 }
 
 /** The clients the certificate could authenticate as, plus the named one, from the store. */
@@ -62,6 +68,9 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
   const anchors = input.anchors ?? (await trustAnchors.list(db));
   const crls = input.crls ?? (await loadVerifiedCrls(db)).crls;
   const candidates: DiagnosisClient[] = await findCandidateClients(db, input.leaf, input.clientId);
+  for (const [i, c] of candidates.entries()) {
+    if (c.jwksUri && !c.jwks && input.publishedKeys) candidates[i] = { ...c, jwks: (await input.publishedKeys(c.clientId, c.jwksUri)) ?? null };
+  }
   return diagnoseCertificate({
     leaf: input.leaf,
     chain: input.chain ?? [],

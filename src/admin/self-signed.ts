@@ -2,7 +2,7 @@
  * Registration of self_signed_tls_client_auth clients (RFC 8705 §2.2): the client's certificates are
  * kept as a JWKS whose keys carry the certificate in `x5c` (RFC 7517 §4.7).
  */
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { exportJWK, type JWK } from 'jose';
 import { InvalidInputError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';
@@ -30,11 +30,10 @@ export async function jwksFromCertificatePem(pem: string): Promise<Jwks> {
 }
 
 /**
- * Validates a client-supplied JWKS for self_signed_tls_client_auth: each key has its public members
- * (SS-8), no private members, an `x5c` whose first entry is standard base64 DER of a certificate (SS-10)
- * whose public key is the key's (SS-9).
+ * The keys of a client-supplied JWKS (JSON text): a `keys` array of 1 to MAX_KEYS objects, and no
+ * `jwks_uri` next to it (SS-11).
  */
-export function validateSelfSignedJwks(text: string): Jwks {
+export function parseJwksKeys(text: string): Record<string, unknown>[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -48,21 +47,45 @@ export function validateSelfSignedJwks(text: string): Jwks {
   if ((doc as Record<string, unknown>).jwks_uri !== undefined) {
     throw new InvalidInputError('ERR_JWKS_INVALID', 'jwks and jwks_uri must not be used at the same time (SS-11).');
   }
+  return keys.map((key, i) => {
+    if (!key || typeof key !== 'object' || Array.isArray(key)) throw new InvalidInputError('ERR_JWKS_INVALID', `keys[${i}] is not an object.`);
+    return key as Record<string, unknown>;
+  });
+}
+
+/** A public JWK's key members are all there (SS-8) and it has no private ones. */
+export function checkPublicMembers(k: Record<string, unknown>, where: string): void {
+  const required = PUBLIC_MEMBERS[String(k.kty)];
+  if (!required) throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: kty must be EC, RSA or OKP.`);
+  const missing = required.filter((m) => typeof k[m] !== 'string');
+  if (missing.length) {
+    throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: the public key members ${missing.join(', ')} are missing (RFC 7518 requires them even with x5c).`);
+  }
+  const secret = PRIVATE_MEMBERS.filter((m) => k[m] !== undefined);
+  if (secret.length) {
+    throw new InvalidInputError('ERR_JWKS_INVALID', `${where} contains private key material (${secret.join(', ')}); register the public key only.`, { hint: 'Remove the private members; never send a private key to the server.' });
+  }
+}
+
+/** The public key of a JWK whose members were checked with checkPublicMembers. */
+export function publicKeyOfJwk(k: Record<string, unknown>, where: string): KeyObject {
+  try {
+    return createPublicKey({ key: k as JWK as never, format: 'jwk' });
+  } catch (cause) {
+    throw new InvalidInputError('ERR_JWKS_INVALID', `${where} is not a valid public JWK: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Validates a client-supplied JWKS for self_signed_tls_client_auth: each key has its public members
+ * (SS-8), no private members, an `x5c` whose first entry is standard base64 DER of a certificate (SS-10)
+ * whose public key is the key's (SS-9).
+ */
+export function validateSelfSignedJwks(text: string): Jwks {
   return {
-    keys: keys.map((key, i) => {
+    keys: parseJwksKeys(text).map((k, i) => {
       const where = `keys[${i}]`;
-      if (!key || typeof key !== 'object') throw new InvalidInputError('ERR_JWKS_INVALID', `${where} is not an object.`);
-      const k = key as Record<string, unknown>;
-      const required = PUBLIC_MEMBERS[String(k.kty)];
-      if (!required) throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: kty must be EC, RSA or OKP.`);
-      const missing = required.filter((m) => typeof k[m] !== 'string');
-      if (missing.length) {
-        throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: the public key members ${missing.join(', ')} are missing (RFC 7518 requires them even with x5c).`);
-      }
-      const secret = PRIVATE_MEMBERS.filter((m) => k[m] !== undefined);
-      if (secret.length) {
-        throw new InvalidInputError('ERR_JWKS_INVALID', `${where} contains private key material (${secret.join(', ')}); register the public key only.`, { hint: 'Remove the private members; never send a private key to the server.' });
-      }
+      checkPublicMembers(k, where);
       const x5c = k.x5c;
       if (!Array.isArray(x5c) || x5c.length === 0 || typeof x5c[0] !== 'string') {
         throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: x5c with the client certificate is required for self_signed_tls_client_auth.`);
@@ -74,12 +97,7 @@ export function validateSelfSignedJwks(text: string): Jwks {
       }
       const der = Buffer.from(x5c[0] as string, 'base64');
       const parsed = parseCertificate(der);
-      let keySpki: Buffer;
-      try {
-        keySpki = createPublicKey({ key: k as JWK as never, format: 'jwk' }).export({ type: 'spki', format: 'der' }) as Buffer;
-      } catch (cause) {
-        throw new InvalidInputError('ERR_JWKS_INVALID', `${where} is not a valid public JWK: ${(cause as Error).message}`, { cause });
-      }
+      const keySpki = publicKeyOfJwk(k, where).export({ type: 'spki', format: 'der' }) as Buffer;
       if (!keySpki.equals(spkiOfCertificate(parsed.der))) {
         throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: the key does not match the public key of its x5c[0] certificate (RFC 7517 §4.7).`);
       }

@@ -3,6 +3,7 @@
  * Every write validates first, then runs in one transaction together with its audit row, so a refused
  * request changes nothing.
  */
+import { readFileSync } from 'node:fs';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { SigningAlgorithm } from '../config/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
@@ -27,6 +28,8 @@ import {
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
 import { assertNoOverlap } from './overlap.js';
+import { fetchJwksUriOnce } from './jwks-uri.js';
+import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
 import { jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
 export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
@@ -35,6 +38,8 @@ export interface AdminServiceOptions {
   db: Db;
   keyEncryptionKey?: Buffer | undefined;
   signingAlg: SigningAlgorithm;
+  /** PEM file of extra CA certificates trusted when fetching a client's jwks_uri (CERTBOUND_OUTBOUND_CA_FILE). */
+  outboundCaFile?: string | undefined;
 }
 
 export interface AddTrustAnchorInput {
@@ -76,6 +81,10 @@ export interface AddClientInput {
   selfSignedCertPem?: string;
   /** self_signed_tls_client_auth: a JWKS (JSON text) whose keys carry the client's certificates in x5c. */
   selfSignedJwks?: string;
+  /** private_key_jwt: a JWKS (JSON text) with the public keys the client signs its assertions with (BT-2). */
+  privateKeyJwtJwks?: string;
+  /** self_signed_tls_client_auth: where the client publishes its certificates (SS-4); fetched once to check it. */
+  selfSignedJwksUri?: string;
   scopes?: string[];
   defaultResource?: string | undefined;
   /** RFC 8705 §3.4; default true. */
@@ -111,6 +120,21 @@ function assertValidWindow(notBefore?: Date, notAfter?: Date): void {
   }
 }
 
+/** A jwks_uri an administrator registers (SS-1): an absolute https URL without credentials or fragment. */
+function checkJwksUri(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidInputError('ERR_JWKS_URI_INVALID', `"${value}" is not an absolute URL.`, { hint: 'Give the https URL where the client publishes its JWKS, e.g. https://device-17.example.com/jwks.json.' });
+  }
+  if (url.protocol !== 'https:') throw new InvalidInputError('ERR_JWKS_URI_INVALID', `The jwks_uri must be https (got ${url.protocol.replace(':', '')}): the certificates it serves decide who authenticates.`);
+  if (url.username || url.password || url.hash || value.length > 2048) {
+    throw new InvalidInputError('ERR_JWKS_URI_INVALID', 'The jwks_uri must not carry credentials or a fragment, and has at most 2048 characters.');
+  }
+  return url.href;
+}
+
 /**
  * Creates the administrative use cases over a database.
  *
@@ -121,7 +145,7 @@ function assertValidWindow(notBefore?: Date, notAfter?: Date): void {
  * await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' },
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
-export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminServiceOptions) {
+export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile }: AdminServiceOptions) {
   async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
     if (!name) return undefined;
     const anchor = await trustAnchors.findByName(trx, name);
@@ -335,17 +359,23 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
           hint: 'Use letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit.',
         });
       }
-      if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks].filter(Boolean).length !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one certificate subject: a subject DN or SAN mapping, or a self-signed certificate.', {
-          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email or --self-signed-cert (RFC 8705 §2.1.2: exactly one).',
+      if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks, input.selfSignedJwksUri, input.privateKeyJwtJwks].filter(Boolean).length !== 1) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one way for the client to authenticate: a subject DN or SAN mapping, a self-signed certificate (or where it is published), or private_key_jwt keys.', {
+          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri or --private-key-jwt-jwks (RFC 8705 §2.1.2: exactly one subject).',
         });
       }
-      if ((input.selfSignedCertPem || input.selfSignedJwks) && input.mapping?.trustAnchor) {
-        throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
-      }
+      const jwksUri = input.selfSignedJwksUri === undefined ? null : checkJwksUri(input.selfSignedJwksUri);
+      // SS-4: the URI must serve a usable JWKS now (the server fetches it again on use).
+      if (jwksUri) await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
       const scopes = requireScopes(input.scopes ?? [], '--scope');
-      const jwks = input.selfSignedCertPem ? await jwksFromCertificatePem(input.selfSignedCertPem) : input.selfSignedJwks ? validateSelfSignedJwks(input.selfSignedJwks) : null;
-      const authMethod: AuthMethod = jwks ? 'self_signed_tls_client_auth' : 'tls_client_auth';
+      const authMethod: AuthMethod = input.privateKeyJwtJwks ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
+      const jwks = input.privateKeyJwtJwks
+        ? await validatePrivateKeyJwtJwks(input.privateKeyJwtJwks)
+        : input.selfSignedCertPem
+          ? await jwksFromCertificatePem(input.selfSignedCertPem)
+          : input.selfSignedJwks
+            ? validateSelfSignedJwks(input.selfSignedJwks)
+            : null;
       return db.transaction(async (trx) => {
         if (await clients.find(trx, input.clientId)) {
           throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Use certbound client show to inspect it, or pick another id.' });
@@ -362,6 +392,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg }: AdminSe
           scopes,
           defaultResource: input.defaultResource ?? null,
           jwks,
+          jwksUri,
           metadata: { grant_types: ['client_credentials'] },
           mappings: mapping ? [mapping] : [],
           createdAt: now,

@@ -3,6 +3,7 @@
  * `certbound trust crl add|list|remove|refresh`, and the `--from-cert` / `--allow-overlap` mapping options.
  * Registered on the program by `buildCli` (one line there), so this file can grow on its own.
  */
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { createCrlService } from '../admin/crls.js';
 import { diagnoseFromStore } from '../admin/diagnosis.js';
@@ -93,7 +94,20 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
         now = new Date(opts.at);
         if (Number.isNaN(now.getTime())) throw new InvalidInputError('ERR_DATE_INVALID', `--at "${opts.at}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31T12:00:00Z.' });
       }
-      const d = await withDb((db, cfg) => diagnoseFromStore(db, { leaf: leaf!, chain, clientId: opts.clientId, now, crlStale: cfg.crlStale }));
+      const d = await withDb((db, cfg) =>
+        diagnoseFromStore(db, {
+          leaf: leaf!,
+          chain,
+          clientId: opts.clientId,
+          now,
+          crlStale: cfg.crlStale,
+          // SS-4: a client that publishes its certificates is diagnosed against what its jwks_uri serves now.
+          publishedKeys: async (_clientId, uri) => {
+            const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
+            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks }).catch(() => undefined);
+          },
+        }),
+      );
       io.out(opts.json ? JSON.stringify(d, null, 2) : formatDiagnosis(d));
       if (!d.would_authenticate) throw new CliExit(DOCTOR_REFUSED_EXIT);
     });

@@ -42,6 +42,14 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** The SUBJECT column of a client without mappings. */
+function describeJwks(c: ClientRecord): string {
+  if (c.jwksUri) return `self-signed certificates at ${c.jwksUri}`;
+  if (!c.jwks) return '-';
+  if (c.authMethod === 'private_key_jwt') return `any certificate (private_key_jwt, ${c.jwks.keys.length} key${c.jwks.keys.length === 1 ? '' : 's'})`;
+  return 'self-signed certificate';
+}
+
 function describeMapping(m: ClientRecord['mappings'][number]): string {
   const window = m.notBefore || m.notAfter ? ` [${m.notBefore?.toISOString() ?? '…'} → ${m.notAfter?.toISOString() ?? '…'}]` : '';
   return `${m.kind}=${m.value}${m.trustAnchorName ? ` (trust: ${m.trustAnchorName})` : ''}${window}`;
@@ -57,7 +65,7 @@ function describeMapping(m: ClientRecord['mappings'][number]): string {
 export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
   const config = (): Config => loadConfig({ env });
   const withAdmin = <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> =>
-    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg }), cfg));
+    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile }), cfg));
   const print = (v: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(v, null, 2) : human());
 
   const program = new Command('certbound')
@@ -164,7 +172,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
 
   const client = program.command('client').description('manage clients and their certificate mappings');
   addMappingSourceOptions(client.command('add'))
-    .description('register a client: tls_client_auth with one subject (DN or SAN) or self_signed_tls_client_auth with its certificate')
+    .description('register a client: tls_client_auth with one subject (DN or SAN), self_signed_tls_client_auth with its certificate, or private_key_jwt with its public keys')
     .requiredOption('--id <id>', 'client_id')
     .option('--subject-dn <dn>', 'expected subject DN in RFC 4514 (most specific RDN first), e.g. "CN=billing,O=Acme,C=US"')
     .option('--san-dns <name>', 'expected DNS SAN')
@@ -173,6 +181,8 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--san-email <addr>', 'expected email SAN')
     .option('--self-signed-cert <file>', 'the client certificate (PEM) for self_signed_tls_client_auth')
     .option('--self-signed-jwks <file>', 'a JWKS (JSON) whose keys carry the client certificates in x5c, for self_signed_tls_client_auth')
+    .option('--self-signed-jwks-uri <url>', 'where the client publishes its certificates (a JWKS with x5c, https), for self_signed_tls_client_auth; fetched now to check it, and again by the server on use')
+    .option('--private-key-jwt-jwks <file>', 'a JWKS (JSON) with the public keys the client signs its client assertions with, for private_key_jwt; tokens are bound to the certificate it connects with')
     .option('--trust <name>', 'pin the mapping to this trust anchor (the chain must end there)')
     .option('--scope <scopes>', 'space-separated scopes the client may request')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
@@ -182,10 +192,10 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
       const fromCert = mappingFromCertOptions(opts);
-      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0);
+      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0);
       if (count !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one certificate subject option; got ${count}.` : 'A certificate subject option is required.', {
-          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks (RFC 8705: one subject value per client).',
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks) is required.', {
+          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks (RFC 8705: one subject value per client).',
         });
       }
       const mapping: MappingInput | undefined =
@@ -199,11 +209,12 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
               allowOverlap: opts.allowOverlap === true,
             }
           : undefined;
-      if ((opts.selfSignedCert || opts.selfSignedJwks) && opts.trust) {
+      if ((opts.selfSignedCert || opts.selfSignedJwks || opts.selfSignedJwksUri || opts.privateKeyJwtJwks) && opts.trust) {
         throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
       }
       const selfSignedCertPem = opts.selfSignedCert ? readFileArg(String(opts.selfSignedCert), '--self-signed-cert') : undefined;
       const selfSignedJwks = opts.selfSignedJwks ? readFileArg(String(opts.selfSignedJwks), '--self-signed-jwks') : undefined;
+      const privateKeyJwtJwks = opts.privateKeyJwtJwks ? readFileArg(String(opts.privateKeyJwtJwks), '--private-key-jwt-jwks') : undefined;
       const c = await withAdmin((admin) =>
         admin.addClient(
           {
@@ -211,6 +222,8 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
             ...(mapping ? { mapping } : {}),
             ...(selfSignedCertPem ? { selfSignedCertPem } : {}),
             ...(selfSignedJwks ? { selfSignedJwks } : {}),
+            ...(privateKeyJwtJwks ? { privateKeyJwtJwks } : {}),
+            ...(typeof opts.selfSignedJwksUri === 'string' ? { selfSignedJwksUri: opts.selfSignedJwksUri } : {}),
             scopes: splitScopes(opts.scope as string | undefined),
             defaultResource: opts.resource as string | undefined,
             boundTokens: opts.boundTokens !== false,
@@ -227,7 +240,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: { json?: boolean }) => {
       const list = await withAdmin((admin) => admin.listClients());
       print(list.map(clientJson), opts.json, () =>
-        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', 'SUBJECT'], ...list.map((c) => [c.clientId, c.authMethod, c.scopes.join(' '), c.mappings.map(describeMapping).join('; ') || (c.jwks ? 'self-signed certificate' : '-')])]) : 'no clients',
+        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', 'SUBJECT'], ...list.map((c) => [c.clientId, c.authMethod, c.scopes.join(' '), c.mappings.map(describeMapping).join('; ') || describeJwks(c)])]) : 'no clients',
       );
     });
   client
@@ -244,7 +257,9 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
           `scopes: ${c.scopes.join(' ') || '-'}`,
           `default resource: ${c.defaultResource ?? '-'}`,
           ...(c.mappings.length ? ['mappings:', ...c.mappings.map((m) => `  ${m.id}  ${describeMapping(m)}`)] : []),
-          ...(c.jwks ? [`self-signed certificate x5t#S256: ${String(c.jwks.keys[0]?.kid)}`] : []),
+          ...(c.jwks && c.authMethod === 'self_signed_tls_client_auth' ? [`self-signed certificate x5t#S256: ${String(c.jwks.keys[0]?.kid)}`] : []),
+          ...(c.jwksUri ? [`self-signed certificates published at (jwks_uri): ${c.jwksUri}`] : []),
+          ...(c.jwks && c.authMethod === 'private_key_jwt' ? [`client assertion keys (kid): ${c.jwks.keys.map((k) => `${String(k.kid)} (${String(k.kty)}${k.crv ? ` ${String(k.crv)}` : ''})`).join(', ')}`] : []),
         ].join('\n'),
       );
     });

@@ -118,6 +118,17 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
   if ((c.tlsCert && !c.tlsKey) || (!c.tlsCert && c.tlsKey)) {
     throw new ConfigError('CERTBOUND_TLS_CERT and CERTBOUND_TLS_KEY must be set together.');
   }
+  if (c.outboundCaFile) {
+    let pem: string;
+    try {
+      pem = readFileSync(path.resolve(c.outboundCaFile), 'utf8');
+    } catch (cause) {
+      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: cannot read ${c.outboundCaFile} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, { hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.' });
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: ${c.outboundCaFile} holds no PEM certificate.`, { hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.' });
+    }
+  }
 
   return Object.freeze({
     env: c.env,
@@ -139,6 +150,8 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     accessTokenTtl: c.accessTokenTtl,
     crlStale: c.crlStale,
     crlRefreshIntervalMs: c.crlRefreshIntervalMs,
+    outboundCaFile: c.outboundCaFile ? path.resolve(c.outboundCaFile) : undefined,
+    jwksUriMinRefreshMs: c.jwksUriMinRefreshMs,
     adminPort: c.adminPort,
     adminResource: c.adminResource ?? `${issuer}/admin`,
     metrics: c.metrics,

@@ -101,6 +101,10 @@ export const configSchema = z
     crlStale: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** How often each CRL source is read again, in ms (and, within this time of its nextUpdate, every minute). Default 3600000 (1 h). */
     crlRefreshIntervalMs: z.coerce.number().int().min(1000).default(3_600_000),
+    /** Extra CA certificates (PEM file) trusted for outbound HTTPS: self-signed clients' jwks_uri. Default: Node's bundled CAs only. */
+    outboundCaFile: z.string().min(1).optional(),
+    /** A certificate missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
+    jwksUriMinRefreshMs: z.coerce.number().int().min(100).default(30_000),
     /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
     adminPort: port.optional(),
     /** Resource identifier of the admin API (the `aud` of admin tokens), registered at start. Default `<issuer>/admin`. */
@@ -135,6 +139,9 @@ export interface Config {
   /** PKI-5: behaviour with a stale CRL. */
   readonly crlStale: 'fail-closed' | 'fail-open';
   readonly crlRefreshIntervalMs: number;
+  /** Absolute path of the PEM file of extra CAs for outbound HTTPS (jwks_uri), when configured. */
+  readonly outboundCaFile: string | undefined;
+  readonly jwksUriMinRefreshMs: number;
   /** Separate admin listener port; undefined: /admin is served on the mTLS listener. */
   readonly adminPort: number | undefined;
   /** The admin API's resource identifier. */
@@ -179,6 +186,8 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_ACCESS_TOKEN_TTL: 'accessTokenTtl',
   CERTBOUND_CRL_STALE: 'crlStale',
   CERTBOUND_CRL_REFRESH_INTERVAL_MS: 'crlRefreshIntervalMs',
+  CERTBOUND_OUTBOUND_CA_FILE: 'outboundCaFile',
+  CERTBOUND_JWKS_URI_MIN_REFRESH_MS: 'jwksUriMinRefreshMs',
   CERTBOUND_ADMIN_PORT: 'adminPort',
   CERTBOUND_ADMIN_RESOURCE: 'adminResource',
   CERTBOUND_METRICS: 'metrics',

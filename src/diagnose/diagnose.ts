@@ -29,10 +29,12 @@ const DAY_MS = 86_400_000;
 /** A registered client as the diagnosis needs it (store ClientRecord rows fit this shape). */
 export interface DiagnosisClient {
   clientId: string;
-  authMethod: 'tls_client_auth' | 'self_signed_tls_client_auth';
+  authMethod: 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt';
   mappings: readonly (CertificateMapping & { trustAnchorEnvironment?: string | null })[];
   /** self_signed_tls_client_auth: the registered certificates (`x5c`). */
   jwks?: { keys: readonly Record<string, unknown>[] } | null;
+  /** self_signed_tls_client_auth: where the client publishes them (SS-4); `jwks` is then the fetched copy, if any. */
+  jwksUri?: string | null;
 }
 
 export interface DiagnoseInput {
@@ -568,6 +570,20 @@ function diagnoseClient(leaf: ParsedCertificate, client: DiagnosisClient | undef
       registered_certificates: null,
     };
   }
+  if (client.authMethod === 'private_key_jwt') {
+    // BT-2: the certificate is proof of possession only; the signed client assertion authenticates.
+    return {
+      client_id: clientId,
+      found: true,
+      auth_method: client.authMethod,
+      would_authenticate: false,
+      code: 'CLIENT_NOT_CERTIFICATE_AUTH',
+      message: `Client ${clientId} authenticates with private_key_jwt (a client assertion signed with one of its ${client.jwks?.keys.length ?? 0} registered keys), not with a certificate. Any certificate it connects with over mTLS is bound to its tokens (x5t#S256 ${leaf.x5t} for this one); no CA or mapping check applies.`,
+      hint: DIAGNOSIS_CODES.CLIENT_NOT_CERTIFICATE_AUTH,
+      mappings: [],
+      registered_certificates: null,
+    };
+  }
   if (client.authMethod === 'self_signed_tls_client_auth') {
     const registered = (client.jwks?.keys ?? []).map(thumbprintOfX5c).filter((t): t is string => !!t);
     const ok = registered.includes(leaf.x5t);
@@ -578,8 +594,10 @@ function diagnoseClient(leaf: ParsedCertificate, client: DiagnosisClient | undef
       would_authenticate: ok,
       code: ok ? null : 'SELF_SIGNED_NOT_REGISTERED',
       message: ok
-        ? `The certificate is the one registered for ${clientId} (self_signed_tls_client_auth).`
-        : `Client ${clientId} uses self_signed_tls_client_auth and has ${registered.length === 1 ? `the certificate ${registered[0]}` : `the certificates ${registered.join(', ')}`} registered; this certificate is ${leaf.x5t}.`,
+        ? `The certificate is the one registered for ${clientId} (self_signed_tls_client_auth${client.jwksUri ? `, published at ${client.jwksUri}` : ''}).`
+        : client.jwksUri && !client.jwks
+          ? `Client ${clientId} publishes its certificates at ${client.jwksUri} (jwks_uri), which could not be read for this diagnosis; this certificate is ${leaf.x5t}.`
+          : `Client ${clientId} uses self_signed_tls_client_auth and has ${registered.length === 1 ? `the certificate ${registered[0]}` : `the certificates ${registered.join(', ')}`} ${client.jwksUri ? `published at ${client.jwksUri}` : 'registered'}; this certificate is ${leaf.x5t}.`,
       hint: ok ? null : DIAGNOSIS_CODES.SELF_SIGNED_NOT_REGISTERED,
       mappings: [],
       registered_certificates: registered,

@@ -16,7 +16,7 @@ export type CertificateReasonCode =
   | 'CRL_UNAVAILABLE'
   | 'CRL_STALE';
 
-export type ClientReasonCode = 'CLIENT_UNKNOWN' | 'SELF_SIGNED_NOT_REGISTERED' | 'NO_MATCHING_CLIENT';
+export type ClientReasonCode = 'CLIENT_UNKNOWN' | 'SELF_SIGNED_NOT_REGISTERED' | 'NO_MATCHING_CLIENT' | 'CLIENT_NOT_CERTIFICATE_AUTH' | 'CLIENT_ASSERTION_INVALID';
 
 export type DiagnosisCode = CertificateReasonCode | ClientReasonCode | MappingReasonCode;
 
@@ -35,6 +35,10 @@ export const DIAGNOSIS_CODES: Readonly<Record<DiagnosisCode, string>> = Object.f
   CRL_STALE: 'The CRL is past its nextUpdate; check that its source is reachable and that the CA still publishes it (certbound trust crl list).',
   CLIENT_UNKNOWN: 'Check the client_id, or list clients with certbound client list.',
   SELF_SIGNED_NOT_REGISTERED: 'Register this exact certificate for the client (self_signed_tls_client_auth), or use the registered one.',
+  CLIENT_NOT_CERTIFICATE_AUTH:
+    'Nothing to fix in the certificate: a token request of this client fails or succeeds on its client assertion (certbound client show ID lists its keys); the certificate only has to be the one it uses at the resource server.',
+  CLIENT_ASSERTION_INVALID:
+    'Check the client assertion: signed with a registered key (certbound client show ID), iss and sub = client_id, aud = the issuer identifier, exp set, a new jti for every request.',
   NO_MATCHING_CLIENT: 'Register a mapping for this certificate: certbound client mapping add ID --from-cert FILE --match subject-dn|san-dns|…',
 });
 

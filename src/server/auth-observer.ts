@@ -35,6 +35,8 @@ export interface AuthObserverOptions {
   anchors(): readonly TrustAnchor[];
   crls(): readonly VerifiedCrl[];
   crlStale: CrlStalePolicy;
+  /** SS-4: the server's fetched copy of a client's jwks_uri, for the diagnosis. */
+  publishedKeys?: (clientId: string, uri: string) => { keys: Record<string, unknown>[] } | undefined;
   /** Minimum time between two last-seen writes of one client. Default 60 s. */
   lastSeenIntervalMs?: number;
 }
@@ -61,6 +63,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
         anchors: options.anchors(),
         crls: options.crls(),
         crlStale: options.crlStale,
+        publishedKeys: options.publishedKeys,
       });
       return { diagnosis };
     } catch (err) {
@@ -69,7 +72,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
   }
 
   async function logRefusal(ctx: ObservedContext, refusal: Refusal): Promise<void> {
-    const peer = options.peerCertificate(ctx);
+    // A refused client assertion is not about the certificate: no certificate diagnosis.
+    const peer = refusal.code === 'CLIENT_ASSERTION_INVALID' ? undefined : options.peerCertificate(ctx);
     const { diagnosis, diagnosis_error } = await diagnose(refusal, peer);
     // Forwarded certificates were validated by the proxy or by certificate-source.ts: that verdict stands.
     if (!peer?.forwarded && diagnosis?.code && REFINABLE.has(refusal.code) && CERTIFICATE_CODES.has(diagnosis.code) && diagnosis.code !== refusal.code) {
@@ -123,8 +127,9 @@ export function createAuthObserver(options: AuthObserverOptions) {
     }
     if (!client || error === 'invalid_client') return undefined;
     const matched = ctx.state.certboundMatchedMapping as string | undefined;
-    const selfSigned = client.tokenEndpointAuthMethod === 'self_signed_tls_client_auth';
-    if (!matched && !selfSigned) return undefined;
+    // Self-signed and private_key_jwt clients have no mapping: their certificate is recorded with none.
+    const unmapped = client.tokenEndpointAuthMethod === 'self_signed_tls_client_auth' || client.tokenEndpointAuthMethod === 'private_key_jwt';
+    if (!matched && !unmapped) return undefined;
     const peer = options.peerCertificate(ctx);
     if (!peer?.parsed) return undefined;
     lastSeen.record({ clientId: client.clientId, mappingId: matched ?? null, x5tS256: peer.parsed.x5t, subject: peer.parsed.subjectRfc4514, notAfter: peer.parsed.notAfter });

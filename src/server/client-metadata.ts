@@ -43,5 +43,6 @@ export function toClientMetadata(record: ClientRecord, now = Date.now()): Record
     );
   }
   if (record.jwks) metadata.jwks = record.jwks;
+  if (record.jwksUri) metadata.certbound_jwks_uri = record.jwksUri;
   return metadata;
 }

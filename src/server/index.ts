@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/http/index.js';
 import { ADMIN_SCOPES } from '../admin/http/scopes.js';
+import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
@@ -97,7 +100,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // The admin use cases are loaded when needed (here: only if the admin resource is missing or lacks a
   // scope; then by the admin API), so a server that only issues tokens never holds them (issue 6).
   const adminService = loadOnce<AdminService>(() =>
-    import('../admin/service.js').then(({ createAdminService }) => createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg })),
+    import('../admin/service.js').then(({ createAdminService }) => createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile })),
   );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
@@ -133,14 +136,29 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   await revocation.load();
   // Refusals in the mTLS hooks are logged by the observer, once, with the certificate's diagnosis.
   const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, revocationCheck: revocation.check });
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale });
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys: (clientId, uri) => jwksUriCache?.peek(clientId, uri).jwks });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
   const revisionReader = await createRevisionReader(config.database);
-  const lookups = createLookupCache(db, revisionReader);
+  // SS-4: self-signed clients that publish their certificates at a jwks_uri. The fetching code (undici)
+  // loads when the first such client makes a request.
+  let jwksUriCache: JwksUriCache | undefined;
+  const loadJwksUris = loadOnce<JwksUriCache>(() =>
+    Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]).then(([{ createJwksUriCache }, { validateSelfSignedJwks }]) => {
+      jwksUriCache = createJwksUriCache({ ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined, minRefreshMs: config.jwksUriMinRefreshMs, validate: validateSelfSignedJwks });
+      return jwksUriCache;
+    }),
+  );
+  const jwksUris: JwksUriCache = {
+    peek: (clientId, uri) => jwksUriCache?.peek(clientId, uri) ?? { uri, jwks: undefined, thumbprints: new Set(), fetchedAt: 0, error: undefined },
+    ensure: async (clientId, uri, x5t) => (await loadJwksUris()).ensure(clientId, uri, x5t),
+    forget: (clientId) => jwksUriCache?.forget(clientId),
+    close: async () => jwksUriCache?.close(),
+  };
+  const lookups = createLookupCache(db, revisionReader, (clientId, uri) => jwksUriCache?.peek(clientId, uri).jwks);
   const makeProvider = () => {
-    const p = buildProvider({ config, db, keys, mtls, lookups });
+    const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
     // certbound's one middleware on the provider (one async frame per request):
     // - before: one revision read per request keeps cached clients/resources exact (see lookup-cache.ts);
     // - after: the auth observer (refusal log with diagnosis, last seen), the refusal metric, and the
@@ -163,6 +181,22 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       }
       logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
     });
+    // private_key_jwt (BT-2): oidc-provider decides on the client assertion; its reason (error_detail,
+    // e.g. the aud rule or a replayed jti) becomes a coded refusal, logged with the ref the client sees.
+    const assertionRefused = (ctx: { state: Record<string, unknown>; oidc?: { params?: Record<string, unknown>; client?: { clientId: string; tokenEndpointAuthMethod?: string } } }, err: { error?: string; error_detail?: string; error_description?: string }) => {
+      const client = ctx.oidc?.client;
+      if (err?.error !== 'invalid_client' || ctx.state.certboundRefusal || client?.tokenEndpointAuthMethod !== 'private_key_jwt') return;
+      const refusal: Refusal = {
+        code: 'CLIENT_ASSERTION_INVALID',
+        message: ctx.oidc?.params?.client_assertion
+          ? `The client assertion (private_key_jwt) of ${client.clientId} was refused: ${err.error_detail ?? err.error_description ?? 'client authentication failed'}.`
+          : `${client.clientId} authenticates with private_key_jwt, but the request carried no client assertion; send client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer and a client_assertion signed with one of its registered keys.`,
+        ref: randomUUID().slice(0, 8),
+        clientId: client.clientId,
+      };
+      ctx.state.certboundRefusal = refusal;
+    };
+    for (const event of ['grant.error', 'introspection.error', 'revocation.error']) (p as unknown as { on(event: string, listener: unknown): void }).on(event, assertionRefused);
     // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
     p.on('client_credentials.issued', (token) => metrics.tokenIssued(String(token.clientId), 'jwt'));
     p.on('client_credentials.saved', (token) => metrics.tokenIssued(String(token.clientId), 'opaque'));
@@ -194,7 +228,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
         onChange: () => reload(),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
-        diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale }),
+        diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale, publishedKeys: (id, uri) => jwksUriCache?.peek(id, uri).jwks }),
       }),
     ),
   );
@@ -347,6 +381,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       clearInterval(purgeTimer);
       await revisionReader.close();
       await revocation.close();
+      await jwksUris.close();
       await observer.flush();
       await adminApi.loaded()?.then(
         (api) => api.close(),

@@ -15,7 +15,10 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
-export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }) {
+/** The JWKS fetched from a client's jwks_uri, when there is one (src/admin/jwks-uri.ts). */
+export type PublishedKeys = (clientId: string, uri: string) => { keys: Record<string, unknown>[] } | undefined;
+
+export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }, publishedKeys?: PublishedKeys) {
   let seen: { clients: number; resource_servers: number } | undefined;
   const clientMetadata = new Map<string, Record<string, unknown>>();
   const resources = new Map<string, ResourceServer>();
@@ -36,8 +39,15 @@ export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'
       const record = await clients.find(db, clientId);
       if (!record) return undefined;
       const metadata = toClientMetadata(record);
+      // SS-4: oidc-provider sees the certificates certbound fetched, never the jwks_uri itself.
+      if (record.jwksUri) metadata.jwks = publishedKeys?.(clientId, record.jwksUri) ?? { keys: [] };
       remember(clientMetadata, clientId, metadata);
       return metadata;
+    },
+
+    /** Drops one client's cached metadata (its published certificates changed). */
+    forget(clientId: string): void {
+      clientMetadata.delete(clientId);
     },
 
     async resourceServer(identifier: string): Promise<ResourceServer | undefined> {

@@ -4,10 +4,12 @@
  * revocation; everything persisted in SQL through the adapter.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import { createOidcAdapter, type Db, type SigningKey } from '../store/index.js';
+import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type SigningKey } from '../store/index.js';
 import type { LookupCache } from './lookup-cache.js';
-import type { createMtlsHooks } from './mtls.js';
+import type { JwksUriCache } from '../admin/jwks-uri.js';
+import type { createMtlsHooks, Refusal } from './mtls.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
 
@@ -18,6 +20,8 @@ export interface BuildProviderOptions {
   mtls: ReturnType<typeof createMtlsHooks>;
   /** Cached client and resource-server lookups (refreshed per request by the server). */
   lookups: LookupCache;
+  /** Certificates of self-signed clients that publish them at a jwks_uri (SS-4). */
+  jwksUris?: JwksUriCache;
 }
 
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
@@ -25,7 +29,7 @@ function requestedScopes(ctx: KoaContextWithOIDC): string[] {
   return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
 }
 
-export function buildProvider({ config, db, keys, mtls, lookups }: BuildProviderOptions): Provider {
+export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
   const aliases = Object.fromEntries(
@@ -36,7 +40,8 @@ export function buildProvider({ config, db, keys, mtls, lookups }: BuildProvider
     adapter: Adapter as unknown as Configuration['adapter'],
     clients: [],
     jwks: { keys: keys.map((k) => k.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
-    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
+    // private_key_jwt (BT-2): a signed client assertion authenticates; the mTLS certificate binds the token.
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'],
     // IC-9: no implicit; certbound serves token-endpoint grants only.
     responseTypes: ['code'],
     scopes: [],
@@ -56,7 +61,7 @@ export function buildProvider({ config, db, keys, mtls, lookups }: BuildProvider
     },
     findAccount: async () => undefined,
     extraClientMetadata: {
-      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes'],
+      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri'],
       validator(_ctx, key, value) {
         if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value)) throw new errors.InvalidClientMetadata(`${key} must be an array`);
       },
@@ -125,14 +130,32 @@ export function buildProvider({ config, db, keys, mtls, lookups }: BuildProvider
     },
     enabledJWA: {
       authorizationSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+      // Asymmetric only: no client_secret_jwt (HS256 is oidc-provider's default list's first entry).
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
     } as Configuration['enabledJWA'],
   };
 
   const provider = new Provider(config.issuer, configuration);
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
-  rememberClientInstances(provider, lookups);
+  rememberClientInstances(provider, lookups, jwksUris ? publishedCertificates(jwksUris, lookups, mtls) : undefined);
+  atomicReplayDetection(provider, db);
   return provider;
+}
+
+/**
+ * oidc-provider's ReplayDetection.unique (the `jti` of private_key_jwt client assertions) looks the
+ * jti up and then saves it: two requests with the same assertion at the same moment could both pass.
+ * certbound makes it one atomic insert: the assertion is accepted only by the request whose insert
+ * created the row. Rows expire with the assertion (`exp` + clock tolerance), like the provider's own.
+ */
+function atomicReplayDetection(provider: Provider, db: Db): void {
+  const model = provider.ReplayDetection as unknown as { unique(iss: string, jti: string, exp: number): Promise<boolean> };
+  model.unique = async (iss: string, jti: string, exp: number) => {
+    const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
+    const nowS = Math.floor(Date.now() / 1000);
+    return insertIfAbsent(db, 'ReplayDetection', id, { iss, jti: id, iat: nowS, exp }, Math.max(exp - nowS, 1));
+  };
 }
 
 /**
@@ -142,12 +165,13 @@ export function buildProvider({ config, db, keys, mtls, lookups }: BuildProvider
  * object instead: same instance, same validation, no per-request hashing. A change to the client gives
  * a new metadata object and therefore a freshly validated instance.
  */
-function rememberClientInstances(provider: Provider, lookups: LookupCache): void {
+function rememberClientInstances(provider: Provider, lookups: LookupCache, refreshPublished?: (id: string, metadata: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
   const model = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
   const find = model.find.bind(model);
   const instances = new WeakMap<object, unknown>();
   model.find = async (id: unknown) => {
-    const metadata = typeof id === 'string' && id.length ? await lookups.client(id) : undefined;
+    let metadata = typeof id === 'string' && id.length ? await lookups.client(id) : undefined;
+    if (metadata && refreshPublished && typeof metadata.certbound_jwks_uri === 'string') metadata = await refreshPublished(id as string, metadata);
     if (!metadata) return find(id);
     const known = instances.get(metadata);
     if (known) return known;
@@ -157,3 +181,34 @@ function rememberClientInstances(provider: Provider, lookups: LookupCache): void
   };
 }
 
+
+/**
+ * SS-4: before oidc-provider matches a self-signed client's certificate, the client's published set is
+ * made current for the certificate of this request (fetched on first use, when old, or at once, rate
+ * limited, when the certificate is not in it). A changed set gives new metadata, so a new Client. When
+ * the set cannot be fetched and does not hold the certificate, the refusal says so (JWKS_URI_UNAVAILABLE).
+ */
+function publishedCertificates(jwksUris: JwksUriCache, lookups: LookupCache, mtls: BuildProviderOptions['mtls']) {
+  return async (clientId: string, metadata: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const uri = metadata.certbound_jwks_uri as string;
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    const peer = ctx ? mtls.peerCertificate(ctx as never) : undefined;
+    const x5t = peer?.parsed?.x5t;
+    let current = metadata;
+    if (await jwksUris.ensure(clientId, uri, x5t)) {
+      lookups.forget(clientId);
+      current = (await lookups.client(clientId)) ?? metadata;
+    }
+    const state = jwksUris.peek(clientId, uri);
+    if (ctx && x5t && state.error && !state.thumbprints.has(x5t) && !ctx.state.certboundRefusal) {
+      ctx.state.certboundRefusal = {
+        code: 'JWKS_URI_UNAVAILABLE',
+        message: `The certificates of ${clientId} are published at ${uri} (jwks_uri), which could not be fetched (${state.error})${state.fetchedAt ? `; the copy fetched at ${new Date(state.fetchedAt).toISOString()} does not hold this certificate` : ' and was never fetched successfully'}.`,
+        ref: randomUUID().slice(0, 8),
+        clientId,
+        thumbprint: x5t,
+      } satisfies Refusal;
+    }
+    return current;
+  };
+}

@@ -2,7 +2,19 @@ import type { Db } from './knex.js';
 import { toMs } from './knex.js';
 import { bumpRevision } from './revisions.js';
 
-export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+/**
+ * - tls_client_auth: PKI certificate matched by a mapping (RFC 8705 §2.1);
+ * - self_signed_tls_client_auth: one of the registered certificates (§2.2);
+ * - private_key_jwt: a JWT signed with a registered key (RFC 7523); the certificate of the mTLS
+ *   connection is then proof of possession only, for the token binding (§3, BT-2).
+ */
+export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt';
+/**
+ * The JWS algorithms a private_key_jwt client assertion may use: asymmetric only (client_secret_jwt,
+ * with a shared secret, is not offered). The provider's `clientAuthSigningAlgValues`.
+ */
+export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'Ed25519', 'EdDSA'] as const;
+
 export type MappingKind = 'subject_dn' | 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
 
 export interface MappingRecord {
@@ -29,8 +41,10 @@ export interface ClientRecord {
   boundTokens: boolean;
   scopes: string[];
   defaultResource: string | null;
-  /** Self-signed clients: the registered JWKS with x5c certificates. */
+  /** Self-signed clients: the registered JWKS with x5c certificates; private_key_jwt clients: their public signing keys. */
   jwks: { keys: Record<string, unknown>[] } | null;
+  /** Self-signed clients that publish their certificates (SS-4): where; `jwks` is then null. */
+  jwksUri: string | null;
   /** Other RFC 7591 metadata (grant_types, client_name …). */
   metadata: Record<string, unknown>;
   mappings: MappingRecord[];
@@ -63,6 +77,7 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
     scopes: String(r.scope ?? '').split(' ').filter(Boolean),
     defaultResource: r.default_resource ? String(r.default_resource) : null,
     jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
+    jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
     metadata: JSON.parse(String(r.metadata ?? '{}')),
     mappings,
     createdAt: new Date(toMs(r.created_at) ?? 0),
@@ -115,6 +130,7 @@ export const clients = {
       scope: c.scopes.join(' '),
       default_resource: c.defaultResource,
       jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+      jwks_uri: c.jwksUri,
       metadata: JSON.stringify(c.metadata),
       created_at: c.createdAt.getTime(),
       updated_at: c.updatedAt.getTime(),

@@ -6,6 +6,7 @@ import * as initial from '../../migrations/20261127000001_initial.js';
 import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen.js';
 import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
 import * as lookupRevisions from '../../migrations/20261128000003_lookup_revisions.js';
+import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.js';
 
 export type Db = Knex;
 
@@ -61,6 +62,7 @@ const MIGRATIONS: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128000001_certificate_last_seen': lastSeen,
   '20261128000002_trust_anchor_crls': anchorCrls,
   '20261128000003_lookup_revisions': lookupRevisions,
+  '20261128000004_client_jwks_uri': clientJwksUri,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -4,7 +4,7 @@ import { toMs } from './knex.js';
 /** The last certificate a client authenticated with, per mapping. */
 export interface LastSeenCertificate {
   clientId: string;
-  /** Null for self_signed_tls_client_auth clients (no mapping). */
+  /** Null for self_signed_tls_client_auth and private_key_jwt clients (no mapping). */
   mappingId: string | null;
   x5tS256: string;
   subject: string;

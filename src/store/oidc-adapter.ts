@@ -95,3 +95,26 @@ export function createOidcAdapter(db: Db, findClient: (id: string) => Promise<Ad
 export async function purgeExpiredPayloads(db: Db): Promise<number> {
   return db('oidc_payloads').where('expires_at', '<=', Date.now()).delete();
 }
+
+/** A unique-key violation on PostgreSQL (23505) or SQLite (SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE). */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * Stores a payload row only if no live row of that model and id exists; true when this call created
+ * it. One INSERT decides, so of two concurrent callers exactly one gets true (replay detection). An
+ * expired row with the same key is removed first.
+ */
+export async function insertIfAbsent(db: Db, model: string, id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+  const now = Date.now();
+  await db('oidc_payloads').where({ model, id }).andWhere('expires_at', '<=', now).delete();
+  try {
+    await db('oidc_payloads').insert({ model, id, payload: JSON.stringify(payload), grant_id: null, user_code: null, uid: null, expires_at: now + expiresIn * 1000 });
+    return true;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
+}

@@ -129,6 +129,21 @@ describe('certbound CLI', () => {
     expect(jwk.d).toBeUndefined();
   });
 
+  it('BT-2: client add --private-key-jwt-jwks stores a private_key_jwt client; list and show say which keys; a private key is refused and nothing is written', async () => {
+    const { exportJWK, generateKeyPair } = await import('jose');
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    writeFileSync(path.join(dir, 'robot-private.json'), JSON.stringify({ keys: [await exportJWK(privateKey)] }));
+    writeFileSync(path.join(dir, 'robot.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'robot-key' }] }));
+    const before = await counts();
+    const leaky = await cli('client', 'add', '--id', 'robot', '--private-key-jwt-jwks', path.join(dir, 'robot-private.json'), '--scope', 'read');
+    expect(leaky.code).toBe(2);
+    expect(leaky.err).toContain('contains private key material (d)');
+    expect(await counts()).toEqual(before);
+    expect((await cli('client', 'add', '--id', 'robot', '--private-key-jwt-jwks', path.join(dir, 'robot.json'), '--scope', 'read')).out).toContain('client robot (private_key_jwt)');
+    expect((await cli('client', 'list')).out).toMatch(/robot\s+private_key_jwt\s+read\s+any certificate \(private_key_jwt, 1 key\)/);
+    expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key (EC P-256)');
+  });
+
   it('mapping add/list/remove; the last mapping cannot be removed', async () => {
     const add = await cli('client', 'mapping', 'add', 'billing', '--subject-dn', 'CN=billing,O=Acme', '--not-after', '2099-01-01');
     expect(add.code).toBe(0);

@@ -211,6 +211,16 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
     expect(ok).toMatchObject({ would_authenticate: true, code: null });
     expect(diagnose(device, { chain: [], clients: [registered] }).authenticates_as).toEqual([expect.objectContaining({ client_id: 'device-1', auth_method: 'self_signed_tls_client_auth' })]);
   });
+
+  it('BT-2 CLIENT_NOT_CERTIFICATE_AUTH: for a private_key_jwt client the certificate is not checked against the client; the diagnosis says the assertion decides and which thumbprint the tokens get', async () => {
+    const instance = await selfSigned({ subject: [{ CN: ['agent-7'] }] });
+    const agent: DiagnosisClient = { clientId: 'agent', authMethod: 'private_key_jwt', mappings: [], jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1' }] } };
+    const d = diagnose(instance, { chain: [], clientId: 'agent', clients: [agent] });
+    expect(d.client).toMatchObject({ auth_method: 'private_key_jwt', found: true, would_authenticate: false, code: 'CLIENT_NOT_CERTIFICATE_AUTH' });
+    expect(d.client?.message).toContain('private_key_jwt');
+    expect(d.client?.message).toContain(parseCertificate(instance.pem).x5t);
+    expect(d.authenticates_as).toEqual([]);
+  });
 });
 
 describe('diagnoseCertificate: revocation (PKI-5)', () => {

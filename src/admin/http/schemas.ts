@@ -48,6 +48,9 @@ export const MappingInputSchema = component(
   'A certificate mapping of a tls_client_auth client',
 );
 
+/** token_endpoint_auth_method values certbound registers (src/store/clients.ts AuthMethod). */
+const AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'] as const;
+
 export const CreateClientSchema = component(
   'CreateClientRequest',
   z
@@ -55,13 +58,22 @@ export const CreateClientSchema = component(
       client_id: z.string().regex(CLIENT_ID_PATTERN, 'must be letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit'),
       mapping: MappingInputSchema.optional().describe('tls_client_auth: the first certificate mapping'),
       self_signed_certificate: pem.optional().describe('self_signed_tls_client_auth: the client certificate'),
+      self_signed_jwks_uri: z.url({ protocol: /^https$/ }).max(2048).optional().describe('self_signed_tls_client_auth: where the client publishes its certificates (JWKS with x5c); fetched at registration to check it, then by the server on use (SS-4)'),
+      private_key_jwt_jwks: z
+        .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
+        .optional()
+        .describe('private_key_jwt: the public keys (JWKS) the client signs its client assertions with; its mTLS certificate is then bound to its tokens (RFC 8705 §3)'),
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).optional().describe('Resource (audience) used when a token request names none'),
       bound_tokens: z.boolean().optional().describe('tls_client_certificate_bound_access_tokens; default true'),
     })
     .superRefine((v, ctx) => {
-      if ((v.mapping === undefined) === (v.self_signed_certificate === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'give exactly one of mapping (tls_client_auth) or self_signed_certificate (self_signed_tls_client_auth)' });
+      if ([v.mapping, v.self_signed_certificate, v.self_signed_jwks_uri, v.private_key_jwt_jwks].filter((x) => x !== undefined).length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mapping'],
+          message: 'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks (private_key_jwt)',
+        });
       }
     }),
 );
@@ -171,12 +183,13 @@ export const ClientSchema = component(
   'Client',
   z.object({
     client_id: z.string(),
-    token_endpoint_auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']),
+    token_endpoint_auth_method: z.enum(AUTH_METHODS),
     tls_client_certificate_bound_access_tokens: z.boolean(),
     scope: z.string(),
     default_resource: z.string().nullable(),
     mappings: z.array(MappingSchema),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+    jwks_uri: z.string().nullable().describe('self_signed_tls_client_auth clients that publish their certificates'),
     created_at: timestamp,
     updated_at: timestamp,
   }),
@@ -244,7 +257,7 @@ export const AuditListSchema = list('AuditList', AuditEntrySchema);
 const finding = z.object({ code: z.string(), severity: z.enum(['error', 'warning']), message: z.string(), hint: z.string() });
 const clientMatch = z.object({
   client_id: z.string(),
-  auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']),
+  auth_method: z.enum(AUTH_METHODS),
   mapping_id: z.string().nullable(),
   kind: z.string().nullable(),
   value: z.string().nullable(),
@@ -255,7 +268,7 @@ const anchorRef = z.object({ name: z.string(), environment: z.string().nullable(
 const clientDiagnosis = z.object({
   client_id: z.string(),
   found: z.boolean(),
-  auth_method: z.enum(['tls_client_auth', 'self_signed_tls_client_auth']).nullable(),
+  auth_method: z.enum(AUTH_METHODS).nullable(),
   would_authenticate: z.boolean(),
   code: z.string().nullable(),
   message: z.string(),
@@ -375,6 +388,7 @@ export function clientJson(c: ClientRecord): z.output<typeof ClientSchema> {
     default_resource: c.defaultResource,
     mappings: c.mappings.map(mappingJson),
     jwks: c.jwks,
+    jwks_uri: c.jwksUri,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };

@@ -193,6 +193,28 @@ describe('CRUD round trips', () => {
     expect((await s.token(device, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: device.pem })).status).toBe(200);
   });
 
+  it('BT-2: a private_key_jwt client through the API; keys plus a mapping, or a private key, are refused with the field named', async () => {
+    const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'robot-1' };
+    const both = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [jwk] }, mapping: { kind: 'san_dns', value: 'robot.example.com' } } });
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(both.body)).toContain('give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks (private_key_jwt)');
+    const leaky = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [await exportJWK(privateKey)] }, scope: 'read', default_resource: API } });
+    expect(leaky.status).toBe(400);
+    expect(leaky.body).toMatchObject({ code: 'ERR_JWKS_INVALID' });
+    expect(JSON.stringify(leaky.body)).toContain('private_key_jwt_jwks');
+    expect((await ops.call('GET', '/admin/clients/robot')).status).toBe(404);
+    const res = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [jwk] }, scope: 'read', default_resource: API } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', tls_client_certificate_bound_access_tokens: true, mappings: [], jwks: { keys: [jwk] } });
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'robot-1' }).setIssuer('robot').setSubject('robot').setAudience(s.issuer).setJti(`j-${now}`).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const cert = await s.pki.client({ subject: [{ CN: ['robot'] }] });
+    const token = await s.token(cert, { grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    expect(token.status).toBe(200);
+  });
+
   it('mappings: add a staged one, list, remove the old one; the last one cannot be removed', async () => {
     await ops.call('POST', '/admin/clients', { body: { client_id: 'reports', mapping: { kind: 'subject_dn', value: 'CN=reports,O=Acme' }, scope: 'read', default_resource: API } });
     const added = await ops.call('POST', '/admin/clients/reports/mappings', {

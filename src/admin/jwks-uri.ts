@@ -1,0 +1,172 @@
+/**
+ * The certificates of self_signed_tls_client_auth clients registered with a `jwks_uri` (RFC 8705
+ * §2.2.2, SS-1/SS-4): fetched by certbound (oidc-provider only ever sees the resulting `jwks`), checked
+ * like a registered JWKS (SS-8..SS-11: key members, no private members, standard-base64 `x5c` whose
+ * first certificate holds the key), and kept per client:
+ * - fetched on the client's first request, and again once older than `maxAgeMs`;
+ * - fetched again at once when the client presents a certificate the set does not hold (a newly
+ *   published certificate works without a restart), at most once per `minRefreshMs` per client, so a
+ *   stream of unknown certificates cannot turn the server into a load generator against the client's host;
+ * - a failed fetch keeps the last good set (and its error is reported with the refusal).
+ */
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import type { Jwks } from './self-signed.js';
+import { InvalidInputError } from '../errors/index.js';
+import { x5tS256 } from '../pki/thumbprint.js';
+
+export interface JwksUriCacheOptions {
+  /** Extra CA certificates (PEM) trusted for the fetch, besides Node's bundled ones. */
+  ca?: string | undefined;
+  /** A miss refetches at most once per this many ms per client. */
+  minRefreshMs: number;
+  /** A set older than this is fetched again on the next request. Default 300 000 (5 min). */
+  maxAgeMs?: number;
+  /** Per fetch. Default 5 000. */
+  timeoutMs?: number;
+  /** Largest accepted JWKS document. Default 256 KiB. */
+  maxBytes?: number;
+  /** Checks a fetched document (JSON text) and returns the JWKS; throws a CertboundError when it is not acceptable. */
+  validate(text: string): Jwks;
+  now?: () => number;
+}
+
+export interface JwksUriState {
+  uri: string;
+  /** The last good set; undefined until a fetch succeeded. */
+  jwks: Jwks | undefined;
+  /** x5t#S256 of each key's x5c[0]. */
+  thumbprints: ReadonlySet<string>;
+  /** When `jwks` was fetched (ms), 0 if never. */
+  fetchedAt: number;
+  /** The last fetch's error, cleared by a successful fetch. */
+  error: string | undefined;
+}
+
+interface Entry extends JwksUriState {
+  attemptedAt: number;
+  inflight: Promise<boolean> | undefined;
+}
+
+function thumbprintsOf(jwks: Jwks): Set<string> {
+  const out = new Set<string>();
+  for (const key of jwks.keys) {
+    const first = Array.isArray(key.x5c) ? key.x5c[0] : undefined;
+    if (typeof first === 'string') out.add(x5tS256(Buffer.from(first, 'base64')));
+  }
+  return out;
+}
+
+export function createJwksUriCache(options: JwksUriCacheOptions) {
+  const now = options.now ?? Date.now;
+  const maxAgeMs = options.maxAgeMs ?? 300_000;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const maxBytes = options.maxBytes ?? 256 * 1024;
+  const entries = new Map<string, Entry>();
+  const dispatcher = new Agent({
+    connect: { ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+
+  async function download(uri: string): Promise<string> {
+    const res = await request(uri, { method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' }, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`HTTP ${res.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new Error(`the document is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** Fetches into `entry`; true when the set of certificates changed. */
+  function fetchInto(entry: Entry): Promise<boolean> {
+    entry.inflight ??= (async () => {
+      entry.attemptedAt = now();
+      try {
+        const jwks = options.validate(await download(entry.uri));
+        const thumbprints = thumbprintsOf(jwks);
+        const changed = !entry.jwks || thumbprints.size !== entry.thumbprints.size || [...thumbprints].some((t) => !entry.thumbprints.has(t));
+        entry.jwks = jwks;
+        entry.thumbprints = thumbprints;
+        entry.fetchedAt = now();
+        entry.error = undefined;
+        return changed;
+      } catch (err) {
+        entry.error = (err as Error).message;
+        return false;
+      } finally {
+        entry.inflight = undefined;
+      }
+    })();
+    return entry.inflight;
+  }
+
+  function entryFor(clientId: string, uri: string): Entry {
+    let entry = entries.get(clientId);
+    if (!entry || entry.uri !== uri) {
+      entry = { uri, jwks: undefined, thumbprints: new Set(), fetchedAt: 0, attemptedAt: 0, error: undefined, inflight: undefined };
+      entries.set(clientId, entry);
+    }
+    return entry;
+  }
+
+  return {
+    /** The client's current set, without fetching. */
+    peek(clientId: string, uri: string): JwksUriState {
+      return entryFor(clientId, uri);
+    },
+
+    /**
+     * Makes the set current for a request presenting `x5t` (undefined: no certificate): fetches when
+     * there is none yet or it is older than maxAgeMs, or when `x5t` is not in it and the last attempt is
+     * at least minRefreshMs old. True when the certificates changed.
+     */
+    async ensure(clientId: string, uri: string, x5t: string | undefined): Promise<boolean> {
+      const entry = entryFor(clientId, uri);
+      const t = now();
+      const due = entry.fetchedAt === 0 || t - entry.fetchedAt >= maxAgeMs;
+      const miss = x5t !== undefined && !entry.thumbprints.has(x5t);
+      if ((due || miss) && (entry.inflight || entry.attemptedAt === 0 || t - entry.attemptedAt >= options.minRefreshMs)) return fetchInto(entry);
+      return false;
+    },
+
+    /** Forgets a client (removed or re-registered). */
+    forget(clientId: string): void {
+      entries.delete(clientId);
+    },
+
+    close: () => dispatcher.close(),
+  };
+}
+
+export type JwksUriCache = ReturnType<typeof createJwksUriCache>;
+
+/**
+ * One fetch of a client's jwks_uri, for registration: the validated JWKS, or a CertboundError saying
+ * why the URI cannot be used (unreachable, not 200, too large, not a valid self-signed JWKS).
+ */
+export async function fetchJwksUriOnce(uri: string, options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks }): Promise<Jwks> {
+  const cache = createJwksUriCache({ ...options, minRefreshMs: 0 });
+  try {
+    await cache.ensure('registration', uri, undefined);
+    const state = cache.peek('registration', uri);
+    if (!state.jwks) {
+      throw new InvalidInputError('ERR_JWKS_URI_UNAVAILABLE', `The jwks_uri ${uri} cannot be used: ${state.error ?? 'no JWKS'}.`, {
+        hint: 'Publish the client certificates there first (a JWKS whose keys carry x5c), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE).',
+      });
+    }
+    return state.jwks;
+  } finally {
+    await cache.close();
+  }
+}

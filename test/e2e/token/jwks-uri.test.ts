@@ -1,0 +1,147 @@
+/**
+ * SS-1/SS-4: a self_signed_tls_client_auth client that publishes its certificates at a jwks_uri. The
+ * server fetches the set (over real HTTPS, trusting CERTBOUND_OUTBOUND_CA_FILE), picks up a newly
+ * published certificate without a restart (refetch on a miss, rate limited per client), keeps the last
+ * good copy when the URI fails, and says so in the refusal.
+ */
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exportJWK, jwtVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminService } from '../../../src/admin/service.js';
+import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { httpsJson } from '../../helpers/net.js';
+import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
+
+const API = 'https://api.example.com';
+const MIN_REFRESH_MS = 400;
+let s: TestServer;
+let pki: TestPki;
+let admin: ReturnType<typeof createAdminService>;
+let publisher: Server;
+let base: string;
+/** What the client's host serves at /jwks.json: a JWKS document, or an HTTP status. */
+let published: { status: number; body: string } = { status: 404, body: '' };
+let fetches = 0;
+
+async function jwkOf(cert: Issued) {
+  return { ...(await exportJWK(createPublicKey(cert.pem))), x5c: [cert.der.toString('base64')] };
+}
+async function publish(...certs: Issued[]) {
+  published = { status: 200, body: JSON.stringify({ keys: await Promise.all(certs.map(jwkOf)) }) };
+}
+const token = (client: string, cert: Issued) => s.token(cert, { grant_type: 'client_credentials', client_id: client }, { chain: cert.pem });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  publisher = createServer({ cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem }, (req, res) => {
+    if (req.url !== '/jwks.json') return void res.writeHead(404).end();
+    fetches++;
+    res.writeHead(published.status, { 'content-type': 'application/jwk-set+json' }).end(published.body);
+  });
+  await new Promise<void>((resolve) => publisher.listen(0, '127.0.0.1', resolve));
+  base = `https://localhost:${(publisher.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'certbound-jwks-uri-'));
+  const caFile = path.join(dir, 'outbound-ca.pem');
+  writeFileSync(caFile, pki.root.pem);
+  s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS } });
+  admin = createAdminService({ db: s.database.db, signingAlg: 'ES256', outboundCaFile: caFile });
+  await admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
+});
+afterAll(async () => {
+  await s?.close();
+  await new Promise<void>((resolve) => (publisher ? publisher.close(() => resolve()) : resolve()));
+});
+
+describe('self_signed_tls_client_auth with jwks_uri', () => {
+  it('SS-1/SS-3: the client authenticates with a certificate published at its jwks_uri and the token is bound to it', async () => {
+    const a = await selfSigned({ subject: [{ CN: ['device-a'] }] });
+    await publish(a);
+    const client = await admin.addClient({ clientId: 'device-a', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+    expect(client).toMatchObject({ authMethod: 'self_signed_tls_client_auth', jwks: null, jwksUri: `${base}/jwks.json` });
+    const res = await token('device-a', a);
+    expect(res.status).toBe(200);
+    const keys = await httpsJson(`${s.handle.mainUrl}/jwks`, { agent: s.agent() });
+    const { payload } = await jwtVerify(String(res.body.access_token), createLocalJWKSet(keys.body as never));
+    expect(payload.cnf).toEqual({ 'x5t#S256': x5tS256(a.der) });
+  });
+
+  it('SS-4: a newly published certificate works on its first request, without a restart; the withdrawn one is refused', async () => {
+    const a = await selfSigned({ subject: [{ CN: ['rotating'] }] });
+    const b = await selfSigned({ subject: [{ CN: ['rotating'] }] });
+    await publish(a);
+    await admin.addClient({ clientId: 'rotating', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+    expect((await token('rotating', a)).status).toBe(200);
+    await publish(b);
+    await sleep(MIN_REFRESH_MS + 50);
+    expect((await token('rotating', b)).status).toBe(200);
+    const withdrawn = await token('rotating', a);
+    expect(withdrawn.status).toBe(401);
+    expect(refusals().at(-1)).toMatchObject({ reason: 'SELF_SIGNED_NOT_REGISTERED', client_id: 'rotating' });
+  });
+
+  it('SS-4: unknown certificates refetch the set at most once per minimum interval per client (no request storm against the client host)', async () => {
+    const known = await selfSigned({ subject: [{ CN: ['storm'] }] });
+    await publish(known);
+    await admin.addClient({ clientId: 'storm', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+    expect((await token('storm', known)).status).toBe(200);
+    await sleep(MIN_REFRESH_MS + 50);
+    const before = fetches;
+    const strangers = await Promise.all(Array.from({ length: 5 }, (_, i) => selfSigned({ subject: [{ CN: [`stranger-${i}`] }] })));
+    for (const stranger of strangers) expect((await token('storm', stranger)).status).toBe(401);
+    expect(fetches - before).toBe(1);
+    await sleep(MIN_REFRESH_MS + 50);
+    expect((await token('storm', strangers[0]!)).status).toBe(401);
+    expect(fetches - before).toBe(2);
+  });
+
+  it('when the URI fails, the last good copy still authenticates its certificates; a certificate it lacks is refused with JWKS_URI_UNAVAILABLE and the reason', async () => {
+    const a = await selfSigned({ subject: [{ CN: ['flaky'] }] });
+    const b = await selfSigned({ subject: [{ CN: ['flaky'] }] });
+    await publish(a);
+    await admin.addClient({ clientId: 'flaky', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+    expect((await token('flaky', a)).status).toBe(200);
+    published = { status: 503, body: 'maintenance' };
+    await sleep(MIN_REFRESH_MS + 50);
+    const refused = await token('flaky', b);
+    expect(refused.status).toBe(401);
+    const ref = /ref ([0-9a-f]{8})/.exec(String(refused.body.error_description))?.[1];
+    const line = refusals().find((l) => l.ref === ref);
+    expect(line).toMatchObject({ reason: 'JWKS_URI_UNAVAILABLE', client_id: 'flaky', x5t: x5tS256(b.der) });
+    expect(String(line?.msg)).toContain('HTTP 503');
+    expect((await token('flaky', a)).status).toBe(200);
+  });
+
+  it('SS-9/SS-10 at fetch time: a published set that breaks the JWK rules is not taken; the refusal quotes the rule', async () => {
+    const a = await selfSigned({ subject: [{ CN: ['sloppy'] }] });
+    const b = await selfSigned({ subject: [{ CN: ['sloppy'] }] });
+    await publish(a);
+    await admin.addClient({ clientId: 'sloppy', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+    expect((await token('sloppy', a)).status).toBe(200);
+    // b's certificate with a's key members: x5c[0] does not hold the JWK's key (SS-9)
+    published = { status: 200, body: JSON.stringify({ keys: [{ ...(await jwkOf(a)), x5c: [b.der.toString('base64')] }] }) };
+    await sleep(MIN_REFRESH_MS + 50);
+    expect((await token('sloppy', b)).status).toBe(401);
+    expect(refusals().at(-1)).toMatchObject({ reason: 'JWKS_URI_UNAVAILABLE', client_id: 'sloppy' });
+    expect(String(refusals().at(-1)?.msg)).toContain('does not match the public key of its x5c[0] certificate');
+  });
+
+  it('registration fetches the URI once: not https, unreachable, or not a valid set → refused with the reason, nothing written', async () => {
+    const count = async () => Number((await s.database.db('clients').count({ n: '*' }))[0]!.n);
+    const before = await count();
+    await expect(admin.addClient({ clientId: 'x1', selfSignedJwksUri: 'http://device.example.com/jwks.json', scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_INVALID' });
+    published = { status: 404, body: '' };
+    await expect(admin.addClient({ clientId: 'x2', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toThrow(/cannot be used: HTTP 404/);
+    published = { status: 200, body: JSON.stringify({ keys: [{ kty: 'EC', x5c: ['AAAA'] }] }) };
+    await expect(admin.addClient({ clientId: 'x3', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toThrow(/public key members crv, x, y are missing/);
+    await expect(admin.addClient({ clientId: 'x4', selfSignedJwksUri: `${base.replace('localhost', '127.0.0.1')}/nope`, scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_UNAVAILABLE' });
+    expect(await count()).toBe(before);
+  });
+});
