@@ -181,7 +181,6 @@ function rememberClientInstances(provider: Provider, lookups: LookupCache, refre
   };
 }
 
-
 /**
  * SS-4: before oidc-provider matches a self-signed client's certificate, the client's published set is
  * made current for the certificate of this request (fetched on first use, when old, or at once, rate
@@ -203,7 +202,7 @@ function publishedCertificates(jwksUris: JwksUriCache, lookups: LookupCache, mtl
     if (ctx && x5t && state.error && !state.thumbprints.has(x5t) && !ctx.state.certboundRefusal) {
       ctx.state.certboundRefusal = {
         code: 'JWKS_URI_UNAVAILABLE',
-        message: `The certificates of ${clientId} are published at ${uri} (jwks_uri), which could not be fetched (${state.error})${state.fetchedAt ? `; the copy fetched at ${new Date(state.fetchedAt).toISOString()} does not hold this certificate` : ' and was never fetched successfully'}.`,
+        message: `The certificates of ${clientId} are published at ${uri} (jwks_uri), which could not be fetched or was refused (${state.error})${state.fetchedAt ? `; the copy fetched at ${new Date(state.fetchedAt).toISOString()} does not hold this certificate` : ' and was never fetched successfully'}.`,
         ref: randomUUID().slice(0, 8),
         clientId,
         thumbprint: x5t,

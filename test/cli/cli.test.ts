@@ -144,6 +144,17 @@ describe('certbound CLI', () => {
     expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key (EC P-256)');
   });
 
+  it('SS-4: client add --self-signed-jwks-uri checks the URI: not https, or nothing usable there → exit 2 with the reason, nothing written', async () => {
+    const before = await counts();
+    const plain = await cli('client', 'add', '--id', 'dev-uri', '--self-signed-jwks-uri', 'http://device.example.com/jwks.json', '--scope', 'read');
+    expect(plain.code).toBe(2);
+    expect(plain.err).toContain('must be https');
+    const nobody = await cli('client', 'add', '--id', 'dev-uri', '--self-signed-jwks-uri', 'https://127.0.0.1:9/jwks.json', '--scope', 'read');
+    expect(nobody.code).toBe(2);
+    expect(nobody.err).toContain('The jwks_uri https://127.0.0.1:9/jwks.json cannot be used');
+    expect(await counts()).toEqual(before);
+  });
+
   it('mapping add/list/remove; the last mapping cannot be removed', async () => {
     const add = await cli('client', 'mapping', 'add', 'billing', '--subject-dn', 'CN=billing,O=Acme', '--not-after', '2099-01-01');
     expect(add.code).toBe(0);
