@@ -54,6 +54,17 @@ describe('client_credentials over mTLS', () => {
     expect(res.body.access_token).toBeUndefined();
   });
 
+  it('SC-8: the mTLS listener negotiates TLS 1.3 with a client that offers it, so the client certificate travels encrypted', async () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: s.pki.chainOf(billing), key: billing.keyPem });
+    socket.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    expect(socket.getProtocol()).toBe('TLSv1.3');
+    socket.destroy();
+  });
+
   it('BT-5: the mTLS listener refuses TLS 1.2 renegotiation, so a keep-alive connection keeps the certificate of its handshake', async () => {
     const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: s.pki.chainOf(billing), key: billing.keyPem, maxVersion: 'TLSv1.2' });
     socket.on('error', () => {});

@@ -17,12 +17,12 @@ let s: TestServer;
 let signingKey: CryptoKey;
 let publicJwk: JWK;
 
-async function assertion(claims: { aud?: string | string[]; jti?: string; iss?: string; exp?: number } = {}, key: CryptoKey = signingKey): Promise<string> {
+async function assertion(claims: { aud?: string | string[]; jti?: string; iss?: string; sub?: string; exp?: number } = {}, key: CryptoKey = signingKey): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: 'agent-key-1' })
     .setIssuer(claims.iss ?? 'agent')
-    .setSubject('agent')
+    .setSubject(claims.sub ?? 'agent')
     .setAudience(claims.aud ?? s.issuer)
     .setJti(claims.jti ?? randomUUID())
     .setIssuedAt(now)
@@ -85,6 +85,17 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_grant');
     expect(res.body.access_token).toBeUndefined();
+  });
+
+  it('IC-2/MD-11: the mTLS listener asks for a certificate without requiring one: a private_key_jwt client registered without bound tokens, connecting with none, gets an unbound token', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'agent-key-1' };
+    await s.admin.addClient({ clientId: 'batch', privateKeyJwtJwks: JSON.stringify({ keys: [jwk] }), scopes: ['read'], defaultResource: API, boundTokens: false }, 'test');
+    const res = await s.token(undefined, { ...form(await assertion({ iss: 'batch', sub: 'batch' }, pair.privateKey as CryptoKey)), client_id: 'batch' });
+    expect(res.status).toBe(200);
+    const claims = await accessTokenClaims(String(res.body.access_token));
+    expect(claims.client_id).toBe('batch');
+    expect(claims.cnf).toBeUndefined();
   });
 
   it('a replayed assertion (same jti) is refused with invalid_client; the log line with the ref the client sees says why', async () => {
