@@ -25,10 +25,10 @@ import {
   type AuditEntry,
   listAudit,
   writeAudit,
+  ensureResourceServerScopes,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
 import { assertNoOverlap } from './overlap.js';
-import { fetchJwksUriOnce } from './jwks-uri.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
 import { jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
@@ -326,17 +326,8 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
      * Makes sure a resource server exists and offers at least `scopes` (adding missing ones, keeping its
      * other settings). Idempotent: writes (with an audit row) only when something was missing.
      */
-    async ensureResourceServer(identifier: string, scopes: string[], actor: string): Promise<ResourceServer> {
-      return db.transaction(async (trx) => {
-        const before = await resourceServers.find(trx, identifier);
-        if (before && scopes.every((s) => before.scopes.includes(s))) return before;
-        const rs: ResourceServer = before
-          ? { ...before, scopes: [...before.scopes, ...scopes.filter((s) => !before.scopes.includes(s))], updatedAt: new Date() }
-          : { identifier, scopes: [...scopes], tokenFormat: 'jwt', ttl: null, signingAlg: null, createdAt: new Date(), updatedAt: new Date() };
-        await resourceServers.upsert(trx, rs);
-        await writeAudit(trx, { actor, action: before ? 'resource.update' : 'resource.add', target: `resource:${identifier}`, before, after: rs });
-        return rs;
-      });
+    ensureResourceServer(identifier: string, scopes: string[], actor: string): Promise<ResourceServer> {
+      return ensureResourceServerScopes(db, identifier, scopes, actor);
     },
 
     async removeResourceServer(identifier: string, actor: string): Promise<void> {
@@ -366,7 +357,12 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       }
       const jwksUri = input.selfSignedJwksUri === undefined ? null : checkJwksUri(input.selfSignedJwksUri);
       // SS-4: the URI must serve a usable JWKS now (the server fetches it again on use).
-      if (jwksUri) await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+      // Loaded here, not at the top: the fetching code (undici) stays out of a server that only loads the
+      // admin service for its start-up checks (issue 6, memory).
+      if (jwksUri) {
+        const { fetchJwksUriOnce } = await import('./jwks-uri.js');
+        await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+      }
       const scopes = requireScopes(input.scopes ?? [], '--scope');
       const authMethod: AuthMethod = input.privateKeyJwtJwks ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
       const jwks = input.privateKeyJwtJwks

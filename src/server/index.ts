@@ -13,7 +13,7 @@ import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
-import { createRevisionReader, type Db, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { createRevisionReader, type Db, ensureResourceServerScopes, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -97,14 +97,14 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
 
   // The admin API is a resource server of this very server: its resource (audience) is registered here,
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
-  // The admin use cases are loaded when needed (here: only if the admin resource is missing or lacks a
-  // scope; then by the admin API), so a server that only issues tokens never holds them (issue 6).
+  // The admin use cases are loaded when the admin API first needs them, so a server that only issues
+  // tokens never holds them (issue 6); its own admin resource is checked with the store directly.
   const adminService = loadOnce<AdminService>(() =>
     import('../admin/service.js').then(({ createAdminService }) => createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile })),
   );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
-    await (await adminService()).ensureResourceServer(config.adminResource, [...ADMIN_SCOPES], 'system:admin-api');
+    await ensureResourceServerScopes(db, config.adminResource, ADMIN_SCOPES, 'system:admin-api');
   }
   const metrics = createMetrics({
     // Per client, the certificate seen last (a client may have several mappings, each with its last certificate).

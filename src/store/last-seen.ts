@@ -12,7 +12,7 @@ export interface LastSeenCertificate {
   seenAt: Date;
 }
 
-/** Primary-key part for self-signed clients, which authenticate without a mapping. */
+/** Primary-key part for clients that authenticate without a mapping (self_signed_tls_client_auth, private_key_jwt). */
 export const SELF_SIGNED_MAPPING_KEY = 'self-signed';
 
 function fromRow(r: Record<string, unknown>): LastSeenCertificate {

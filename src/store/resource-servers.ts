@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { toMs } from './knex.js';
+import { writeAudit } from './audit.js';
 import { bumpRevision } from './revisions.js';
 
 export interface ResourceServer {
@@ -52,3 +53,22 @@ export const resourceServers = {
     await db('resource_servers').where({ identifier }).delete();
   },
 };
+
+/**
+ * Makes sure a resource server exists and offers at least `scopes` (adding missing ones, keeping its
+ * other settings). Idempotent: writes (with an audit row, in one transaction) only when something was
+ * missing. Here rather than in the admin service so that the server's start-up check of its own admin
+ * resource does not load the admin use cases.
+ */
+export async function ensureResourceServerScopes(db: Db, identifier: string, scopes: readonly string[], actor: string): Promise<ResourceServer> {
+  return db.transaction(async (trx) => {
+    const before = await resourceServers.find(trx, identifier);
+    if (before && scopes.every((s) => before.scopes.includes(s))) return before;
+    const rs: ResourceServer = before
+      ? { ...before, scopes: [...before.scopes, ...scopes.filter((s) => !before.scopes.includes(s))], updatedAt: new Date() }
+      : { identifier, scopes: [...scopes], tokenFormat: 'jwt', ttl: null, signingAlg: null, createdAt: new Date(), updatedAt: new Date() };
+    await resourceServers.upsert(trx, rs);
+    await writeAudit(trx, { actor, action: before ? 'resource.update' : 'resource.add', target: `resource:${identifier}`, before, after: rs });
+    return rs;
+  });
+}

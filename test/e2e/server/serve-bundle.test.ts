@@ -62,7 +62,7 @@ describe('certbound serve from the bundle (issue 6)', () => {
     await database?.drop();
   });
 
-  it('a fresh development start issues a certificate-bound token over mTLS, loads no unbundled certbound module and stops on SIGTERM', async () => {
+  it('a fresh development start issues a certificate-bound token over mTLS, loads no unbundled certbound module nor the HTTP client, and stops on SIGTERM', async () => {
     database = await createTestDatabase({ migrate: false });
     const [port, mtlsPort] = [await freePort(), await freePort()];
     const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-dev-'));
@@ -91,6 +91,9 @@ describe('certbound serve from the bundle (issue 6)', () => {
     expect(certboundModules.filter((u) => !u.startsWith(`file://${bundleDir}/`))).toEqual([]);
     // the validator stays in the configuration worker
     expect(loaded.some((u) => u.includes('/node_modules/zod/'))).toBe(false);
+    // the HTTP client (jwks_uri fetches, the verifier) loads on first use, even though the development start
+    // uses the admin use cases (first signing key, demo client), which can fetch a jwks_uri
+    expect(loaded.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   }, 60_000);
 
   it('what a server that only issues tokens loads at start-up leaves out the validator, the admin API and use cases, the diagnosis engine, the verifier, the dev PKI and pkijs', () => {
