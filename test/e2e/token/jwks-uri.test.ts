@@ -35,6 +35,12 @@ async function jwkOf(cert: Issued) {
 async function publish(...certs: Issued[]) {
   published = { status: 200, body: JSON.stringify({ keys: await Promise.all(certs.map(jwkOf)) }) };
 }
+/** Publishes `cert`, registers `clientId` with the jwks_uri, and checks that the certificate authenticates. */
+async function registerPublishing(clientId: string, cert: Issued) {
+  await publish(cert);
+  await admin.addClient({ clientId, selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
+  expect((await token(clientId, cert)).status).toBe(200);
+}
 const token = (client: string, cert: Issued) => s.token(cert, { grant_type: 'client_credentials', client_id: client }, { chain: cert.pem });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
@@ -76,9 +82,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
   it('SS-4: a newly published certificate works on its first request, without a restart; the withdrawn one is refused', async () => {
     const a = await selfSigned({ subject: [{ CN: ['rotating'] }] });
     const b = await selfSigned({ subject: [{ CN: ['rotating'] }] });
-    await publish(a);
-    await admin.addClient({ clientId: 'rotating', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
-    expect((await token('rotating', a)).status).toBe(200);
+    await registerPublishing('rotating', a);
     await publish(b);
     await sleep(MIN_REFRESH_MS + 50);
     expect((await token('rotating', b)).status).toBe(200);
@@ -89,9 +93,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
 
   it('SS-4: unknown certificates refetch the set at most once per minimum interval per client (no request storm against the client host)', async () => {
     const known = await selfSigned({ subject: [{ CN: ['storm'] }] });
-    await publish(known);
-    await admin.addClient({ clientId: 'storm', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
-    expect((await token('storm', known)).status).toBe(200);
+    await registerPublishing('storm', known);
     await sleep(MIN_REFRESH_MS + 50);
     const before = fetches;
     const strangers = await Promise.all(Array.from({ length: 5 }, (_, i) => selfSigned({ subject: [{ CN: [`stranger-${i}`] }] })));
@@ -105,9 +107,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
   it('when the URI fails, the last good copy still authenticates its certificates; a certificate it lacks is refused with JWKS_URI_UNAVAILABLE and the reason', async () => {
     const a = await selfSigned({ subject: [{ CN: ['flaky'] }] });
     const b = await selfSigned({ subject: [{ CN: ['flaky'] }] });
-    await publish(a);
-    await admin.addClient({ clientId: 'flaky', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
-    expect((await token('flaky', a)).status).toBe(200);
+    await registerPublishing('flaky', a);
     published = { status: 503, body: 'maintenance' };
     await sleep(MIN_REFRESH_MS + 50);
     const refused = await token('flaky', b);
@@ -122,9 +122,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
   it('SS-9/SS-10 at fetch time: a published set that breaks the JWK rules is not taken; the refusal quotes the rule', async () => {
     const a = await selfSigned({ subject: [{ CN: ['sloppy'] }] });
     const b = await selfSigned({ subject: [{ CN: ['sloppy'] }] });
-    await publish(a);
-    await admin.addClient({ clientId: 'sloppy', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
-    expect((await token('sloppy', a)).status).toBe(200);
+    await registerPublishing('sloppy', a);
     // b's certificate with a's key members: x5c[0] does not hold the JWK's key (SS-9)
     published = { status: 200, body: JSON.stringify({ keys: [{ ...(await jwkOf(a)), x5c: [b.der.toString('base64')] }] }) };
     await sleep(MIN_REFRESH_MS + 50);
