@@ -30,7 +30,7 @@ import {
 import { generateSigningKey } from './keys.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
-import { jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
+import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
 export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
 
@@ -61,6 +61,13 @@ export interface UpdateClientInput {
   /** `null` clears the default resource. */
   defaultResource?: string | null;
   boundTokens?: boolean;
+  /**
+   * Replaces the registered keys (JSON text of a JWKS): a private_key_jwt client's public keys, or a
+   * self-signed client's certificates (`x5c`; a client that published them at a jwks_uri then uses these).
+   */
+  jwks?: string;
+  /** A self-signed client publishes its certificates here from now on (fetched once to check it). */
+  jwksUri?: string;
 }
 
 export type MappingInput = {
@@ -146,6 +153,27 @@ function checkJwksUri(value: string): string {
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
 export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile }: AdminServiceOptions) {
+  /** The validated replacement keys of updateClient, by the client's authentication method. */
+  async function newKeysOf(clientId: string, input: UpdateClientInput, fields: { jwks?: string; jwksUri?: string }): Promise<{ jwks: Jwks | null; jwksUri: string | null }> {
+    const client = await clients.find(db, clientId);
+    if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+    if (input.jwks !== undefined && input.jwksUri !== undefined) {
+      throw new InvalidInputError('ERR_CLIENT_KEYS', `Give either ${fields.jwks ?? '--jwks'} or ${fields.jwksUri ?? '--jwks-uri'}, not both (SS-11).`);
+    }
+    if (client.authMethod === 'tls_client_auth') {
+      throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, { hint: 'Change its certificates with: certbound client mapping add|remove' });
+    }
+    if (client.authMethod === 'private_key_jwt') {
+      if (input.jwksUri !== undefined) throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses private_key_jwt; certbound registers its keys (${fields.jwks ?? '--jwks'}), not a jwks_uri.`);
+      return { jwks: await validatePrivateKeyJwtJwks(input.jwks!), jwksUri: null };
+    }
+    if (input.jwks !== undefined) return { jwks: validateSelfSignedJwks(input.jwks), jwksUri: null };
+    const jwksUri = checkJwksUri(input.jwksUri!);
+    const { fetchJwksUriOnce } = await import('./jwks-uri.js');
+    await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+    return { jwks: null, jwksUri };
+  }
+
   async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
     if (!name) return undefined;
     const anchor = await trustAnchors.findByName(trx, name);
@@ -402,15 +430,21 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
 
     listClients: () => clients.list(db),
 
-    /** Changes scopes, default resource and/or bound-token setting; the new values apply to the next token request. */
-    async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string } = {}): Promise<ClientRecord> {
+    /**
+     * Changes scopes, default resource, bound-token setting and/or the registered keys (key rotation of a
+     * private_key_jwt client, new certificates of a self-signed one); the new values apply to the next
+     * token request.
+     */
+    async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string; jwks?: string; jwksUri?: string } = {}): Promise<ClientRecord> {
       const scopes = input.scopes === undefined ? undefined : requireScopes(input.scopes, fields.scopes ?? '--scope');
+      // Keys are checked (and a jwks_uri fetched) before the transaction: no network wait inside it.
+      const keys = input.jwks === undefined && input.jwksUri === undefined ? undefined : await newKeysOf(clientId, input, fields);
       return db.transaction(async (trx) => {
         const before = await clients.find(trx, clientId);
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
         const defaultResource = input.defaultResource === undefined ? before.defaultResource : input.defaultResource;
         await assertScopesOffered(trx, scopes ?? before.scopes, defaultResource ?? undefined);
-        await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens });
+        await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens, ...(keys ?? {}) });
         const after = (await clients.find(trx, clientId))!;
         await writeAudit(trx, { actor, action: 'client.update', target: `client:${clientId}`, before, after });
         return after;

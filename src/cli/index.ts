@@ -234,6 +234,26 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       io.out(`client ${c.clientId} (${c.authMethod})${c.mappings[0] ? `: ${describeMapping(c.mappings[0])}` : ''}`);
     });
   client
+    .command('update <id>')
+    .description("change a client's scopes or default resource, or replace its keys: private_key_jwt public keys, or a self-signed client's certificates (key rotation)")
+    .option('--scope <scopes>', 'space-separated scopes the client may request (replaces the list)')
+    .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
+    .option('--jwks <file>', 'a JWKS (JSON) that replaces the registered keys: public keys (private_key_jwt) or certificates in x5c (self_signed_tls_client_auth)')
+    .option('--jwks-uri <url>', 'a self-signed client publishes its certificates here from now on (https; fetched now to check it)')
+    .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string }) => {
+      const input = {
+        ...(opts.scope === undefined ? {} : { scopes: splitScopes(opts.scope) }),
+        ...(opts.resource === undefined ? {} : { defaultResource: opts.resource }),
+        ...(opts.jwks === undefined ? {} : { jwks: readFileArg(opts.jwks, '--jwks') }),
+        ...(opts.jwksUri === undefined ? {} : { jwksUri: opts.jwksUri }),
+      };
+      if (Object.keys(input).length === 0) {
+        throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Nothing to change.', { hint: 'Give at least one of --scope, --resource, --jwks, --jwks-uri.' });
+      }
+      const c = await withAdmin((admin) => admin.updateClient(id, input, cliActor()));
+      io.out(`updated client ${c.clientId} (${c.authMethod})`);
+    });
+  client
     .command('list')
     .description('list clients')
     .option('--json', 'JSON output')

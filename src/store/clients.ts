@@ -138,9 +138,15 @@ export const clients = {
     for (const m of c.mappings) await insertMappingRow(db, m);
   },
   /** Updates the client-level settings (not its mappings); returns the number of rows changed. */
-  async update(db: Db, clientId: string, fields: { scopes?: string[]; defaultResource?: string | null; boundTokens?: boolean }): Promise<number> {
+  async update(
+    db: Db,
+    clientId: string,
+    fields: { scopes?: string[] | undefined; defaultResource?: string | null | undefined; boundTokens?: boolean | undefined; jwks?: ClientRecord['jwks'] | undefined; jwksUri?: string | null | undefined },
+  ): Promise<number> {
     await bumpRevision(db, 'clients');
     const row: Record<string, unknown> = { updated_at: Date.now() };
+    if (fields.jwks !== undefined) row.jwks = fields.jwks === null ? null : JSON.stringify(fields.jwks);
+    if (fields.jwksUri !== undefined) row.jwks_uri = fields.jwksUri;
     if (fields.scopes !== undefined) row.scope = fields.scopes.join(' ');
     if (fields.defaultResource !== undefined) row.default_resource = fields.defaultResource;
     if (fields.boundTokens !== undefined) row.bound_tokens = fields.boundTokens;

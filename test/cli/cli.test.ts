@@ -144,6 +144,22 @@ describe('certbound CLI', () => {
     expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key (EC P-256)');
   });
 
+  it('client update --jwks replaces the keys of a private_key_jwt client (rotation); a PKI client has no keys to replace and nothing is written', async () => {
+    const { exportJWK, generateKeyPair } = await import('jose');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    writeFileSync(path.join(dir, 'robot-2.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'robot-key-2' }] }));
+    expect((await cli('client', 'update', 'robot', '--jwks', path.join(dir, 'robot-2.json'))).out).toContain('updated client robot (private_key_jwt)');
+    expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key-2 (EC P-256)');
+    const before = await counts();
+    const pki = await cli('client', 'update', 'billing', '--jwks', path.join(dir, 'robot-2.json'));
+    expect(pki.code).toBe(2);
+    expect(pki.err).toContain('uses tls_client_auth: it has certificate mappings, not keys');
+    const nothing = await cli('client', 'update', 'robot');
+    expect(nothing.code).toBe(2);
+    expect(nothing.err).toContain('Nothing to change');
+    expect(await counts()).toEqual(before);
+  });
+
   it('SS-4: client add --self-signed-jwks-uri checks the URI: not https, or nothing usable there → exit 2 with the reason, nothing written', async () => {
     const before = await counts();
     const plain = await cli('client', 'add', '--id', 'dev-uri', '--self-signed-jwks-uri', 'http://device.example.com/jwks.json', '--scope', 'read');

@@ -176,13 +176,21 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       method: 'PATCH',
       path: '/admin/clients/{client_id}',
       operationId: 'updateClient',
-      summary: 'Change scopes, default resource or the bound-token setting',
+      summary: 'Change scopes, default resource, the bound-token setting, or the registered keys (jwks, jwks_uri)',
       tag: 'clients',
       access: 'write',
       params: ClientParams,
       query: NoQuery,
       body: UpdateClientSchema,
-      fields: { ERR_SCOPE_INVALID: 'scope', ERR_SCOPE_UNKNOWN: 'scope', ERR_RESOURCE_UNKNOWN: 'default_resource' },
+      fields: {
+        ERR_SCOPE_INVALID: 'scope',
+        ERR_SCOPE_UNKNOWN: 'scope',
+        ERR_RESOURCE_UNKNOWN: 'default_resource',
+        ERR_JWKS_INVALID: 'jwks',
+        ERR_CLIENT_KEYS: 'jwks',
+        ERR_JWKS_URI_INVALID: 'jwks_uri',
+        ERR_JWKS_URI_UNAVAILABLE: 'jwks_uri',
+      },
       response: { status: 200, description: 'The updated client', schema: ClientSchema },
       handler: async (input) => {
         const b = input.body;
@@ -192,9 +200,11 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
             ...(b.scope === undefined ? {} : { scopes: scopes(b.scope) }),
             ...(b.default_resource === undefined ? {} : { defaultResource: b.default_resource }),
             ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
+            ...(b.jwks === undefined ? {} : { jwks: JSON.stringify(b.jwks) }),
+            ...(b.jwks_uri === undefined ? {} : { jwksUri: b.jwks_uri }),
           },
           actorOf(input),
-          { scopes: 'scope' },
+          { scopes: 'scope', jwks: 'jwks', jwksUri: 'jwks_uri' },
         );
         return ok(clientJson(client));
       },

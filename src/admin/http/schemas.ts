@@ -85,8 +85,13 @@ export const UpdateClientSchema = component(
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).nullable().optional().describe('null clears it'),
       bound_tokens: z.boolean().optional(),
+      jwks: z
+        .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
+        .optional()
+        .describe('Replaces the registered keys: a private_key_jwt client\'s public keys, or a self-signed client\'s certificates (x5c)'),
+      jwks_uri: z.url({ protocol: /^https$/ }).max(2048).optional().describe('A self-signed client publishes its certificates here from now on (fetched once to check it)'),
     })
-    .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of scope, default_resource, bound_tokens' }),
+    .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of scope, default_resource, bound_tokens, jwks, jwks_uri' }),
 );
 
 export const CreateTrustAnchorSchema = component(

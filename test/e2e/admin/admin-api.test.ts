@@ -213,6 +213,13 @@ describe('CRUD round trips', () => {
     const cert = await s.pki.client({ subject: [{ CN: ['robot'] }] });
     const token = await s.token(cert, { grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
     expect(token.status).toBe(200);
+    const rotated = await ops.call('PATCH', '/admin/clients/robot', { body: { jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)), kid: 'robot-2' }] } } });
+    expect(rotated.status).toBe(200);
+    expect((rotated.body as { jwks: { keys: { kid: string }[] } }).jwks.keys.map((k) => k.kid)).toEqual(['robot-2']);
+    const pki = await ops.call('PATCH', '/admin/clients/ops', { body: { jwks: { keys: [jwk] } } });
+    expect(pki.status).toBe(400);
+    expect(pki.body).toMatchObject({ code: 'ERR_CLIENT_KEYS' });
+    expect(JSON.stringify(pki.body)).toContain('jwks');
   });
 
   it('mappings: add a staged one, list, remove the old one; the last one cannot be removed', async () => {

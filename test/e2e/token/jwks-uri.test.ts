@@ -131,6 +131,18 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     expect(String(refusals().at(-1)?.msg)).toContain('does not match the public key of its x5c[0] certificate');
   });
 
+  it('client update: a client that published its certificates can switch to registered ones and back (jwks, jwks_uri)', async () => {
+    const a = await selfSigned({ subject: [{ CN: ['switcher'] }] });
+    const b = await selfSigned({ subject: [{ CN: ['switcher'] }] });
+    await registerPublishing('switcher', a);
+    const registered = await admin.updateClient('switcher', { jwks: JSON.stringify({ keys: [await jwkOf(b)] }) }, 'test');
+    expect(registered).toMatchObject({ jwksUri: null, jwks: { keys: [expect.objectContaining({ x5c: [b.der.toString('base64')] })] } });
+    expect((await token('switcher', b)).status).toBe(200);
+    expect((await token('switcher', a)).status).toBe(401);
+    await admin.updateClient('switcher', { jwksUri: `${base}/jwks.json` }, 'test');
+    expect((await token('switcher', a)).status).toBe(200);
+  });
+
   it('registration fetches the URI once: not https, unreachable, or not a valid set → refused with the reason, nothing written', async () => {
     const count = async () => Number((await s.database.db('clients').count({ n: '*' }))[0]!.n);
     const before = await count();

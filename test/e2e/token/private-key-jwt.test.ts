@@ -17,10 +17,10 @@ let s: TestServer;
 let signingKey: CryptoKey;
 let publicJwk: JWK;
 
-async function assertion(claims: { aud?: string | string[]; jti?: string; iss?: string; sub?: string; exp?: number } = {}, key: CryptoKey = signingKey): Promise<string> {
+async function assertion(claims: { aud?: string | string[]; jti?: string; iss?: string; sub?: string; exp?: number; kid?: string } = {}, key: CryptoKey = signingKey): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: 'agent-key-1' })
+    .setProtectedHeader({ alg: 'ES256', kid: claims.kid ?? 'agent-key-1' })
     .setIssuer(claims.iss ?? 'agent')
     .setSubject(claims.sub ?? 'agent')
     .setAudience(claims.aud ?? s.issuer)
@@ -150,6 +150,21 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const line = refusals().slice(before).at(-1);
     expect(line).toMatchObject({ reason: 'CLIENT_ASSERTION_INVALID', client_id: 'agent' });
     expect(String(line?.msg)).toContain('the request carried no client assertion');
+  });
+
+  it('key rotation: after the keys are replaced (client update --jwks), an assertion signed with the old key is refused and the new key works at once', async () => {
+    const oldPair = await generateKeyPair('ES256', { extractable: true });
+    const newPair = await generateKeyPair('ES256', { extractable: true });
+    const jwkOf = async (key: CryptoKey, kid: string) => ({ ...(await exportJWK(key)), kid });
+    await s.admin.addClient({ clientId: 'rotor', privateKeyJwtJwks: JSON.stringify({ keys: [await jwkOf(oldPair.publicKey as CryptoKey, 'k2026')] }), scopes: ['read'], defaultResource: API }, 'test');
+    const cert = await selfSigned({ subject: [{ CN: ['rotor'] }] });
+    const signed = async (key: CryptoKey, kid: string) => ({ ...form(await assertion({ iss: 'rotor', sub: 'rotor', kid }, key)), client_id: 'rotor' });
+    expect((await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem })).status).toBe(200);
+    await s.admin.updateClient('rotor', { jwks: JSON.stringify({ keys: [await jwkOf(newPair.publicKey as CryptoKey, 'k2027')] }) }, 'test');
+    const refused = await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem });
+    expect(refused.status).toBe(401);
+    expect(refusals().at(-1)).toMatchObject({ reason: 'CLIENT_ASSERTION_INVALID', client_id: 'rotor' });
+    expect((await s.token(cert, await signed(newPair.privateKey as CryptoKey, 'k2027'), { chain: cert.pem })).status).toBe(200);
   });
 
   it('SS-6: discovery offers private_key_jwt with asymmetric algorithms only (no client_secret_jwt)', async () => {
