@@ -240,15 +240,20 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
     .option('--jwks <file>', 'a JWKS (JSON) that replaces the registered keys: public keys (private_key_jwt) or certificates in x5c (self_signed_tls_client_auth)')
     .option('--jwks-uri <url>', 'a self-signed client publishes its certificates here from now on (https; fetched now to check it)')
-    .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string }) => {
+    .option('--bound-tokens <on|off>', 'require certificate-bound tokens (tls_client_certificate_bound_access_tokens)')
+    .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string; boundTokens?: string }) => {
+      if (opts.boundTokens !== undefined && !['on', 'off'].includes(opts.boundTokens)) {
+        throw new InvalidInputError('ERR_BOUND_TOKENS_INVALID', `--bound-tokens "${opts.boundTokens}": use on or off.`);
+      }
       const input = {
         ...(opts.scope === undefined ? {} : { scopes: splitScopes(opts.scope) }),
         ...(opts.resource === undefined ? {} : { defaultResource: opts.resource }),
+        ...(opts.boundTokens === undefined ? {} : { boundTokens: opts.boundTokens === 'on' }),
         ...(opts.jwks === undefined ? {} : { jwks: readFileArg(opts.jwks, '--jwks') }),
         ...(opts.jwksUri === undefined ? {} : { jwksUri: opts.jwksUri }),
       };
       if (Object.keys(input).length === 0) {
-        throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Nothing to change.', { hint: 'Give at least one of --scope, --resource, --jwks, --jwks-uri.' });
+        throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Nothing to change.', { hint: 'Give at least one of --scope, --resource, --bound-tokens, --jwks, --jwks-uri.' });
       }
       const c = await withAdmin((admin) => admin.updateClient(id, input, cliActor()));
       io.out(`updated client ${c.clientId} (${c.authMethod})`);

@@ -150,6 +150,8 @@ describe('certbound CLI', () => {
     writeFileSync(path.join(dir, 'robot-2.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'robot-key-2' }] }));
     expect((await cli('client', 'update', 'robot', '--jwks', path.join(dir, 'robot-2.json'))).out).toContain('updated client robot (private_key_jwt)');
     expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key-2 (EC P-256)');
+    expect((await cli('client', 'update', 'robot', '--bound-tokens', 'off')).code).toBe(0);
+    expect((await cli('client', 'show', 'robot')).out).toContain('bound tokens: false');
     const before = await counts();
     const pki = await cli('client', 'update', 'billing', '--jwks', path.join(dir, 'robot-2.json'));
     expect(pki.code).toBe(2);
@@ -157,6 +159,9 @@ describe('certbound CLI', () => {
     const nothing = await cli('client', 'update', 'robot');
     expect(nothing.code).toBe(2);
     expect(nothing.err).toContain('Nothing to change');
+    const vague = await cli('client', 'update', 'robot', '--bound-tokens', 'maybe');
+    expect(vague.code).toBe(2);
+    expect(vague.err).toContain('use on or off');
     expect(await counts()).toEqual(before);
   });
 
