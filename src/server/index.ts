@@ -13,6 +13,7 @@ import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
+import { CertboundError } from '../errors/index.js';
 import { createRevisionReader, type Db, ensureResourceServerScopes, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
@@ -70,11 +71,24 @@ function loadOnce<T>(load: () => Promise<T>): (() => Promise<T>) & { loaded(): P
   return Object.assign(get, { loaded: () => loading });
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+/** Listens; a port that is taken or not allowed is explained with the setting that chose it. */
+function listen(server: Server, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        const what = err.code === 'EADDRINUSE' ? 'is already in use by another process' : err.code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this host';
+        reject(
+          new CertboundError('ERR_LISTEN', `Cannot listen on ${host}:${port} (${setting}): the ${err.code === 'EADDRNOTAVAIL' ? 'address' : 'port'} ${what}.`, {
+            status: 500,
+            cause: err,
+            hint: `Stop the other process, or choose another port with ${setting} (CERTBOUND_HOST for the address).`,
+          }),
+        );
+      } else reject(err);
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -317,9 +331,19 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     s.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   }
 
-  const mainPort = await listen(mainServer, config.port, config.host);
-  const mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
-  const adminPort = adminServer ? await listen(adminServer, config.adminPort!, config.host) : undefined;
+  let mainPort: number;
+  let mtlsPort: number;
+  let adminPort: number | undefined;
+  try {
+    mainPort = await listen(mainServer, config.port, config.host, 'CERTBOUND_PORT');
+    mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host, 'CERTBOUND_MTLS_PORT');
+    adminPort = adminServer ? await listen(adminServer, config.adminPort!, config.host, 'CERTBOUND_ADMIN_PORT') : undefined;
+  } catch (err) {
+    // A listener that could not open leaves nothing behind: the others are closed, the reader's connection too.
+    for (const s of [mainServer, mtlsServer, adminServer]) if (s?.listening) s.close();
+    await revisionReader.close().catch(() => {});
+    throw err;
+  }
   revocation.start();
 
   async function reload(): Promise<void> {

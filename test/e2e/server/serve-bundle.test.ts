@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,25 @@ describe('certbound serve from the bundle (issue 6)', () => {
     const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
     for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
   });
+
+  it('a port another process holds is named with its setting, and the process exits (1) instead of hanging with the other listener open', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const db = await createTestDatabase({ migrate: false });
+    try {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-port-'));
+      const run = startBundle({ CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: db.url, CERTBOUND_PORT: String(await freePort()), CERTBOUND_MTLS_PORT: String(taken), CERTBOUND_LOG_LEVEL: 'warn' });
+      const [code] = await once(run.child, 'exit');
+      expect(code).toBe(1);
+      expect(run.stderr()).toContain(`Cannot listen on 127.0.0.1:${taken} (CERTBOUND_MTLS_PORT): the port is already in use by another process.`);
+      expect(run.stderr()).toContain('choose another port with CERTBOUND_MTLS_PORT');
+      expect(run.stderr()).not.toMatch(/at Server\.setupListenHandle/);
+    } finally {
+      blocker.close();
+      await db.drop();
+    }
+  }, 60_000);
 
   it('a bad setting is explained in the same words as from the sources, exit code 1', async () => {
     const run = startBundle({ CERTBOUND_PORT: 'eighty' });
