@@ -138,9 +138,24 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   const provider = new Provider(config.issuer, configuration);
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
+  fixedAssertionAudiences(provider, config.issuer, aliases);
   rememberClientInstances(provider, lookups, jwksUris ? publishedCertificates(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
   return provider;
+}
+
+/**
+ * The `aud` a private_key_jwt client assertion may carry: the issuer identifier, or one of this
+ * server's token, introspection and revocation endpoints on either listener, the mTLS aliases (the
+ * token endpoint a client finds in `mtls_endpoint_aliases`) included. oidc-provider derives the
+ * accepted endpoint URLs from the request's Host header: certbound pins that header to the issuer's
+ * host, which left the aliases out; and a set taken from the configuration only (CERTBOUND_ISSUER,
+ * CERTBOUND_MTLS_URL) keeps an assertion minted for another server refused even if that pinning went.
+ */
+function fixedAssertionAudiences(provider: Provider, issuer: string, aliases: Record<string, string>): void {
+  const main = (['token', 'introspection', 'revocation'] as const).map((route) => new URL(provider.pathFor(route), issuer).href);
+  const accepted = new Set([issuer, ...main, ...Object.values(aliases)]);
+  Object.defineProperty(provider.OIDCContext.prototype, 'clientJwtAuthExpectedAudience', { configurable: true, value: () => accepted });
 }
 
 /**

@@ -4,6 +4,7 @@
  * database; the assertion is refused with a reason the administrator can act on.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
@@ -78,6 +79,37 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const res = await s.token(cert, form(await assertion()));
     expect(res.status).toBe(200);
     expect((await accessTokenClaims(String(res.body.access_token))).cnf).toEqual({ 'x5t#S256': x5tS256(new X509Certificate(cert.pem).raw) });
+  });
+
+  it('the assertion audience may be the issuer identifier or the token endpoint, also its mTLS alias from discovery', async () => {
+    const cert = await selfSigned({ subject: [{ CN: ['agent'] }] });
+    const meta = await httpsJson(`${s.handle.mainUrl}/.well-known/oauth-authorization-server`, { agent: s.agent() });
+    const aliases = meta.body.mtls_endpoint_aliases as Record<string, string>;
+    for (const aud of [s.issuer, String(meta.body.token_endpoint), aliases.token_endpoint!]) {
+      const res = await s.token(cert, form(await assertion({ aud })), { chain: cert.pem });
+      expect(res.status, aud).toBe(200);
+    }
+  });
+
+  it('an assertion minted for another server is refused even when the request claims that server as its Host (the accepted audiences come from the configuration)', async () => {
+    const cert = await selfSigned({ subject: [{ CN: ['agent'] }] });
+    // A raw request: an HTTP client would also use the Host for TLS server-name checks.
+    const body = new URLSearchParams(form(await assertion({ aud: 'https://other-as.example.com/token' }))).toString();
+    const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: cert.pem, key: cert.keyPem });
+    let raw = '';
+    socket.on('data', (chunk) => {
+      raw += chunk;
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () =>
+        socket.write(`POST /token HTTP/1.1\r\nHost: other-as.example.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`),
+      );
+      socket.once('end', resolve);
+      socket.once('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 401 /);
+    expect(raw).toContain('"error":"invalid_client"');
+    expect(String(refusals().at(-1)?.msg)).toContain('aud');
   });
 
   it('MD-12/BT-7: a valid assertion without a client certificate gets an error and no token, bound or unbound', async () => {
