@@ -208,12 +208,14 @@ function publishedCertificates(jwksUris: JwksUriCache, lookups: LookupCache, mtl
     const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
     const peer = ctx ? mtls.peerCertificate(ctx as never) : undefined;
     const x5t = peer?.parsed?.x5t;
+    await jwksUris.ensure(clientId, uri, x5t);
+    const state = jwksUris.peek(clientId, uri);
+    // Metadata built from an older copy of the set (or before the first fetch) is rebuilt from the current one.
     let current = metadata;
-    if (await jwksUris.ensure(clientId, uri, x5t)) {
+    if (state.jwks && metadata.jwks !== state.jwks) {
       lookups.forget(clientId);
       current = (await lookups.client(clientId)) ?? metadata;
     }
-    const state = jwksUris.peek(clientId, uri);
     if (ctx && x5t && state.error && !state.thumbprints.has(x5t) && !ctx.state.certboundRefusal) {
       ctx.state.certboundRefusal = {
         code: 'JWKS_URI_UNAVAILABLE',
