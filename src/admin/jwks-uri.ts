@@ -45,7 +45,7 @@ export interface JwksUriState {
 
 interface Entry extends JwksUriState {
   attemptedAt: number;
-  inflight: Promise<boolean> | undefined;
+  inflight: Promise<void> | undefined;
 }
 
 function thumbprintsOf(jwks: Jwks): Set<string> {
@@ -88,22 +88,18 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  /** Fetches into `entry`; true when the set of certificates changed. */
-  function fetchInto(entry: Entry): Promise<boolean> {
+  /** Fetches into `entry` (one fetch in flight per client); a failure keeps the last good set and records the error. */
+  function fetchInto(entry: Entry): Promise<void> {
     entry.inflight ??= (async () => {
       entry.attemptedAt = now();
       try {
         const jwks = options.validate(await download(entry.uri));
-        const thumbprints = thumbprintsOf(jwks);
-        const changed = !entry.jwks || thumbprints.size !== entry.thumbprints.size || [...thumbprints].some((t) => !entry.thumbprints.has(t));
         entry.jwks = jwks;
-        entry.thumbprints = thumbprints;
+        entry.thumbprints = thumbprintsOf(jwks);
         entry.fetchedAt = now();
         entry.error = undefined;
-        return changed;
       } catch (err) {
         entry.error = (err as Error).message;
-        return false;
       } finally {
         entry.inflight = undefined;
       }
@@ -129,20 +125,14 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
     /**
      * Makes the set current for a request presenting `x5t` (undefined: no certificate): fetches when
      * there is none yet or it is older than maxAgeMs, or when `x5t` is not in it and the last attempt is
-     * at least minRefreshMs old. True when the certificates changed.
+     * at least minRefreshMs old. Every successful fetch gives a new `jwks` object (see peek).
      */
-    async ensure(clientId: string, uri: string, x5t: string | undefined): Promise<boolean> {
+    async ensure(clientId: string, uri: string, x5t: string | undefined): Promise<void> {
       const entry = entryFor(clientId, uri);
       const t = now();
       const due = entry.fetchedAt === 0 || t - entry.fetchedAt >= maxAgeMs;
       const miss = x5t !== undefined && !entry.thumbprints.has(x5t);
-      if ((due || miss) && (entry.inflight || entry.attemptedAt === 0 || t - entry.attemptedAt >= options.minRefreshMs)) return fetchInto(entry);
-      return false;
-    },
-
-    /** Forgets a client (removed or re-registered). */
-    forget(clientId: string): void {
-      entries.delete(clientId);
+      if ((due || miss) && (entry.inflight || entry.attemptedAt === 0 || t - entry.attemptedAt >= options.minRefreshMs)) await fetchInto(entry);
     },
 
     close: () => dispatcher.close(),

@@ -153,6 +153,18 @@ function checkJwksUri(value: string): string {
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
 export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile }: AdminServiceOptions) {
+  /**
+   * SS-4: a jwks_uri must be a plain https URL that serves a usable set now (the server fetches it again
+   * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
+   * service for its start-up checks does not hold it (issue 6, memory). Returns the normalized URL.
+   */
+  async function checkPublishedSet(value: string): Promise<string> {
+    const jwksUri = checkJwksUri(value);
+    const { fetchJwksUriOnce } = await import('./jwks-uri.js');
+    await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+    return jwksUri;
+  }
+
   /** The validated replacement keys of updateClient, by the client's authentication method. */
   async function newKeysOf(clientId: string, input: UpdateClientInput, fields: { jwks?: string; jwksUri?: string }): Promise<{ jwks: Jwks | null; jwksUri: string | null }> {
     const client = await clients.find(db, clientId);
@@ -168,10 +180,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       return { jwks: await validatePrivateKeyJwtJwks(input.jwks!), jwksUri: null };
     }
     if (input.jwks !== undefined) return { jwks: validateSelfSignedJwks(input.jwks), jwksUri: null };
-    const jwksUri = checkJwksUri(input.jwksUri!);
-    const { fetchJwksUriOnce } = await import('./jwks-uri.js');
-    await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
-    return { jwks: null, jwksUri };
+    return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!) };
   }
 
   async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
@@ -383,14 +392,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
           hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri or --private-key-jwt-jwks (RFC 8705 §2.1.2: exactly one subject).',
         });
       }
-      const jwksUri = input.selfSignedJwksUri === undefined ? null : checkJwksUri(input.selfSignedJwksUri);
-      // SS-4: the URI must serve a usable JWKS now (the server fetches it again on use).
-      // Loaded here, not at the top: the fetching code (undici) stays out of a server that only loads the
-      // admin service for its start-up checks (issue 6, memory).
-      if (jwksUri) {
-        const { fetchJwksUriOnce } = await import('./jwks-uri.js');
-        await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
-      }
+      const jwksUri = input.selfSignedJwksUri === undefined ? null : await checkPublishedSet(input.selfSignedJwksUri);
       const scopes = requireScopes(input.scopes ?? [], '--scope');
       const authMethod: AuthMethod = input.privateKeyJwtJwks ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
       const jwks = input.privateKeyJwtJwks

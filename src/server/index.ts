@@ -150,14 +150,16 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   await revocation.load();
   // Refusals in the mTLS hooks are logged by the observer, once, with the certificate's diagnosis.
   const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, revocationCheck: revocation.check });
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys: (clientId, uri) => jwksUriCache?.peek(clientId, uri).jwks });
+  // SS-4: the server's fetched copy of a self-signed client's jwks_uri (set up below, loaded on first use).
+  let jwksUriCache: JwksUriCache | undefined;
+  const publishedKeys = (clientId: string, uri: string) => jwksUriCache?.peek(clientId, uri).jwks;
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
   const revisionReader = await createRevisionReader(config.database);
   // SS-4: self-signed clients that publish their certificates at a jwks_uri. The fetching code (undici)
   // loads when the first such client makes a request.
-  let jwksUriCache: JwksUriCache | undefined;
   const loadJwksUris = loadOnce<JwksUriCache>(() =>
     Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]).then(([{ createJwksUriCache }, { validateSelfSignedJwks }]) => {
       jwksUriCache = createJwksUriCache({ ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined, minRefreshMs: config.jwksUriMinRefreshMs, validate: validateSelfSignedJwks });
@@ -167,10 +169,9 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const jwksUris: JwksUriCache = {
     peek: (clientId, uri) => jwksUriCache?.peek(clientId, uri) ?? { uri, jwks: undefined, thumbprints: new Set(), fetchedAt: 0, error: undefined },
     ensure: async (clientId, uri, x5t) => (await loadJwksUris()).ensure(clientId, uri, x5t),
-    forget: (clientId) => jwksUriCache?.forget(clientId),
     close: async () => jwksUriCache?.close(),
   };
-  const lookups = createLookupCache(db, revisionReader, (clientId, uri) => jwksUriCache?.peek(clientId, uri).jwks);
+  const lookups = createLookupCache(db, revisionReader, publishedKeys);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
     // certbound's one middleware on the provider (one async frame per request):
@@ -242,7 +243,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
         onChange: () => reload(),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
-        diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale, publishedKeys: (id, uri) => jwksUriCache?.peek(id, uri).jwks }),
+        diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale, publishedKeys }),
       }),
     ),
   );
