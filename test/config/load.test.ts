@@ -62,6 +62,16 @@ describe('loadConfig', () => {
     for (const v of ['CERTBOUND_TLS_CERT', 'CERTBOUND_TLS_KEY', 'CERTBOUND_ISSUER', 'CERTBOUND_MTLS_URL']) expect(err.message).toContain(v);
   });
 
+  it('CERTBOUND_OUTBOUND_CA_FILE must be a readable PEM file with a certificate; CERTBOUND_JWKS_URI_MIN_REFRESH_MS at least 100', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-outbound-ca-'));
+    writeFileSync(path.join(dir, 'empty.pem'), 'not a certificate');
+    expect(() => loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'missing.pem') } })).toThrow(/environment variable CERTBOUND_OUTBOUND_CA_FILE: cannot read .*missing\.pem \(ENOENT\)/);
+    expect(() => loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'empty.pem') } })).toThrow(/empty\.pem holds no PEM certificate/);
+    expect(() => loadConfig({ env: { CERTBOUND_JWKS_URI_MIN_REFRESH_MS: '5' } })).toThrow(/CERTBOUND_JWKS_URI_MIN_REFRESH_MS/);
+    writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'ca.pem') } }).outboundCaFile).toBe(path.join(dir, 'ca.pem'));
+  });
+
   it('key-encryption key must be 32 bytes', () => {
     expect(() => loadConfig({ env: { CERTBOUND_KEY_ENCRYPTION_KEY: 'c2hvcnQ=' } })).toThrow(/32 bytes/);
     expect(loadConfig({ env: { CERTBOUND_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) } }).keyEncryptionKey?.length).toBe(32);
