@@ -71,7 +71,16 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
   const program = new Command('certbound')
     .description('certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see README).')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      // A key id may start with `-` (keys made before certbound avoided such kids); the parser then
+      // reads it as an option. Say how to pass it as a value.
+      outputError: (s, write) => {
+        const unknown = /unknown option '(-[^-'][^']+)'/.exec(s)?.[1];
+        write(unknown ? `${s.replace(/\n$/, '')}\nIf ${unknown} is a value (a key id), not an option, put -- before it, as in: certbound keys retire -- ${unknown}\n` : s);
+      },
+    })
     .showHelpAfterError();
 
   program

@@ -198,6 +198,32 @@ describe('certbound CLI', () => {
     expect((await cli('keys', 'retire', inactive.kid)).code).toBe(0);
   });
 
+  it('a kid that starts with "-" (a key made before certbound avoided them) is retired after --; without it the error says so', async () => {
+    const { generateSigningKey } = await import('../../src/admin/keys.js');
+    const { signingKeys } = await import('../../src/store/index.js');
+    const key = await generateSigningKey('ES256');
+    const kid = `-${key.kid.slice(1)}`;
+    await signingKeys.insert(database.db, { ...key, kid, status: 'inactive' }, undefined);
+    const bare = await cli('keys', 'retire', kid);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain(`unknown option '${kid}'`);
+    expect(bare.err).toContain(`put -- before it, as in: certbound keys retire -- ${kid}`);
+    expect((await database.db('signing_keys').where({ kid }).first()).status).toBe('inactive');
+    const quoted = await cli('keys', 'retire', '--', kid);
+    expect(quoted).toMatchObject({ code: 0 });
+    expect((await database.db('signing_keys').where({ kid }).first()).status).toBe('retired');
+    // a mistyped long option gets no such hint
+    expect((await cli('keys', 'list', '--jsn')).err).not.toContain('put -- before it');
+  });
+
+  it('new signing keys never get a kid that starts with "-" (1 thumbprint in 64 would)', async () => {
+    const { generateSigningKey } = await import('../../src/admin/keys.js');
+    const kids = await Promise.all(Array.from({ length: 1000 }, async () => (await generateSigningKey('ES256')).kid));
+    // with 1000 keys a generator that let them through fails this with probability 1 - (63/64)^1000 > 0.9999998
+    expect(kids.filter((k) => k.startsWith('-'))).toEqual([]);
+    expect(new Set(kids.map((k) => k[0])).size).toBeGreaterThan(40);
+  });
+
   it('every change wrote an audit row with the CLI actor', async () => {
     const rows = await database.db('audit_log').select('actor', 'action');
     expect(rows.length).toBeGreaterThan(5);
