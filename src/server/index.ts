@@ -61,6 +61,13 @@ export interface ServerHandle {
  * A part of the server loaded on first use: every caller shares one load; a load that failed is tried
  * again by the next caller. `loaded()` is the load started so far, if any (to close what was loaded).
  */
+/** The request URL without its query; no allocation when there is none (the usual token request). */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
 function loadOnce<T>(load: () => Promise<T>): (() => Promise<T>) & { loaded(): Promise<T> | undefined } {
   let loading: Promise<T> | undefined;
   const get = () =>
@@ -253,28 +260,28 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   };
   /** certbound's own paths (admin API, metrics) on each listener, before the OAuth handler. */
   const handlerFor = (listener: Listener) => (req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url?.split('?')[0] ?? '';
+    const path = pathOf(req.url);
     const isAdmin = path === '/admin' || path.startsWith('/admin/');
     if (isAdmin) {
       if (listener === adminListener) {
         adminApi().then(
           (api) => {
-            metrics.observe(req, res, listener, api.routeTemplate(req.method ?? '', path) ?? '/admin/*');
+            metrics.observe(req, res, listener, api.routeTemplate(req.method ?? '', path) ?? '/admin/*', path);
             api.handle(req, res);
           },
           (err: unknown) => {
-            metrics.observe(req, res, listener, '/admin/*');
+            metrics.observe(req, res, listener, '/admin/*', path);
             logger.error({ err }, 'loading the admin API failed');
             sendJson(res, 500, { code: 'ERR_INTERNAL', message: 'the admin API could not be loaded; see the server log' });
           },
         );
         return;
       }
-      metrics.observe(req, res, listener, '/admin/*');
+      metrics.observe(req, res, listener, '/admin/*', path);
       sendJson(res, 404, { code: 'ERR_ADMIN_WRONG_LISTENER', message: `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).` });
       return;
     }
-    metrics.observe(req, res, listener, undefined);
+    metrics.observe(req, res, listener, undefined, path);
     if (listener === 'admin') {
       sendJson(res, 404, { code: 'ERR_ROUTE_UNKNOWN', message: 'The admin listener serves /admin only.' });
       return;
@@ -289,10 +296,9 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       );
       return;
     }
-    handler(req, res);
+    handler(req, res, path);
   };
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url?.split('?')[0];
+  const handler = (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;

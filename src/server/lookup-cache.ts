@@ -27,6 +27,7 @@ export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'
     /** Reads the revisions; drops cached entries of tables that changed since the last read. */
     async refresh(): Promise<void> {
       const r = await revisions.read();
+      if (seen?.clients === r.clients && seen.resource_servers === r.resource_servers) return;
       if (seen?.clients !== r.clients) clientMetadata.clear();
       if (seen?.resource_servers !== r.resource_servers) resources.clear();
       seen = { clients: r.clients, resource_servers: r.resource_servers };
@@ -48,6 +49,11 @@ export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'
     /** Drops one client's cached metadata (its published certificates changed). */
     forget(clientId: string): void {
       clientMetadata.delete(clientId);
+    },
+
+    /** The cached resource server, without a database read (and without a promise); undefined on a miss. */
+    cachedResourceServer(identifier: string): ResourceServer | undefined {
+      return resources.get(identifier);
     },
 
     async resourceServer(identifier: string): Promise<ResourceServer | undefined> {

@@ -40,7 +40,8 @@ export interface Metrics {
    * Times a request until its response is finished; `route` is a template for admin routes, else one of
    * the known paths, else `other` (so random paths cannot grow the label set).
    */
-  observe(req: IncomingMessage, res: ServerResponse, listener: string, route: string | undefined): void;
+  /** Times the request; `path` is its URL without the query (labelled when it is a known path). */
+  observe(req: IncomingMessage, res: ServerResponse, listener: string, route: string | undefined, path: string): void;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -87,12 +88,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     tokenIssued: (clientId, format) => issued.inc({ client_id: clientId, format }),
     clientAuthRefused: (reason) => refused.inc({ reason }),
-    observe(req, res, listener, route) {
-      const end = duration.startTimer();
-      const path = req.url?.split('?')[0] ?? '';
+    observe(req, res, listener, route, path) {
+      const start = performance.now();
       const label = route ?? (KNOWN_PATHS.has(path) ? path : 'other');
       const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
-      res.once('close', () => end({ listener, method, route: label, status_code: String(res.statusCode) }));
+      res.once('close', () => duration.observe({ listener, method, route: label, status_code: String(res.statusCode) }, (performance.now() - start) / 1000));
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -6,7 +6,7 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type SigningKey } from '../store/index.js';
+import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import type { LookupCache } from './lookup-cache.js';
 import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
@@ -24,6 +24,20 @@ export interface BuildProviderOptions {
   jwksUris?: JwksUriCache;
 }
 
+/**
+ * The scopes of a client (its oidc-provider instance) or of a resource server as a Set, made once per
+ * object: both objects are replaced, never changed, when an admin write changes them.
+ */
+const scopeSets = new WeakMap<object, ReadonlySet<string>>();
+function scopeSetOf<T extends object>(owner: T, scopes: (o: T) => readonly string[]): ReadonlySet<string> {
+  let set = scopeSets.get(owner);
+  if (!set) {
+    set = new Set(scopes(owner).filter(Boolean));
+    scopeSets.set(owner, set);
+  }
+  return set;
+}
+
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
   const raw = (ctx.oidc.params as Record<string, unknown> | undefined)?.scope;
   return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
@@ -35,6 +49,30 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   const aliases = Object.fromEntries(
     MTLS_ALIASED_ENDPOINTS.map((name) => [name, `${config.mtlsUrl}${{ token_endpoint: '/token', introspection_endpoint: '/token/introspection', revocation_endpoint: '/token/revocation' }[name]}`]),
   );
+
+  /** RFC 8707 resource server info for oidc-provider; refuses scopes the client or the resource lacks. */
+  const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
+    if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
+    const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
+    const offered = scopeSetOf(rs, (r) => r.scopes);
+    let requested = requestedScopes(ctx);
+    if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
+      // No scope requested: grant everything the client may have at this resource.
+      requested = [...clientScopes].filter((s) => offered.has(s));
+      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ') || undefined;
+    }
+    const notClient = requested.filter((s) => !clientScopes.has(s));
+    if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
+    const notOffered = requested.filter((s) => !offered.has(s));
+    if (notOffered.length) throw new errors.InvalidScope('requested scope is not offered by the resource server', notOffered.join(' '));
+    return {
+      scope: rs.scopes.join(' '),
+      audience: rs.identifier,
+      accessTokenTTL: rs.ttl ?? config.accessTokenTtl,
+      accessTokenFormat: rs.tokenFormat,
+      ...(rs.tokenFormat === 'jwt' ? { jwt: { sign: { alg: rs.signingAlg ?? keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg } } } : {}),
+    };
+  };
 
   const configuration: Configuration = {
     adapter: Adapter as unknown as Configuration['adapter'],
@@ -100,28 +138,11 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
           return undefined as unknown as string;
         },
         useGrantedResource: async () => true,
-        async getResourceServerInfo(ctx, resourceIndicator, client) {
-          const rs = await lookups.resourceServer(resourceIndicator);
-          if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
-          const clientScopes = new Set(((client as unknown as { certbound_scopes?: string[] }).certbound_scopes ?? []).filter(Boolean));
-          const offered = new Set(rs.scopes);
-          let requested = requestedScopes(ctx);
-          if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
-            // No scope requested: grant everything the client may have at this resource.
-            requested = [...clientScopes].filter((s) => offered.has(s));
-            (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ') || undefined;
-          }
-          const notClient = requested.filter((s) => !clientScopes.has(s));
-          if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
-          const notOffered = requested.filter((s) => !offered.has(s));
-          if (notOffered.length) throw new errors.InvalidScope('requested scope is not offered by the resource server', notOffered.join(' '));
-          return {
-            scope: rs.scopes.join(' '),
-            audience: rs.identifier,
-            accessTokenTTL: rs.ttl ?? config.accessTokenTtl,
-            accessTokenFormat: rs.tokenFormat,
-            ...(rs.tokenFormat === 'jwt' ? { jwt: { sign: { alg: rs.signingAlg ?? keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg } } } : {}),
-          } as never;
+        // Synchronous when the resource server is cached (the usual case): no promise per token request.
+        getResourceServerInfo(ctx, resourceIndicator, client) {
+          const cached = lookups.cachedResourceServer(resourceIndicator);
+          if (cached) return resourceServerInfo(ctx, cached, client) as never;
+          return lookups.resourceServer(resourceIndicator).then((rs) => resourceServerInfo(ctx, rs, client, resourceIndicator)) as never;
         },
       },
     },

@@ -231,14 +231,20 @@ describe('client_credentials over mTLS', () => {
     expect((await s.token(stranger, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: stranger.pem })).status).toBe(401);
   });
 
-  it('cached lookups stay exact: a removed mapping and a changed resource apply on the very next request', async () => {
+  it('cached lookups stay exact: narrowed client scopes, a removed mapping and a changed resource apply on the very next request', async () => {
     await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a', 'b'] }, 'test');
     await s.admin.addClient({ clientId: 'cached', mapping: { kind: 'san_dns', value: 'cached-1.example.com' }, scopes: ['a', 'b'], defaultResource: 'https://cache.example.com' }, 'test');
     const m2 = await s.admin.addMapping('cached', { kind: 'san_dns', value: 'cached-2.example.com' }, 'test');
     const cert2 = await s.pki.client({ subject: [{ CN: ['cached'] }], san: [{ type: 'dns', value: 'cached-2.example.com' }] });
     const first = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
     expect(first.status).toBe(200);
-    // another writer (the CLI, the admin API) changes the resource and the mappings
+    // another writer (the CLI, the admin API) changes the client's scopes, the resource and the mappings
+    await s.admin.updateClient('cached', { scopes: ['a'] }, 'test');
+    const fewer = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
+    expect(fewer.status).toBe(400);
+    expect(fewer.body).toMatchObject({ error: 'invalid_scope', scope: 'b' });
+    await s.admin.updateClient('cached', { scopes: ['a', 'b'] }, 'test');
+    expect((await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' })).status).toBe(200);
     await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a'] }, 'test');
     const narrowed = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
     expect(narrowed.status).toBe(400);
