@@ -13,6 +13,11 @@ import type { Jwks } from './self-signed.js';
 const MAX_CANDIDATES = 50;
 /** At most this many of the certificate's values are looked up (a refusal must stay cheap; X-10 allows 100 SANs). */
 const MAX_LOOKUP_KEYS = 16;
+/**
+ * Without a client id, at most this many clients that publish their certificates at a jwks_uri (SS-4)
+ * are searched for the certificate (`certbound doctor` fetches each set once, in parallel).
+ */
+export const MAX_PUBLISHED_SEARCH = 20;
 
 export interface StoreDiagnoseInput {
   /** The client certificate, DER or PEM. */
@@ -71,7 +76,11 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
   for (const [i, c] of candidates.entries()) {
     if (c.jwksUri && !c.jwks && input.publishedKeys) candidates[i] = { ...c, jwks: (await input.publishedKeys(c.clientId, c.jwksUri)) ?? null };
   }
-  return diagnoseCertificate({
+  // SS-4 without a client id: the registered certificates of a publishing client are wherever its
+  // jwks_uri points, so the store cannot be searched for them; the published sets are.
+  const search = input.clientId === undefined && input.publishedKeys ? await searchPublishedSets(db, input.leaf, input.publishedKeys, new Set(candidates.map((c) => c.clientId))) : undefined;
+  if (search) candidates.push(...search.found);
+  const diagnosis = diagnoseCertificate({
     leaf: input.leaf,
     chain: input.chain ?? [],
     anchors,
@@ -80,4 +89,43 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
     now: input.now ?? new Date(),
     revocation: { crls, stalePolicy: input.crlStale ?? 'fail-closed' },
   });
+  if ((diagnosis.code === 'NO_MATCHING_CLIENT' || diagnosis.code === 'SELF_SIGNED_NOT_REGISTERED') && search && (search.unreadable.length || search.unchecked)) {
+    const parts = [
+      ...(search.unreadable.length ? [`no published set was available for ${search.unreadable.join(', ')} (its jwks_uri failed or was refused, or this server has not fetched it yet)`] : []),
+      ...(search.unchecked ? [`${search.unchecked} more client${search.unchecked === 1 ? '' : 's'} publishing at a jwks_uri ${search.unchecked === 1 ? 'was' : 'were'} not searched (at most ${MAX_PUBLISHED_SEARCH} are)`] : []),
+    ];
+    return { ...diagnosis, message: `${diagnosis.message} Not searched: ${parts.join('; ')}.`, hint: `If the certificate belongs to such a client, name it: certbound doctor --cert FILE --client-id ID. ${diagnosis.hint ?? ''}`.trim() };
+  }
+  return diagnosis;
+}
+
+/** The publishing clients whose set holds this certificate (as an x5c), up to MAX_PUBLISHED_SEARCH of them. */
+async function searchPublishedSets(
+  db: Db,
+  leaf: Uint8Array | string,
+  publishedKeys: NonNullable<StoreDiagnoseInput['publishedKeys']>,
+  already: ReadonlySet<string>,
+): Promise<{ found: DiagnosisClient[]; unreadable: string[]; unchecked: number }> {
+  const publishing = db('clients').where('token_endpoint_auth_method', 'self_signed_tls_client_auth').whereNotNull('jwks_uri');
+  const total = Number(((await publishing.clone().count({ n: '*' })) as { n: number | string }[])[0]?.n ?? 0);
+  if (total === 0) return { found: [], unreadable: [], unchecked: 0 };
+  const rows = (await publishing.clone().orderBy('client_id').limit(MAX_PUBLISHED_SEARCH).select('client_id', 'jwks_uri')) as { client_id: string; jwks_uri: string }[];
+  const der = parseCertificate(leaf).der.toString('base64');
+  const found: DiagnosisClient[] = [];
+  const unreadable: string[] = [];
+  await Promise.all(
+    rows
+      .filter((r) => !already.has(r.client_id))
+      .map(async (r) => {
+        const jwks = await publishedKeys(r.client_id, r.jwks_uri);
+        if (!jwks) {
+          unreadable.push(r.client_id);
+          return;
+        }
+        if (!jwks.keys.some((k) => Array.isArray(k.x5c) && k.x5c[0] === der)) return;
+        const client = await clients.find(db, r.client_id);
+        if (client) found.push({ ...client, jwks });
+      }),
+  );
+  return { found: found.sort((a, b) => a.clientId.localeCompare(b.clientId)), unreadable: unreadable.sort(), unchecked: Math.max(0, total - rows.length) };
 }

@@ -14,6 +14,7 @@ import { exportJWK, jwtVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../../src/admin/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { runCliCaptured } from '../../helpers/cli.js';
 import { httpsJson } from '../../helpers/net.js';
 import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -28,6 +29,9 @@ let base: string;
 /** What the client's host serves at /jwks.json: a JWKS document, or an HTTP status. */
 let published: { status: number; body: string } = { status: 404, body: '' };
 let fetches = 0;
+/** A second client host (/device.json), for the doctor tests. */
+let device: { status: number; body: string } = { status: 404, body: '' };
+let doctorEnv: Record<string, string>;
 
 async function jwkOf(cert: Issued) {
   return { ...(await exportJWK(createPublicKey(cert.pem))), x5c: [cert.der.toString('base64')] };
@@ -48,6 +52,7 @@ const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
 beforeAll(async () => {
   pki = await createTestPki();
   publisher = createServer({ cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem }, (req, res) => {
+    if (req.url === '/device.json') return void res.writeHead(device.status, { 'content-type': 'application/jwk-set+json' }).end(device.body);
     if (req.url !== '/jwks.json') return void res.writeHead(404).end();
     fetches++;
     res.writeHead(published.status, { 'content-type': 'application/jwk-set+json' }).end(published.body);
@@ -58,6 +63,7 @@ beforeAll(async () => {
   const caFile = path.join(dir, 'outbound-ca.pem');
   writeFileSync(caFile, pki.root.pem);
   s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS } });
+  doctorEnv = { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_OUTBOUND_CA_FILE: caFile };
   admin = createAdminService({ db: s.database.db, signingAlg: 'ES256', outboundCaFile: caFile });
   await admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
 });
@@ -153,5 +159,48 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     await expect(admin.addClient({ clientId: 'x3', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toThrow(/public key members crv, x, y are missing/);
     await expect(admin.addClient({ clientId: 'x4', selfSignedJwksUri: `${base.replace('localhost', '127.0.0.1')}/nope`, scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_UNAVAILABLE' });
     expect(await count()).toBe(before);
+  });
+
+  it('SS-4 doctor: a certificate published at a jwks_uri is found with and without --client-id; an unreadable set is named in the refusal', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-doctor-'));
+    const cert = await selfSigned({ subject: [{ CN: ['sensor-7'] }] });
+    const certFile = path.join(dir, 'sensor.pem');
+    writeFileSync(certFile, cert.pem);
+    device = { status: 200, body: JSON.stringify({ keys: [await jwkOf(cert)] }) };
+    await admin.addClient({ clientId: 'sensor-7', selfSignedJwksUri: `${base}/device.json`, scopes: ['read'], defaultResource: API }, 'test');
+    const doctor = (...args: string[]) => runCliCaptured(doctorEnv, 'doctor', '--cert', certFile, '--json', ...args);
+
+    const named = await doctor('--client-id', 'sensor-7');
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.out)).toMatchObject({ would_authenticate: true, client: expect.objectContaining({ client_id: 'sensor-7' }) });
+    // no client id: the store holds no certificate of sensor-7, so doctor searches the published sets
+    const found = await doctor();
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.out)).toMatchObject({ would_authenticate: true, authenticates_as: [expect.objectContaining({ client_id: 'sensor-7' })] });
+    expect(JSON.parse(found.out).authenticates_as).toHaveLength(1);
+
+    device = { status: 503, body: '' };
+    const down = await doctor();
+    expect(down.code).toBe(1);
+    const refused = JSON.parse(down.out);
+    expect(refused).toMatchObject({ would_authenticate: false, code: 'SELF_SIGNED_NOT_REGISTERED' });
+    expect(refused.message).toMatch(/Not searched: no published set was available for [^(]*\bsensor-7\b/);
+    expect(refused.hint).toContain('certbound doctor --cert FILE --client-id ID');
+    device = { status: 200, body: JSON.stringify({ keys: [await jwkOf(cert)] }) };
+  });
+
+  it('SS-4 doctor: without --client-id at most 20 publishing clients are searched, and the refusal says how many were not', async () => {
+    await publish(await selfSigned({ subject: [{ CN: ['bulk'] }] }));
+    for (let i = 0; i < 21; i++) await admin.addClient({ clientId: `bulk-${String(i).padStart(2, '0')}`, selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test');
+    const publishing = Number((await s.database.db('clients').whereNotNull('jwks_uri').count({ n: '*' }))[0]!.n);
+    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-doctor-'));
+    const stranger = await selfSigned({ subject: [{ CN: ['stranger'] }] });
+    writeFileSync(path.join(dir, 'stranger.pem'), stranger.pem);
+    const res = await runCliCaptured(doctorEnv, 'doctor', '--cert', path.join(dir, 'stranger.pem'), '--json');
+    expect(res.code).toBe(1);
+    const d = JSON.parse(res.out);
+    expect(d.code).toBe('SELF_SIGNED_NOT_REGISTERED');
+    const unchecked = publishing - 20;
+    expect(d.message).toContain(`${unchecked} more clients publishing at a jwks_uri were not searched (at most 20 are)`);
   });
 });
