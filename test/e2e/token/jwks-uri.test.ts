@@ -14,6 +14,7 @@ import { exportJWK, jwtVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../../src/admin/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { createAdminCaller } from '../../helpers/admin.js';
 import { runCliCaptured } from '../../helpers/cli.js';
 import { httpsJson } from '../../helpers/net.js';
 import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
@@ -31,6 +32,7 @@ let published: { status: number; body: string } = { status: 404, body: '' };
 let fetches = 0;
 /** A second client host (/device.json), for the doctor tests. */
 let device: { status: number; body: string } = { status: 404, body: '' };
+let deviceFetches = 0;
 let doctorEnv: Record<string, string>;
 
 async function jwkOf(cert: Issued) {
@@ -52,7 +54,10 @@ const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
 beforeAll(async () => {
   pki = await createTestPki();
   publisher = createServer({ cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem }, (req, res) => {
-    if (req.url === '/device.json') return void res.writeHead(device.status, { 'content-type': 'application/jwk-set+json' }).end(device.body);
+    if (req.url === '/device.json') {
+      deviceFetches++;
+      return void res.writeHead(device.status, { 'content-type': 'application/jwk-set+json' }).end(device.body);
+    }
     if (req.url !== '/jwks.json') return void res.writeHead(404).end();
     fetches++;
     res.writeHead(published.status, { 'content-type': 'application/jwk-set+json' }).end(published.body);
@@ -178,6 +183,17 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     expect(found.code).toBe(0);
     expect(JSON.parse(found.out)).toMatchObject({ would_authenticate: true, authenticates_as: [expect.objectContaining({ client_id: 'sensor-7' })] });
     expect(JSON.parse(found.out).authenticates_as).toHaveLength(1);
+
+    // POST /admin/diagnose searches the server's own copies and never fetches: none before the first request
+    const reader = await createAdminCaller(s, ['certbound:admin:read']);
+    const fetched = deviceFetches;
+    const unseen = await reader.call('POST', '/admin/diagnose', { body: { certificate: cert.pem } });
+    expect(unseen.body).toMatchObject({ would_authenticate: false, code: 'SELF_SIGNED_NOT_REGISTERED' });
+    expect(unseen.body.message).toMatch(/no published set was available for [^(]*\bsensor-7\b/);
+    expect(deviceFetches).toBe(fetched);
+    expect((await token('sensor-7', cert)).status).toBe(200);
+    const seen = await reader.call('POST', '/admin/diagnose', { body: { certificate: cert.pem } });
+    expect(seen.body).toMatchObject({ would_authenticate: true, authenticates_as: [expect.objectContaining({ client_id: 'sensor-7' })] });
 
     device = { status: 503, body: '' };
     const down = await doctor();
