@@ -74,7 +74,8 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
   const crls = input.crls ?? (await loadVerifiedCrls(db)).crls;
   const candidates: DiagnosisClient[] = await findCandidateClients(db, input.leaf, input.clientId);
   for (const [i, c] of candidates.entries()) {
-    if (c.jwksUri && !c.jwks && input.publishedKeys) candidates[i] = { ...c, jwks: (await input.publishedKeys(c.clientId, c.jwksUri)) ?? null };
+    // Only certificates matter here: a private_key_jwt client's published keys do not decide on the certificate.
+    if (c.jwksUri && !c.jwks && c.authMethod === 'self_signed_tls_client_auth' && input.publishedKeys) candidates[i] = { ...c, jwks: (await input.publishedKeys(c.clientId, c.jwksUri)) ?? null };
   }
   // SS-4 without a client id: the registered certificates of a publishing client are wherever its
   // jwks_uri points, so the store cannot be searched for them; the published sets are.

@@ -1,12 +1,13 @@
 /**
- * The certificates of self_signed_tls_client_auth clients registered with a `jwks_uri` (RFC 8705
- * §2.2.2, SS-1/SS-4): fetched by certbound (oidc-provider only ever sees the resulting `jwks`), checked
- * like a registered JWKS (SS-8..SS-11: key members, no private members, standard-base64 `x5c` whose
- * first certificate holds the key), and kept per client:
+ * The key sets clients publish at a `jwks_uri`: the certificates of self_signed_tls_client_auth clients
+ * (RFC 8705 §2.2.2, SS-1/SS-4) and the assertion keys of private_key_jwt clients (RFC 7591 `jwks_uri`).
+ * They are fetched by certbound (oidc-provider only ever sees the resulting `jwks`), checked like a
+ * registered JWKS of that kind (`validate`), and kept per client:
  * - fetched on the client's first request, and again once older than `maxAgeMs`;
- * - fetched again at once when the client presents a certificate the set does not hold (a newly
- *   published certificate works without a restart), at most once per `minRefreshMs` per client, so a
- *   stream of unknown certificates cannot turn the server into a load generator against the client's host;
+ * - fetched again at once when the client presents a certificate (x5t#S256) or signs with a key id the
+ *   set does not hold (a newly published certificate or key works without a restart), at most once per
+ *   `minRefreshMs` per client, so a stream of unknown ones cannot turn the server into a load generator
+ *   against the client's host;
  * - a failed fetch keeps the last good set (and its error is reported with the refusal).
  */
 import { rootCertificates } from 'node:tls';
@@ -26,10 +27,13 @@ export interface JwksUriCacheOptions {
   timeoutMs?: number;
   /** Largest accepted JWKS document. Default 256 KiB. */
   maxBytes?: number;
-  /** Checks a fetched document (JSON text) and returns the JWKS; throws a CertboundError when it is not acceptable. */
-  validate(text: string): Jwks;
+  /** Checks a fetched document (JSON text) of a client of that kind and returns the JWKS; throws a CertboundError when it is not acceptable. */
+  validate(text: string, kind: PublishedKind): Jwks | Promise<Jwks>;
   now?: () => number;
 }
+
+/** What a client publishes: certificates (self_signed_tls_client_auth) or assertion keys (private_key_jwt). */
+export type PublishedKind = 'certificates' | 'keys';
 
 export interface JwksUriState {
   uri: string;
@@ -37,6 +41,8 @@ export interface JwksUriState {
   jwks: Jwks | undefined;
   /** x5t#S256 of each key's x5c[0]. */
   thumbprints: ReadonlySet<string>;
+  /** The `kid` of each key. */
+  kids: ReadonlySet<string>;
   /** When `jwks` was fetched (ms), 0 if never. */
   fetchedAt: number;
   /** The last fetch's error, cleared by a successful fetch. */
@@ -44,6 +50,7 @@ export interface JwksUriState {
 }
 
 interface Entry extends JwksUriState {
+  kind: PublishedKind;
   attemptedAt: number;
   inflight: Promise<void> | undefined;
 }
@@ -93,9 +100,10 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
     entry.inflight ??= (async () => {
       entry.attemptedAt = now();
       try {
-        const jwks = options.validate(await download(entry.uri));
+        const jwks = await options.validate(await download(entry.uri), entry.kind);
         entry.jwks = jwks;
         entry.thumbprints = thumbprintsOf(jwks);
+        entry.kids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
         entry.fetchedAt = now();
         entry.error = undefined;
       } catch (err) {
@@ -107,10 +115,10 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
     return entry.inflight;
   }
 
-  function entryFor(clientId: string, uri: string): Entry {
+  function entryFor(clientId: string, uri: string, kind: PublishedKind): Entry {
     let entry = entries.get(clientId);
-    if (!entry || entry.uri !== uri) {
-      entry = { uri, jwks: undefined, thumbprints: new Set(), fetchedAt: 0, attemptedAt: 0, error: undefined, inflight: undefined };
+    if (!entry || entry.uri !== uri || entry.kind !== kind) {
+      entry = { uri, kind, jwks: undefined, thumbprints: new Set(), kids: new Set(), fetchedAt: 0, attemptedAt: 0, error: undefined, inflight: undefined };
       entries.set(clientId, entry);
     }
     return entry;
@@ -118,20 +126,22 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
 
   return {
     /** The client's current set, without fetching. */
-    peek(clientId: string, uri: string): JwksUriState {
-      return entryFor(clientId, uri);
+    peek(clientId: string, uri: string, kind: PublishedKind = 'certificates'): JwksUriState {
+      const entry = entries.get(clientId);
+      return entry && entry.uri === uri && entry.kind === kind ? entry : { uri, jwks: undefined, thumbprints: new Set(), kids: new Set(), fetchedAt: 0, error: undefined };
     },
 
     /**
-     * Makes the set current for a request presenting `x5t` (undefined: no certificate): fetches when
-     * there is none yet or it is older than maxAgeMs, or when `x5t` is not in it and the last attempt is
-     * at least minRefreshMs old. Every successful fetch gives a new `jwks` object (see peek).
+     * Makes the set current for a request that needs `need` (certificates: the x5t#S256 the client
+     * presents; keys: the kid of its assertion; undefined: nothing in particular): fetches when there is
+     * no set yet or it is older than maxAgeMs, or when `need` is not in it and the last attempt is at
+     * least minRefreshMs old. Every successful fetch gives a new `jwks` object (see peek).
      */
-    async ensure(clientId: string, uri: string, x5t: string | undefined): Promise<void> {
-      const entry = entryFor(clientId, uri);
+    async ensure(clientId: string, uri: string, need: string | undefined, kind: PublishedKind = 'certificates'): Promise<void> {
+      const entry = entryFor(clientId, uri, kind);
       const t = now();
       const due = entry.fetchedAt === 0 || t - entry.fetchedAt >= maxAgeMs;
-      const miss = x5t !== undefined && !entry.thumbprints.has(x5t);
+      const miss = need !== undefined && !(kind === 'keys' ? entry.kids : entry.thumbprints).has(need);
       if ((due || miss) && (entry.inflight || entry.attemptedAt === 0 || t - entry.attemptedAt >= options.minRefreshMs)) await fetchInto(entry);
     },
 
@@ -145,14 +155,18 @@ export type JwksUriCache = ReturnType<typeof createJwksUriCache>;
  * One fetch of a client's jwks_uri, for registration: the validated JWKS, or a CertboundError saying
  * why the URI cannot be used (unreachable, not 200, too large, not a valid self-signed JWKS).
  */
-export async function fetchJwksUriOnce(uri: string, options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks }): Promise<Jwks> {
-  const cache = createJwksUriCache({ ...options, minRefreshMs: 0 });
+export async function fetchJwksUriOnce(uri: string, options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks | Promise<Jwks>; kind?: PublishedKind }): Promise<Jwks> {
+  const { kind = 'certificates', validate, ...rest } = options;
+  const cache = createJwksUriCache({ ...rest, minRefreshMs: 0, validate: (text) => validate(text) });
   try {
-    await cache.ensure('registration', uri, undefined);
-    const state = cache.peek('registration', uri);
+    await cache.ensure('registration', uri, undefined, kind);
+    const state = cache.peek('registration', uri, kind);
     if (!state.jwks) {
       throw new InvalidInputError('ERR_JWKS_URI_UNAVAILABLE', `The jwks_uri ${uri} cannot be used: ${state.error ?? 'no JWKS'}.`, {
-        hint: 'Publish the client certificates there first (a JWKS whose keys carry x5c), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE).',
+        hint:
+          kind === 'keys'
+            ? "Publish the client's public assertion keys there first (a JWKS without x5c or private members), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE)."
+            : 'Publish the client certificates there first (a JWKS whose keys carry x5c), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE).',
       });
     }
     return state.jwks;

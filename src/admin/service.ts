@@ -66,7 +66,10 @@ export interface UpdateClientInput {
    * self-signed client's certificates (`x5c`; a client that published them at a jwks_uri then uses these).
    */
   jwks?: string;
-  /** A self-signed client publishes its certificates here from now on (fetched once to check it). */
+  /**
+   * From now on the client publishes its keys here (fetched once to check it): a self-signed client its
+   * certificates, a private_key_jwt client its assertion keys.
+   */
   jwksUri?: string;
 }
 
@@ -92,6 +95,8 @@ export interface AddClientInput {
   privateKeyJwtJwks?: string;
   /** self_signed_tls_client_auth: where the client publishes its certificates (SS-4); fetched once to check it. */
   selfSignedJwksUri?: string;
+  /** private_key_jwt: where the client publishes its public assertion keys (RFC 7591 jwks_uri); fetched once to check it. */
+  privateKeyJwtJwksUri?: string;
   scopes?: string[];
   defaultResource?: string | undefined;
   /** RFC 8705 §3.4; default true. */
@@ -158,10 +163,11 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
    * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
    * service for its start-up checks does not hold it (issue 6, memory). Returns the normalized URL.
    */
-  async function checkPublishedSet(value: string): Promise<string> {
+  async function checkPublishedSet(value: string, kind: 'certificates' | 'keys'): Promise<string> {
     const jwksUri = checkJwksUri(value);
     const { fetchJwksUriOnce } = await import('./jwks-uri.js');
-    await fetchJwksUriOnce(jwksUri, { ca: outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+    const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
+    await fetchJwksUriOnce(jwksUri, { ca, kind, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
     return jwksUri;
   }
 
@@ -176,11 +182,11 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, { hint: 'Change its certificates with: certbound client mapping add|remove' });
     }
     if (client.authMethod === 'private_key_jwt') {
-      if (input.jwksUri !== undefined) throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses private_key_jwt; certbound registers its keys (${fields.jwks ?? '--jwks'}), not a jwks_uri.`);
-      return { jwks: await validatePrivateKeyJwtJwks(input.jwks!), jwksUri: null };
+      if (input.jwks !== undefined) return { jwks: await validatePrivateKeyJwtJwks(input.jwks), jwksUri: null };
+      return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!, 'keys') };
     }
     if (input.jwks !== undefined) return { jwks: validateSelfSignedJwks(input.jwks), jwksUri: null };
-    return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!) };
+    return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!, 'certificates') };
   }
 
   async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
@@ -387,14 +393,19 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
           hint: 'Use letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit.',
         });
       }
-      if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks, input.selfSignedJwksUri, input.privateKeyJwtJwks].filter(Boolean).length !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one way for the client to authenticate: a subject DN or SAN mapping, a self-signed certificate (or where it is published), or private_key_jwt keys.', {
-          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri or --private-key-jwt-jwks (RFC 8705 §2.1.2: exactly one subject).',
+      if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks, input.selfSignedJwksUri, input.privateKeyJwtJwks, input.privateKeyJwtJwksUri].filter(Boolean).length !== 1) {
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one way for the client to authenticate: a subject DN or SAN mapping, a self-signed certificate (or where it is published), or private_key_jwt keys (or where they are published).', {
+          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).',
         });
       }
-      const jwksUri = input.selfSignedJwksUri === undefined ? null : await checkPublishedSet(input.selfSignedJwksUri);
+      const jwksUri =
+        input.selfSignedJwksUri !== undefined
+          ? await checkPublishedSet(input.selfSignedJwksUri, 'certificates')
+          : input.privateKeyJwtJwksUri !== undefined
+            ? await checkPublishedSet(input.privateKeyJwtJwksUri, 'keys')
+            : null;
       const scopes = requireScopes(input.scopes ?? [], '--scope');
-      const authMethod: AuthMethod = input.privateKeyJwtJwks ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
+      const authMethod: AuthMethod = input.privateKeyJwtJwks || input.privateKeyJwtJwksUri ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
       const jwks = input.privateKeyJwtJwks
         ? await validatePrivateKeyJwtJwks(input.privateKeyJwtJwks)
         : input.selfSignedCertPem

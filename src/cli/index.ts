@@ -44,7 +44,7 @@ function table(rows: string[][]): string {
 
 /** The SUBJECT column of a client without mappings. */
 function describeJwks(c: ClientRecord): string {
-  if (c.jwksUri) return `self-signed certificates at ${c.jwksUri}`;
+  if (c.jwksUri) return c.authMethod === 'private_key_jwt' ? `any certificate (private_key_jwt, keys at ${c.jwksUri})` : `self-signed certificates at ${c.jwksUri}`;
   if (!c.jwks) return '-';
   if (c.authMethod === 'private_key_jwt') return `any certificate (private_key_jwt, ${c.jwks.keys.length} key${c.jwks.keys.length === 1 ? '' : 's'})`;
   return 'self-signed certificate';
@@ -192,6 +192,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--self-signed-jwks <file>', 'a JWKS (JSON) whose keys carry the client certificates in x5c, for self_signed_tls_client_auth')
     .option('--self-signed-jwks-uri <url>', 'where the client publishes its certificates (a JWKS with x5c, https), for self_signed_tls_client_auth; fetched now to check it, and again by the server on use')
     .option('--private-key-jwt-jwks <file>', 'a JWKS (JSON) with the public keys the client signs its client assertions with, for private_key_jwt; tokens are bound to the certificate it connects with')
+    .option('--private-key-jwt-jwks-uri <url>', 'where the client publishes those public keys (a JWKS, https), for private_key_jwt; fetched now to check it, and again by the server on use')
     .option('--trust <name>', 'pin the mapping to this trust anchor (the chain must end there)')
     .option('--scope <scopes>', 'space-separated scopes the client may request')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
@@ -201,10 +202,10 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
       const fromCert = mappingFromCertOptions(opts);
-      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0);
+      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0) + (opts.privateKeyJwtJwksUri ? 1 : 0);
       if (count !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks) is required.', {
-          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks (RFC 8705: one subject value per client).',
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks / --private-key-jwt-jwks-uri) is required.', {
+          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks, --private-key-jwt-jwks-uri (RFC 8705: one subject value per client).',
         });
       }
       const mapping: MappingInput | undefined =
@@ -218,7 +219,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
               allowOverlap: opts.allowOverlap === true,
             }
           : undefined;
-      if ((opts.selfSignedCert || opts.selfSignedJwks || opts.selfSignedJwksUri || opts.privateKeyJwtJwks) && opts.trust) {
+      if ((opts.selfSignedCert || opts.selfSignedJwks || opts.selfSignedJwksUri || opts.privateKeyJwtJwks || opts.privateKeyJwtJwksUri) && opts.trust) {
         throw new InvalidInputError('ERR_TRUST_WITH_SELF_SIGNED', '--trust applies to PKI mappings only; self-signed clients are matched by their exact certificate.');
       }
       const selfSignedCertPem = opts.selfSignedCert ? readFileArg(String(opts.selfSignedCert), '--self-signed-cert') : undefined;
@@ -233,6 +234,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
             ...(selfSignedJwks ? { selfSignedJwks } : {}),
             ...(privateKeyJwtJwks ? { privateKeyJwtJwks } : {}),
             ...(typeof opts.selfSignedJwksUri === 'string' ? { selfSignedJwksUri: opts.selfSignedJwksUri } : {}),
+            ...(typeof opts.privateKeyJwtJwksUri === 'string' ? { privateKeyJwtJwksUri: opts.privateKeyJwtJwksUri } : {}),
             scopes: splitScopes(opts.scope as string | undefined),
             defaultResource: opts.resource as string | undefined,
             boundTokens: opts.boundTokens !== false,
@@ -248,7 +250,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--scope <scopes>', 'space-separated scopes the client may request (replaces the list)')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
     .option('--jwks <file>', 'a JWKS (JSON) that replaces the registered keys: public keys (private_key_jwt) or certificates in x5c (self_signed_tls_client_auth)')
-    .option('--jwks-uri <url>', 'a self-signed client publishes its certificates here from now on (https; fetched now to check it)')
+    .option('--jwks-uri <url>', 'the client publishes its keys here from now on (https; fetched now to check it): certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)')
     .option('--bound-tokens <on|off>', 'require certificate-bound tokens (tls_client_certificate_bound_access_tokens)')
     .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string; boundTokens?: string }) => {
       if (opts.boundTokens !== undefined && !['on', 'off'].includes(opts.boundTokens)) {
@@ -292,7 +294,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
           `default resource: ${c.defaultResource ?? '-'}`,
           ...(c.mappings.length ? ['mappings:', ...c.mappings.map((m) => `  ${m.id}  ${describeMapping(m)}`)] : []),
           ...(c.jwks && c.authMethod === 'self_signed_tls_client_auth' ? [`self-signed certificate x5t#S256: ${String(c.jwks.keys[0]?.kid)}`] : []),
-          ...(c.jwksUri ? [`self-signed certificates published at (jwks_uri): ${c.jwksUri}`] : []),
+          ...(c.jwksUri ? [`${c.authMethod === 'private_key_jwt' ? 'client assertion keys' : 'self-signed certificates'} published at (jwks_uri): ${c.jwksUri}`] : []),
           ...(c.jwks && c.authMethod === 'private_key_jwt' ? [`client assertion keys (kid): ${c.jwks.keys.map((k) => `${String(k.kid)} (${String(k.kty)}${k.crv ? ` ${String(k.crv)}` : ''})`).join(', ')}`] : []),
         ].join('\n'),
       );

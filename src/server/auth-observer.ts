@@ -72,8 +72,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
   }
 
   async function logRefusal(ctx: ObservedContext, refusal: Refusal): Promise<void> {
-    // A refused client assertion is not about the certificate: no certificate diagnosis.
-    const peer = refusal.code === 'CLIENT_ASSERTION_INVALID' ? undefined : options.peerCertificate(ctx);
+    // A refused client assertion (or its key) is not about the certificate: no certificate diagnosis.
+    const peer = refusal.code === 'CLIENT_ASSERTION_INVALID' || refusal.keyId !== undefined ? undefined : options.peerCertificate(ctx);
     const { diagnosis, diagnosis_error } = await diagnose(refusal, peer);
     // Forwarded certificates were validated by the proxy or by certificate-source.ts: that verdict stands.
     if (!peer?.forwarded && diagnosis?.code && REFINABLE.has(refusal.code) && CERTIFICATE_CODES.has(diagnosis.code) && diagnosis.code !== refusal.code) {
@@ -88,6 +88,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
         ref: refusal.ref,
         client_id: refusal.clientId,
         x5t: refusal.thumbprint,
+        kid: refusal.keyId,
         details: refusal.details,
         ...(diagnosis ? { diagnosis } : {}),
         ...(diagnosis_error ? { diagnosis_error } : {}),

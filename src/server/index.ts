@@ -9,7 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/http/index.js';
 import { ADMIN_SCOPES } from '../admin/http/scopes.js';
-import type { JwksUriCache } from '../admin/jwks-uri.js';
+import type { JwksUriCache, PublishedKind } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
@@ -159,23 +159,29 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const mtls = createMtlsHooks({ anchorsByThumbprint: () => anchorsByThumbprint, revocationCheck: revocation.check });
   // SS-4: the server's fetched copy of a self-signed client's jwks_uri (set up below, loaded on first use).
   let jwksUriCache: JwksUriCache | undefined;
-  const publishedKeys = (clientId: string, uri: string) => jwksUriCache?.peek(clientId, uri).jwks;
+  const publishedKeys = (clientId: string, uri: string, kind?: PublishedKind) => jwksUriCache?.peek(clientId, uri, kind).jwks;
   const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
   const revisionReader = await createRevisionReader(config.database);
-  // SS-4: self-signed clients that publish their certificates at a jwks_uri. The fetching code (undici)
-  // loads when the first such client makes a request.
+  // SS-4: clients that publish their certificates (self-signed) or assertion keys (private_key_jwt) at a
+  // jwks_uri. The fetching code (undici) loads when the first such client makes a request.
   const loadJwksUris = loadOnce<JwksUriCache>(() =>
-    Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]).then(([{ createJwksUriCache }, { validateSelfSignedJwks }]) => {
-      jwksUriCache = createJwksUriCache({ ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined, minRefreshMs: config.jwksUriMinRefreshMs, validate: validateSelfSignedJwks });
-      return jwksUriCache;
-    }),
+    Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js'), import('../admin/private-key-jwt.js')]).then(
+      ([{ createJwksUriCache }, { validateSelfSignedJwks }, { validatePrivateKeyJwtJwks }]) => {
+        jwksUriCache = createJwksUriCache({
+          ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined,
+          minRefreshMs: config.jwksUriMinRefreshMs,
+          validate: (text, kind) => (kind === 'keys' ? validatePrivateKeyJwtJwks(text) : validateSelfSignedJwks(text)),
+        });
+        return jwksUriCache;
+      },
+    ),
   );
   const jwksUris: JwksUriCache = {
-    peek: (clientId, uri) => jwksUriCache?.peek(clientId, uri) ?? { uri, jwks: undefined, thumbprints: new Set(), fetchedAt: 0, error: undefined },
-    ensure: async (clientId, uri, x5t) => (await loadJwksUris()).ensure(clientId, uri, x5t),
+    peek: (clientId, uri, kind) => jwksUriCache?.peek(clientId, uri, kind) ?? { uri, jwks: undefined, thumbprints: new Set(), kids: new Set(), fetchedAt: 0, error: undefined },
+    ensure: async (clientId, uri, need, kind) => (await loadJwksUris()).ensure(clientId, uri, need, kind),
     close: async () => jwksUriCache?.close(),
   };
   const lookups = createLookupCache(db, revisionReader, publishedKeys);

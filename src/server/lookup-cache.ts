@@ -6,6 +6,7 @@
  * still applies on the next request.
  */
 import { clients, type Db, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
+import type { PublishedKind } from '../admin/jwks-uri.js';
 import { toClientMetadata } from './client-metadata.js';
 
 const MAX_ENTRIES = 10_000;
@@ -16,7 +17,12 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 }
 
 /** The JWKS fetched from a client's jwks_uri, when there is one (src/admin/jwks-uri.ts). */
-export type PublishedKeys = (clientId: string, uri: string) => { keys: Record<string, unknown>[] } | undefined;
+export type PublishedKeys = (clientId: string, uri: string, kind: PublishedKind) => { keys: Record<string, unknown>[] } | undefined;
+
+/** What a client's jwks_uri serves: assertion keys for private_key_jwt, certificates for self-signed clients. */
+export function publishedKindOf(authMethod: string): PublishedKind {
+  return authMethod === 'private_key_jwt' ? 'keys' : 'certificates';
+}
 
 export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }, publishedKeys?: PublishedKeys) {
   let seen: { clients: number; resource_servers: number } | undefined;
@@ -40,8 +46,8 @@ export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'
       const record = await clients.find(db, clientId);
       if (!record) return undefined;
       const metadata = toClientMetadata(record);
-      // SS-4: oidc-provider sees the certificates certbound fetched, never the jwks_uri itself.
-      if (record.jwksUri) metadata.jwks = publishedKeys?.(clientId, record.jwksUri) ?? { keys: [] };
+      // SS-4: oidc-provider sees the certificates (or assertion keys) certbound fetched, never the jwks_uri itself.
+      if (record.jwksUri) metadata.jwks = publishedKeys?.(clientId, record.jwksUri, publishedKindOf(record.authMethod)) ?? { keys: [] };
       remember(clientMetadata, clientId, metadata);
       return metadata;
     },

@@ -20,6 +20,8 @@ export interface Refusal {
   ref: string;
   clientId?: string | undefined;
   thumbprint?: string | undefined;
+  /** A refusal about a client assertion's key (private_key_jwt), not about the certificate. */
+  keyId?: string | undefined;
   details?: unknown;
 }
 

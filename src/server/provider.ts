@@ -7,7 +7,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
-import type { LookupCache } from './lookup-cache.js';
+import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
 
@@ -160,7 +160,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
   fixedAssertionAudiences(provider, config.issuer, aliases);
-  rememberClientInstances(provider, lookups, jwksUris ? publishedCertificates(jwksUris, lookups, mtls) : undefined);
+  rememberClientInstances(provider, lookups, jwksUris ? publishedSets(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
   return provider;
 }
@@ -218,34 +218,55 @@ function rememberClientInstances(provider: Provider, lookups: LookupCache, refre
 }
 
 /**
- * SS-4: before oidc-provider matches a self-signed client's certificate, the client's published set is
- * made current for the certificate of this request (fetched on first use, when old, or at once, rate
- * limited, when the certificate is not in it). A changed set gives new metadata, so a new Client. When
- * the set cannot be fetched and does not hold the certificate, the refusal says so (JWKS_URI_UNAVAILABLE).
+ * SS-4: before oidc-provider authenticates a client that publishes its certificates (self-signed) or
+ * assertion keys (private_key_jwt) at a jwks_uri, the published set is made current for this request:
+ * fetched on first use, when old, or at once (rate limited) when the certificate the client presents, or
+ * the key id its client assertion names, is not in it. A changed set gives new metadata, so a new
+ * Client. When the set cannot be fetched and does not hold what the request needs, the refusal says so
+ * (JWKS_URI_UNAVAILABLE).
  */
-function publishedCertificates(jwksUris: JwksUriCache, lookups: LookupCache, mtls: BuildProviderOptions['mtls']) {
+function publishedSets(jwksUris: JwksUriCache, lookups: LookupCache, mtls: BuildProviderOptions['mtls']) {
   return async (clientId: string, metadata: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const uri = metadata.certbound_jwks_uri as string;
+    const kind = publishedKindOf(String(metadata.token_endpoint_auth_method));
     const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-    const peer = ctx ? mtls.peerCertificate(ctx as never) : undefined;
-    const x5t = peer?.parsed?.x5t;
-    await jwksUris.ensure(clientId, uri, x5t);
-    const state = jwksUris.peek(clientId, uri);
+    const x5t = kind === 'certificates' && ctx ? mtls.peerCertificate(ctx as never)?.parsed?.x5t : undefined;
+    const kid = kind === 'keys' && ctx ? assertionKeyId(ctx) : undefined;
+    const need = x5t ?? kid;
+    await jwksUris.ensure(clientId, uri, need, kind);
+    const state = jwksUris.peek(clientId, uri, kind);
     // Metadata built from an older copy of the set (or before the first fetch) is rebuilt from the current one.
     let current = metadata;
     if (state.jwks && metadata.jwks !== state.jwks) {
       lookups.forget(clientId);
       current = (await lookups.client(clientId)) ?? metadata;
     }
-    if (ctx && x5t && state.error && !state.thumbprints.has(x5t) && !ctx.state.certboundRefusal) {
+    const held = kind === 'keys' ? state.kids : state.thumbprints;
+    if (ctx && need && state.error && !held.has(need) && !ctx.state.certboundRefusal) {
+      const what = kind === 'keys' ? `assertion keys of ${clientId}` : `certificates of ${clientId}`;
+      const lacks = kind === 'keys' ? `the key ${JSON.stringify(kid)} that signed this client assertion` : 'this certificate';
       ctx.state.certboundRefusal = {
         code: 'JWKS_URI_UNAVAILABLE',
-        message: `The certificates of ${clientId} are published at ${uri} (jwks_uri), which could not be fetched or was refused (${state.error})${state.fetchedAt ? `; the copy fetched at ${new Date(state.fetchedAt).toISOString()} does not hold this certificate` : ' and was never fetched successfully'}.`,
+        message: `The ${what} are published at ${uri} (jwks_uri), which could not be fetched or was refused (${state.error})${state.fetchedAt ? `; the copy fetched at ${new Date(state.fetchedAt).toISOString()} does not hold ${lacks}` : ' and was never fetched successfully'}.`,
         ref: randomUUID().slice(0, 8),
         clientId,
-        thumbprint: x5t,
+        ...(x5t ? { thumbprint: x5t } : { keyId: kid }),
       } satisfies Refusal;
     }
     return current;
   };
+}
+
+/** The `kid` of the request's client assertion (private_key_jwt), read from its protected header without verifying it. */
+function assertionKeyId(ctx: KoaContextWithOIDC): string | undefined {
+  const assertion = (ctx.oidc?.params as Record<string, unknown> | undefined)?.client_assertion;
+  if (typeof assertion !== 'string') return undefined;
+  const header = assertion.slice(0, Math.max(0, assertion.indexOf('.')));
+  if (!header || header.length > 4096) return undefined;
+  try {
+    const kid = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    return typeof kid === 'string' && kid.length > 0 && kid.length <= 256 ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }

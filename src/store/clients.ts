@@ -43,7 +43,7 @@ export interface ClientRecord {
   defaultResource: string | null;
   /** Self-signed clients: the registered JWKS with x5c certificates; private_key_jwt clients: their public signing keys. */
   jwks: { keys: Record<string, unknown>[] } | null;
-  /** Self-signed clients that publish their certificates (SS-4): where; `jwks` is then null. */
+  /** Clients that publish their keys: where (self-signed: certificates, SS-4; private_key_jwt: assertion keys); `jwks` is then null. */
   jwksUri: string | null;
   /** Other RFC 7591 metadata (grant_types, client_name …). */
   metadata: Record<string, unknown>;

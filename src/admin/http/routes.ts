@@ -8,6 +8,7 @@ import { CertboundError, ConflictError } from '../../errors/index.js';
 import { parsePemCertificates } from '../../pki/index.js';
 import type { AdminService, MappingInput } from '../service.js';
 import { ADMIN_SCOPES } from './auth.js';
+import { withField } from './errors.js';
 import { defineRoute, type Route, type RouteInput } from './router.js';
 import {
   AuditListSchema,
@@ -151,12 +152,16 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
             ...(b.self_signed_certificate ? { selfSignedCertPem: b.self_signed_certificate } : {}),
             ...(b.private_key_jwt_jwks ? { privateKeyJwtJwks: JSON.stringify(b.private_key_jwt_jwks) } : {}),
             ...(b.self_signed_jwks_uri ? { selfSignedJwksUri: b.self_signed_jwks_uri } : {}),
+            ...(b.private_key_jwt_jwks_uri ? { privateKeyJwtJwksUri: b.private_key_jwt_jwks_uri } : {}),
             scopes: scopes(b.scope) ?? [],
             defaultResource: b.default_resource,
             ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
           },
           actorOf(input),
-        );
+        ).catch((err: unknown) => {
+          // The route's field names say self_signed_jwks_uri; here the URI came as private_key_jwt_jwks_uri.
+          throw b.private_key_jwt_jwks_uri ? withField(err, { ERR_JWKS_URI_INVALID: 'private_key_jwt_jwks_uri', ERR_JWKS_URI_UNAVAILABLE: 'private_key_jwt_jwks_uri' }) : err;
+        });
         return { status: 201, body: clientJson(client) };
       },
     }),

@@ -63,16 +63,21 @@ export const CreateClientSchema = component(
         .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
         .optional()
         .describe('private_key_jwt: the public keys (JWKS) the client signs its client assertions with; its mTLS certificate is then bound to its tokens (RFC 8705 §3)'),
+      private_key_jwt_jwks_uri: z
+        .url({ protocol: /^https$/ })
+        .max(2048)
+        .optional()
+        .describe('private_key_jwt: where the client publishes those public keys (JWKS); fetched at registration to check it, then by the server on use (a new kid is fetched on its first assertion)'),
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).optional().describe('Resource (audience) used when a token request names none'),
       bound_tokens: z.boolean().optional().describe('tls_client_certificate_bound_access_tokens; default true'),
     })
     .superRefine((v, ctx) => {
-      if ([v.mapping, v.self_signed_certificate, v.self_signed_jwks_uri, v.private_key_jwt_jwks].filter((x) => x !== undefined).length !== 1) {
+      if ([v.mapping, v.self_signed_certificate, v.self_signed_jwks_uri, v.private_key_jwt_jwks, v.private_key_jwt_jwks_uri].filter((x) => x !== undefined).length !== 1) {
         ctx.addIssue({
           code: 'custom',
           path: ['mapping'],
-          message: 'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks (private_key_jwt)',
+          message: 'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)',
         });
       }
     }),
@@ -89,7 +94,11 @@ export const UpdateClientSchema = component(
         .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
         .optional()
         .describe('Replaces the registered keys: a private_key_jwt client\'s public keys, or a self-signed client\'s certificates (x5c)'),
-      jwks_uri: z.url({ protocol: /^https$/ }).max(2048).optional().describe('A self-signed client publishes its certificates here from now on (fetched once to check it)'),
+      jwks_uri: z
+        .url({ protocol: /^https$/ })
+        .max(2048)
+        .optional()
+        .describe('The client publishes its keys here from now on (fetched once to check it): a self-signed client its certificates, a private_key_jwt client its public keys'),
     })
     .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of scope, default_resource, bound_tokens, jwks, jwks_uri' }),
 );
@@ -194,7 +203,7 @@ export const ClientSchema = component(
     default_resource: z.string().nullable(),
     mappings: z.array(MappingSchema),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
-    jwks_uri: z.string().nullable().describe('self_signed_tls_client_auth clients that publish their certificates'),
+    jwks_uri: z.string().nullable().describe('where the client publishes its certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)'),
     created_at: timestamp,
     updated_at: timestamp,
   }),

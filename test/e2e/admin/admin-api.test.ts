@@ -199,7 +199,7 @@ describe('CRUD round trips', () => {
     const jwk = { ...(await exportJWK(publicKey)), kid: 'robot-1' };
     const both = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [jwk] }, mapping: { kind: 'san_dns', value: 'robot.example.com' } } });
     expect(both.status).toBe(400);
-    expect(JSON.stringify(both.body)).toContain('give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks (private_key_jwt)');
+    expect(JSON.stringify(both.body)).toContain('give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)');
     const leaky = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [await exportJWK(privateKey)] }, scope: 'read', default_resource: API } });
     expect(leaky.status).toBe(400);
     expect(leaky.body).toMatchObject({ code: 'ERR_JWKS_INVALID' });
