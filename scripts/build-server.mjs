@@ -50,6 +50,23 @@ const knexDialects = {
   },
 };
 
+/**
+ * prom-client requires @opentelemetry/api at load time (processCpuTotal), but reads a span from it only
+ * when exemplars are enabled, which certbound never does (src/server/metrics.ts). The bundle gets a stub
+ * with the two functions that code calls, instead of 95 KB of OpenTelemetry kept in the heap of every
+ * server (issue 6, peak memory). If certbound ever enables exemplars, remove this plugin.
+ */
+const noOpenTelemetry = {
+  name: 'no-opentelemetry',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) => ({ path: args.path, namespace: 'no-opentelemetry' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-opentelemetry' }, () => ({
+      contents: 'module.exports = { trace: { getSpan: () => undefined }, context: { active: () => undefined } };',
+      loader: 'js',
+    }));
+  },
+};
+
 // The directory is emptied first: refuse one that holds anything but an earlier bundle (or the project).
 const strayFiles = existsSync(outdir) ? readdirSync(outdir).filter((f) => !/\.(?:js|js\.map|json)$/.test(f)) : [];
 if (!path.relative(outdir, root).startsWith('..') || strayFiles.length) {
@@ -80,7 +97,7 @@ const result = await build({
   metafile: true,
   external: ['oidc-provider', 'koa', 'jose', 'better-sqlite3', 'pg', 'undici', // drivers knex requires only when configured:
     'sqlite3', 'pg-native', 'pg-query-stream', 'mysql', 'mysql2', 'mariadb', 'tedious', 'oracledb'],
-  plugins: [knexDialects],
+  plugins: [knexDialects, noOpenTelemetry],
   // Bundled CommonJS code (knex, pino, prom-client …) calls require().
   banner: { js: "import { createRequire as __certboundCreateRequire } from 'node:module'; const require = __certboundCreateRequire(import.meta.url);" },
 });

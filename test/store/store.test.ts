@@ -24,6 +24,15 @@ describe('migrations', () => {
     for (const table of ['certificate_last_seen', 'trust_anchor_crls']) expect(await db.schema.hasTable(table), table).toBe(true);
     expect(await pendingMigrations(db)).toEqual([]);
   });
+
+  it('a current database needs no migration run; one that records a migration this version does not know (a newer certbound) is refused, not used', async () => {
+    const db = database.db;
+    expect(await migrateLatest(db)).toEqual([]);
+    await db('knex_migrations').insert({ name: '20991231000001_from_a_newer_certbound', batch: 99, migration_time: new Date() });
+    await expect(migrateLatest(db)).rejects.toThrow(/corrupt.*20991231000001_from_a_newer_certbound/);
+    await db('knex_migrations').where({ name: '20991231000001_from_a_newer_certbound' }).delete();
+    expect(await migrateLatest(db)).toEqual([]);
+  });
 });
 
 describe('oidc-provider adapter on SQL', () => {

@@ -80,6 +80,11 @@ describe('certbound serve from the bundle (issue 6)', () => {
       const leafPem = readFileSync(arg('--cert'), 'utf8').split('-----END CERTIFICATE-----')[0]!;
       const der = Buffer.from(leafPem.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''), 'base64');
       expect(decodeJwt(String(res.body.access_token)).cnf).toEqual({ 'x5t#S256': x5tS256(der) });
+      // /metrics from the bundle: process metrics too (prom-client runs on the OpenTelemetry stub)
+      const scrape = await httpsJson(`https://localhost:${port}/metrics`, { agent: tlsAgent({ ca: readFileSync(arg('--cacert'), 'utf8') }) });
+      expect(scrape.status).toBe(200);
+      expect(scrape.text).toMatch(/^process_cpu_seconds_total \d/m);
+      expect(scrape.text).toMatch(/^certbound_token_issued_total\{client_id="demo-client",format="jwt"\} 1$/m);
     } finally {
       run.child.kill('SIGTERM');
     }
@@ -118,6 +123,9 @@ describe('certbound serve from the bundle (issue 6)', () => {
     // ... and those are in the bundle, as chunks loaded on demand
     const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
     for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
+    // prom-client's OpenTelemetry import (used only for exemplars, never enabled) is a stub, not the library
+    expect(all.filter((i) => i.includes('node_modules/@opentelemetry/'))).toEqual([]);
+    expect(all).toContain('no-opentelemetry:@opentelemetry/api');
   });
 
   it('a port another process holds is named with its setting, and the process exits (1) instead of hanging with the other listener open', async () => {
