@@ -38,9 +38,9 @@ export interface Metrics {
   clientAuthRefused(reason: string): void;
   /**
    * Times a request until its response is finished; `route` is a template for admin routes, else one of
-   * the known paths, else `other` (so random paths cannot grow the label set).
+   * the known paths, else `other` (so random paths cannot grow the label set). `path` is the request URL
+   * without its query.
    */
-  /** Times the request; `path` is its URL without the query (labelled when it is a known path). */
   observe(req: IncomingMessage, res: ServerResponse, listener: string, route: string | undefined, path: string): void;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
