@@ -48,8 +48,8 @@ async function assertion(clientId: string, key: Key): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(clientId).setSubject(clientId).setAudience(s.issuer).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60).sign(key.privateKey);
 }
-async function token(clientId: string, key: Key) {
-  const cert = await selfSigned({ subject: [{ CN: [`${clientId} instance`] }] });
+async function token(clientId: string, key: Key, connectWith?: Awaited<ReturnType<typeof selfSigned>>) {
+  const cert = connectWith ?? (await selfSigned({ subject: [{ CN: [`${clientId} instance`] }] }));
   const res = await s.token(cert, { grant_type: 'client_credentials', client_id: clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key) }, { chain: cert.pem });
   return { res, cert };
 }
@@ -116,11 +116,16 @@ describe('private_key_jwt with a jwks_uri', () => {
     expect(refusals().at(-1)).toMatchObject({ reason: 'CLIENT_ASSERTION_INVALID', client_id: 'agent-u' });
   });
 
-  it('unknown kids refetch at most once per minimum interval per client', async () => {
+  it('unknown kids refetch at most once per minimum interval per client, also when the assertions arrive together', async () => {
+    const stranger = await newKey('never-published');
+    const certs = await Promise.all(Array.from({ length: 4 }, (_, i) => selfSigned({ subject: [{ CN: [`agent-u instance ${i}`] }] })));
     await sleep(MIN_REFRESH_MS + 50);
     const before = fetches;
-    const stranger = await newKey('never-published');
-    for (let i = 0; i < 4; i++) expect((await token('agent-u', stranger)).res.status).toBe(401);
+    const results = await Promise.all(certs.map((cert) => token('agent-u', stranger, cert)));
+    expect(results.map((r) => r.res.status)).toEqual([401, 401, 401, 401]);
+    expect(fetches).toBe(before + 1);
+    // and right after that fetch, another unknown kid is refused from the copy, without fetching again
+    expect((await token('agent-u', stranger, certs[0])).res.status).toBe(401);
     expect(fetches).toBe(before + 1);
   });
 
