@@ -140,7 +140,7 @@ function checkJwksUri(value: string): string {
   } catch {
     throw new InvalidInputError('ERR_JWKS_URI_INVALID', `"${value}" is not an absolute URL.`, { hint: 'Give the https URL where the client publishes its JWKS, e.g. https://device-17.example.com/jwks.json.' });
   }
-  if (url.protocol !== 'https:') throw new InvalidInputError('ERR_JWKS_URI_INVALID', `The jwks_uri must be https (got ${url.protocol.replace(':', '')}): the certificates it serves decide who authenticates.`);
+  if (url.protocol !== 'https:') throw new InvalidInputError('ERR_JWKS_URI_INVALID', `The jwks_uri must be https (got ${url.protocol.replace(':', '')}): the keys it serves decide who authenticates.`);
   if (url.username || url.password || url.hash || value.length > 2048) {
     throw new InvalidInputError('ERR_JWKS_URI_INVALID', 'The jwks_uri must not carry credentials or a fragment, and has at most 2048 characters.');
   }
@@ -171,6 +171,16 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     return jwksUri;
   }
 
+  /**
+   * The keys of a self-signed or private_key_jwt client, given as a JWKS (JSON text) or as a jwks_uri
+   * (fetched once), checked by the rules of the client's method.
+   */
+  async function keysOf(method: AuthMethod, given: { jwks?: string | undefined; jwksUri?: string | undefined }): Promise<{ jwks: Jwks | null; jwksUri: string | null }> {
+    const keys = method === 'private_key_jwt';
+    if (given.jwksUri !== undefined) return { jwks: null, jwksUri: await checkPublishedSet(given.jwksUri, keys ? 'keys' : 'certificates') };
+    return { jwks: keys ? await validatePrivateKeyJwtJwks(given.jwks!) : validateSelfSignedJwks(given.jwks!), jwksUri: null };
+  }
+
   /** The validated replacement keys of updateClient, by the client's authentication method. */
   async function newKeysOf(clientId: string, input: UpdateClientInput, fields: { jwks?: string; jwksUri?: string }): Promise<{ jwks: Jwks | null; jwksUri: string | null }> {
     const client = await clients.find(db, clientId);
@@ -181,12 +191,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     if (client.authMethod === 'tls_client_auth') {
       throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, { hint: 'Change its certificates with: certbound client mapping add|remove' });
     }
-    if (client.authMethod === 'private_key_jwt') {
-      if (input.jwks !== undefined) return { jwks: await validatePrivateKeyJwtJwks(input.jwks), jwksUri: null };
-      return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!, 'keys') };
-    }
-    if (input.jwks !== undefined) return { jwks: validateSelfSignedJwks(input.jwks), jwksUri: null };
-    return { jwks: null, jwksUri: await checkPublishedSet(input.jwksUri!, 'certificates') };
+    return keysOf(client.authMethod, input);
   }
 
   async function resolveAnchor(trx: Db, name: string | undefined): Promise<TrustAnchor | undefined> {
@@ -398,21 +403,13 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
           hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).',
         });
       }
-      const jwksUri =
-        input.selfSignedJwksUri !== undefined
-          ? await checkPublishedSet(input.selfSignedJwksUri, 'certificates')
-          : input.privateKeyJwtJwksUri !== undefined
-            ? await checkPublishedSet(input.privateKeyJwtJwksUri, 'keys')
-            : null;
-      const scopes = requireScopes(input.scopes ?? [], '--scope');
       const authMethod: AuthMethod = input.privateKeyJwtJwks || input.privateKeyJwtJwksUri ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
-      const jwks = input.privateKeyJwtJwks
-        ? await validatePrivateKeyJwtJwks(input.privateKeyJwtJwks)
+      const { jwks, jwksUri } = input.mapping
+        ? { jwks: null, jwksUri: null }
         : input.selfSignedCertPem
-          ? await jwksFromCertificatePem(input.selfSignedCertPem)
-          : input.selfSignedJwks
-            ? validateSelfSignedJwks(input.selfSignedJwks)
-            : null;
+          ? { jwks: await jwksFromCertificatePem(input.selfSignedCertPem), jwksUri: null }
+          : await keysOf(authMethod, { jwks: input.privateKeyJwtJwks ?? input.selfSignedJwks, jwksUri: input.privateKeyJwtJwksUri ?? input.selfSignedJwksUri });
+      const scopes = requireScopes(input.scopes ?? [], '--scope');
       return db.transaction(async (trx) => {
         if (await clients.find(trx, input.clientId)) {
           throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Use certbound client show to inspect it, or pick another id.' });

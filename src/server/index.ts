@@ -57,10 +57,6 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
-/**
- * A part of the server loaded on first use: every caller shares one load; a load that failed is tried
- * again by the next caller. `loaded()` is the load started so far, if any (to close what was loaded).
- */
 /** The request URL without its query; no allocation when there is none (the usual token request). */
 function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
@@ -68,6 +64,10 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/**
+ * A part of the server loaded on first use: every caller shares one load; a load that failed is tried
+ * again by the next caller. `loaded()` is the load started so far, if any (to close what was loaded).
+ */
 function loadOnce<T>(load: () => Promise<T>): (() => Promise<T>) & { loaded(): Promise<T> | undefined } {
   let loading: Promise<T> | undefined;
   const get = () =>

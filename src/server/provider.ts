@@ -5,6 +5,7 @@
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash, randomUUID } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
@@ -20,7 +21,7 @@ export interface BuildProviderOptions {
   mtls: ReturnType<typeof createMtlsHooks>;
   /** Cached client and resource-server lookups (refreshed per request by the server). */
   lookups: LookupCache;
-  /** Certificates of self-signed clients that publish them at a jwks_uri (SS-4). */
+  /** The sets clients publish at a jwks_uri: self-signed certificates (SS-4), private_key_jwt keys. */
   jwksUris?: JwksUriCache;
 }
 
@@ -261,10 +262,8 @@ function publishedSets(jwksUris: JwksUriCache, lookups: LookupCache, mtls: Build
 function assertionKeyId(ctx: KoaContextWithOIDC): string | undefined {
   const assertion = (ctx.oidc?.params as Record<string, unknown> | undefined)?.client_assertion;
   if (typeof assertion !== 'string') return undefined;
-  const header = assertion.slice(0, Math.max(0, assertion.indexOf('.')));
-  if (!header || header.length > 4096) return undefined;
   try {
-    const kid = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    const { kid } = decodeProtectedHeader(assertion);
     return typeof kid === 'string' && kid.length > 0 && kid.length <= 256 ? kid : undefined;
   } catch {
     return undefined;

@@ -26,6 +26,10 @@ const scopeToken = SCOPE_TOKEN_PATTERN.source.slice(1, -1);
 const SCOPE_LIST = new RegExp(`^(?:${scopeToken}(?: ${scopeToken})*)?$`);
 const date = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const pem = z.string().min(1).max(65_536).describe('PEM text (-----BEGIN CERTIFICATE----- …)');
+/** A client's jwks_uri: an absolute https URL (the service checks the rest and fetches it once). */
+const httpsUrl = z.url({ protocol: /^https$/ }).max(2048);
+/** A JWKS sent in a request body: 1 to 10 keys (the service validates each key by the client's method). */
+const jwksBody = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) });
 
 // ---- requests ---------------------------------------------------------------------------------
 
@@ -58,14 +62,11 @@ export const CreateClientSchema = component(
       client_id: z.string().regex(CLIENT_ID_PATTERN, 'must be letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit'),
       mapping: MappingInputSchema.optional().describe('tls_client_auth: the first certificate mapping'),
       self_signed_certificate: pem.optional().describe('self_signed_tls_client_auth: the client certificate'),
-      self_signed_jwks_uri: z.url({ protocol: /^https$/ }).max(2048).optional().describe('self_signed_tls_client_auth: where the client publishes its certificates (JWKS with x5c); fetched at registration to check it, then by the server on use (SS-4)'),
-      private_key_jwt_jwks: z
-        .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
+      self_signed_jwks_uri: httpsUrl.optional().describe('self_signed_tls_client_auth: where the client publishes its certificates (JWKS with x5c); fetched at registration to check it, then by the server on use (SS-4)'),
+      private_key_jwt_jwks: jwksBody
         .optional()
         .describe('private_key_jwt: the public keys (JWKS) the client signs its client assertions with; its mTLS certificate is then bound to its tokens (RFC 8705 §3)'),
-      private_key_jwt_jwks_uri: z
-        .url({ protocol: /^https$/ })
-        .max(2048)
+      private_key_jwt_jwks_uri: httpsUrl
         .optional()
         .describe('private_key_jwt: where the client publishes those public keys (JWKS); fetched at registration to check it, then by the server on use (a new kid is fetched on its first assertion)'),
       scope: scopeString.optional(),
@@ -90,13 +91,10 @@ export const UpdateClientSchema = component(
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).nullable().optional().describe('null clears it'),
       bound_tokens: z.boolean().optional(),
-      jwks: z
-        .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) })
+      jwks: jwksBody
         .optional()
         .describe('Replaces the registered keys: a private_key_jwt client\'s public keys, or a self-signed client\'s certificates (x5c)'),
-      jwks_uri: z
-        .url({ protocol: /^https$/ })
-        .max(2048)
+      jwks_uri: httpsUrl
         .optional()
         .describe('The client publishes its keys here from now on (fetched once to check it): a self-signed client its certificates, a private_key_jwt client its public keys'),
     })
