@@ -101,9 +101,9 @@ export const configSchema = z
     crlStale: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** How often each CRL source is read again, in ms (and, within this time of its nextUpdate, every minute). Default 3600000 (1 h). */
     crlRefreshIntervalMs: z.coerce.number().int().min(1000).default(3_600_000),
-    /** Extra CA certificates (PEM file) trusted for outbound HTTPS: self-signed clients' jwks_uri. Default: Node's bundled CAs only. */
+    /** Extra CA certificates (PEM file) trusted for outbound HTTPS: clients' jwks_uri (self-signed certificates, private_key_jwt keys). Default: Node's bundled CAs only. */
     outboundCaFile: z.string().min(1).optional(),
-    /** A certificate missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
+    /** A certificate or assertion kid missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
     jwksUriMinRefreshMs: z.coerce.number().int().min(100).default(30_000),
     /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
     adminPort: port.optional(),
