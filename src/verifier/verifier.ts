@@ -55,9 +55,10 @@ export interface VerifierOptions {
   jwksUri?: string;
   /**
    * The issuer's public keys given directly instead of fetched from `jwksUri`/discovery: a JWK Set, or a
-   * function returning the current one (called for each token not in the cache, so a rotation is seen as
-   * soon as the function returns the new set). For a resource server running in the authorization
-   * server's own process (certbound's admin API) and for offline setups. Excludes `jwksUri`.
+   * function returning the current one (called on every request, so a rotation is seen as soon as the
+   * function returns the new set: a token verified under the old set, cached or not, is verified again).
+   * For a resource server running in the authorization server's own process (certbound's admin API) and
+   * for offline setups. Excludes `jwksUri`.
    */
   keySet?: JSONWebKeySet | (() => JSONWebKeySet);
   /** Introspection endpoint; default: from the issuer's metadata (the mTLS alias when introspecting with mTLS). */
@@ -71,10 +72,14 @@ export interface VerifierOptions {
   /** `realm` of the `WWW-Authenticate` challenge. Default: the (first) audience. */
   realm?: string;
   /**
-   * Verified-token cache; `false` disables it. Default `{ maxEntries: 1000 }`. A JWT enters the cache the
-   * second time it is seen (its first check only marks it), so tokens used once never churn the cache.
+   * Verified-token cache; `false` disables it. Default `{ maxEntries: 1000, maxAge: 300000 }`. A JWT
+   * enters the cache the second time it is seen (its first check only marks it), so tokens used once never
+   * churn the cache. A cached JWT is verified again (signature included) when the key set changed (a
+   * `keySet` function returned another set, or the JWKS was fetched again) and at the latest `maxAge` ms
+   * after it was cached, so a key removed from the issuer's JWKS stops working within `maxAge` plus the
+   * JWKS cache age (`jwks.cacheMaxAge`), even for tokens in use all along.
    */
-  tokenCache?: { maxEntries?: number } | false;
+  tokenCache?: { maxEntries?: number; maxAge?: number } | false;
   /** jose remote JWKS tuning (ms): refetch cooldown for an unknown `kid` (default 30 000), cache max age (default 600 000). */
   jwks?: { cooldownDuration?: number; cacheMaxAge?: number };
   /** Timeout for each request to the authorization server, ms. Default 5000. */
@@ -117,6 +122,8 @@ interface TokenFacts {
   claims: JWTPayload & Record<string, unknown>;
   /** `exp` in seconds, when the token has one. */
   exp: number | undefined;
+  /** JWTs: the generation of the issuer's key set the signature was checked under (see keyGeneration). */
+  keyGeneration?: number;
 }
 
 /** A verified token and what follows from its claims alone, worked out once and reused while it is cached. */
@@ -211,7 +218,8 @@ function checkCertificateSource(source: CertificateSource | undefined): (req: Ve
 }
 
 /** A given key set (or key-set function) as a jose key resolver, rebuilt only when the set object changes. */
-function checkKeySet(keySet: VerifierOptions['keySet'], jwksUri: string | undefined): (() => ReturnType<typeof createLocalJWKSet>) | undefined {
+/** `onChange` runs whenever the set in use changes (a `keySet` function returned another object). */
+function checkKeySet(keySet: VerifierOptions['keySet'], jwksUri: string | undefined, onChange: () => void): (() => ReturnType<typeof createLocalJWKSet>) | undefined {
   if (keySet === undefined) return undefined;
   if (jwksUri !== undefined) throw new TypeError('keySet and jwksUri are exclusive: give the keys or where to fetch them');
   const read = typeof keySet === 'function' ? keySet : () => keySet;
@@ -222,6 +230,7 @@ function checkKeySet(keySet: VerifierOptions['keySet'], jwksUri: string | undefi
     const current = read();
     if (current !== last || !resolver) {
       resolver = createLocalJWKSet(current);
+      if (last !== undefined) onChange();
       last = current;
     }
     return resolver;
@@ -279,13 +288,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const requireBoundTokens = options.requireBoundTokens ?? true;
   if (typeof requireBoundTokens !== 'boolean') throw new TypeError('requireBoundTokens must be a boolean');
   const jwksUri = options.jwksUri === undefined ? undefined : checkHttpsUrl(options.jwksUri, 'jwksUri');
-  const localKeySet = checkKeySet(options.keySet, jwksUri);
+  /**
+   * Goes up whenever the issuer's key set may have changed: a `keySet` function returned another set, or
+   * the JWKS was fetched (again). A cached JWT verified under an older generation is verified again, so a
+   * key that left the set stops verifying its tokens, cached or not.
+   */
+  let keyGeneration = 0;
+  const localKeySet = checkKeySet(options.keySet, jwksUri, () => {
+    keyGeneration++;
+  });
   const explicitIntrospection = options.introspectionEndpoint === undefined ? undefined : checkHttpsUrl(options.introspectionEndpoint, 'introspectionEndpoint');
   const introspection = checkIntrospection(options.introspection);
   const certificateOf = checkCertificateSource(options.certificate);
   const realm = options.realm ?? (Array.isArray(audience) ? audience[0] : audience);
   const now = options.now ?? Date.now;
   const tokenCacheMax = options.tokenCache === false ? 0 : checkNonNegative(options.tokenCache?.maxEntries, 1000, 'tokenCache.maxEntries');
+  const tokenCacheMaxAge = options.tokenCache === false ? 0 : checkNonNegative(options.tokenCache?.maxAge, 300_000, 'tokenCache.maxAge');
   const onReject = options.onReject;
 
   const http = createFetcher(options.tls, timeout);
@@ -341,7 +359,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cooldownDuration: options.jwks?.cooldownDuration,
         cacheMaxAge: options.jwks?.cacheMaxAge,
         timeoutDuration: timeout,
-        [customFetch]: http.fetch as unknown as FetchImplementation,
+        // Every JWKS fetch starts a new key generation (cached tokens are verified again once).
+        [customFetch]: (async (...args: Parameters<typeof http.fetch>) => {
+          const response = await http.fetch(...args);
+          keyGeneration++;
+          return response;
+        }) as unknown as FetchImplementation,
       });
     },
     now,
@@ -392,7 +415,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (typeof payload[claim] !== 'string') throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', `token ${claim} claim invalid`);
     }
     if (payload.scope !== undefined && typeof payload.scope !== 'string') throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token scope claim invalid');
-    return { claims: payload as TokenFacts['claims'], exp: payload.exp };
+    // Read after the signature check: a JWKS fetched during it is the set the key came from.
+    return { claims: payload as TokenFacts['claims'], exp: payload.exp, keyGeneration };
   }
 
   async function introspect(token: string): Promise<{ entry: TokenFacts; until: number }> {
@@ -472,7 +496,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   function cacheable(facts: TokenFacts): CachedToken {
-    return { claims: facts.claims, exp: facts.exp, binding: bindingOf(facts.claims), scopes: Object.freeze(scopesOf(facts.claims)) };
+    return { claims: facts.claims, exp: facts.exp, keyGeneration: facts.keyGeneration, binding: bindingOf(facts.claims), scopes: Object.freeze(scopesOf(facts.claims)) };
   }
 
   /** §3.3 rows 4–9 on every request: the token's binding against this request's certificate. */
@@ -509,17 +533,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (bearer.kind === 'invalid') throw fail('ERR_VERIFIER_INVALID_REQUEST', 400, 'invalid_request', bearer.description, { detail: bearer.reason });
     const { token } = bearer;
 
+    if (entry?.keyGeneration !== undefined) {
+      // A JWT verified under a key set that has changed since is verified again (a retired key's tokens
+      // stop working at once). A keySet function is asked on every request so a rotation is seen.
+      try {
+        localKeySet?.();
+      } catch (cause) {
+        throw upstream(`JWKS unavailable: ${(cause as Error).message}`, cause);
+      }
+      if (entry.keyGeneration !== keyGeneration) {
+        verified.delete(token);
+        entry = undefined;
+        jws = true;
+      }
+    }
     if (entry) {
-      // Reused token: no signature check, but expiry is re-checked on every request.
-      if (entry.exp !== undefined && entry.exp + clockTolerance < Math.floor(t / 1000)) {
+      // Reused token: no signature check, but expiry is re-checked on every request, as jose checks it
+      // (refused from exp + clockTolerance on).
+      if (entry.exp !== undefined && entry.exp + clockTolerance <= Math.floor(t / 1000)) {
         verified.delete(token);
         throw invalidToken('ERR_VERIFIER_TOKEN_EXPIRED', 'token expired', { detail: 'cached token expired' });
       }
     } else if (jws) {
       entry = cacheable(await verifyJwt(token, t));
       // Only tokens that passed verification are cached, so random tokens cannot grow the cache.
-      // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose.
-      if (admit(token)) verified.set(token, entry, entry.exp === undefined ? t : (entry.exp + clockTolerance + 60) * 1000);
+      // Kept a minute past expiry so a replayed expired token is refused from the cache, without jose; at
+      // most maxAge, after which it is verified again (signature and current key set).
+      if (admit(token)) verified.set(token, entry, Math.min(entry.exp === undefined ? t : (entry.exp + clockTolerance + 60) * 1000, t + tokenCacheMaxAge));
     } else {
       const result = await introspect(token);
       entry = cacheable(result.entry);

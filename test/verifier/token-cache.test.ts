@@ -23,7 +23,7 @@ import { createVerifier, type Verifier, type VerifierOptions } from '../../src/v
 import { expectRefusal, invalidToken } from './expect.js';
 import { Agent, request as undiciRequest } from 'undici';
 import { peerCertificateOf } from '../../src/verifier/lib/peer-certificate.js';
-import { AUDIENCE, createTestPki, fakeRequest, type Issued, startAs, startRs, type TestAs, type TestPki } from './harness.js';
+import { AUDIENCE, createSigningKey, createTestPki, fakeRequest, type Issued, startAs, startRs, type TestAs, type TestPki } from './harness.js';
 
 let pki: TestPki;
 let as: TestAs;
@@ -286,5 +286,82 @@ describe('client certificate per connection (BT-5 on keep-alive connections)', (
     } finally {
       await rs.close();
     }
+  });
+});
+
+describe('a cached token follows the issuer\'s key set and is verified again after tokenCache.maxAge', () => {
+  const bound = () => ({ cnf: { 'x5t#S256': x5tS256(alice.der) } });
+
+  it('key rotation: a token signed by a key that left the keySet is refused on the next request, cached or not', async () => {
+    const retired = await createSigningKey('as-key-retired');
+    let current = { keys: [as.key.publicJwk, retired.publicJwk] };
+    const v = make({ keySet: () => current });
+    // a far-away exp: the cache must not keep it alive
+    const now = Math.floor(clock / 1000);
+    const token = await as.sign({ ...bound(), iat: now, exp: now + 10 * 365 * 86400 }, {}, retired);
+    await v.verify(request(token, alice.der)); // marked
+    await v.verify(request(token, alice.der)); // cached
+    const before = counters.jwtVerify;
+    await v.verify(request(token, alice.der)); // served from the cache while the key is in the set
+    expect(counters.jwtVerify).toBe(before);
+    current = { keys: [as.key.publicJwk] };
+    await expectRefusal(v.verify(request(token, alice.der)), invalidToken('token signing key not found'));
+    // a token of the remaining key is unaffected
+    const kept = await as.sign(bound());
+    await v.verify(request(kept, alice.der));
+  });
+
+  it('with a JWKS fetched from the issuer: a fetch that no longer lists the key refuses the tokens cached under it', async () => {
+    const retiring = await createSigningKey('as-key-retiring');
+    as.jwks.push(retiring.publicJwk);
+    try {
+      const v = make({ jwks: { cooldownDuration: 0 } });
+      const token = await as.sign(bound(), {}, retiring);
+      await v.verify(request(token, alice.der));
+      await v.verify(request(token, alice.der)); // cached
+      // The issuer retires the key and signs with a new one: the verifier fetches the JWKS for the new kid.
+      as.jwks.splice(as.jwks.indexOf(retiring.publicJwk), 1);
+      const next = await createSigningKey('as-key-next');
+      as.jwks.push(next.publicJwk);
+      await v.verify(request(await as.sign(bound(), {}, next), alice.der));
+      await expectRefusal(v.verify(request(token, alice.der)), invalidToken('token signing key not found'));
+    } finally {
+      as.jwks.splice(0, as.jwks.length, as.key.publicJwk);
+    }
+  });
+
+  it('tokenCache.maxAge: a cached token is verified again (signature included) once maxAge has passed', async () => {
+    const v = make({ keySet: { keys: [as.key.publicJwk] }, tokenCache: { maxAge: 60_000 } });
+    const token = await as.sign(bound());
+    await v.verify(request(token, alice.der));
+    await v.verify(request(token, alice.der)); // cached at `clock`
+    let before = counters.jwtVerify;
+    clock += 59_000;
+    await v.verify(request(token, alice.der));
+    expect(counters.jwtVerify).toBe(before);
+    clock += 2_000;
+    await v.verify(request(token, alice.der));
+    expect(counters.jwtVerify).toBe(before + 1);
+    await v.verify(request(token, alice.der)); // enters the cache again (the doorkeeper admits it)
+    before = counters.jwtVerify;
+    await v.verify(request(token, alice.der));
+    expect(counters.jwtVerify).toBe(before);
+    expect(() => make({ tokenCache: { maxAge: -1 } })).toThrow(/tokenCache\.maxAge/);
+  });
+
+  it('J-22: a cached token is refused from exactly exp + clockTolerance on, as an uncached one is', async () => {
+    const exp = Math.floor(clock / 1000) + 60;
+    const token = await as.sign({ ...bound(), iat: exp - 60, exp });
+    clock = (exp - 30) * 1000;
+    const cached = make({ keySet: { keys: [as.key.publicJwk] } });
+    const uncached = make({ keySet: { keys: [as.key.publicJwk] }, tokenCache: false });
+    await cached.verify(request(token, alice.der));
+    await cached.verify(request(token, alice.der)); // cached
+    clock = (exp + 29) * 1000;
+    await cached.verify(request(token, alice.der));
+    await uncached.verify(request(token, alice.der));
+    clock = (exp + 30) * 1000; // exactly exp + the default 30 s tolerance
+    await expectRefusal(uncached.verify(request(token, alice.der)), invalidToken('token expired', 'ERR_VERIFIER_TOKEN_EXPIRED'));
+    await expectRefusal(cached.verify(request(token, alice.der)), invalidToken('token expired', 'ERR_VERIFIER_TOKEN_EXPIRED'));
   });
 });
