@@ -194,4 +194,38 @@ describe('createProxyTrust', () => {
     expect(() => createProxyTrust(['10.0.0.0/x'])).toThrow(TypeError);
   });
   it('an empty list trusts nobody', () => expect(createProxyTrust([]).isTrusted('127.0.0.1')).toBe(false));
+  it.each(['::/0', '::1/64', '::ffff:0:0/96', '::/96'])('PKI-3: the IPv6 range %s never trusts an IPv4 peer, plain or IPv4-mapped', (entry) => {
+    const v6 = createProxyTrust([entry]);
+    expect(v6.isTrusted('203.0.113.5')).toBe(false);
+    expect(v6.isTrusted('::ffff:203.0.113.5')).toBe(false);
+    expect(v6.isTrusted('127.0.0.1')).toBe(false);
+  });
+  it('an IPv6 range still trusts its IPv6 peers; an IPv4 range trusts the IPv4-mapped form of its peers only', () => {
+    expect(createProxyTrust(['::/0']).isTrusted('2001:db8::1')).toBe(true);
+    const v4 = createProxyTrust(['10.0.0.0/8']);
+    expect(v4.isTrusted('::ffff:10.1.2.3')).toBe(true);
+    expect(v4.isTrusted('::ffff:11.1.2.3')).toBe(false);
+    expect(v4.isTrusted('2001:db8::1')).toBe(false);
+  });
+  it('an IPv4-mapped range (::ffff:10.0.0.0/104) is the IPv4 range 10.0.0.0/8; one shorter than /96 is refused with the IPv4 form to write', () => {
+    const mapped = createProxyTrust(['::ffff:10.0.0.0/104']);
+    expect(mapped.isTrusted('10.200.0.1')).toBe(true);
+    expect(mapped.isTrusted('::ffff:10.200.0.1')).toBe(true);
+    expect(mapped.isTrusted('11.0.0.1')).toBe(false);
+    expect(() => createProxyTrust(['::ffff:10.0.0.0/64'])).toThrow(/shorter than \/96; write the IPv4 range instead/);
+  });
+});
+
+describe('PKI-3: an IPv6 trustedProxies range meant for IPv6 proxies', () => {
+  let server: Probe;
+  beforeAll(async () => {
+    server = await startServer(handlerFor({ format: 'rfc9440', trustedProxies: ['::/0'] }));
+  });
+  afterAll(() => server.close());
+
+  it('does not let an IPv4 client (127.0.0.1) forward a certificate: 400 ERR_FORWARDED_UNTRUSTED_PEER', async () => {
+    const res = await rawRequest(server.port, [['Client-Cert', `:${RFC9440_B64}:`]]);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('ERR_FORWARDED_UNTRUSTED_PEER');
+  });
 });
