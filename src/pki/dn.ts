@@ -663,8 +663,17 @@ function toHex(bytes: Uint8Array): string {
 
 /** RFC 4518-inspired preparation for caseIgnoreMatch: NFKC, trim, collapse whitespace, case-fold. */
 function prepareCaseIgnore(value: string): string {
-  // toUpperCase().toLowerCase() approximates Unicode case folding (ß → SS → ss) without locale rules.
-  return value.normalize('NFKC').trim().replace(/\s+/gu, ' ').toUpperCase().toLowerCase().normalize('NFKC');
+  const text = value.normalize('NFKC').trim().replace(/\s+/gu, ' ');
+  // toUpperCase().toLowerCase() is Unicode full case folding (ß → SS → ss, ς → σ, ſ → s) without locale
+  // rules, but for two letters, done here as folding does them (RFC 3454 table B.2, SC-6): dotless ı
+  // (U+0131) has no folding, it is not i (upper-casing makes it I, and `CN=admın` would match `CN=admin`);
+  // capital ẞ (U+1E9E) folds to ss like ß (the round trip leaves ß, and only ẞ can have left one).
+  const folded = text
+    .split('\u0131')
+    .map((part) => part.toUpperCase().toLowerCase())
+    .join('\u0131')
+    .replace(/\u00df/g, 'ss');
+  return folded.normalize('NFKC');
 }
 
 function canonicalValue(ava: Ava): string {

@@ -7,6 +7,7 @@ import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen
 import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
 import * as lookupRevisions from '../../migrations/20261128000003_lookup_revisions.js';
 import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.js';
+import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
 
 export type Db = Knex;
 
@@ -63,6 +64,7 @@ const MIGRATIONS: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128000002_trust_anchor_crls': anchorCrls,
   '20261128000003_lookup_revisions': lookupRevisions,
   '20261128000004_client_jwks_uri': clientJwksUri,
+  '20261128000005_subject_dn_refold': subjectDnRefold,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -291,3 +291,13 @@ describe('several mappings and edge cases', () => {
     expect(Object.isFrozen(MAPPING_REASONS)).toBe(true);
   });
 });
+
+describe('SC-6: look-alike subject names', () => {
+  it('a certificate CN "admın" (U+0131 dotless i) does not authenticate the client registered as CN=admin,O=Acme; its own registration does', async () => {
+    const spoof = parseCertificate((await pki.client({ subject: [{ O: ['Acme'] }, { CN: ['adm\u0131n'] }] })).der);
+    const mapping = (value: string) => ({ id: 'm1', kind: 'subject_dn' as const, value, canonical: canonicalizeMappingValue('subject_dn', value) });
+    expect(spoof.subjectRfc4514).toBe('CN=adm\u0131n,O=Acme');
+    expect(matchCertificateToClient(spoof, [mapping('CN=admin,O=Acme')], { now: new Date() }).matched).toBe(false);
+    expect(matchCertificateToClient(spoof, [mapping('CN=adm\u0131n,O=Acme')], { now: new Date() }).matched).toBe(true);
+  });
+});

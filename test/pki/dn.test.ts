@@ -215,6 +215,19 @@ describe('canonicalDn and value comparison (X-7)', () => {
     expect(dnEquals(parseRfc4514('CN=Zo\\C3\\AB'), parseRfc4514('CN=Zoe\\CC\\88'))).toBe(true);
   });
 
+  it('X-7/SC-6: dotless ı (U+0131) is not folded to i, so CN=admın is not CN=admin; İ (U+0130) is not I either', () => {
+    expect(dnEquals(parseRfc4514('CN=adm\u0131n,O=Acme'), parseRfc4514('CN=admin,O=Acme'))).toBe(false);
+    expect(dnEquals(parseRfc4514('CN=adm\u0131n,O=Acme'), parseRfc4514('CN=ADMIN,O=Acme'))).toBe(false);
+    expect(dnEquals(parseRfc4514('CN=ADM\u0131N,O=Acme'), parseRfc4514('CN=adm\u0131n,O=acme'))).toBe(true);
+    expect(canonicalDn(parseRfc4514('CN=Adm\u0131n'))).toBe('2.5.4.3=adm\u0131n');
+    expect(dnEquals(parseRfc4514('CN=\u0130stanbul'), parseRfc4514('CN=istanbul'))).toBe(false);
+  });
+
+  it('X-7: capital ẞ (U+1E9E) folds to ss like ß', () => {
+    expect(dnEquals(parseRfc4514('O=STRA\u1E9EE'), parseRfc4514('O=strasse'))).toBe(true);
+    expect(dnEquals(parseRfc4514('O=STRA\u1E9EE'), parseRfc4514('O=Stra\u00dfe'))).toBe(true);
+  });
+
   it('X-7: C and DC are case-insensitive; emailAddress is case-folded as a whole (PKCS#9)', () => {
     expect(dnEquals(parseRfc4514('C=us'), parseRfc4514('C=US'))).toBe(true);
     expect(dnEquals(parseRfc4514('DC=Example,DC=COM'), parseRfc4514('DC=example,DC=com'))).toBe(true);

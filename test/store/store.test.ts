@@ -35,6 +35,30 @@ describe('migrations', () => {
   });
 });
 
+describe('migration 20261128000005_subject_dn_refold', () => {
+  it('SC-6: a subject_dn mapping stored with the earlier folding (ı as i) gets the canonical form of this version; the clients revision goes up', async () => {
+    const db = database.db;
+    const admin = createAdminService({ db, signingAlg: 'ES256', keyEncryptionKey: Buffer.alloc(32, 7) });
+    await admin.addClient({ clientId: 'refold', mapping: { kind: 'subject_dn', value: 'CN=Adm\u0131n,O=Acme' } }, 'test');
+    await admin.addClient({ clientId: 'refold-ascii', mapping: { kind: 'subject_dn', value: 'CN=Plain,O=Acme' } }, 'test');
+    const rowOf = async (clientId: string) => (await db('certificate_mappings').where({ client_id: clientId }).first('id', 'canonical')) as { id: string; canonical: string };
+    const current = await rowOf('refold');
+    const plain = await rowOf('refold-ascii');
+    expect(current.canonical).toBe('2.5.4.10=acme,2.5.4.3=adm\u0131n');
+    // what the earlier version stored
+    await db('certificate_mappings').where({ id: current.id }).update({ canonical: '2.5.4.10=acme,2.5.4.3=admin' });
+    await db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();
+    const revision = async () => Number((await db('revisions').where({ name: 'clients' }).first('revision'))!.revision);
+    const before = await revision();
+    expect(await migrateLatest(db)).toEqual(['20261128000005_subject_dn_refold']);
+    expect((await rowOf('refold')).canonical).toBe('2.5.4.10=acme,2.5.4.3=adm\u0131n');
+    expect((await rowOf('refold-ascii')).canonical).toBe(plain.canonical);
+    expect(await revision()).toBe(before + 1);
+    await admin.removeClient('refold', 'test');
+    await admin.removeClient('refold-ascii', 'test');
+  });
+});
+
 describe('oidc-provider adapter on SQL', () => {
   it('upsert/find/consume/destroy, with expiry honoured on read and purged', async () => {
     const Adapter = createOidcAdapter(database.db, async () => undefined);
