@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { prepareTls } from './server/bootstrap.js';
 import { type ServerHandle, startServer } from './server/index.js';
-import { migrateLatest, openDatabase, type Db } from './store/index.js';
+import { assertSchemaCurrent, migrateLatest, openDatabase, type Db } from './store/index.js';
 
 export interface RunningServer {
   handle: ServerHandle;
@@ -27,6 +27,8 @@ export async function serve(config: Config, logger = createLogger(config), print
     if (config.migrateOnStart) {
       const applied = await migrateLatest(db);
       if (applied.length) logger.info({ applied }, 'database migrated');
+    } else {
+      await assertSchemaCurrent(db);
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
     const admin = async () => (await import('./admin/service.js')).createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile });

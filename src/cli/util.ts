@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Config, loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import { type Db, migrateLatest, openDatabase } from '../store/index.js';
+import { assertSchemaCurrent, type Db, migrateLatest, openDatabase } from '../store/index.js';
 
 /** The audit actor of a CLI change: `cli:<OS user>`. */
 export function cliActor(): string {
@@ -23,14 +23,16 @@ export function readFileArg(file: string, flag: string): string {
 }
 
 /**
- * Runs `fn` with the configured database, migrated, and closes it afterwards — how every CLI command
- * reaches the store.
+ * Runs `fn` with the configured database and closes it afterwards — how every CLI command reaches the
+ * store. The database is migrated first, unless CERTBOUND_MIGRATE_ON_START is false: then a database
+ * that is not current is refused (run `certbound migrate`), as `serve` refuses it.
  */
 export async function withDatabase<T>(env: Readonly<Record<string, string | undefined>>, fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = loadConfig({ env });
   const db = openDatabase(cfg.database);
   try {
-    await migrateLatest(db);
+    if (cfg.migrateOnStart) await migrateLatest(db);
+    else await assertSchemaCurrent(db);
     return await fn(db, cfg);
   } finally {
     await db.destroy();

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
+import { CertboundError } from '../errors/index.js';
 import * as initial from '../../migrations/20261127000001_initial.js';
 import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen.js';
 import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
@@ -110,6 +111,36 @@ export async function migrateLatest(db: Db): Promise<string[]> {
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 400)));
     }
   }
+}
+
+/**
+ * For `CERTBOUND_MIGRATE_ON_START=false`: refuses a database that is not at this version's schema
+ * (migrations pending, none applied yet, or migrations this version does not know), naming what to
+ * run, instead of failing later on a missing table or column. Changes nothing.
+ */
+export async function assertSchemaCurrent(db: Db): Promise<void> {
+  const recorded = await recordedMigrations(db);
+  const ours = Object.keys(MIGRATIONS).sort();
+  const unknown = [...recorded].filter((name) => !(name in MIGRATIONS)).sort();
+  const pending = ours.filter((name) => !recorded.has(name));
+  if (unknown.length === 0 && pending.length === 0) return;
+  if (unknown.length > 0) {
+    throw new CertboundError('ERR_DATABASE_NOT_CURRENT', `The database records migrations this version of certbound does not know (${unknown.join(', ')}): a newer certbound migrated it.`, {
+      status: 503,
+      hint: 'Run the certbound version that migrated it.',
+    });
+  }
+  throw new CertboundError(
+    'ERR_DATABASE_NOT_CURRENT',
+    pending.length === ours.length ? 'The database has no certbound schema yet.' : `The database needs ${pending.length} migration${pending.length === 1 ? '' : 's'} of this version: ${pending.join(', ')}.`,
+    { status: 503, hint: 'CERTBOUND_MIGRATE_ON_START is false, so certbound does not migrate on its own: run `certbound migrate` with this version (or set CERTBOUND_MIGRATE_ON_START=true).' },
+  );
+}
+
+/** The migration names `knex_migrations` records (none when the table is missing). */
+async function recordedMigrations(db: Db): Promise<Set<string>> {
+  if (!(await db.schema.hasTable('knex_migrations'))) return new Set();
+  return new Set(((await db('knex_migrations').select('name')) as { name: unknown }[]).map((r) => String(r.name)));
 }
 
 /** True when `knex_migrations` lists exactly this version's migrations (false when the table is missing). */

@@ -242,3 +242,38 @@ describe('certbound CLI', () => {
     for (const c of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys']) expect(stdout).toContain(c);
   });
 });
+
+describe('CERTBOUND_MIGRATE_ON_START=false: migration is a deployment step of its own', () => {
+  let fresh: TestDatabase;
+  let freshEnv: Record<string, string>;
+  beforeAll(async () => {
+    fresh = await createTestDatabase({ migrate: false });
+    freshEnv = { CERTBOUND_DATABASE_URL: fresh.url, CERTBOUND_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'certbound-nomigrate-')), CERTBOUND_MIGRATE_ON_START: 'false' };
+  });
+  afterAll(() => fresh?.drop());
+
+  it('a CLI command refuses a database that is not migrated, names `certbound migrate`, and creates nothing; after `certbound migrate` it runs', async () => {
+    const tables = async () => (await fresh.db.schema.hasTable('clients')) || (await fresh.db.schema.hasTable('knex_migrations'));
+    const refused = await runCliCaptured(freshEnv, 'keys', 'rotate');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/The database has no certbound schema yet/);
+    expect(refused.err).toMatch(/run `certbound migrate`/);
+    expect(await tables()).toBe(false);
+    // a migration missing from an older schema is named
+    const migrated = await runCliCaptured(freshEnv, 'migrate');
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.out).toMatch(/^applied: 20261127000001_initial, /);
+    await fresh.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();
+    const behind = await runCliCaptured(freshEnv, 'keys', 'list');
+    expect(behind.code).toBe(1);
+    expect(behind.err).toMatch(/needs 1 migration of this version: 20261128000005_subject_dn_refold/);
+    expect(await runCliCaptured(freshEnv, 'migrate')).toMatchObject({ code: 0, out: 'applied: 20261128000005_subject_dn_refold' });
+    const rotated = await runCliCaptured(freshEnv, 'keys', 'rotate');
+    expect(rotated).toMatchObject({ code: 0 });
+    expect(rotated.out).toMatch(/new active key/);
+    // with the default (true), a CLI command migrates as before
+    await fresh.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();
+    expect(await runCliCaptured({ ...freshEnv, CERTBOUND_MIGRATE_ON_START: 'true' }, 'keys', 'list')).toMatchObject({ code: 0 });
+    expect(await fresh.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).first()).toBeTruthy();
+  });
+});

@@ -89,3 +89,22 @@ describe('npm start on a fresh machine (development mode)', () => {
     expect(() => loadConfig({ env: { ...env, CERTBOUND_ENV: 'production' } })).toThrow(/CERTBOUND_TLS_CERT/);
   });
 });
+
+describe('serve with CERTBOUND_MIGRATE_ON_START=false', () => {
+  it('refuses a database without the certbound schema, naming `certbound migrate`, and creates no table', async () => {
+    const empty = await createTestDatabase({ migrate: false });
+    try {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-nomigrate-serve-'));
+      const cfg = loadConfig({ env: { CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: empty.url, CERTBOUND_PORT: String(await freePort()), CERTBOUND_MTLS_PORT: String(await freePort()), CERTBOUND_MIGRATE_ON_START: 'false' } });
+      const err = await serve(cfg, pino({ level: 'silent' }), () => {}).then(
+        (r) => r.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'ERR_DATABASE_NOT_CURRENT', message: 'The database has no certbound schema yet.' });
+      expect((err as { explain(): string }).explain()).toMatch(/run `certbound migrate`/);
+      expect(await empty.db.schema.hasTable('knex_migrations')).toBe(false);
+    } finally {
+      await empty.drop();
+    }
+  });
+});
