@@ -83,7 +83,21 @@ export const signingKeys = {
       retiredAt: r.retired_at === null || r.retired_at === undefined ? null : new Date(toMs(r.retired_at)!),
     }));
   },
+  /**
+   * Stores a new key, encrypted when a key-encryption key is given. Refused when that would mix: the
+   * keys in use are encrypted and no key-encryption key is set (the new private key would be stored in
+   * plaintext), or they were encrypted with another key-encryption key (the servers could not decrypt
+   * the new one).
+   */
   async insert(db: Db, key: SigningKey, kek: Buffer | undefined): Promise<void> {
+    const inUse = (await db('signing_keys').whereNot({ status: 'retired' }).select('kid', 'private_jwk')) as { kid: string; private_jwk: string }[];
+    const encrypted = inUse.find((r) => String(r.private_jwk).startsWith(PREFIX));
+    if (encrypted && !kek) {
+      throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_MISSING', `The signing keys in use are encrypted at rest (${encrypted.kid} …) but CERTBOUND_KEY_ENCRYPTION_KEY is not set: the new key would be stored in plaintext.`, {
+        hint: 'Set CERTBOUND_KEY_ENCRYPTION_KEY to the key the server was started with, and run the command again.',
+      });
+    }
+    if (encrypted && kek) open(String(encrypted.private_jwk), kek, encrypted.kid);
     const privateText = JSON.stringify(key.privateJwk);
     await db('signing_keys').insert({
       kid: key.kid,

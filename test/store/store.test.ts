@@ -118,6 +118,17 @@ describe('signing keys at rest', () => {
     await expect(signingKeys.list(database.db, undefined)).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_MISSING' });
   });
 
+  it('a new key is not stored in plaintext next to encrypted ones, nor under another key-encryption key; nothing changes', async () => {
+    const keys = async () => (await database.db('signing_keys').select('kid', 'status').orderBy('kid')) as { kid: string; status: string }[];
+    const before = await keys();
+    expect(before.some((k) => k.status === 'active')).toBe(true);
+    const plain = createAdminService({ db: database.db, signingAlg: 'ES256' });
+    await expect(plain.rotateKeys('test')).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_MISSING', message: expect.stringMatching(/would be stored in plaintext/) });
+    const other = createAdminService({ db: database.db, signingAlg: 'ES256', keyEncryptionKey: Buffer.alloc(32, 9) });
+    await expect(other.rotateKeys('test')).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_WRONG' });
+    expect(await keys()).toEqual(before);
+  });
+
   it.each(['EdDSA', 'PS256', 'RS256'] as const)('%s keys can be generated', async (alg) => {
     const admin = createAdminService({ db: database.db, signingAlg: alg, keyEncryptionKey: Buffer.alloc(32, 7) });
     const k = await admin.rotateKeys('test', alg);
