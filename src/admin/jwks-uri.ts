@@ -145,6 +145,12 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
       if ((due || miss) && (entry.inflight || entry.attemptedAt === 0 || t - entry.attemptedAt >= options.minRefreshMs)) await fetchInto(entry);
     },
 
+    /** When this server last fetched (successfully) and last tried to fetch the client's set, ms; undefined: never. */
+    status(clientId: string): { uri: string; fetchedAt: number; attemptedAt: number } | undefined {
+      const entry = entries.get(clientId);
+      return entry && entry.attemptedAt > 0 ? { uri: entry.uri, fetchedAt: entry.fetchedAt, attemptedAt: entry.attemptedAt } : undefined;
+    },
+
     close: () => dispatcher.close(),
   };
 }

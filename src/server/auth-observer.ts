@@ -37,6 +37,8 @@ export interface AuthObserverOptions {
   crlStale: CrlStalePolicy;
   /** SS-4: the server's fetched copy of a client's jwks_uri, for the diagnosis. */
   publishedKeys?: (clientId: string, uri: string) => { keys: Record<string, unknown>[] } | undefined;
+  /** For a client that publishes its certificates at a jwks_uri: when the set was fetched and when it can be again (words for the refusal). */
+  publishedSetNote?: (clientId: string) => string | undefined;
   /** Minimum time between two last-seen writes of one client. Default 60 s. */
   lastSeenIntervalMs?: number;
 }
@@ -95,7 +97,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
       },
       // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
       // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
-      !peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message,
+      (!peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message) +
+        (refusal.code === 'SELF_SIGNED_NOT_REGISTERED' && refusal.clientId ? (options.publishedSetNote?.(refusal.clientId) ?? '') : ''),
     );
   }
 

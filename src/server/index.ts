@@ -160,7 +160,18 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // SS-4: the server's fetched copy of a self-signed client's jwks_uri (set up below, loaded on first use).
   let jwksUriCache: JwksUriCache | undefined;
   const publishedKeys = (clientId: string, uri: string, kind?: PublishedKind) => jwksUriCache?.peek(clientId, uri, kind).jwks;
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys });
+  const publishedSetNote = (clientId: string): string | undefined => {
+    const status = jwksUriCache?.status(clientId);
+    if (!status) return undefined;
+    const t = Date.now();
+    const waitS = Math.ceil((status.attemptedAt + config.jwksUriMinRefreshMs - t) / 1000);
+    return (
+      ` It is not in the set the client publishes at ${status.uri}, as last fetched ${Math.round((t - (status.fetchedAt || status.attemptedAt)) / 1000)} s ago;` +
+      ` for an unknown certificate the set is fetched again at most every ${config.jwksUriMinRefreshMs / 1000} s (CERTBOUND_JWKS_URI_MIN_REFRESH_MS)` +
+      (waitS > 0 ? `, so a certificate published since is seen in ${waitS} s: retry then.` : '.')
+    );
+  };
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys, publishedSetNote });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
@@ -182,6 +193,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   const jwksUris: JwksUriCache = {
     peek: (clientId, uri, kind) => jwksUriCache?.peek(clientId, uri, kind) ?? { uri, jwks: undefined, thumbprints: new Set(), kids: new Set(), fetchedAt: 0, error: undefined },
     ensure: async (clientId, uri, need, kind) => (await loadJwksUris()).ensure(clientId, uri, need, kind),
+    status: (clientId) => jwksUriCache?.status(clientId),
     close: async () => jwksUriCache?.close(),
   };
   const lookups = createLookupCache(db, revisionReader, publishedKeys);

@@ -110,6 +110,10 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     const strangers = await Promise.all(Array.from({ length: 5 }, (_, i) => selfSigned({ subject: [{ CN: [`stranger-${i}`] }] })));
     for (const stranger of strangers) expect((await token('storm', stranger)).status).toBe(401);
     expect(fetches - before).toBe(1);
+    // the refusal says when the set was fetched and when a newly published certificate can be seen
+    const said = String(refusals().at(-1)?.msg);
+    expect(refusals().at(-1)).toMatchObject({ reason: 'SELF_SIGNED_NOT_REGISTERED', client_id: 'storm' });
+    expect(said).toMatch(/It is not in the set the client publishes at https:\/\/\S+, as last fetched \d+ s ago; for an unknown certificate the set is fetched again at most every 0\.4 s \(CERTBOUND_JWKS_URI_MIN_REFRESH_MS\), so a certificate published since is seen in 1 s: retry then\./);
     await sleep(MIN_REFRESH_MS + 50);
     expect((await token('storm', strangers[0]!)).status).toBe(401);
     expect(fetches - before).toBe(2);
