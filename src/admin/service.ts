@@ -493,6 +493,41 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       });
     },
 
+    /**
+     * Changes a mapping's validity window, e.g. `--not-after` on the old mapping of a rotation.
+     * `undefined` keeps a side, `null` opens it. The overlap check runs on the new window; a change that
+     * would leave the client with no mapping valid now, where this one is, is refused (as removing the
+     * last mapping is).
+     */
+    async updateMapping(clientId: string, mappingId: string, input: { notBefore?: Date | null; notAfter?: Date | null; allowOverlap?: boolean }, actor: string): Promise<MappingRecord> {
+      return db.transaction(async (trx) => {
+        const client = await clients.find(trx, clientId);
+        if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`);
+        const before = client.mappings.find((m) => m.id === mappingId);
+        if (!before) throw new NotFoundError('ERR_MAPPING_UNKNOWN', `Client "${clientId}" has no mapping ${mappingId}.`, { hint: `certbound client mapping list ${clientId} lists its mappings.` });
+        if (input.notBefore === undefined && input.notAfter === undefined) {
+          throw new InvalidInputError('ERR_MAPPING_NO_CHANGE', 'Nothing to change: give a new not_before or not_after.');
+        }
+        const after: MappingRecord = {
+          ...before,
+          notBefore: input.notBefore === undefined ? before.notBefore : input.notBefore,
+          notAfter: input.notAfter === undefined ? before.notAfter : input.notAfter,
+        };
+        assertValidWindow(after.notBefore ?? undefined, after.notAfter ?? undefined);
+        const now = Date.now();
+        const validNow = (m: MappingRecord) => (!m.notBefore || m.notBefore.getTime() <= now) && (!m.notAfter || m.notAfter.getTime() > now);
+        if (validNow(before) && !validNow(after) && !client.mappings.some((m) => m.id !== mappingId && validNow(m))) {
+          throw new ConflictError('ERR_MAPPING_LAST', `Mapping ${mappingId} is the only mapping of "${clientId}" valid now; this window would lock the client out.`, {
+            hint: 'Add the new mapping first (certbound client mapping add), then end the old one.',
+          });
+        }
+        await assertNoOverlap(trx, after, input.allowOverlap);
+        await clients.setMappingWindow(trx, clientId, mappingId, { notBefore: after.notBefore, notAfter: after.notAfter });
+        await writeAudit(trx, { actor, action: 'mapping.update', target: `client:${clientId}`, before, after: input.allowOverlap ? { ...after, allowOverlap: true } : after });
+        return after;
+      });
+    },
+
     async removeMapping(clientId: string, mappingId: string, actor: string): Promise<void> {
       await db.transaction(async (trx) => {
         const client = await clients.find(trx, clientId);

@@ -340,6 +340,19 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       print(clientJson(c).mappings, opts.json, () => c.mappings.map((m) => `${m.id}  ${describeMapping(m)}`).join('\n') || 'no mappings');
     });
   mapping
+    .command('update <clientId> <mappingId>')
+    .description("change a mapping's validity window (e.g. end the old mapping of a rotation)")
+    .option('--not-before <date>', 'valid from (ISO 8601), or "none" to drop the start')
+    .option('--not-after <date>', 'valid until (ISO 8601), or "none" to drop the end')
+    .option('--allow-overlap', 'accept a window in which another client has a mapping with the same value')
+    .action(async (clientId: string, mappingId: string, opts: { notBefore?: string; notAfter?: string; allowOverlap?: boolean }) => {
+      const windowSide = (value: string | undefined, flag: string) => (value === undefined ? undefined : value === 'none' ? null : parseDate(value, flag));
+      const m = await withAdmin((admin) =>
+        admin.updateMapping(clientId, mappingId, { notBefore: windowSide(opts.notBefore, '--not-before'), notAfter: windowSide(opts.notAfter, '--not-after'), allowOverlap: opts.allowOverlap === true }, cliActor()),
+      );
+      io.out(`updated mapping ${m.id} of ${clientId}: ${describeMapping(m)}`);
+    });
+  mapping
     .command('remove <clientId> <mappingId>')
     .description('remove a mapping (the last one cannot be removed)')
     .action(async (clientId: string, mappingId: string) => {

@@ -157,6 +157,15 @@ export const clients = {
     await insertMappingRow(db, m);
     await db('clients').where({ client_id: m.clientId }).update({ updated_at: Date.now() });
   },
+  /** Sets a mapping's validity window (null: open on that side). */
+  async setMappingWindow(db: Db, clientId: string, mappingId: string, window: { notBefore: Date | null; notAfter: Date | null }): Promise<number> {
+    await bumpRevision(db, 'clients');
+    const n = await db('certificate_mappings')
+      .where({ id: mappingId, client_id: clientId })
+      .update({ not_before: window.notBefore?.getTime() ?? null, not_after: window.notAfter?.getTime() ?? null });
+    await db('clients').where({ client_id: clientId }).update({ updated_at: Date.now() });
+    return n;
+  },
   async removeMapping(db: Db, clientId: string, mappingId: string): Promise<number> {
     await bumpRevision(db, 'clients');
     const n = await db('certificate_mappings').where({ id: mappingId, client_id: clientId }).delete();

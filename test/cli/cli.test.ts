@@ -187,6 +187,27 @@ describe('certbound CLI', () => {
     expect(last.err).toContain('only mapping');
   });
 
+  it('mapping update sets or drops a side of the validity window; one that would lock the client out, or ends before it starts, changes nothing', async () => {
+    const [only] = JSON.parse((await cli('client', 'mapping', 'list', 'billing', '--json')).out) as { id: string; not_after: string | null }[];
+    const ended = await cli('client', 'mapping', 'update', 'billing', only!.id, '--not-after', '2098-01-01');
+    expect(ended).toMatchObject({ code: 0 });
+    expect(ended.out).toBe(`updated mapping ${only!.id} of billing: subject_dn=CN=billing,O=Acme [… → 2098-01-01T00:00:00.000Z]`);
+    const before = await counts();
+    const lockout = await cli('client', 'mapping', 'update', 'billing', only!.id, '--not-after', '2020-01-01');
+    expect(lockout.code).toBe(2);
+    expect(lockout.err).toMatch(/only mapping of "billing" valid now; this window would lock the client out/);
+    const backwards = await cli('client', 'mapping', 'update', 'billing', only!.id, '--not-before', '2099-01-01');
+    expect(backwards.code).toBe(2);
+    expect((await cli('client', 'mapping', 'update', 'billing', only!.id)).err).toMatch(/Nothing to change/);
+    expect((await cli('client', 'mapping', 'update', 'billing', only!.id, '--not-after', 'soon')).err).toMatch(/--not-after "soon" is not a date/);
+    expect(await counts()).toEqual(before);
+    expect(JSON.parse((await cli('client', 'mapping', 'list', 'billing', '--json')).out)[0].not_after).toBe('2098-01-01T00:00:00.000Z');
+    expect((await cli('client', 'mapping', 'update', 'billing', only!.id, '--not-after', 'none')).code).toBe(0);
+    expect(JSON.parse((await cli('client', 'mapping', 'list', 'billing', '--json')).out)[0].not_after).toBeNull();
+    const audit = JSON.parse((await cli('audit', 'list', '--target', 'client:billing', '--json')).out) as { action: string }[];
+    expect(audit.filter((a) => a.action === 'mapping.update')).toHaveLength(2);
+  });
+
   it('keys rotate / list / retire', async () => {
     expect((await cli('keys', 'rotate')).code).toBe(0);
     expect((await cli('keys', 'rotate')).code).toBe(0);

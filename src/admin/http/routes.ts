@@ -43,6 +43,7 @@ import {
   TrustAnchorSchema,
   trustAnchorJson,
   UpdateClientSchema,
+  UpdateMappingSchema,
   UpdateResourceServerSchema,
 } from './schemas.js';
 
@@ -258,6 +259,25 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       handler: async (input) => {
         const mapping = await service.addMapping(input.params.client_id, mappingInput(input.body), actorOf(input));
         return { status: 201, body: mappingJson(mapping) };
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/admin/clients/{client_id}/mappings/{mapping_id}',
+      operationId: 'updateMapping',
+      summary: "Change a mapping's validity window (end the old mapping of a rotation)",
+      tag: 'mappings',
+      access: 'write',
+      params: MappingParams,
+      query: NoQuery,
+      body: UpdateMappingSchema,
+      fields: { ERR_MAPPING_WINDOW: 'not_after', ERR_MAPPING_OVERLAP: 'not_after', ERR_MAPPING_LAST: 'not_after' },
+      response: { status: 200, description: 'The updated mapping', schema: MappingSchema },
+      handler: async (input) => {
+        const side = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
+        const b = input.body;
+        const mapping = await service.updateMapping(input.params.client_id, input.params.mapping_id, { notBefore: side(b.not_before), notAfter: side(b.not_after), allowOverlap: b.allow_overlap }, actorOf(input));
+        return ok(mappingJson(mapping));
       },
     }),
     defineRoute({

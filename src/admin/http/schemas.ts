@@ -52,6 +52,18 @@ export const MappingInputSchema = component(
   'A certificate mapping of a tls_client_auth client',
 );
 
+export const UpdateMappingSchema = component(
+  'UpdateMappingRequest',
+  z
+    .strictObject({
+      not_before: date.nullable().optional().describe('The mapping is valid from (ISO 8601); null drops the start'),
+      not_after: date.nullable().optional().describe('The mapping is valid until (ISO 8601), e.g. the old mapping of a rotation; null drops the end'),
+      allow_overlap: z.boolean().optional().describe('Accept a window in which another client has a mapping with the same value'),
+    })
+    .refine((v) => v.not_before !== undefined || v.not_after !== undefined, { message: 'give not_before or not_after' }),
+  "A change of a mapping's validity window",
+);
+
 /** token_endpoint_auth_method values certbound registers (src/store/clients.ts AuthMethod). */
 const AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'] as const;
 

@@ -222,7 +222,7 @@ describe('CRUD round trips', () => {
     expect(JSON.stringify(pki.body)).toContain('jwks');
   });
 
-  it('mappings: add a staged one, list, remove the old one; the last one cannot be removed', async () => {
+  it('mappings: add a staged one, list, end the old one (PATCH), remove it; the last one cannot be removed', async () => {
     await ops.call('POST', '/admin/clients', { body: { client_id: 'reports', mapping: { kind: 'subject_dn', value: 'CN=reports,O=Acme' }, scope: 'read', default_resource: API } });
     const added = await ops.call('POST', '/admin/clients/reports/mappings', {
       body: { kind: 'subject_dn', value: 'CN=reports-2027,O=Acme', not_before: '2026-01-01', not_after: '2030-01-01T00:00:00Z' },
@@ -232,6 +232,15 @@ describe('CRUD round trips', () => {
     const list = await reader.call('GET', '/admin/clients/reports/mappings');
     expect(list.body.items?.map((m) => m.value)).toEqual(['CN=reports,O=Acme', 'CN=reports-2027,O=Acme']);
     const oldId = String(list.body.items?.[0]?.id);
+    // the old one gets an end (rotation); a window that ends before it starts, or nothing to change, is refused
+    const ended = await ops.call('PATCH', `/admin/clients/reports/mappings/${oldId}`, { body: { not_after: '2029-06-30' } });
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ id: oldId, value: 'CN=reports,O=Acme', not_before: null, not_after: '2029-06-30T00:00:00.000Z' });
+    expect((await ops.call('PATCH', `/admin/clients/reports/mappings/${oldId}`, { body: { not_before: '2030-01-01' } })).body).toMatchObject({ code: 'ERR_MAPPING_WINDOW' });
+    expect((await ops.call('PATCH', `/admin/clients/reports/mappings/${oldId}`, { body: {} })).status).toBe(400);
+    expect((await reader.call('GET', '/admin/clients/reports/mappings')).body.items?.[0]).toMatchObject({ not_after: '2029-06-30T00:00:00.000Z' });
+    const opened = await ops.call('PATCH', `/admin/clients/reports/mappings/${oldId}`, { body: { not_after: null } });
+    expect(opened.body).toMatchObject({ not_after: null });
     expect((await ops.call('DELETE', `/admin/clients/reports/mappings/${oldId}`)).status).toBe(204);
     const last = await ops.call('DELETE', `/admin/clients/reports/mappings/${String(added.body.id)}`);
     expect(last.status).toBe(409);
