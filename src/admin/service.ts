@@ -286,7 +286,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         }
         const same = await trustAnchors.findBySpki(trx, anchor.spkiSha256);
         if (same) {
-          throw new ConflictError('ERR_TRUST_ANCHOR_EXISTS', `This CA key is already trusted as "${same.name}".`);
+          throw new ConflictError('ERR_TRUST_ANCHOR_KEY_EXISTS', `This CA key is already trusted as "${same.name}".`, { hint: `One anchor per CA key: use "${same.name}", or remove it first.` });
         }
         await trustAnchors.insert(trx, anchor);
         await bumpRevision(trx, 'trust_anchors');
@@ -412,7 +412,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       const scopes = requireScopes(input.scopes ?? [], '--scope');
       return db.transaction(async (trx) => {
         if (await clients.find(trx, input.clientId)) {
-          throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Use certbound client show to inspect it, or pick another id.' });
+          throw new ConflictError('ERR_CLIENT_EXISTS', `A client "${input.clientId}" already exists.`, { hint: 'Inspect it (certbound client show ID, GET /admin/clients/ID), or pick another id.' });
         }
         await assertScopesOffered(trx, scopes, input.defaultResource);
         const anchor = input.mapping ? await resolveAnchor(trx, input.mapping.trustAnchor) : undefined;
@@ -533,7 +533,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         const client = await clients.find(trx, clientId);
         if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`);
         const mapping = client.mappings.find((m) => m.id === mappingId);
-        if (!mapping) throw new NotFoundError('ERR_MAPPING_UNKNOWN', `Client "${clientId}" has no mapping ${mappingId}.`, { hint: `certbound client show ${clientId} lists its mappings.` });
+        if (!mapping) throw new NotFoundError('ERR_MAPPING_UNKNOWN', `Client "${clientId}" has no mapping ${mappingId}.`, { hint: `certbound client mapping list ${clientId} (GET /admin/clients/${clientId}/mappings) lists its mappings.` });
         if (client.mappings.length === 1) {
           throw new ConflictError('ERR_MAPPING_LAST', `Mapping ${mappingId} is the only mapping of "${clientId}"; removing it would lock the client out.`, {
             hint: 'Add the new mapping first, or remove the client.',

@@ -286,7 +286,7 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
     const missing = chain.missingIssuer;
     const hint =
       chain.status === 'INTERMEDIATE_MISSING' && missing
-        ? `Send the intermediate CA "${missing.subject}"${missing.keyId ? ` (subject key id ${missing.keyId})` : ''} after the leaf (client configuration, or --chain here).`
+        ? `Send the intermediate CA "${missing.subject}"${missing.keyId ? ` (subject key id ${missing.keyId})` : ''} after the leaf (in the client's TLS configuration; to check a chain with certbound doctor, pass it with --chain, or as chain to POST /admin/diagnose).`
         : chain.status === 'UNTRUSTED_ROOT' && chain.leafSelfSigned
           ? 'A self-signed certificate authenticates only a self_signed_tls_client_auth client it is registered for; otherwise issue it from a trust anchor.'
           : undefined;

@@ -317,7 +317,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       access: 'write',
       query: NoQuery,
       body: CreateTrustAnchorSchema,
-      fields: { ERR_CERT_PARSE: 'pem', ERR_TRUST_ANCHOR_NOT_CA: 'pem', ERR_TRUST_ANCHOR_EXPIRED: 'pem', ERR_TRUST_ANCHOR_EXISTS: 'name' },
+      fields: { ERR_CERT_PARSE: 'pem', ERR_TRUST_ANCHOR_NOT_CA: 'pem', ERR_TRUST_ANCHOR_EXPIRED: 'pem', ERR_TRUST_ANCHOR_EXISTS: 'name', ERR_TRUST_ANCHOR_KEY_EXISTS: 'pem' },
       response: { status: 201, description: 'The new trust anchor', schema: TrustAnchorSchema },
       handler: async (input) => {
         const b = input.body;

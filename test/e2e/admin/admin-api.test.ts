@@ -149,7 +149,7 @@ describe('CRUD round trips', () => {
     expect(created.body).toMatchObject({ name: 'partner-root', environment: 'staging', subject: 'CN=Partner Root CA,O=Partner', 'x5t#S256': x5tS256(partnerRoot.der) });
     expect((await reader.call('GET', '/admin/trust-anchors/partner-root')).body).toMatchObject({ name: 'partner-root', pem: expect.stringContaining('BEGIN CERTIFICATE') });
     expect((await reader.call('GET', '/admin/trust-anchors')).body.items?.map((a) => a.name).sort()).toEqual(['partner-root', 'test-root']);
-    expect((await ops.call('POST', '/admin/trust-anchors', { body: { name: 'again', pem: partnerRoot.pem } })).body).toMatchObject({ code: 'ERR_TRUST_ANCHOR_EXISTS', details: { field: 'name' } });
+    expect((await ops.call('POST', '/admin/trust-anchors', { body: { name: 'again', pem: partnerRoot.pem } })).body).toMatchObject({ code: 'ERR_TRUST_ANCHOR_KEY_EXISTS', details: { field: 'pem' }, message: expect.stringContaining('already trusted as') });
     expect((await ops.call('DELETE', '/admin/trust-anchors/partner-root')).status).toBe(204);
     expect((await reader.call('GET', '/admin/trust-anchors/partner-root')).status).toBe(404);
   });
