@@ -2,6 +2,7 @@
  * The `certbound` command. Commands call admin/service (never raw SQL) with the same configuration and
  * database as the server.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { clientJson } from '../admin/http/schemas.js';
@@ -108,9 +109,17 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('dev-pki')
     .description('write a development PKI: root CA, intermediate CA, server certificate (localhost, 127.0.0.1, ::1) and a client certificate, with a README')
     .requiredOption('--out <dir>', 'directory to write the PEM files to')
-    .action(async (opts: { out: string }) => {
+    .option('--force', 'replace the PKI files the directory already holds')
+    .action(async (opts: { out: string; force?: boolean }) => {
+      const dir = path.resolve(opts.out);
+      const present = ['ca.pem', 'intermediate.pem', 'server.pem', 'server.key', 'client.pem', 'client.key'].filter((f) => existsSync(path.join(dir, f)));
+      if (present.length && !opts.force) {
+        throw new InvalidInputError('ERR_DEV_PKI_EXISTS', `${dir} already holds PKI files (${present.join(', ')}); a new PKI would replace their keys, and whatever trusts or uses them would stop working.`, {
+          hint: 'Pick another --out, or pass --force to replace them.',
+        });
+      }
       const { generateDevPki } = await import('../admin/dev-pki.js');
-      const files = await generateDevPki(path.resolve(opts.out));
+      const files = await generateDevPki(dir);
       io.out(`wrote ${Object.values(files.paths).join(', ')}`);
     });
 

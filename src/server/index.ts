@@ -112,7 +112,10 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   let anchorsByThumbprint = new Map(anchors.map((a) => [a.x5tS256, a]));
   let keys: SigningKey[] = await signingKeys.list(db, config.keyEncryptionKey);
   if (!keys.some((k) => k.status === 'active')) {
-    throw new Error('There is no active signing key. Run `certbound keys rotate` (or start in development mode, which creates one).');
+    throw new CertboundError('ERR_NO_ACTIVE_KEY', 'There is no active signing key, so no token could be signed.', {
+      status: 503,
+      hint: 'Run `certbound keys rotate` with the same database (and CERTBOUND_KEY_ENCRYPTION_KEY), then start again; development mode creates one by itself.',
+    });
   }
   let revisions = await readRevisions(db);
 

@@ -264,6 +264,23 @@ describe('certbound CLI', () => {
   });
 });
 
+describe('certbound dev-pki', () => {
+  it('writes a PKI; a directory that already holds one is refused (exit 2, files untouched) unless --force', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'certbound-devpki-'));
+    const first = await runCliCaptured(env, 'dev-pki', '--out', out);
+    expect(first.code).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    const key = readFileSync(path.join(out, 'server.key'), 'utf8');
+    const again = await runCliCaptured(env, 'dev-pki', '--out', out);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already holds PKI files \(ca\.pem, intermediate\.pem, server\.pem, server\.key, client\.pem, client\.key\)/);
+    expect(again.err).toMatch(/pass --force to replace them/);
+    expect(readFileSync(path.join(out, 'server.key'), 'utf8')).toBe(key);
+    expect((await runCliCaptured(env, 'dev-pki', '--out', out, '--force')).code).toBe(0);
+    expect(readFileSync(path.join(out, 'server.key'), 'utf8')).not.toBe(key);
+  });
+});
+
 describe('CERTBOUND_MIGRATE_ON_START=false: migration is a deployment step of its own', () => {
   let fresh: TestDatabase;
   let freshEnv: Record<string, string>;

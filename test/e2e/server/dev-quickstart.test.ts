@@ -90,6 +90,37 @@ describe('npm start on a fresh machine (development mode)', () => {
   });
 });
 
+describe('serve in production mode on a database without an active signing key', () => {
+  it('refuses to start with what to run, as an error without a stack trace', async () => {
+    const empty = await createTestDatabase();
+    try {
+      const pkiDir = path.join(env.CERTBOUND_DATA_DIR!, 'dev-pki');
+      const cfg = loadConfig({
+        env: {
+          CERTBOUND_ENV: 'production',
+          CERTBOUND_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'certbound-nokey-')),
+          CERTBOUND_DATABASE_URL: empty.url,
+          CERTBOUND_ISSUER: 'https://as.certbound.test',
+          CERTBOUND_MTLS_URL: 'https://mtls.certbound.test',
+          CERTBOUND_HOST: '127.0.0.1',
+          CERTBOUND_PORT: String(await freePort()),
+          CERTBOUND_MTLS_PORT: String(await freePort()),
+          CERTBOUND_TLS_CERT: path.join(pkiDir, 'server.pem'),
+          CERTBOUND_TLS_KEY: path.join(pkiDir, 'server.key'),
+        },
+      });
+      const err = await serve(cfg, pino({ level: 'silent' }), () => {}).then(
+        (r) => r.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'ERR_NO_ACTIVE_KEY' });
+      expect((err as { explain(): string }).explain()).toMatch(/There is no active signing key.*\n {2}→ Run `certbound keys rotate`/s);
+    } finally {
+      await empty.drop();
+    }
+  });
+});
+
 describe('serve with CERTBOUND_MIGRATE_ON_START=false', () => {
   it('refuses a database without the certbound schema, naming `certbound migrate`, and creates no table', async () => {
     const empty = await createTestDatabase({ migrate: false });
