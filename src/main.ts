@@ -37,7 +37,7 @@ export async function serve(config: Config, logger = createLogger(config), print
     }
     const { tls, dev } = await prepareTls(config, db, admin, logger);
     const handle = await startServer({ config, db, logger, tls });
-    logger.info({ issuer: config.issuer, main: handle.mainUrl, mtls: handle.mtlsUrl, database: config.database.client }, 'certbound is listening');
+    logger.info({ issuer: config.issuer, main: handle.mainUrl, mtls: handle.mtlsUrl, ...(config.adminPort === undefined ? {} : { admin: handle.adminUrl }), database: config.database.client }, 'certbound is listening');
     if (dev) {
       print('');
       print(`certbound (development) — issuer ${config.issuer}`);

@@ -75,7 +75,10 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
   const candidates: DiagnosisClient[] = await findCandidateClients(db, input.leaf, input.clientId);
   for (const [i, c] of candidates.entries()) {
     // Only certificates matter here: a private_key_jwt client's published keys do not decide on the certificate.
-    if (c.jwksUri && !c.jwks && c.authMethod === 'self_signed_tls_client_auth' && input.publishedKeys) candidates[i] = { ...c, jwks: (await input.publishedKeys(c.clientId, c.jwksUri)) ?? null };
+    if (c.jwksUri && !c.jwks && c.authMethod === 'self_signed_tls_client_auth' && input.publishedKeys) {
+      const jwks = await Promise.resolve(input.publishedKeys(c.clientId, c.jwksUri)).catch(() => undefined);
+      candidates[i] = { ...c, jwks: jwks ?? null };
+    }
   }
   // SS-4 without a client id: the registered certificates of a publishing client are wherever its
   // jwks_uri points, so the store cannot be searched for them; the published sets are.
@@ -92,7 +95,7 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
   });
   if ((diagnosis.code === 'NO_MATCHING_CLIENT' || diagnosis.code === 'SELF_SIGNED_NOT_REGISTERED') && search && (search.unreadable.length || search.unchecked)) {
     const parts = [
-      ...(search.unreadable.length ? [`no published set was available for ${search.unreadable.join(', ')} (its jwks_uri failed or was refused, or this server has not fetched it yet)`] : []),
+      ...(search.unreadable.length ? [`no published set was available for ${search.unreadable.join(', ')} (a jwks_uri that failed or was refused, or that the server has not fetched yet)`] : []),
       ...(search.unchecked ? [`${search.unchecked} more client${search.unchecked === 1 ? '' : 's'} publishing at a jwks_uri ${search.unchecked === 1 ? 'was' : 'were'} not searched (at most ${MAX_PUBLISHED_SEARCH} are)`] : []),
     ];
     return { ...diagnosis, message: `${diagnosis.message} Not searched: ${parts.join('; ')}.`, hint: `If the certificate belongs to such a client, name it: certbound doctor --cert FILE --client-id ID. ${diagnosis.hint ?? ''}`.trim() };
@@ -118,7 +121,14 @@ async function searchPublishedSets(
     rows
       .filter((r) => !already.has(r.client_id))
       .map(async (r) => {
-        const jwks = await publishedKeys(r.client_id, r.jwks_uri);
+        let jwks: Jwks | undefined;
+        try {
+          jwks = await publishedKeys(r.client_id, r.jwks_uri);
+        } catch (err) {
+          // the fetch error, when the caller fetched (certbound doctor)
+          unreadable.push(`${r.client_id} (${(err as Error).message.replace(/\.+$/, '')})`);
+          return;
+        }
         if (!jwks) {
           unreadable.push(r.client_id);
           return;

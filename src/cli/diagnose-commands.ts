@@ -104,7 +104,8 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
           // SS-4: a client that publishes its certificates is diagnosed against what its jwks_uri serves now.
           publishedKeys: async (_clientId, uri) => {
             const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
-            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks }).catch(() => undefined);
+            // A failure is thrown: the diagnosis names it next to the client.
+            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
           },
         }),
       );

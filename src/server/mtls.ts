@@ -213,7 +213,12 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     getCertificate(ctx: KoaLikeContext): X509Certificate | undefined {
       const peer = peerCertificate(ctx);
       if (!peer) {
-        ctx.state.certboundRefusal ??= { code: 'CERT_NOT_PRESENTED', message: 'No client certificate was presented in the TLS handshake; use the mTLS endpoint (mtls_endpoint_aliases) with the client certificate.', ref: randomUUID().slice(0, 8), clientId: ctx.oidc?.client?.clientId };
+        // Behind a trusted proxy the header is the only source: null means the proxy forwarded none.
+        const message =
+          forwardedCertificateOf(ctx.req) === null
+            ? `The trusted proxy (${(ctx.req.socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown address'}) forwarded no client certificate: the client presented none to the proxy, or the proxy does not pass it on (its client-certificate header, CERTBOUND_CLIENT_CERT_HEADER).`
+            : 'No client certificate was presented in the TLS handshake; use the mTLS endpoint (mtls_endpoint_aliases) with the client certificate.';
+        ctx.state.certboundRefusal ??= { code: 'CERT_NOT_PRESENTED', message, ref: randomUUID().slice(0, 8), clientId: ctx.oidc?.client?.clientId };
         return undefined;
       }
       return peer.x509;

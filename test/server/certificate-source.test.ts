@@ -128,6 +128,10 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
   it("T-1: from the trusted proxy, the proxy's own TLS client certificate never counts; no header = no certificate", async () => {
     const res = await viaProxy(s, { from: TRUSTED, client: billing, form: FORM('billing') });
     expectNoCertificate(s, res);
+    // said in the words of the proxy setup, not of a TLS handshake
+    const ref = /ref ([0-9a-f]{8})/.exec(String(res.body.error_description))?.[1];
+    const line = s.logs.find((l) => l.ref === ref);
+    expect(String(line?.msg)).toMatch(new RegExp(`^The trusted proxy \\(${TRUSTED.replace(/\./g, '\\.')}\\) forwarded no client certificate`));
   });
 
   it('§2.0 rule 4: a repeated certificate header from the trusted proxy → 400 ERR_FORWARDED_DUPLICATE', async () => {

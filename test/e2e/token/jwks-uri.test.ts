@@ -204,7 +204,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     expect(down.code).toBe(1);
     const refused = JSON.parse(down.out);
     expect(refused).toMatchObject({ would_authenticate: false, code: 'SELF_SIGNED_NOT_REGISTERED' });
-    expect(refused.message).toMatch(/Not searched: no published set was available for [^(]*\bsensor-7\b/);
+    expect(refused.message).toMatch(/Not searched: no published set was available for .*\bsensor-7 \(The jwks_uri https:\/\/\S+\/device\.json cannot be used: HTTP 503\)/);
     expect(refused.hint).toContain('certbound doctor --cert FILE --client-id ID');
     device = { status: 200, body: JSON.stringify({ keys: [await jwkOf(cert)] }) };
   });
