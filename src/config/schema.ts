@@ -13,8 +13,10 @@ const bool = z.preprocess((v) => {
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off'].includes(s)) return false;
   return v;
-}, z.boolean());
-const port = z.coerce.number().int().min(0).max(65535);
+}, z.boolean({ error: (issue) => (issue.code === 'invalid_type' ? 'must be true or false (1/0, yes/no and on/off are accepted too)' : undefined) }));
+/** A whole-number setting; a value that is not one says what is expected (not zod's "received NaN"). */
+const number = () => z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined) });
+const port = number().int().min(0).max(65535);
 const httpsUrl = z
   .string()
   .url()
@@ -89,22 +91,22 @@ export const configSchema = z
     /** Run migrations when `serve` starts. Default true. */
     migrateOnStart: bool.default(true),
     /** How often the server looks for changed trust anchors and signing keys, in ms. Default 2000. */
-    reloadIntervalMs: z.coerce.number().int().min(100).default(2000),
+    reloadIntervalMs: number().int().min(100).default(2000),
     /** How often expired adapter rows are purged, in ms. Default 600000 (10 min). */
-    purgeIntervalMs: z.coerce.number().int().min(1000).default(600_000),
+    purgeIntervalMs: number().int().min(1000).default(600_000),
     /** Default access token lifetime for resource servers without their own, in seconds. Default 600. */
-    accessTokenTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+    accessTokenTtl: number().int().min(10).max(86_400).default(600),
     /**
      * What a CRL past its nextUpdate does (PKI-5): `fail-closed` refuses the certificates it covers; `fail-open`
      * takes the CRLs out of the TLS check and refuses only certificates a CRL lists. Default `fail-closed`.
      */
     crlStale: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** How often each CRL source is read again, in ms (and, within this time of its nextUpdate, every minute). Default 3600000 (1 h). */
-    crlRefreshIntervalMs: z.coerce.number().int().min(1000).default(3_600_000),
+    crlRefreshIntervalMs: number().int().min(1000).default(3_600_000),
     /** Extra CA certificates (PEM file) trusted for outbound HTTPS: clients' jwks_uri (self-signed certificates, private_key_jwt keys). Default: Node's bundled CAs only. */
     outboundCaFile: z.string().min(1).optional(),
     /** A certificate or assertion kid missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
-    jwksUriMinRefreshMs: z.coerce.number().int().min(100).default(30_000),
+    jwksUriMinRefreshMs: number().int().min(100).default(30_000),
     /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
     adminPort: port.optional(),
     /** Resource identifier of the admin API (the `aud` of admin tokens), registered at start. Default `<issuer>/admin`. */

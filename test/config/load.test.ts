@@ -41,7 +41,9 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.code).toBe('ERR_CONFIG_INVALID');
     expect(err.message).toContain('environment variable CERTBOUND_PORT');
-    expect(err.message).toContain('"eighty"');
+    expect(err.message).toContain('"eighty" is not valid: must be a whole number');
+    expect(errorOf(() => loadConfig({ env: { CERTBOUND_PORT: '1.5' } })).message).toContain('"1.5" is not valid: must be a whole number');
+    expect(errorOf(() => loadConfig({ env: { CERTBOUND_PORT: '70000' } })).message).toMatch(/"70000" is not valid: Too big: .*65535/);
   });
 
   it('a bad value in the file names the file and the key; unknown keys are refused', () => {
@@ -54,7 +56,8 @@ describe('loadConfig', () => {
 
   it('booleans: "false" means false', () => {
     expect(loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'false' } }).migrateOnStart).toBe(false);
-    expect(() => loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'maybe' } })).toThrow(/CERTBOUND_MIGRATE_ON_START/);
+    expect(() => loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'maybe' } })).toThrow(/CERTBOUND_MIGRATE_ON_START: "maybe" is not valid: must be true or false \(1\/0, yes\/no and on\/off are accepted too\)/);
+    expect(loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'off' } }).migrateOnStart).toBe(false);
   });
 
   it('production requires TLS, issuer and mTLS URL, naming each missing variable', () => {
