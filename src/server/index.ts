@@ -19,7 +19,7 @@ import { createCertificateSource, forwardedCertificateOf, withCertificateSource 
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLookupCache } from './lookup-cache.js';
-import { buildProvider } from './provider.js';
+import { buildProvider, trimDiscovery } from './provider.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createRevocationManager } from './revocation.js';
 
@@ -209,6 +209,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
     p.use(async (ctx, next) => {
       if (!ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks') await lookups.refresh();
       await next();
+      if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') trimDiscovery(ctx.body as Record<string, unknown>);
       const logged = observer.observe(ctx as never);
       if (logged) await logged;
       const body = ctx.body as { error?: string; error_description?: string } | undefined;

@@ -44,6 +44,36 @@ function requestedScopes(ctx: KoaContextWithOIDC): string[] {
   return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
 }
 
+/**
+ * RFC 8414 metadata members about what certbound does not serve: the authorization endpoint and its
+ * parameters (oidc-provider always mounts it, but no client can use it: no response type is registered),
+ * and OpenID Connect (no ID tokens, no userinfo). Removed from the discovery documents, so a client that
+ * reads them sees the token endpoint and client_credentials only.
+ */
+const UNSERVED_METADATA = [
+  'authorization_endpoint',
+  'authorization_response_iss_parameter_supported',
+  'claim_types_supported',
+  'claims_parameter_supported',
+  'claims_supported',
+  'code_challenge_methods_supported',
+  'id_token_signing_alg_values_supported',
+  'request_object_signing_alg_values_supported',
+  'request_parameter_supported',
+  'request_uri_parameter_supported',
+  'require_request_uri_registration',
+  'response_modes_supported',
+  'subject_types_supported',
+] as const;
+
+/** Trims a discovery document to what certbound serves (see UNSERVED_METADATA). */
+export function trimDiscovery(body: Record<string, unknown>): void {
+  for (const member of UNSERVED_METADATA) delete body[member];
+  // REQUIRED by RFC 8414; no response type is served.
+  body.response_types_supported = [];
+  if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => g === 'client_credentials');
+}
+
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
@@ -109,7 +139,14 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       mtls_endpoint_aliases: aliases,
     },
     features: {
+      // certbound serves the token endpoint (client_credentials) and token introspection/revocation only:
+      // oidc-provider's browser and OpenID Connect endpoints that are on by default are off.
       devInteractions: { enabled: false },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      // Tokens are bound to the client certificate (RFC 8705), not to a DPoP key.
+      dPoP: { enabled: false },
       registration: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: {

@@ -40,6 +40,23 @@ describe('discovery', () => {
     expect(m.jwks_uri).toBe(`${s.issuer}/jwks`);
   });
 
+  it('RFC 8414: the metadata lists what certbound serves, client_credentials at the token endpoint, and nothing it does not (authorization endpoint, OpenID Connect, PAR, DPoP)', async () => {
+    for (const doc of ['oauth-authorization-server', 'openid-configuration']) {
+      const m = (await httpsJson(`${s.handle.mainUrl}/.well-known/${doc}`, { agent: s.agent() })).body as Record<string, unknown>;
+      expect(m.grant_types_supported, doc).toEqual(['client_credentials']);
+      expect(m.response_types_supported, doc).toEqual([]);
+      for (const member of ['authorization_endpoint', 'userinfo_endpoint', 'end_session_endpoint', 'pushed_authorization_request_endpoint', 'dpop_signing_alg_values_supported', 'code_challenge_methods_supported', 'claims_supported', 'id_token_signing_alg_values_supported']) {
+        expect(m, `${doc}: ${member}`).not.toHaveProperty(member);
+      }
+      expect(m.token_endpoint, doc).toBe(`${s.issuer}/token`);
+      expect(m.introspection_endpoint, doc).toBe(`${s.issuer}/token/introspection`);
+    }
+    // the endpoints themselves are not served either
+    for (const path of ['/me', '/session/end', '/request']) {
+      expect((await httpsJson(`${s.handle.mainUrl}${path}`, { agent: s.agent(), method: 'POST', form: {} })).status, path).toBe(404);
+    }
+  });
+
   it('AL-4: endpoint URLs come from the configured issuer, never from the Host header', async () => {
     const res = await rawHttpsGet(`${s.handle.mainUrl}/.well-known/openid-configuration`, { ca: s.pki.root.pem, headers: { host: 'evil.example', 'x-forwarded-host': 'evil2.example' } });
     expect(res.status).toBe(200);
