@@ -217,8 +217,10 @@ function checkCertificateSource(source: CertificateSource | undefined): (req: Ve
   throw new TypeError("certificate.from must be 'tls', 'forwarded' or 'custom' (with get)");
 }
 
-/** A given key set (or key-set function) as a jose key resolver, rebuilt only when the set object changes. */
-/** `onChange` runs whenever the set in use changes (a `keySet` function returned another object). */
+/**
+ * A given key set (or key-set function) as a jose key resolver, rebuilt only when the set object changes;
+ * `onChange` runs then (a `keySet` function returned another object).
+ */
 function checkKeySet(keySet: VerifierOptions['keySet'], jwksUri: string | undefined, onChange: () => void): (() => ReturnType<typeof createLocalJWKSet>) | undefined {
   if (keySet === undefined) return undefined;
   if (jwksUri !== undefined) throw new TypeError('keySet and jwksUri are exclusive: give the keys or where to fetch them');
