@@ -28,6 +28,7 @@ import {
   ensureResourceServerScopes,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
+import { ADMIN_SCOPE } from './http/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
 import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
@@ -226,6 +227,21 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       notAfter: input.notAfter ?? null,
       createdAt: new Date(),
     };
+  }
+
+  /**
+   * Refuses to remove (afterScopes undefined) or narrow the last client with the admin scope: the admin
+   * API would then lock everybody out, and only the CLI on the database could let anyone back in.
+   */
+  async function assertAnotherAdministrator(trx: Db, before: ClientRecord, afterScopes: string[] | undefined): Promise<void> {
+    if (!before.scopes.includes(ADMIN_SCOPE) || afterScopes?.includes(ADMIN_SCOPE)) return;
+    const others = (await trx('clients').whereNot({ client_id: before.clientId }).andWhere('scope', 'like', `%${ADMIN_SCOPE}%`).select('scope')) as { scope: string }[];
+    if (others.some((r) => String(r.scope).split(' ').includes(ADMIN_SCOPE))) return;
+    throw new ConflictError(
+      'ERR_ADMIN_LAST',
+      `"${before.clientId}" is the only client with ${ADMIN_SCOPE}; ${afterScopes ? 'withdrawing the scope' : 'removing it'} would leave nobody able to change anything through the admin API.`,
+      { hint: `Create another administrator first (POST /admin/clients with "scope": "${ADMIN_SCOPE}").` },
+    );
   }
 
   async function assertScopesOffered(trx: Db, scopes: string[], defaultResource: string | undefined): Promise<void> {
@@ -445,7 +461,8 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
      * private_key_jwt client, new certificates of a self-signed one); the new values apply to the next
      * token request.
      */
-    async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string; jwks?: string; jwksUri?: string } = {}): Promise<ClientRecord> {
+    /** `keepAnAdministrator` (the admin API): refuse to withdraw the admin scope from the last client that has it. */
+    async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string; jwks?: string; jwksUri?: string } = {}, options: { keepAnAdministrator?: boolean } = {}): Promise<ClientRecord> {
       const scopes = input.scopes === undefined ? undefined : requireScopes(input.scopes, fields.scopes ?? '--scope');
       // Keys are checked (and a jwks_uri fetched) before the transaction: no network wait inside it.
       const keys = input.jwks === undefined && input.jwksUri === undefined ? undefined : await newKeysOf(clientId, input, fields);
@@ -454,6 +471,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
         const defaultResource = input.defaultResource === undefined ? before.defaultResource : input.defaultResource;
         await assertScopesOffered(trx, scopes ?? before.scopes, defaultResource ?? undefined);
+        if (options.keepAnAdministrator && scopes) await assertAnotherAdministrator(trx, before, scopes);
         await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens, ...(keys ?? {}) });
         const after = (await clients.find(trx, clientId))!;
         await writeAudit(trx, { actor, action: 'client.update', target: `client:${clientId}`, before, after });
@@ -467,12 +485,23 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       return c;
     },
 
-    async removeClient(clientId: string, actor: string): Promise<void> {
+    /** `keepAnAdministrator` (the admin API): refuse to remove the last client with the admin scope. */
+    async removeClient(clientId: string, actor: string, options: { keepAnAdministrator?: boolean } = {}): Promise<void> {
       await db.transaction(async (trx) => {
         const before = await clients.find(trx, clientId);
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+        if (options.keepAnAdministrator) await assertAnotherAdministrator(trx, before, undefined);
         await clients.remove(trx, clientId);
-        await trx('oidc_payloads').whereIn('model', ['ClientCredentials', 'AccessToken', 'RefreshToken']).andWhere('payload', 'like', `%"clientId":${JSON.stringify(clientId)}%`).delete();
+        // The client's stored tokens: LIKE (its wildcards escaped) only narrows the rows; the JSON decides,
+        // so neither `_` in an id nor SQLite's case-insensitive LIKE reaches another client's tokens.
+        const pattern = `%"clientId":${JSON.stringify(clientId).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const stored = (await trx('oidc_payloads')
+          .whereIn('model', ['ClientCredentials', 'AccessToken', 'RefreshToken'])
+          .andWhereRaw('payload like ? escape ?', [pattern, '\\'])
+          .select('model', 'id', 'payload')) as { model: string; id: string; payload: string }[];
+        for (const row of stored) {
+          if ((JSON.parse(row.payload) as { clientId?: unknown }).clientId === clientId) await trx('oidc_payloads').where({ model: row.model, id: row.id }).delete();
+        }
         await writeAudit(trx, { actor, action: 'client.remove', target: `client:${clientId}`, before });
       });
     },

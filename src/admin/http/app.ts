@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { CertboundError, InvalidInputError } from '../../errors/index.js';
 import type { VerifierError } from '../../verifier/index.js';
 import type { AdminService } from '../service.js';
-import { createAdminAuthenticator } from './auth.js';
+import { type AdminAuthenticatorOptions, createAdminAuthenticator } from './auth.js';
 import { toAdminError, validationError, withField } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute, matchRoute, type Route } from './router.js';
@@ -33,6 +33,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** DER of the client certificate of a request; default: the TLS handshake of its connection. */
   certificateOf?: (req: IncomingMessage) => Buffer | undefined;
+  /** See AdminAuthenticatorOptions.certificateStillAuthenticates. */
+  certificateStillAuthenticates?: AdminAuthenticatorOptions['certificateStillAuthenticates'];
   /** Applies a trust-anchor or signing-key change to the running server at once. */
   onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
   /** The diagnosis engine behind POST /admin/diagnose. */
@@ -101,6 +103,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     keySet: options.keySet,
     service: options.service,
     certificateOf: options.certificateOf,
+    certificateStillAuthenticates: options.certificateStillAuthenticates,
     onReject: (err: VerifierError, req: IncomingMessage) =>
       logger.info({ event: 'admin_auth_refused', reason: err.code, status: err.status, detail: err.message, path: req.url?.split('?')[0] }, 'admin request refused'),
   });

@@ -5,6 +5,7 @@
  * (`certbound/verifier`, RFC 8705 §3). The keys come from the server's own key set (no discovery).
  */
 import type { IncomingMessage } from 'node:http';
+import type { ClientRecord } from '../../store/index.js';
 import type { JSONWebKeySet } from 'jose';
 import { NotFoundError } from '../../errors/index.js';
 import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from '../../verifier/index.js';
@@ -26,6 +27,12 @@ export interface AdminAuthenticatorOptions {
   certificateOf?: (req: IncomingMessage) => Buffer | undefined;
   /** Refusals with their internal reason (never sent to the caller). */
   onReject?: (error: VerifierError, req: IncomingMessage) => void;
+  /**
+   * Whether the request's certificate still authenticates the client as registered now (a current
+   * mapping and a trusted, unrevoked chain; a registered or published self-signed certificate): the
+   * reason when it does not. Without it, only the token's binding is checked.
+   */
+  certificateStillAuthenticates?: (req: IncomingMessage, client: ClientRecord) => string | undefined;
 }
 
 export interface AdminAuthenticator {
@@ -82,6 +89,10 @@ export function createAdminAuthenticator(options: AdminAuthenticatorOptions): Ad
       if (!verified.scopes.some((s) => accepted.includes(s) && client.scopes.includes(s))) {
         return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} is no longer allowed ${accepted.join(' or ')}`);
       }
+      // Nor a certificate taken out of service (its mapping removed or ended, its chain revoked): the
+      // token is bound to it, so it must still authenticate the client as the token endpoint would.
+      const outOfService = options.certificateStillAuthenticates?.(req, client);
+      if (outOfService) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `the certificate no longer authenticates ${clientId}: ${outOfService}`);
       return { clientId, thumbprint: verified.thumbprint, scopes: verified.scopes, actor: `admin:${clientId}:${verified.thumbprint}` };
     },
     close: () => verifier.close(),

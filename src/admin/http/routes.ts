@@ -196,6 +196,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
         ERR_CLIENT_KEYS: 'jwks',
         ERR_JWKS_URI_INVALID: 'jwks_uri',
         ERR_JWKS_URI_UNAVAILABLE: 'jwks_uri',
+        ERR_ADMIN_LAST: 'scope',
       },
       response: { status: 200, description: 'The updated client', schema: ClientSchema },
       handler: async (input) => {
@@ -211,6 +212,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
           },
           actorOf(input),
           { scopes: 'scope', jwks: 'jwks', jwksUri: 'jwks_uri' },
+          { keepAnAdministrator: true },
         );
         return ok(clientJson(client));
       },
@@ -226,7 +228,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       query: NoQuery,
       response: { status: 204, description: 'Removed' },
       handler: async (input) => {
-        await service.removeClient(input.params.client_id, actorOf(input));
+        await service.removeClient(input.params.client_id, actorOf(input), { keepAnAdministrator: true });
         return { status: 204 };
       },
     }),

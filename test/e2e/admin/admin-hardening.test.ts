@@ -1,0 +1,97 @@
+/**
+ * Admin API hardening (found in review): removing a client touches only its own stored tokens; the last
+ * administrator cannot lock the admin API; an admin token whose certificate was taken out of service is
+ * refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
+
+let s: TestServer;
+let ops: AdminCaller;
+const OPAQUE = 'https://opaque.example.com';
+
+beforeAll(async () => {
+  s = await startTestServer();
+  await s.admin.addResourceServer({ identifier: OPAQUE, scopes: ['read'], tokenFormat: 'opaque' }, 'test');
+  ops = await createAdminCaller(s, ['certbound:admin'], { clientId: 'ops' });
+});
+afterAll(() => s?.close());
+
+async function storedTokensOf(clientId: string): Promise<number> {
+  const rows = (await s.database.db('oidc_payloads').where({ model: 'ClientCredentials' }).select('payload')) as { payload: string }[];
+  return rows.filter((r) => JSON.parse(r.payload).clientId === clientId).length;
+}
+
+describe('DELETE /admin/clients/{id} and other clients\' tokens', () => {
+  it('removing "svc_a" must not delete the stored tokens of the unrelated client "svcXa" (LIKE wildcard)', async () => {
+    for (const id of ['svcXa', 'svc_a']) {
+      await s.admin.addClient({ clientId: id, mapping: { kind: 'subject_dn', value: `CN=${id},O=Acme` }, scopes: ['read'], defaultResource: OPAQUE }, 'test');
+    }
+    const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['svcXa'] }] });
+    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'svcXa' })).status).toBe(200);
+    expect(await storedTokensOf('svcXa')).toBe(1);
+    expect((await ops.call('DELETE', '/admin/clients/svc_a')).status).toBe(204);
+    expect(await storedTokensOf('svcXa')).toBe(1);
+  });
+
+  it('removing "Billing" must not delete the stored tokens of "billing" (SQLite LIKE is case-insensitive)', async () => {
+    for (const id of ['billing', 'Billing']) {
+      await s.admin.addClient({ clientId: id, mapping: { kind: 'subject_dn', value: `CN=${id === 'billing' ? 'billing-a' : 'billing-b'},O=Acme` }, scopes: ['read'], defaultResource: OPAQUE }, 'test');
+    }
+    const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing-a'] }] });
+    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
+    expect(await storedTokensOf('billing')).toBe(1);
+    expect((await ops.call('DELETE', '/admin/clients/Billing')).status).toBe(204);
+    expect(await storedTokensOf('billing')).toBe(1);
+  });
+});
+
+describe('lock-out of the admin API', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t?.close());
+
+  it('the only administrator cannot withdraw certbound:admin from itself', async () => {
+    const only = await createAdminCaller(t, ['certbound:admin'], { clientId: 'only-admin-1' });
+    const res = await only.call('PATCH', `/admin/clients/${only.clientId}`, { body: { scope: 'certbound:admin:read' } });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'ERR_ADMIN_LAST', details: { field: 'scope' } });
+    expect((await only.call('POST', '/admin/keys/rotate', { body: {} })).status).toBe(201);
+  });
+
+  it('the only administrator cannot delete itself', async () => {
+    // the previous test's administrator is removed first, through the service (as the CLI does: no guard)
+    for (const c of await t.admin.listClients()) await t.admin.removeClient(c.clientId, 'test');
+    const only = await createAdminCaller(t, ['certbound:admin'], { clientId: 'only-admin-2' });
+    const res = await only.call('DELETE', `/admin/clients/${only.clientId}`);
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'ERR_ADMIN_LAST' });
+    expect((await only.call('GET', '/admin/clients')).status).toBe(200);
+    // with a second administrator, the first one can go (and its token stops working)
+    const second = await createAdminCaller(t, ['certbound:admin'], { clientId: 'second-admin' });
+    expect((await second.call('DELETE', `/admin/clients/${only.clientId}`)).status).toBe(204);
+    expect((await only.call('GET', '/admin/clients')).status).toBe(401);
+  });
+});
+
+describe('an administrator certificate taken out of service', () => {
+  it('after the admin client\'s mapping for certificate A is replaced by one for certificate B, the token bound to A is refused', async () => {
+    const admin = await createAdminCaller(s, ['certbound:admin'], { clientId: 'rotating-admin' });
+    expect((await admin.call('GET', '/admin/keys')).status).toBe(200);
+    // Certificate A (CN=rotating-admin) is compromised: another admin adds the new certificate and removes A's mapping.
+    const added = await ops.call('POST', '/admin/clients/rotating-admin/mappings', { body: { kind: 'subject_dn', value: 'CN=rotating-admin-2027,O=Acme' } });
+    expect(added.status).toBe(201);
+    const old = (await s.admin.showClient('rotating-admin')).mappings.find((m) => m.value === 'CN=rotating-admin,O=Acme')!;
+    expect((await ops.call('DELETE', `/admin/clients/rotating-admin/mappings/${old.id}`)).status).toBe(204);
+    // Certificate A can no longer get a token ...
+    expect((await s.token(admin.client, { grant_type: 'client_credentials', client_id: 'rotating-admin', resource: s.config.adminResource, scope: 'certbound:admin' })).status).toBe(401);
+    // ... but its existing token still administers the server (here: creates a new full administrator).
+    const res = await admin.call('POST', '/admin/clients', {
+      body: { client_id: 'backdoor', mapping: { kind: 'subject_dn', value: 'CN=backdoor,O=Evil' }, scope: 'certbound:admin', default_resource: s.config.adminResource },
+    });
+    expect(res.status).toBe(401);
+  });
+});
