@@ -19,7 +19,6 @@ import { createCertificateSource, forwardedCertificateOf, withCertificateSource 
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLookupCache } from './lookup-cache.js';
-import { matchCertificateToClient } from '../mapping/index.js';
 import { buildProvider, trimDiscovery } from './provider.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createRevocationManager } from './revocation.js';
@@ -271,24 +270,8 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
           return forwarded === undefined ? peerCertificateDer(req) : forwarded?.x509.raw;
         },
         // An admin token is bound to its certificate; that certificate must still authenticate the client.
-        certificateStillAuthenticates: (req, client) => {
-          const peer = mtls.peerCertificate({ req, state: {} });
-          if (!peer?.parsed) return 'no usable client certificate';
-          if (client.authMethod === 'tls_client_auth') {
-            const trusted = peer.forwarded ? peer.forwarded.authorized : (req.socket as TLSSocket).authorized;
-            if (!trusted) return 'its chain does not verify against the trust anchors';
-            const revoked = revocation.check(peer);
-            if (revoked) return revoked.message;
-            const result = matchCertificateToClient(peer.parsed, client.mappings, { now: new Date(), anchorSpki: peer.anchor?.spkiSha256 });
-            return result.matched ? undefined : (result.reasons[0]?.message ?? 'the client has no certificate mappings');
-          }
-          if (client.authMethod === 'self_signed_tls_client_auth') {
-            const jwks = client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined);
-            const der = peer.x509.raw.toString('base64');
-            return jwks?.keys.some((k) => Array.isArray(k.x5c) && k.x5c[0] === der) ? undefined : 'it is not one of the certificates registered for the client';
-          }
-          return undefined;
-        },
+        certificateStillAuthenticates: (req, client) =>
+          mtls.stillAuthenticates(req, client, client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined)),
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
         onChange: () => reload(),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.

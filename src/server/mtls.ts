@@ -191,6 +191,24 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     return peer;
   }
 
+  /** What certificateAuthorized checks once a certificate is there (chain, its length, EKU, revocation), as a reason. */
+  function chainRefusal(peer: PeerCertificate, socket: TLSSocket | undefined): { code: string; message: string } | undefined {
+    if (peer.parseError) return { code: peer.parseError.code, message: peer.parseError.message };
+    if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
+      return { code: 'CHAIN_TOO_LONG', message: `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.` };
+    }
+    if (peer.forwarded) {
+      // PKI-3: validated by the trusted proxy (proxy-verified) or by certbound's path validation (validate).
+      if (!peer.forwarded.authorized) return { code: peer.forwarded.code, message: peer.forwarded.message };
+    } else if (!socket!.authorized) {
+      return tlsVerifyReason(String(socket!.authorizationError ?? ''), peer);
+    }
+    if (peer.parsed && !hasClientAuthEku(peer.parsed)) {
+      return { code: 'EKU_NOT_CLIENT_AUTH', message: 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.' };
+    }
+    return options.revocationCheck?.(peer);
+  }
+
   function refuse(ctx: KoaLikeContext, code: string, message: string, details?: unknown): false {
     const peer = peerCertificate(ctx);
     const refusal: Refusal = {
@@ -229,23 +247,8 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       const peer = peerCertificate(ctx);
       const socket = socketOf(ctx);
       if (!peer || (!socket && !peer.forwarded)) return refuse(ctx, 'CERT_NOT_PRESENTED', 'No client certificate was presented.');
-      if (peer.parseError) return refuse(ctx, peer.parseError.code, peer.parseError.message);
-      if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
-        return refuse(ctx, 'CHAIN_TOO_LONG', `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.`);
-      }
-      if (peer.forwarded) {
-        // PKI-3: validated by the trusted proxy (proxy-verified) or by certbound's path validation (validate).
-        if (!peer.forwarded.authorized) return refuse(ctx, peer.forwarded.code, peer.forwarded.message);
-      } else if (!socket!.authorized) {
-        const reason = tlsVerifyReason(String(socket!.authorizationError ?? ''), peer);
-        return refuse(ctx, reason.code, reason.message);
-      }
-      if (peer.parsed && !hasClientAuthEku(peer.parsed)) {
-        return refuse(ctx, 'EKU_NOT_CLIENT_AUTH', 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.');
-      }
-      const revoked = options.revocationCheck?.(peer);
-      if (revoked) return refuse(ctx, revoked.code, revoked.message);
-      return true;
+      const refused = chainRefusal(peer, socket);
+      return refused ? refuse(ctx, refused.code, refused.message) : true;
     },
 
     /**
@@ -265,6 +268,31 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       }
       const first = result.reasons[0];
       return refuse(ctx, first?.code ?? 'NO_MAPPINGS', first?.message ?? 'The client has no certificate mappings.', result.reasons);
+    },
+
+    /**
+     * Whether the request's certificate authenticates `client` as registered now, by the token endpoint's
+     * checks (certificateAuthorized and a current mapping; for a self-signed client, one of `selfSigned`),
+     * without recording a refusal: the reason when it does not. The admin API asks it on every call, since
+     * its tokens outlive a certificate taken out of service.
+     */
+    stillAuthenticates(req: { socket: unknown }, client: { authMethod: string; mappings: readonly CertificateMapping[] }, selfSigned?: { keys: Record<string, unknown>[] }): string | undefined {
+      const ctx = { req, state: {} };
+      const peer = peerCertificate(ctx);
+      if (!peer?.parsed) return 'no usable client certificate';
+      if (client.authMethod === 'tls_client_auth') {
+        const socket = socketOf(ctx);
+        if (!socket && !peer.forwarded) return 'no client certificate';
+        const refused = chainRefusal(peer, socket);
+        if (refused) return refused.message;
+        const result = matchCertificateToClient(peer.parsed, client.mappings, { now: new Date(), anchorSpki: peer.anchor?.spkiSha256 });
+        return result.matched ? undefined : (result.reasons[0]?.message ?? 'the client has no certificate mappings');
+      }
+      if (client.authMethod === 'self_signed_tls_client_auth') {
+        const der = peer.x509.raw.toString('base64');
+        return selfSigned?.keys.some((k) => Array.isArray(k.x5c) && k.x5c[0] === der) ? undefined : 'it is not one of the certificates registered for the client';
+      }
+      return undefined;
     },
   };
 }
