@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { prepareTls } from './server/bootstrap.js';
 import { type ServerHandle, startServer } from './server/index.js';
-import { assertSchemaCurrent, migrateLatest, openDatabase, type Db } from './store/index.js';
+import { migrateOrRequireCurrent, openDatabase, type Db } from './store/index.js';
 
 export interface RunningServer {
   handle: ServerHandle;
@@ -24,12 +24,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function serve(config: Config, logger = createLogger(config), print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   const db = openDatabase(config.database);
   try {
-    if (config.migrateOnStart) {
-      const applied = await migrateLatest(db);
-      if (applied.length) logger.info({ applied }, 'database migrated');
-    } else {
-      await assertSchemaCurrent(db);
-    }
+    const applied = await migrateOrRequireCurrent(db, config.migrateOnStart);
+    if (applied.length) logger.info({ applied }, 'database migrated');
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
     const admin = async () => (await import('./admin/service.js')).createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile });
     if (config.env === 'development') {

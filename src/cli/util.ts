@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Config, loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import { assertSchemaCurrent, type Db, migrateLatest, openDatabase } from '../store/index.js';
+import { type Db, migrateOrRequireCurrent, openDatabase } from '../store/index.js';
 
 /** The audit actor of a CLI change: `cli:<OS user>`. */
 export function cliActor(): string {
@@ -31,8 +31,7 @@ export async function withDatabase<T>(env: Readonly<Record<string, string | unde
   const cfg = loadConfig({ env });
   const db = openDatabase(cfg.database);
   try {
-    if (cfg.migrateOnStart) await migrateLatest(db);
-    else await assertSchemaCurrent(db);
+    await migrateOrRequireCurrent(db, cfg.migrateOnStart);
     return await fn(db, cfg);
   } finally {
     await db.destroy();

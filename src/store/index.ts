@@ -1,6 +1,6 @@
 export { type AuditEntry, listAudit, writeAudit } from './audit.js';
 export { type AuthMethod, CLIENT_ASSERTION_ALGS, type ClientRecord, clients, type MappingKind, type MappingRecord } from './clients.js';
-export { assertSchemaCurrent, type Db, isPostgres, migrateLatest, migrateRollbackAll, openDatabase, pendingMigrations, toMs } from './knex.js';
+export { type Db, isPostgres, migrateLatest, migrateOrRequireCurrent, migrateRollbackAll, openDatabase, pendingMigrations, toMs } from './knex.js';
 export { type AdapterPayload, createOidcAdapter, insertIfAbsent, type OidcAdapter, purgeExpiredPayloads } from './oidc-adapter.js';
 export { ensureResourceServerScopes, type ResourceServer, resourceServers } from './resource-servers.js';
 export { bumpRevision, createRevisionReader, type RevisionName, type RevisionReader, readRevisions } from './revisions.js';

@@ -118,11 +118,8 @@ export async function migrateLatest(db: Db): Promise<string[]> {
  * (migrations pending, none applied yet, or migrations this version does not know), naming what to
  * run, instead of failing later on a missing table or column. Changes nothing.
  */
-export async function assertSchemaCurrent(db: Db): Promise<void> {
-  const recorded = await recordedMigrations(db);
-  const ours = Object.keys(MIGRATIONS).sort();
-  const unknown = [...recorded].filter((name) => !(name in MIGRATIONS)).sort();
-  const pending = ours.filter((name) => !recorded.has(name));
+async function assertSchemaCurrent(db: Db): Promise<void> {
+  const { unknown, pending } = compareWithOurs(await recordedMigrations(db));
   if (unknown.length === 0 && pending.length === 0) return;
   if (unknown.length > 0) {
     throw new CertboundError('ERR_DATABASE_NOT_CURRENT', `The database records migrations this version of certbound does not know (${unknown.join(', ')}): a newer certbound migrated it.`, {
@@ -132,9 +129,29 @@ export async function assertSchemaCurrent(db: Db): Promise<void> {
   }
   throw new CertboundError(
     'ERR_DATABASE_NOT_CURRENT',
-    pending.length === ours.length ? 'The database has no certbound schema yet.' : `The database needs ${pending.length} migration${pending.length === 1 ? '' : 's'} of this version: ${pending.join(', ')}.`,
+    pending.length === Object.keys(MIGRATIONS).length ? 'The database has no certbound schema yet.' : `The database needs ${pending.length} migration${pending.length === 1 ? '' : 's'} of this version: ${pending.join(', ')}.`,
     { status: 503, hint: 'CERTBOUND_MIGRATE_ON_START is false, so certbound does not migrate on its own: run `certbound migrate` with this version (or set CERTBOUND_MIGRATE_ON_START=true).' },
   );
+}
+
+/**
+ * What every start does with the schema (`serve` and the CLI commands): migrate it (the default), or,
+ * with CERTBOUND_MIGRATE_ON_START=false, refuse a database that is not current. Returns what was applied.
+ */
+export async function migrateOrRequireCurrent(db: Db, migrate: boolean): Promise<string[]> {
+  if (migrate) return migrateLatest(db);
+  await assertSchemaCurrent(db);
+  return [];
+}
+
+/** The recorded migrations against this version's: names it does not know, and its names not recorded. */
+function compareWithOurs(recorded: ReadonlySet<string>): { unknown: string[]; pending: string[] } {
+  return {
+    unknown: [...recorded].filter((name) => !(name in MIGRATIONS)).sort(),
+    pending: Object.keys(MIGRATIONS)
+      .sort()
+      .filter((name) => !recorded.has(name)),
+  };
 }
 
 /** The migration names `knex_migrations` records (none when the table is missing). */
@@ -143,7 +160,10 @@ async function recordedMigrations(db: Db): Promise<Set<string>> {
   return new Set(((await db('knex_migrations').select('name')) as { name: unknown }[]).map((r) => String(r.name)));
 }
 
-/** True when `knex_migrations` lists exactly this version's migrations (false when the table is missing). */
+/**
+ * True when `knex_migrations` lists exactly this version's migrations (false when the table is missing:
+ * one query, no schema inspection, for the usual start).
+ */
 async function recordsExactlyOurMigrations(db: Db): Promise<boolean> {
   let rows: { name: unknown }[];
   try {
@@ -151,9 +171,8 @@ async function recordsExactlyOurMigrations(db: Db): Promise<boolean> {
   } catch {
     return false;
   }
-  const recorded = new Set(rows.map((r) => String(r.name)));
-  const ours = Object.keys(MIGRATIONS);
-  return recorded.size === ours.length && ours.every((name) => recorded.has(name));
+  const { unknown, pending } = compareWithOurs(new Set(rows.map((r) => String(r.name))));
+  return unknown.length === 0 && pending.length === 0;
 }
 
 /** pg_advisory_lock key of certbound's migrations (any constant unique to this application). */
