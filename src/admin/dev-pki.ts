@@ -86,6 +86,16 @@ export interface DevPkiFiles {
 
 export const DEV_CLIENT_SAN = 'demo-client.certbound.test';
 
+/** The PEM files a development PKI consists of, by role (`certbound dev-pki` refuses to overwrite them). */
+export const DEV_PKI_FILES = {
+  ca: 'ca.pem',
+  intermediate: 'intermediate.pem',
+  serverCert: 'server.pem',
+  serverKey: 'server.key',
+  clientCert: 'client.pem',
+  clientKey: 'client.key',
+} as const;
+
 /** Generates the development PKI and writes it to `dir` (keys with mode 0600). */
 export async function generateDevPki(dir: string, options: { serverNames?: string[] } = {}): Promise<DevPkiFiles> {
   const root = await ca([{ O: ['certbound development'] }, { CN: ['certbound dev root CA'] }]);
@@ -101,12 +111,12 @@ export async function generateDevPki(dir: string, options: { serverNames?: strin
 
   mkdirSync(dir, { recursive: true });
   const paths = {
-    ca: path.join(dir, 'ca.pem'),
-    intermediate: path.join(dir, 'intermediate.pem'),
-    serverCert: path.join(dir, 'server.pem'),
-    serverKey: path.join(dir, 'server.key'),
-    clientCert: path.join(dir, 'client.pem'),
-    clientKey: path.join(dir, 'client.key'),
+    ca: path.join(dir, DEV_PKI_FILES.ca),
+    intermediate: path.join(dir, DEV_PKI_FILES.intermediate),
+    serverCert: path.join(dir, DEV_PKI_FILES.serverCert),
+    serverKey: path.join(dir, DEV_PKI_FILES.serverKey),
+    clientCert: path.join(dir, DEV_PKI_FILES.clientCert),
+    clientKey: path.join(dir, DEV_PKI_FILES.clientKey),
     readme: path.join(dir, 'README.txt'),
   };
   const files: DevPkiFiles = {

@@ -28,6 +28,7 @@ import {
   ensureResourceServerScopes,
 } from '../store/index.js';
 import { generateSigningKey } from './keys.js';
+import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from './http/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
@@ -544,8 +545,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         };
         assertValidWindow(after.notBefore ?? undefined, after.notAfter ?? undefined);
         const now = Date.now();
-        const validNow = (m: MappingRecord) => (!m.notBefore || m.notBefore.getTime() <= now) && (!m.notAfter || m.notAfter.getTime() > now);
-        if (validNow(before) && !validNow(after) && !client.mappings.some((m) => m.id !== mappingId && validNow(m))) {
+        if (isMappingValidAt(before, now) && !isMappingValidAt(after, now) && !client.mappings.some((m) => m.id !== mappingId && isMappingValidAt(m, now))) {
           throw new ConflictError('ERR_MAPPING_LAST', `Mapping ${mappingId} is the only mapping of "${clientId}" valid now; this window would lock the client out.`, {
             hint: 'Add the new mapping first (certbound client mapping add), then end the old one.',
           });

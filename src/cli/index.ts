@@ -112,13 +112,13 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--force', 'replace the PKI files the directory already holds')
     .action(async (opts: { out: string; force?: boolean }) => {
       const dir = path.resolve(opts.out);
-      const present = ['ca.pem', 'intermediate.pem', 'server.pem', 'server.key', 'client.pem', 'client.key'].filter((f) => existsSync(path.join(dir, f)));
+      const { DEV_PKI_FILES, generateDevPki } = await import('../admin/dev-pki.js');
+      const present = Object.values(DEV_PKI_FILES).filter((f) => existsSync(path.join(dir, f)));
       if (present.length && !opts.force) {
         throw new InvalidInputError('ERR_DEV_PKI_EXISTS', `${dir} already holds PKI files (${present.join(', ')}); a new PKI would replace their keys, and whatever trusts or uses them would stop working.`, {
           hint: 'Pick another --out, or pass --force to replace them.',
         });
       }
-      const { generateDevPki } = await import('../admin/dev-pki.js');
       const files = await generateDevPki(dir);
       io.out(`wrote ${Object.values(files.paths).join(', ')}`);
     });

@@ -2,6 +2,7 @@
 export {
   type CertificateMapping,
   compareMappingFields,
+  isMappingValidAt,
   type MappingFieldComparison,
   type MappingRefusal,
   type MatchContext,

@@ -33,6 +33,11 @@ export interface CertificateMapping {
   notAfter?: Date | null;
 }
 
+/** Whether a mapping's validity window holds at `now` (ms): from notBefore, until before notAfter. */
+export function isMappingValidAt(mapping: Pick<CertificateMapping, 'notBefore' | 'notAfter'>, now: number): boolean {
+  return (!mapping.notBefore || mapping.notBefore.getTime() <= now) && (!mapping.notAfter || mapping.notAfter.getTime() > now);
+}
+
 export interface MatchContext {
   now: Date;
   /** SPKI hash (base64url SHA-256) of the trust anchor the validated chain ended at, when known. */

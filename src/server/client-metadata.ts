@@ -1,9 +1,10 @@
+import { isMappingValidAt } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
 import type { StoredMapping } from './mtls.js';
 
 /** The mapping whose value is published as the client's single RFC 8705 `tls_client_auth_*` value. */
 function primaryMapping(record: ClientRecord, now: number) {
-  const valid = record.mappings.filter((m) => (!m.notBefore || m.notBefore.getTime() <= now) && (!m.notAfter || m.notAfter.getTime() > now));
+  const valid = record.mappings.filter((m) => isMappingValidAt(m, now));
   return valid.at(-1) ?? record.mappings.at(-1);
 }
 
