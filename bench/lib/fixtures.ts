@@ -11,7 +11,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexFactory from 'knex';
 import { createAdminService } from '../../src/admin/service.js';
 import { canonicalizeMappingValue, x5tS256 } from '../../src/pki/index.js';
-import { type Db, isPostgres, migrateLatest, openDatabase } from '../../src/store/index.js';
+import { type Db, isPostgres, migrateLatest, openDatabase } from '../../src/store/knex.js';
 import { createTestPki, type Issued, type TestPki } from '../../test/helpers/pki.js';
 
 export const RESOURCE = 'https://api.bench.test';

@@ -12,7 +12,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CertboundError, ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
 import { MAX_CRL_BYTES, type ParsedCertificate, parseCertificate, parsePemCertificates, type VerifiedCrl, verifyCrl } from '../pki/index.js';
-import { bumpRevision, type CrlRecord, crls, type Db, type TrustAnchor, trustAnchors, writeAudit } from '../store/index.js';
+import { bumpRevision, type CrlRecord, crls, type Queryable, sqlOf, type TrustAnchor, trustAnchors, writeAudit } from '../store/index.js';
+
 
 export interface CrlSource {
   kind: 'file' | 'url';
@@ -134,8 +135,8 @@ function describe(record: CrlRecord) {
  * const service = createCrlService({ db });
  * await service.addCrl({ anchor: 'corp-root', url: 'http://crl.example.com/root.crl' }, 'cli:alice');
  */
-export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Db; fetchCrl?: FetchCrl }) {
-  async function findAnchor(trx: Db, name: string): Promise<TrustAnchor> {
+export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Queryable; fetchCrl?: FetchCrl }) {
+  async function findAnchor(trx: Queryable, name: string): Promise<TrustAnchor> {
     const anchor = await trustAnchors.findByName(trx, name);
     if (!anchor) {
       const known = (await trustAnchors.list(trx)).map((a) => a.name);
@@ -170,7 +171,7 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Db; fe
         lastError: null,
         createdAt: now,
       };
-      await db.transaction(async (trx) => {
+      await sqlOf(db).transaction(async (trx) => {
         const anchorNow = await findAnchor(trx, input.anchor);
         const existing = (await crls.list(trx)).find((c) => c.trustAnchorId === anchorNow.id && c.issuerSpkiSha256 === issuer.spkiSha256);
         if (existing) {
@@ -188,7 +189,7 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Db; fe
     listCrls: (): Promise<CrlRecord[]> => crls.list(db),
 
     async removeCrl(anchorName: string, id: string, actor: string): Promise<void> {
-      await db.transaction(async (trx) => {
+      await sqlOf(db).transaction(async (trx) => {
         const anchor = await findAnchor(trx, anchorName);
         const record = await crls.find(trx, id);
         if (!record || record.trustAnchorId !== anchor.id) {
@@ -207,7 +208,7 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Db; fe
     async refreshCrl(record: CrlRecord, now = new Date()): Promise<'updated' | 'unchanged'> {
       try {
         const verified = await verifyCrl(await fetchCrl({ kind: record.sourceKind, location: record.source }), record.issuerPem);
-        const updated = await db.transaction(async (trx) => {
+        const updated = await sqlOf(db).transaction(async (trx) => {
           const stored = await crls.storeFetched(trx, record.id, { der: verified.der, thisUpdate: verified.thisUpdate, nextUpdate: verified.nextUpdate ?? null, revokedCount: verified.revoked.size }, now);
           if (stored) await bumpRevision(trx, 'trust_anchors');
           return stored;
@@ -229,7 +230,7 @@ export type CrlService = ReturnType<typeof createCrlService>;
  * The stored CRLs, each verified again with its issuer (a row altered in the database does not verify).
  * Rows that fail are returned in `failed` and left out of `crls`.
  */
-export async function loadVerifiedCrls(db: Db): Promise<{ records: CrlRecord[]; crls: VerifiedCrl[]; failed: { record: CrlRecord; error: string }[] }> {
+export async function loadVerifiedCrls(db: Queryable): Promise<{ records: CrlRecord[]; crls: VerifiedCrl[]; failed: { record: CrlRecord; error: string }[] }> {
   const records = await crls.list(db);
   const verified: VerifiedCrl[] = [];
   const failed: { record: CrlRecord; error: string }[] = [];

@@ -5,7 +5,7 @@
  */
 import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate } from '../diagnose/index.js';
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
-import { type ClientRecord, clients, type Db, trustAnchors } from '../store/index.js';
+import { type ClientRecord, clients, type Queryable, sqlOf, trustAnchors } from '../store/index.js';
 import { loadVerifiedCrls } from './crls.js';
 import type { Jwks } from './self-signed.js';
 
@@ -40,7 +40,7 @@ export interface StoreDiagnoseInput {
 }
 
 /** The clients the certificate could authenticate as, plus the named one, from the store. */
-export async function findCandidateClients(db: Db, leaf: Uint8Array | string, clientId?: string): Promise<ClientRecord[]> {
+export async function findCandidateClients(db: Queryable, leaf: Uint8Array | string, clientId?: string): Promise<ClientRecord[]> {
   const cert = parseCertificate(leaf);
   const ids = new Set<string>();
   if (clientId) ids.add(clientId);
@@ -48,11 +48,11 @@ export async function findCandidateClients(db: Db, leaf: Uint8Array | string, cl
     for (const m of await clients.findMappingsByCanonical(db, key.kind, key.canonical)) ids.add(m.clientId);
     if (ids.size >= MAX_CANDIDATES) break;
   }
-  const selfSigned = (await db('clients')
-    .where('token_endpoint_auth_method', 'self_signed_tls_client_auth')
-    .andWhere('jwks', 'like', `%${cert.der.toString('base64')}%`)
-    .limit(MAX_CANDIDATES)
-    .select('client_id')) as { client_id: string }[];
+  // Standard base64 has neither `%` nor `_`, so the certificate needs no escaping in the pattern.
+  const selfSigned = await sqlOf(db).all<{ client_id: string }>(
+    `select client_id from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks like ? limit ${MAX_CANDIDATES}`,
+    [`%${cert.der.toString('base64')}%`],
+  );
   for (const r of selfSigned) ids.add(String(r.client_id));
   const found: ClientRecord[] = [];
   for (const id of [...ids].slice(0, MAX_CANDIDATES)) {
@@ -69,7 +69,7 @@ export async function findCandidateClients(db: Db, leaf: Uint8Array | string, cl
  * const d = await diagnoseFromStore(db, { leaf: readFileSync('client.pem', 'utf8'), clientId: 'billing' });
  * d.would_authenticate; d.code; // e.g. false, 'SAN_MISMATCH'
  */
-export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Promise<Diagnosis> {
+export async function diagnoseFromStore(db: Queryable, input: StoreDiagnoseInput): Promise<Diagnosis> {
   const anchors = input.anchors ?? (await trustAnchors.list(db));
   const crls = input.crls ?? (await loadVerifiedCrls(db)).crls;
   const candidates: DiagnosisClient[] = await findCandidateClients(db, input.leaf, input.clientId);
@@ -105,15 +105,15 @@ export async function diagnoseFromStore(db: Db, input: StoreDiagnoseInput): Prom
 
 /** The publishing clients whose set holds this certificate (as an x5c), up to MAX_PUBLISHED_SEARCH of them. */
 async function searchPublishedSets(
-  db: Db,
+  db: Queryable,
   leaf: Uint8Array | string,
   publishedKeys: NonNullable<StoreDiagnoseInput['publishedKeys']>,
   already: ReadonlySet<string>,
 ): Promise<{ found: DiagnosisClient[]; unreadable: string[]; unchecked: number }> {
-  const publishing = db('clients').where('token_endpoint_auth_method', 'self_signed_tls_client_auth').whereNotNull('jwks_uri');
-  const total = Number(((await publishing.clone().count({ n: '*' })) as { n: number | string }[])[0]?.n ?? 0);
+  const publishing = "from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks_uri is not null";
+  const total = Number((await sqlOf(db).all<{ n: number | string }>(`select count(*) as n ${publishing}`))[0]?.n ?? 0);
   if (total === 0) return { found: [], unreadable: [], unchecked: 0 };
-  const rows = (await publishing.clone().orderBy('client_id').limit(MAX_PUBLISHED_SEARCH).select('client_id', 'jwks_uri')) as { client_id: string; jwks_uri: string }[];
+  const rows = await sqlOf(db).all<{ client_id: string; jwks_uri: string }>(`select client_id, jwks_uri ${publishing} order by client_id limit ${MAX_PUBLISHED_SEARCH}`);
   const der = parseCertificate(leaf).der.toString('base64');
   const found: DiagnosisClient[] = [];
   const unreadable: string[] = [];

@@ -12,7 +12,8 @@ import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
-import { type ClientRecord, migrateLatest, openDatabase } from '../store/index.js';
+import type { ClientRecord } from '../store/index.js';
+import { migrateLatest, openDatabase } from '../store/knex.js';
 
 import { type Io, serveUntilStopped } from './serve.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Config, loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import { type Db, migrateOrRequireCurrent, openDatabase } from '../store/index.js';
+import { type Db, migrateOrRequireCurrent, openDatabase } from '../store/knex.js';
 
 /** The audit actor of a CLI change: `cli:<OS user>`. */
 export function cliActor(): string {

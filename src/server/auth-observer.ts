@@ -17,7 +17,7 @@ import type { Diagnosis } from '../diagnose/index.js';
 // only issues tokens never holds it (issue 6, memory).
 import { CERTIFICATE_CODE_PRECEDENCE } from '../diagnose/reasons.js';
 import type { CrlStalePolicy, VerifiedCrl } from '../pki/index.js';
-import type { Db, TrustAnchor } from '../store/index.js';
+import type { Queryable, TrustAnchor } from '../store/index.js';
 import { createLastSeenRecorder } from './last-seen.js';
 import type { PeerCertificate, Refusal } from './mtls.js';
 
@@ -29,7 +29,7 @@ interface ObservedContext {
 }
 
 export interface AuthObserverOptions {
-  db: Db;
+  db: Queryable;
   logger: Logger;
   peerCertificate(ctx: ObservedContext): PeerCertificate | undefined;
   anchors(): readonly TrustAnchor[];

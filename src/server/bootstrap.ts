@@ -5,7 +5,7 @@ import type { AdminService } from '../admin/service.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';
-import { clients, type Db, resourceServers, trustAnchors } from '../store/index.js';
+import { clients, type Queryable, resourceServers, trustAnchors } from '../store/index.js';
 import type { ServerTls } from './index.js';
 
 export const DEMO_CLIENT_ID = 'demo-client';
@@ -33,7 +33,7 @@ export interface DevBootstrapInfo {
  * only; config validation refuses this in production) it creates, once, a development PKI under the
  * data directory, trusts its root, and registers a demo resource server and the `demo-client`.
  */
-export async function prepareTls(config: Config, db: Db, loadAdmin: () => Promise<AdminService>, logger: Logger): Promise<{ tls: ServerTls; dev?: DevBootstrapInfo }> {
+export async function prepareTls(config: Config, db: Queryable, loadAdmin: () => Promise<AdminService>, logger: Logger): Promise<{ tls: ServerTls; dev?: DevBootstrapInfo }> {
   if (config.tlsCert && config.tlsKey) {
     const cert = readPemFile(config.tlsCert, 'CERTBOUND_TLS_CERT');
     const key = readPemFile(config.tlsKey, 'CERTBOUND_TLS_KEY');

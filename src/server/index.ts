@@ -14,7 +14,7 @@ import type { AdminService } from '../admin/service.js';
 import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
-import { createRevisionReader, type Db, ensureResourceServerScopes, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { createRevisionReader, type Db, ensureResourceServerScopes, type Queryable, sqlOf, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -34,7 +34,13 @@ export interface ServerTls {
 
 export interface StartServerOptions {
   config: Config;
-  db: Db;
+  /**
+   * The store. `certbound serve` gives the drivers' connection (store/driver.ts), so that a server that
+   * only issues tokens never loads knex (issue 6); tests and embedders may give a knex instance.
+   */
+  db: Queryable;
+  /** knex, for the admin use cases, opened when the admin API first needs them. Default: `db`, when it is knex. */
+  knex?: () => Promise<Db>;
   logger: Logger;
   tls: ServerTls;
 }
@@ -107,7 +113,13 @@ function listen(server: Server, port: number, host: string, setting: string): Pr
  * chain verified by OpenSSL against the trust anchors from SQL, but not required so that errors are
  * OAuth errors rather than handshake failures).
  */
-export async function startServer({ config, db, logger, tls }: StartServerOptions): Promise<ServerHandle> {
+export async function startServer({ config, db, knex, logger, tls }: StartServerOptions): Promise<ServerHandle> {
+  const openKnex =
+    knex ??
+    (async () => {
+      if (sqlOf(db) === db) throw new Error('startServer: the admin use cases need knex; pass `knex` with a driver connection');
+      return db as Db;
+    });
   let anchors: TrustAnchor[] = await trustAnchors.list(db);
   let anchorsByThumbprint = new Map(anchors.map((a) => [a.x5tS256, a]));
   let keys: SigningKey[] = await signingKeys.list(db, config.keyEncryptionKey);
@@ -124,7 +136,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
   // The admin use cases are loaded when the admin API first needs them, so a server that only issues
   // tokens never holds them (issue 6); its own admin resource is checked with the store directly.
   const adminService = loadOnce<AdminService>(() =>
-    import('../admin/service.js').then(({ createAdminService }) => createAdminService({ db, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile })),
+    Promise.all([openKnex(), import('../admin/service.js')]).then(([k, { createAdminService }]) => createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile })),
   );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
@@ -329,7 +341,7 @@ export async function startServer({ config, db, logger, tls }: StartServerOption
       return;
     }
     if (path === '/readyz') {
-      db.raw('select 1')
+      sqlOf(db).all('select 1')
         .then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}'))
         .catch((err: unknown) => {
           logger.error({ err }, 'readiness check failed: database unreachable');

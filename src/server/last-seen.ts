@@ -3,11 +3,11 @@
  * minute and never on the request's critical path: `record` only queues; the write happens afterwards.
  */
 import type { Logger } from 'pino';
-import { type Db, type LastSeenCertificate, lastSeen } from '../store/index.js';
+import { type Queryable, type LastSeenCertificate, lastSeen } from '../store/index.js';
 
 const MAX_TRACKED_CLIENTS = 100_000;
 
-export function createLastSeenRecorder({ db, logger, minIntervalMs = 60_000, now = () => Date.now() }: { db: Db; logger: Logger; minIntervalMs?: number; now?: () => number }) {
+export function createLastSeenRecorder({ db, logger, minIntervalMs = 60_000, now = () => Date.now() }: { db: Queryable; logger: Logger; minIntervalMs?: number; now?: () => number }) {
   /** client id → time of its last queued write. */
   const lastQueued = new Map<string, number>();
   const pending = new Map<string, LastSeenCertificate>();

@@ -5,7 +5,7 @@
  * (concurrent requests share one, see coalesceReads) and drops what changed, so a CLI or admin change
  * still applies on the next request.
  */
-import { clients, type Db, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
+import { clients, type Queryable, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
 import type { PublishedKind } from '../admin/jwks-uri.js';
 import { toClientMetadata } from './client-metadata.js';
 
@@ -24,7 +24,7 @@ export function publishedKindOf(authMethod: string): PublishedKind {
   return authMethod === 'private_key_jwt' ? 'keys' : 'certificates';
 }
 
-export function createLookupCache(db: Db, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }, publishedKeys?: PublishedKeys) {
+export function createLookupCache(db: Queryable, revisions: Pick<RevisionReader, 'read'> = { read: () => readRevisions(db) }, publishedKeys?: PublishedKeys) {
   let seen: { clients: number; resource_servers: number } | undefined;
   const clientMetadata = new Map<string, Record<string, unknown>>();
   const resources = new Map<string, ResourceServer>();

@@ -7,7 +7,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
-import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Db, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
@@ -16,7 +16,7 @@ export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint
 
 export interface BuildProviderOptions {
   config: Config;
-  db: Db;
+  db: Queryable;
   keys: readonly SigningKey[];
   mtls: ReturnType<typeof createMtlsHooks>;
   /** Cached client and resource-server lookups (refreshed per request by the server). */
@@ -223,7 +223,7 @@ function fixedAssertionAudiences(provider: Provider, issuer: string, aliases: Re
  * certbound makes it one atomic insert: the assertion is accepted only by the request whose insert
  * created the row. Rows expire with the assertion (`exp` + clock tolerance), like the provider's own.
  */
-function atomicReplayDetection(provider: Provider, db: Db): void {
+function atomicReplayDetection(provider: Provider, db: Queryable): void {
   const model = provider.ReplayDetection as unknown as { unique(iss: string, jti: string, exp: number): Promise<boolean> };
   model.unique = async (iss: string, jti: string, exp: number) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');

@@ -12,11 +12,11 @@
 import type { Logger } from 'pino';
 import { createCrlService, type FetchCrl, fetchCrlSource, loadVerifiedCrls } from '../admin/crls.js';
 import { checkRevocation, type CrlStalePolicy, crlToPem, type RevocationMode, revocationMode, type VerifiedCrl } from '../pki/index.js';
-import type { CrlRecord, Db } from '../store/index.js';
+import type { CrlRecord, Queryable } from '../store/index.js';
 import type { PeerCertificate } from './mtls.js';
 
 export interface RevocationManagerOptions {
-  db: Db;
+  db: Queryable;
   logger: Logger;
   stalePolicy: CrlStalePolicy;
   /** How often a source is read again (CERTBOUND_CRL_REFRESH_INTERVAL_MS). */

@@ -1,5 +1,5 @@
 import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 
 export interface AuditEntry {
   id: number;
@@ -13,17 +13,17 @@ export interface AuditEntry {
 
 /** Writes an audit row; call it with the same transaction as the change it records. */
 export async function writeAudit(
-  trx: Db,
+  trx: Queryable,
   entry: { actor: string; action: string; target: string; before?: unknown; after?: unknown },
 ): Promise<void> {
-  await trx('audit_log').insert({
-    at: Date.now(),
-    actor: entry.actor,
-    action: entry.action,
-    target: entry.target,
-    before: entry.before === undefined ? null : JSON.stringify(entry.before),
-    after: entry.after === undefined ? null : JSON.stringify(entry.after),
-  });
+  await sqlOf(trx).run('insert into audit_log (at, actor, action, target, "before", "after") values (?, ?, ?, ?, ?, ?)', [
+    Date.now(),
+    entry.actor,
+    entry.action,
+    entry.target,
+    entry.before === undefined ? null : JSON.stringify(entry.before),
+    entry.after === undefined ? null : JSON.stringify(entry.after),
+  ]);
 }
 
 export async function listAudit(db: Db, options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> {

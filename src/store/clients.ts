@@ -1,5 +1,5 @@
 import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 import { bumpRevision } from './revisions.js';
 
 /**
@@ -85,11 +85,14 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
   };
 }
 
-function mappingQuery(db: Db) {
-  return db('certificate_mappings as m')
-    .leftJoin('trust_anchors as a', 'a.id', 'm.trust_anchor_id')
-    .select('m.*', 'a.name as anchor_name', 'a.spki_sha256 as anchor_spki', 'a.environment as anchor_environment')
-    .orderBy([{ column: 'm.created_at' }, { column: 'm.id' }]);
+/** Mappings with their trust anchor's name, key and environment, oldest first; `where` filters `m`. */
+async function mappings(db: Queryable, where: string, params: readonly unknown[]): Promise<MappingRecord[]> {
+  const rows = await sqlOf(db).all(
+    'select m.*, a.name as anchor_name, a.spki_sha256 as anchor_spki, a.environment as anchor_environment' +
+      ` from certificate_mappings m left join trust_anchors a on a.id = m.trust_anchor_id${where ? ` where ${where}` : ''} order by m.created_at, m.id`,
+    params,
+  );
+  return rows.map(mappingFromRow);
 }
 
 /** The mapping row alone; callers bump the revision (once per change). */
@@ -108,15 +111,14 @@ async function insertMappingRow(db: Db, m: MappingRecord): Promise<void> {
 }
 
 export const clients = {
-  async find(db: Db, clientId: string): Promise<ClientRecord | undefined> {
-    const row = await db('clients').where({ client_id: clientId }).first();
+  async find(db: Queryable, clientId: string): Promise<ClientRecord | undefined> {
+    const [row] = await sqlOf(db).all('select * from clients where client_id = ?', [clientId]);
     if (!row) return undefined;
-    const mappings = ((await mappingQuery(db).where('m.client_id', clientId)) as Record<string, unknown>[]).map(mappingFromRow);
-    return clientFromRow(row, mappings);
+    return clientFromRow(row, await mappings(db, 'm.client_id = ?', [clientId]));
   },
-  async list(db: Db): Promise<ClientRecord[]> {
-    const rows = (await db('clients').select('*').orderBy('client_id')) as Record<string, unknown>[];
-    const all = ((await mappingQuery(db)) as Record<string, unknown>[]).map(mappingFromRow);
+  async list(db: Queryable): Promise<ClientRecord[]> {
+    const rows = await sqlOf(db).all('select * from clients order by client_id');
+    const all = await mappings(db, '', []);
     const byClient = new Map<string, MappingRecord[]>();
     for (const m of all) byClient.set(m.clientId, [...(byClient.get(m.clientId) ?? []), m]);
     return rows.map((r) => clientFromRow(r, byClient.get(String(r.client_id)) ?? []));
@@ -178,7 +180,7 @@ export const clients = {
     return db('clients').where({ client_id: clientId }).delete();
   },
   /** Mappings of any client with this kind and canonical value (overlap checks). */
-  async findMappingsByCanonical(db: Db, kind: MappingKind, canonical: string): Promise<MappingRecord[]> {
-    return ((await mappingQuery(db).where({ 'm.kind': kind, 'm.canonical': canonical })) as Record<string, unknown>[]).map(mappingFromRow);
+  async findMappingsByCanonical(db: Queryable, kind: MappingKind, canonical: string): Promise<MappingRecord[]> {
+    return mappings(db, 'm.kind = ? and m.canonical = ?', [kind, canonical]);
   },
 };

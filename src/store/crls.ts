@@ -1,5 +1,4 @@
-import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 
 /** One CRL source of a trust anchor, with the last CRL fetched from it (verified before it was stored). */
 export interface CrlRecord {
@@ -43,61 +42,62 @@ function fromRow(r: Record<string, unknown>): CrlRecord {
   };
 }
 
-function query(db: Db) {
-  return db('trust_anchor_crls as c').join('trust_anchors as a', 'a.id', 'c.trust_anchor_id').select('c.*', 'a.name as anchor_name').orderBy([{ column: 'a.name' }, { column: 'c.created_at' }]);
+/** CRL rows with their trust anchor's name, by anchor name then age; `where` filters `c`. */
+async function rows(db: Queryable, where: string, params: readonly unknown[]): Promise<CrlRecord[]> {
+  const found = await sqlOf(db).all(
+    `select c.*, a.name as anchor_name from trust_anchor_crls c join trust_anchors a on a.id = c.trust_anchor_id${where ? ` where ${where}` : ''} order by a.name, c.created_at`,
+    params,
+  );
+  return found.map(fromRow);
 }
 
 export const crls = {
-  async list(db: Db): Promise<CrlRecord[]> {
-    return ((await query(db)) as Record<string, unknown>[]).map(fromRow);
+  async list(db: Queryable): Promise<CrlRecord[]> {
+    return rows(db, '', []);
   },
-  async find(db: Db, id: string): Promise<CrlRecord | undefined> {
-    const r = (await query(db).where('c.id', id).first()) as Record<string, unknown> | undefined;
-    return r ? fromRow(r) : undefined;
+  async find(db: Queryable, id: string): Promise<CrlRecord | undefined> {
+    return (await rows(db, 'c.id = ?', [id]))[0];
   },
-  async insert(db: Db, c: CrlRecord): Promise<void> {
-    await db('trust_anchor_crls').insert({
-      id: c.id,
-      trust_anchor_id: c.trustAnchorId,
-      source_kind: c.sourceKind,
-      source: c.source,
-      issuer_pem: c.issuerPem,
-      issuer_subject: c.issuerSubject,
-      issuer_spki_sha256: c.issuerSpkiSha256,
-      crl_der: c.crlDer.toString('base64'),
-      this_update: c.thisUpdate.getTime(),
-      next_update: c.nextUpdate?.getTime() ?? null,
-      revoked_count: c.revokedCount,
-      fetched_at: c.fetchedAt.getTime(),
-      last_attempt_at: c.lastAttemptAt.getTime(),
-      last_error: c.lastError,
-      created_at: c.createdAt.getTime(),
-    });
+  async insert(db: Queryable, c: CrlRecord): Promise<void> {
+    await sqlOf(db).run(
+      'insert into trust_anchor_crls (id, trust_anchor_id, source_kind, source, issuer_pem, issuer_subject, issuer_spki_sha256, crl_der, this_update, next_update, revoked_count, fetched_at, last_attempt_at, last_error, created_at)' +
+        ' values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        c.id,
+        c.trustAnchorId,
+        c.sourceKind,
+        c.source,
+        c.issuerPem,
+        c.issuerSubject,
+        c.issuerSpkiSha256,
+        c.crlDer.toString('base64'),
+        c.thisUpdate.getTime(),
+        c.nextUpdate?.getTime() ?? null,
+        c.revokedCount,
+        c.fetchedAt.getTime(),
+        c.lastAttemptAt.getTime(),
+        c.lastError,
+        c.createdAt.getTime(),
+      ],
+    );
   },
   /**
    * Stores a newer CRL fetched from the source. Only replaces a CRL with an older thisUpdate (no rollback
-   * to an older CRL, even from another replica); returns whether it did.
+   * to an older CRL, even from another replica); returns whether it did. Records the attempt either way.
    */
-  async storeFetched(db: Db, id: string, crl: { der: Buffer; thisUpdate: Date; nextUpdate: Date | null; revokedCount: number }, at: Date): Promise<boolean> {
-    const n = await db('trust_anchor_crls')
-      .where({ id })
-      .andWhere('this_update', '<', crl.thisUpdate.getTime())
-      .update({
-        crl_der: crl.der.toString('base64'),
-        this_update: crl.thisUpdate.getTime(),
-        next_update: crl.nextUpdate?.getTime() ?? null,
-        revoked_count: crl.revokedCount,
-        fetched_at: at.getTime(),
-        last_attempt_at: at.getTime(),
-        last_error: null,
-      });
-    if (n === 0) await db('trust_anchor_crls').where({ id }).update({ fetched_at: at.getTime(), last_attempt_at: at.getTime(), last_error: null });
+  async storeFetched(db: Queryable, id: string, crl: { der: Buffer; thisUpdate: Date; nextUpdate: Date | null; revokedCount: number }, at: Date): Promise<boolean> {
+    const sql = sqlOf(db);
+    const n = await sql.run(
+      'update trust_anchor_crls set crl_der = ?, this_update = ?, next_update = ?, revoked_count = ?, fetched_at = ?, last_attempt_at = ?, last_error = null where id = ? and this_update < ?',
+      [crl.der.toString('base64'), crl.thisUpdate.getTime(), crl.nextUpdate?.getTime() ?? null, crl.revokedCount, at.getTime(), at.getTime(), id, crl.thisUpdate.getTime()],
+    );
+    if (n === 0) await sql.run('update trust_anchor_crls set fetched_at = ?, last_attempt_at = ?, last_error = null where id = ?', [at.getTime(), at.getTime(), id]);
     return n > 0;
   },
-  async recordFailure(db: Db, id: string, error: string, at: Date): Promise<void> {
-    await db('trust_anchor_crls').where({ id }).update({ last_attempt_at: at.getTime(), last_error: error.slice(0, 2000) });
+  async recordFailure(db: Queryable, id: string, error: string, at: Date): Promise<void> {
+    await sqlOf(db).run('update trust_anchor_crls set last_attempt_at = ?, last_error = ? where id = ?', [at.getTime(), error.slice(0, 2000), id]);
   },
-  async remove(db: Db, id: string): Promise<number> {
-    return db('trust_anchor_crls').where({ id }).delete();
+  async remove(db: Queryable, id: string): Promise<number> {
+    return sqlOf(db).run('delete from trust_anchor_crls where id = ?', [id]);
   },
 };

@@ -1,6 +1,9 @@
 export { type AuditEntry, listAudit, writeAudit } from './audit.js';
 export { type AuthMethod, CLIENT_ASSERTION_ALGS, type ClientRecord, clients, type MappingKind, type MappingRecord } from './clients.js';
-export { type Db, isPostgres, migrateLatest, migrateOrRequireCurrent, migrateRollbackAll, openDatabase, pendingMigrations, toMs } from './knex.js';
+// knex itself is imported from './knex.js' by those who open or migrate a database (the CLI, the
+// composition root, tests): importing this index loads no knex (issue 6, see sql.ts).
+export type { Db } from './knex.js';
+export { type Dialect, type Queryable, type Sql, sqlOf, toMs } from './sql.js';
 export { type AdapterPayload, createOidcAdapter, insertIfAbsent, type OidcAdapter, purgeExpiredPayloads } from './oidc-adapter.js';
 export { ensureResourceServerScopes, type ResourceServer, resourceServers } from './resource-servers.js';
 export { bumpRevision, createRevisionReader, type RevisionName, type RevisionReader, readRevisions } from './revisions.js';

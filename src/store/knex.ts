@@ -3,6 +3,8 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
+import { compareWithOurs, type MigrationName, recordsExactlyOurMigrations } from './schema-version.js';
+import { prepareSqliteConnection } from './sql.js';
 import * as initial from '../../migrations/20261127000001_initial.js';
 import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen.js';
 import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
@@ -11,6 +13,7 @@ import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.
 import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
 
 export type Db = Knex;
+export { toMs } from './sql.js';
 
 /**
  * Opens the database named by the configuration. SQLite gets WAL mode (the CLI and the server share
@@ -30,11 +33,7 @@ export function openDatabase(database: Config['database']): Db {
       max: 1,
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
-          // busy_timeout first: switching a fresh file to WAL needs a lock that another process (a
-          // replica starting at the same moment) may hold, and SQLite may refuse it without waiting.
-          conn.pragma('busy_timeout = 5000');
-          retryWhileBusy(() => conn.pragma('journal_mode = WAL'), 5000);
-          conn.pragma('foreign_keys = ON');
+          prepareSqliteConnection(conn);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -44,22 +43,8 @@ export function openDatabase(database: Config['database']): Db {
   });
 }
 
-/** Runs `fn` again while SQLite answers SQLITE_BUSY, for at most `maxMs` (synchronous: it runs once per new connection). */
-function retryWhileBusy<T>(fn: () => T, maxMs: number): T {
-  const deadline = Date.now() + maxMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      return fn();
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
-      Atomics.wait(pause, 0, 0, 25);
-    }
-  }
-}
-
 /** Migrations are imported statically so they work from the sources and from dist/ alike. */
-const MIGRATIONS: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
+const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261127000001_initial': initial,
   '20261128000001_certificate_last_seen': lastSeen,
   '20261128000002_trust_anchor_crls': anchorCrls,
@@ -71,7 +56,7 @@ const MIGRATIONS: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(MIGRATIONS).sort(),
   getMigrationName: (name) => name,
-  getMigration: async (name) => MIGRATIONS[name]!,
+  getMigration: async (name) => MIGRATIONS[name as MigrationName]!,
 };
 
 const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
@@ -144,35 +129,10 @@ export async function migrateOrRequireCurrent(db: Db, migrate: boolean): Promise
   return [];
 }
 
-/** The recorded migrations against this version's: names it does not know, and its names not recorded. */
-function compareWithOurs(recorded: ReadonlySet<string>): { unknown: string[]; pending: string[] } {
-  return {
-    unknown: [...recorded].filter((name) => !(name in MIGRATIONS)).sort(),
-    pending: Object.keys(MIGRATIONS)
-      .sort()
-      .filter((name) => !recorded.has(name)),
-  };
-}
-
 /** The migration names `knex_migrations` records (none when the table is missing). */
 async function recordedMigrations(db: Db): Promise<Set<string>> {
   if (!(await db.schema.hasTable('knex_migrations'))) return new Set();
   return new Set(((await db('knex_migrations').select('name')) as { name: unknown }[]).map((r) => String(r.name)));
-}
-
-/**
- * True when `knex_migrations` lists exactly this version's migrations (false when the table is missing:
- * one query, no schema inspection, for the usual start).
- */
-async function recordsExactlyOurMigrations(db: Db): Promise<boolean> {
-  let rows: { name: unknown }[];
-  try {
-    rows = (await db('knex_migrations').select('name')) as { name: unknown }[];
-  } catch {
-    return false;
-  }
-  const { unknown, pending } = compareWithOurs(new Set(rows.map((r) => String(r.name))));
-  return unknown.length === 0 && pending.length === 0;
 }
 
 /** pg_advisory_lock key of certbound's migrations (any constant unique to this application). */
@@ -205,12 +165,6 @@ export async function migrateRollbackAll(db: Db): Promise<void> {
 export async function pendingMigrations(db: Db): Promise<string[]> {
   const [, pending] = (await db.migrate.list(migrationConfig)) as [unknown, { file: string }[] | string[]];
   return pending.map((p) => (typeof p === 'string' ? p : p.file));
-}
-
-/** Epoch ms from a bigint column (pg returns bigints as strings). */
-export function toMs(v: unknown): number | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'number' ? v : Number(v);
 }
 
 export function isPostgres(db: Db): boolean {

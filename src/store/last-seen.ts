@@ -1,5 +1,4 @@
-import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 
 /** The last certificate a client authenticated with, per mapping. */
 export interface LastSeenCertificate {
@@ -28,31 +27,34 @@ function fromRow(r: Record<string, unknown>): LastSeenCertificate {
 
 export const lastSeen = {
   /** Inserts or replaces the row of (client, mapping). A client or mapping removed meanwhile is skipped. */
-  async upsert(db: Db, seen: LastSeenCertificate): Promise<void> {
-    await db.transaction(async (trx) => {
-      const client = await trx('clients').where({ client_id: seen.clientId }).first('client_id');
-      if (!client) return;
-      if (seen.mappingId && !(await trx('certificate_mappings').where({ id: seen.mappingId }).first('id'))) return;
-      await trx('certificate_last_seen')
-        .insert({
-          client_id: seen.clientId,
-          mapping_key: seen.mappingId ?? SELF_SIGNED_MAPPING_KEY,
-          mapping_id: seen.mappingId,
-          x5t_s256: seen.x5tS256,
-          subject: seen.subject,
-          not_after: seen.notAfter.getTime(),
-          seen_at: seen.seenAt.getTime(),
-        })
-        .onConflict(['client_id', 'mapping_key'])
-        .merge(['mapping_id', 'x5t_s256', 'subject', 'not_after', 'seen_at']);
-    });
+  async upsert(db: Queryable, seen: LastSeenCertificate): Promise<void> {
+    // One statement: the select finds no row for a client or mapping removed meanwhile, so nothing is written.
+    await sqlOf(db).run(
+      'insert into certificate_last_seen (client_id, mapping_key, mapping_id, x5t_s256, subject, not_after, seen_at)' +
+        ' select ?, ?, ?, ?, ?, cast(? as bigint), cast(? as bigint) where exists (select 1 from clients where client_id = ?)' +
+        ' and (cast(? as varchar(36)) is null or exists (select 1 from certificate_mappings where id = ?))' +
+        ' on conflict (client_id, mapping_key) do update set mapping_id = excluded.mapping_id, x5t_s256 = excluded.x5t_s256,' +
+        ' subject = excluded.subject, not_after = excluded.not_after, seen_at = excluded.seen_at',
+      [
+        seen.clientId,
+        seen.mappingId ?? SELF_SIGNED_MAPPING_KEY,
+        seen.mappingId,
+        seen.x5tS256,
+        seen.subject,
+        seen.notAfter.getTime(),
+        seen.seenAt.getTime(),
+        seen.clientId,
+        seen.mappingId,
+        seen.mappingId,
+      ],
+    );
   },
-  async list(db: Db): Promise<LastSeenCertificate[]> {
-    return ((await db('certificate_last_seen').select('*').orderBy([{ column: 'client_id' }, { column: 'mapping_key' }])) as Record<string, unknown>[]).map(fromRow);
+  async list(db: Queryable): Promise<LastSeenCertificate[]> {
+    return (await sqlOf(db).all('select * from certificate_last_seen order by client_id, mapping_key')).map(fromRow);
   },
   /** Rows whose certificate ends before `before` (already expired ones included). */
-  async endingBefore(db: Db, before: Date): Promise<LastSeenCertificate[]> {
-    return ((await db('certificate_last_seen').where('not_after', '<=', before.getTime()).orderBy('not_after')) as Record<string, unknown>[]).map(fromRow);
+  async endingBefore(db: Queryable, before: Date): Promise<LastSeenCertificate[]> {
+    return (await sqlOf(db).all('select * from certificate_last_seen where not_after <= ? order by not_after', [before.getTime()])).map(fromRow);
   },
 };
 
@@ -63,6 +65,6 @@ export const lastSeen = {
  * @example
  * for (const s of await listLastSeen(db)) gauge.set({ client_id: s.clientId }, s.notAfter.getTime() / 1000);
  */
-export function listLastSeen(db: Db): Promise<LastSeenCertificate[]> {
+export function listLastSeen(db: Queryable): Promise<LastSeenCertificate[]> {
   return lastSeen.list(db);
 }

@@ -1,5 +1,4 @@
-import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 
 /** The subset of oidc-provider's Adapter interface (see its docs, "adapter"). */
 export interface AdapterPayload {
@@ -28,14 +27,12 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
  * `Client`, which is read from the clients tables through `findClient` (so a CLI change is seen on the
  * next request) and is never written by the provider (dynamic registration is off).
  */
-export function createOidcAdapter(db: Db, findClient: (id: string) => Promise<AdapterPayload | undefined>) {
+export function createOidcAdapter(db: Queryable, findClient: (id: string) => Promise<AdapterPayload | undefined>) {
   const now = () => Date.now();
+  const sql = sqlOf(db);
 
-  async function findRow(model: string, where: Record<string, string>): Promise<AdapterPayload | undefined> {
-    const row = await db('oidc_payloads')
-      .where({ model, ...where })
-      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))
-      .first();
+  async function findRow(model: string, column: 'id' | 'user_code' | 'uid', value: string): Promise<AdapterPayload | undefined> {
+    const [row] = await sql.all(`select payload, consumed_at from oidc_payloads where model = ? and ${column} = ? and (expires_at is null or expires_at > ?)`, [model, value, now()]);
     if (!row) return undefined;
     const payload = JSON.parse(String(row.payload)) as AdapterPayload;
     const consumedAt = toMs(row.consumed_at);
@@ -52,48 +49,51 @@ export function createOidcAdapter(db: Db, findClient: (id: string) => Promise<Ad
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed with the certbound CLI or admin API');
-      const row = {
-        model: this.model,
-        id,
-        payload: JSON.stringify(payload),
-        grant_id: GRANTABLE.has(this.model) || payload.grantId ? (payload.grantId ?? null) : null,
-        user_code: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        expires_at: expiresIn ? now() + expiresIn * 1000 : null,
-      };
-      await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge(['payload', 'grant_id', 'user_code', 'uid', 'expires_at']);
+      await sql.run(
+        'insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at) values (?, ?, ?, ?, ?, ?, ?)' +
+          ' on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at',
+        [
+          this.model,
+          id,
+          JSON.stringify(payload),
+          GRANTABLE.has(this.model) || payload.grantId ? (payload.grantId ?? null) : null,
+          payload.userCode ?? null,
+          payload.uid ?? null,
+          expiresIn ? now() + expiresIn * 1000 : null,
+        ],
+      );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(id);
-      return findRow(this.model, { id });
+      return findRow(this.model, 'id', id);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return findRow(this.model, { user_code: userCode });
+      return findRow(this.model, 'user_code', userCode);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return findRow(this.model, { uid });
+      return findRow(this.model, 'uid', uid);
     }
 
     async consume(id: string): Promise<void> {
-      await db('oidc_payloads').where({ model: this.model, id }).update({ consumed_at: now() });
+      await sql.run('update oidc_payloads set consumed_at = ? where model = ? and id = ?', [now(), this.model, id]);
     }
 
     async destroy(id: string): Promise<void> {
-      await db('oidc_payloads').where({ model: this.model, id }).delete();
+      await sql.run('delete from oidc_payloads where model = ? and id = ?', [this.model, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db('oidc_payloads').where({ grant_id: grantId }).delete();
+      await sql.run('delete from oidc_payloads where grant_id = ?', [grantId]);
     }
   };
 }
 
 /** Deletes expired rows; returns how many. Run periodically by the server. */
-export async function purgeExpiredPayloads(db: Db): Promise<number> {
-  return db('oidc_payloads').where('expires_at', '<=', Date.now()).delete();
+export async function purgeExpiredPayloads(db: Queryable): Promise<number> {
+  return sqlOf(db).run('delete from oidc_payloads where expires_at <= ?', [Date.now()]);
 }
 
 /** A unique-key violation on PostgreSQL (23505) or SQLite (SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE). */
@@ -107,11 +107,12 @@ function isUniqueViolation(err: unknown): boolean {
  * it. One INSERT decides, so of two concurrent callers exactly one gets true (replay detection). An
  * expired row with the same key is removed first.
  */
-export async function insertIfAbsent(db: Db, model: string, id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+export async function insertIfAbsent(db: Queryable, model: string, id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
   const now = Date.now();
-  await db('oidc_payloads').where({ model, id }).andWhere('expires_at', '<=', now).delete();
+  const sql = sqlOf(db);
+  await sql.run('delete from oidc_payloads where model = ? and id = ? and expires_at <= ?', [model, id, now]);
   try {
-    await db('oidc_payloads').insert({ model, id, payload: JSON.stringify(payload), grant_id: null, user_code: null, uid: null, expires_at: now + expiresIn * 1000 });
+    await sql.run('insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at) values (?, ?, ?, null, null, null, ?)', [model, id, JSON.stringify(payload), now + expiresIn * 1000]);
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;

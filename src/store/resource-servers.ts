@@ -1,5 +1,5 @@
 import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 import { writeAudit } from './audit.js';
 import { bumpRevision } from './revisions.js';
 
@@ -28,25 +28,20 @@ function fromRow(r: Record<string, unknown>): ResourceServer {
 }
 
 export const resourceServers = {
-  async list(db: Db): Promise<ResourceServer[]> {
-    return ((await db('resource_servers').select('*').orderBy('identifier')) as Record<string, unknown>[]).map(fromRow);
+  async list(db: Queryable): Promise<ResourceServer[]> {
+    return (await sqlOf(db).all('select * from resource_servers order by identifier')).map(fromRow);
   },
-  async find(db: Db, identifier: string): Promise<ResourceServer | undefined> {
-    const r = await db('resource_servers').where({ identifier }).first();
+  async find(db: Queryable, identifier: string): Promise<ResourceServer | undefined> {
+    const [r] = await sqlOf(db).all('select * from resource_servers where identifier = ?', [identifier]);
     return r ? fromRow(r) : undefined;
   },
-  async upsert(db: Db, rs: ResourceServer): Promise<void> {
+  async upsert(db: Queryable, rs: ResourceServer): Promise<void> {
     await bumpRevision(db, 'resource_servers');
-    const row = {
-      identifier: rs.identifier,
-      scope: rs.scopes.join(' '),
-      token_format: rs.tokenFormat,
-      ttl: rs.ttl,
-      signing_alg: rs.signingAlg,
-      created_at: rs.createdAt.getTime(),
-      updated_at: rs.updatedAt.getTime(),
-    };
-    await db('resource_servers').insert(row).onConflict('identifier').merge(['scope', 'token_format', 'ttl', 'signing_alg', 'updated_at']);
+    await sqlOf(db).run(
+      'insert into resource_servers (identifier, scope, token_format, ttl, signing_alg, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)' +
+        ' on conflict (identifier) do update set scope = excluded.scope, token_format = excluded.token_format, ttl = excluded.ttl, signing_alg = excluded.signing_alg, updated_at = excluded.updated_at',
+      [rs.identifier, rs.scopes.join(' '), rs.tokenFormat, rs.ttl, rs.signingAlg, rs.createdAt.getTime(), rs.updatedAt.getTime()],
+    );
   },
   async remove(db: Db, identifier: string): Promise<void> {
     await bumpRevision(db, 'resource_servers');
@@ -60,8 +55,8 @@ export const resourceServers = {
  * missing. Here rather than in the admin service so that the server's start-up check of its own admin
  * resource does not load the admin use cases.
  */
-export async function ensureResourceServerScopes(db: Db, identifier: string, scopes: readonly string[], actor: string): Promise<ResourceServer> {
-  return db.transaction(async (trx) => {
+export async function ensureResourceServerScopes(db: Queryable, identifier: string, scopes: readonly string[], actor: string): Promise<ResourceServer> {
+  return sqlOf(db).transaction(async (trx) => {
     const before = await resourceServers.find(trx, identifier);
     if (before && scopes.every((s) => before.scopes.includes(s))) return before;
     const rs: ResourceServer = before

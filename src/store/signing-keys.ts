@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { CertboundError } from '../errors/index.js';
 import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 
 export type KeyStatus = 'active' | 'inactive' | 'retired';
 
@@ -64,16 +64,14 @@ function fromRow(r: Record<string, unknown>, kek: Buffer | undefined): SigningKe
 
 export const signingKeys = {
   /** Newest first; the active key comes first so oidc-provider signs with it. */
-  async list(db: Db, kek: Buffer | undefined, options: { includeRetired?: boolean } = {}): Promise<SigningKey[]> {
-    let q = db('signing_keys').select('*');
-    if (!options.includeRetired) q = q.whereNot({ status: 'retired' });
-    const rows = (await q.orderBy('created_at', 'desc')) as Record<string, unknown>[];
+  async list(db: Queryable, kek: Buffer | undefined, options: { includeRetired?: boolean } = {}): Promise<SigningKey[]> {
+    const rows = await sqlOf(db).all(`select * from signing_keys${options.includeRetired ? '' : " where status <> 'retired'"} order by created_at desc`);
     const keys = rows.map((r) => fromRow(r, kek));
     return [...keys.filter((k) => k.status === 'active'), ...keys.filter((k) => k.status !== 'active')];
   },
   /** Metadata only (no decryption): for listings. */
-  async listPublic(db: Db): Promise<Omit<SigningKey, 'privateJwk'>[]> {
-    const rows = (await db('signing_keys').select('kid', 'alg', 'status', 'public_jwk', 'created_at', 'retired_at').orderBy('created_at', 'desc')) as Record<string, unknown>[];
+  async listPublic(db: Queryable): Promise<Omit<SigningKey, 'privateJwk'>[]> {
+    const rows = await sqlOf(db).all('select kid, alg, status, public_jwk, created_at, retired_at from signing_keys order by created_at desc');
     return rows.map((r) => ({
       kid: String(r.kid),
       alg: String(r.alg),

@@ -1,5 +1,5 @@
 import type { Db } from './knex.js';
-import { toMs } from './knex.js';
+import { type Queryable, sqlOf, toMs } from './sql.js';
 import { bumpRevision } from './revisions.js';
 
 export interface TrustAnchor {
@@ -31,19 +31,19 @@ function fromRow(r: Record<string, unknown>): TrustAnchor {
 }
 
 export const trustAnchors = {
-  async list(db: Db): Promise<TrustAnchor[]> {
-    return ((await db('trust_anchors').select('*').orderBy('name')) as Record<string, unknown>[]).map(fromRow);
+  async list(db: Queryable): Promise<TrustAnchor[]> {
+    return (await sqlOf(db).all('select * from trust_anchors order by name')).map(fromRow);
   },
-  async findByName(db: Db, name: string): Promise<TrustAnchor | undefined> {
-    const r = await db('trust_anchors').where({ name }).first();
+  async findByName(db: Queryable, name: string): Promise<TrustAnchor | undefined> {
+    const [r] = await sqlOf(db).all('select * from trust_anchors where name = ?', [name]);
     return r ? fromRow(r) : undefined;
   },
-  async findById(db: Db, id: string): Promise<TrustAnchor | undefined> {
-    const r = await db('trust_anchors').where({ id }).first();
+  async findById(db: Queryable, id: string): Promise<TrustAnchor | undefined> {
+    const [r] = await sqlOf(db).all('select * from trust_anchors where id = ?', [id]);
     return r ? fromRow(r) : undefined;
   },
-  async findBySpki(db: Db, spkiSha256: string): Promise<TrustAnchor | undefined> {
-    const r = await db('trust_anchors').where({ spki_sha256: spkiSha256 }).first();
+  async findBySpki(db: Queryable, spkiSha256: string): Promise<TrustAnchor | undefined> {
+    const [r] = await sqlOf(db).all('select * from trust_anchors where spki_sha256 = ?', [spkiSha256]);
     return r ? fromRow(r) : undefined;
   },
   async insert(db: Db, a: TrustAnchor): Promise<void> {
@@ -64,7 +64,7 @@ export const trustAnchors = {
     await bumpRevision(db, 'clients');
     await db('trust_anchors').where({ id }).delete();
   },
-  async countMappingsPinned(db: Db, id: string): Promise<{ clientId: string }[]> {
-    return (await db('certificate_mappings').where({ trust_anchor_id: id }).select('client_id as clientId')) as { clientId: string }[];
+  async countMappingsPinned(db: Queryable, id: string): Promise<{ clientId: string }[]> {
+    return (await sqlOf(db).all<{ client_id: unknown }>('select client_id from certificate_mappings where trust_anchor_id = ?', [id])).map((r) => ({ clientId: String(r.client_id) }));
   },
 };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
 import type { Config } from '../../src/config/index.js';
-import { type Db, migrateLatest, openDatabase } from '../../src/store/index.js';
+import { type Db, migrateLatest, openDatabase } from '../../src/store/knex.js';
 
 export const TEST_DB_KIND: 'sqlite' | 'postgres' = process.env.CERTBOUND_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 const PG_ADMIN_URL = process.env.CERTBOUND_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

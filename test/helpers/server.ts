@@ -8,6 +8,8 @@ import type { Agent } from 'undici';
 import { createAdminService } from '../../src/admin/service.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type ServerHandle, startServer } from '../../src/server/index.js';
+import { openDriverSql } from '../../src/store/driver.js';
+import { sqlOf } from '../../src/store/sql.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { freePort, httpsJson, type JsonResponse, tlsAgent } from './net.js';
 import { createTestPki, type Issued, type TestPki } from './pki.js';
@@ -70,7 +72,14 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const handle = await startServer({ config, db: database.db, logger, tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem } });
+  // As `certbound serve` runs it: the store on the drivers, knex (the test's connection) once the admin
+  // API needs it, from when on the drivers hand over to it.
+  const db = await openDriverSql(config.database);
+  const knex = async () => {
+    await db.delegateTo(sqlOf(database.db));
+    return database.db;
+  };
+  const handle = await startServer({ config, db, knex, logger, tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem } });
   const agents: Agent[] = [];
   const agent = (client?: Issued, chain?: string) => {
     const a = tlsAgent({ ca: pki.root.pem, ...(client ? { cert: chain ?? pki.chainOf(client), key: client.keyPem } : {}) });
@@ -91,6 +100,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     async close() {
       await Promise.all(agents.map((a) => a.close().catch(() => {})));
       await handle.close();
+      await db.close();
       if (!shared) await database.drop();
     },
   };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/admin/service.js';
 import { CertboundError } from '../../src/errors/index.js';
-import { createOidcAdapter, migrateLatest, migrateRollbackAll, pendingMigrations, purgeExpiredPayloads, signingKeys } from '../../src/store/index.js';
+import { createOidcAdapter, purgeExpiredPayloads, signingKeys } from '../../src/store/index.js';
+import { migrateLatest, migrateRollbackAll, pendingMigrations } from '../../src/store/knex.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let database: TestDatabase;
@@ -252,7 +253,7 @@ describe('SQLite file shared by processes starting at once', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { Worker } = await import('node:worker_threads');
-    const { openDatabase } = await import('../../src/store/index.js');
+    const { openDatabase } = await import('../../src/store/knex.js');
     const dir = mkdtempSync(join(tmpdir(), 'certbound-lock-'));
     const filename = join(dir, 'shared.sqlite');
     // Another connection (a thread, as another replica would be a process) holds an exclusive lock on

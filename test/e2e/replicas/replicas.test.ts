@@ -15,7 +15,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
-import { migrateLatest, openDatabase } from '../../../src/store/index.js';
+import { migrateLatest, openDatabase } from '../../../src/store/knex.js';
 import { createTestDatabase, TEST_DB_KIND, type TestDatabase } from '../../helpers/db.js';
 import { freePort, httpsJson, tlsAgent } from '../../helpers/net.js';
 import { createTestPki, type Issued, type TestPki } from '../../helpers/pki.js';

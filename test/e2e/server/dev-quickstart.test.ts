@@ -75,14 +75,14 @@ describe('npm start on a fresh machine (development mode)', () => {
   });
 
   it('a second start reuses the dev PKI and the demo client (nothing duplicated)', async () => {
-    const anchors = await running.db('trust_anchors').select('name');
+    const anchors = await (await running.knex())('trust_anchors').select('name');
     expect(anchors.map((a) => a.name).sort()).toEqual(['dev-root', 'ops-root']);
     const port = await freePort();
     const mtlsPort = await freePort();
     const again = await serve(loadConfig({ env: { ...env, CERTBOUND_PORT: String(port), CERTBOUND_MTLS_PORT: String(mtlsPort) } }), pino({ level: 'silent' }), () => {});
     await again.close();
-    expect((await running.db('clients').where({ client_id: 'demo-client' })).length).toBe(1);
-    expect((await running.db('trust_anchors').select('name')).length).toBe(2);
+    expect((await (await running.knex())('clients').where({ client_id: 'demo-client' })).length).toBe(1);
+    expect((await (await running.knex())('trust_anchors').select('name')).length).toBe(2);
   });
 
   it('production mode without TLS settings refuses to start, naming the variables', () => {

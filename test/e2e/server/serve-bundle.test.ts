@@ -6,7 +6,7 @@
  * real mTLS, the configuration worker, a clean stop; and a bad setting explained as the sources explain it.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -14,9 +14,11 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminService } from '../../../src/admin/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { freePort, httpsJson, tlsAgent } from '../../helpers/net.js';
+import { createTestPki } from '../../helpers/pki.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 let bundleDir: string;
@@ -102,6 +104,79 @@ describe('certbound serve from the bundle (issue 6)', () => {
     expect(loaded.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   }, 60_000);
 
+  it('a production start on a current database issues a bound token and explains a refusal without loading knex: the store runs on the drivers (issue 6)', async () => {
+    const db = await createTestDatabase();
+    const pki = await createTestPki('Bundle');
+    const admin = createAdminService({ db: db.db, signingAlg: 'ES256' });
+    await admin.ensureActiveKey('test');
+    await admin.addTrustAnchor({ name: 'corp-root', pem: pki.root.pem, environment: 'prod' }, 'test');
+    await admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'test');
+    await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' }, scopes: ['read'], defaultResource: 'https://api.example.com' }, 'test');
+    const billing = await pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
+    const stranger = await pki.client({ subject: [{ CN: ['stranger'] }], san: [{ type: 'dns', value: 'stranger.example.com' }] });
+    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-prod-'));
+    writeFileSync(path.join(dir, 'server.pem'), pki.server.pem + pki.intermediate.pem);
+    writeFileSync(path.join(dir, 'server.key'), pki.server.keyPem);
+    const [port, mtlsPort] = [await freePort(), await freePort()];
+    const run = startBundle({
+      CERTBOUND_ENV: 'production',
+      CERTBOUND_ISSUER: `https://localhost:${port}`,
+      CERTBOUND_MTLS_URL: `https://localhost:${mtlsPort}`,
+      CERTBOUND_PORT: String(port),
+      CERTBOUND_MTLS_PORT: String(mtlsPort),
+      CERTBOUND_TLS_CERT: path.join(dir, 'server.pem'),
+      CERTBOUND_TLS_KEY: path.join(dir, 'server.key'),
+      CERTBOUND_DATABASE_URL: db.url,
+      CERTBOUND_DATA_DIR: dir,
+      CERTBOUND_LOG_LEVEL: 'warn',
+    });
+    const exited = once(run.child, 'exit');
+    const token = async (client: typeof billing) => {
+      const agent = tlsAgent({ ca: pki.root.pem, cert: pki.chainOf(client), key: client.keyPem });
+      try {
+        return await httpsJson(`https://localhost:${mtlsPort}/token`, { agent, form: { grant_type: 'client_credentials', client_id: 'billing' } });
+      } finally {
+        await agent.close();
+      }
+    };
+    try {
+      const until = Date.now() + 30_000;
+      let res: Awaited<ReturnType<typeof token>> | undefined;
+      while (!res) {
+        res = await token(billing).catch((err: unknown) => {
+          if (Date.now() > until || run.child.exitCode !== null) throw new Error(`the bundle did not start: ${String(err)}\n${run.stdout()}\n${run.stderr()}`);
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
+        });
+      }
+      expect(res.status).toBe(200);
+      expect(decodeJwt(String(res.body.access_token)).cnf).toEqual({ 'x5t#S256': x5tS256(billing.der) });
+      // a refused certificate: diagnosed from the store (mappings, trust anchors) on the drivers too
+      const refused = await token(stranger);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('invalid_client');
+      await waitFor(() => run.stdout().includes('client_auth_refused') || run.stderr().includes('client_auth_refused'), () => run.stdout() + run.stderr());
+      expect(run.stdout() + run.stderr()).toContain('SAN_MISMATCH');
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    expect(code).toBe(0);
+    // which of the bundle's chunks the process loaded, and what is in them
+    type Meta = { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const meta = JSON.parse(readFileSync(path.join(bundleDir, 'meta.json'), 'utf8')) as Meta;
+    const inputsOf = new Map(Object.entries(meta.outputs).map(([out, o]) => [`file://${path.resolve(root, out)}`, Object.keys(o.inputs)]));
+    const loaded = JSON.parse(/LOADED (.*)/.exec(run.stdout())![1]!) as string[];
+    const loadedInputs = loaded.flatMap((u) => inputsOf.get(u) ?? []);
+    expect(loadedInputs).toContain('src/store/driver.ts');
+    expect(loadedInputs).toContain('src/admin/diagnosis.ts');
+    for (const heavy of ['node_modules/knex/', 'node_modules/lodash/', 'node_modules/tarn/', 'src/store/knex.ts', 'src/admin/service.ts']) {
+      expect(loadedInputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
+    }
+    expect(loaded.filter((u) => u.includes('/node_modules/knex/'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
+  }, 60_000);
+
   it('what a server that only issues tokens loads at start-up leaves out the validator, the admin API and use cases, the diagnosis engine, the verifier, the dev PKI and pkijs', () => {
     type Meta = { outputs: Record<string, { imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }> };
     const meta = JSON.parse(readFileSync(path.join(bundleDir, 'meta.json'), 'utf8')) as Meta;
@@ -117,12 +192,12 @@ describe('certbound serve from the bundle (issue 6)', () => {
     const inputs = [...atStart].flatMap((f) => Object.keys(byFile.get(f)!.inputs));
     expect(inputs).toContain('src/server/index.ts');
     expect(inputs).toContain('src/server/mtls.ts');
-    for (const heavy of ['node_modules/zod/', 'src/config/schema.ts', 'src/admin/service.ts', 'src/admin/http/app.ts', 'src/admin/http/routes.ts', 'src/admin/http/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/admin/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
+    for (const heavy of ['node_modules/zod/', 'node_modules/knex/', 'src/store/knex.ts', 'src/config/schema.ts', 'src/admin/service.ts', 'src/admin/http/app.ts', 'src/admin/http/routes.ts', 'src/admin/http/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/admin/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
       expect(inputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
     }
     // ... and those are in the bundle, as chunks loaded on demand
     const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
-    for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
+    for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/', 'node_modules/knex/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
     // prom-client's OpenTelemetry import (used only for exemplars, never enabled) is a stub, not the library
     expect(all.filter((i) => i.includes('node_modules/@opentelemetry/'))).toEqual([]);
     expect(all).toContain('no-opentelemetry:@opentelemetry/api');

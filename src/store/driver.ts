@@ -1,0 +1,204 @@
+/**
+ * The server's connection to the database without knex (issue 6, see sql.ts): better-sqlite3 or pg
+ * directly, running the store's SQL.
+ *
+ * Once the process opens knex as well (the admin API, a start that migrates, development mode), the
+ * driver hands everything over to it (`delegateTo`): one writer per process. On SQLite that matters: a
+ * statement that finds the database locked waits synchronously (busy_timeout), so a second connection
+ * of the same process could wait for a knex transaction that cannot go on while it waits.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import { asSql, type Dialect, prepareSqliteConnection, type Sql } from './sql.js';
+
+export interface DriverSql extends Sql {
+  /** From now on, runs everything through `other` (after a transaction of its own in progress ends), and closes the driver's connections. */
+  delegateTo(other: Sql): Promise<void>;
+  /** Closes the driver's connections (not a delegate's). */
+  close(): Promise<void>;
+}
+
+export async function openDriverSql(database: Config['database']): Promise<DriverSql> {
+  return database.client === 'pg' ? openPg(database.url) : openSqlite(database.filename);
+}
+
+/**
+ * The connection's own operations. `busy()` is the end of a transaction of its own that statements from
+ * outside must wait for (SQLite), or undefined; the `…Now` operations start synchronously, so a caller that
+ * found it not busy runs before anything else can start a transaction.
+ */
+interface Own {
+  dialect: Dialect;
+  busy(): Promise<void> | undefined;
+  allNow<T>(text: string, params: readonly unknown[]): Promise<T[]>;
+  runNow(text: string, params: readonly unknown[]): Promise<number>;
+  transactionNow<T>(fn: (trx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function delegating(own: Own): DriverSql {
+  let target: Sql | undefined;
+  let closed = false;
+  /** Runs the operation on the delegate, or on the driver's connection once no transaction of its own is open (checked and started in one step). */
+  const gate = async <R>(onTarget: (to: Sql) => Promise<R>, onOwn: () => Promise<R>): Promise<R> => {
+    for (;;) {
+      if (target) return onTarget(target);
+      const wait = own.busy();
+      if (!wait) return onOwn();
+      await wait;
+    }
+  };
+  return asSql({
+    dialect: own.dialect,
+    all: <T>(text: string, params: readonly unknown[] = []): Promise<T[]> =>
+      gate(
+        (to) => to.all<T>(text, params),
+        () => own.allNow<T>(text, params),
+      ),
+    run: (text: string, params: readonly unknown[] = []): Promise<number> =>
+      gate(
+        (to) => to.run(text, params),
+        () => own.runNow(text, params),
+      ),
+    transaction: <T>(fn: (trx: Sql) => Promise<T>): Promise<T> =>
+      gate(
+        (to) => to.transaction(fn),
+        () => own.transactionNow(fn),
+      ),
+    async delegateTo(other: Sql): Promise<void> {
+      if (target) return;
+      await gate(async () => {}, async () => {
+        target = other;
+      });
+      if (!closed) {
+        closed = true;
+        await own.close();
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await own.close();
+    },
+  });
+}
+
+async function openSqlite(filename: string): Promise<DriverSql> {
+  const { default: Database } = await import('better-sqlite3');
+  mkdirSync(path.dirname(filename), { recursive: true });
+  const handle = new Database(filename);
+  prepareSqliteConnection(handle);
+  const statements = new Map<string, import('better-sqlite3').Statement>();
+  const prepare = (text: string) => {
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = handle.prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
+  // better-sqlite3 binds numbers, strings, bigints, buffers and null; knex's dialect turns booleans and
+  // dates into numbers, and so does this.
+  const bind = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p instanceof Date ? p.getTime() : p === undefined ? null : p));
+  // better-sqlite3 is synchronous: a statement never interleaves with another. A transaction spans
+  // awaits, so statements from outside wait until it ends (`open` is then the promise of its end).
+  let open: Promise<void> | undefined;
+  const all = <T>(text: string, params: readonly unknown[]) => prepare(text).all(...bind(params)) as T[];
+  const run = (text: string, params: readonly unknown[]) => prepare(text).run(...bind(params)).changes;
+  const inside: Sql = asSql({
+    dialect: 'sqlite' as const,
+    all: async <T>(text: string, params: readonly unknown[] = []) => all<T>(text, params),
+    run: async (text: string, params: readonly unknown[] = []) => run(text, params),
+    transaction: <T>(fn: (trx: Sql) => Promise<T>) => fn(inside),
+  });
+  return delegating({
+    dialect: 'sqlite',
+    busy: () => open,
+    allNow: async (text, params) => all(text, params),
+    runNow: async (text, params) => run(text, params),
+    async transactionNow<T>(fn: (trx: Sql) => Promise<T>): Promise<T> {
+      let end!: () => void;
+      open = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      try {
+        // IMMEDIATE: the write lock is taken now (waiting up to busy_timeout for another process), not at
+        // the first write, where SQLite could only fail the transaction.
+        prepare('begin immediate').run();
+        let result: T;
+        try {
+          result = await fn(inside);
+        } catch (err) {
+          prepare('rollback').run();
+          throw err;
+        }
+        prepare('commit').run();
+        return result;
+      } finally {
+        open = undefined;
+        end();
+      }
+    },
+    async close() {
+      handle.close();
+    },
+  });
+}
+
+async function openPg(url: string): Promise<DriverSql> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection that breaks (a server restart) is dropped by the pool; the next query opens another.
+  pool.on('error', () => {});
+  // `?` placeholders become `$1`, `$2` … (the store's SQL has no `?` of its own).
+  const numbered = new Map<string, string>();
+  const pgText = (text: string) => {
+    let out = numbered.get(text);
+    if (out === undefined) {
+      let n = 0;
+      out = text.replace(/\?/g, () => `$${++n}`);
+      numbered.set(text, out);
+    }
+    return out;
+  };
+  type Runner = Pick<import('pg').Pool, 'query'>;
+  const on = (runner: Runner) => ({
+    all: async <T>(text: string, params: readonly unknown[] = []) => (await runner.query(pgText(text), params as unknown[])).rows as T[],
+    run: async (text: string, params: readonly unknown[] = []) => (await runner.query(pgText(text), params as unknown[])).rowCount ?? 0,
+  });
+  const pooled = on(pool);
+  let transactions = 0;
+  let settled: (() => void) | undefined;
+  return delegating({
+    dialect: 'pg',
+    // PostgreSQL waits for locks without blocking this process: nothing waits for a transaction but the hand-over.
+    busy: () => undefined,
+    allNow: pooled.all,
+    runNow: pooled.run,
+    async transactionNow<T>(fn: (trx: Sql) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      transactions++;
+      const inside: Sql = asSql({ dialect: 'pg' as const, ...on(client), transaction: <U>(f: (trx: Sql) => Promise<U>) => f(inside) });
+      try {
+        await client.query('begin');
+        let result: T;
+        try {
+          result = await fn(inside);
+        } catch (err) {
+          await client.query('rollback').catch(() => {});
+          throw err;
+        }
+        await client.query('commit');
+        return result;
+      } finally {
+        client.release();
+        if (--transactions === 0) settled?.();
+      }
+    },
+    async close() {
+      if (transactions > 0) await new Promise<void>((resolve) => (settled = resolve));
+      await pool.end();
+    },
+  });
+}

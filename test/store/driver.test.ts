@@ -1,0 +1,106 @@
+/**
+ * The server's store connection without knex (store/driver.ts, issue 6), on the real database of the
+ * run (SQLite file or PostgreSQL): the same SQL as through knex, transactions that commit or roll back
+ * whole, statements from outside a transaction kept out of it, and the hand-over to knex.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DriverSql, openDriverSql } from '../../src/store/driver.js';
+import { lastSeen, readRevisions, resourceServers, sqlOf, writeAudit } from '../../src/store/index.js';
+import { createTestDatabase, TEST_DB_KIND, type TestDatabase } from '../helpers/db.js';
+
+let database: TestDatabase;
+let sql: DriverSql;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sql = await openDriverSql(database.database);
+});
+afterAll(async () => {
+  await sql?.close();
+  await database?.drop();
+});
+
+const audit = async (target: string) => (await database.db('audit_log').where({ target }).select('actor')).map((r: { actor: string }) => r.actor);
+
+describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
+  it('runs the store\'s SQL as knex does: the same rows, `?` placeholders, the number of rows a write changed', async () => {
+    const rs = { identifier: 'https://api.example.com', scopes: ['read'], tokenFormat: 'jwt' as const, ttl: 600, signingAlg: null, createdAt: new Date(1_000), updatedAt: new Date(2_000) };
+    await resourceServers.upsert(sql, rs);
+    expect(await resourceServers.find(sql, rs.identifier)).toEqual(rs);
+    expect(await resourceServers.find(database.db, rs.identifier)).toEqual(rs);
+    // on conflict … do update: the second write replaces the row
+    await resourceServers.upsert(sql, { ...rs, scopes: ['read', 'write'], updatedAt: new Date(3_000) });
+    expect((await resourceServers.find(database.db, rs.identifier))?.scopes).toEqual(['read', 'write']);
+    expect(await readRevisions(sql)).toEqual(await readRevisions(database.db));
+    expect(await sql.run('update resource_servers set ttl = ? where identifier = ?', [900, 'https://nowhere.example.com'])).toBe(0);
+    expect(await sql.run('update resource_servers set ttl = ? where identifier = ?', [900, rs.identifier])).toBe(1);
+    expect(await sqlOf(database.db).run('update resource_servers set ttl = ? where identifier = ?', [600, rs.identifier])).toBe(1);
+  });
+
+  it('the last-seen upsert writes nothing for a client that does not exist (one statement, no transaction)', async () => {
+    await lastSeen.upsert(sql, { clientId: 'nobody', mappingId: null, x5tS256: 'x'.repeat(43), subject: 'CN=nobody', notAfter: new Date(5_000), seenAt: new Date(6_000) });
+    expect(await lastSeen.list(sql)).toEqual([]);
+  });
+
+  it('a transaction commits as a whole, and rolls back as a whole when its function throws', async () => {
+    await sql.transaction(async (trx) => {
+      await writeAudit(trx, { actor: 'committed-1', action: 'test', target: 'tx-commit' });
+      await new Promise((r) => setTimeout(r, 5));
+      await writeAudit(trx, { actor: 'committed-2', action: 'test', target: 'tx-commit' });
+    });
+    expect((await audit('tx-commit')).sort()).toEqual(['committed-1', 'committed-2']);
+    await expect(
+      sql.transaction(async (trx) => {
+        await writeAudit(trx, { actor: 'rolled-back', action: 'test', target: 'tx-rollback' });
+        throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
+    expect(await audit('tx-rollback')).toEqual([]);
+  });
+
+  it('a statement from outside, issued while a transaction awaits, is not part of it: it survives the rollback', async () => {
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const started = new Promise<void>((r) => (inside = r));
+    const tx = sql.transaction(async (trx) => {
+      await writeAudit(trx, { actor: 'inside', action: 'test', target: 'tx-outside' });
+      inside();
+      await paused;
+      throw new Error('roll back');
+    });
+    await started;
+    const outside = writeAudit(sql, { actor: 'outside', action: 'test', target: 'tx-outside' });
+    release();
+    await expect(tx).rejects.toThrow('roll back');
+    await outside;
+    expect(await audit('tx-outside')).toEqual(['outside']);
+  });
+
+  it('hands over to knex after a transaction of its own ends; from then on knex runs everything', async () => {
+    const own = await openDriverSql(database.database);
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const started = new Promise<void>((r) => (inside = r));
+    const tx = own.transaction(async (trx) => {
+      inside();
+      await paused;
+      await writeAudit(trx, { actor: 'before-hand-over', action: 'test', target: 'hand-over' });
+    });
+    await started;
+    const handOver = own.delegateTo(sqlOf(database.db));
+    release();
+    await tx;
+    await handOver;
+    expect(await audit('hand-over')).toEqual(['before-hand-over']);
+    // from now on through knex: its transaction, its connection
+    await own.transaction(async (trx) => {
+      expect(await trx.all('select count(*) as n from audit_log where target = ?', ['hand-over'])).toHaveLength(1);
+      await writeAudit(trx, { actor: 'after-hand-over', action: 'test', target: 'hand-over' });
+    });
+    expect((await audit('hand-over')).sort()).toEqual(['after-hand-over', 'before-hand-over']);
+    expect((await own.all<{ n: unknown }>('select count(*) as n from audit_log where target = ?', ['hand-over']))[0]?.n).toEqual(TEST_DB_KIND === 'postgres' ? '2' : 2);
+    await own.close();
+  });
+});
