@@ -13,7 +13,7 @@
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
+import { attributeTypeName, canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
 
 export type SanKind = 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
 export type MappingKind = 'subject_dn' | SanKind;
@@ -181,14 +181,23 @@ export function canonicalizeMappingValue(kind: MappingKind, value: string): stri
   if (value.length === 0) return fail(kind, value, { message: 'is empty', hint: `Give a ${MAPPING_KIND_PARAMETER[kind]} value.` });
   if (value.length > MAX_VALUE_LENGTH) return fail(kind, value, { message: `is longer than ${MAX_VALUE_LENGTH} characters`, hint: 'Register a shorter value.' });
   if (kind === 'subject_dn') {
+    let dn: ReturnType<typeof parseRfc4514>;
     try {
-      return canonicalDn(parseRfc4514(value));
+      dn = parseRfc4514(value);
     } catch (cause) {
       if (cause instanceof CertboundError) {
         throw mappingError(kind, value, { message: `is not a valid RFC 4514 DN: ${cause.message.replace(/^Invalid DN: /, '')}`, hint: cause.hint ?? '' }, cause);
       }
       throw cause;
     }
+    // RFC 4514 allows `CN=`, but a mapping for a subject with an empty attribute is a mistake (a value
+    // left out of a script, a variable that was not set), and it would match such certificates only.
+    const empty = dn.flat().find((ava) => ava.value === '' && ava.raw === undefined);
+    if (empty) {
+      const name = attributeTypeName(empty.type);
+      return fail(kind, value, { message: `gives ${name} an empty value`, hint: `Write the value (as in ${name}=billing,O=Acme), or leave the attribute out.` });
+    }
+    return canonicalDn(dn);
   }
   const control = findControlCharacter(value);
   if (control !== undefined) {

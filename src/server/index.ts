@@ -285,7 +285,15 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         certificateStillAuthenticates: (req, client) =>
           mtls.stillAuthenticates(req, client, client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined)),
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).
-        onChange: () => reload(),
+        // The change is committed by then: a reload that fails is logged, not reported as a failed change
+        // (a 500 would make the administrator retry a change that is already made).
+        onChange: () =>
+          reload().catch((err: unknown) => {
+            logger.error(
+              { event: 'reload_failed', err },
+              `The change is stored, but this server could not apply it yet (${(err as Error).message}); it tries again every ${config.reloadIntervalMs} ms (CERTBOUND_RELOAD_INTERVAL_MS).`,
+            );
+          }),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale, publishedKeys }),
       }),
@@ -419,7 +427,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     if (reloading) return;
     reloading = true;
     reload()
-      .catch((err: unknown) => logger.error({ err }, 'reload failed'))
+      .catch((err: unknown) => logger.error({ event: 'reload_failed', err }, `reload failed (${(err as Error).message}); the server keeps its current trust anchors and keys and tries again in ${config.reloadIntervalMs} ms`))
       .finally(() => {
         reloading = false;
       });

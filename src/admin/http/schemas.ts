@@ -162,7 +162,13 @@ export const DiagnoseRequestSchema = component(
 );
 
 export const AuditQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe('Default 100'),
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, 'must be a whole number from 1 to 1000, in decimal digits')
+    .transform(Number)
+    .pipe(z.number().max(1000, 'must be a whole number from 1 to 1000, in decimal digits'))
+    .optional()
+    .describe('1 to 1000; default 100'),
   target: z.string().min(1).max(2100).optional().describe('Exact target, e.g. client:billing, trust:corp-root, resource:URI, key:KID'),
 });
 

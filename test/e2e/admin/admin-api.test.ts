@@ -293,6 +293,8 @@ describe('validation: errors name the field and change nothing', () => {
     { title: 'a bad resource identifier (service check)', method: 'POST', path: '/admin/resource-servers', body: { identifier: 'http://t.example.com', scope: 'a' }, status: 400, code: 'ERR_RESOURCE_ID_INVALID', message: /^identifier: / },
     { title: 'an empty PATCH', method: 'PATCH', path: '/admin/clients/ops', body: {}, status: 400, code: 'ERR_VALIDATION', message: /^body: give at least one of/ },
     { title: 'a query parameter out of range', method: 'GET', path: '/admin/audit?limit=0', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): / },
+    { title: 'a number not in decimal digits (0x10 is not 16)', method: 'GET', path: '/admin/audit?limit=0x10', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): must be a whole number from 1 to 1000, in decimal digits/ },
+    { title: 'a number over the maximum', method: 'GET', path: '/admin/audit?limit=1001', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): must be a whole number from 1 to 1000/ },
     { title: 'an unknown query parameter', method: 'GET', path: '/admin/clients?foo=1', status: 400, code: 'ERR_VALIDATION', message: /^foo \(query parameter\): unknown member/ },
     { title: 'invalid JSON', method: 'POST', path: '/admin/resource-servers', raw: '{"identifier":', status: 400, code: 'ERR_JSON_INVALID', message: /^body: not valid JSON/ },
     { title: 'a form body', method: 'POST', path: '/admin/resource-servers', raw: 'identifier=x', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'ERR_CONTENT_TYPE', message: /^content-type: / },

@@ -1,9 +1,10 @@
 /**
  * Admin API hardening (found in review): removing a client touches only its own stored tokens; the last
  * administrator cannot lock the admin API; an admin token whose certificate was taken out of service is
- * refused.
+ * refused; a change that is stored is not reported as failed when this server cannot apply it at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCa } from '../../helpers/pki.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -93,5 +94,29 @@ describe('an administrator certificate taken out of service', () => {
       body: { client_id: 'backdoor', mapping: { kind: 'subject_dn', value: 'CN=backdoor,O=Evil' }, scope: 'certbound:admin', default_resource: s.config.adminResource },
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('a stored change that this server cannot apply at once', () => {
+  let u: TestServer;
+  beforeAll(async () => {
+    u = await startTestServer();
+  });
+  afterAll(() => u?.close());
+
+  it('POST /admin/trust-anchors answers 201 for the stored anchor and logs why the reload failed (not a 500 that invites a retry)', async () => {
+    const admin = await createAdminCaller(u, ['certbound:admin'], { clientId: 'reload-admin' });
+    // A signing key this server cannot read (encrypted at rest, and the server has no key-encryption key):
+    // every reload of the keys fails until it is fixed.
+    const [key] = await u.database.db('signing_keys').select('public_jwk');
+    await u.database.db('signing_keys').insert({ kid: 'unreadable', alg: 'ES256', status: 'inactive', private_jwk: 'enc:v1:AAAA', public_jwk: key.public_jwk, created_at: Date.now(), retired_at: null });
+    await u.database.db('revisions').where({ name: 'signing_keys' }).increment('revision', 1);
+    const partner = await createCa({ name: [{ O: ['Partner'] }, { CN: ['Partner Root CA'] }] });
+    const res = await admin.call('POST', '/admin/trust-anchors', { body: { name: 'partner-root', pem: partner.pem, environment: 'prod' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'partner-root' });
+    expect((await u.admin.listTrustAnchors()).map((a) => a.name)).toContain('partner-root');
+    const failed = u.logs.find((l) => l.event === 'reload_failed' && String(l.msg).startsWith('The change is stored'));
+    expect(failed?.msg).toMatch(/could not apply it yet \(Signing key unreadable is encrypted at rest but CERTBOUND_KEY_ENCRYPTION_KEY is not set\.\); it tries again every 200 ms/);
   });
 });
