@@ -11,11 +11,10 @@ import type { AdminApi } from '../admin/http/index.js';
 import { ADMIN_SCOPES } from '../admin/http/scopes.js';
 import type { JwksUriCache, PublishedKind } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
-import { peerCertificateDer } from '../verifier/lib/peer-certificate.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
 import { createRevisionReader, type Db, ensureResourceServerScopes, type Queryable, sqlOf, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
-import { createCertificateSource, forwardedCertificateOf, withCertificateSource } from './certificate-source.js';
+import { createCertificateSource, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLookupCache } from './lookup-cache.js';
@@ -277,11 +276,13 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         tokenUrl: `${config.mtlsUrl}/token`,
         logger,
         // Behind a trusted proxy the certificate is the forwarded one, as at the token endpoint (mTLS listener only).
-        certificateOf: (req) => {
-          const forwarded = forwardedCertificateOf(req);
-          return forwarded === undefined ? peerCertificateDer(req) : forwarded?.x509.raw;
-        },
+        // Through the mTLS hooks' reader (forwarded certificate, or this connection's): it reads the
+        // issuer chain before anything asks Node for the bare leaf, after which Node no longer reports the
+        // chain, and the trust anchor the certificate chains to (pinned mappings, the lock-out check) would
+        // be unknown.
+        certificateOf: (req) => mtls.peerCertificate({ req, state: {} })?.x509.raw,
         // An admin token is bound to its certificate; that certificate must still authenticate the client.
+        certificateTrustAnchor: (req) => mtls.peerCertificate({ req, state: {} })?.anchor?.name,
         certificateStillAuthenticates: (req, client) =>
           mtls.stillAuthenticates(req, client, client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined)),
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).

@@ -23,11 +23,11 @@ export interface AdminResponse {
 
 let counter = 0;
 
-/** Registers a tls_client_auth admin client (subject DN mapping) with `scopes`, and gets its token. */
-export async function createAdminCaller(s: TestServer, scopes: string[], options: { clientId?: string } = {}): Promise<AdminCaller> {
+/** Registers a tls_client_auth admin client (subject DN mapping, pinned to `trustAnchor` if given) with `scopes`, and gets its token. */
+export async function createAdminCaller(s: TestServer, scopes: string[], options: { clientId?: string; trustAnchor?: string } = {}): Promise<AdminCaller> {
   const clientId = options.clientId ?? `admin-${++counter}`;
   const client = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: [clientId] }] });
-  await s.admin.addClient({ clientId, mapping: { kind: 'subject_dn', value: `CN=${clientId},O=Acme` }, scopes, defaultResource: s.config.adminResource }, 'test');
+  await s.admin.addClient({ clientId, mapping: { kind: 'subject_dn', value: `CN=${clientId},O=Acme`, ...(options.trustAnchor ? { trustAnchor: options.trustAnchor } : {}) }, scopes, defaultResource: s.config.adminResource }, 'test');
   const token = await adminTokenFor(s, client, clientId, scopes.filter((scope) => scope.startsWith('certbound:')));
   const caller: AdminCaller = {
     client,

@@ -35,6 +35,8 @@ export interface AdminApiOptions {
   certificateOf?: (req: IncomingMessage) => Buffer | undefined;
   /** See AdminAuthenticatorOptions.certificateStillAuthenticates. */
   certificateStillAuthenticates?: AdminAuthenticatorOptions['certificateStillAuthenticates'];
+  /** See AdminAuthenticatorOptions.certificateTrustAnchor. */
+  certificateTrustAnchor?: AdminAuthenticatorOptions['certificateTrustAnchor'];
   /** Applies a trust-anchor or signing-key change to the running server at once. */
   onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
   /** The diagnosis engine behind POST /admin/diagnose. */
@@ -104,6 +106,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     service: options.service,
     certificateOf: options.certificateOf,
     certificateStillAuthenticates: options.certificateStillAuthenticates,
+    certificateTrustAnchor: options.certificateTrustAnchor,
     onReject: (err: VerifierError, req: IncomingMessage) =>
       logger.info({ event: 'admin_auth_refused', reason: err.code, status: err.status, detail: err.message, path: req.url?.split('?')[0] }, 'admin request refused'),
   });

@@ -33,6 +33,8 @@ export interface AdminAuthenticatorOptions {
    * reason when it does not. Without it, only the token's binding is checked.
    */
   certificateStillAuthenticates?: (req: IncomingMessage, client: ClientRecord) => string | undefined;
+  /** Name of the trust anchor the request's certificate chains to, if any (so that an administrator cannot remove its own). */
+  certificateTrustAnchor?: (req: IncomingMessage) => string | undefined;
 }
 
 export interface AdminAuthenticator {
@@ -93,7 +95,8 @@ export function createAdminAuthenticator(options: AdminAuthenticatorOptions): Ad
       // token is bound to it, so it must still authenticate the client as the token endpoint would.
       const outOfService = options.certificateStillAuthenticates?.(req, client);
       if (outOfService) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `the certificate no longer authenticates ${clientId}: ${outOfService}`);
-      return { clientId, thumbprint: verified.thumbprint, scopes: verified.scopes, actor: `admin:${clientId}:${verified.thumbprint}` };
+      const trustAnchor = options.certificateTrustAnchor?.(req);
+      return { clientId, thumbprint: verified.thumbprint, scopes: verified.scopes, actor: `admin:${clientId}:${verified.thumbprint}`, ...(trustAnchor === undefined ? {} : { trustAnchor }) };
     },
     close: () => verifier.close(),
   };

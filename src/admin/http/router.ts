@@ -18,6 +18,8 @@ export interface AdminPrincipal {
   scopes: string[];
   /** Audit actor: `admin:<client_id>:<x5t#S256>`. */
   actor: string;
+  /** Name of the trust anchor the request's certificate chains to, when known (not for a self-signed client). */
+  trustAnchor?: string;
 }
 
 export interface RouteInput<P, Q, B> {

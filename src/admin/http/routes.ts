@@ -349,8 +349,19 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       access: 'write',
       params: NameParams,
       query: NoQuery,
+      fields: { ERR_ADMIN_LOCKOUT: 'name' },
       response: { status: 204, description: 'Removed' },
       handler: async (input) => {
+        // The administrator's own certificate chains to it: once removed, that certificate no longer
+        // authenticates, so the caller's token stops working at once (a lock-out if it is the only one).
+        const own = input.principal?.trustAnchor;
+        if (own !== undefined && own === input.params.name) {
+          throw new ConflictError(
+            'ERR_ADMIN_LOCKOUT',
+            `The certificate of this request (client ${input.principal!.clientId}) is issued under trust anchor "${own}": removing it would stop that certificate from authenticating, and your admin token with it.`,
+            { hint: 'Remove it as an administrator whose certificate is issued under another trust anchor, or with the CLI (certbound trust remove), which is not guarded.' },
+          );
+        }
         await service.removeTrustAnchor(input.params.name, actorOf(input));
         await changed('trust_anchors');
         return { status: 204 };

@@ -76,6 +76,21 @@ describe('lock-out of the admin API', () => {
     expect((await second.call('DELETE', `/admin/clients/${only.clientId}`)).status).toBe(204);
     expect((await only.call('GET', '/admin/clients')).status).toBe(401);
   });
+
+  it('an administrator cannot remove the trust anchor its own certificate is issued under (409 ERR_ADMIN_LOCKOUT); another anchor it can', async () => {
+    const admin = await createAdminCaller(t, ['certbound:admin'], { clientId: 'anchor-admin' });
+    const res = await admin.call('DELETE', '/admin/trust-anchors/test-root');
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'ERR_ADMIN_LOCKOUT', details: { field: 'name' } });
+    expect(String(res.body.message)).toContain('(client anchor-admin) is issued under trust anchor "test-root"');
+    expect(String(res.body.hint)).toContain('certbound trust remove');
+    // nothing changed: the anchor is there and the administrator still works
+    expect((await t.admin.listTrustAnchors()).map((a) => a.name)).toContain('test-root');
+    expect((await admin.call('GET', '/admin/clients')).status).toBe(200);
+    const other = await createCa({ name: [{ O: ['Partner'] }, { CN: ['Other Root CA'] }] });
+    expect((await admin.call('POST', '/admin/trust-anchors', { body: { name: 'other-root', pem: other.pem } })).status).toBe(201);
+    expect((await admin.call('DELETE', '/admin/trust-anchors/other-root')).status).toBe(204);
+  });
 });
 
 describe('an administrator certificate taken out of service', () => {
@@ -94,6 +109,15 @@ describe('an administrator certificate taken out of service', () => {
       body: { client_id: 'backdoor', mapping: { kind: 'subject_dn', value: 'CN=backdoor,O=Evil' }, scope: 'certbound:admin', default_resource: s.config.adminResource },
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('an administrator whose mapping is pinned to its trust anchor', () => {
+  it('is served: the admin API finds the anchor of its certificate chain as the token endpoint does', async () => {
+    const pinned = await createAdminCaller(s, ['certbound:admin'], { clientId: 'pinned-admin', trustAnchor: 'test-root' });
+    expect((await s.admin.showClient('pinned-admin')).mappings[0]?.trustAnchorName).toBe('test-root');
+    const res = await pinned.call('GET', '/admin/clients');
+    expect(res.status).toBe(200);
   });
 });
 
