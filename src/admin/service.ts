@@ -32,9 +32,9 @@ import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from './http/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
+import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
 import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
-export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
 
 export interface AdminServiceOptions {
   db: Db;
@@ -105,12 +105,10 @@ export interface AddClientInput {
   boundTokens?: boolean;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~:@-]{0,254}$/;
-// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-/** The same rules for the admin HTTP API's schemas. */
-export { CLIENT_ID as CLIENT_ID_PATTERN, NAME as NAME_PATTERN, SCOPE_TOKEN as SCOPE_TOKEN_PATTERN };
+const NAME = NAME_PATTERN;
+const CLIENT_ID = CLIENT_ID_PATTERN;
+const SCOPE_TOKEN = SCOPE_TOKEN_PATTERN;
+export { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN };
 
 function requireScopes(scopes: string[], field: string): string[] {
   const unique = [...new Set(scopes)];

@@ -13,7 +13,7 @@ import type { JwksUriCache, PublishedKind } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
-import { createRevisionReader, type Db, ensureResourceServerScopes, type Queryable, sqlOf, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { clients, createRevisionReader, type Db, ensureResourceServerScopes, type Queryable, sqlOf, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -267,9 +267,12 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
   // a server that only issues tokens does not keep it in memory (issue 6, peak memory).
   const adminApi = loadOnce<AdminApi>(() =>
-    Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js'), adminService()]).then(([{ createAdminApi }, { diagnoseFromStore }, service]) =>
+    Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
       createAdminApi({
-        service,
+        // Loaded (and knex opened) by the first authenticated request that needs a use case; the
+        // authentication reads the token's client through the server's own store connection.
+        service: adminService,
+        findClient: (clientId) => clients.find(db, clientId),
         issuer: config.issuer,
         adminResource: config.adminResource,
         keySet: publicKeySet,

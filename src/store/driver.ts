@@ -40,12 +40,24 @@ interface Own {
 function delegating(own: Own): DriverSql {
   let target: Sql | undefined;
   let closed = false;
+  // Operations started on the driver's own connection and not settled yet (a pg query may still be
+  // waiting for a pooled connection): the hand-over closes the connection only when they are done.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const tracked = async <R>(op: () => Promise<R>): Promise<R> => {
+    inFlight++;
+    try {
+      return await op();
+    } finally {
+      if (--inFlight === 0) drained?.();
+    }
+  };
   /** Runs the operation on the delegate, or on the driver's connection once no transaction of its own is open (checked and started in one step). */
   const gate = async <R>(onTarget: (to: Sql) => Promise<R>, onOwn: () => Promise<R>): Promise<R> => {
     for (;;) {
       if (target) return onTarget(target);
       const wait = own.busy();
-      if (!wait) return onOwn();
+      if (!wait) return tracked(onOwn);
       await wait;
     }
   };
@@ -71,9 +83,12 @@ function delegating(own: Own): DriverSql {
       await gate(async () => {}, async () => {
         target = other;
       });
+      // From here on nothing new starts on the driver's connection; what already started finishes on it.
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       if (!closed) {
         closed = true;
-        await own.close();
+        // Everything goes to `other` now, whether or not the driver's connection closes cleanly.
+        await own.close().catch(() => {});
       }
     },
     async close(): Promise<void> {
@@ -126,15 +141,19 @@ async function openSqlite(filename: string): Promise<DriverSql> {
         // IMMEDIATE: the write lock is taken now (waiting up to busy_timeout for another process), not at
         // the first write, where SQLite could only fail the transaction.
         prepare('begin immediate').run();
-        let result: T;
-        try {
-          result = await fn(inside);
-        } catch (err) {
-          prepare('rollback').run();
-          throw err;
-        }
+        const result = await fn(inside);
         prepare('commit').run();
         return result;
+      } catch (err) {
+        // Also after a failed COMMIT: the handle must not stay inside the transaction.
+        if (handle.inTransaction) {
+          try {
+            prepare('rollback').run();
+          } catch {
+            // the original error says more
+          }
+        }
+        throw err;
       } finally {
         open = undefined;
         end();
@@ -148,7 +167,8 @@ async function openSqlite(filename: string): Promise<DriverSql> {
 
 async function openPg(url: string): Promise<DriverSql> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // As knex's pool: at most 10 connections, and a request for one fails after 60 s instead of waiting forever.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 60_000 });
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query opens another.
   pool.on('error', () => {});
   // `?` placeholders become `$1`, `$2` … (the store's SQL has no `?` of its own).

@@ -103,4 +103,38 @@ describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
     expect((await own.all<{ n: unknown }>('select count(*) as n from audit_log where target = ?', ['hand-over']))[0]?.n).toEqual(TEST_DB_KIND === 'postgres' ? '2' : 2);
     await own.close();
   });
+
+  it('the hand-over lets what already started on the driver finish there: queries waiting for a pooled connection, and a transaction', async () => {
+    const own = await openDriverSql(database.database);
+    // more queries than the pool has connections (10), so some wait for one when the hand-over starts
+    const query = TEST_DB_KIND === 'postgres' ? 'select pg_sleep(0.05) as slept' : 'select 1 as slept';
+    const started = Array.from({ length: 15 }, () => own.all(query));
+    const tx = own.transaction(async (trx) => (await trx.all('select 1 as one')).length);
+    await own.delegateTo(sqlOf(database.db));
+    const outcome = await Promise.race([Promise.all([...started, tx]).then(() => 'settled'), new Promise((r) => setTimeout(() => r('still pending after 5 s'), 5_000))]);
+    expect(outcome).toBe('settled');
+    expect(await tx).toBe(1);
+    await own.close();
+  });
 });
+
+if (TEST_DB_KIND === 'sqlite') {
+  describe('the drivers\' connection, SQLite only', () => {
+    it('a COMMIT that fails (a deferred foreign key) rolls the transaction back: the next one starts, and outside statements are not swallowed', async () => {
+      const own = await openDriverSql(database.database);
+      await expect(
+        own.transaction(async (trx) => {
+          await trx.run('pragma defer_foreign_keys = on');
+          await trx.run("insert into certificate_mappings (id, client_id, kind, value, canonical, created_at) values ('m-orphan', 'no-such-client', 'san_dns', 'x.example.com', 'x.example.com', 0)");
+        }),
+      ).rejects.toThrow(/FOREIGN KEY/);
+      await own.transaction(async (trx) => {
+        await writeAudit(trx, { actor: 'after-failed-commit', action: 'test', target: 'failed-commit' });
+      });
+      await writeAudit(own, { actor: 'outside', action: 'test', target: 'failed-commit' });
+      expect((await audit('failed-commit')).sort()).toEqual(['after-failed-commit', 'outside']);
+      expect(await database.db('certificate_mappings').where({ id: 'm-orphan' })).toEqual([]);
+      await own.close();
+    });
+  });
+}

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
-import { CertboundError, InvalidInputError } from '../../errors/index.js';
+import { CertboundError, InvalidInputError, NotFoundError } from '../../errors/index.js';
 import type { VerifierError } from '../../verifier/index.js';
 import type { AdminService } from '../service.js';
 import { type AdminAuthenticatorOptions, createAdminAuthenticator } from './auth.js';
@@ -21,7 +21,13 @@ import { NoQuery, OpenApiDocumentSchema } from './schemas.js';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export interface AdminApiOptions {
-  service: AdminService;
+  /**
+   * The admin use cases, or how to load them: then they are loaded (and the server opens knex) on the
+   * first authenticated request that needs them, not for a request that is refused or public.
+   */
+  service: AdminService | (() => Promise<AdminService>);
+  /** How the authenticator reads a token's client; default: the service's showClient. */
+  findClient?: AdminAuthenticatorOptions['findClient'];
   /** This server's issuer: the `iss` of admin tokens. */
   issuer: string;
   /** The admin API's resource identifier: the `aud` of admin tokens. */
@@ -99,11 +105,18 @@ async function parseBody(ctx: Context, route: Route): Promise<unknown> {
  */
 export function createAdminApi(options: AdminApiOptions): AdminApi {
   const { logger } = options;
+  const service = typeof options.service === 'function' ? loadedOnUse(options.service) : options.service;
   const auth = createAdminAuthenticator({
     issuer: options.issuer,
     audience: options.adminResource,
     keySet: options.keySet,
-    service: options.service,
+    findClient:
+      options.findClient ??
+      ((clientId) =>
+        service.showClient(clientId).catch((err: unknown) => {
+          if (err instanceof NotFoundError) return undefined;
+          throw err;
+        })),
     certificateOf: options.certificateOf,
     certificateStillAuthenticates: options.certificateStillAuthenticates,
     certificateTrustAnchor: options.certificateTrustAnchor,
@@ -125,7 +138,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   });
   const routes: Route[] = [
     openApiRoute,
-    ...buildAdminRoutes({ service: options.service, adminResource: options.adminResource, onChange: options.onChange, diagnose: options.diagnose }),
+    ...buildAdminRoutes({ service, adminResource: options.adminResource, onChange: options.onChange, diagnose: options.diagnose }),
   ];
   function openApiDocument(): Record<string, unknown> {
     document ??= buildOpenApiDocument(routes, { tokenUrl: options.tokenUrl, adminResource: options.adminResource, version: options.version ?? '1' });
@@ -195,4 +208,21 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     openApiDocument,
     close: () => auth.close(),
   };
+}
+
+/**
+ * The admin service behind a loader: every use case (all of them return promises) waits for the load,
+ * which happens once, on the first call.
+ */
+function loadedOnUse(load: () => Promise<AdminService>): AdminService {
+  return new Proxy({} as AdminService, {
+    get: (_target, name) =>
+      // not a thenable: `await service` must not call the loader
+      name === 'then'
+        ? undefined
+        : async (...args: unknown[]) => {
+        const service = (await load()) as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
+        return service[name]!(...args);
+      },
+  });
 }

@@ -7,9 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientRecord } from '../../store/index.js';
 import type { JSONWebKeySet } from 'jose';
-import { NotFoundError } from '../../errors/index.js';
 import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from '../../verifier/index.js';
-import type { AdminService } from '../service.js';
 import type { Access, AdminPrincipal } from './router.js';
 
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './scopes.js';
@@ -22,7 +20,8 @@ export interface AdminAuthenticatorOptions {
   audience: string;
   /** The authorization server's current public keys (read per new token, so rotation is seen). */
   keySet: () => JSONWebKeySet;
-  service: AdminService;
+  /** The client a token names, as registered now (undefined: it no longer exists). */
+  findClient: (clientId: string) => Promise<ClientRecord | undefined>;
   /** DER of the client certificate of a request; default: this connection's TLS handshake. */
   certificateOf?: (req: IncomingMessage) => Buffer | undefined;
   /** Refusals with their internal reason (never sent to the caller). */
@@ -83,10 +82,7 @@ export function createAdminAuthenticator(options: AdminAuthenticatorOptions): Ad
         return refuse(req, 'ERR_VERIFIER_INSUFFICIENT_SCOPE', `needs ${accepted.join(' or ')}, token has "${verified.scopes.join(' ')}"`, accepted[0]);
       }
       // A JWT outlives a removed client or a withdrawn scope; administration must not.
-      const client = await options.service.showClient(clientId).catch((err: unknown) => {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      });
+      const client = await options.findClient(clientId);
       if (!client) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} no longer exists`);
       if (!verified.scopes.some((s) => accepted.includes(s) && client.scopes.includes(s))) {
         return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} is no longer allowed ${accepted.join(' or ')}`);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { SIGNING_ALGORITHMS } from '../../config/index.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
-import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../service.js';
+import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../patterns.js';
 
 /** Component registry: schema → OpenAPI `components.schemas` name. */
 export const adminSchemas = z.registry<{ id: string; description?: string }>();

@@ -104,7 +104,7 @@ describe('certbound serve from the bundle (issue 6)', () => {
     expect(loaded.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   }, 60_000);
 
-  it('a production start on a current database issues a bound token and explains a refusal without loading knex: the store runs on the drivers (issue 6)', async () => {
+  it('a production start on a current database issues a bound token, explains a refusal and refuses an unauthenticated admin request without loading knex: the store runs on the drivers (issue 6)', async () => {
     const db = await createTestDatabase();
     const pki = await createTestPki('Bundle');
     const admin = createAdminService({ db: db.db, signingAlg: 'ES256' });
@@ -156,6 +156,11 @@ describe('certbound serve from the bundle (issue 6)', () => {
       expect(refused.body.error).toBe('invalid_client');
       await waitFor(() => run.stdout().includes('client_auth_refused') || run.stderr().includes('client_auth_refused'), () => run.stdout() + run.stderr());
       expect(run.stdout() + run.stderr()).toContain('SAN_MISMATCH');
+      // the admin API answers an unauthenticated request without loading the admin use cases (nor knex)
+      const anonymous = tlsAgent({ ca: pki.root.pem });
+      const unauthenticated = await httpsJson(`https://localhost:${mtlsPort}/admin/clients`, { agent: anonymous });
+      await anonymous.close();
+      expect(unauthenticated.status).toBe(401);
     } finally {
       run.child.kill('SIGTERM');
     }
