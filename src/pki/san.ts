@@ -13,7 +13,7 @@
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { attributeTypeName, canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
+import { canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
 
 export type SanKind = 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
 export type MappingKind = 'subject_dn' | SanKind;
@@ -190,13 +190,8 @@ export function canonicalizeMappingValue(kind: MappingKind, value: string): stri
       }
       throw cause;
     }
-    // RFC 4514 allows `CN=`, but a mapping for a subject with an empty attribute is a mistake (a value
-    // left out of a script, a variable that was not set), and it would match such certificates only.
-    const empty = dn.flat().find((ava) => ava.value === '' && ava.raw === undefined);
-    if (empty) {
-      const name = attributeTypeName(empty.type);
-      return fail(kind, value, { message: `gives ${name} an empty value`, hint: `Write the value (as in ${name}=billing,O=Acme), or leave the attribute out.` });
-    }
+    // An empty value (`CN=`) is valid RFC 4514 and stays allowed: certificates with an empty attribute
+    // exist, and `--from-cert` must be able to register their subject.
     return canonicalDn(dn);
   }
   const control = findControlCharacter(value);

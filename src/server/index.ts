@@ -285,7 +285,12 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         // be unknown.
         certificateOf: (req) => mtls.peerCertificate({ req, state: {} })?.x509.raw,
         // An admin token is bound to its certificate; that certificate must still authenticate the client.
-        certificateTrustAnchor: (req) => mtls.peerCertificate({ req, state: {} })?.anchor?.name,
+        // By the anchor's current name: a connection remembers the anchor object it found, and the anchor
+        // may have been removed and added again under another name since.
+        certificateTrustAnchor: (req) => {
+          const anchor = mtls.peerCertificate({ req, state: {} })?.anchor;
+          return anchor ? anchorsByThumbprint.get(anchor.x5tS256)?.name : undefined;
+        },
         certificateStillAuthenticates: (req, client) =>
           mtls.stillAuthenticates(req, client, client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined)),
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).

@@ -184,7 +184,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     else if (socket.isSessionReused()) {
       const remembered = anchorOfLeaf.get(leafThumbprint);
       // only while that anchor is still trusted
-      anchor = remembered && anchors.get(remembered.x5tS256) ? remembered : undefined;
+      anchor = remembered ? anchors.get(remembered.x5tS256) : undefined;
     }
     const peer: PeerCertificate = { x509, parsed, parseError, sentChainLength, anchor, chain: chainFor(leafThumbprint, chain, socket.isSessionReused()) };
     peerCache.set(socket, peer);

@@ -160,18 +160,9 @@ describe('subject_dn (MD-3)', () => {
     expect(err.hint).toMatch(/RFC 4514/);
   });
 
-  it.each([
-    ['CN=', 'CN'],
-    ['CN=billing,O=', 'O'],
-    ['CN=billing+UID=,O=Acme', 'UID'],
-  ])('MD-3: %j (an attribute with an empty value) is refused with ERR_MAPPING_VALUE naming the attribute', (value, name) => {
-    const err = refused('subject_dn', value);
-    expect(err.message).toBe(`The tls_client_auth_subject_dn value ${JSON.stringify(value)} gives ${name} an empty value.`);
-    expect(err.hint).toContain(`${name}=billing`);
-  });
-
-  it('MD-3: a #hex value (an empty string in DER) is not an empty value in the text, and is kept', () => {
-    expect(canonicalizeMappingValue('subject_dn', 'CN=#0c00,O=Acme')).toMatch(/^2\.5\.4\.10=acme,2\.5\.4\.3=/);
+  it('MD-3: an empty attribute value (CN=) is valid RFC 4514 and kept: certificates with one exist, and --from-cert registers their subject', () => {
+    expect(canonicalizeMappingValue('subject_dn', 'CN=,O=Acme')).toBe('2.5.4.10=acme,2.5.4.3=');
+    expect(canonicalizeMappingValue('subject_dn', 'CN=billing+UID=,O=Acme')).toMatch(/^2\.5\.4\.10=acme,/);
   });
 });
 

@@ -3,9 +3,10 @@
  * administrator cannot lock the admin API; an admin token whose certificate was taken out of service is
  * refused; a change that is stored is not reported as failed when this server cannot apply it at once.
  */
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa } from '../../helpers/pki.js';
-import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
+import { type AdminCaller, adminCall, createAdminCaller } from '../../helpers/admin.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 let s: TestServer;
@@ -109,6 +110,43 @@ describe('an administrator certificate taken out of service', () => {
       body: { client_id: 'backdoor', mapping: { kind: 'subject_dn', value: 'CN=backdoor,O=Evil' }, scope: 'certbound:admin', default_resource: s.config.adminResource },
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('the lock-out guard on a connection that outlived a change of anchor names', () => {
+  let v: TestServer;
+  beforeAll(async () => {
+    v = await startTestServer();
+  });
+  afterAll(() => v?.close());
+
+  /** One request on `agent` (keep-alive: the same TLS connection each time). */
+  function onConnection(agent: HttpsAgent, path: string, method: string, token: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(`${v.handle.adminUrl}${path}`, { agent, method, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('the anchor re-added under another name (same CA) is still the caller\'s own: 409 ERR_ADMIN_LOCKOUT on the same connection', async () => {
+    const admin = await createAdminCaller(v, ['certbound:admin'], { clientId: 'keep-alive-admin' });
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: v.pki.root.pem, cert: v.pki.chainOf(admin.client), key: admin.client.keyPem, servername: 'localhost' });
+    try {
+      expect(await onConnection(agent, '/admin/clients', 'GET', admin.token)).toBe(200);
+      // the CLI's `trust remove` and `trust add`: the same CA certificate under a new name
+      await v.admin.removeTrustAnchor('test-root', 'test');
+      await v.admin.addTrustAnchor({ name: 'corp-root', pem: v.pki.root.pem, environment: 'prod' }, 'test');
+      await v.handle.reload();
+      expect(await onConnection(agent, '/admin/trust-anchors/corp-root', 'DELETE', admin.token)).toBe(409);
+    } finally {
+      agent.destroy();
+    }
+    expect((await v.admin.listTrustAnchors()).map((a) => a.name)).toEqual(['corp-root']);
+    expect((await adminCall(v, 'GET', '/admin/clients', { cert: admin.client, token: admin.token })).status).toBe(200);
   });
 });
 
