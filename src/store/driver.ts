@@ -41,9 +41,12 @@ function delegating(own: Own): DriverSql {
   let target: Sql | undefined;
   let closed = false;
   // Operations started on the driver's own connection and not settled yet (a pg query may still be
-  // waiting for a pooled connection): the hand-over closes the connection only when they are done.
+  // waiting for a pooled connection): the connection is closed (hand-over, shutdown) only when they are done.
   let inFlight = 0;
   let drained: (() => void) | undefined;
+  const settled = async () => {
+    if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  };
   const tracked = async <R>(op: () => Promise<R>): Promise<R> => {
     inFlight++;
     try {
@@ -84,7 +87,7 @@ function delegating(own: Own): DriverSql {
         target = other;
       });
       // From here on nothing new starts on the driver's connection; what already started finishes on it.
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await settled();
       if (!closed) {
         closed = true;
         // Everything goes to `other` now, whether or not the driver's connection closes cleanly.
@@ -94,6 +97,7 @@ function delegating(own: Own): DriverSql {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await settled();
       await own.close();
     },
   });
@@ -188,8 +192,6 @@ async function openPg(url: string): Promise<DriverSql> {
     run: async (text: string, params: readonly unknown[] = []) => (await runner.query(pgText(text), params as unknown[])).rowCount ?? 0,
   });
   const pooled = on(pool);
-  let transactions = 0;
-  let settled: (() => void) | undefined;
   return delegating({
     dialect: 'pg',
     // PostgreSQL waits for locks without blocking this process: nothing waits for a transaction but the hand-over.
@@ -198,27 +200,19 @@ async function openPg(url: string): Promise<DriverSql> {
     runNow: pooled.run,
     async transactionNow<T>(fn: (trx: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect();
-      transactions++;
       const inside: Sql = asSql({ dialect: 'pg' as const, ...on(client), transaction: <U>(f: (trx: Sql) => Promise<U>) => f(inside) });
       try {
         await client.query('begin');
-        let result: T;
-        try {
-          result = await fn(inside);
-        } catch (err) {
-          await client.query('rollback').catch(() => {});
-          throw err;
-        }
+        const result = await fn(inside);
         await client.query('commit');
         return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
       } finally {
         client.release();
-        if (--transactions === 0) settled?.();
       }
     },
-    async close() {
-      if (transactions > 0) await new Promise<void>((resolve) => (settled = resolve));
-      await pool.end();
-    },
+    close: () => pool.end(),
   });
 }

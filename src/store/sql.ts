@@ -82,7 +82,7 @@ export function toMs(v: unknown): number | null {
 }
 
 /** Runs `fn` again while SQLite answers SQLITE_BUSY, for at most `maxMs` (synchronous: it runs once per new connection). */
-export function retryWhileBusy<T>(fn: () => T, maxMs: number): T {
+function retryWhileBusy<T>(fn: () => T, maxMs: number): T {
   const deadline = Date.now() + maxMs;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
