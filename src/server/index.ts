@@ -13,7 +13,7 @@ import type { JwksUriCache, PublishedKind } from '../admin/jwks-uri.js';
 import type { AdminService } from '../admin/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
-import { clients, createRevisionReader, type Db, ensureResourceServerScopes, type Queryable, sqlOf, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, readRevisions, resourceServers, type SigningKey, signingKeys, type TrustAnchor, trustAnchors } from '../store/index.js';
+import { clients, createRevisionReader, type Db, ensureResourceServerScopes, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, type Queryable, readRevisions, resourceServers, type SigningKey, signingKeys, sqlOf, type TrustAnchor, trustAnchors } from '../store/index.js';
 import { createCertificateSource, withCertificateSource } from './certificate-source.js';
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -284,13 +284,13 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         // chain, and the trust anchor the certificate chains to (pinned mappings, the lock-out check) would
         // be unknown.
         certificateOf: (req) => mtls.peerCertificate({ req, state: {} })?.x509.raw,
-        // An admin token is bound to its certificate; that certificate must still authenticate the client.
-        // By the anchor's current name: a connection remembers the anchor object it found, and the anchor
-        // may have been removed and added again under another name since.
+        // For the lock-out check, by the anchor's current name: a connection remembers the anchor object it
+        // found, and the anchor may have been removed and added again under another name since.
         certificateTrustAnchor: (req) => {
           const anchor = mtls.peerCertificate({ req, state: {} })?.anchor;
           return anchor ? anchorsByThumbprint.get(anchor.x5tS256)?.name : undefined;
         },
+        // An admin token is bound to its certificate; that certificate must still authenticate the client.
         certificateStillAuthenticates: (req, client) =>
           mtls.stillAuthenticates(req, client, client.jwks ?? (client.jwksUri ? publishedKeys(client.clientId, client.jwksUri, 'certificates') : undefined)),
         // Trust-anchor and key changes apply to this server at once (other replicas: within the reload interval).

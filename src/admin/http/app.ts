@@ -216,13 +216,13 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
  */
 function loadedOnUse(load: () => Promise<AdminService>): AdminService {
   return new Proxy({} as AdminService, {
-    get: (_target, name) =>
+    get: (_target, name) => {
       // not a thenable: `await service` must not call the loader
-      name === 'then'
-        ? undefined
-        : async (...args: unknown[]) => {
+      if (name === 'then') return undefined;
+      return async (...args: unknown[]) => {
         const service = (await load()) as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
         return service[name]!(...args);
-      },
+      };
+    },
   });
 }
