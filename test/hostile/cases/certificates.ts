@@ -120,7 +120,6 @@ export const certificateCases: CertCase[] = [
     title: 'a leaf outside the dNSName constraint of its CA',
     expect: 'refuse',
     clientId: 'hx-dns',
-    findingOn: { proxy: 'H15-4' },
     present: async (k) => fromIssued(await issueLeaf(k.constrained, { subject: [{ CN: ['x'] }], san: dnsSan('hx-dns.example.com') }), k.constrained),
   },
   {
@@ -143,7 +142,7 @@ export const certificateCases: CertCase[] = [
   },
   { id: E(26), guards: ['X-12'], title: 'a leaf not valid yet', expect: 'refuse', clientId: 'hx-dn', present: (k) => k.leaf({ subject: DN, notBefore: new Date(Date.now() + 86_400_000), notAfter: new Date(Date.now() + 10 * 86_400_000) }) },
   { id: E(27), guards: ['X-12'], title: 'EKU serverAuth only', expect: 'refuse', clientId: 'hx-dn', present: (k) => k.leaf({ subject: DN, eku: [EKU_SERVER_AUTH] }) },
-  { id: E(28), guards: ['H15-4', 'SC-6'], finding: 'H15-4', title: 'EKU anyExtendedKeyUsage only', expect: 'refuse', clientId: 'hx-dn', present: (k) => k.leaf({ subject: DN, eku: [ANY_EKU] }) },
+  { id: E(28), guards: ['H15-4', 'SC-6'], findingOn: { proxy: 'H15-4' }, title: 'EKU anyExtendedKeyUsage only', expect: 'refuse', clientId: 'hx-dn', present: (k) => k.leaf({ subject: DN, eku: [ANY_EKU] }) },
   { id: E(29), guards: ['H15-4', 'X-12'], finding: 'H15-4', title: 'no EKU extension (the trust anchor did not opt out)', expect: 'refuse', clientId: 'hx-dn', present: (k) => k.leaf({ subject: DN, eku: null }) },
   {
     id: E(30),
