@@ -6,7 +6,7 @@
 import * as x509 from '@peculiar/x509';
 import { der, OID, sanExtension } from '../../helpers/asn1.js';
 import { createCa, EKU_SERVER_AUTH, issueLeaf, selfSigned } from '../../helpers/pki.js';
-import { type CertKit, ext, fromIssued, nameConstraintsDns, type Presented, simpleName } from '../lib/certs.js';
+import { type CertKit, ext, fromIssued, type Presented, simpleName } from '../lib/certs.js';
 import type { Finding, HostileCase } from '../lib/corpus.js';
 
 export const API = 'https://api.hostile.example';
