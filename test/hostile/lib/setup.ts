@@ -24,14 +24,16 @@ export async function registerCertClients(s: TestServer, k: CertKit): Promise<vo
  * A token response as an outcome: accepted means a token came back. An issued token must be bound to the
  * certificate the client proved (BT-7/BT-8); a refusal must be a coded OAuth error with a description.
  */
-export function tokenOutcome(res: JsonResponse, boundTo?: Buffer): Outcome {
+export function tokenOutcome(res: JsonResponse, boundTo?: Buffer, options: { httpRefusal?: boolean } = {}): Outcome {
   const token = res.body.access_token;
   const accepted = res.status === 200 && typeof token === 'string';
   if (accepted && boundTo) expect((decodeJwt(token as string).cnf as Record<string, unknown> | undefined)?.['x5t#S256'], 'the token is bound to the presented certificate').toBe(x5tS256(boundTo));
   if (!accepted && res.status < 500) {
     expect(token, 'no token in a refusal').toBeUndefined();
-    // The HTTP layer refuses oversized requests (413/431) before any OAuth code runs; everything else is an OAuth error.
-    if (![413, 431].includes(res.status)) expect(typeof res.body.error, `a refusal carries an OAuth error: status ${res.status} ${brief(res.body, res.text)}`).toBe("string");
+    // The HTTP layer refuses oversized requests (413/431), and a method the endpoint does not serve (404/405),
+    // before any OAuth code runs; everything else is an OAuth error.
+    const httpLayer = [413, 431, ...(options.httpRefusal ? [404, 405] : [])];
+    if (!httpLayer.includes(res.status)) expect(typeof res.body.error, `a refusal carries an OAuth error: status ${res.status} ${brief(res.body, res.text)}`).toBe("string");
   }
   return { status: res.status, accepted, detail: brief(res.body, res.text) };
 }
