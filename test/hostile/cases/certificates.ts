@@ -5,7 +5,7 @@
  */
 import * as x509 from '@peculiar/x509';
 import { der, OID, sanExtension } from '../../helpers/asn1.js';
-import { createCa, EKU_SERVER_AUTH, issueLeaf, selfSigned } from '../../helpers/pki.js';
+import { createCa, EKU_SERVER_AUTH, issueLeaf, type NameSpec, selfSigned } from '../../helpers/pki.js';
 import { type CertKit, ext, fromIssued, type Presented, simpleName } from '../lib/certs.js';
 import type { Finding, HostileCase } from '../lib/corpus.js';
 
@@ -32,7 +32,7 @@ export interface CertCase extends HostileCase {
   findingOn?: { direct?: Finding; proxy?: Finding };
 }
 
-const DN = [{ O: ['Hostile'] }, { CN: ['hx-dn'] }];
+const DN: NameSpec = [{ O: ['Hostile'] }, { CN: ['hx-dn'] }];
 const dnsSan = (value: string) => [{ type: 'dns' as const, value }];
 const ANY_EKU = '2.5.29.37.0';
 const E = (id: number) => `CERT-${String(id).padStart(2, '0')}`;

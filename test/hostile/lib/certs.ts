@@ -91,7 +91,7 @@ export async function leafExtensions(issuer: Issued, keysFor?: CryptoKeyPair) {
 export function nameConstraintsDns(permitted: string): x509.Extension {
   // permittedSubtrees [0] IMPLICIT GeneralSubtrees: one GeneralSubtree { base dNSName }
   const value = der.seq(tlv(0xa0, der.seq(der.implicit(2, new Uint8Array(Buffer.from(permitted, 'latin1'))))));
-  return new x509.Extension('2.5.29.30', true, value);
+  return new x509.Extension('2.5.29.30', true, Uint8Array.from(value));
 }
 
 /** Everything the certificate table needs, made once per test file. */
