@@ -42,6 +42,10 @@ export interface AdminServiceOptions {
   signingAlg: SigningAlgorithm;
   /** PEM file of extra CA certificates trusted when fetching a client's jwks_uri (CERTBOUND_OUTBOUND_CA_FILE). */
   outboundCaFile?: string | undefined;
+  /** Non-public address ranges a jwks_uri may be fetched from (CERTBOUND_JWKS_URI_ALLOWED_RANGES); default none. */
+  jwksUriAllowedRanges?: readonly string[] | undefined;
+  /** Told a failed jwks_uri fetch with its full error, for the server log (the caller gets a short reason). */
+  onJwksUriFailure?: ((failure: { uri: string; reason: string; error: unknown }) => void) | undefined;
 }
 
 export interface AddTrustAnchorInput {
@@ -157,7 +161,7 @@ function checkJwksUri(value: string): string {
  * await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' },
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
-export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile }: AdminServiceOptions) {
+export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }: AdminServiceOptions) {
   /**
    * SS-4: a jwks_uri must be a plain https URL that serves a usable set now (the server fetches it again
    * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
@@ -167,7 +171,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     const jwksUri = checkJwksUri(value);
     const { fetchJwksUriOnce } = await import('./jwks-uri.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
-    await fetchJwksUriOnce(jwksUri, { ca, kind, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
+    await fetchJwksUriOnce(jwksUri, { ca, kind, allowedRanges: jwksUriAllowedRanges, onFailure: onJwksUriFailure, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
     return jwksUri;
   }
 
