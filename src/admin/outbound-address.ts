@@ -143,9 +143,9 @@ export class RefusedAddressError extends Error {
     readonly address: string,
     readonly kind: string,
   ) {
-    const article = /^[aeiou]/i.test(kind) ? 'an' : 'a';
+    const article = /^(?:[aeio]|un(?!i))/i.test(kind) ? 'an' : 'a';
     super(
-      `${host === address ? `the host ${host} is` : `the host ${host} resolves to`} ${article} ${kind} address (${address}); certbound fetches only public addresses unless the range is allowed by ${ALLOWED_RANGES_SETTING}`,
+      `${host === address ? `${address} is` : `${host} resolves to`} ${article} ${kind} address${host === address ? '' : ` (${address})`}; certbound fetches only public addresses unless the range is allowed by ${ALLOWED_RANGES_SETTING}`,
     );
     this.name = 'RefusedAddressError';
   }
