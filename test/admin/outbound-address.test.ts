@@ -4,7 +4,8 @@
  * (127.0.0.2 allowed, 127.0.0.1 refused), and shows that the socket goes only to an address that was checked.
  */
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo, LookupAddress } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJwksUriCache, fetchJwksUriOnce } from '../../src/admin/jwks-uri.js';
