@@ -9,12 +9,19 @@
  *   `minRefreshMs` per client, so a stream of unknown ones cannot turn the server into a load generator
  *   against the client's host;
  * - a failed fetch keeps the last good set (and its error is reported with the refusal).
+ *
+ * Every connection goes only to addresses the outbound policy allows (outbound-address.ts: no loopback,
+ * private, link-local … unless CERTBOUND_JWKS_URI_ALLOWED_RANGES allows the range), checked after the one
+ * name resolution the socket then uses. Redirects are not followed. Callers get a short reason (`error`);
+ * what went wrong underneath (socket and TLS errors, the stack) goes to `onFailure`, the server log, only:
+ * a caller who may register a jwks_uri must not learn from the answer which ports inside answer TLS.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import type { Jwks } from './self-signed.js';
-import { InvalidInputError } from '../errors/index.js';
+import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { x5tS256 } from '../pki/thumbprint.js';
+import { createGuardedLookup, createOutboundAddressPolicy, RefusedAddressError, type Resolver, refuseLiteral } from './outbound-address.js';
 
 export interface JwksUriCacheOptions {
   /** Extra CA certificates (PEM) trusted for the fetch, besides Node's bundled ones. */
@@ -30,6 +37,12 @@ export interface JwksUriCacheOptions {
   /** Checks a fetched document (JSON text) of a client of that kind and returns the JWKS; throws a CertboundError when it is not acceptable. */
   validate(text: string, kind: PublishedKind): Jwks | Promise<Jwks>;
   now?: () => number;
+  /** Address ranges fetched from although not public (CERTBOUND_JWKS_URI_ALLOWED_RANGES, validated by config/). Default: none. */
+  allowedRanges?: readonly string[] | undefined;
+  /** Name resolution, for tests of the address check. Default: the system resolver. */
+  resolve?: Resolver | undefined;
+  /** Told every failed fetch with its full error (for the server log; the reason callers see is `error`). */
+  onFailure?: ((failure: { uri: string; reason: string; error: unknown }) => void) | undefined;
 }
 
 /** What a client publishes: certificates (self_signed_tls_client_auth) or assertion keys (private_key_jwt). */
@@ -70,8 +83,15 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxBytes = options.maxBytes ?? 256 * 1024;
   const entries = new Map<string, Entry>();
+  const policy = createOutboundAddressPolicy(options.allowedRanges);
+  const connector = buildConnector({ ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), timeout: timeoutMs, lookup: createGuardedLookup(policy, options.resolve) });
   const dispatcher = new Agent({
-    connect: { ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), timeout: timeoutMs },
+    // An IP literal is connected to without a lookup: it is checked here, before any socket exists.
+    connect: (opts, callback) => {
+      const refused = refuseLiteral(policy, opts.hostname);
+      if (refused) return callback(refused, null);
+      return connector(opts, callback);
+    },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
@@ -80,7 +100,7 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
     const res = await request(uri, { method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' }, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
     if (res.statusCode !== 200) {
       await res.body.dump();
-      throw new Error(`HTTP ${res.statusCode}`);
+      throw new FetchRefusal(`HTTP ${res.statusCode}${res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed: register the final URL)' : ''}`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -88,11 +108,18 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
       size += (chunk as Buffer).length;
       if (size > maxBytes) {
         res.body.destroy();
-        throw new Error(`the document is larger than ${maxBytes} bytes`);
+        throw new FetchRefusal(`the document is larger than ${maxBytes} bytes`);
       }
       chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    const text = Buffer.concat(chunks).toString('utf8');
+    // The parser's own message quotes the document: not for callers.
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new FetchRefusal('the document is not JSON (a JWKS is expected)');
+    }
+    return text;
   }
 
   /** Fetches into `entry` (one fetch in flight per client); a failure keeps the last good set and records the error. */
@@ -107,7 +134,8 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
         entry.fetchedAt = now();
         entry.error = undefined;
       } catch (err) {
-        entry.error = (err as Error).message;
+        entry.error = reasonOf(err, entry.uri);
+        options.onFailure?.({ uri: entry.uri, reason: entry.error, error: err });
       } finally {
         entry.inflight = undefined;
       }
@@ -157,26 +185,49 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
 
 export type JwksUriCache = ReturnType<typeof createJwksUriCache>;
 
+/** A failed fetch whose message is fit for the caller as it is (an HTTP status, a size, not JSON). */
+class FetchRefusal extends Error {}
+
+/**
+ * The short reason a fetch failed, for the caller: the refused address, the HTTP status, the size, the
+ * JWKS rule the document breaks, or that the name did not resolve; any other failure (connection,
+ * timeout, TLS) is one sentence without the underlying error.
+ */
+function reasonOf(err: unknown, uri: string): string {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof RefusedAddressError || e instanceof FetchRefusal || e instanceof CertboundError) return e.message;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return `the host name ${new URL(uri).hostname} could not be resolved`;
+  }
+  const host = new URL(uri).host;
+  return `no JWKS could be fetched from ${host}: the connection failed, timed out, or the TLS handshake failed (the server log has the detail); check that the host is reachable from certbound and that its certificate is trusted (CERTBOUND_OUTBOUND_CA_FILE)`;
+}
+
 /**
  * One fetch of a client's jwks_uri, for registration: the validated JWKS, or a CertboundError saying
  * why the URI cannot be used (unreachable, not 200, too large, not a valid self-signed JWKS).
  */
 export async function fetchJwksUriOnce(uri: string, options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks | Promise<Jwks>; kind?: PublishedKind }): Promise<Jwks> {
+  // An address host is refused without building a connection pool.
+  const literal = refuseLiteral(createOutboundAddressPolicy(options.allowedRanges), new URL(uri).hostname.replace(/^\[(.*)\]$/, '$1'));
+  if (literal) throw unavailable(uri, literal.message, options.kind ?? 'certificates');
   const { kind = 'certificates', validate, ...rest } = options;
   const cache = createJwksUriCache({ ...rest, minRefreshMs: 0, validate: (text) => validate(text) });
   try {
     await cache.ensure('registration', uri, undefined, kind);
     const state = cache.peek('registration', uri, kind);
-    if (!state.jwks) {
-      throw new InvalidInputError('ERR_JWKS_URI_UNAVAILABLE', `The jwks_uri ${uri} cannot be used: ${state.error ?? 'no JWKS'}.`, {
-        hint:
-          kind === 'keys'
-            ? "Publish the client's public assertion keys there first (a JWKS without x5c or private members), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE)."
-            : 'Publish the client certificates there first (a JWKS whose keys carry x5c), and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE).',
-      });
-    }
+    if (!state.jwks) throw unavailable(uri, state.error ?? 'no JWKS', kind);
     return state.jwks;
   } finally {
     await cache.close();
   }
+}
+
+function unavailable(uri: string, reason: string, kind: PublishedKind): InvalidInputError {
+  return new InvalidInputError('ERR_JWKS_URI_UNAVAILABLE', `The jwks_uri ${uri} cannot be used: ${reason}.`, {
+    hint:
+      kind === 'keys'
+        ? "Publish the client's public assertion keys there first (a JWKS without x5c or private members), at a public address, and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE)."
+        : 'Publish the client certificates there first (a JWKS whose keys carry x5c), at a public address, and check that this host trusts the server certificate (CERTBOUND_OUTBOUND_CA_FILE).',
+  });
 }

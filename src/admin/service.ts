@@ -27,6 +27,7 @@ import {
   writeAudit,
   ensureResourceServerScopes,
 } from '../store/index.js';
+import { adminSignInRefusal } from './administrators.js';
 import { generateSigningKey } from './keys.js';
 import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from './http/scopes.js';
@@ -42,6 +43,10 @@ export interface AdminServiceOptions {
   signingAlg: SigningAlgorithm;
   /** PEM file of extra CA certificates trusted when fetching a client's jwks_uri (CERTBOUND_OUTBOUND_CA_FILE). */
   outboundCaFile?: string | undefined;
+  /** Non-public address ranges a jwks_uri may be fetched from (CERTBOUND_JWKS_URI_ALLOWED_RANGES); default none. */
+  jwksUriAllowedRanges?: readonly string[] | undefined;
+  /** Told a failed jwks_uri fetch with its full error, for the server log (the caller gets a short reason). */
+  onJwksUriFailure?: ((failure: { uri: string; reason: string; error: unknown }) => void) | undefined;
 }
 
 export interface AddTrustAnchorInput {
@@ -157,7 +162,7 @@ function checkJwksUri(value: string): string {
  * await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' },
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
-export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile }: AdminServiceOptions) {
+export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }: AdminServiceOptions) {
   /**
    * SS-4: a jwks_uri must be a plain https URL that serves a usable set now (the server fetches it again
    * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
@@ -167,7 +172,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     const jwksUri = checkJwksUri(value);
     const { fetchJwksUriOnce } = await import('./jwks-uri.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
-    await fetchJwksUriOnce(jwksUri, { ca, kind, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
+    await fetchJwksUriOnce(jwksUri, { ca, kind, allowedRanges: jwksUriAllowedRanges, onFailure: onJwksUriFailure, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
     return jwksUri;
   }
 
@@ -229,17 +234,27 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
   }
 
   /**
-   * Refuses to remove (afterScopes undefined) or narrow the last client with the admin scope: the admin
-   * API would then lock everybody out, and only the CLI on the database could let anyone back in.
+   * Refuses to remove (after undefined) or change the last client that can sign in to the admin API with
+   * the admin scope so that it no longer can: the admin API would then lock everybody out, and only the
+   * CLI on the database could let anyone back in. Only clients that can sign in count (adminSignInRefusal,
+   * the admin API's own rules): one with the scope but without bound tokens or a valid mapping does not.
    */
-  async function assertAnotherAdministrator(trx: Db, before: ClientRecord, afterScopes: string[] | undefined): Promise<void> {
-    if (!before.scopes.includes(ADMIN_SCOPE) || afterScopes?.includes(ADMIN_SCOPE)) return;
-    const others = (await trx('clients').whereNot({ client_id: before.clientId }).andWhere('scope', 'like', `%${ADMIN_SCOPE}%`).select('scope')) as { scope: string }[];
-    if (others.some((r) => String(r.scope).split(' ').includes(ADMIN_SCOPE))) return;
+  async function assertAnotherAdministrator(trx: Db, before: ClientRecord, after: ClientRecord | undefined, change: string): Promise<void> {
+    const now = Date.now();
+    if (adminSignInRefusal(before, [ADMIN_SCOPE], now) !== undefined || (after && adminSignInRefusal(after, [ADMIN_SCOPE], now) === undefined)) return;
+    const named = (await trx('clients').whereNot({ client_id: before.clientId }).andWhere('scope', 'like', `%${ADMIN_SCOPE}%`).select('client_id')) as { client_id: string }[];
+    const unable: string[] = [];
+    for (const { client_id } of named) {
+      const other = await clients.find(trx, String(client_id));
+      if (!other?.scopes.includes(ADMIN_SCOPE)) continue;
+      const refusal = adminSignInRefusal(other, [ADMIN_SCOPE], now);
+      if (refusal === undefined) return;
+      unable.push(refusal);
+    }
     throw new ConflictError(
       'ERR_ADMIN_LAST',
-      `"${before.clientId}" is the only client with ${ADMIN_SCOPE}; ${afterScopes ? 'withdrawing the scope' : 'removing it'} would leave nobody able to change anything through the admin API.`,
-      { hint: `Create another administrator first (POST /admin/clients with "scope": "${ADMIN_SCOPE}").` },
+      `"${before.clientId}" is the only client that can sign in to the admin API with ${ADMIN_SCOPE}${unable.length ? ` (the others with the scope cannot: ${unable.join('; ')})` : ''}; ${change} would leave nobody able to change anything through the admin API.`,
+      { hint: `Create another administrator first (POST /admin/clients with "scope": "${ADMIN_SCOPE}", bound tokens on, and a mapping or key it can authenticate with now), or fix one that cannot sign in.` },
     );
   }
 
@@ -460,7 +475,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
      * private_key_jwt client, new certificates of a self-signed one); the new values apply to the next
      * token request.
      */
-    /** `keepAnAdministrator` (the admin API): refuse to withdraw the admin scope from the last client that has it. */
+    /** `keepAnAdministrator` (the admin API): refuse a change (scope, bound tokens, keys) after which no client could sign in to the admin API with the admin scope. */
     async updateClient(clientId: string, input: UpdateClientInput, actor: string, fields: { scopes?: string; jwks?: string; jwksUri?: string } = {}, options: { keepAnAdministrator?: boolean } = {}): Promise<ClientRecord> {
       const scopes = input.scopes === undefined ? undefined : requireScopes(input.scopes, fields.scopes ?? '--scope');
       // Keys are checked (and a jwks_uri fetched) before the transaction: no network wait inside it.
@@ -470,7 +485,11 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
         const defaultResource = input.defaultResource === undefined ? before.defaultResource : input.defaultResource;
         await assertScopesOffered(trx, scopes ?? before.scopes, defaultResource ?? undefined);
-        if (options.keepAnAdministrator && scopes) await assertAnotherAdministrator(trx, before, scopes);
+        if (options.keepAnAdministrator) {
+          const after: ClientRecord = { ...before, scopes: scopes ?? before.scopes, boundTokens: input.boundTokens ?? before.boundTokens, ...(keys ?? {}) };
+          const change = scopes && !scopes.includes(ADMIN_SCOPE) ? 'withdrawing the scope' : input.boundTokens === false ? 'turning bound tokens off' : 'this change';
+          await assertAnotherAdministrator(trx, before, after, change);
+        }
         await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens, ...(keys ?? {}) });
         const after = (await clients.find(trx, clientId))!;
         await writeAudit(trx, { actor, action: 'client.update', target: `client:${clientId}`, before, after });
@@ -484,12 +503,12 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       return c;
     },
 
-    /** `keepAnAdministrator` (the admin API): refuse to remove the last client with the admin scope. */
+    /** `keepAnAdministrator` (the admin API): refuse to remove the last client that can sign in to the admin API with the admin scope. */
     async removeClient(clientId: string, actor: string, options: { keepAnAdministrator?: boolean } = {}): Promise<void> {
       await db.transaction(async (trx) => {
         const before = await clients.find(trx, clientId);
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
-        if (options.keepAnAdministrator) await assertAnotherAdministrator(trx, before, undefined);
+        if (options.keepAnAdministrator) await assertAnotherAdministrator(trx, before, undefined, 'removing it');
         await clients.remove(trx, clientId);
         // The client's stored tokens: LIKE (its wildcards escaped) only narrows the rows; the JSON decides,
         // so neither `_` in an id nor SQLite's case-insensitive LIKE reaches another client's tokens.

@@ -105,7 +105,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
           publishedKeys: async (_clientId, uri) => {
             const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
             // A failure is thrown: the diagnosis names it next to the client.
-            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, validate: validateSelfSignedJwks });
+            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, allowedRanges: cfg.jwksUriAllowedRanges, validate: validateSelfSignedJwks });
           },
         }),
       );

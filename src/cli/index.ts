@@ -67,7 +67,7 @@ function describeMapping(m: ClientRecord['mappings'][number]): string {
 export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
   const config = (): Config => loadConfig({ env });
   const withAdmin = <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> =>
-    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile }), cfg));
+    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges }), cfg));
   const print = (v: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(v, null, 2) : human());
 
   const program = new Command('certbound')

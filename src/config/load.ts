@@ -152,11 +152,27 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     crlRefreshIntervalMs: c.crlRefreshIntervalMs,
     outboundCaFile: c.outboundCaFile ? path.resolve(c.outboundCaFile) : undefined,
     jwksUriMinRefreshMs: c.jwksUriMinRefreshMs,
+    jwksUriAllowedRanges: checkJwksUriAllowedRanges(c, sources),
     adminPort: c.adminPort,
     adminResource: c.adminResource ?? `${issuer}/admin`,
     metrics: c.metrics,
     proxy: checkProxy(c, sources),
   });
+}
+
+/** CERTBOUND_JWKS_URI_ALLOWED_RANGES: CIDR entries, by the same rules as CERTBOUND_TRUSTED_PROXIES. */
+function checkJwksUriAllowedRanges(c: ReturnType<typeof configSchema.parse>, sources: Record<string, string>): readonly string[] {
+  const ranges = (Array.isArray(c.jwksUriAllowedRanges) ? c.jwksUriAllowedRanges : (c.jwksUriAllowedRanges ?? '').split(/[\s,]+/)).map((r) => r.trim()).filter(Boolean);
+  const where = sources.jwksUriAllowedRanges?.includes('CERTBOUND_JWKS_URI_ALLOWED_RANGES') ? sources.jwksUriAllowedRanges : `${sources.jwksUriAllowedRanges ?? 'jwksUriAllowedRanges'} (CERTBOUND_JWKS_URI_ALLOWED_RANGES)`;
+  try {
+    createProxyTrust(ranges, where);
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, {
+      cause,
+      hint: 'List the IPv4/IPv6 CIDR ranges a jwks_uri may resolve to although they are not public, separated by commas, e.g. 127.0.0.0/8,::1/128 for a JWKS served on this host in development.',
+    });
+  }
+  return Object.freeze(ranges);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -107,6 +107,13 @@ export const configSchema = z
     outboundCaFile: z.string().min(1).optional(),
     /** A certificate or assertion kid missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
     jwksUriMinRefreshMs: number().int().min(100).default(30_000),
+    /**
+     * CIDR ranges (comma/space-separated, or a list) a client's jwks_uri may resolve to although they are not
+     * public: loopback, private, link-local, unique-local, CGNAT, multicast, … are refused otherwise, at
+     * registration and at every fetch (docs/jwks-uri-addresses.md). For development, tests, or a JWKS host
+     * inside on purpose. Default: none.
+     */
+    jwksUriAllowedRanges: z.union([z.string(), z.array(z.string())]).optional(),
     /** Port of a separate admin listener (client certificate requested) serving only /admin. Default: unset, /admin is on the mTLS listener. */
     adminPort: port.optional(),
     /** Resource identifier of the admin API (the `aud` of admin tokens), registered at start. Default `<issuer>/admin`. */
@@ -144,6 +151,8 @@ export interface Config {
   /** Absolute path of the PEM file of extra CAs for outbound HTTPS (jwks_uri), when configured. */
   readonly outboundCaFile: string | undefined;
   readonly jwksUriMinRefreshMs: number;
+  /** Non-public address ranges a jwks_uri may be fetched from (validated CIDR entries); empty: public addresses only. */
+  readonly jwksUriAllowedRanges: readonly string[];
   /** Separate admin listener port; undefined: /admin is served on the mTLS listener. */
   readonly adminPort: number | undefined;
   /** The admin API's resource identifier. */
@@ -190,6 +199,7 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_CRL_REFRESH_INTERVAL_MS: 'crlRefreshIntervalMs',
   CERTBOUND_OUTBOUND_CA_FILE: 'outboundCaFile',
   CERTBOUND_JWKS_URI_MIN_REFRESH_MS: 'jwksUriMinRefreshMs',
+  CERTBOUND_JWKS_URI_ALLOWED_RANGES: 'jwksUriAllowedRanges',
   CERTBOUND_ADMIN_PORT: 'adminPort',
   CERTBOUND_ADMIN_RESOURCE: 'adminResource',
   CERTBOUND_METRICS: 'metrics',

@@ -20,13 +20,13 @@ interface Lists {
   v6: BlockList;
 }
 
-function addEntry(lists: Lists, entry: string): void {
+function addEntry(lists: Lists, entry: string, setting: string): void {
   const slash = entry.indexOf('/');
   const address = slash === -1 ? entry : entry.slice(0, slash);
   const prefixText = slash === -1 ? undefined : entry.slice(slash + 1);
   const mapped = MAPPED_V4.exec(address)?.[1];
   const type = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : undefined;
-  if (!type) throw new TypeError(`trustedProxies: "${entry}" is not an IPv4/IPv6 address or CIDR`);
+  if (!type) throw new TypeError(`${setting}: "${entry}" is not an IPv4/IPv6 address or CIDR`);
   if (prefixText === undefined) {
     // An IPv4-mapped entry (::ffff:a.b.c.d) is the IPv4 address: a dual-stack listener reports IPv4 peers that way.
     if (mapped) lists.v4.addAddress(mapped, 'ipv4');
@@ -35,10 +35,10 @@ function addEntry(lists: Lists, entry: string): void {
   }
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= (type === 'ipv4' ? 32 : 128))) {
-    throw new TypeError(`trustedProxies: "${entry}" has an invalid prefix length`);
+    throw new TypeError(`${setting}: "${entry}" has an invalid prefix length`);
   }
   if (mapped) {
-    if (prefix < 96) throw new TypeError(`trustedProxies: "${entry}" is an IPv4-mapped range shorter than /96; write the IPv4 range instead (e.g. 10.0.0.0/8)`);
+    if (prefix < 96) throw new TypeError(`${setting}: "${entry}" is an IPv4-mapped range shorter than /96; write the IPv4 range instead (e.g. 10.0.0.0/8)`);
     lists.v4.addSubnet(mapped, prefix - 96, 'ipv4');
     return;
   }
@@ -49,18 +49,19 @@ function addEntry(lists: Lists, entry: string): void {
  * Builds the trusted-proxy check from addresses and CIDR ranges (IPv4 and IPv6). An IPv4-mapped IPv6
  * peer (`::ffff:127.0.0.2`, what a dual-stack listener reports) matches the IPv4 rules, and only them:
  * an IPv6 range never trusts an IPv4 peer. Invalid entries are a configuration mistake and throw
- * `TypeError`.
+ * `TypeError` whose message starts with `setting`, the name of the setting the entries came from.
+ * Other address allow-lists (CERTBOUND_JWKS_URI_ALLOWED_RANGES) use the same rules.
  *
  * @example
  * const trust = createProxyTrust(['10.0.0.0/8', '::1/128', '127.0.0.2']);
  * trust.isTrusted(req.socket.remoteAddress); // true for '10.1.2.3', '::ffff:127.0.0.2', '::1'
  */
-export function createProxyTrust(entries: readonly string[]): ProxyTrust {
-  if (!Array.isArray(entries)) throw new TypeError('trustedProxies must be an array of addresses or CIDR ranges');
+export function createProxyTrust(entries: readonly string[], setting = 'trustedProxies'): ProxyTrust {
+  if (!Array.isArray(entries)) throw new TypeError(`${setting} must be an array of addresses or CIDR ranges`);
   const lists: Lists = { v4: new BlockList(), v6: new BlockList() };
   for (const entry of entries) {
-    if (typeof entry !== 'string') throw new TypeError('trustedProxies entries must be strings');
-    addEntry(lists, entry.trim());
+    if (typeof entry !== 'string') throw new TypeError(`${setting} entries must be strings`);
+    addEntry(lists, entry.trim(), setting);
   }
   const frozen = Object.freeze([...entries]);
   return Object.freeze({

@@ -134,8 +134,11 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
   // The admin use cases are loaded when the admin API first needs them, so a server that only issues
   // tokens never holds them (issue 6); its own admin resource is checked with the store directly.
+  // A failed jwks_uri fetch (registration through the admin API, or on use): the reason the caller got and
+  // the full error, here only.
+  const logJwksUriFailure = ({ uri, reason, error }: { uri: string; reason: string; error: unknown }) => logger.warn({ event: 'jwks_uri_fetch_failed', uri, err: error }, `jwks_uri ${uri}: ${reason}`);
   const adminService = loadOnce<AdminService>(() =>
-    Promise.all([openKnex(), import('../admin/service.js')]).then(([k, { createAdminService }]) => createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile })),
+    Promise.all([openKnex(), import('../admin/service.js')]).then(([k, { createAdminService }]) => createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: logJwksUriFailure })),
   );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
@@ -198,6 +201,8 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         jwksUriCache = createJwksUriCache({
           ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined,
           minRefreshMs: config.jwksUriMinRefreshMs,
+          allowedRanges: config.jwksUriAllowedRanges,
+          onFailure: logJwksUriFailure,
           validate: (text, kind) => (kind === 'keys' ? validatePrivateKeyJwtJwks(text) : validateSelfSignedJwks(text)),
         });
         return jwksUriCache;

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ClientRecord } from '../../store/index.js';
 import type { JSONWebKeySet } from 'jose';
 import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from '../../verifier/index.js';
+import { adminSignInRefusal } from '../administrators.js';
 import type { Access, AdminPrincipal } from './router.js';
 
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './scopes.js';
@@ -84,9 +85,9 @@ export function createAdminAuthenticator(options: AdminAuthenticatorOptions): Ad
       // A JWT outlives a removed client or a withdrawn scope; administration must not.
       const client = await options.findClient(clientId);
       if (!client) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} no longer exists`);
-      if (!verified.scopes.some((s) => accepted.includes(s) && client.scopes.includes(s))) {
-        return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} is no longer allowed ${accepted.join(' or ')}`);
-      }
+      // As registered now (scope, bound tokens, a mapping or key): the same rules as the guard that keeps an administrator.
+      const unregistered = adminSignInRefusal(client, verified.scopes.filter((s) => accepted.includes(s)), Date.now());
+      if (unregistered) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', unregistered);
       // Nor a certificate taken out of service (its mapping removed or ended, its chain revoked): the
       // token is bound to it, so it must still authenticate the client as the token endpoint would.
       const outOfService = options.certificateStillAuthenticates?.(req, client);

@@ -22,6 +22,8 @@ import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const API = 'https://api.example.com';
 const MIN_REFRESH_MS = 400;
+/** The client hosts of this file serve on loopback, which certbound refuses unless allowed (H15-5). */
+const LOOPBACK = '127.0.0.0/8,::1/128';
 let s: TestServer;
 let pki: TestPki;
 let admin: ReturnType<typeof createAdminService>;
@@ -67,9 +69,9 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certbound-jwks-uri-'));
   const caFile = path.join(dir, 'outbound-ca.pem');
   writeFileSync(caFile, pki.root.pem);
-  s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS } });
-  doctorEnv = { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_OUTBOUND_CA_FILE: caFile };
-  admin = createAdminService({ db: s.database.db, signingAlg: 'ES256', outboundCaFile: caFile });
+  s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS, jwksUriAllowedRanges: LOOPBACK } });
+  doctorEnv = { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_OUTBOUND_CA_FILE: caFile, CERTBOUND_JWKS_URI_ALLOWED_RANGES: LOOPBACK };
+  admin = createAdminService({ db: s.database.db, signingAlg: 'ES256', outboundCaFile: caFile, jwksUriAllowedRanges: s.config.jwksUriAllowedRanges });
   await admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
 });
 afterAll(async () => {

@@ -23,6 +23,8 @@ import { startTestServer, type TestServer } from '../../helpers/server.js';
 const API = 'https://api.example.com';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MIN_REFRESH_MS = 400;
+/** The client host of this file serves on loopback, which certbound refuses unless allowed (H15-5). */
+const LOOPBACK = '127.0.0.0/8,::1/128';
 let s: TestServer;
 let publisher: Server;
 let base: string;
@@ -70,8 +72,8 @@ beforeAll(async () => {
   const caFile = path.join(dir, 'outbound-ca.pem');
   writeFileSync(caFile, pki.root.pem);
   // The server and the CLI trust the client's host through the same setting.
-  s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS } });
-  env = { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_OUTBOUND_CA_FILE: caFile };
+  s = await startTestServer({ pki, configOverrides: { outboundCaFile: caFile, jwksUriMinRefreshMs: MIN_REFRESH_MS, jwksUriAllowedRanges: LOOPBACK } });
+  env = { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_OUTBOUND_CA_FILE: caFile, CERTBOUND_JWKS_URI_ALLOWED_RANGES: LOOPBACK };
   await s.admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
 });
 afterAll(async () => {
