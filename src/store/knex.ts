@@ -38,6 +38,9 @@ export function openDatabase(database: Config['database'], { queryTimeouts = fal
   mkdirSync(path.dirname(database.filename), { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
+    // A connection that cannot be opened is reported by the caller (store/storage-errors.ts), once and
+    // with what to do; knex would also print its own line for it.
+    log: { warn: (message: unknown) => (String(message).startsWith('Acquire connection error') ? undefined : console.warn(message)) },
     connection: { filename: database.filename },
     useNullAsDefault: true,
     pool: {

@@ -3,6 +3,7 @@
  * hold it, a read-only or full disk, a file that is not a SQLite database, a PostgreSQL that does not
  * answer. One coded sentence naming the file (or server) and what to do, instead of a driver's stack.
  */
+import { accessSync, constants, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { CertboundError } from '../errors/index.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
@@ -35,6 +36,23 @@ function reasonOf(err: unknown): string {
   return (cut === -1 ? message : message.slice(cut + 3)).split('\n')[0]!;
 }
 
+function noSpaceLeft(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
+  }
+}
+
+function notWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS' || (err as NodeJS.ErrnoException).code === 'EACCES';
+  }
+}
+
 /**
  * A certbound error explaining `err` for `database`, or undefined when `err` is not about the database
  * being unusable (a constraint, a bug: those keep their own handling).
@@ -55,10 +73,13 @@ export function explainStorageError(err: unknown, database: Database): Certbound
   if (code === 'ENOTDIR' || code === 'EEXIST') {
     return make('ERR_DATABASE_PATH', `Cannot create the directory ${dir} for the SQLite database ${file}: part of that path is a file, not a directory.`, `Move that file away, or point ${setting} at a path inside a directory.`);
   }
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
-    return make('ERR_DATABASE_READONLY', `The SQLite database ${file} cannot be written: ${code === 'EROFS' || code.startsWith('SQLITE_READONLY') ? 'its directory or file is read-only' : 'permission denied'} (${reason}).`, `Make ${dir} writable by this user (SQLite also writes ${path.basename(file)}-wal and -shm beside the file), or point ${setting} at a writable place.`);
+  // SQLite reports a read-only directory as "unable to open" (WAL needs its -wal and -shm files there).
+  const readOnlyDir = code.startsWith('SQLITE_CANTOPEN') && notWritable(dir);
+  if (readOnlyDir || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
+    return make('ERR_DATABASE_READONLY', `The SQLite database ${file} cannot be written: ${readOnlyDir || code === 'EROFS' || code.startsWith('SQLITE_READONLY') ? 'its directory or file is read-only' : 'permission denied'} (${reason}).`, `Make ${dir} writable by this user (SQLite also writes ${path.basename(file)}-wal and -shm beside the file), or point ${setting} at a writable place.`);
   }
-  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') {
+  // A full file system often shows as an I/O error (the -wal or -shm file could not grow).
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT' || ((code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) && noSpaceLeft(dir))) {
     return make('ERR_DATABASE_FULL', `The disk holding the SQLite database ${file} is full (${reason}); the change was not written.`, `Free space on the file system of ${dir} (or raise its quota), then retry.`);
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
