@@ -144,8 +144,9 @@ describe.skipIf(!binaries)('H15-9/H15-10: a PostgreSQL that freezes and crashes 
       await pause(500);
 
       // --- Frozen: connections stay open, nothing answers.
-      const frozenAt = Date.now();
+      // The outage starts once the signals are sent (freeze and the start of kill are synchronous).
       pgServer.freeze();
+      const frozenAt = Date.now();
       await pause(500);
       // A burst beyond CERTBOUND_MAX_PENDING_REQUESTS: what does not fit is refused without waiting.
       const burstAgent = tlsAgent({ ca: pki.root.pem, cert: pki.chainOf(client), key: client.keyPem, });
@@ -167,8 +168,9 @@ describe.skipIf(!binaries)('H15-9/H15-10: a PostgreSQL that freezes and crashes 
 
       // --- Killed: connections break, nothing listens until it is started again.
       await pause(500);
+      const killing = pgServer.kill();
       const killedAt = Date.now();
-      await pgServer.kill();
+      await killing;
       await pause(3000);
       // The database may answer a little before start() sees it: the outage ends when it is started.
       const restartingAt = Date.now();
