@@ -11,6 +11,7 @@ import { openDriverSql, type DriverSql } from './store/driver.js';
 import type { Db } from './store/knex.js';
 import { recordsExactlyOurMigrations } from './store/schema-version.js';
 import { sqlOf } from './store/sql.js';
+import { explainStorageError } from './store/storage-errors.js';
 
 export interface RunningServer {
   handle: ServerHandle;
@@ -32,12 +33,15 @@ export async function serve(config: Config, logger = createLogger(config), print
   // migrates (or refuses a database that is not current), development mode, the admin API. From then
   // on the driver connection hands everything over to knex (store/driver.ts). Issue 6: a server that
   // only issues tokens keeps about 2 MB less live heap, so its peak memory under load is lower.
-  const db = await openDriverSql(config.database);
+  const db = await openDriverSql(config.database).catch((err: unknown) => {
+    throw explainStorageError(err, config.database) ?? err;
+  });
   let opening: Promise<Db> | undefined;
   const knex = () =>
     (opening ??= (async () => {
       const { openDatabase } = await import('./store/knex.js');
-      const k = openDatabase(config.database);
+      // Serving requests (the admin API): every statement bounded, as on the drivers (docs/reliability.md).
+      const k = openDatabase(config.database, { queryTimeouts: true });
       await db.delegateTo(sqlOf(k));
       return k;
     })().catch((err: unknown) => {
@@ -50,9 +54,16 @@ export async function serve(config: Config, logger = createLogger(config), print
   };
   try {
     if (!(await recordsExactlyOurMigrations(db))) {
-      const { migrateOrRequireCurrent } = await import('./store/knex.js');
-      const applied = await migrateOrRequireCurrent(await knex(), config.migrateOnStart);
-      if (applied.length) logger.info({ applied }, 'database migrated');
+      // Migrating takes as long as it takes (a large table, another replica holding the migration lock):
+      // on a connection of its own without statement timeouts, closed before anything is served.
+      const { migrateOrRequireCurrent, openDatabase } = await import('./store/knex.js');
+      const migrating = openDatabase(config.database);
+      try {
+        const applied = await migrateOrRequireCurrent(migrating, config.migrateOnStart);
+        if (applied.length) logger.info({ applied }, 'database migrated');
+      } finally {
+        await migrating.destroy();
+      }
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
     const admin = async () => (await import('./admin/service.js')).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
@@ -84,9 +95,9 @@ export async function serve(config: Config, logger = createLogger(config), print
       },
     };
   } catch (err) {
-    await db.close();
-    await closeKnex();
-    throw err;
+    await db.close().catch(() => {});
+    await closeKnex().catch(() => {});
+    throw explainStorageError(err, config.database) ?? err;
   }
 }
 

@@ -9,7 +9,7 @@ import { clientJson } from '../admin/http/schemas.js';
 import { createAdminService, type MappingInput } from '../admin/service.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { cliActor, readFileArg, withDatabase } from './util.js';
+import { cliActor, readFileArg, withDatabase, withStorageErrors } from './util.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
 import type { ClientRecord } from '../store/index.js';
@@ -97,13 +97,15 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('apply pending database migrations')
     .action(async () => {
       const cfg = config();
-      const db = openDatabase(cfg.database);
-      try {
-        const applied = await migrateLatest(db);
-        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      } finally {
-        await db.destroy();
-      }
+      await withStorageErrors(cfg.database, async () => {
+        const db = openDatabase(cfg.database);
+        try {
+          const applied = await migrateLatest(db);
+          io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+        } finally {
+          await db.destroy();
+        }
+      });
     });
 
   program

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { type Config, loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
 import { type Db, migrateOrRequireCurrent, openDatabase } from '../store/knex.js';
+import { explainStorageError } from '../store/storage-errors.js';
 
 /** The audit actor of a CLI change: `cli:<OS user>`. */
 export function cliActor(): string {
@@ -29,11 +30,22 @@ export function readFileArg(file: string, flag: string): string {
  */
 export async function withDatabase<T>(env: Readonly<Record<string, string | undefined>>, fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = loadConfig({ env });
-  const db = openDatabase(cfg.database);
+  return withStorageErrors(cfg.database, async () => {
+    const db = openDatabase(cfg.database);
+    try {
+      await migrateOrRequireCurrent(db, cfg.migrateOnStart);
+      return await fn(db, cfg);
+    } finally {
+      await db.destroy();
+    }
+  });
+}
+
+/** Runs `fn`; a failure of the database itself (path, disk, corrupt file, server down) becomes a certbound error naming it. */
+export async function withStorageErrors<T>(database: Config['database'], fn: () => Promise<T>): Promise<T> {
   try {
-    await migrateOrRequireCurrent(db, cfg.migrateOnStart);
-    return await fn(db, cfg);
-  } finally {
-    await db.destroy();
+    return await fn();
+  } catch (err) {
+    throw explainStorageError(err, database) ?? err;
   }
 }

@@ -84,8 +84,8 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
   const mtlsUrl = c.mtlsUrl ?? `https://localhost:${c.mtlsPort}`;
   const dataDir = path.resolve(c.dataDir);
   const database = c.databaseUrl && /^postgres(ql)?:\/\//.test(c.databaseUrl)
-    ? ({ client: 'pg', url: c.databaseUrl } as const)
-    : ({ client: 'sqlite', filename: c.databaseUrl ? path.resolve(c.databaseUrl) : path.join(dataDir, 'certbound.sqlite') } as const);
+    ? ({ client: 'pg', url: c.databaseUrl, timeoutMs: c.databaseTimeoutMs } as const)
+    : ({ client: 'sqlite', filename: c.databaseUrl ? path.resolve(c.databaseUrl) : path.join(dataDir, 'certbound.sqlite'), timeoutMs: c.databaseTimeoutMs } as const);
 
   let keyEncryptionKey: Buffer | undefined;
   if (c.keyEncryptionKey) {
@@ -134,6 +134,7 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     env: c.env,
     dataDir,
     database: Object.freeze(database),
+    maxPendingRequests: c.maxPendingRequests,
     issuer,
     host: c.host,
     port: c.port,

@@ -68,6 +68,17 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./data'),
     /** `postgres://…` for PostgreSQL; anything else is a SQLite file path. Default `<dataDir>/certbound.sqlite`. */
     databaseUrl: z.string().min(1).optional(),
+    /**
+     * The longest one database operation may take, in ms: connecting, waiting for a pooled connection,
+     * a statement (PostgreSQL statement_timeout and the client's own timeout), a lock held by another
+     * process (SQLite busy_timeout). See docs/reliability.md. Default 2000.
+     */
+    databaseTimeoutMs: number().int().min(100).max(60_000).default(2000),
+    /**
+     * Token, introspection and revocation requests in progress at once; one more is refused at once with
+     * 503 temporarily_unavailable (docs/reliability.md). Default 256.
+     */
+    maxPendingRequests: number().int().min(1).max(100_000).default(256),
     /** The issuer identifier (RFC 8414); every endpoint URL is derived from it. Default `https://localhost:8443`. */
     issuer: httpsUrl.optional(),
     /** Bind address of both listeners. Default `127.0.0.1`. */
@@ -130,7 +141,9 @@ export type ConfigInput = z.input<typeof configSchema>;
 export interface Config {
   readonly env: 'development' | 'production';
   readonly dataDir: string;
-  readonly database: { readonly client: 'sqlite'; readonly filename: string } | { readonly client: 'pg'; readonly url: string };
+  /** `timeoutMs`: databaseTimeoutMs (absent: the default, store/unavailable.ts). */
+  readonly database: ({ readonly client: 'sqlite'; readonly filename: string } | { readonly client: 'pg'; readonly url: string }) & { readonly timeoutMs?: number };
+  readonly maxPendingRequests: number;
   readonly issuer: string;
   readonly host: string;
   readonly port: number;
@@ -181,6 +194,8 @@ export const ENV_VARS: Readonly<Record<string, keyof ConfigInput>> = {
   CERTBOUND_ENV: 'env',
   CERTBOUND_DATA_DIR: 'dataDir',
   CERTBOUND_DATABASE_URL: 'databaseUrl',
+  CERTBOUND_DATABASE_TIMEOUT_MS: 'databaseTimeoutMs',
+  CERTBOUND_MAX_PENDING_REQUESTS: 'maxPendingRequests',
   CERTBOUND_ISSUER: 'issuer',
   CERTBOUND_HOST: 'host',
   CERTBOUND_PORT: 'port',

@@ -20,6 +20,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createLookupCache } from './lookup-cache.js';
 import { buildProvider, trimDiscovery } from './provider.js';
 import { createAuthObserver } from './auth-observer.js';
+import { createFailureLog, respondWithFailure, TooManyPendingRequestsError } from './failures.js';
+import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
 import { createRevocationManager } from './revocation.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
@@ -216,15 +218,44 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     close: async () => jwksUriCache?.close(),
   };
   const lookups = createLookupCache(db, revisionReader, publishedKeys);
+  // docs/reliability.md: failures are logged as one JSON line per kind and interval, and a request the
+  // database cannot serve now is told when to retry.
+  const failures = createFailureLog(logger);
+  const retryAfterS = Math.max(1, Math.ceil(databaseTimeoutOf(config.database) / 1000));
+  /** Token, introspection and revocation requests in progress (bounded by CERTBOUND_MAX_PENDING_REQUESTS). */
+  let pending = 0;
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
     // certbound's one middleware on the provider (one async frame per request):
-    // - before: one revision read per request keeps cached clients/resources exact (see lookup-cache.ts);
+    // - before: a request beyond CERTBOUND_MAX_PENDING_REQUESTS is refused at once; one revision read per
+    //   request keeps cached clients/resources exact (see lookup-cache.ts);
     // - after: the auth observer (refusal log with diagnosis, last seen), the refusal metric, and the
-    //   error description that points the client at the log line (its ref).
+    //   error description that points the client at the log line (its ref);
+    // - around: whatever fails outside oidc-provider's error handling (the revision read on a database
+    //   that is down), and oidc-provider's own server_error, becomes an OAuth JSON error with a ref.
     p.use(async (ctx, next) => {
-      if (!ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks') await lookups.refresh();
-      await next();
+      const counted = !ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks';
+      if (counted) {
+        if (pending >= config.maxPendingRequests) {
+          respondWithFailure(ctx, new TooManyPendingRequestsError(config.maxPendingRequests), failures, retryAfterS);
+          return;
+        }
+        pending++;
+      }
+      try {
+        if (counted) await lookups.refresh();
+        await next();
+      } catch (err) {
+        respondWithFailure(ctx, err, failures, retryAfterS);
+        return;
+      } finally {
+        if (counted) pending--;
+      }
+      const failure = ctx.state.certboundFailure;
+      if (failure !== undefined) {
+        respondWithFailure(ctx, failure, failures, retryAfterS);
+        return;
+      }
       if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') trimDiscovery(ctx.body as Record<string, unknown>);
       const logged = observer.observe(ctx as never);
       if (logged) await logged;
@@ -260,7 +291,15 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
     p.on('client_credentials.issued', (token) => metrics.tokenIssued(String(token.clientId), 'jwt'));
     p.on('client_credentials.saved', (token) => metrics.tokenIssued(String(token.clientId), 'opaque'));
-    p.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
+    // Answered and logged by certbound's middleware above (respondWithFailure), once it regains control.
+    p.on('server_error', (ctx, err) => {
+      ctx.state.certboundFailure = err;
+    });
+    // Koa's own error output is a multi-line stack trace on stderr: what still reaches it (a response
+    // stream that fails after its headers were sent) is logged as JSON instead.
+    (p as unknown as { on(event: 'error', listener: (err: unknown) => void): void }).on('error', (err) => {
+      failures.record('http_error', err, 'an HTTP response failed');
+    });
     return p;
   };
   let provider = makeProvider();
@@ -357,18 +396,25 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     }
     handler(req, res, path);
   };
+  const readyTimeoutMs = databaseTimeoutOf(config.database);
   const handler = (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
     if (path === '/readyz') {
-      sqlOf(db).all('select 1')
-        .then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}'))
+      // Answers within the database timeout even when the store itself has none (a knex instance given by an embedder).
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DatabaseUnavailableError(`the database did not answer within ${readyTimeoutMs} ms`)), readyTimeoutMs);
+      });
+      Promise.race([sqlOf(db).all('select 1'), deadline])
+        .then(() => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"status":"ready"}'))
         .catch((err: unknown) => {
-          logger.error({ err }, 'readiness check failed: database unreachable');
-          res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unavailable","reason":"database unreachable"}');
-        });
+          const ref = failures.record('readiness_failed', err, 'readiness check failed: database unreachable');
+          res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(retryAfterS) }).end(JSON.stringify({ status: 'unavailable', reason: 'database unreachable', ref }));
+        })
+        .finally(() => clearTimeout(timer));
       return;
     }
     // Endpoint URLs are derived from the configured issuer, never from the request's Host header.
@@ -441,7 +487,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     if (reloading) return;
     reloading = true;
     reload()
-      .catch((err: unknown) => logger.error({ event: 'reload_failed', err }, `reload failed (${(err as Error).message}); the server keeps its current trust anchors and keys and tries again in ${config.reloadIntervalMs} ms`))
+      .catch((err: unknown) => failures.record('reload_failed', err, `reload failed (${(err as Error).message}); the server keeps its current trust anchors and keys and tries again in ${config.reloadIntervalMs} ms`))
       .finally(() => {
         reloading = false;
       });
@@ -450,7 +496,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const purgeTimer = setInterval(() => {
     purgeExpiredPayloads(db)
       .then((n) => n && logger.debug({ purged: n }, 'expired tokens purged'))
-      .catch((err: unknown) => logger.error({ err }, 'purge failed'));
+      .catch((err: unknown) => failures.record('purge_failed', err, 'purge of expired tokens failed; it is tried again at the next interval'));
   }, config.purgeIntervalMs);
   purgeTimer.unref();
 
@@ -469,6 +515,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     async close() {
       clearInterval(reloadTimer);
       clearInterval(purgeTimer);
+      failures.close();
       await revisionReader.close();
       await revocation.close();
       await jwksUris.close();

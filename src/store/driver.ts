@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { asSql, type Dialect, prepareSqliteConnection, type Sql } from './sql.js';
+import { databaseTimeoutOf } from './unavailable.js';
 
 export interface DriverSql extends Sql {
   /** From now on, runs everything through `other` (after a transaction of its own in progress ends), and closes the driver's connections. */
@@ -20,7 +21,8 @@ export interface DriverSql extends Sql {
 }
 
 export async function openDriverSql(database: Config['database']): Promise<DriverSql> {
-  return database.client === 'pg' ? openPg(database.url) : openSqlite(database.filename);
+  const timeoutMs = databaseTimeoutOf(database);
+  return database.client === 'pg' ? openPg(database.url, timeoutMs) : openSqlite(database.filename, timeoutMs);
 }
 
 /**
@@ -103,11 +105,12 @@ function delegating(own: Own): DriverSql {
   });
 }
 
-async function openSqlite(filename: string): Promise<DriverSql> {
+async function openSqlite(filename: string, timeoutMs: number): Promise<DriverSql> {
   const { default: Database } = await import('better-sqlite3');
   mkdirSync(path.dirname(filename), { recursive: true });
   const handle = new Database(filename);
-  prepareSqliteConnection(handle);
+  // A lock held by another process (the CLI, a replica) is waited for at most the database timeout.
+  prepareSqliteConnection(handle, timeoutMs);
   const statements = new Map<string, import('better-sqlite3').Statement>();
   const prepare = (text: string) => {
     let statement = statements.get(text);
@@ -169,10 +172,13 @@ async function openSqlite(filename: string): Promise<DriverSql> {
   });
 }
 
-async function openPg(url: string): Promise<DriverSql> {
+async function openPg(url: string, timeoutMs: number): Promise<DriverSql> {
   const { default: pg } = await import('pg');
-  // As knex's pool: at most 10 connections, and a request for one fails after 60 s instead of waiting forever.
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 60_000 });
+  // At most 10 connections. Every wait is bounded by the database timeout (docs/reliability.md): getting a
+  // connection, and each statement, on the server (statement_timeout) and here (query_timeout: a frozen
+  // server cannot cancel anything). A connection whose query failed or timed out is dropped by the pool
+  // (pool.query releases it with the error), so a recovered server gets fresh connections.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query opens another.
   pool.on('error', () => {});
   // `?` placeholders become `$1`, `$2` … (the store's SQL has no `?` of its own).
@@ -200,6 +206,7 @@ async function openPg(url: string): Promise<DriverSql> {
     runNow: pooled.run,
     async transactionNow<T>(fn: (trx: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      let broken: Error | undefined;
       const inside: Sql = asSql({ dialect: 'pg' as const, ...on(client), transaction: <U>(f: (trx: Sql) => Promise<U>) => f(inside) });
       try {
         await client.query('begin');
@@ -207,10 +214,14 @@ async function openPg(url: string): Promise<DriverSql> {
         await client.query('commit');
         return result;
       } catch (err) {
-        await client.query('rollback').catch(() => {});
+        // A connection that cannot even roll back (timed out, broken) is dropped, not handed to the next caller.
+        broken = await client.query('rollback').then(
+          () => undefined,
+          (rollbackErr: unknown) => (rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))),
+        );
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     close: () => pool.end(),

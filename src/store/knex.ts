@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
 import { compareWithOurs, type MigrationName, recordsExactlyOurMigrations } from './schema-version.js';
 import { prepareSqliteConnection } from './sql.js';
+import { databaseTimeoutOf } from './unavailable.js';
 import * as initial from '../../migrations/20261127000001_initial.js';
 import * as lastSeen from '../../migrations/20261128000001_certificate_last_seen.js';
 import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.js';
@@ -18,14 +19,28 @@ export { toMs } from './sql.js';
 /**
  * Opens the database named by the configuration. SQLite gets WAL mode (the CLI and the server share
  * the file), a busy timeout, and foreign keys on every connection.
+ *
+ * PostgreSQL: connecting is bounded by the database timeout. With `queryTimeouts` (the server's admin
+ * API, whose requests must not hang on a frozen database) so are getting a pooled connection and every
+ * statement; without (the CLI, migrations) a long migration or a wait for another replica's migration
+ * lock may take as long as it needs.
  */
-export function openDatabase(database: Config['database']): Db {
+export function openDatabase(database: Config['database'], { queryTimeouts = false }: { queryTimeouts?: boolean } = {}): Db {
+  const timeoutMs = databaseTimeoutOf(database);
   if (database.client === 'pg') {
-    return knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 10 } });
+    return knexFactory({
+      client: 'pg',
+      connection: { connectionString: database.url, connectionTimeoutMillis: timeoutMs, ...(queryTimeouts ? { query_timeout: timeoutMs, statement_timeout: timeoutMs } : {}) },
+      pool: { min: 0, max: 10 },
+      ...(queryTimeouts ? { acquireConnectionTimeout: timeoutMs } : {}),
+    });
   }
   mkdirSync(path.dirname(database.filename), { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
+    // A connection that cannot be opened is reported by the caller (store/storage-errors.ts), once and
+    // with what to do; knex would also print its own line for it.
+    log: { warn: (message: unknown) => (String(message).startsWith('Acquire connection error') ? undefined : console.warn(message)) },
     connection: { filename: database.filename },
     useNullAsDefault: true,
     pool: {

@@ -1,4 +1,5 @@
 import { type Queryable, sqlOf, toMs } from './sql.js';
+import { databaseTimeoutOf } from './unavailable.js';
 
 /** trust_anchors/signing_keys: polled by servers; clients/resource_servers: checked per request (lookup cache). */
 export type RevisionName = 'trust_anchors' | 'signing_keys' | 'clients' | 'resource_servers';
@@ -62,7 +63,8 @@ export function coalesceReads<T>(readOnce: () => T | Promise<T>, { deferToCheckP
  * prepared statement (WAL lets it read beside the writer): microseconds instead of a knex round trip.
  * On PostgreSQL it is one dedicated connection with a prepared statement.
  */
-export async function createRevisionReader(database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string }): Promise<RevisionReader> {
+export async function createRevisionReader(database: ({ client: 'sqlite'; filename: string } | { client: 'pg'; url: string }) & { timeoutMs?: number }): Promise<RevisionReader> {
+  const timeoutMs = databaseTimeoutOf(database);
   if (database.client === 'pg') {
     // One dedicated connection and a named (server-side prepared) statement: no knex query building.
     // A connection that broke is replaced on the next read.
@@ -70,7 +72,8 @@ export async function createRevisionReader(database: { client: 'sqlite'; filenam
     let connection: Promise<import('pg').Client> | undefined;
     const connect = () =>
       (connection ??= (async () => {
-        const client = new pg.Client({ connectionString: database.url });
+        // Bounded as the driver's pool (driver.ts): connecting, and the read on both ends.
+        const client = new pg.Client({ connectionString: database.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
         client.on('error', () => {
           connection = undefined;
         });
@@ -106,7 +109,7 @@ export async function createRevisionReader(database: { client: 'sqlite'; filenam
     };
   }
   const { default: Database } = await import('better-sqlite3');
-  const handle = new Database(database.filename, { readonly: true, fileMustExist: true });
+  const handle = new Database(database.filename, { readonly: true, fileMustExist: true, timeout: timeoutMs });
   const statement = handle.prepare('select name, revision from revisions');
   const readOnce = () => {
     const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;

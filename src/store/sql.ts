@@ -96,10 +96,10 @@ function retryWhileBusy<T>(fn: () => T, maxMs: number): T {
 }
 
 /** The pragmas every SQLite connection of certbound gets (knex's pool and the server's driver alike). */
-export function prepareSqliteConnection(conn: { pragma(s: string): unknown }): void {
+export function prepareSqliteConnection(conn: { pragma(s: string): unknown }, busyTimeoutMs = 5000): void {
   // busy_timeout first: switching a fresh file to WAL needs a lock that another process (a replica
   // starting at the same moment) may hold, and SQLite may refuse it without waiting.
-  conn.pragma('busy_timeout = 5000');
+  conn.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   retryWhileBusy(() => conn.pragma('journal_mode = WAL'), 5000);
   conn.pragma('foreign_keys = ON');
 }

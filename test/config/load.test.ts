@@ -19,12 +19,15 @@ describe('loadConfig', () => {
   it('defaults: development, SQLite under ./data, issuer and mTLS URL from the ports', () => {
     const c = loadConfig({ env: {} });
     expect(c).toMatchObject({ env: 'development', issuer: 'https://localhost:8443', mtlsUrl: 'https://localhost:8444', port: 8443, mtlsPort: 8444, host: '127.0.0.1', signingAlg: 'ES256' });
-    expect(c.database).toEqual({ client: 'sqlite', filename: path.resolve('data/certbound.sqlite') });
+    expect(c.database).toEqual({ client: 'sqlite', filename: path.resolve('data/certbound.sqlite'), timeoutMs: 2000 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('a postgres:// URL selects PostgreSQL', () => {
-    expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db' } }).database).toEqual({ client: 'pg', url: 'postgres://u@h/db' });
+    expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db' } }).database).toEqual({ client: 'pg', url: 'postgres://u@h/db', timeoutMs: 2000 });
+    // H15-9: the database timeout travels with the database settings; a value that is not a whole number of ms is refused.
+    expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db', CERTBOUND_DATABASE_TIMEOUT_MS: '750' } }).database).toEqual({ client: 'pg', url: 'postgres://u@h/db', timeoutMs: 750 });
+    expect(() => loadConfig({ env: { CERTBOUND_DATABASE_TIMEOUT_MS: 'soon' } })).toThrow(/CERTBOUND_DATABASE_TIMEOUT_MS.*whole number/s);
   });
 
   it('environment variables override the file', () => {
