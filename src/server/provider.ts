@@ -14,6 +14,11 @@ import type { createMtlsHooks, Refusal } from './mtls.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
 
+/** RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection and revocation endpoints on the mTLS listener. */
+export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
+  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation` };
+}
+
 export interface BuildProviderOptions {
   config: Config;
   db: Queryable;
@@ -37,6 +42,19 @@ function scopeSetOf<T extends object>(owner: T, scopes: (o: T) => readonly strin
     scopeSets.set(owner, set);
   }
   return set;
+}
+
+/**
+ * Why a client gets no token for a resource it holds no scope on, and how that changes (RFC 6749
+ * error_description: no double quotes or backslashes, hence the single quotes).
+ */
+function noScopeHeld(clientId: string, resource: string, held: ReadonlySet<string>): string {
+  const holds = held.size ? `it holds ${[...held].join(' ')}` : 'it holds no scopes';
+  const scopes = [...held, '<scope>'].join(' ');
+  return (
+    `client ${clientId} holds no scope offered by ${resource} (${holds}); request a resource it holds a scope on, or have an administrator grant ` +
+    `one of that resource's scopes: certbound client update ${clientId} --scope '${scopes}' (admin API: PATCH /admin/clients/${clientId})`
+  );
 }
 
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
@@ -77,9 +95,7 @@ export function trimDiscovery(body: Record<string, unknown>): void {
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
-  const aliases = Object.fromEntries(
-    MTLS_ALIASED_ENDPOINTS.map((name) => [name, `${config.mtlsUrl}${{ token_endpoint: '/token', introspection_endpoint: '/token/introspection', revocation_endpoint: '/token/revocation' }[name]}`]),
-  );
+  const aliases = mtlsEndpointAliases(config.mtlsUrl);
 
   /** RFC 8707 resource server info for oidc-provider; refuses scopes the client or the resource lacks. */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
@@ -88,9 +104,11 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     const offered = scopeSetOf(rs, (r) => r.scopes);
     let requested = requestedScopes(ctx);
     if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
-      // No scope requested: grant everything the client may have at this resource.
+      // No scope requested: grant everything the client may have at this resource (RFC 6749 §3.3 default).
       requested = [...clientScopes].filter((s) => offered.has(s));
-      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ') || undefined;
+      // A token without a scope would pass every resource server that does not insist on one.
+      if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld((client as { clientId: string }).clientId, rs.identifier, clientScopes));
+      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ');
     }
     const notClient = requested.filter((s) => !clientScopes.has(s));
     if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
