@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
@@ -87,6 +88,10 @@ const UNSERVED_METADATA = [
 /** Trims a discovery document to what certbound serves (see UNSERVED_METADATA). */
 export function trimDiscovery(body: Record<string, unknown>): void {
   for (const member of UNSERVED_METADATA) delete body[member];
+  // oidc-provider lists its OpenID scopes (openid), which certbound does not serve. The real scopes are
+  // the resource servers', each meaningful for one audience only; discovery is unauthenticated, and
+  // RFC 8414 lets a server not advertise them, so a client learns its scopes from its registration.
+  delete body.scopes_supported;
   // REQUIRED by RFC 8414; no response type is served.
   body.response_types_supported = [];
   if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => g === 'client_credentials');
@@ -169,8 +174,8 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Resource servers registered as clients may introspect any token issued by this server.
-        allowedPolicy: async () => true,
+        // The token's own client, or a client named by the token's resource server (introspection.ts).
+        allowedPolicy: (_ctx, client, token) => mayIntrospect(lookups, client.clientId, token.clientId, (token as unknown as { aud?: unknown }).aud),
       },
       revocation: { enabled: true },
       mTLS: {
@@ -212,10 +217,12 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     } as Configuration['enabledJWA'],
   };
 
+  installJwtIntrospectionRoutes();
   const provider = new Provider(config.issuer, configuration);
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
   fixedAssertionAudiences(provider, config.issuer, aliases);
+  enableJwtIntrospection(provider, { issuer: config.issuer, keys, lookups });
   rememberClientInstances(provider, lookups, jwksUris ? publishedSets(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
   return provider;

@@ -97,7 +97,7 @@ describe('H15-1: a token only for a resource the client holds a scope on, with s
 
   it('H15-1: the default-resource path (no resource=) to an API the client holds no scope on → invalid_target; no token', async () => {
     const before = await storedTokens();
-    for (const form of [{}, { scope: '' }]) {
+    for (const form of [{}, { scope: '' }] as Record<string, string>[]) {
       const res = await s.token(elsewhere, { grant_type: 'client_credentials', client_id: 'elsewhere', ...form });
       expectRefused(res, 'invalid_target');
       expect(String(res.body.error_description)).toContain(BILLING);
@@ -106,7 +106,7 @@ describe('H15-1: a token only for a resource the client holds a scope on, with s
   });
 
   it('H15-1: the admin API resource without any admin scope → invalid_target, no admin token, whatever the scope parameter', async () => {
-    for (const form of [{}, { scope: '' }]) {
+    for (const form of [{}, { scope: '' }] as Record<string, string>[]) {
       expectRefused(await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: s.config.adminResource, ...form }), 'invalid_target');
     }
     expectRefused(await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: s.config.adminResource, scope: ' ' }), 'invalid_scope');
