@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { signingKeys } from '../../../src/store/index.js';
 import { createAdminCaller } from '../../helpers/admin.js';
+import { runCliCaptured } from '../../helpers/cli.js';
 import { httpsJson, type JsonResponse } from '../../helpers/net.js';
 import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -106,6 +107,20 @@ describe('H15-2: only the token client or an introspection client of its audienc
     const openapi = await admin.call('GET', '/admin/openapi.json');
     const schemas = (openapi.body.components as { schemas: Record<string, { properties: Record<string, unknown> }> }).schemas;
     for (const name of ['ResourceServer', 'CreateResourceServerRequest', 'UpdateResourceServerRequest']) expect(schemas[name]!.properties, name).toHaveProperty('introspection_clients');
+  });
+  it('H15-2: the CLI sets them with resource add --introspection-clients, lists them, refuses an unknown client naming it (nothing written), and "" removes them', async () => {
+    const env = { CERTBOUND_DATABASE_URL: s.database.url };
+    const id = 'https://ledger.example.com';
+    const add = await runCliCaptured(env, 'resource', 'add', '--id', id, '--scope', 'ledger', '--introspection-clients', 'reports-rs orders-rs');
+    expect(add, add.err).toMatchObject({ code: 0, out: expect.stringContaining('introspected by reports-rs orders-rs') });
+    const refused = await runCliCaptured(env, 'resource', 'add', '--id', id, '--scope', 'ledger', '--introspection-clients', 'ghost');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('"ghost"');
+    expect(refused.err).toContain('certbound client add');
+    const list = JSON.parse((await runCliCaptured(env, 'resource', 'list', '--json')).out) as { identifier: string; introspection_clients: string[] }[];
+    expect(list.find((r) => r.identifier === id)?.introspection_clients).toEqual(['reports-rs', 'orders-rs']);
+    expect((await runCliCaptured(env, 'resource', 'add', '--id', id, '--scope', 'ledger', '--introspection-clients', '')).code).toBe(0);
+    expect((await s.admin.showResourceServer(id)).introspectionClients).toEqual([]);
   });
 });
 
