@@ -58,6 +58,15 @@ function noScopeHeld(clientId: string, resource: string, held: ReadonlySet<strin
   );
 }
 
+/** Why requested scopes were refused, and what the client may request at the resource instead. */
+function scopeRefused(why: string, refused: string[], clientId: string, held: ReadonlySet<string>, offered: ReadonlySet<string>): string {
+  const usable = [...held].filter((s) => offered.has(s));
+  const instead = usable.length
+    ? `request only scopes the client holds there (${usable.join(' ')}), or omit scope to get them all`
+    : `the client holds no scope there; an administrator grants one with certbound client update ${clientId} --scope '${[...held, '<scope>'].join(' ')}' (admin API: PATCH /admin/clients/${clientId})`;
+  return `requested scope ${refused.join(' ')} ${why}: ${instead}`;
+}
+
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
   const raw = (ctx.oidc.params as Record<string, unknown> | undefined)?.scope;
   return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
@@ -107,18 +116,19 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
     const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
     const offered = scopeSetOf(rs, (r) => r.scopes);
+    const { clientId } = client as { clientId: string };
     let requested = requestedScopes(ctx);
     if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
       // No scope requested: grant everything the client may have at this resource (RFC 6749 §3.3 default).
       requested = [...clientScopes].filter((s) => offered.has(s));
       // A token without a scope would pass every resource server that does not insist on one.
-      if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld((client as { clientId: string }).clientId, rs.identifier, clientScopes));
+      if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld(clientId, rs.identifier, clientScopes));
       (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ');
     }
     const notClient = requested.filter((s) => !clientScopes.has(s));
-    if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
+    if (notClient.length) throw new errors.InvalidScope(scopeRefused('is not allowed for this client', notClient, clientId, clientScopes, offered), notClient.join(' '));
     const notOffered = requested.filter((s) => !offered.has(s));
-    if (notOffered.length) throw new errors.InvalidScope('requested scope is not offered by the resource server', notOffered.join(' '));
+    if (notOffered.length) throw new errors.InvalidScope(scopeRefused(`is not offered by ${rs.identifier}`, notOffered, clientId, clientScopes, offered), notOffered.join(' '));
     return {
       scope: rs.scopes.join(' '),
       audience: rs.identifier,

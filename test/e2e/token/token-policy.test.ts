@@ -91,8 +91,18 @@ describe('H15-1: a token only for a resource the client holds a scope on, with s
 
   it('H15-1: a scope the client holds but the resource does not offer → invalid_scope; no token', async () => {
     const before = await storedTokens();
-    expectRefused(await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: BILLING, scope: 'orders.read' }), 'invalid_scope');
+    const res = await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: BILLING, scope: 'orders.read' });
+    expectRefused(res, 'invalid_scope');
+    expect(res.body.scope).toBe('orders.read');
+    expect(String(res.body.error_description)).toMatch(/not offered by https:\/\/billing\.example\.com: the client holds no scope there; an administrator grants one with certbound client update shop --scope 'orders.read <scope>'/);
     expect(await storedTokens()).toBe(before);
+  });
+
+  it('H15-1: a scope the resource offers but the client does not hold → invalid_scope naming the scopes it may request there', async () => {
+    const res = await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: ORDERS, scope: 'orders.read orders.write' });
+    expectRefused(res, 'invalid_scope');
+    expect(res.body.scope).toBe('orders.write');
+    expect(String(res.body.error_description)).toMatch(/orders\.write is not allowed for this client: request only scopes the client holds there \(orders\.read\), or omit scope/);
   });
 
   it('H15-1: the default-resource path (no resource=) to an API the client holds no scope on → invalid_target; no token', async () => {
