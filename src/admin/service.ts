@@ -60,6 +60,11 @@ export interface AddResourceServerInput {
   scopes: string[];
   tokenFormat?: 'jwt' | 'opaque';
   ttl?: number | undefined;
+  /**
+   * Registered clients that may introspect this resource's tokens (the resource server's own client
+   * identity), besides each token's own client. Absent: unchanged (none for a new resource server).
+   */
+  introspectionClients?: string[] | undefined;
 }
 
 /** Client-level settings an administrator may change after creation (mappings have their own use cases). */
@@ -258,6 +263,16 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     );
   }
 
+  async function assertClientsExist(trx: Db, clientIds: string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const id of clientIds) if (!(await clients.find(trx, id))) missing.push(id);
+    if (missing.length) {
+      throw new NotFoundError('ERR_CLIENT_UNKNOWN', `--introspection-clients: there is no client ${missing.map((id) => `"${id}"`).join(', ')}.`, {
+        hint: "Register the resource server's own client first (certbound client add --id …), then name it here.",
+      });
+    }
+  }
+
   async function assertScopesOffered(trx: Db, scopes: string[], defaultResource: string | undefined): Promise<void> {
     const all = await resourceServers.list(trx);
     if (defaultResource && !all.some((r) => r.identifier === defaultResource)) {
@@ -371,8 +386,13 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       }
       const format = input.tokenFormat ?? 'jwt';
       if (format !== 'jwt' && format !== 'opaque') throw new InvalidInputError('ERR_FORMAT_INVALID', `--format ${format} is not jwt or opaque`);
+      const introspectionClients = input.introspectionClients === undefined ? undefined : [...new Set(input.introspectionClients)];
+      for (const id of introspectionClients ?? []) {
+        if (!CLIENT_ID.test(id)) throw new InvalidInputError('ERR_CLIENT_ID_INVALID', `--introspection-clients: "${id}" is not a valid client id`, { hint: 'Give the client ids, space-separated.' });
+      }
       return db.transaction(async (trx) => {
         const before = await resourceServers.find(trx, input.identifier);
+        if (introspectionClients?.length) await assertClientsExist(trx, introspectionClients);
         if (before && options.expect === 'new') {
           throw new ConflictError('ERR_RESOURCE_EXISTS', `A resource server "${input.identifier}" already exists.`, { hint: 'Update it instead, or remove it first.' });
         }
@@ -383,6 +403,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
           tokenFormat: format,
           ttl: ttl ?? null,
           signingAlg: null,
+          introspectionClients: introspectionClients ?? before?.introspectionClients ?? [],
           createdAt: before?.createdAt ?? new Date(),
           updatedAt: new Date(),
         };

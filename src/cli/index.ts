@@ -166,10 +166,13 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .requiredOption('--scope <scopes>', 'space-separated scopes the resource offers')
     .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--ttl <seconds>', 'access token lifetime in seconds (10-86400)')
-    .action(async (opts: { id: string; scope: string; format: 'jwt' | 'opaque'; ttl?: string }) => {
+    .option('--introspection-clients <ids>', 'space-separated client ids the resource server introspects its tokens as (besides each token\'s own client); "" removes them; omitted: unchanged')
+    .action(async (opts: { id: string; scope: string; format: 'jwt' | 'opaque'; ttl?: string; introspectionClients?: string }) => {
       const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
-      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl }, cliActor()));
-      io.out(`resource ${rs.identifier}: scopes "${rs.scopes.join(' ')}", ${rs.tokenFormat} tokens${rs.ttl ? `, ttl ${rs.ttl}s` : ''}`);
+      const introspectionClients = opts.introspectionClients === undefined ? undefined : splitScopes(opts.introspectionClients);
+      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl, introspectionClients }, cliActor()));
+      const introspectors = rs.introspectionClients.length ? `, introspected by ${rs.introspectionClients.join(' ')}` : '';
+      io.out(`resource ${rs.identifier}: scopes "${rs.scopes.join(' ')}", ${rs.tokenFormat} tokens${rs.ttl ? `, ttl ${rs.ttl}s` : ''}${introspectors}`);
     });
   resource
     .command('list')
@@ -178,9 +181,9 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: { json?: boolean }) => {
       const list = await withAdmin((admin) => admin.listResourceServers());
       print(
-        list.map((r) => ({ identifier: r.identifier, scope: r.scopes.join(' '), token_format: r.tokenFormat, ttl: r.ttl })),
+        list.map((r) => ({ identifier: r.identifier, scope: r.scopes.join(' '), token_format: r.tokenFormat, ttl: r.ttl, introspection_clients: r.introspectionClients })),
         opts.json,
-        () => (list.length ? table([['ID', 'FORMAT', 'TTL', 'SCOPES'], ...list.map((r) => [r.identifier, r.tokenFormat, r.ttl ? String(r.ttl) : 'default', r.scopes.join(' ')])]) : 'no resource servers'),
+        () => (list.length ? table([['ID', 'FORMAT', 'TTL', 'SCOPES', 'INTROSPECTION CLIENTS'], ...list.map((r) => [r.identifier, r.tokenFormat, r.ttl ? String(r.ttl) : 'default', r.scopes.join(' '), r.introspectionClients.join(' ') || '-'])]) : 'no resource servers'),
       );
     });
   resource

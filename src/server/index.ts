@@ -18,7 +18,8 @@ import { createCertificateSource, withCertificateSource } from './certificate-so
 import { createMtlsHooks, MAX_CHAIN_CERTIFICATES, type Refusal } from './mtls.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLookupCache } from './lookup-cache.js';
-import { buildProvider, trimDiscovery } from './provider.js';
+import { buildProvider, mtlsEndpointAliases, trimDiscovery } from './provider.js';
+import { clarifyScopeError, mtlsAliasHint } from './error-hints.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createFailureLog, respondWithFailure, TooManyPendingRequestsError } from './failures.js';
 import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
@@ -224,6 +225,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const retryAfterS = Math.max(1, Math.ceil(databaseTimeoutOf(config.database) / 1000));
   /** Token, introspection and revocation requests in progress (bounded by CERTBOUND_MAX_PENDING_REQUESTS). */
   let pending = 0;
+  const aliases = mtlsEndpointAliases(config.mtlsUrl);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
     // certbound's one middleware on the provider (one async frame per request):
@@ -262,14 +264,18 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
       const body = ctx.body as { error?: string; error_description?: string } | undefined;
       if (!body || typeof body !== 'object' || !body.error) return;
       const refusal = ctx.state.certboundRefusal as Refusal | undefined;
+      // A client that ignored mtls_endpoint_aliases and sent no certificate is told where to go.
+      const alias = refusal?.code === 'CERT_NOT_PRESENTED' && (ctx.req.socket as { server?: unknown }).server === mainServer ? mtlsAliasHint(ctx.oidc?.route, aliases) : undefined;
       if (body.error === 'invalid_client') {
         metrics.clientAuthRefused(refusal?.code ?? 'CLIENT_INVALID');
         if (refusal) {
           // Safe for the client: no subject, no thumbprint; the log line with the same ref has the reason.
-          body.error_description = `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
+          body.error_description = alias ? `client authentication failed (ref ${refusal.ref}): ${alias}` : `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
           return;
         }
       }
+      if (alias) body.error_description = `${body.error_description ?? body.error}: ${alias}`;
+      clarifyScopeError(ctx.oidc?.route, body);
       logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
     });
     // private_key_jwt (BT-2): oidc-provider decides on the client assertion; its reason (error_detail,

@@ -8,11 +8,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../admin/jwks-uri.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
+
+/** RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection and revocation endpoints on the mTLS listener. */
+export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
+  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation` };
+}
 
 export interface BuildProviderOptions {
   config: Config;
@@ -37,6 +43,28 @@ function scopeSetOf<T extends object>(owner: T, scopes: (o: T) => readonly strin
     scopeSets.set(owner, set);
   }
   return set;
+}
+
+/**
+ * Why a client gets no token for a resource it holds no scope on, and how that changes (RFC 6749
+ * error_description: no double quotes or backslashes, hence the single quotes).
+ */
+function noScopeHeld(clientId: string, resource: string, held: ReadonlySet<string>): string {
+  const holds = held.size ? `it holds ${[...held].join(' ')}` : 'it holds no scopes';
+  const scopes = [...held, '<scope>'].join(' ');
+  return (
+    `client ${clientId} holds no scope offered by ${resource} (${holds}); request a resource it holds a scope on, or have an administrator grant ` +
+    `one of that resource's scopes: certbound client update ${clientId} --scope '${scopes}' (admin API: PATCH /admin/clients/${clientId})`
+  );
+}
+
+/** Why requested scopes were refused, and what the client may request at the resource instead. */
+function scopeRefused(why: string, refused: string[], clientId: string, held: ReadonlySet<string>, offered: ReadonlySet<string>): string {
+  const usable = [...held].filter((s) => offered.has(s));
+  const instead = usable.length
+    ? `request only scopes the client holds there (${usable.join(' ')}), or omit scope to get them all`
+    : `the client holds no scope there; an administrator grants one with certbound client update ${clientId} --scope '${[...held, '<scope>'].join(' ')}' (admin API: PATCH /admin/clients/${clientId})`;
+  return `requested scope ${refused.join(' ')} ${why}: ${instead}`;
 }
 
 function requestedScopes(ctx: KoaContextWithOIDC): string[] {
@@ -69,6 +97,10 @@ const UNSERVED_METADATA = [
 /** Trims a discovery document to what certbound serves (see UNSERVED_METADATA). */
 export function trimDiscovery(body: Record<string, unknown>): void {
   for (const member of UNSERVED_METADATA) delete body[member];
+  // oidc-provider lists its OpenID scopes (openid), which certbound does not serve. The real scopes are
+  // the resource servers', each meaningful for one audience only; discovery is unauthenticated, and
+  // RFC 8414 lets a server not advertise them, so a client learns its scopes from its registration.
+  delete body.scopes_supported;
   // REQUIRED by RFC 8414; no response type is served.
   body.response_types_supported = [];
   if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => g === 'client_credentials');
@@ -77,25 +109,26 @@ export function trimDiscovery(body: Record<string, unknown>): void {
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
-  const aliases = Object.fromEntries(
-    MTLS_ALIASED_ENDPOINTS.map((name) => [name, `${config.mtlsUrl}${{ token_endpoint: '/token', introspection_endpoint: '/token/introspection', revocation_endpoint: '/token/revocation' }[name]}`]),
-  );
+  const aliases = mtlsEndpointAliases(config.mtlsUrl);
 
   /** RFC 8707 resource server info for oidc-provider; refuses scopes the client or the resource lacks. */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
     if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
     const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
     const offered = scopeSetOf(rs, (r) => r.scopes);
+    const { clientId } = client as { clientId: string };
     let requested = requestedScopes(ctx);
     if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
-      // No scope requested: grant everything the client may have at this resource.
+      // No scope requested: grant everything the client may have at this resource (RFC 6749 §3.3 default).
       requested = [...clientScopes].filter((s) => offered.has(s));
-      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ') || undefined;
+      // A token without a scope would pass every resource server that does not insist on one.
+      if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld(clientId, rs.identifier, clientScopes));
+      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ');
     }
     const notClient = requested.filter((s) => !clientScopes.has(s));
-    if (notClient.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notClient.join(' '));
+    if (notClient.length) throw new errors.InvalidScope(scopeRefused('is not allowed for this client', notClient, clientId, clientScopes, offered), notClient.join(' '));
     const notOffered = requested.filter((s) => !offered.has(s));
-    if (notOffered.length) throw new errors.InvalidScope('requested scope is not offered by the resource server', notOffered.join(' '));
+    if (notOffered.length) throw new errors.InvalidScope(scopeRefused(`is not offered by ${rs.identifier}`, notOffered, clientId, clientScopes, offered), notOffered.join(' '));
     return {
       scope: rs.scopes.join(' '),
       audience: rs.identifier,
@@ -151,8 +184,8 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Resource servers registered as clients may introspect any token issued by this server.
-        allowedPolicy: async () => true,
+        // The token's own client, or a client named by the token's resource server (introspection.ts).
+        allowedPolicy: (_ctx, client, token) => mayIntrospect(lookups, client.clientId, token.clientId, (token as unknown as { aud?: unknown }).aud),
       },
       revocation: { enabled: true },
       mTLS: {
@@ -194,10 +227,12 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     } as Configuration['enabledJWA'],
   };
 
+  installJwtIntrospectionRoutes();
   const provider = new Provider(config.issuer, configuration);
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
   fixedAssertionAudiences(provider, config.issuer, aliases);
+  enableJwtIntrospection(provider, { issuer: config.issuer, keys, lookups });
   rememberClientInstances(provider, lookups, jwksUris ? publishedSets(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
   return provider;

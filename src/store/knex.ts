@@ -12,6 +12,7 @@ import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.j
 import * as lookupRevisions from '../../migrations/20261128000003_lookup_revisions.js';
 import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.js';
 import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
+import * as resourceIntrospectionClients from '../../migrations/20261129000001_resource_introspection_clients.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -66,6 +67,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261128000003_lookup_revisions': lookupRevisions,
   '20261128000004_client_jwks_uri': clientJwksUri,
   '20261128000005_subject_dn_refold': subjectDnRefold,
+  '20261129000001_resource_introspection_clients': resourceIntrospectionClients,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

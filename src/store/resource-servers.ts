@@ -11,6 +11,8 @@ export interface ResourceServer {
   /** Access token lifetime in seconds; null → the server default. */
   ttl: number | null;
   signingAlg: string | null;
+  /** Client ids that may introspect this resource's tokens besides each token's own client (RFC 7662 §4). */
+  introspectionClients: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,6 +24,7 @@ function fromRow(r: Record<string, unknown>): ResourceServer {
     tokenFormat: r.token_format === 'opaque' ? 'opaque' : 'jwt',
     ttl: r.ttl === null || r.ttl === undefined ? null : Number(r.ttl),
     signingAlg: r.signing_alg ? String(r.signing_alg) : null,
+    introspectionClients: r.introspection_clients ? String(r.introspection_clients).split(' ').filter(Boolean) : [],
     createdAt: new Date(toMs(r.created_at) ?? 0),
     updatedAt: new Date(toMs(r.updated_at) ?? 0),
   };
@@ -38,9 +41,9 @@ export const resourceServers = {
   async upsert(db: Queryable, rs: ResourceServer): Promise<void> {
     await bumpRevision(db, 'resource_servers');
     await sqlOf(db).run(
-      'insert into resource_servers (identifier, scope, token_format, ttl, signing_alg, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)' +
-        ' on conflict (identifier) do update set scope = excluded.scope, token_format = excluded.token_format, ttl = excluded.ttl, signing_alg = excluded.signing_alg, updated_at = excluded.updated_at',
-      [rs.identifier, rs.scopes.join(' '), rs.tokenFormat, rs.ttl, rs.signingAlg, rs.createdAt.getTime(), rs.updatedAt.getTime()],
+      'insert into resource_servers (identifier, scope, token_format, ttl, signing_alg, introspection_clients, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)' +
+        ' on conflict (identifier) do update set scope = excluded.scope, token_format = excluded.token_format, ttl = excluded.ttl, signing_alg = excluded.signing_alg, introspection_clients = excluded.introspection_clients, updated_at = excluded.updated_at',
+      [rs.identifier, rs.scopes.join(' '), rs.tokenFormat, rs.ttl, rs.signingAlg, rs.introspectionClients.join(' ') || null, rs.createdAt.getTime(), rs.updatedAt.getTime()],
     );
   },
   async remove(db: Db, identifier: string): Promise<void> {
@@ -61,7 +64,7 @@ export async function ensureResourceServerScopes(db: Queryable, identifier: stri
     if (before && scopes.every((s) => before.scopes.includes(s))) return before;
     const rs: ResourceServer = before
       ? { ...before, scopes: [...before.scopes, ...scopes.filter((s) => !before.scopes.includes(s))], updatedAt: new Date() }
-      : { identifier, scopes: [...scopes], tokenFormat: 'jwt', ttl: null, signingAlg: null, createdAt: new Date(), updatedAt: new Date() };
+      : { identifier, scopes: [...scopes], tokenFormat: 'jwt', ttl: null, signingAlg: null, introspectionClients: [], createdAt: new Date(), updatedAt: new Date() };
     await resourceServers.upsert(trx, rs);
     await writeAudit(trx, { actor, action: before ? 'resource.update' : 'resource.add', target: `resource:${identifier}`, before, after: rs });
     return rs;

@@ -24,7 +24,7 @@ const audit = async (target: string) => (await database.db('audit_log').where({ 
 
 describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
   it('runs the store\'s SQL as knex does: the same rows, `?` placeholders, the number of rows a write changed', async () => {
-    const rs = { identifier: 'https://api.example.com', scopes: ['read'], tokenFormat: 'jwt' as const, ttl: 600, signingAlg: null, createdAt: new Date(1_000), updatedAt: new Date(2_000) };
+    const rs = { identifier: 'https://api.example.com', scopes: ['read'], tokenFormat: 'jwt' as const, ttl: 600, signingAlg: null, introspectionClients: ['orders-rs'], createdAt: new Date(1_000), updatedAt: new Date(2_000) };
     await resourceServers.upsert(sql, rs);
     expect(await resourceServers.find(sql, rs.identifier)).toEqual(rs);
     expect(await resourceServers.find(database.db, rs.identifier)).toEqual(rs);

@@ -389,11 +389,11 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       access: 'write',
       query: NoQuery,
       body: CreateResourceServerSchema,
-      fields: { ERR_RESOURCE_ID_INVALID: 'identifier', ERR_RESOURCE_EXISTS: 'identifier', ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl' },
+      fields: { ERR_RESOURCE_ID_INVALID: 'identifier', ERR_RESOURCE_EXISTS: 'identifier', ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl', ERR_CLIENT_ID_INVALID: 'introspection_clients', ERR_CLIENT_UNKNOWN: 'introspection_clients' },
       response: { status: 201, description: 'The new resource server', schema: ResourceServerSchema },
       handler: async (input) => {
         const b = input.body;
-        const rs = await service.addResourceServer({ identifier: b.identifier, scopes: scopes(b.scope)!, tokenFormat: b.token_format, ttl: b.ttl }, actorOf(input), { expect: 'new' });
+        const rs = await service.addResourceServer({ identifier: b.identifier, scopes: scopes(b.scope)!, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients }, actorOf(input), { expect: 'new' });
         return { status: 201, body: resourceServerJson(rs) };
       },
     }),
@@ -413,13 +413,13 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       method: 'PUT',
       path: '/admin/resource-servers/{identifier}',
       operationId: 'updateResourceServer',
-      summary: "Replace a resource server's scopes, token format and lifetime",
+      summary: "Replace a resource server's scopes, token format and lifetime, and (when given) the clients that may introspect its tokens",
       tag: 'resource-servers',
       access: 'write',
       params: IdentifierParams,
       query: NoQuery,
       body: UpdateResourceServerSchema,
-      fields: { ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl', ERR_ADMIN_RESOURCE_PROTECTED: 'scope' },
+      fields: { ERR_SCOPE_INVALID: 'scope', ERR_TTL_INVALID: 'ttl', ERR_ADMIN_RESOURCE_PROTECTED: 'scope', ERR_CLIENT_ID_INVALID: 'introspection_clients', ERR_CLIENT_UNKNOWN: 'introspection_clients' },
       response: { status: 200, description: 'The updated resource server', schema: ResourceServerSchema },
       handler: async (input) => {
         const b = input.body;
@@ -429,7 +429,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
             hint: 'Change other settings only (e.g. ttl), or restrict administrators through their client scopes.',
           });
         }
-        const rs = await service.addResourceServer({ identifier: input.params.identifier, scopes: next, tokenFormat: b.token_format, ttl: b.ttl }, actorOf(input), { expect: 'existing' });
+        const rs = await service.addResourceServer({ identifier: input.params.identifier, scopes: next, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients }, actorOf(input), { expect: 'existing' });
         return ok(resourceServerJson(rs));
       },
     }),

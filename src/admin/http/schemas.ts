@@ -123,6 +123,10 @@ export const CreateTrustAnchorSchema = component(
 );
 
 const tokenFormat = z.enum(['jwt', 'opaque']);
+const introspectionClients = z
+  .array(z.string().regex(CLIENT_ID_PATTERN, 'must be a client id'))
+  .max(100)
+  .describe("Registered clients that may introspect this resource's tokens (the resource server's own client), besides each token's own client");
 const ttl = z.number().int().min(10).max(86_400).describe('Access token lifetime, seconds');
 
 export const CreateResourceServerSchema = component(
@@ -132,6 +136,7 @@ export const CreateResourceServerSchema = component(
     scope: scopeString.min(1),
     token_format: tokenFormat.optional().describe('Default jwt'),
     ttl: ttl.optional().describe('Default: the server default (CERTBOUND_ACCESS_TOKEN_TTL)'),
+    introspection_clients: introspectionClients.optional().describe("Default: none (only a token's own client may introspect it)"),
   }),
 );
 
@@ -141,8 +146,9 @@ export const UpdateResourceServerSchema = component(
     scope: scopeString.min(1),
     token_format: tokenFormat.optional().describe('Default jwt'),
     ttl: ttl.optional().describe('Absent: the server default'),
+    introspection_clients: introspectionClients.optional().describe('Absent: unchanged; [] removes them all'),
   }),
-  'Replaces the resource server settings',
+  'Replaces the resource server settings (introspection_clients only when given)',
 );
 
 export const RotateKeySchema = component(
@@ -246,6 +252,7 @@ export const ResourceServerSchema = component(
     scope: z.string(),
     token_format: tokenFormat,
     ttl: z.number().int().nullable(),
+    introspection_clients: z.array(z.string()).describe("Clients that may introspect this resource's tokens, besides each token's own client"),
     created_at: timestamp,
     updated_at: timestamp,
   }),
@@ -443,6 +450,7 @@ export function resourceServerJson(r: ResourceServer): z.output<typeof ResourceS
     scope: r.scopes.join(' '),
     token_format: r.tokenFormat,
     ttl: r.ttl,
+    introspection_clients: r.introspectionClients,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

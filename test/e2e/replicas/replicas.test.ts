@@ -159,6 +159,8 @@ async function seed(env: Record<string, string>, files: Record<string, string>):
   await cli(env, 'resource', 'add', '--id', OPAQUE_API, '--scope', 'read', '--format', 'opaque');
   await cli(env, 'client', 'add', '--id', 'billing', '--san-dns', 'billing.example.com', '--trust', 'test-root', '--scope', 'read', '--resource', JWT_API);
   await cli(env, 'client', 'add', '--id', 'orders-rs', '--san-dns', 'orders-rs.example.com', '--scope', 'read');
+  // H15-2: the resource server introspects its tokens as orders-rs.
+  await cli(env, 'resource', 'add', '--id', OPAQUE_API, '--scope', 'read', '--format', 'opaque', '--introspection-clients', 'orders-rs');
 }
 
 describe(`two replicas in one process on one ${TEST_DB_KIND} database`, () => {

@@ -19,6 +19,7 @@ beforeAll(async () => {
   await s.admin.addClient({ clientId: 'worker', mapping: { kind: 'san_uri', value: 'spiffe://acme/worker' }, scopes: ['orders'], defaultResource: OPAQUE_API }, 'test');
   // The resource server introspects as a registered client of its own.
   await s.admin.addClient({ clientId: 'orders-api', mapping: { kind: 'san_dns', value: 'orders-api.example.com' } }, 'test');
+  await s.admin.addResourceServer({ identifier: OPAQUE_API, scopes: ['orders'], tokenFormat: 'opaque', ttl: 120, introspectionClients: ['orders-api'] }, 'test');
   worker = await s.pki.client({ subject: [{ CN: ['worker'] }], san: [{ type: 'url', value: 'spiffe://acme/worker' }] });
   gateway = await s.pki.client({ subject: [{ CN: ['orders-api'] }], san: [{ type: 'dns', value: 'orders-api.example.com' }] });
 });
@@ -54,6 +55,15 @@ describe('discovery', () => {
     // the endpoints themselves are not served either
     for (const path of ['/me', '/session/end', '/request']) {
       expect((await httpsJson(`${s.handle.mainUrl}${path}`, { agent: s.agent(), method: 'POST', form: {} })).status, path).toBe(404);
+    }
+  });
+
+  it('H15-8: neither discovery document claims scopes certbound does not serve (no openid) nor lists the registered APIs\' scopes to unauthenticated callers', async () => {
+    for (const doc of ['oauth-authorization-server', 'openid-configuration']) {
+      const res = await httpsJson(`${s.handle.mainUrl}/.well-known/${doc}`, { agent: s.agent() });
+      expect(res.status, doc).toBe(200);
+      expect(res.body, doc).not.toHaveProperty('scopes_supported');
+      expect(res.text, doc).not.toContain('"openid"');
     }
   });
 

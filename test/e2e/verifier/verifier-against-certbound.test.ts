@@ -45,6 +45,7 @@ beforeAll(async () => {
   await s.admin.addClient({ clientId: 'app', mapping: { kind: 'san_dns', value: 'app.example.com' }, scopes: ['demo.read'], defaultResource: API }, 'test');
   await s.admin.addClient({ clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.example.com' }, scopes: ['demo.read'], defaultResource: API, boundTokens: false }, 'test');
   await s.admin.addClient({ clientId: 'opaque-rs', mapping: { kind: 'san_dns', value: 'opaque-rs.example.com' } }, 'test');
+  await s.admin.addResourceServer({ identifier: OPAQUE, scopes: ['demo.read'], tokenFormat: 'opaque', introspectionClients: ['opaque-rs'] }, 'test');
   client = await s.pki.client({ subject: [{ CN: ['app'] }], san: [{ type: 'dns', value: 'app.example.com' }] });
   other = await s.pki.client({ subject: [{ CN: ['legacy'] }], san: [{ type: 'dns', value: 'legacy.example.com' }] });
   rs = createExampleApp({ issuer: s.issuer, audience: API, ca: s.pki.root.pem, cert: s.pki.server.pem + s.pki.intermediate.pem, key: s.pki.server.keyPem });
