@@ -245,4 +245,19 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
     const tampered = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`;
     await expectRefusal(verifyToken(make(), tampered), invalidToken('token signature invalid'));
   });
+
+  it('J-19 (found by test/fuzz/verifier.fuzz.test.ts): a signature whose last base64url character differs only in its unused bits is refused', async () => {
+    // 64 signature bytes take 86 characters; the last one carries 2 bits and 4 unused ones, which
+    // jose's decoder ignores: without the check, 15 other spellings of every token verified.
+    const token = await as.sign({ cnf });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1)!);
+    expect(token.split('.')[2]).toHaveLength(86);
+    const v = make();
+    expect((await verifyToken(v, token)).thumbprint).toBe(cnf['x5t#S256']);
+    for (const unused of [1, 2, 4, 8]) {
+      const respelled = `${token.slice(0, -1)}${alphabet[last ^ unused]}`;
+      await expectRefusal(verifyToken(v, respelled), invalidToken('token malformed'));
+    }
+  });
 });
