@@ -1,13 +1,13 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { defineConfig } from 'vitest/config';
 
 // `npm run test:fuzz`: only the property suites, each property scaled up by FUZZ_SCALE (see test/fuzz/fuzz.ts).
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: {
-      include: ['test/fuzz/**/*.fuzz.test.ts'],
-      testTimeout: 600_000,
-    },
-  }),
-);
+// The normal suite (vitest.config.ts) runs the same files with their base counts.
+export default defineConfig({
+  test: {
+    include: ['test/fuzz/**/*.fuzz.test.ts'],
+    setupFiles: ['test/helpers/setup.ts'],
+    testTimeout: 900_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
