@@ -9,7 +9,7 @@
  * a few seconds. `npm run test:fuzz` sets `FUZZ_SCALE` (a multiplier of every base count) so that the
  * run generates well over 100 000 cases; each file prints how many it ran.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { afterAll } from 'vitest';
 
 function readInteger(name: string): number | undefined {

@@ -104,22 +104,24 @@ const thumbprintMutationArb = fc.oneof(
 type Change = { claims?: Record<string, unknown>; header?: Record<string, unknown>; signer?: 'stranger' };
 const changeArb: fc.Arbitrary<Change> = fc.oneof(
   thumbprintMutationArb.map((m) => ({ claims: { cnf: { 'x5t#S256': m(thumbprint) } } })),
+  // Factories: the thumbprint exists only once beforeAll has run.
   fc
-    .constantFrom<unknown>(
-      undefined,
-      null,
-      'x',
-      [],
-      {},
-      { x5t: 'AAAA' },
-      { 'x5t#S256': thumbprint, jkt: 'abc' },
-      { 'X5T#S256': 'x' },
-      { 'x5t#s256': 'x' },
-      { 'x5t#S256': 42 },
-      { 'x5t#S256': [] },
-      { 'x5t#S256': null },
+    .constantFrom<() => unknown>(
+      () => undefined,
+      () => null,
+      () => thumbprint,
+      () => [],
+      () => ({}),
+      () => ({ x5t: thumbprint }),
+      () => ({ 'x5t#S256': thumbprint, jkt: 'abc' }),
+      () => ({ 'X5T#S256': thumbprint }),
+      () => ({ 'x5t#s256': thumbprint }),
+      () => ({ 'x5t#S256': 42 }),
+      () => ({ 'x5t#S256': [thumbprint] }),
+      () => ({ 'x5t#S256': null }),
+      () => [{ 'x5t#S256': thumbprint }],
     )
-    .map((cnf) => ({ claims: { cnf: cnf === undefined ? undefined : cnf === null ? null : typeof cnf === 'object' && cnf !== null && 'x5t' in cnf ? { x5t: thumbprint } : cnf } })),
+    .map((cnf) => ({ claims: { cnf: cnf() } })),
   fc.constantFrom<unknown>(undefined, 'https://other.example.com', `${AUDIENCE}/`, AUDIENCE.toUpperCase(), [], ['https://other.example.com'], 42, [42]).map((aud) => ({ claims: { aud } })),
   fc.constantFrom<unknown>(undefined, `${ISSUER}/`, 'https://AS.example.com', 'http://as.example.com', 'https://evil.example.com', 1).map((iss) => ({ claims: { iss } })),
   fc.integer({ min: TOLERANCE + 1, max: 10_000_000 }).map((age) => ({ claims: { exp: NOW - age } })),
