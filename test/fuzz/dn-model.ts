@@ -58,7 +58,17 @@ const FOLD: Record<string, string> = {
 export function prepareCaseIgnore(value: string): string {
   const spaced = value.normalize('NFKC').replace(/[\p{Zs}\p{Zl}\p{Zp}]/gu, ' ');
   const trimmed = spaced.replace(/ +/g, ' ').replace(/^ | $/g, '');
-  return [...trimmed].map((c) => FOLD[c] ?? c).join('').normalize('NFKC');
+  return [...trimmed].map(foldCodePoint).join('').normalize('NFKC');
+}
+
+/**
+ * Folds one code point: by the table, or, for a precomposed letter (the combining accent composes with
+ * whatever letter precedes it, so `A` + U+0301 becomes `Á`), by folding its base letter.
+ */
+function foldCodePoint(c: string): string {
+  if (FOLD[c] !== undefined) return FOLD[c];
+  const [base, ...marks] = [...c.normalize('NFD')];
+  return marks.length > 0 && base !== undefined ? `${FOLD[base] ?? base}${marks.join('')}` : c;
 }
 
 export interface AvaModel {
@@ -279,7 +289,7 @@ const KEYWORD_OID = new Map(TYPES.flatMap((t) => t.names.map((n) => [n.toLowerCa
  */
 export function coarseFold(text: string): string {
   const folded = [...text.normalize('NFKC').replace(/[\p{Zs}\p{Zl}\p{Zp}]/gu, ' ')]
-    .map((c) => FOLD[c] ?? c.toLowerCase())
+    .map((c) => FOLD[c] ?? foldCodePoint(c).toLowerCase())
     .join('')
     .normalize('NFKC')
     .replace(/[ \\]/g, '');
