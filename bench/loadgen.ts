@@ -47,6 +47,8 @@ export interface RunMessage {
   expectStatus: number;
   /** Caps the total request rate (requests per second, all workers together); unset: as fast as answered. */
   ratePerSec?: number;
+  /** Also return every successful request's latency (the soak pools them across windows). */
+  returnLatencies?: boolean;
 }
 
 interface Target {
@@ -134,7 +136,7 @@ function send(agent: Agent, options: Dispatcher.DispatchOptions): Promise<number
   });
 }
 
-async function run(m: RunMessage): Promise<RoundResult> {
+async function run(m: RunMessage): Promise<RoundResult & { latenciesMs?: number[] }> {
   const target = targets.get(m.target);
   if (!target) throw new Error(`unknown target ${m.target}`);
   const pool = m.bearer ? pools.get(m.bearer.pool) : undefined;
@@ -195,6 +197,7 @@ async function run(m: RunMessage): Promise<RoundResult> {
     requests: ok + errors,
     ...(reset ? { resumedFraction: connects ? (target.resumed - resumedBefore) / connects : 0 } : {}),
     ...(firstError ? { firstError } : {}),
+    ...(m.returnLatencies ? { latenciesMs: Array.from(sorted) } : {}),
   };
 }
 

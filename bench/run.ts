@@ -6,26 +6,22 @@
  * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import knexFactory from 'knex';
 import { decodeJwt } from 'jose';
 import { request, Agent } from 'undici';
 import { type ChildHandle, forkChild } from './lib/child.js';
+import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, ISSUER_HOST, root } from './lib/processes.js';
 import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
 import { signTokens, type TokenUse } from './lib/tokens.js';
 import type { ConnectionMode, RunMessage } from './loadgen.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 
 const { values: args } = parseArgs({
   options: {
@@ -54,42 +50,12 @@ const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOStr
 const profileDir = path.join(root, 'bench/results/profiles');
 const profileArgs = (name: string) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : []);
 
-const ISSUER_HOST = 'localhost';
 /** Issuer of the tokens of the verifier scenarios (signed by the harness, no AS involved). */
 const RS_ISSUER = 'https://as.bench.test';
 const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId(0), scope: SCOPES.join(' ') }).toString();
 
 // ---------------------------------------------------------------------------------------------------
-// Processes
-
-/**
- * The children run compiled JavaScript, as `certbound serve` runs dist/: the sources (src/, bench/,
- * the PKI helper) are compiled once per run into bench/.build. Under the tsx loader every TypeScript
- * module would carry its transform and source map in memory and slow start-up, which would count
- * against certbound (hundreds of modules) far more than against the baselines (plain JS packages).
- */
-const buildDir = path.join(root, 'bench/.build');
-function compileChildren(): void {
-  const t0 = Date.now();
-  rmSync(buildDir, { recursive: true, force: true });
-  const result = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', path.join(root, 'bench/tsconfig.json')], { encoding: 'utf8' });
-  if (!existsSync(path.join(buildDir, 'bench/servers/certbound.js'))) throw new Error(`compiling the benchmark processes failed:\n${result.stdout}${result.stderr}`);
-  // tsc emits despite type errors; they are reported, the run goes on.
-  if (result.status !== 0) notes.push(`tsc reported type errors while compiling the benchmark processes (the compiled code was used):\n${result.stdout.split('\n').slice(0, 10).join('\n')}`);
-  log(`compiled the benchmark processes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-/**
- * certbound runs as `certbound serve` runs it: bundled by scripts/build-server.mjs (what `npm run build`
- * writes to dist/server/), with the benchmark's entry point as one more entry of the same bundle.
- */
-function bundleCertbound(): void {
-  const t0 = Date.now();
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', path.join(buildDir, 'server'), '--entry', path.join(root, CERTBOUND_ENTRY)], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`bundling certbound failed:\n${result.stdout}${result.stderr}`);
-  log(`bundled certbound in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-const CERTBOUND_ENTRY = 'bench/servers/certbound.ts';
-const compiled = (entry: string) => (entry === CERTBOUND_ENTRY ? path.join(buildDir, 'server/certbound.js') : path.join(buildDir, entry.replace(/\.ts$/, '.js')));
+// Processes (built and started as bench/lib/processes.ts describes)
 
 const children = new Set<ChildHandle>();
 async function start(name: string, entry: string, env: Record<string, string>): Promise<ChildHandle> {
@@ -104,41 +70,8 @@ async function stop(...list: ChildHandle[]): Promise<void> {
   for (const c of list) children.delete(c);
 }
 
-const handedOut = new Set<number>();
-/** A loopback port that was free a moment ago and that this run has not handed out before. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createNetServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free loopback port found');
-}
-
 async function startCertbound(name: string, db: BenchDatabase, pki: BenchPki): Promise<ChildHandle> {
-  const [port, mtlsPort] = [await freePort(), await freePort()];
-  return start(name, CERTBOUND_ENTRY, {
-    CERTBOUND_ENV: 'production',
-    CERTBOUND_DATABASE_URL: db.url,
-    CERTBOUND_ISSUER: `https://${ISSUER_HOST}:${port}`,
-    CERTBOUND_MTLS_URL: `https://${ISSUER_HOST}:${mtlsPort}`,
-    CERTBOUND_PORT: String(port),
-    CERTBOUND_MTLS_PORT: String(mtlsPort),
-    CERTBOUND_HOST: '127.0.0.1',
-    CERTBOUND_TLS_CERT: pki.files.serverCert,
-    CERTBOUND_TLS_KEY: pki.files.serverKey,
-    CERTBOUND_LOG_LEVEL: 'info',
-    CERTBOUND_DATA_DIR: pki.dir,
-  });
+  return start(name, CERTBOUND_ENTRY, await certboundEnv(db, pki));
 }
 
 async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-provider'): Promise<ChildHandle> {
@@ -160,25 +93,6 @@ async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-p
 // Load generator
 
 let loadgen: ChildHandle;
-let nextId = 1;
-/** Sends a message with a fresh id to a child and resolves with its `done` answer. */
-function ask<T>(child: ChildHandle, message: Record<string, unknown>): Promise<T> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type?: string; id?: number; result?: T; error?: string }) => {
-      if (m?.type !== 'done' || m.id !== id) return;
-      child.process.off('message', onMessage);
-      child.process.off('exit', onExit);
-      if (m.error) reject(new Error(m.error));
-      else resolve(m.result as T);
-    };
-    const onExit = () => reject(new Error(`${child.name} exited while answering:\n${child.output()}`));
-    child.process.on('message', onMessage);
-    child.process.once('exit', onExit);
-    child.process.send({ ...message, id });
-  });
-}
-
 function addTarget(name: string, port: number, mode: ConnectionMode, tls: { ca: string; cert: string; key: string }): void {
   loadgen.process.send({ type: 'target', name, origin: `https://127.0.0.1:${port}`, mode, connections: settings.concurrency, tls });
 }
@@ -585,8 +499,9 @@ async function main(): Promise<void> {
   const needVerifier = wanted('verifier-unique') || wanted('verifier-reused');
   const needScale = wanted('scale-100k-clients');
 
-  compileChildren();
-  bundleCertbound();
+  const compileNote = compileChildren(log);
+  if (compileNote) notes.push(compileNote);
+  bundleCertbound(log);
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
   const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map() };

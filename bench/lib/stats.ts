@@ -27,6 +27,24 @@ export function percentile(values: readonly number[], p: number): number {
   return percentileSorted(Float64Array.from(values).sort(), p);
 }
 
+/**
+ * Least-squares slope of `y` over `x` (for the soak: MB per minute over the samples after the warm-up).
+ * NaN with fewer than two distinct x values, where no line is defined.
+ */
+export function leastSquaresSlope(points: ReadonlyArray<readonly [x: number, y: number]>): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - meanX) * (y - meanY);
+    sxx += (x - meanX) ** 2;
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
+
 /** Rounds to a fixed number of significant decimals for the JSON and the table. */
 export function round(value: number, decimals = 2): number {
   if (!Number.isFinite(value)) return value;

@@ -77,9 +77,10 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
       // A key id may start with `-` (keys made before certbound avoided such kids); the parser then
-      // reads it as an option. Say how to pass it as a value.
+      // reads it as an option. Say how to pass it as a value. A kid is a 43-character SHA-256 thumbprint,
+      // so a "--" word of that shape is one too, not a mistyped long option (which gets no hint).
       outputError: (s, write) => {
-        const unknown = /unknown option '(-[^-'][^']+)'/.exec(s)?.[1];
+        const unknown = /unknown option '(-[^-'][^']+|--[A-Za-z0-9_-]{41})'/.exec(s)?.[1];
         write(unknown ? `${s.replace(/\n$/, '')}\nIf ${unknown} is a value (a key id), not an option, put -- before it, as in: certbound keys retire -- ${unknown}\n` : s);
       },
     })

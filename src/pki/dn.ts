@@ -663,7 +663,12 @@ function toHex(bytes: Uint8Array): string {
 
 /** RFC 4518-inspired preparation for caseIgnoreMatch: NFKC, trim, collapse whitespace, case-fold. */
 function prepareCaseIgnore(value: string): string {
-  const text = value.normalize('NFKC').trim().replace(/\s+/gu, ' ');
+  // Whitespace is what RFC 4518 §2.2 maps to SPACE, the separators (Zs, Zl, Zp) only: JavaScript's \s
+  // and trim() also take U+FEFF, a format character, so "a<U+FEFF>b" would have passed for "a b".
+  const text = value
+    .normalize('NFKC')
+    .replace(/[\p{Zs}\p{Zl}\p{Zp}]+/gu, ' ')
+    .replace(/^ | $/g, '');
   // toUpperCase().toLowerCase() is Unicode full case folding (ß → SS → ss, ς → σ, ſ → s) without locale
   // rules, but for two letters, done here as folding does them (RFC 3454 table B.2, SC-6): dotless ı
   // (U+0131) has no folding, it is not i (upper-casing makes it I, and `CN=admın` would match `CN=admin`);

@@ -138,6 +138,20 @@ const DEFAULT_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
 const ASYMMETRIC = /^(?:RS|PS|ES)(?:256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$|^ML-DSA-(?:44|65|87)$/;
 const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'sub', 'client_id', 'jti'];
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether a base64url segment is the one canonical spelling of its bytes: jose decodes a final character
+ * whose unused low bits are set to the same bytes, so without this check every token would have other
+ * spellings that verify (a token is matched, cached and replay-checked as a string).
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const unusedBits = rest === 2 ? 0b1111 : 0b11;
+  return (BASE64URL.indexOf(segment[segment.length - 1]!) & unusedBits) === 0;
+}
 
 function checkHttpsUrl(value: unknown, option: string): string {
   let url: URL;
@@ -387,6 +401,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   /** `t`: the request's time (ms), read once per request. */
   async function verifyJwt(token: string, t: number): Promise<TokenFacts> {
+    // The header and payload are covered by the signature as text; only the signature can be respelled.
+    if (!isCanonicalBase64url(token.slice(token.lastIndexOf('.') + 1))) {
+      throw invalidToken('ERR_VERIFIER_TOKEN_INVALID', 'token malformed', { detail: 'the signature is not canonical base64url' });
+    }
     let keys: JWTVerifyGetKey;
     try {
       keys = localKeySet ? localKeySet() : await jwks();

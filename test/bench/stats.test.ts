@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { meets, targetOf } from '../../bench/lib/report.js';
-import { median, percentile, percentileSorted, ratio, SCENARIO_PREFIXES, summarizeRounds, validateOutput } from '../../bench/lib/stats.js';
+import { leastSquaresSlope, median, percentile, percentileSorted, ratio, SCENARIO_PREFIXES, summarizeRounds, validateOutput } from '../../bench/lib/stats.js';
 import { nextStart, tokenIndex } from '../../bench/lib/tokens.js';
 
 const validRow = { scenario: 'issuance-keepalive-sqlite', certbound: 2600, baseline: 2500, unit: 'req/s', ratio: 1.04, p50_ms: 5.1, p99_ms: 12.3, peak_rss_mb: 140.2 };
@@ -95,5 +95,20 @@ describe('targets', () => {
     expect(meets(targetOf('rss-sqlite'), 1.19)).toBe(true);
     expect(meets(targetOf('rss-sqlite'), 1.21)).toBe(false);
     expect(targetOf('issuance-fresh-connection-sqlite-vs-resumed-info')).toBeUndefined();
+  });
+});
+
+describe('leastSquaresSlope (the soak memory slope)', () => {
+  it('fits the line through exact points and the least-squares line through noisy ones', () => {
+    expect(leastSquaresSlope([[0, 100], [1, 102], [2, 104], [3, 106]])).toBeCloseTo(2, 12);
+    // Noisy points: sum((x - 3)(y - 11.5)) / sum((x - 3)^2) = 6 / 20.
+    expect(leastSquaresSlope([[0, 11], [2, 10], [4, 13], [6, 12]])).toBeCloseTo(0.3, 12);
+    expect(leastSquaresSlope([[0, 50], [5, 50], [10, 50]])).toBe(0);
+  });
+
+  it('is NaN where no line is defined (fewer than two distinct x)', () => {
+    expect(leastSquaresSlope([])).toBeNaN();
+    expect(leastSquaresSlope([[1, 5]])).toBeNaN();
+    expect(leastSquaresSlope([[1, 5], [1, 7]])).toBeNaN();
   });
 });

@@ -11,7 +11,7 @@ import {
   parseCertificate,
   parseRfc4514,
 } from '../../src/pki/index.js';
-import { der, name, OID } from '../helpers/asn1.js';
+import { craftCertificate, der, name, OID } from '../helpers/asn1.js';
 import { createTestPki, type NameSpec, type TestPki } from '../helpers/pki.js';
 import { errorOf as errorOfAny } from '../helpers/errors.js';
 
@@ -328,5 +328,27 @@ describe('dnFromCertificateName: string types (X-3)', () => {
   it('agrees with @peculiar/x509 on the DER of an ordinary name (ArrayBuffer input)', () => {
     const n = new x509.Name([{ C: ['US'] }, { O: ['Acme'] }, { CN: ['client1'] }]);
     expect(formatRfc4514(dnFromCertificateName(n.toArrayBuffer()))).toBe('CN=client1,O=Acme,C=US');
+  });
+});
+
+describe('U+FEFF is not a space (X-7, found by test/fuzz/dn.fuzz.test.ts)', () => {
+  // RFC 4518 §2.2 maps the separators (Zs, Zl, Zp) to SPACE; U+FEFF is a format character, which it
+  // never turns into a space. Treating it as one let a certificate for "a<U+FEFF>b" pass as "a b".
+  it.each([
+    ['CN=a b', 'a\ufeffb'],
+    ['CN=a', 'a\ufeff'],
+    ['CN=a', '\ufeffa'],
+    ['CN=', '\ufeff\ufeff'],
+  ])('PKI-4: registered %s does not match a certificate whose CN is %j', async (registered, cn) => {
+    const cert = parseCertificate(craftCertificate({ subject: name([[[OID.CN, der.utf8(cn)]]]) }).der);
+    expect(cert.subjectCanonical).not.toBe(canonicalDn(parseRfc4514(registered)));
+    expect(dnMatches(registered, cert.subject)).toBe(false);
+  });
+
+  it('PKI-4: the Unicode separators U+00A0, U+2003, U+3000 and U+2028 still compare as spaces', () => {
+    for (const space of ['\u00a0', '\u2003', '\u3000', '\u2028']) {
+      const cert = parseCertificate(craftCertificate({ subject: name([[[OID.CN, der.utf8(`a${space}${space}b${space}`)]]]) }).der);
+      expect(dnMatches('CN=A B', cert.subject)).toBe(true);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../src/verifier/index.js';
 import { expectRefusal, invalidToken } from './expect.js';
 import { AUDIENCE, createTestPki, fakeRequest, type Issued, startAs, type TestAs, type TestPki } from './harness.js';
+import { expectBoundToken } from '../helpers/bound-token.js';
 
 let pki: TestPki;
 let as: TestAs;
@@ -85,7 +86,7 @@ describe('opaque tokens: RFC 7662 introspection', () => {
       introspection: { clientId: 'rs:1', clientSecret: 'se cret+/' },
     });
     verifiers.push(v);
-    await expect(v.verify(request('opaque-3', alice.der))).resolves.toBeDefined();
+    await expectBoundToken(v.verify(request('opaque-3', alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read'] });
     expect(as.lastIntrospection?.path).toBe('/introspect');
     expect(as.lastIntrospection?.authorization).toBe(`Basic ${Buffer.from('rs%3A1:se+cret%2B%2F').toString('base64')}`);
     expect(as.lastIntrospection?.body.get('client_id')).toBeNull();
@@ -122,7 +123,7 @@ describe('opaque tokens: RFC 7662 introspection', () => {
     expect(hits('/mtls/introspect') - before).toBe(1);
     clock += 5001;
     active('nope');
-    await expect(v.verify(request('nope', alice.der))).resolves.toBeDefined();
+    await expectBoundToken(v.verify(request('nope', alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read'] });
     expect(hits('/mtls/introspect') - before).toBe(2);
   });
 
@@ -142,7 +143,7 @@ describe('opaque tokens: RFC 7662 introspection', () => {
 
   it('aud is optional in the introspection response', async () => {
     active('opaque-no-aud', { aud: undefined });
-    await expect(mtlsVerifier().verify(request('opaque-no-aud', alice.der))).resolves.toBeDefined();
+    await expectBoundToken(mtlsVerifier().verify(request('opaque-no-aud', alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read'] });
   });
 
   it('the AS failing → 503 temporarily_unavailable without a WWW-Authenticate challenge', async () => {
@@ -174,7 +175,7 @@ describe('metadata discovery (RFC 8414)', () => {
       const v = createVerifier({ issuer: tenant.issuer, audience: AUDIENCE, tls: { ca: pki.root.pem } });
       verifiers.push(v);
       const token = await tenant.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } });
-      await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
+      await expectBoundToken(v.verify(request(token, alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
       expect(tenant.hits.get('/.well-known/oauth-authorization-server/tenant-a')).toBe(1);
       expect(tenant.hits.get('/tenant-a/jwks')).toBe(1);
     } finally {
@@ -188,7 +189,7 @@ describe('metadata discovery (RFC 8414)', () => {
     try {
       const v = createVerifier({ issuer: other.issuer, audience: AUDIENCE, tls: { ca: pki.root.pem } });
       verifiers.push(v);
-      await expect(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der))).resolves.toBeDefined();
+      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
       expect(other.hits.get('/.well-known/openid-configuration')).toBe(1);
     } finally {
       await other.close();
@@ -208,7 +209,7 @@ describe('metadata discovery (RFC 8414)', () => {
       expect(other.hits.get('/jwks')).toBeUndefined();
       other.metadata = {};
       clock += 10_001;
-      await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
+      await expectBoundToken(v.verify(request(token, alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
     } finally {
       await other.close();
     }
@@ -234,9 +235,9 @@ describe('metadata discovery (RFC 8414)', () => {
         introspection: { clientId: 'rs-1', tls: { cert: rsClient.pem, key: rsClient.keyPem } },
       });
       verifiers.push(v);
-      await expect(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der))).resolves.toBeDefined();
+      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
       other.introspection.set('opaque-explicit', { ...other.introspection.get('opaque-explicit'), iss: other.issuer });
-      await expect(v.verify(request('opaque-explicit', alice.der))).resolves.toBeDefined();
+      await expectBoundToken(v.verify(request('opaque-explicit', alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read'] });
       expect(other.hits.get('/.well-known/oauth-authorization-server')).toBeUndefined();
       expect(other.lastIntrospection?.path).toBe('/introspect');
     } finally {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../src/verifier/index.js';
 import { expectRefusal, invalidToken } from './expect.js';
+import { expectBoundToken } from '../helpers/bound-token.js';
 import { AUDIENCE, createSigningKey, createTestPki, fakeRequest, startAs, type TestAs, type TestPki, type Issued } from './harness.js';
 
 let pki: TestPki;
@@ -72,7 +73,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-6: exp 20 s ago is accepted with the 30 s tolerance', async () => {
-    await expect(verifyToken(make(), await as.sign({ cnf, exp: now() - 20, iat: now() - 100 }))).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, exp: now() - 20, iat: now() - 100 })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
   });
 
   it('J-7: exp 40 s ago is refused as expired', async () => {
@@ -88,7 +89,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-10: aud as an array containing the RS identifier is accepted; without it refused', async () => {
-    await expect(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com', AUDIENCE] }))).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com', AUDIENCE] })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
     await expectRefusal(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com'] })), invalidToken('token aud claim invalid'));
   });
 
@@ -122,7 +123,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
     const rotated = await createSigningKey('as-key-2');
     as.jwks.push(rotated.publicJwk);
     await new Promise((r) => setTimeout(r, 450));
-    await expect(verifyToken(v, await as.sign({ cnf }, {}, rotated))).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(v, await as.sign({ cnf }, {}, rotated)), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
     expect((as.hits.get('/jwks') ?? 0) - before).toBe(1);
     as.jwks.pop();
   });
@@ -160,7 +161,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
       const v = make();
       await expectRefusal(verifyToken(v, await as.sign({ cnf }, {}, encKey)), invalidToken('token signing key not found'));
       await expectRefusal(verifyToken(v, await as.sign({ cnf }, {}, opsKey)), invalidToken('token signing key not found'));
-      await expect(verifyToken(v, await as.sign({ cnf }, {}, okOps))).resolves.toBeDefined();
+      await expectBoundToken(verifyToken(v, await as.sign({ cnf }, {}, okOps)), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
     } finally {
       as.jwks.splice(1);
     }
@@ -177,7 +178,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
     const plainHeader = { alg: 'ES256', typ: 'at+jwt', kid: as.key.kid };
     const plainInput = `${Buffer.from(JSON.stringify(plainHeader)).toString('base64url')}.${input.split('.')[1]}`;
     const plainSig = sign('sha256', Buffer.from(plainInput), { key: KeyObject.from(as.key.privateKey), dsaEncoding: 'ieee-p1363' });
-    await expect(verifyToken(make(), `${plainInput}.${plainSig.toString('base64url')}`)).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(make(), `${plainInput}.${plainSig.toString('base64url')}`), { clientId: 'c', certificate: client.der, scopes: [] });
     await expectRefusal(verifyToken(make(), token), invalidToken('token uses an unsupported feature'));
   });
 
@@ -202,7 +203,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   it('J-19: RS duties — key from the jwks_uri of the issuer metadata, iss exact, aud, typ, time', async () => {
     const v = make();
     const fetchedBefore = as.hits.get('/.well-known/oauth-authorization-server') ?? 0;
-    await expect(verifyToken(v, await as.sign({ cnf }))).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(v, await as.sign({ cnf })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
     expect((as.hits.get('/.well-known/oauth-authorization-server') ?? 0) - fetchedBefore).toBe(1);
     // A signature by a key not in the issuer's JWKS, with the issuer's kid, fails.
     const other = await createSigningKey(as.key.kid);
@@ -233,7 +234,7 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-22: iat 20 s ahead is tolerated, iat 120 s ahead is refused', async () => {
-    await expect(verifyToken(make(), await as.sign({ cnf, iat: now() + 20 }))).resolves.toBeDefined();
+    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, iat: now() + 20 })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
     await expectRefusal(verifyToken(make(), await as.sign({ cnf, iat: now() + 120 })), invalidToken('token issued in the future'));
   });
 
@@ -244,5 +245,20 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
     payload.scope = 'admin';
     const tampered = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`;
     await expectRefusal(verifyToken(make(), tampered), invalidToken('token signature invalid'));
+  });
+
+  it('J-19 (found by test/fuzz/verifier.fuzz.test.ts): a signature whose last base64url character differs only in its unused bits is refused', async () => {
+    // 64 signature bytes take 86 characters; the last one carries 2 bits and 4 unused ones, which
+    // jose's decoder ignores: without the check, 15 other spellings of every token verified.
+    const token = await as.sign({ cnf });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1)!);
+    expect(token.split('.')[2]).toHaveLength(86);
+    const v = make();
+    expect((await verifyToken(v, token)).thumbprint).toBe(cnf['x5t#S256']);
+    for (const unused of [1, 2, 4, 8]) {
+      const respelled = `${token.slice(0, -1)}${alphabet[last ^ unused]}`;
+      await expectRefusal(verifyToken(v, respelled), invalidToken('token malformed'));
+    }
   });
 });

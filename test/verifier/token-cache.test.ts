@@ -24,6 +24,7 @@ import { expectRefusal, invalidToken } from './expect.js';
 import { Agent, request as undiciRequest } from 'undici';
 import { peerCertificateOf } from '../../src/verifier/lib/peer-certificate.js';
 import { AUDIENCE, createSigningKey, createTestPki, fakeRequest, type Issued, startAs, startRs, type TestAs, type TestPki } from './harness.js';
+import { expectBoundToken } from '../helpers/bound-token.js';
 
 let pki: TestPki;
 let as: TestAs;
@@ -85,7 +86,7 @@ describe('verified-token cache', () => {
     await v.verify(request(token, alice.der)); // now cached
     await expectRefusal(v.verify(request(token, bob.der)), invalidToken('certificate does not match the token', 'ERR_VERIFIER_CERTIFICATE_MISMATCH'));
     await expectRefusal(v.verify(request(token)), invalidToken('certificate-bound token requires mTLS', 'ERR_VERIFIER_CERTIFICATE_REQUIRED'));
-    await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
+    await expectBoundToken(v.verify(request(token, alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
     expect(counters.jwtVerify).toBe(2);
   });
 
@@ -95,7 +96,7 @@ describe('verified-token cache', () => {
     await v.verify(request(token, alice.der));
     await v.verify(request(token, alice.der)); // now cached
     clock += 85_000; // exp + 25 s: within the 30 s tolerance
-    await expect(v.verify(request(token, alice.der))).resolves.toBeDefined();
+    await expectBoundToken(v.verify(request(token, alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
     clock += 10_000; // exp + 35 s
     await expectRefusal(v.verify(request(token, alice.der)), invalidToken('token expired', 'ERR_VERIFIER_TOKEN_EXPIRED'));
     expect(counters.jwtVerify).toBe(2);
