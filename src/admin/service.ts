@@ -48,6 +48,8 @@ export interface AddTrustAnchorInput {
   name: string;
   pem: string;
   environment?: string | undefined;
+  /** H15-4: accept client certificates without any EKU extension under this anchor (legacy PKIs). Default false. */
+  allowMissingEku?: boolean | undefined;
 }
 
 export interface AddResourceServerInput {
@@ -292,6 +294,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         x5tS256: parsed.x5t,
         subject: parsed.subjectRfc4514,
         environment: input.environment ?? null,
+        allowMissingEku: input.allowMissingEku === true,
         notAfter: parsed.notAfter,
         createdAt: new Date(),
       };

@@ -27,8 +27,9 @@ import { ForwardedCertificateError } from '../forwarded/errors.js';
 import { headerValues } from '../forwarded/lib/headers.js';
 import { createProxyTrust } from '../forwarded/proxy-trust.js';
 import type { ForwardedCertificate } from '../forwarded/types.js';
-import { loadPkijs, type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
+import { loadPkijs, type ParsedCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
+import { parseClientCertificate } from './client-certificate.js';
 import type { PeerCertificate, Refusal } from './mtls.js';
 
 /** The chain verdict of a forwarded certificate (what `socket.authorized` is for a TLS one). */
@@ -102,7 +103,6 @@ function extensionOf(cert: pkijs.Certificate, oid: string): pkijs.Extension | un
   return cert.extensions?.find((e) => e.extnID === oid);
 }
 
-const OID_KEY_USAGE = '2.5.29.15';
 const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 
 function isSelfIssued(cert: pkijs.Certificate): boolean {
@@ -111,7 +111,7 @@ function isSelfIssued(cert: pkijs.Certificate): boolean {
 
 /**
  * What pkijs 3's engine leaves out, checked on the path it validated: RFC 5280 §6.1.4 (l)/(m)
- * pathLenConstraint, and a leaf keyUsage that allows signing the TLS CertificateVerify.
+ * pathLenConstraint. (The leaf's own rules, keyUsage included, are the leaf policy's: client-certificate.ts.)
  */
 function supplementaryChecks(path: pkijs.Certificate[]): string | undefined {
   for (let i = 1; i < path.length; i++) {
@@ -121,11 +121,6 @@ function supplementaryChecks(path: pkijs.Certificate[]): string | undefined {
     // Non-self-issued intermediates below this CA (between it and the leaf).
     const below = path.slice(1, i).filter((c) => !isSelfIssued(c)).length;
     if (below > limit) return `a CA certificate allows at most ${limit} intermediate(s) below it (pathLenConstraint) and the chain has ${below}`;
-  }
-  const ku = extensionOf(path[0]!, OID_KEY_USAGE)?.parsedValue as { valueBlock?: { valueHexView?: Uint8Array } } | undefined;
-  const bits = ku?.valueBlock?.valueHexView;
-  if (ku && !(bits && bits.length > 0 && (bits[0]! & 0x80) === 0x80)) {
-    return 'the client certificate has a keyUsage without digitalSignature, so it cannot authenticate a TLS client';
   }
   return undefined;
 }
@@ -265,13 +260,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     } catch (cause) {
       throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', `${proxy.header} does not hold a certificate Node can read`, { cause });
     }
-    let parsed: ParsedCertificate | undefined;
-    let parseError: CertboundError | undefined;
-    try {
-      parsed = parseCertificate(forwarded.der);
-    } catch (err) {
-      parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
-    }
+    const { parsed, parseError } = parseClientCertificate(forwarded.der);
     const anchorX5ts = new Set(options.anchors().map((a) => a.x5tS256));
     // Leaf and intermediates the client presented (an anchor, when a proxy forwards it, is not counted), as for TLS.
     const sentChainLength = 1 + forwarded.chain.filter((der) => !anchorX5ts.has(x5tS256(der))).length;

@@ -11,6 +11,7 @@ import * as anchorCrls from '../../migrations/20261128000002_trust_anchor_crls.j
 import * as lookupRevisions from '../../migrations/20261128000003_lookup_revisions.js';
 import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.js';
 import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
+import * as anchorAllowMissingEku from '../../migrations/20261201000004_trust_anchor_allow_missing_eku.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261128000003_lookup_revisions': lookupRevisions,
   '20261128000004_client_jwks_uri': clientJwksUri,
   '20261128000005_subject_dn_refold': subjectDnRefold,
+  '20261201000004_trust_anchor_allow_missing_eku': anchorAllowMissingEku,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
