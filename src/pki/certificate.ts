@@ -20,7 +20,7 @@ import {
   ExtendedKeyUsage,
   Extensions,
   KeyUsage,
-  NameConstraints,
+  NameConstraints as NameConstraintsSchema,
   SubjectKeyIdentifier,
   Validity,
   anyExtendedKeyUsage,
@@ -50,6 +50,7 @@ import {
   readSingleElement,
   readTlv,
 } from './dn.js';
+import { type NameConstraints, readNameConstraints } from './name-constraints.js';
 import { canonicalizeCertificateSan, ipTextFromCanonical } from './san.js';
 import { spkiSha256, x5tS256 } from './thumbprint.js';
 
@@ -106,6 +107,8 @@ export interface ParsedCertificate {
   isSelfIssued: boolean;
   /** base64url SHA-256 of the SubjectPublicKeyInfo DER (how trust anchors are pinned). */
   spkiSha256: string;
+  /** A CA's nameConstraints (RFC 5280 §4.2.1.10), when present. */
+  nameConstraints?: NameConstraints;
   /** Lowercase hex. */
   subjectKeyId?: string;
   /** Lowercase hex of the AKI keyIdentifier. */
@@ -435,6 +438,7 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
   let extendedKeyUsage: string[] | undefined;
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: KeyUsageName[] | undefined;
+  let nameConstraints: NameConstraints | undefined;
   let subjectKeyId: string | undefined;
   let authorityKeyId: string | undefined;
   const criticalExtensions: string[] = [];
@@ -499,7 +503,8 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
         }
         break;
       case id_ce_nameConstraints:
-        parseExtensionValue(value, NameConstraints, 'nameConstraints');
+        parseExtensionValue(value, NameConstraintsSchema, 'nameConstraints');
+        nameConstraints = readNameConstraints(value);
         break;
     }
   }
@@ -526,6 +531,7 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
     criticalExtensions,
     isSelfIssued: subjectCanonical === issuerCanonical,
     spkiSha256: spkiSha256(tbs.subjectPublicKeyInfo),
+    ...(nameConstraints === undefined ? {} : { nameConstraints }),
     ...(subjectKeyId === undefined ? {} : { subjectKeyId }),
     ...(authorityKeyId === undefined ? {} : { authorityKeyId }),
   };

@@ -37,6 +37,7 @@ export {
   parseCertificate,
   parsePemCertificates,
 } from './certificate.js';
+export { type NameConstraint, type NameConstraints, nameConstraintViolation } from './name-constraints.js';
 export { checkLeafPolicy, ekuNames, type LeafPolicyCode, type LeafPolicyOptions, type LeafPolicyViolation } from './leaf-policy.js';
 export { hexDigestToX5tS256, isWellFormedX5tS256, sameWellFormedThumbprints, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';
 export {

@@ -27,7 +27,7 @@ import { ForwardedCertificateError } from '../forwarded/errors.js';
 import { headerValues } from '../forwarded/lib/headers.js';
 import { createProxyTrust } from '../forwarded/proxy-trust.js';
 import type { ForwardedCertificate } from '../forwarded/types.js';
-import { loadPkijs, type ParsedCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
+import { loadPkijs, nameConstraintViolation, type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
 import { parseClientCertificate } from './client-certificate.js';
 import type { PeerCertificate, Refusal } from './mtls.js';
@@ -126,6 +126,31 @@ function supplementaryChecks(path: pkijs.Certificate[]): string | undefined {
 }
 
 /**
+ * The trust anchor's name constraints over the certificates below it, as OpenSSL applies them on the TLS
+ * path (pkijs applies those of intermediates only). Self-issued intermediates are exempt (RFC 5280 §6.1.3 (b)).
+ */
+function anchorNameConstraints(anchor: ParsedCertificate | Error, path: pkijs.Certificate[], leaf: ParsedCertificate, derOf: Map<pkijs.Certificate, Buffer>): string | undefined {
+  if (anchor instanceof Error) return `the trust anchor certificate cannot be read (${anchor.message}); re-add it`;
+  const constraints = anchor.nameConstraints;
+  if (!constraints) return undefined;
+  for (const cert of path.slice(0, -1)) {
+    let parsed: ParsedCertificate;
+    if (cert === path[0]) parsed = leaf;
+    else {
+      if (isSelfIssued(cert)) continue;
+      try {
+        parsed = parseCertificate(derOf.get(cert)!);
+      } catch (err) {
+        return `an intermediate certificate could not be read to apply the trust anchor's name constraints (${(err as Error).message})`;
+      }
+    }
+    const violation = nameConstraintViolation(constraints, parsed);
+    if (violation) return `${cert === path[0] ? 'the client certificate' : `the intermediate ${parsed.subjectRfc4514}`} breaks the trust anchor's name constraints: ${violation}`;
+  }
+  return undefined;
+}
+
+/**
  * Creates the certificate source of a server behind a reverse proxy. Reads the intermediates file once
  * (ConfigError when unreadable).
  *
@@ -142,7 +167,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
 
   // Anchors converted for pkijs once per reload (the server replaces the array when anchors change).
   let anchorsSeen: readonly TrustAnchor[] | undefined;
-  let trusted: { cert: pkijs.Certificate; anchor: TrustAnchor; x5t: string }[] = [];
+  let trusted: { cert: pkijs.Certificate; anchor: TrustAnchor; x5t: string; parsed: ParsedCertificate | Error }[] = [];
   const cache = new Map<string, PathResult>();
   function currentAnchors(P: Pkijs) {
     const anchors = options.anchors();
@@ -151,7 +176,14 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
       cache.clear();
       trusted = anchors.map((anchor) => {
         const der = parsePemCertificates(anchor.pem)[0]!;
-        return { cert: toPkijs(P, der), anchor, x5t: x5tS256(der) };
+        let parsed: ParsedCertificate | Error;
+        try {
+          parsed = parseCertificate(der);
+        } catch (err) {
+          // Stored before a stricter parser: chains ending here are refused with the reason, the server keeps serving.
+          parsed = err as Error;
+        }
+        return { cert: toPkijs(P, der), anchor, x5t: x5tS256(der), parsed };
       });
     }
     return trusted;
@@ -204,9 +236,17 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     let leafCert: pkijs.Certificate;
     let certs: pkijs.Certificate[];
+    const derOf = new Map<pkijs.Certificate, Buffer>();
     try {
       leafCert = toPkijs(P, leaf);
-      certs = [...candidates.map((der) => toPkijs(P, der)), leafCert];
+      certs = [
+        ...candidates.map((der) => {
+          const c = toPkijs(P, der);
+          derOf.set(c, der);
+          return c;
+        }),
+        leafCert,
+      ];
     } catch (cause) {
       return fail('CHAIN_INVALID', `A forwarded certificate could not be decoded for path validation (${(cause as Error).message}).`);
     }
@@ -232,9 +272,10 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     const path = outcome.certificatePath ?? [];
     // Defensive: the validated path must start at the forwarded leaf and end at one of our anchors.
-    const anchor = anchors.find((a) => a.cert === path.at(-1))?.anchor;
-    if (path[0] !== leafCert || !anchor) return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
-    const extra = supplementaryChecks(path);
+    const trustedAnchor = anchors.find((a) => a.cert === path.at(-1));
+    const anchor = trustedAnchor?.anchor;
+    if (path[0] !== leafCert || !trustedAnchor || !anchor) return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
+    const extra = supplementaryChecks(path) ?? anchorNameConstraints(trustedAnchor.parsed, path, parsed, derOf);
     if (extra) return fail('CHAIN_INVALID', `The client certificate chain did not verify: ${extra}.`);
     const notAfter = Math.min(...path.map((c) => c.notAfter.value.getTime()));
     return { verdict: { authorized: true }, anchor, until: Math.min(at.getTime() + VALIDATION_CACHE_MS, notAfter) };
