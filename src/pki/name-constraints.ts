@@ -127,8 +127,9 @@ function emailMatches(mailbox: string, base: string): boolean {
 /** OpenSSL nc_uri: the URI's host against a host or a `.domain`. */
 function uriMatches(uri: string, base: string): boolean {
   const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*)/.exec(uri);
-  if (!m || !m[1]) return false;
-  const host = lower(m[1]);
+  const found = m?.[1];
+  if (!found) return false;
+  const host = lower(found);
   const b = lower(base);
   return b.startsWith('.') ? host.endsWith(b) : host === b;
 }

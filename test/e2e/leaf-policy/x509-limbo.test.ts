@@ -32,7 +32,7 @@ type Expected = {
 };
 
 /** What certbound expects; the table in docs/x509-policy.md says the same (checked below). */
-export const EXPECTED: Record<string, Expected> = {
+const EXPECTED: Record<string, Expected> = {
   'rfc5280::nc::invalid-email-address': { code: 'CHAIN_INVALID', violations: [] },
   'rfc5280::nc::nc-permits-invalid-email-san': { code: 'ERR_CERT_SAN_MALFORMED' },
   'rfc5280::nc::nc-permits-email-exact': { code: 'accept', violations: [] },
