@@ -53,6 +53,8 @@ export interface AddTrustAnchorInput {
   name: string;
   pem: string;
   environment?: string | undefined;
+  /** H15-4: accept client certificates without any EKU extension under this anchor (legacy PKIs). Default false. */
+  allowMissingEku?: boolean | undefined;
 }
 
 export interface AddResourceServerInput {
@@ -322,6 +324,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         x5tS256: parsed.x5t,
         subject: parsed.subjectRfc4514,
         environment: input.environment ?? null,
+        allowMissingEku: input.allowMissingEku === true,
         notAfter: parsed.notAfter,
         createdAt: new Date(),
       };

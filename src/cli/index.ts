@@ -134,10 +134,11 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .requiredOption('--name <name>', 'a unique name, e.g. corp-root')
     .requiredOption('--cert <file>', 'PEM file with exactly one CA certificate')
     .option('--environment <label>', 'environment label, e.g. prod or staging')
-    .action(async (opts: { name: string; cert: string; environment?: string }) => {
+    .option('--allow-no-eku', 'legacy PKIs: accept client certificates that have no Extended Key Usage extension at all (never one whose EKU lacks clientAuth)')
+    .action(async (opts: { name: string; cert: string; environment?: string; allowNoEku?: boolean }) => {
       const pem = readFileArg(opts.cert, '--cert');
-      const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment }, cliActor()));
-      io.out(`trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})`);
+      const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment, allowMissingEku: opts.allowNoEku === true }, cliActor()));
+      io.out(`trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})${a.allowMissingEku ? '; client certificates without EKU are accepted' : ''}`);
     });
   trust
     .command('list')
@@ -146,7 +147,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: { json?: boolean }) => {
       const list = await withAdmin((admin) => admin.listTrustAnchors());
       print(
-        list.map((a) => ({ name: a.name, subject: a.subject, environment: a.environment, spki_sha256: a.spkiSha256, x5t_s256: a.x5tS256, not_after: a.notAfter.toISOString() })),
+        list.map((a) => ({ name: a.name, subject: a.subject, environment: a.environment, allow_missing_eku: a.allowMissingEku, spki_sha256: a.spkiSha256, x5t_s256: a.x5tS256, not_after: a.notAfter.toISOString() })),
         opts.json,
         () => (list.length ? table([['NAME', 'ENV', 'SUBJECT', 'EXPIRES'], ...list.map((a) => [a.name, a.environment ?? '-', a.subject, a.notAfter.toISOString().slice(0, 10)])]) : 'no trust anchors'),
       );

@@ -18,6 +18,8 @@ export interface DiagnosisAnchor {
   environment?: string | null;
   /** base64url SHA-256 of the SPKI (how mappings pin anchors); computed from `pem` when absent. */
   spkiSha256?: string;
+  /** H15-4: client certificates without any EKU extension are accepted under this anchor. */
+  allowMissingEku?: boolean;
 }
 
 export interface ChainCertificate {

@@ -10,10 +10,11 @@
 import { createHash } from 'node:crypto';
 import { type CertificateMapping, compareMappingFields, type MappingRefusal, matchCertificateToClient } from '../mapping/index.js';
 import {
+  checkLeafPolicy,
   checkRevocation,
   type CrlStalePolicy,
+  ekuNames,
   formatOneline,
-  hasClientAuthEku,
   type ParsedCertificate,
   parseCertificate,
   parsePemCertificates,
@@ -186,15 +187,21 @@ export interface Diagnosis {
   client: ClientDiagnosis | null;
 }
 
-const EKU_NAMES: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-};
+/**
+ * What does not matter for a self-signed certificate that no client registered: the chain and the
+ * tls_client_auth leaf rules, which self_signed_tls_client_auth does not apply (docs/x509-policy.md).
+ */
+const SELF_SIGNED_IRRELEVANT = new Set<DiagnosisCode>([
+  'UNTRUSTED_ROOT',
+  'EKU_NOT_CLIENT_AUTH',
+  'EKU_MISSING',
+  'LEAF_IS_CA',
+  'LEAF_NOT_V3',
+  'KEY_USAGE_NO_DIGITAL_SIGNATURE',
+  'UNKNOWN_CRITICAL_EXTENSION',
+  'CERT_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
 
 function iso(d: Date | null | undefined): string | null {
   return d ? d.toISOString() : null;
@@ -315,12 +322,17 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
     }
   }
 
-  // ---- EKU ------------------------------------------------------------------------------------
-  const clientAuthAllowed = hasClientAuthEku(leaf);
-  if (!clientAuthAllowed) {
-    const names = (leaf.extendedKeyUsage ?? []).map((o) => EKU_NAMES[o] ?? o).join(', ');
-    add('EKU_NOT_CLIENT_AUTH', `The certificate's Extended Key Usage is ${names || 'empty'}, without clientAuth.`);
+  // ---- leaf policy (H15-4): the token endpoint's function, on both of its paths ------------------
+  const chainAnchor = chain.status === 'complete' ? chain.anchor?.anchor : undefined;
+  const leafViolations = checkLeafPolicy(leaf, { allowMissingEku: chainAnchor?.allowMissingEku === true });
+  for (const v of leafViolations) {
+    const hint =
+      v.code === 'EKU_MISSING' && chainAnchor
+        ? `Reissue the certificate with Extended Key Usage clientAuth (1.3.6.1.5.5.7.3.2). Only for a legacy CA that never issues EKU: re-add the trust anchor ${chainAnchor.name} with certbound trust add --allow-no-eku (admin API: allow_missing_eku).`
+        : undefined;
+    add(v.code, v.message, 'error', hint);
   }
+  const clientAuthAllowed = !leafViolations.some((v) => v.code === 'EKU_NOT_CLIENT_AUTH' || v.code === 'EKU_MISSING');
 
   // ---- revocation -----------------------------------------------------------------------------
   const crls = input.revocation?.crls ?? [];
@@ -415,7 +427,7 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
     hint = null;
   } else {
     wouldAuthenticate = false;
- if (chain.leafSelfSigned && blocking.every((f) => f.code === 'UNTRUSTED_ROOT' || f.code === 'EKU_NOT_CLIENT_AUTH' || f.code === 'CERT_EXPIRED' || f.code === 'CERT_NOT_YET_VALID')) {
+    if (chain.leafSelfSigned && blocking.every((f) => SELF_SIGNED_IRRELEVANT.has(f.code))) {
       code = 'SELF_SIGNED_NOT_REGISTERED';
       message = `The certificate is self-signed and no self_signed_tls_client_auth client has it registered (x5t#S256 ${leaf.x5t}).`;
       hint = DIAGNOSIS_CODES.SELF_SIGNED_NOT_REGISTERED;
@@ -451,7 +463,7 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
       validity: { status: validityStatus, days_remaining: daysRemaining, message: validityMessage },
       'x5t#S256': leaf.x5t,
       sha256_hex: leaf.sha256Hex,
-      extended_key_usage: leaf.extendedKeyUsage ? leaf.extendedKeyUsage.map((o) => EKU_NAMES[o] ?? o) : null,
+      extended_key_usage: leaf.extendedKeyUsage ? ekuNames(leaf.extendedKeyUsage) : null,
       client_auth_allowed: clientAuthAllowed,
       self_signed: chain.leafSelfSigned,
       subject_key_id: leaf.subjectKeyId ?? null,

@@ -8,6 +8,11 @@ export type CertificateReasonCode =
   | 'CERT_EXPIRED'
   | 'CERT_NOT_YET_VALID'
   | 'EKU_NOT_CLIENT_AUTH'
+  | 'EKU_MISSING'
+  | 'LEAF_NOT_V3'
+  | 'LEAF_IS_CA'
+  | 'KEY_USAGE_NO_DIGITAL_SIGNATURE'
+  | 'UNKNOWN_CRITICAL_EXTENSION'
   | 'INTERMEDIATE_MISSING'
   | 'UNTRUSTED_ROOT'
   | 'CHAIN_INVALID'
@@ -25,7 +30,13 @@ export const DIAGNOSIS_CODES: Readonly<Record<DiagnosisCode, string>> = Object.f
   ...MAPPING_REASONS,
   CERT_EXPIRED: 'Renew the certificate and deploy it on the client.',
   CERT_NOT_YET_VALID: 'Wait until the certificate becomes valid, or check the clocks of the CA and of this server.',
-  EKU_NOT_CLIENT_AUTH: 'Reissue the certificate with Extended Key Usage clientAuth (1.3.6.1.5.5.7.3.2), or without an EKU extension.',
+  EKU_NOT_CLIENT_AUTH: 'Reissue the certificate with Extended Key Usage clientAuth (1.3.6.1.5.5.7.3.2); anyExtendedKeyUsage alone does not count.',
+  EKU_MISSING:
+    'Reissue the certificate with Extended Key Usage clientAuth (1.3.6.1.5.5.7.3.2). Only for a legacy CA that never issues EKU: re-add its trust anchor with certbound trust add --allow-no-eku (admin API: allow_missing_eku).',
+  LEAF_NOT_V3: 'Reissue the client certificate as X.509 version 3 with basicConstraints cA=FALSE, keyUsage digitalSignature and Extended Key Usage clientAuth.',
+  LEAF_IS_CA: 'Use a client (end-entity) certificate: reissue it with basicConstraints cA=FALSE and without keyCertSign; a CA certificate never authenticates a client.',
+  KEY_USAGE_NO_DIGITAL_SIGNATURE: 'Reissue the certificate with keyUsage digitalSignature (the client signs the TLS handshake with its key), or without a keyUsage extension.',
+  UNKNOWN_CRITICAL_EXTENSION: 'Reissue the certificate without that critical extension, or mark it non-critical if the CA profile allows it.',
   INTERMEDIATE_MISSING: 'Configure the client to send its full chain (leaf followed by the intermediate CA), or pass it with --chain.',
   UNTRUSTED_ROOT: 'Use a certificate issued under one of the trust anchors (certbound trust list), or add its root CA with certbound trust add.',
   CHAIN_INVALID: 'The chain does not verify; reissue the certificate or send the correct intermediate.',
@@ -49,13 +60,20 @@ export const DIAGNOSIS_CODES: Readonly<Record<DiagnosisCode, string>> = Object.f
  */
 export const CERTIFICATE_CODE_PRECEDENCE: readonly CertificateReasonCode[] = Object.freeze([
   'CHAIN_TOO_LONG',
+  // The leaf policy (H15-4) comes before any chain verdict at the token endpoint, on every path.
+  'LEAF_NOT_V3',
+  'LEAF_IS_CA',
+  'EKU_NOT_CLIENT_AUTH',
+  'KEY_USAGE_NO_DIGITAL_SIGNATURE',
+  'UNKNOWN_CRITICAL_EXTENSION',
   'CERT_EXPIRED',
   'CERT_NOT_YET_VALID',
   'CHAIN_INVALID',
   'REVOKED',
   'CRL_STALE',
   'CRL_UNAVAILABLE',
-  'EKU_NOT_CLIENT_AUTH',
   'INTERMEDIATE_MISSING',
   'UNTRUSTED_ROOT',
+  // Waivable by the anchor, so decided once the chain ends at a known one.
+  'EKU_MISSING',
 ]);

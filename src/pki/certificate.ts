@@ -12,17 +12,29 @@
 import { AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
+  AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
+  BasicConstraints,
+  CertificatePolicies,
+  CRLDistributionPoints,
   ExtendedKeyUsage,
   Extensions,
+  KeyUsage,
+  NameConstraints as NameConstraintsSchema,
   SubjectKeyIdentifier,
   Validity,
   anyExtendedKeyUsage,
   id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_certificatePolicies,
+  id_ce_cRLDistributionPoints,
   id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_nameConstraints,
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
+  id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
 import { CertboundError } from '../errors/index.js';
 import {
@@ -38,6 +50,7 @@ import {
   readSingleElement,
   readTlv,
 } from './dn.js';
+import { type NameConstraints, readNameConstraints } from './name-constraints.js';
 import { canonicalizeCertificateSan, ipTextFromCanonical } from './san.js';
 import { spkiSha256, x5tS256 } from './thumbprint.js';
 
@@ -82,15 +95,48 @@ export interface ParsedCertificate {
   serialNumber: string;
   /** EKU OIDs, or `undefined` when the certificate has no EKU extension. */
   extendedKeyUsage: string[] | undefined;
+  /** X.509 version as printed (1, 2 or 3), not the encoded ordinal. */
+  version: number;
+  /** basicConstraints, or `undefined` when the certificate has none. */
+  basicConstraints: { ca: boolean; pathLength?: number } | undefined;
+  /** keyUsage bit names (RFC 5280 §4.2.1.3), or `undefined` when the certificate has no keyUsage extension. */
+  keyUsage: KeyUsageName[] | undefined;
+  /** OIDs of the extensions marked critical, in certificate order. */
+  criticalExtensions: string[];
   /** Subject and issuer are the same DN (RFC 5280 §3.2 "self-issued"); says nothing about the signature. */
   isSelfIssued: boolean;
   /** base64url SHA-256 of the SubjectPublicKeyInfo DER (how trust anchors are pinned). */
   spkiSha256: string;
+  /** A CA's nameConstraints (RFC 5280 §4.2.1.10), when present. */
+  nameConstraints?: NameConstraints;
   /** Lowercase hex. */
   subjectKeyId?: string;
   /** Lowercase hex of the AKI keyIdentifier. */
   authorityKeyId?: string;
 }
+
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'encipherOnly'
+  | 'decipherOnly';
+
+const KEY_USAGE_NAMES: readonly KeyUsageName[] = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+];
 
 // ---------------------------------------------------------------------------------------------------------------
 // ASN.1 schema: RFC 5280 Certificate, with Names kept raw and the SPKI kept as its exact DER.
@@ -311,6 +357,25 @@ function sanText(kind: 'san_dns' | 'san_uri' | 'san_email', bytes: Uint8Array): 
   return text;
 }
 
+const EXTENSION_NAMES: Readonly<Record<string, string>> = {
+  [id_ce_subjectAltName]: 'subjectAltName',
+  [id_ce_extKeyUsage]: 'extendedKeyUsage',
+  [id_ce_basicConstraints]: 'basicConstraints',
+  [id_ce_keyUsage]: 'keyUsage',
+  [id_ce_subjectKeyIdentifier]: 'subjectKeyIdentifier',
+  [id_ce_authorityKeyIdentifier]: 'authorityKeyIdentifier',
+  [id_pe_authorityInfoAccess]: 'authorityInfoAccess',
+  [id_ce_cRLDistributionPoints]: 'cRLDistributionPoints',
+  [id_ce_certificatePolicies]: 'certificatePolicies',
+  [id_ce_nameConstraints]: 'nameConstraints',
+};
+
+/** `name (oid)` for the extensions certbound knows, the bare OID otherwise (messages). */
+export function extensionName(oid: string): string {
+  const known = EXTENSION_NAMES[oid];
+  return known ? `${known} (${oid})` : oid;
+}
+
 function parseExtensionValue<T>(bytes: Uint8Array, target: new () => T, what: string): T {
   return parseWithSchema(bytes, target, `The certificate's ${what} extension`, 'ERR_CERT_PARSE', REISSUE);
 }
@@ -371,26 +436,49 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
 
   let san: CertificateSans = { dns: [], uri: [], ip: [], ipText: [], email: [] };
   let extendedKeyUsage: string[] | undefined;
+  let basicConstraints: ParsedCertificate['basicConstraints'];
+  let keyUsage: KeyUsageName[] | undefined;
+  let nameConstraints: NameConstraints | undefined;
   let subjectKeyId: string | undefined;
   let authorityKeyId: string | undefined;
+  const criticalExtensions: string[] = [];
   const seen = new Set<string>();
+  // RFC 5280 §4.1.2.1: extensions only in v3; version 2 (v3) is the largest defined value.
+  if (tbs.version > 2) throw certError('ERR_CERT_PARSE', `The certificate has the unknown version number ${tbs.version + 1}.`, REISSUE);
+  if (tbs.extensions && tbs.version !== 2) throw certError('ERR_CERT_PARSE', `The certificate is version ${tbs.version + 1} but carries extensions, which only version 3 allows.`, REISSUE);
+  if (tbs.extensions && tbs.extensions.length === 0) throw certError('ERR_CERT_PARSE', 'The certificate has an empty extensions list (RFC 5280 §4.1 requires at least one).', REISSUE);
   for (const extension of tbs.extensions ?? []) {
     const oid = extension.extnID;
     if (seen.has(oid)) {
       if (oid === id_ce_subjectAltName) {
         throw certError('ERR_CERT_SAN_MALFORMED', 'The certificate has more than one subjectAltName extension.', 'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.');
       }
-      throw certError('ERR_CERT_PARSE', `The certificate has the extension ${oid} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
+      throw certError('ERR_CERT_PARSE', `The certificate has the extension ${extensionName(oid)} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
     }
     seen.add(oid);
+    if (extension.critical) criticalExtensions.push(oid);
     const value = new Uint8Array(extension.extnValue.buffer);
+    // Every extension certbound knows is decoded in full, even when nothing here uses its content, so that
+    // a malformed one is refused rather than skipped (X-11, SC-6).
     switch (oid) {
       case id_ce_subjectAltName:
         san = parseSan(value);
         break;
       case id_ce_extKeyUsage:
         extendedKeyUsage = [...parseExtensionValue(value, ExtendedKeyUsage, 'extendedKeyUsage')];
+        if (extendedKeyUsage.length === 0) throw certError('ERR_CERT_PARSE', "The certificate's extendedKeyUsage extension lists no purpose (RFC 5280 §4.2.1.12 requires at least one).", REISSUE);
         break;
+      case id_ce_basicConstraints: {
+        const bc = parseExtensionValue(value, BasicConstraints, 'basicConstraints');
+        basicConstraints = { ca: bc.cA, ...(bc.pathLenConstraint === undefined ? {} : { pathLength: bc.pathLenConstraint }) };
+        break;
+      }
+      case id_ce_keyUsage: {
+        const flags = parseExtensionValue(value, KeyUsage, 'keyUsage').toNumber();
+        keyUsage = KEY_USAGE_NAMES.filter((_, bit) => (flags & (1 << bit)) !== 0);
+        if (keyUsage.length === 0) throw certError('ERR_CERT_PARSE', "The certificate's keyUsage extension has no bit set (RFC 5280 §4.2.1.3 requires at least one).", REISSUE);
+        break;
+      }
       case id_ce_subjectKeyIdentifier:
         subjectKeyId = hex(parseExtensionValue(value, SubjectKeyIdentifier, 'subjectKeyIdentifier').buffer);
         break;
@@ -399,6 +487,25 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
         if (aki.keyIdentifier) authorityKeyId = hex(aki.keyIdentifier.buffer);
         break;
       }
+      case id_pe_authorityInfoAccess:
+        if (parseExtensionValue(value, AuthorityInfoAccessSyntax, 'authorityInfoAccess').length === 0) {
+          throw certError('ERR_CERT_PARSE', "The certificate's authorityInfoAccess extension is empty (RFC 5280 §4.2.2.1 requires at least one access description).", REISSUE);
+        }
+        break;
+      case id_ce_cRLDistributionPoints:
+        if (parseExtensionValue(value, CRLDistributionPoints, 'cRLDistributionPoints').length === 0) {
+          throw certError('ERR_CERT_PARSE', "The certificate's cRLDistributionPoints extension is empty (RFC 5280 §4.2.1.13 requires at least one point).", REISSUE);
+        }
+        break;
+      case id_ce_certificatePolicies:
+        if (parseExtensionValue(value, CertificatePolicies, 'certificatePolicies').length === 0) {
+          throw certError('ERR_CERT_PARSE', "The certificate's certificatePolicies extension is empty (RFC 5280 §4.2.1.4 requires at least one policy).", REISSUE);
+        }
+        break;
+      case id_ce_nameConstraints:
+        parseExtensionValue(value, NameConstraintsSchema, 'nameConstraints');
+        nameConstraints = readNameConstraints(value);
+        break;
     }
   }
 
@@ -418,8 +525,13 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
     notAfter: tbs.validity.notAfter.getTime(),
     serialNumber: hex(tbs.serialNumber),
     extendedKeyUsage,
+    version: tbs.version + 1,
+    basicConstraints,
+    keyUsage,
+    criticalExtensions,
     isSelfIssued: subjectCanonical === issuerCanonical,
     spkiSha256: spkiSha256(tbs.subjectPublicKeyInfo),
+    ...(nameConstraints === undefined ? {} : { nameConstraints }),
     ...(subjectKeyId === undefined ? {} : { subjectKeyId }),
     ...(authorityKeyId === undefined ? {} : { authorityKeyId }),
   };
@@ -429,10 +541,11 @@ export const EKU_CLIENT_AUTH = id_kp_clientAuth;
 export const EKU_ANY = anyExtendedKeyUsage;
 
 /**
- * X-12: a certificate may be used for TLS client authentication when it has no EKU extension, or when
- * its EKU lists clientAuth (1.3.6.1.5.5.7.3.2) or anyExtendedKeyUsage (2.5.29.37.0).
+ * X-12: the EKU does not forbid TLS client authentication: no EKU extension, or one that lists clientAuth
+ * (1.3.6.1.5.5.7.3.2). anyExtendedKeyUsage alone does not count, as OpenSSL's sslclient purpose decides.
+ * Whether a certificate without EKU is accepted is the leaf policy's decision (leaf-policy.ts).
  */
 export function hasClientAuthEku(cert: Pick<ParsedCertificate, 'extendedKeyUsage'>): boolean {
   const eku = cert.extendedKeyUsage;
-  return eku === undefined || eku.includes(EKU_CLIENT_AUTH) || eku.includes(EKU_ANY);
+  return eku === undefined || eku.includes(EKU_CLIENT_AUTH);
 }

@@ -31,10 +31,14 @@ export {
   CERTIFICATE_LIMITS,
   EKU_ANY,
   EKU_CLIENT_AUTH,
+  extensionName,
   hasClientAuthEku,
+  type KeyUsageName,
   parseCertificate,
   parsePemCertificates,
 } from './certificate.js';
+export { type NameConstraint, type NameConstraints, nameConstraintViolation } from './name-constraints.js';
+export { checkLeafPolicy, ekuNames, type LeafPolicyCode, type LeafPolicyOptions, type LeafPolicyViolation } from './leaf-policy.js';
 export { hexDigestToX5tS256, isWellFormedX5tS256, sameWellFormedThumbprints, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';
 export {
   type CrlStalePolicy,

@@ -277,10 +277,37 @@ export function canonicalizeCertificateSan(kind: SanKind, rawValue: string | Uin
     case 'san_uri':
       return value;
     case 'san_email': {
-      const parts = splitEmail(value);
-      return parts ? `${parts.local}@${parts.domain.toLowerCase()}` : value;
+      const problem = certificateEmailProblem(value);
+      if (problem) {
+        throw sanError(
+          'ERR_CERT_SAN_MALFORMED',
+          `The certificate e-mail SAN ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value)} is not a mailbox (local@domain): it ${problem}.`,
+          'Reissue the certificate with well-formed rfc822Name SAN entries (RFC 5280 §4.2.1.6: a Mailbox of RFC 5321, such as ops@example.com).',
+        );
+      }
+      const parts = splitEmail(value)!;
+      return `${parts.local}@${parts.domain.toLowerCase()}`;
     }
   }
+}
+
+/** RFC 5321 dot-atom characters; a quoted local part is not accepted in a certificate. */
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+
+/**
+ * Why an rfc822Name SAN is not a mailbox, or undefined. A malformed entry next to valid ones must not
+ * pass (x509-limbo nc-permits-invalid-email-san): name constraints and registrations reason about the
+ * domain after the one `@`, so an address with two of them has no single meaning.
+ */
+function certificateEmailProblem(value: string): string | undefined {
+  const at = value.indexOf('@');
+  if (at === -1) return 'has no @';
+  if (value.indexOf('@', at + 1) !== -1) return 'has more than one @';
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length === 0 || local.length > 64 || !DOT_ATOM.test(local)) return 'has an invalid local part';
+  const problem = dnsProblem(domain, false);
+  return problem ? `has a domain that ${problem.message}` : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ import { ForwardedCertificateError } from '../forwarded/errors.js';
 import { headerValues } from '../forwarded/lib/headers.js';
 import { createProxyTrust } from '../forwarded/proxy-trust.js';
 import type { ForwardedCertificate } from '../forwarded/types.js';
-import { loadPkijs, type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
+import { loadPkijs, nameConstraintViolation, type ParsedCertificate, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
+import { parseClientCertificate } from './client-certificate.js';
 import type { PeerCertificate, Refusal } from './mtls.js';
 
 /** The chain verdict of a forwarded certificate (what `socket.authorized` is for a TLS one). */
@@ -102,7 +103,6 @@ function extensionOf(cert: pkijs.Certificate, oid: string): pkijs.Extension | un
   return cert.extensions?.find((e) => e.extnID === oid);
 }
 
-const OID_KEY_USAGE = '2.5.29.15';
 const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 
 function isSelfIssued(cert: pkijs.Certificate): boolean {
@@ -111,7 +111,7 @@ function isSelfIssued(cert: pkijs.Certificate): boolean {
 
 /**
  * What pkijs 3's engine leaves out, checked on the path it validated: RFC 5280 §6.1.4 (l)/(m)
- * pathLenConstraint, and a leaf keyUsage that allows signing the TLS CertificateVerify.
+ * pathLenConstraint. (The leaf's own rules, keyUsage included, are the leaf policy's: client-certificate.ts.)
  */
 function supplementaryChecks(path: pkijs.Certificate[]): string | undefined {
   for (let i = 1; i < path.length; i++) {
@@ -122,10 +122,30 @@ function supplementaryChecks(path: pkijs.Certificate[]): string | undefined {
     const below = path.slice(1, i).filter((c) => !isSelfIssued(c)).length;
     if (below > limit) return `a CA certificate allows at most ${limit} intermediate(s) below it (pathLenConstraint) and the chain has ${below}`;
   }
-  const ku = extensionOf(path[0]!, OID_KEY_USAGE)?.parsedValue as { valueBlock?: { valueHexView?: Uint8Array } } | undefined;
-  const bits = ku?.valueBlock?.valueHexView;
-  if (ku && !(bits && bits.length > 0 && (bits[0]! & 0x80) === 0x80)) {
-    return 'the client certificate has a keyUsage without digitalSignature, so it cannot authenticate a TLS client';
+  return undefined;
+}
+
+/**
+ * The trust anchor's name constraints over the certificates below it, as OpenSSL applies them on the TLS
+ * path (pkijs applies those of intermediates only). Self-issued intermediates are exempt (RFC 5280 §6.1.3 (b)).
+ */
+function anchorNameConstraints(anchor: ParsedCertificate | Error, path: pkijs.Certificate[], leaf: ParsedCertificate, derOf: Map<pkijs.Certificate, Buffer>): string | undefined {
+  if (anchor instanceof Error) return `the trust anchor certificate cannot be read (${anchor.message}); re-add it`;
+  const constraints = anchor.nameConstraints;
+  if (!constraints) return undefined;
+  for (const cert of path.slice(0, -1)) {
+    let parsed: ParsedCertificate;
+    if (cert === path[0]) parsed = leaf;
+    else {
+      if (isSelfIssued(cert)) continue;
+      try {
+        parsed = parseCertificate(derOf.get(cert)!);
+      } catch (err) {
+        return `an intermediate certificate could not be read to apply the trust anchor's name constraints (${(err as Error).message})`;
+      }
+    }
+    const violation = nameConstraintViolation(constraints, parsed);
+    if (violation) return `${cert === path[0] ? 'the client certificate' : `the intermediate ${parsed.subjectRfc4514}`} breaks the trust anchor's name constraints: ${violation}`;
   }
   return undefined;
 }
@@ -147,7 +167,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
 
   // Anchors converted for pkijs once per reload (the server replaces the array when anchors change).
   let anchorsSeen: readonly TrustAnchor[] | undefined;
-  let trusted: { cert: pkijs.Certificate; anchor: TrustAnchor; x5t: string }[] = [];
+  let trusted: { cert: pkijs.Certificate; anchor: TrustAnchor; x5t: string; parsed: ParsedCertificate | Error }[] = [];
   const cache = new Map<string, PathResult>();
   function currentAnchors(P: Pkijs) {
     const anchors = options.anchors();
@@ -156,7 +176,14 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
       cache.clear();
       trusted = anchors.map((anchor) => {
         const der = parsePemCertificates(anchor.pem)[0]!;
-        return { cert: toPkijs(P, der), anchor, x5t: x5tS256(der) };
+        let parsed: ParsedCertificate | Error;
+        try {
+          parsed = parseCertificate(der);
+        } catch (err) {
+          // Stored before a stricter parser: chains ending here are refused with the reason, the server keeps serving.
+          parsed = err as Error;
+        }
+        return { cert: toPkijs(P, der), anchor, x5t: x5tS256(der), parsed };
       });
     }
     return trusted;
@@ -209,9 +236,17 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     let leafCert: pkijs.Certificate;
     let certs: pkijs.Certificate[];
+    const derOf = new Map<pkijs.Certificate, Buffer>();
     try {
       leafCert = toPkijs(P, leaf);
-      certs = [...candidates.map((der) => toPkijs(P, der)), leafCert];
+      certs = [
+        ...candidates.map((der) => {
+          const c = toPkijs(P, der);
+          derOf.set(c, der);
+          return c;
+        }),
+        leafCert,
+      ];
     } catch (cause) {
       return fail('CHAIN_INVALID', `A forwarded certificate could not be decoded for path validation (${(cause as Error).message}).`);
     }
@@ -237,9 +272,10 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     const path = outcome.certificatePath ?? [];
     // Defensive: the validated path must start at the forwarded leaf and end at one of our anchors.
-    const anchor = anchors.find((a) => a.cert === path.at(-1))?.anchor;
-    if (path[0] !== leafCert || !anchor) return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
-    const extra = supplementaryChecks(path);
+    const trustedAnchor = anchors.find((a) => a.cert === path.at(-1));
+    const anchor = trustedAnchor?.anchor;
+    if (path[0] !== leafCert || !trustedAnchor || !anchor) return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
+    const extra = supplementaryChecks(path) ?? anchorNameConstraints(trustedAnchor.parsed, path, parsed, derOf);
     if (extra) return fail('CHAIN_INVALID', `The client certificate chain did not verify: ${extra}.`);
     const notAfter = Math.min(...path.map((c) => c.notAfter.value.getTime()));
     return { verdict: { authorized: true }, anchor, until: Math.min(at.getTime() + VALIDATION_CACHE_MS, notAfter) };
@@ -265,13 +301,7 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     } catch (cause) {
       throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', `${proxy.header} does not hold a certificate Node can read`, { cause });
     }
-    let parsed: ParsedCertificate | undefined;
-    let parseError: CertboundError | undefined;
-    try {
-      parsed = parseCertificate(forwarded.der);
-    } catch (err) {
-      parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
-    }
+    const { parsed, parseError } = parseClientCertificate(forwarded.der);
     const anchorX5ts = new Set(options.anchors().map((a) => a.x5tS256));
     // Leaf and intermediates the client presented (an anchor, when a proxy forwards it, is not counted), as for TLS.
     const sentChainLength = 1 + forwarded.chain.filter((der) => !anchorX5ts.has(x5tS256(der))).length;

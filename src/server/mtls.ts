@@ -6,11 +6,12 @@
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { CertboundError } from '../errors/index.js';
+import type { CertboundError } from '../errors/index.js';
 import { type CertificateMapping, matchCertificateToClient } from '../mapping/index.js';
-import { hasClientAuthEku, type ParsedCertificate, parseCertificate, x5tS256 } from '../pki/index.js';
+import { type ParsedCertificate, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
 import { type ForwardedVerdict, forwardedCertificateOf } from './certificate-source.js';
+import { leafRefusal, missingEkuRefusal, parseClientCertificate } from './client-certificate.js';
 
 export interface Refusal {
   /** Stable reason code, e.g. SAN_MISMATCH, INTERMEDIATE_MISSING. */
@@ -53,12 +54,6 @@ const peerCache = new WeakMap<object, PeerCertificate | null>();
 /** Leaf x5t#S256 → the anchor its chain ended at in a full handshake (bounded, oldest dropped first). */
 const anchorOfLeaf = new Map<string, TrustAnchor>();
 const ANCHOR_CACHE_MAX = 10_000;
-/** Parsed certificates by x5t#S256: a client opening many connections is parsed once (bounded). */
-const parsedByThumbprint = new Map<string, ParsedCertificate>();
-function rememberParsed(thumbprint: string, parsed: ParsedCertificate): void {
-  parsedByThumbprint.set(thumbprint, parsed);
-  if (parsedByThumbprint.size > ANCHOR_CACHE_MAX) parsedByThumbprint.delete(parsedByThumbprint.keys().next().value as string);
-}
 
 function rememberAnchor(leaf: string, anchor: TrustAnchor): void {
   anchorOfLeaf.delete(leaf);
@@ -148,20 +143,8 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       peerCache.set(socket, null);
       return undefined;
     }
-    let parsed: ParsedCertificate | undefined;
-    let parseError: CertboundError | undefined;
     const leafThumbprint = x5tS256(x509.raw);
-    const known = parsedByThumbprint.get(leafThumbprint);
-    if (known) {
-      parsed = known;
-    } else {
-      try {
-        parsed = parseCertificate(x509.raw);
-        rememberParsed(leafThumbprint, parsed);
-      } catch (err) {
-        parseError = err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 });
-      }
-    }
+    const { parsed, parseError } = parseClientCertificate(x509.raw, leafThumbprint);
     // Walk the chain Node reports: what the client sent, completed from the trust store when possible.
     // The element that is a configured trust anchor tells which anchor the chain ended at.
     let sentChainLength = 0;
@@ -197,15 +180,18 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
       return { code: 'CHAIN_TOO_LONG', message: `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.` };
     }
+    // H15-4: the leaf policy, by the same function for a TLS and a forwarded certificate, before either
+    // path's chain verdict (OpenSSL and the proxy validator word leaf problems differently, or not at all).
+    const leaf = peer.parsed && leafRefusal(peer.parsed);
+    if (leaf) return leaf;
     if (peer.forwarded) {
       // PKI-3: validated by the trusted proxy (proxy-verified) or by certbound's path validation (validate).
       if (!peer.forwarded.authorized) return { code: peer.forwarded.code, message: peer.forwarded.message };
     } else if (!socket!.authorized) {
       return tlsVerifyReason(String(socket!.authorizationError ?? ''), peer);
     }
-    if (peer.parsed && !hasClientAuthEku(peer.parsed)) {
-      return { code: 'EKU_NOT_CLIENT_AUTH', message: 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.' };
-    }
+    const missingEku = peer.parsed && missingEkuRefusal(peer.parsed, peer.anchor);
+    if (missingEku) return missingEku;
     return options.revocationCheck?.(peer);
   }
 

@@ -13,6 +13,7 @@ import * as lookupRevisions from '../../migrations/20261128000003_lookup_revisio
 import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.js';
 import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
 import * as resourceIntrospectionClients from '../../migrations/20261129000001_resource_introspection_clients.js';
+import * as anchorAllowMissingEku from '../../migrations/20261201000004_trust_anchor_allow_missing_eku.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -68,6 +69,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261128000004_client_jwks_uri': clientJwksUri,
   '20261128000005_subject_dn_refold': subjectDnRefold,
   '20261129000001_resource_introspection_clients': resourceIntrospectionClients,
+  '20261201000004_trust_anchor_allow_missing_eku': anchorAllowMissingEku,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -13,6 +13,7 @@ export const MIGRATION_NAMES = [
   '20261128000004_client_jwks_uri',
   '20261128000005_subject_dn_refold',
   '20261129000001_resource_introspection_clients',
+  '20261201000004_trust_anchor_allow_missing_eku',
 ] as const;
 
 export type MigrationName = (typeof MIGRATION_NAMES)[number];

@@ -12,6 +12,11 @@ export interface TrustAnchor {
   /** RFC 4514 subject, for display. */
   subject: string;
   environment: string | null;
+  /**
+   * H15-4: client certificates under this anchor may have no Extended Key Usage extension at all (a legacy
+   * PKI that issues none). Never lets through an EKU that lacks clientAuth. Default false.
+   */
+  allowMissingEku: boolean;
   notAfter: Date;
   createdAt: Date;
 }
@@ -25,6 +30,8 @@ function fromRow(r: Record<string, unknown>): TrustAnchor {
     x5tS256: String(r.x5t_s256),
     subject: String(r.subject),
     environment: r.environment === null || r.environment === undefined ? null : String(r.environment),
+    // SQLite returns 0/1, PostgreSQL a boolean.
+    allowMissingEku: r.allow_missing_eku === true || Number(r.allow_missing_eku) === 1,
     notAfter: new Date(toMs(r.not_after) ?? 0),
     createdAt: new Date(toMs(r.created_at) ?? 0),
   };
@@ -56,6 +63,7 @@ export const trustAnchors = {
       x5t_s256: a.x5tS256,
       subject: a.subject,
       environment: a.environment,
+      allow_missing_eku: a.allowMissingEku,
       not_after: a.notAfter.getTime(),
       created_at: a.createdAt.getTime(),
     });

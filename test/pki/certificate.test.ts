@@ -238,7 +238,8 @@ describe('EKU helper (X-12)', () => {
     ['no EKU extension', undefined, true],
     ['clientAuth', [EKU_CLIENT_AUTH], true],
     ['serverAuth and clientAuth', [EKU_SERVER_AUTH, EKU_CLIENT_AUTH], true],
-    ['anyExtendedKeyUsage', ['2.5.29.37.0'], true],
+    // H15-4: anyExtendedKeyUsage alone is not clientAuth (OpenSSL's sslclient purpose agrees).
+    ['anyExtendedKeyUsage', ['2.5.29.37.0'], false],
     ['serverAuth only', [EKU_SERVER_AUTH], false],
     ['emailProtection only', ['1.3.6.1.5.5.7.3.4'], false],
   ] as const)('X-12: %s → %s', (_label, eku, expected) => {

@@ -179,12 +179,12 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
     expect(lastRefusal(s)).toMatchObject({ reason: 'CHAIN_INVALID', msg: expect.stringContaining('pathLenConstraint') });
   });
 
-  it('SC-6: a leaf whose keyUsage lacks digitalSignature → CHAIN_INVALID', async () => {
+  it('SC-6/H15-4: a leaf whose keyUsage lacks digitalSignature → KEY_USAGE_NO_DIGITAL_SIGNATURE (the leaf policy)', async () => {
     // issueLeaf always sets digitalSignature; this leaf has keyEncipherment only.
     const leaf = await issueLeafWithKeyUsage(pki, new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyEncipherment, true));
     const res = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(leaf)], form: FORM('billing') });
     expect(res.status).toBe(401);
-    expect(lastRefusal(s)).toMatchObject({ reason: 'CHAIN_INVALID', msg: expect.stringContaining('digitalSignature') });
+    expect(lastRefusal(s)).toMatchObject({ reason: 'KEY_USAGE_NO_DIGITAL_SIGNATURE', msg: expect.stringContaining('digitalSignature') });
   });
 
   it('X-12: a forwarded certificate with serverAuth-only EKU → EKU_NOT_CLIENT_AUTH', async () => {

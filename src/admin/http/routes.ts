@@ -323,7 +323,7 @@ export function buildAdminRoutes({ service, adminResource, onChange, diagnose }:
       response: { status: 201, description: 'The new trust anchor', schema: TrustAnchorSchema },
       handler: async (input) => {
         const b = input.body;
-        const anchor = await service.addTrustAnchor({ name: b.name, pem: b.pem, environment: b.environment }, actorOf(input));
+        const anchor = await service.addTrustAnchor({ name: b.name, pem: b.pem, environment: b.environment, allowMissingEku: b.allow_missing_eku }, actorOf(input));
         await changed('trust_anchors');
         return { status: 201, body: trustAnchorJson(anchor) };
       },

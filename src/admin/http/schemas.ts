@@ -119,6 +119,10 @@ export const CreateTrustAnchorSchema = component(
     name: z.string().regex(NAME_PATTERN, 'must be letters, digits, ".", "_" and "-" (at most 100)'),
     pem: pem.describe('The CA certificate (exactly one), PEM'),
     environment: z.string().regex(NAME_PATTERN, 'must be a short label such as prod or staging').optional(),
+    allow_missing_eku: z
+      .boolean()
+      .optional()
+      .describe('Legacy PKIs: accept client certificates under this anchor that have no Extended Key Usage extension at all (never one whose EKU lacks clientAuth). Default false.'),
   }),
 );
 
@@ -237,6 +241,7 @@ export const TrustAnchorSchema = component(
     name: z.string(),
     subject: z.string().describe('RFC 4514'),
     environment: z.string().nullable(),
+    allow_missing_eku: z.boolean().describe('Client certificates without any EKU extension are accepted under this anchor'),
     spki_sha256: z.string(),
     'x5t#S256': z.string(),
     not_after: timestamp,
@@ -436,6 +441,7 @@ export function trustAnchorJson(a: TrustAnchor): z.output<typeof TrustAnchorSche
     name: a.name,
     subject: a.subject,
     environment: a.environment,
+    allow_missing_eku: a.allowMissingEku,
     spki_sha256: a.spkiSha256,
     'x5t#S256': a.x5tS256,
     not_after: a.notAfter.toISOString(),
