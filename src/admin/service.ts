@@ -534,6 +534,13 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
         if (!before) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
         if (options.keepAnAdministrator) await assertAnotherAdministrator(trx, before, undefined, 'removing it');
         await clients.remove(trx, clientId);
+        // A later client registered under the same id must not inherit the right to introspect.
+        for (const rs of await resourceServers.list(trx)) {
+          if (!rs.introspectionClients.includes(clientId)) continue;
+          const after = { ...rs, introspectionClients: rs.introspectionClients.filter((id) => id !== clientId), updatedAt: new Date() };
+          await resourceServers.upsert(trx, after);
+          await writeAudit(trx, { actor, action: 'resource.update', target: `resource:${rs.identifier}`, before: rs, after });
+        }
         // The client's stored tokens: LIKE (its wildcards escaped) only narrows the rows; the JSON decides,
         // so neither `_` in an id nor SQLite's case-insensitive LIKE reaches another client's tokens.
         const pattern = `%"clientId":${JSON.stringify(clientId).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -88,6 +88,20 @@ describe('H15-2: only the token client or an introspection client of its audienc
     expect((await introspect('nosy', token)).body).toEqual({ active: false });
   });
 
+  it('H15-2: removing a client removes it from introspection_clients, so a new client under the same id cannot introspect (audited)', async () => {
+    await addClient('departed');
+    await s.admin.addResourceServer({ identifier: ORDERS, scopes: ['orders'], tokenFormat: 'opaque', introspectionClients: ['orders-rs', 'departed'] }, 'test');
+    const token = await tokenOf('worker', ORDERS);
+    expect((await introspect('departed', token)).body.active).toBe(true);
+    await s.admin.removeClient('departed', 'test');
+    expect((await s.admin.listResourceServers()).find((rs) => rs.identifier === ORDERS)?.introspectionClients).toEqual(['orders-rs']);
+    await addClient('departed');
+    expect((await introspect('departed', token)).body).toEqual({ active: false });
+    expect((await introspect('orders-rs', token)).body.active).toBe(true);
+    const audit = await s.database.db('audit_log').where({ action: 'resource.update', target: `resource:${ORDERS}` }).orderBy('id', 'desc').first();
+    expect(JSON.parse(String(audit.after)).introspectionClients).toEqual(['orders-rs']);
+  });
+
   it('H15-2: the admin API sets introspection_clients (POST/PUT), shows it, refuses an unknown client id with the field named and changes nothing; the OpenAPI document has the member', async () => {
     const admin = await createAdminCaller(s, ['certbound:admin']);
     const created = await admin.call('POST', '/admin/resource-servers', { body: { identifier: 'https://audit.example.com', scope: 'audit', introspection_clients: ['nosy'] } });
