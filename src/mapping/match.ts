@@ -158,7 +158,7 @@ function checkTime(mapping: CertificateMapping, now: Date): MappingRefusal | und
   if (mapping.notBefore && now.getTime() < mapping.notBefore.getTime()) {
     return refusal(mapping, 'MAPPING_NOT_YET_VALID', `This mapping is valid from ${mapping.notBefore.toISOString()} (it is now ${now.toISOString()}).`);
   }
-  if (mapping.notAfter && now.getTime() > mapping.notAfter.getTime()) {
+  if (mapping.notAfter && now.getTime() >= mapping.notAfter.getTime()) {
     return refusal(mapping, 'MAPPING_EXPIRED', `This mapping expired at ${mapping.notAfter.toISOString()} (it is now ${now.toISOString()}).`);
   }
   return undefined;

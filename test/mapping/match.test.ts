@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CertificateMapping, MAPPING_REASONS, type MatchResult, matchCertificateToClient } from '../../src/mapping/index.js';
+import { type CertificateMapping, isMappingValidAt, MAPPING_REASONS, type MatchResult, matchCertificateToClient } from '../../src/mapping/index.js';
 import { canonicalizeMappingValue, type MappingKind, type ParsedCertificate, parseCertificate } from '../../src/pki/index.js';
 import { craftCertificate, der, name, OID, sanExtension } from '../helpers/asn1.js';
 import { createTestPki, type LeafOptions, type TestPki } from '../helpers/pki.js';
@@ -255,8 +255,17 @@ describe('trust anchor pinning (SC-5, X-13) and mapping validity', () => {
     expect(reason(cert, early).code).toBe('MAPPING_NOT_YET_VALID');
     const late = mapping('subject_dn', 'CN=pinned', { notAfter: new Date('2030-01-01T00:00:00Z') });
     expect(reason(cert, late).code).toBe('MAPPING_EXPIRED');
-    const inside = mapping('subject_dn', 'CN=pinned', { notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: NOW });
+    const inside = mapping('subject_dn', 'CN=pinned', { notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: new Date(NOW.getTime() + 1) });
     expect(matches(cert, inside)).toBe(true);
+  });
+
+  it('the window is [notBefore, notAfter): at exactly notAfter the mapping has ended, as the server and the last-mapping guard (isMappingValidAt) see it', () => {
+    const ending = mapping('subject_dn', 'CN=pinned', { notAfter: NOW });
+    expect(reason(cert, ending).code).toBe('MAPPING_EXPIRED');
+    expect(isMappingValidAt(ending, NOW.getTime())).toBe(false);
+    const starting = mapping('subject_dn', 'CN=pinned', { notBefore: NOW });
+    expect(matches(cert, starting)).toBe(true);
+    expect(isMappingValidAt(starting, NOW.getTime())).toBe(true);
   });
 });
 
