@@ -343,9 +343,11 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       } catch {
         url = undefined;
       }
-      if (!url || url.hash || !/^(https:|urn:)/.test(url.protocol)) {
-        throw new InvalidInputError('ERR_RESOURCE_ID_INVALID', `"${input.identifier}" is not a valid resource indicator`, {
-          hint: 'Use an absolute https:// URI without a fragment (RFC 8707), e.g. https://api.example.com, or a urn:.',
+      // The URL parser drops or percent-encodes whitespace and control characters, but the identifier is
+      // stored as given: a URI (RFC 3986) holds none, and PostgreSQL text cannot hold U+0000.
+      if (!url || url.hash || !/^(https:|urn:)/.test(url.protocol) || /[\s\x00-\x1f\x7f]/.test(input.identifier)) {
+        throw new InvalidInputError('ERR_RESOURCE_ID_INVALID', `${JSON.stringify(input.identifier)} is not a valid resource indicator`, {
+          hint: 'Use an absolute https:// URI without a fragment, spaces or control characters (RFC 8707), e.g. https://api.example.com, or a urn:.',
         });
       }
       const scopes = requireScopes(input.scopes, '--scope');
@@ -616,9 +618,9 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
 
     async retireKey(kid: string, actor: string): Promise<void> {
       await db.transaction(async (trx) => {
-        const row = await trx('signing_keys').where({ kid }).first();
-        if (!row) throw new NotFoundError('ERR_KEY_UNKNOWN', `There is no signing key ${kid}.`, { hint: 'certbound keys list shows the keys.' });
-        if (row.status === 'active') {
+        const status = await signingKeys.statusOf(trx, kid);
+        if (!status) throw new NotFoundError('ERR_KEY_UNKNOWN', `There is no signing key ${kid}.`, { hint: 'certbound keys list shows the keys.' });
+        if (status === 'active') {
           throw new ConflictError('ERR_KEY_ACTIVE', `Key ${kid} is the active signing key.`, { hint: 'Rotate first (certbound keys rotate), then retire the old key.' });
         }
         await signingKeys.setStatus(trx, kid, 'retired');
