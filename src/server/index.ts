@@ -21,6 +21,7 @@ import { createLookupCache } from './lookup-cache.js';
 import { buildProvider, trimDiscovery } from './provider.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createRevocationManager } from './revocation.js';
+import { createFormEndpoints } from './form-endpoints.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
 type Listener = 'main' | 'mtls' | 'admin';
@@ -213,6 +214,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const lookups = createLookupCache(db, revisionReader, publishedKeys);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
+    const formEndpoints = createFormEndpoints((route) => p.pathFor(route));
     // certbound's one middleware on the provider (one async frame per request):
     // - before: one revision read per request keeps cached clients/resources exact (see lookup-cache.ts);
     // - after: the auth observer (refusal log with diagnosis, last seen), the refusal metric, and the
@@ -220,6 +222,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     p.use(async (ctx, next) => {
       if (!ctx.path.startsWith('/.well-known/') && ctx.path !== '/jwks') await lookups.refresh();
       await next();
+      if (formEndpoints.refuseOtherMethod(ctx)) return;
       if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') trimDiscovery(ctx.body as Record<string, unknown>);
       const logged = observer.observe(ctx as never);
       if (logged) await logged;
@@ -234,6 +237,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
           return;
         }
       }
+      formEndpoints.explainQuery(ctx, body);
       logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
     });
     // private_key_jwt (BT-2): oidc-provider decides on the client assertion; its reason (error_detail,
