@@ -2,6 +2,7 @@
  * Identifiers holding U+0000 (or another control character) from outside, over real mTLS: at the token,
  * introspection and revocation endpoints and at the admin API they are unknown ids or refused input,
  * the same on SQLite and PostgreSQL (whose text cannot hold U+0000), never a 5xx, and nothing changes.
+ * Likewise values wider than their column, which PostgreSQL refuses and SQLite stores.
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -140,6 +141,24 @@ describe('admin API', () => {
       expect(res.body.hint).toContain('https://api.example.com');
       expect(await stored()).toEqual(before);
     }
+  });
+
+  it('SC-6: values longer than their column (PostgreSQL enforces the width, SQLite does not) are refused the same on both: a resource indicator of 1992 characters (its audit target would exceed 2000), a 65-character environment', async () => {
+    const before = await stored();
+    const resource = await admin.call('POST', '/admin/resource-servers', { body: { identifier: `https://api.nul.example/${'x'.repeat(1992 - 24)}`, scope: 'read' } });
+    expect(resource.status, resource.text).toBe(400);
+    expect(resource.body.code).toBe('ERR_RESOURCE_ID_INVALID');
+    expect(resource.body.hint).toContain('at most 1991 characters');
+    const fits = await admin.call('POST', '/admin/resource-servers', { body: { identifier: `https://api.nul.example/${'x'.repeat(1991 - 24)}`, scope: 'read' } });
+    expect(fits.status, fits.text).toBe(201);
+    const after = await stored();
+    const anchor = await admin.call('POST', '/admin/trust-anchors', { body: { name: 'nul-env', pem: s.pki.intermediate.pem, environment: 'e'.repeat(65) } });
+    expect(anchor.status, anchor.text).toBe(400);
+    expect(anchor.body.code).toBe('ERR_VALIDATION');
+    expect(anchor.body.message).toMatch(/^environment: .*at most 64/);
+    await expect(s.admin.addTrustAnchor({ name: 'nul-env', pem: s.pki.intermediate.pem, environment: 'e'.repeat(65) }, 'test')).rejects.toMatchObject({ code: 'ERR_NAME_INVALID' });
+    expect(await stored()).toEqual({ ...before, resource_servers: before.resource_servers! + 1, audit_log: before.audit_log! + 1 });
+    expect(await stored()).toEqual(after);
   });
 
   it('SC-6: a default_resource holding U+0000 is an unknown resource server (404 ERR_RESOURCE_UNKNOWN), nothing changed', async () => {
