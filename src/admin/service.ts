@@ -33,7 +33,7 @@ import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from './http/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
-import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, MAX_RESOURCE_ID_LENGTH, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
 import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
 
 
@@ -297,8 +297,8 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       if (!NAME.test(input.name)) {
         throw new InvalidInputError('ERR_NAME_INVALID', `"${input.name}" is not a valid trust anchor name`, { hint: 'Use letters, digits, ".", "_" and "-" (at most 100).' });
       }
-      if (input.environment !== undefined && !NAME.test(input.environment)) {
-        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.environment}" is not a valid environment label`, { hint: 'Use a short label such as prod or staging.' });
+      if (input.environment !== undefined && !ENVIRONMENT_PATTERN.test(input.environment)) {
+        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.environment}" is not a valid environment label`, { hint: 'Use a short label such as prod or staging (letters, digits, ".", "_" and "-", at most 64).' });
       }
       const ders = parsePemCertificates(input.pem);
       if (ders.length !== 1) {
@@ -376,9 +376,12 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       } catch {
         url = undefined;
       }
-      if (!url || url.hash || !/^(https:|urn:)/.test(url.protocol)) {
-        throw new InvalidInputError('ERR_RESOURCE_ID_INVALID', `"${input.identifier}" is not a valid resource indicator`, {
-          hint: 'Use an absolute https:// URI without a fragment (RFC 8707), e.g. https://api.example.com, or a urn:.',
+      // The URL parser drops or percent-encodes whitespace and control characters, but the identifier is
+      // stored as given: a URI (RFC 3986) holds none, and PostgreSQL text cannot hold U+0000.
+      if (!url || url.hash || !/^(https:|urn:)/.test(url.protocol) || /[\s\x00-\x1f\x7f]/.test(input.identifier) || input.identifier.length > MAX_RESOURCE_ID_LENGTH) {
+        const shown = input.identifier.length > 200 ? `${input.identifier.slice(0, 200)}...` : input.identifier;
+        throw new InvalidInputError('ERR_RESOURCE_ID_INVALID', `${JSON.stringify(shown)} is not a valid resource indicator`, {
+          hint: `Use an absolute https:// URI without a fragment, spaces or control characters, of at most ${MAX_RESOURCE_ID_LENGTH} characters (RFC 8707), e.g. https://api.example.com, or a urn:.`,
         });
       }
       const scopes = requireScopes(input.scopes, '--scope');
@@ -666,9 +669,9 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
 
     async retireKey(kid: string, actor: string): Promise<void> {
       await db.transaction(async (trx) => {
-        const row = await trx('signing_keys').where({ kid }).first();
-        if (!row) throw new NotFoundError('ERR_KEY_UNKNOWN', `There is no signing key ${kid}.`, { hint: 'certbound keys list shows the keys.' });
-        if (row.status === 'active') {
+        const status = await signingKeys.statusOf(trx, kid);
+        if (!status) throw new NotFoundError('ERR_KEY_UNKNOWN', `There is no signing key ${kid}.`, { hint: 'certbound keys list shows the keys.' });
+        if (status === 'active') {
           throw new ConflictError('ERR_KEY_ACTIVE', `Key ${kid} is the active signing key.`, { hint: 'Rotate first (certbound keys rotate), then retire the old key.' });
         }
         await signingKeys.setStatus(trx, kid, 'retired');

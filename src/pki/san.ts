@@ -143,12 +143,25 @@ function splitEmail(value: string): { local: string; domain: string } | undefine
   return { local: value.slice(0, at), domain: value.slice(at + 1) };
 }
 
+/** RFC 5321 §4.1.2 Dot-string: atoms of atext joined by single dots. */
+const DOT_STRING = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
+
+/**
+ * An rfc822Name is a mailbox (RFC 5280 §4.2.1.6, RFC 5321 §4.1.2): one `@` between a local part and a
+ * domain name. Quoted local parts (`"a@b"@example.com`) are not registrable: RFC 5321 asks mailboxes
+ * not to need them, and with them the `@` would no longer say where the domain starts.
+ */
 function emailProblem(value: string): Problem | undefined {
-  const hint = 'Register the e-mail address as it appears in the certificate SAN (rfc822Name), e.g. ops@example.com; the local part is case-sensitive.';
+  const hint = 'Register the e-mail address as it appears in the certificate SAN (rfc822Name, a mailbox local@domain), e.g. ops@example.com; the local part is case-sensitive.';
+  const ats = value.split('@').length - 1;
+  if (ats > 1) return { message: `has ${ats} "@" characters (a mailbox has exactly one, between the local part and the domain)`, hint };
   const parts = splitEmail(value);
   if (!parts) return { message: 'is not of the form local@domain', hint };
   if (!/^[\x21-\x7e]+$/.test(parts.local)) return { message: 'has a local part with spaces, control or non-ASCII characters', hint };
   if (parts.local.length > 64) return { message: 'has a local part longer than 64 characters', hint };
+  if (!DOT_STRING.test(parts.local)) {
+    return { message: "has a local part that is not a dot-string (letters, digits and !#$%&'*+-/=?^_`{|}~, with single dots between them, RFC 5321 §4.1.2)", hint };
+  }
   const domain = dnsProblem(parts.domain, false);
   if (domain) return { message: `has a domain that ${domain.message}`, hint: domain.hint };
   return undefined;
@@ -291,9 +304,6 @@ export function canonicalizeCertificateSan(kind: SanKind, rawValue: string | Uin
   }
 }
 
-/** RFC 5321 dot-atom characters; a quoted local part is not accepted in a certificate. */
-const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-
 /**
  * Why an rfc822Name SAN is not a mailbox, or undefined. A malformed entry next to valid ones must not
  * pass (x509-limbo nc-permits-invalid-email-san): name constraints and registrations reason about the
@@ -305,7 +315,7 @@ function certificateEmailProblem(value: string): string | undefined {
   if (value.indexOf('@', at + 1) !== -1) return 'has more than one @';
   const local = value.slice(0, at);
   const domain = value.slice(at + 1);
-  if (local.length === 0 || local.length > 64 || !DOT_ATOM.test(local)) return 'has an invalid local part';
+  if (local.length === 0 || local.length > 64 || !DOT_STRING.test(local)) return 'has an invalid local part'; // the registration rule: a quoted local part neither
   const problem = dnsProblem(domain, false);
   return problem ? `has a domain that ${problem.message}` : undefined;
 }

@@ -24,6 +24,7 @@ import { createAuthObserver } from './auth-observer.js';
 import { createFailureLog, respondWithFailure, TooManyPendingRequestsError } from './failures.js';
 import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
 import { createRevocationManager } from './revocation.js';
+import { createFormEndpoints } from './form-endpoints.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
 type Listener = 'main' | 'mtls' | 'admin';
@@ -228,6 +229,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const aliases = mtlsEndpointAliases(config.mtlsUrl);
   const makeProvider = () => {
     const p = buildProvider({ config, db, keys, mtls, lookups, jwksUris });
+    const formEndpoints = createFormEndpoints((route) => p.pathFor(route));
     // certbound's one middleware on the provider (one async frame per request):
     // - before: a request beyond CERTBOUND_MAX_PENDING_REQUESTS is refused at once; one revision read per
     //   request keeps cached clients/resources exact (see lookup-cache.ts);
@@ -258,6 +260,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         respondWithFailure(ctx, failure, failures, retryAfterS);
         return;
       }
+      if (formEndpoints.refuseOtherMethod(ctx)) return;
       if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') trimDiscovery(ctx.body as Record<string, unknown>);
       const logged = observer.observe(ctx as never);
       if (logged) await logged;
@@ -276,6 +279,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
       }
       if (alias) body.error_description = `${body.error_description ?? body.error}: ${alias}`;
       clarifyScopeError(ctx.oidc?.route, body);
+      formEndpoints.explainQuery(ctx, body);
       logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
     });
     // private_key_jwt (BT-2): oidc-provider decides on the client assertion; its reason (error_detail,

@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
+import { isStorableKey } from './keys.js';
 
 export interface AuditEntry {
   id: number;
@@ -28,7 +29,10 @@ export async function writeAudit(
 
 export async function listAudit(db: Db, options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> {
   let q = db('audit_log').select('*').orderBy('id', 'desc').limit(options.limit ?? 100);
-  if (options.target) q = q.where({ target: options.target });
+  if (options.target) {
+    if (!isStorableKey(options.target)) return [];
+    q = q.where({ target: options.target });
+  }
   const rows = (await q) as Record<string, unknown>[];
   return rows.map((r) => ({
     id: Number(r.id),

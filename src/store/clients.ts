@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
+import { isStorableKey } from './keys.js';
 import { bumpRevision } from './revisions.js';
 
 /**
@@ -112,6 +113,7 @@ async function insertMappingRow(db: Db, m: MappingRecord): Promise<void> {
 
 export const clients = {
   async find(db: Queryable, clientId: string): Promise<ClientRecord | undefined> {
+    if (!isStorableKey(clientId)) return undefined;
     const [row] = await sqlOf(db).all('select * from clients where client_id = ?', [clientId]);
     if (!row) return undefined;
     return clientFromRow(row, await mappings(db, 'm.client_id = ?', [clientId]));

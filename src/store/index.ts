@@ -8,6 +8,7 @@ export { type AdapterPayload, createOidcAdapter, insertIfAbsent, type OidcAdapte
 export { ensureResourceServerScopes, type ResourceServer, resourceServers } from './resource-servers.js';
 export { bumpRevision, createRevisionReader, type RevisionName, type RevisionReader, readRevisions } from './revisions.js';
 export { type KeyStatus, type SigningKey, signingKeys } from './signing-keys.js';
+export { isStorableKey } from './keys.js';
 export { type TrustAnchor, trustAnchors } from './trust-anchors.js';
 export { type CrlRecord, crls } from './crls.js';
 export { type LastSeenCertificate, lastSeen, listLastSeen, SELF_SIGNED_MAPPING_KEY } from './last-seen.js';

@@ -1,3 +1,4 @@
+import { isStorableKey } from './keys.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 
 /** The subset of oidc-provider's Adapter interface (see its docs, "adapter"). */
@@ -32,6 +33,8 @@ export function createOidcAdapter(db: Queryable, findClient: (id: string) => Pro
   const sql = sqlOf(db);
 
   async function findRow(model: string, column: 'id' | 'user_code' | 'uid', value: string): Promise<AdapterPayload | undefined> {
+    // The value may be a request's, as sent (a token at introspection or revocation).
+    if (!isStorableKey(value)) return undefined;
     const [row] = await sql.all(`select payload, consumed_at from oidc_payloads where model = ? and ${column} = ? and (expires_at is null or expires_at > ?)`, [model, value, now()]);
     if (!row) return undefined;
     const payload = JSON.parse(String(row.payload)) as AdapterPayload;

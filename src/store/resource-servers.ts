@@ -1,6 +1,7 @@
 import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 import { writeAudit } from './audit.js';
+import { isStorableKey } from './keys.js';
 import { bumpRevision } from './revisions.js';
 
 export interface ResourceServer {
@@ -35,6 +36,7 @@ export const resourceServers = {
     return (await sqlOf(db).all('select * from resource_servers order by identifier')).map(fromRow);
   },
   async find(db: Queryable, identifier: string): Promise<ResourceServer | undefined> {
+    if (!isStorableKey(identifier)) return undefined;
     const [r] = await sqlOf(db).all('select * from resource_servers where identifier = ?', [identifier]);
     return r ? fromRow(r) : undefined;
   },

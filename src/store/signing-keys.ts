@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { CertboundError } from '../errors/index.js';
 import type { Db } from './knex.js';
+import { isStorableKey } from './keys.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 
 export type KeyStatus = 'active' | 'inactive' | 'retired';
@@ -106,6 +107,12 @@ export const signingKeys = {
       created_at: key.createdAt.getTime(),
       retired_at: key.retiredAt?.getTime() ?? null,
     });
+  },
+  /** The status of the key `kid`, or undefined when there is no such key. */
+  async statusOf(db: Queryable, kid: string): Promise<KeyStatus | undefined> {
+    if (!isStorableKey(kid)) return undefined;
+    const [r] = await sqlOf(db).all('select status from signing_keys where kid = ?', [kid]);
+    return r ? (String(r.status) as KeyStatus) : undefined;
   },
   async setStatus(db: Db, kid: string, status: KeyStatus): Promise<number> {
     return db('signing_keys')

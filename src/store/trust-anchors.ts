@@ -1,5 +1,6 @@
 import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
+import { isStorableKey } from './keys.js';
 import { bumpRevision } from './revisions.js';
 
 export interface TrustAnchor {
@@ -42,6 +43,7 @@ export const trustAnchors = {
     return (await sqlOf(db).all('select * from trust_anchors order by name')).map(fromRow);
   },
   async findByName(db: Queryable, name: string): Promise<TrustAnchor | undefined> {
+    if (!isStorableKey(name)) return undefined;
     const [r] = await sqlOf(db).all('select * from trust_anchors where name = ?', [name]);
     return r ? fromRow(r) : undefined;
   },

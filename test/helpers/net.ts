@@ -55,7 +55,7 @@ export async function httpsJson(url: string, options: { agent: Agent; method?: s
     body = params.toString();
     headers['content-type'] = 'application/x-www-form-urlencoded';
   }
-  const res = await request(url, { method: (options.method ?? (body ? 'POST' : 'GET')) as 'GET', body, headers, dispatcher: options.agent });
+  const res = await request(url, { method: (options.method ?? (body !== undefined ? 'POST' : 'GET')) as 'GET', body, headers, dispatcher: options.agent });
   const text = await res.body.text();
   let json: Record<string, unknown> = {};
   try {

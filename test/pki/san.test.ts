@@ -146,6 +146,26 @@ describe('san_email (MD-7)', () => {
   ])('MD-7: %j is refused with ERR_MAPPING_VALUE', (value, message) => {
     expect(refused('san_email', value).message).toMatch(message);
   });
+
+  it.each([
+    ['a@b@c.example', /has 2 "@" characters/],
+    ['"a@b"@c.example', /has 2 "@" characters/],
+    ['"ops"@example.com', /not a dot-string/],
+    ['.ops@example.com', /not a dot-string/],
+    ['ops.@example.com', /not a dot-string/],
+    ['o..ps@example.com', /not a dot-string/],
+    ['o(ps)@example.com', /not a dot-string/],
+  ])('MD-7 (ADMIN-070): %j is not a mailbox (RFC 5280 §4.2.1.6): refused, naming the parameter, with an example', (value, message) => {
+    const err = refused('san_email', value);
+    expect(err.message).toMatch(message);
+    expect(err.message).toContain('tls_client_auth_san_email');
+    expect(err.hint).toContain('ops@example.com');
+  });
+
+  it.each(["o'brien+tag@example.com", 'first.last@Example.COM', 'a_b-c=d@sub.example.com', '!#$%&*/?^`{|}~@example.com'])('MD-7: the mailbox %j is registrable', (value) => {
+    const at = value.lastIndexOf('@');
+    expect(canonicalizeMappingValue('san_email', value)).toBe(`${value.slice(0, at)}@${value.slice(at + 1).toLowerCase()}`);
+  });
 });
 
 describe('subject_dn (MD-3)', () => {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { SIGNING_ALGORITHMS } from '../../config/index.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
-import { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../patterns.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../patterns.js';
 
 /** Component registry: schema → OpenAPI `components.schemas` name. */
 export const adminSchemas = z.registry<{ id: string; description?: string }>();
@@ -118,7 +118,7 @@ export const CreateTrustAnchorSchema = component(
   z.strictObject({
     name: z.string().regex(NAME_PATTERN, 'must be letters, digits, ".", "_" and "-" (at most 100)'),
     pem: pem.describe('The CA certificate (exactly one), PEM'),
-    environment: z.string().regex(NAME_PATTERN, 'must be a short label such as prod or staging').optional(),
+    environment: z.string().regex(ENVIRONMENT_PATTERN, 'must be a short label such as prod or staging (letters, digits, ".", "_" and "-", at most 64)').optional(),
     allow_missing_eku: z
       .boolean()
       .optional()

@@ -79,7 +79,7 @@ export const tokenRequestCases: TokenRequestCase[] = [
     raw: () => ({ body: '--b\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\nclient_credentials\r\n--b\r\nContent-Disposition: form-data; name="client_id"\r\n\r\ntr\r\n--b--\r\n', contentType: 'multipart/form-data; boundary=b' }),
   },
   { id: R(35), guards: ['G-1'], title: 'GET with the parameters in the query', expect: 'refuse', method: 'GET', query: 'grant_type=client_credentials&client_id=tr' },
-  { id: R(36), guards: ['G-1'], title: 'POST with the parameters in the query and an empty form', expect: 'refuse', query: 'grant_type=client_credentials&client_id=tr', raw: () => ({ body: '', contentType: 'application/x-www-form-urlencoded' }) },
+  { id: R(36), guards: ['G-1'], title: 'POST with the parameters in the query and an empty form', expect: 'refuse', query: 'grant_type=client_credentials&client_id=tr', raw: () => ({ body: '', contentType: 'application/x-www-form-urlencoded' }), refusal: { error: ['invalid_request'] } },
   { id: R(37), guards: ['G-1'], title: 'a 2 MB body', expect: 'refuse', raw: () => ({ body: `${new URLSearchParams(cc()).toString()}&pad=${'x'.repeat(2_000_000)}`, contentType: 'application/x-www-form-urlencoded' }) },
   { id: R(38), guards: ['G-3', 'G-4'], title: 'client_id tr in the body, Basic credentials of tr-none', expect: 'refuse', form: () => cc(), headers: { authorization: `Basic ${Buffer.from('tr-none:secret').toString('base64')}` } },
   { id: R(40), guards: ['G-3'], title: 'a 10 000 character client_id', expect: 'refuse', form: () => cc({ client_id: 'a'.repeat(10_000) }) },
