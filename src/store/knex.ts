@@ -14,6 +14,7 @@ import * as clientJwksUri from '../../migrations/20261128000004_client_jwks_uri.
 import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_refold.js';
 import * as resourceIntrospectionClients from '../../migrations/20261129000001_resource_introspection_clients.js';
 import * as anchorAllowMissingEku from '../../migrations/20261201000004_trust_anchor_allow_missing_eku.js';
+import * as auditActorWidth from '../../migrations/20261206000001_audit_actor_width.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -70,6 +71,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261128000005_subject_dn_refold': subjectDnRefold,
   '20261129000001_resource_introspection_clients': resourceIntrospectionClients,
   '20261201000004_trust_anchor_allow_missing_eku': anchorAllowMissingEku,
+  '20261206000001_audit_actor_width': auditActorWidth,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -14,6 +14,7 @@ export const MIGRATION_NAMES = [
   '20261128000005_subject_dn_refold',
   '20261129000001_resource_introspection_clients',
   '20261201000004_trust_anchor_allow_missing_eku',
+  '20261206000001_audit_actor_width',
 ] as const;
 
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
