@@ -1,0 +1,44 @@
+/**
+ * package.json tells the truth: the runtime dependencies are exactly the packages src/, bin/ and
+ * migrations/ import, and `import 'certbound'` gives the server factory (from the built dist/).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(ts|js|mjs)$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/** The package each bare import specifier names (`@scope/name/sub` → `@scope/name`). */
+function importedPackages(): Set<string> {
+  const found = new Set<string>();
+  for (const file of [...sources('src'), ...sources('bin'), ...sources('migrations')]) {
+    const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'([^'.][^']*)'/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('node:')) continue;
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+      if (name !== pkg.name) found.add(name);
+    }
+  }
+  return found;
+}
+
+describe('package.json', () => {
+  it('declares exactly the packages the shipped code imports', () => {
+    expect([...importedPackages()].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+  });
+
+  it("import 'certbound' gives the server factory and configuration loader (dist/ built by npm ci)", () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('certbound'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: ROOT, encoding: 'utf8' });
+    const names = JSON.parse(out) as string[];
+    for (const name of ['serve', 'loadConfig', 'createLogger', 'CertboundError']) expect(names).toContain(name);
+  });
+});
