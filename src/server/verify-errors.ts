@@ -9,8 +9,8 @@ import type { TLSSocket } from 'node:tls';
  * decode, `ossl_x509v3_cache_extensions: invalid certificate`: two SAN or EKU extensions, a SAN that is
  * not GeneralNames). The connection's next TLS read ends with SSL_get_error, which takes any queued
  * error for a fatal one of this read: Node then destroys the socket, and a request still being answered
- * asynchronously (every token request) gets no HTTP answer at all. A server that answers synchronously,
- * within the read, does not see it, because its write happens to clear the queue first.
+ * asynchronously (every token request) gets no HTTP answer at all. A plain server that reads the peer
+ * certificate synchronously in its request handler does not see it: that read clears the queue in time.
  *
  * Reading the peer certificate clears the queue (Node's GetPeerCert clears OpenSSL's errors on return),
  * and Node emits 'secureConnection' synchronously when the handshake completes, inside the read that
@@ -18,8 +18,9 @@ import type { TLSSocket } from 'node:tls';
  * chain, when a request needs it (mtls.ts); `getPeerCertificate()` without `detailed` leaves that chain
  * intact (`getPeerX509Certificate()` would not).
  *
- * Not covered: a client whose certificate flight reaches the server in two reads, the verification in
- * the first; that read fails before the handshake completes, and the client sees a TLS-level refusal.
+ * Not covered (by Node's code, not reproduced here): a certificate flight that reaches the server in two
+ * reads, the verification in the first; that read fails before the handshake completes, and the client
+ * sees a TLS-level refusal ('tlsClientError'; the socket is destroyed, nothing is served).
  */
 export function clearCertificateVerifyErrors(socket: TLSSocket): void {
   try {
