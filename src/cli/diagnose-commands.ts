@@ -3,6 +3,7 @@
  * `certbound trust crl add|list|remove|refresh`, and the `--from-cert` / `--allow-overlap` mapping options.
  * Registered on the program by `buildCli` (one line there), so this file can grow on its own.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { createCrlService } from '../admin/crls.js';
@@ -11,9 +12,9 @@ import { expiringReport, parseWindow } from '../admin/expiry.js';
 import { MATCH_KINDS, mappingValueFromCertificate } from '../admin/mapping-from-cert.js';
 import type { Config } from '../config/index.js';
 import { formatDiagnosis } from '../diagnose/index.js';
-import { InvalidInputError } from '../errors/index.js';
+import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
-import { type MappingKind, parsePemCertificates } from '../pki/index.js';
+import { type MappingKind, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
 import type { Db } from '../store/index.js';
 
 interface Io {
@@ -33,6 +34,67 @@ export class CliExit extends Error {
 export const DOCTOR_REFUSED_EXIT = 1;
 
 
+
+/** doctor's verdict on a certificate certbound's strict parser refuses (see {@link strictParseRefusal}). */
+interface StrictParseRefusal {
+  diagnosis_version: 1;
+  now: string;
+  would_authenticate: false;
+  code: string;
+  message: string;
+  hint: string | null;
+  /** Null: the certificate could not be parsed; `x5t#S256` is the thumbprint the refusal log line shows. */
+  certificate: null;
+  'x5t#S256': string;
+  /** As OpenSSL reads them, to recognise the certificate. */
+  openssl: { subject: string; issuer: string };
+}
+
+/**
+ * A certificate that a TLS stack reads (a client can present it) but certbound's strict parser refuses
+ * (two SAN or EKU extensions, a SAN that is not GeneralNames, ...) is refused at the token endpoint on
+ * every path, with the parser's code as the reason of its log line: doctor gives that verdict (exit 1)
+ * rather than calling the file bad input. Undefined when the certificate parses, or when OpenSSL cannot
+ * read it either (then it is not a certificate a client could use: bad input, exit 2).
+ */
+function strictParseRefusal(der: Buffer, now: Date): StrictParseRefusal | undefined {
+  let openssl: X509Certificate;
+  try {
+    openssl = new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+  try {
+    parseCertificate(der);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CertboundError)) throw err;
+    return {
+      diagnosis_version: 1,
+      now: now.toISOString(),
+      would_authenticate: false,
+      code: err.code,
+      message: err.message,
+      hint: err.hint ?? null,
+      certificate: null,
+      'x5t#S256': x5tS256(der),
+      openssl: { subject: openssl.subject.replace(/\n/g, ', '), issuer: openssl.issuer.replace(/\n/g, ', ') },
+    };
+  }
+}
+
+function formatStrictParseRefusal(r: StrictParseRefusal): string {
+  return [
+    `REFUSED: ${r.code}`,
+    `  ${r.message}`,
+    ...(r.hint ? [`  → ${r.hint}`] : []),
+    '',
+    'The certificate, as OpenSSL reads it (certbound does not parse it):',
+    `subject     ${r.openssl.subject || '(empty)'}`,
+    `issuer      ${r.openssl.issuer || '(empty)'}`,
+    `x5t#S256    ${r['x5t#S256']}`,
+  ].join('\n');
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -93,6 +155,11 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
       if (opts.at !== undefined) {
         now = new Date(opts.at);
         if (Number.isNaN(now.getTime())) throw new InvalidInputError('ERR_DATE_INVALID', `--at "${opts.at}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31T12:00:00Z.' });
+      }
+      const refused = strictParseRefusal(leaf!, now);
+      if (refused) {
+        io.out(opts.json ? JSON.stringify(refused, null, 2) : formatStrictParseRefusal(refused));
+        throw new CliExit(DOCTOR_REFUSED_EXIT);
       }
       const d = await withDb((db, cfg) =>
         diagnoseFromStore(db, {

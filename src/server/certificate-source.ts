@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as pkijs from 'pkijs';
 import type { ProxyConfig } from '../config/index.js';
+import { buildChain } from '../diagnose/chain.js';
 import { CertboundError, ConfigError } from '../errors/index.js';
 import { createForwardedCertificateExtractor } from '../forwarded/extract.js';
 import { ForwardedCertificateError } from '../forwarded/errors.js';
@@ -151,6 +152,21 @@ function anchorNameConstraints(anchor: ParsedCertificate | Error, path: pkijs.Ce
 }
 
 /**
+ * When no path to an anchor verifies: the reason, if it is a certificate whose issuer is there (name, key
+ * identifier, keyCertSign) but whose signature does not verify with that issuer's key. The diagnosis's
+ * path builder (OpenSSL through node:crypto) decides, so that the proxy path, the TLS path and
+ * `certbound doctor` give the same code.
+ */
+function badSignature(leaf: ParsedCertificate, chain: Buffer[], anchors: readonly { anchor: TrustAnchor }[]): string | undefined {
+  try {
+    const built = buildChain(leaf, chain, anchors.map((a) => a.anchor));
+    return built.status === 'CHAIN_INVALID' ? built.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Creates the certificate source of a server behind a reverse proxy. Reads the intermediates file once
  * (ConfigError when unreadable).
  *
@@ -259,6 +275,10 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     if (!outcome.result) {
       if (/no valid certificate paths? found|unable to find certificate path/i.test(outcome.resultMessage)) {
+        // pkijs says the same for a signature that does not verify; OpenSSL (the TLS path) and the
+        // diagnosis call that CHAIN_INVALID, and so does this path.
+        const signature = badSignature(parsed, [...chain, ...intermediates], anchors);
+        if (signature) return fail('CHAIN_INVALID', signature);
         if (forwardedChainLength === 0 && !parsed.isSelfIssued && !candidates.length) {
           return fail(
             'INTERMEDIATE_MISSING',

@@ -25,6 +25,7 @@ import { createFailureLog, respondWithFailure, TooManyPendingRequestsError } fro
 import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
 import { createRevocationManager } from './revocation.js';
 import { createFormEndpoints } from './form-endpoints.js';
+import { clearCertificateVerifyErrors } from './verify-errors.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
 type Listener = 'main' | 'mtls' | 'admin';
@@ -452,6 +453,8 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     // mTLS hooks read once per connection (TLS 1.3 has no renegotiation at all).
     s.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   }
+  // A client certificate OpenSSL could not verify must still get an HTTP answer (verify-errors.ts).
+  for (const s of [mtlsServer, ...(adminServer ? [adminServer] : [])]) s.on('secureConnection', clearCertificateVerifyErrors);
 
   let mainPort: number;
   let mtlsPort: number;

@@ -202,7 +202,8 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       message,
       ref: randomUUID().slice(0, 8),
       clientId: ctx.oidc?.client?.clientId,
-      thumbprint: peer?.parsed?.x5t,
+      // A certificate that does not parse is still named, so that the line matches doctor's output.
+      thumbprint: peer?.parsed?.x5t ?? (peer ? x5tS256(peer.x509.raw) : undefined),
       details,
     };
     ctx.state.certboundRefusal = refusal;
