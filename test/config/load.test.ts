@@ -83,8 +83,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { CERTBOUND_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) } }).keyEncryptionKey?.length).toBe(32);
   });
 
-  it('docs stay true: every CERTBOUND_* variable is in the README and the example config, and the example loads', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('docs stay true: every CERTBOUND_* variable is in docs/configuration.md and the example config, and the example loads', () => {
+    const readme = readFileSync('docs/configuration.md', 'utf8');
     const example = readFileSync('config/certbound.example.yaml', 'utf8');
     for (const name of Object.keys(ENV_VARS)) {
       expect(readme, name).toContain(name);
