@@ -52,9 +52,9 @@ export async function adminTokenFor(s: TestServer, client: Issued, clientId: str
 }
 
 /** The client ids of a 200 answer to GET /admin/clients. */
-export function listedClientIds(res: AdminResponse): string[] {
+export function listedClientIds(res: { status: number; text: string; body: Record<string, unknown> }): string[] {
   expect(res.status, res.text).toBe(200);
-  return (res.body.items ?? []).map((c) => String(c.client_id));
+  return ((res.body.items ?? []) as Record<string, unknown>[]).map((c) => String(c.client_id));
 }
 
 export async function adminCall(

@@ -38,8 +38,11 @@ export interface TokenIssuer {
 
 export interface ExpectedIssuedToken {
   clientId: string;
-  /** The client certificate of the token request, which the token must be bound to; `null`: the token must not be bound. */
-  presented: Issued | null;
+  /**
+   * The client certificate of the token request (over TLS or forwarded by a proxy), which the token must
+   * be bound to; `null`: the token must not be bound. A bare `{ der }` serves for JWTs only.
+   */
+  presented: Issued | { der: Uint8Array } | null;
   scopes: readonly string[];
   /** The resource the token is for (RFC 8707). */
   aud: string;
@@ -55,8 +58,8 @@ export interface ExpectedIssuedToken {
  * issuer's JWKS; an opaque token introspected as its own client) name the client, the audience, the
  * scopes and the `cnf.x5t#S256` of the presented certificate. Returns the claims for further checks.
  */
-export async function expectIssuedToken(server: TokenIssuer, res: JsonResponse, expected: ExpectedIssuedToken): Promise<Record<string, unknown>> {
-  expect(res.status, res.text).toBe(200);
+export async function expectIssuedToken(server: TokenIssuer, res: Pick<JsonResponse, 'status' | 'body'> & { text?: string }, expected: ExpectedIssuedToken): Promise<Record<string, unknown>> {
+  expect(res.status, res.text ?? JSON.stringify(res.body)).toBe(200);
   expect(res.body.token_type).toBe('Bearer');
   const token = String(res.body.access_token);
   const claims = token.split('.').length === 3 ? await jwtClaims(server, token, expected.aud) : await introspected(server, token, expected);
@@ -77,7 +80,7 @@ async function jwtClaims(server: TokenIssuer, token: string, aud: string): Promi
 }
 
 async function introspected(server: TokenIssuer, token: string, expected: ExpectedIssuedToken): Promise<Record<string, unknown>> {
-  if (!expected.presented) throw new TypeError('an opaque token is introspected by its own client over mTLS: give the certificate it presented');
+  if (!expected.presented || !('keyPem' in expected.presented)) throw new TypeError('an opaque token is introspected by its own client over mTLS: give the Issued certificate it presented (with its key)');
   const res = await httpsJson(`${server.handle.mtlsUrl}/token/introspection`, { agent: server.agent(expected.presented, expected.chain), form: { token, client_id: expected.clientId } });
   expect(res.status, res.text).toBe(200);
   expect(res.body).toMatchObject({ active: true, token_type: 'Bearer' });
