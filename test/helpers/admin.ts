@@ -2,6 +2,8 @@
  * Admin API test helpers: an admin client registered with a certificate made now, its certificate-bound
  * token from the real token endpoint, and JSON calls over real mTLS presenting a chosen certificate.
  */
+import { expect } from 'vitest';
+import { expectIssuedToken } from './bound-token.js';
 import { httpsJson } from './net.js';
 import type { Issued } from './pki.js';
 import type { TestServer } from './server.js';
@@ -38,11 +40,21 @@ export async function createAdminCaller(s: TestServer, scopes: string[], options
   return caller;
 }
 
-/** A certificate-bound token for the admin resource from the mTLS token endpoint. */
-export async function adminTokenFor(s: TestServer, client: Issued, clientId: string, scopes: string[]): Promise<string> {
+/**
+ * A token for the admin resource from the mTLS token endpoint, checked to be issued to `clientId` with
+ * `scopes` and bound to `client` (H15-11); `bound: false` for a client registered without bound tokens.
+ */
+export async function adminTokenFor(s: TestServer, client: Issued, clientId: string, scopes: string[], options: { bound?: boolean } = {}): Promise<string> {
   const res = await s.token(client, { grant_type: 'client_credentials', client_id: clientId, resource: s.config.adminResource, scope: scopes.join(' ') });
   if (res.status !== 200) throw new Error(`admin token request failed: ${res.status} ${res.text}`);
+  await expectIssuedToken(s, res, { clientId, presented: options.bound === false ? null : client, scopes, aud: s.config.adminResource });
   return String(res.body.access_token);
+}
+
+/** The client ids of a 200 answer to GET /admin/clients. */
+export function listedClientIds(res: { status: number; text: string; body: Record<string, unknown> }): string[] {
+  expect(res.status, res.text).toBe(200);
+  return ((res.body.items ?? []) as Record<string, unknown>[]).map((c) => String(c.client_id));
 }
 
 export async function adminCall(

@@ -6,6 +6,7 @@ import { createHmac, KeyObject, randomUUID, sign } from 'node:crypto';
 import { exportJWK } from 'jose';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectIssuedToken } from '../helpers/bound-token.js';
 import { httpsJson, type JsonResponse, tlsAgent } from '../helpers/net.js';
 import { createTestPki, generateKeys, type Issued, selfSigned } from '../helpers/pki.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -124,6 +125,7 @@ describe('hostile corpus: private_key_jwt client assertions', () => {
     if (c.before) {
       const first = await send(url, agent, { form: { grant_type: 'client_credentials', client_id: 'pkj', ...c.before(aKit) } });
       expect(first.status, `the first use is accepted: ${brief(first.body, first.text)}`).toBe(200);
+      await expectIssuedToken(s, first, { clientId: 'pkj', presented: c.noCertificate ? null : device, scopes: ['read'], aud: TR_API });
     }
     const res = await send(url, agent, { form: { grant_type: 'client_credentials', client_id: 'pkj', ...c.form(aKit) } });
     tally.judge(c, tokenOutcome(res, device.der));

@@ -7,10 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { x5tS256 } from '../../src/pki/thumbprint.js';
-import { httpsJson } from '../helpers/net.js';
+import { expectIssuedToken } from '../helpers/bound-token.js';
 import { createCa, createTestPki, generateKeys, type Issued, issueLeaf, selfSigned, type TestPki } from '../helpers/pki.js';
 import { nginxEscapedCert, rawHttpsRequest } from '../helpers/proxy.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -42,12 +40,6 @@ function expectNoCertificate(s: TestServer, res: { status: number; body: Record<
   const ref = /ref ([0-9a-f]{8})/.exec(String(res.body.error_description))?.[1];
   expect(ref).toBeDefined();
   expect(s.logs.filter((l) => l.ref === ref && l.reason !== 'CERT_NOT_PRESENTED')).toEqual([]);
-}
-
-async function boundThumbprint(s: TestServer, accessToken: unknown): Promise<string | undefined> {
-  const jwks = await httpsJson(`${s.handle.mainUrl}/jwks`, { agent: s.agent() });
-  const { payload } = await jwtVerify(String(accessToken), createLocalJWKSet(jwks.body as never), { issuer: s.issuer });
-  return (payload.cnf as Record<string, string> | undefined)?.['x5t#S256'];
 }
 
 /** POST /token on the mTLS listener as the proxy (or an impostor) would. */
@@ -99,8 +91,7 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
 
   it('PKI-3/BT-7: a certificate forwarded by the trusted proxy authenticates the client; cnf is its x5t#S256', async () => {
     const res = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(billing)], form: FORM('billing') });
-    expect(res.status).toBe(200);
-    expect(await boundThumbprint(s, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 
   it('SC-4/T-1: the same header from a peer that is not a trusted proxy → 400 invalid_request, logged, no token', async () => {
@@ -121,8 +112,7 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
 
   it('T-1: a client that connects directly (untrusted peer, no header) still authenticates with its own TLS certificate', async () => {
     const res = await viaProxy(s, { from: UNTRUSTED, client: billing, form: FORM('billing') });
-    expect(res.status).toBe(200);
-    expect(await boundThumbprint(s, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 
   it("T-1: from the trusted proxy, the proxy's own TLS client certificate never counts; no header = no certificate", async () => {
@@ -196,7 +186,7 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
 
   it('SC-5: SPKI pinning works for forwarded certificates (the anchor pkijs validated to)', async () => {
     const ok = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(pinned)], form: FORM('pinned') });
-    expect(ok.status).toBe(200);
+    await expectIssuedToken(s, ok, { clientId: 'pinned', presented: pinned, scopes: ['read'], aud: API });
     const other = await createTestPki('Other');
     await s.admin.addTrustAnchor({ name: 'other-root', pem: other.root.pem, environment: 'staging' }, 'test');
     await s.handle.reload();
@@ -211,8 +201,7 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
     const device = await selfSigned({ subject: [{ CN: ['device-1'] }] });
     await s.admin.addClient({ clientId: 'device-1', selfSignedCertPem: device.pem, scopes: ['read'], defaultResource: API }, 'test');
     const res = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(device)], form: FORM('device-1') });
-    expect(res.status).toBe(200);
-    expect(await boundThumbprint(s, res.body.access_token)).toBe(x5tS256(device.der));
+    await expectIssuedToken(s, res, { clientId: 'device-1', presented: device, scopes: ['read'], aud: API });
     const other = await selfSigned({ subject: [{ CN: ['device-1'] }] });
     const wrong = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(other)], form: FORM('device-1') });
     expect(wrong.status).toBe(401);
@@ -261,8 +250,7 @@ describe('validate mode with an RFC 9440 chain and no intermediates file', () =>
 
   it('PKI-3: leaf + Client-Cert-Chain validates to the anchor', async () => {
     const res = await viaProxy(s, { from: TRUSTED, headers: [['Client-Cert', rfc9440(billing.der)], ['Client-Cert-Chain', rfc9440(s.pki.intermediate.der)]], form: FORM('billing') });
-    expect(res.status).toBe(200);
-    expect(await boundThumbprint(s, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 
   it('SC-6: a "CA" that is a leaf certificate (no basicConstraints cA) cannot issue → refused', async () => {
@@ -312,7 +300,7 @@ describe('proxy-verified mode (the proxy validates; X-SSL-Client-Verify from the
 
   it('PKI-3: verify header SUCCESS → authenticated', async () => {
     const res = await viaProxy(s, { from: TRUSTED, headers: [cert(billing), ['X-Client-Verify', 'SUCCESS']], form: FORM('billing') });
-    expect(res.status).toBe(200);
+    await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 
   it('PKI-3: FAILED or missing verify header → PROXY_NOT_VERIFIED', async () => {
@@ -329,7 +317,7 @@ describe('proxy-verified mode (the proxy validates; X-SSL-Client-Verify from the
   });
 
   it('SC-5: pinning works in proxy-verified mode; a certificate the proxy vouched for but that does not chain to a known anchor never satisfies a pin', async () => {
-    expect((await viaProxy(s, { from: TRUSTED, headers: [cert(pinned), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') })).status).toBe(200);
+    await expectIssuedToken(s, await viaProxy(s, { from: TRUSTED, headers: [cert(pinned), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') }), { clientId: 'pinned', presented: pinned, scopes: ['read'], aud: API });
     const other = await createTestPki('Other');
     const foreign = await other.client({ subject: [{ CN: ['pinned'] }], san: [{ type: 'dns', value: 'pinned.example.com' }] });
     const res = await viaProxy(s, { from: TRUSTED, headers: [cert(foreign), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') });
@@ -367,7 +355,6 @@ describe('forwarding not configured (the default)', () => {
 
   it('BT-7: with a TLS certificate, the token is bound to it, never to the header', async () => {
     const res = await viaProxy(s, { from: UNTRUSTED, client: billing, headers: [nginxHeader(other)], form: FORM('billing') });
-    expect(res.status).toBe(200);
-    expect(await boundThumbprint(s, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 });

@@ -6,7 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
-import { type AdminCaller, adminCall, adminTokenFor, createAdminCaller } from '../../helpers/admin.js';
+import { adminCall, type AdminCaller, adminTokenFor, createAdminCaller, listedClientIds } from '../../helpers/admin.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { TEST_DB_KIND } from '../../helpers/db.js';
 import { createCa } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -67,7 +68,9 @@ describe('authentication (401) and authorization (403)', () => {
   it('a token for another resource (audience) → 401, even from an admin client', async () => {
     await s.admin.addClient({ clientId: 'orders', mapping: { kind: 'subject_dn', value: 'CN=orders,O=Acme' }, scopes: ['read'], defaultResource: API }, 'test');
     const orders = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['orders'] }] });
-    const token = String((await s.token(orders, { grant_type: 'client_credentials', client_id: 'orders' })).body.access_token);
+    const issued = await s.token(orders, { grant_type: 'client_credentials', client_id: 'orders' });
+    await expectIssuedToken(s, issued, { clientId: 'orders', presented: orders, scopes: ['read'], aud: API });
+    const token = String(issued.body.access_token);
     const res = await adminCall(s, 'GET', '/admin/clients', { cert: orders, token });
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: 'invalid_token', message: 'token aud claim invalid' });
@@ -82,7 +85,7 @@ describe('authentication (401) and authorization (403)', () => {
   });
 
   it('certbound:admin:read may read but a write → 403 insufficient_scope, and nothing changes', async () => {
-    expect((await reader.call('GET', '/admin/clients')).status).toBe(200);
+    expect(listedClientIds(await reader.call('GET', '/admin/clients'))).toContain(reader.clientId);
     const before = await auditCount();
     const res = await reader.call('POST', '/admin/resource-servers', { body: { identifier: 'https://x.example.com', scope: 'a' } });
     expect(res.status).toBe(403);
@@ -99,7 +102,9 @@ describe('authentication (401) and authorization (403)', () => {
 
   it('a removed admin client loses access at once, though its JWT has not expired', async () => {
     const temp = await createAdminCaller(s, ['certbound:admin']);
-    expect((await temp.call('GET', '/admin/keys')).status).toBe(200);
+    const keys = await temp.call('GET', '/admin/keys');
+    expect(keys.status).toBe(200);
+    expect(keys.body.items).toContainEqual(expect.objectContaining({ status: 'active', alg: 'ES256' }));
     expect((await ops.call('DELETE', `/admin/clients/${temp.clientId}`)).status).toBe(204);
     const res = await temp.call('GET', '/admin/keys');
     expect(res.status).toBe(401);
@@ -110,7 +115,9 @@ describe('authentication (401) and authorization (403)', () => {
 
   it('withdrawing the admin scope from a client revokes its admin access at once', async () => {
     const temp = await createAdminCaller(s, ['certbound:admin', 'read']);
-    expect((await ops.call('PATCH', `/admin/clients/${temp.clientId}`, { body: { scope: 'read' } })).status).toBe(200);
+    const descoped = await ops.call('PATCH', `/admin/clients/${temp.clientId}`, { body: { scope: 'read' } });
+    expect(descoped.status).toBe(200);
+    expect(descoped.body).toMatchObject({ client_id: temp.clientId, scope: 'read' });
     expect((await temp.call('GET', '/admin/keys')).status).toBe(401);
   });
 });
@@ -139,7 +146,9 @@ describe('CRUD round trips', () => {
     const res = await ops.call('PUT', path, { body: { scope: 'certbound:admin' } });
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/^scope: /);
-    expect((await ops.call('PUT', path, { body: { scope: 'certbound:admin certbound:admin:read', ttl: 120 } })).status).toBe(200);
+    const kept = await ops.call('PUT', path, { body: { scope: 'certbound:admin certbound:admin:read', ttl: 120 } });
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ identifier: s.config.adminResource, scope: 'certbound:admin certbound:admin:read', ttl: 120 });
   });
 
   it('trust anchors: add with PEM in the body, get, list, delete; the listener trusts the new CA at once', async () => {
@@ -169,7 +178,7 @@ describe('CRUD round trips', () => {
     });
     // The new client can get a token right away.
     const cert = await s.pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), { clientId: 'billing', presented: cert, scopes: ['read'], aud: API });
 
     const patched = await ops.call('PATCH', '/admin/clients/billing', { body: { scope: 'read write', bound_tokens: false, default_resource: null } });
     expect(patched.status).toBe(200);
@@ -190,7 +199,7 @@ describe('CRUD round trips', () => {
     const res = await ops.call('POST', '/admin/clients', { body: { client_id: 'device-9', self_signed_certificate: device.pem, scope: 'read', default_resource: API } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ token_endpoint_auth_method: 'self_signed_tls_client_auth', mappings: [] });
-    expect((await s.token(device, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: device.pem })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(device, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: device.pem }), { clientId: 'device-9', presented: device, chain: device.pem, scopes: ['read'], aud: API });
   });
 
   it('BT-2: a private_key_jwt client through the API; keys plus a mapping, or a private key, are refused with the field named', async () => {
@@ -212,7 +221,7 @@ describe('CRUD round trips', () => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'robot-1' }).setIssuer('robot').setSubject('robot').setAudience(s.issuer).setJti(`j-${now}`).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
     const cert = await s.pki.client({ subject: [{ CN: ['robot'] }] });
     const token = await s.token(cert, { grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
-    expect(token.status).toBe(200);
+    await expectIssuedToken(s, token, { clientId: 'robot', presented: cert, scopes: ['read'], aud: API });
     const rotated = await ops.call('PATCH', '/admin/clients/robot', { body: { jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)), kid: 'robot-2' }] } } });
     expect(rotated.status).toBe(200);
     expect((rotated.body as { jwks: { keys: { kid: string }[] } }).jwks.keys.map((k) => k.kid)).toEqual(['robot-2']);
@@ -260,10 +269,14 @@ describe('CRUD round trips', () => {
     expect(keys.body.items?.find((k) => k.kid === oldKid)?.status).toBe('inactive');
 
     // The old token (signed by the now inactive key) still works; a new token is signed by the new key.
-    expect((await ops.call('GET', '/admin/keys')).status).toBe(200);
+    const withOld = await ops.call('GET', '/admin/keys');
+    expect(withOld.status).toBe(200);
+    expect(withOld.body.items).toContainEqual(expect.objectContaining({ kid: rotated.body.kid, status: 'active' }));
     const fresh = await adminTokenFor(s, ops.client, 'ops', ['certbound:admin']);
     expect(JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.body.kid);
-    expect((await ops.call('GET', '/admin/keys', { token: fresh })).status).toBe(200);
+    const withFresh = await ops.call('GET', '/admin/keys', { token: fresh });
+    expect(withFresh.status).toBe(200);
+    expect(withFresh.body.items).toContainEqual(expect.objectContaining({ kid: oldKid, status: 'inactive' }));
 
     expect((await ops.call('POST', `/admin/keys/${String(rotated.body.kid)}/retire`)).body).toMatchObject({ code: 'ERR_KEY_ACTIVE' });
     expect((await ops.call('POST', `/admin/keys/${oldKid}/retire`, { token: fresh })).status).toBe(204);
@@ -357,6 +370,7 @@ describe('audit', () => {
     }
     const ok = await ops.call('PATCH', '/admin/clients/audited', { body: { scope: 'read write' } });
     expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ client_id: 'audited', scope: 'read write' });
     const rows = await s.admin.listAudit({ target: 'client:audited' });
     expect(rows[0]).toMatchObject({ action: 'client.update', before: { scopes: ['read'] }, after: { scopes: ['read', 'write'] } });
   });

@@ -4,12 +4,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminCaller } from '../../helpers/admin.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson } from '../../helpers/net.js';
+import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const API = 'https://api.example.com';
 const OPAQUE = 'https://opaque.example.com';
 let s: TestServer;
+/** notAfter (seconds) of every certificate billing got a token with in this file: the last-seen gauge shows one of them. */
+const billingNotAfters = new Set<number>();
+
+/** Requests a token as billing with `cert` (for `resource`) and checks it was issued to billing, bound to `cert`. */
+async function expectBillingToken(cert: Issued, resource: string = API): Promise<void> {
+  const res = await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing', ...(resource === API ? {} : { resource }) });
+  await expectIssuedToken(s, res, { clientId: 'billing', presented: cert, scopes: ['read'], aud: resource });
+  billingNotAfters.add(Math.floor(cert.cert.notAfter.getTime() / 1000));
+}
 
 async function scrape(server: TestServer = s): Promise<{ status: number; text: string; contentType: unknown }> {
   const res = await httpsJson(`${server.handle.mainUrl}/metrics`, { agent: server.agent() });
@@ -45,9 +56,9 @@ describe('/metrics', () => {
     const jwt = 'certbound_token_issued_total{client_id="billing",format="jwt"}';
     const opaque = 'certbound_token_issued_total{client_id="billing",format="opaque"}';
     const before = await scrape();
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing', resource: OPAQUE })).status).toBe(200);
+    await expectBillingToken(cert);
+    await expectBillingToken(cert);
+    await expectBillingToken(cert, OPAQUE);
     const after = await scrape();
     expect(value(after.text, jwt) - value(before.text, jwt)).toBe(2);
     expect(value(after.text, opaque) - value(before.text, opaque)).toBe(1);
@@ -72,7 +83,9 @@ describe('/metrics', () => {
 
   it('http_request_duration_seconds by listener, method, route template and status; unknown paths fold into "other"', async () => {
     const ops = await createAdminCaller(s, ['certbound:admin']);
-    expect((await ops.call('GET', '/admin/clients/billing')).status).toBe(200);
+    const billing = await ops.call('GET', '/admin/clients/billing');
+    expect(billing.status).toBe(200);
+    expect(billing.body).toMatchObject({ client_id: 'billing', scope: 'read', default_resource: API });
     expect((await ops.call('GET', '/admin/clients/nope')).status).toBe(404);
     await httpsJson(`${s.handle.mainUrl}/random-${Date.now()}`, { agent: s.agent() });
     const { text } = await scrape();
@@ -86,7 +99,7 @@ describe('/metrics', () => {
 
   it("certbound_client_certificate_not_after_seconds: each client's last-seen certificate notAfter (recorded off the request path)", async () => {
     const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing'] }], notAfter: new Date('2031-03-04T05:06:07Z') });
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' })).status).toBe(200);
+    await expectBillingToken(cert);
     const series = 'certbound_client_certificate_not_after_seconds{client_id="billing"}';
     let seen = 0;
     for (let i = 0; i < 50 && !seen; i++) {
@@ -94,7 +107,7 @@ describe('/metrics', () => {
       if (!seen) await new Promise((r) => setTimeout(r, 50));
     }
     // billing's earlier certificates were recorded less than a minute ago (at most once per client per minute)
-    expect([Math.floor(cert.cert.notAfter.getTime() / 1000), seen]).toContain(seen);
+    expect([...billingNotAfters]).toContain(seen);
     expect(seen).toBeGreaterThan(Date.now() / 1000);
   });
 

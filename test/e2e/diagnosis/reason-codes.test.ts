@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { createCa, EKU_SERVER_AUTH, type Issued, issueLeaf, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -93,7 +94,7 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     const cli = await doctor(cert, intermediate(), 'san-client');
     expect(cli.code).toBe(0);
     expect(cli.diagnosis).toMatchObject({ would_authenticate: true, code: null, authenticates_as: [expect.objectContaining({ client_id: 'san-client' })] });
-    expect((await s.token(cert, { grant_type: 'client_credentials', client_id: 'san-client' })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'san-client' }), { clientId: 'san-client', presented: cert, scopes: ['read'], aud: API });
   });
 
   it('SUBJECT_DN_ORDER_REVERSED', async () => {
@@ -165,7 +166,7 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     expect(cli.client.registered_certificates).toHaveLength(1);
     // the registered one authenticates
     expect((await doctor(registered, 'none', 'device-9')).code).toBe(0);
-    expect((await s.token(registered, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: registered.pem })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(registered, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: registered.pem }), { clientId: 'device-9', presented: registered, chain: registered.pem, scopes: ['read'], aud: API });
   });
 
   it('a refusal on a resumed TLS session (no chain in the session) is diagnosed with the chain of the full handshake', async () => {
@@ -186,7 +187,7 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
         req.end(body);
       });
     try {
-      expect((await post('san-client')).status).toBe(200);
+      await expectIssuedToken(s, await post('san-client'), { clientId: 'san-client', presented: cert, scopes: ['read'], aud: API });
       let refused = await post('old-cn');
       for (let i = 0; i < 3 && !refused.reused; i++) refused = await post('old-cn');
       expect(refused).toMatchObject({ status: 401, reused: true });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrlService } from '../../../src/admin/crls.js';
 import { runCli } from '../../../src/cli/index.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { createCrl } from '../../helpers/crl.js';
 import { httpsJson } from '../../helpers/net.js';
 import { createCa, type Issued, issueLeaf } from '../../helpers/pki.js';
@@ -36,6 +37,10 @@ function tools(s: TestServer, dir: string) {
       const res = await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' });
       const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(res.body.error_description))?.[1];
       return { status: res.status, line: s.logs.find((l) => l.event === 'client_auth_refused' && l.ref === ref) as Record<string, unknown> & { diagnosis?: { code: string } } };
+    },
+    /** `cert` authenticates billing: a token for API's read scope, bound to it. */
+    async expectToken(cert: Issued) {
+      await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), { clientId: 'billing', presented: cert, scopes: ['read'], aud: API });
     },
   };
 }
@@ -85,7 +90,7 @@ describe('CRLs, fail-closed (default)', () => {
     const d = await t.doctor(revoked);
     expect(d.code).toBe(1);
     expect(d.diagnosis).toMatchObject({ code: 'REVOKED', revocation: { mode: 'enforce', status: 'revoked' } });
-    expect((await t.token(good)).status).toBe(200);
+    await t.expectToken(good);
     expect((await t.doctor(good)).diagnosis).toMatchObject({ would_authenticate: true, revocation: { status: 'good' } });
   });
 
@@ -100,16 +105,16 @@ describe('CRLs, fail-closed (default)', () => {
   });
 
   it('the server refreshes a CRL from its source: a certificate revoked later is refused without a restart, on a kept-alive connection too', async () => {
-    expect((await t.token(later)).status).toBe(200);
+    await t.expectToken(later);
     // A connection made before the revocation: no new handshake, so only the hook's CRL lookup can refuse it.
     const kept = s.agent(later);
     const form = { grant_type: 'client_credentials', client_id: 'billing' };
-    expect((await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form })).status).toBe(200);
+    await expectIssuedToken(s, await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form }), { clientId: 'billing', presented: later, scopes: ['read'], aud: API });
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { revoked: [revoked, later], thisUpdate: new Date(Date.now() - 1000) })).pem);
     const r = await eventually(() => t.token(later), (v) => v.status === 401);
     expect(r.line).toMatchObject({ reason: 'REVOKED' });
     expect((await t.doctor(later)).diagnosis.code).toBe('REVOKED');
-    expect((await t.token(good)).status).toBe(200);
+    await t.expectToken(good);
     const reused = await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form });
     expect(reused.status).toBe(401);
     const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(reused.body.error_description))?.[1];
@@ -172,7 +177,7 @@ describe('CRLs, fail-open', () => {
 
   it('a stale CRL takes the CRLs out of the TLS check; certificates still authenticate, with a warning from doctor', async () => {
     const good = await s.pki.client({ subject: [{ CN: ['good'] }], san: san('billing.example.com') });
-    expect((await t.token(good)).status).toBe(200);
+    await t.expectToken(good);
     const d = await t.doctor(good);
     expect(d.code).toBe(0);
     expect(d.diagnosis.revocation.mode).toBe('known-revoked-only');

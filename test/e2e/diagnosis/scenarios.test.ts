@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { createCa, type Issued, issueLeaf } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -31,6 +32,8 @@ async function cli(...argv: string[]) {
 }
 
 const token = (cert: Issued, clientId: string, chain?: string) => s.token(cert, { grant_type: 'client_credentials', client_id: clientId }, chain === undefined ? {} : { chain });
+/** The fix works: `clientId` gets a token for API's read scope, bound to `cert`. */
+const expectToken = async (cert: Issued, clientId: string, chain?: string) => expectIssuedToken(s, await token(cert, clientId, chain), { clientId, presented: cert, chain, scopes: ['read'], aud: API });
 const san = (value: string) => [{ type: 'dns' as const, value }];
 
 beforeAll(async () => {
@@ -60,7 +63,7 @@ describe('the seed scenarios', () => {
     expect(refused.status).toBe(401);
     // the fix: a certificate from the production CA
     const prodCert = await s.pki.client({ subject: [{ CN: ['payments'] }], san: san('payments.example.com') });
-    expect((await token(prodCert, 'payments')).status).toBe(200);
+    await expectToken(prodCert, 'payments');
   });
 
   it('2. a CN-only certificate for a SAN mapping: CN_MATCHES_BUT_SAN_EXPECTED; mapping by subject DN from the certificate fixes it', async () => {
@@ -76,7 +79,7 @@ describe('the seed scenarios', () => {
     expect(added.code).toBe(0);
     expect(added.out).toContain('subject_dn=CN=ledger.example.com,O=Acme,C=US');
     expect((await cli('doctor', '--cert', certFile, '--client-id', 'ledger')).code).toBe(0);
-    expect((await token(cnOnly, 'ledger')).status).toBe(200);
+    await expectToken(cnOnly, 'ledger');
   });
 
   it('3. a missing intermediate: INTERMEDIATE_MISSING names the issuer and its key id; with the chain it authenticates', async () => {
@@ -91,7 +94,7 @@ describe('the seed scenarios', () => {
     expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'shipping', code: 'INTERMEDIATE_MISSING' })]);
     expect((await token(cert, 'shipping', cert.pem)).status).toBe(401);
     expect((await cli('doctor', '--cert', leafOnly, '--chain', file(s.pki.intermediate.pem), '--client-id', 'shipping')).code).toBe(0);
-    expect((await token(cert, 'shipping', cert.pem + s.pki.intermediate.pem)).status).toBe(200);
+    await expectToken(cert, 'shipping', cert.pem + s.pki.intermediate.pem);
   });
 
   it("4. last year's CN mapping replaced by a staged one, without downtime", async () => {
@@ -105,12 +108,12 @@ describe('the seed scenarios', () => {
 
     // stage the new certificate's mapping; the old one stays until it is removed
     expect((await cli('client', 'mapping', 'add', 'reports', '--from-cert', newFile, '--match', 'subject-dn')).code).toBe(0);
-    expect((await token(oldCert, 'reports')).status).toBe(200);
-    expect((await token(newCert, 'reports')).status).toBe(200);
+    await expectToken(oldCert, 'reports');
+    await expectToken(newCert, 'reports');
     const mappings = JSON.parse((await cli('client', 'mapping', 'list', 'reports', '--json')).out) as { id: string; value: string }[];
     const old = mappings.find((m) => m.value === 'CN=reports-2025,O=Acme')!;
     expect((await cli('client', 'mapping', 'remove', 'reports', old.id)).code).toBe(0);
-    expect((await token(newCert, 'reports')).status).toBe(200);
+    await expectToken(newCert, 'reports');
     expect((await token(oldCert, 'reports')).status).toBe(401);
     // the same certificate cannot silently become another client's too
     const overlap = await cli('client', 'add', '--id', 'reports-copy', '--from-cert', newFile, '--match', 'subject-dn', '--scope', 'read', '--resource', API);
@@ -121,7 +124,7 @@ describe('the seed scenarios', () => {
   it('5. an expiring certificate is reported ahead by certbound certs expiring', async () => {
     expect((await cli('client', 'add', '--id', 'inventory', '--san-dns', 'inventory.example.com', '--scope', 'read', '--resource', API)).code).toBe(0);
     const soon = await s.pki.client({ subject: [{ CN: ['inventory'] }], san: san('inventory.example.com'), notAfter: new Date(Date.now() + 10 * DAY + 3_600_000) });
-    expect((await token(soon, 'inventory')).status).toBe(200);
+    await expectToken(soon, 'inventory');
     const mapping = await cli('client', 'mapping', 'add', 'inventory', '--san-dns', 'inventory-2.example.com', '--not-after', new Date(Date.now() + 20 * DAY).toISOString());
     expect(mapping.code).toBe(0);
 

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLeafPolicy, parseCertificate, parsePemCertificates, x5tS256 } from '../../../src/pki/index.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { rawHttpsRequest } from '../../helpers/proxy.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -144,10 +145,10 @@ describe('x509-limbo on both paths of a real server (PKI-1, PKI-3, SC-7, X-11, X
     return s.logs.find((l) => l.event === 'client_auth_refused' && l.ref === ref);
   }
 
-  async function expectOutcome(res: Awaited<ReturnType<typeof rawHttpsRequest>>, expected: Expected, path: string): Promise<void> {
+  async function expectOutcome(res: Awaited<ReturnType<typeof rawHttpsRequest>>, expected: Expected, path: string, clientId: string, leafPem: string): Promise<void> {
     if (expected.code === 'accept') {
       expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-      expect(res.body.access_token).toBeTruthy();
+      await expectIssuedToken(s, res, { clientId, presented: { der: parsePemCertificates(leafPem)[0]! }, scopes: ['read'], aud: API });
       return;
     }
     expect(res.status, path).toBe(401);
@@ -164,11 +165,11 @@ describe('x509-limbo on both paths of a real server (PKI-1, PKI-3, SC-7, X-11, X
       // Also the certificates OpenSSL cannot verify (a malformed or duplicate SAN, a v1 leaf): the handshake
       // completes and the request is answered (src/server/verify-errors.ts).
       const direct = await rawHttpsRequest({ url: `${s.handle.mtlsUrl}/token`, ca: s.pki.root.pem, localAddress: DIRECT, form, cert: chain, key: c.peer_certificate_key! });
-      await expectOutcome(direct, expected, 'direct TLS');
+      await expectOutcome(direct, expected, 'direct TLS', clientId, c.peer_certificate);
       const headers: [string, string][] = [['Client-Cert', rfc9440(c.peer_certificate)]];
       if (c.untrusted_intermediates.length) headers.push(['Client-Cert-Chain', c.untrusted_intermediates.map(rfc9440).join(', ')]);
       const proxied = await rawHttpsRequest({ url: `${s.handle.mtlsUrl}/token`, ca: s.pki.root.pem, localAddress: TRUSTED, headers, form });
-      await expectOutcome(proxied, expected, 'proxy');
+      await expectOutcome(proxied, expected, 'proxy', clientId, c.peer_certificate);
     });
   });
 });

@@ -13,7 +13,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createVerifier, type Verifier } from '../../../src/verifier/index.js';
-import { freePort, httpsJson, tlsAgent } from '../../helpers/net.js';
+import { freePort, httpsJson, type JsonResponse, tlsAgent } from '../../helpers/net.js';
 import { type NginxVariables, type RunningNginx, startNginx } from '../../helpers/nginx.js';
 import { createCa, createTestPki, type Issued, issueLeaf, selfSigned, type TestPki } from '../../helpers/pki.js';
 import { nginxEscapedCert, rawHttpsRequest } from '../../helpers/proxy.js';
@@ -139,12 +139,15 @@ async function tokenVia(stack: Stack, client: Issued | undefined, options: { hea
   });
 }
 
-async function cnfOf(stack: Stack, token: unknown): Promise<string | undefined> {
+/** A 200 whose token (verified with the JWKS served through nginx) is `clientId`'s for API's read scope, bound to `cert`. */
+async function expectTokenBoundTo(stack: Stack, res: JsonResponse, clientId: string, cert: Issued): Promise<void> {
+  expect(res.status, res.text).toBe(200);
   const agent = tlsAgent({ ca: stack.pki.root.pem });
   try {
     const jwks = await httpsJson(`${stack.issuer}/jwks`, { agent });
-    const { payload } = await jwtVerify(String(token), createLocalJWKSet(jwks.body as never), { issuer: stack.issuer, audience: API });
-    return (payload.cnf as Record<string, string> | undefined)?.['x5t#S256'];
+    const { payload } = await jwtVerify(String(res.body.access_token), createLocalJWKSet(jwks.body as never), { issuer: stack.issuer, audience: API, typ: 'at+jwt' });
+    expect(payload).toMatchObject({ client_id: clientId, scope: 'read', aud: API });
+    expect(payload.cnf).toEqual({ 'x5t#S256': x5tS256(cert.der) });
   } finally {
     await agent.close();
   }
@@ -173,8 +176,7 @@ describe('nginx, ssl_verify_client optional_no_ca, CERTBOUND_PROXY_CHAIN_VALIDAT
 
   it('PKI-3/BT-8/BT-9: a client certificate through nginx gets a bound token whose cnf is the certificate it presented to nginx', async () => {
     const res = await tokenVia(stack, billing);
-    expect(res.status).toBe(200);
-    expect(await cnfOf(stack, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectTokenBoundTo(stack, res, 'billing', billing);
   });
 
   it('discovery through nginx advertises CERTBOUND_ISSUER and CERTBOUND_MTLS_URL, whatever Host is sent', async () => {
@@ -187,8 +189,7 @@ describe('nginx, ssl_verify_client optional_no_ca, CERTBOUND_PROXY_CHAIN_VALIDAT
 
   it('SC-4/BT-7: a client-supplied X-SSL-Client-Cert is overwritten by nginx: the token binds to the TLS certificate', async () => {
     const res = await tokenVia(stack, billing, { headers: [['X-SSL-Client-Cert', nginxEscapedCert(other.pem)]] });
-    expect(res.status).toBe(200);
-    expect(await cnfOf(stack, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectTokenBoundTo(stack, res, 'billing', billing);
   });
 
   it('SC-4/T-1: without a TLS client certificate, a client-supplied X-SSL-Client-Cert (even repeated) is dropped, never honoured', async () => {
@@ -226,8 +227,7 @@ describe('nginx, ssl_verify_client optional_no_ca, CERTBOUND_PROXY_CHAIN_VALIDAT
     const device = await selfSigned({ subject: [{ CN: ['device-7'] }] });
     await stack.as.admin.addClient({ clientId: 'device-7', selfSignedCertPem: device.pem, scopes: ['read'], defaultResource: API }, 'test');
     const res = await tokenVia(stack, device, { clientId: 'device-7', chain: device.pem });
-    expect(res.status).toBe(200);
-    expect(await cnfOf(stack, res.body.access_token)).toBe(x5tS256(device.der));
+    await expectTokenBoundTo(stack, res, 'device-7', device);
   });
 
   it('BT-4/BT-5/BT-6: the verifier behind the same nginx accepts the token with the same certificate and refuses another', async () => {
@@ -261,8 +261,7 @@ describe('nginx, ssl_verify_client on + CA file, CERTBOUND_PROXY_CHAIN_VALIDATIO
 
   it('PKI-3/SC-5: nginx verified the chain (X-SSL-Client-Verify: SUCCESS): bound token; the SPKI pin to test-root holds', async () => {
     const res = await tokenVia(stack, billing);
-    expect(res.status).toBe(200);
-    expect(await cnfOf(stack, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectTokenBoundTo(stack, res, 'billing', billing);
   });
 
   it('PKI-3: nginx itself refuses a certificate from another CA, and a request without one', async () => {
@@ -279,7 +278,6 @@ describe('nginx, ssl_verify_client on + CA file, CERTBOUND_PROXY_CHAIN_VALIDATIO
   it('SC-4: a client-supplied X-SSL-Client-Verify cannot upgrade anything: nginx overwrites it', async () => {
     const other = await stack.pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
     const res = await tokenVia(stack, billing, { headers: [['X-SSL-Client-Verify', 'SUCCESS'], ['X-SSL-Client-Cert', nginxEscapedCert(other.pem)]] });
-    expect(res.status).toBe(200);
-    expect(await cnfOf(stack, res.body.access_token)).toBe(x5tS256(billing.der));
+    await expectTokenBoundTo(stack, res, 'billing', billing);
   });
 });

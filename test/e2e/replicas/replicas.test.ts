@@ -113,6 +113,7 @@ function replicaScenario(ctx: () => { pki: TestPki; env: Record<string, string>;
     expect(res.status).toBe(200);
     const payload = await verifyWithJwksOf(pki, replicas[1], issuer, String(res.body.access_token));
     expect(payload.cnf).toEqual({ 'x5t#S256': x5tS256(billing.der) });
+    expect(payload).toMatchObject({ client_id: 'billing', scope: 'read', aud: JWT_API });
   });
 
   it('opaque: a token issued by replica 1 is introspected at replica 2 with the same cnf (BT-13)', async () => {
@@ -123,16 +124,18 @@ function replicaScenario(ctx: () => { pki: TestPki; env: Record<string, string>;
     expect(token.split('.')).toHaveLength(1);
     const info = await introspectAt(pki, replicas[1], rs, token);
     expect(info.status).toBe(200);
-    expect(info.body).toMatchObject({ active: true, client_id: 'billing', aud: OPAQUE_API, cnf: { 'x5t#S256': x5tS256(billing.der) } });
+    expect(info.body).toMatchObject({ active: true, client_id: 'billing', scope: 'read', aud: OPAQUE_API, cnf: { 'x5t#S256': x5tS256(billing.der) } });
   });
 
   it('a client added with the CLI while both run is usable on both, without a restart', async () => {
-    const { pki, env, replicas } = ctx();
+    const { pki, env, replicas, issuer } = ctx();
     const newcomer = await pki.client({ subject: [{ CN: ['newcomer'] }], san: [{ type: 'dns', value: 'newcomer.example.com' }] });
     await cli(env, 'client', 'add', '--id', 'newcomer', '--san-dns', 'newcomer.example.com', '--scope', 'read', '--resource', JWT_API);
     for (const replica of replicas) {
       const res = await tokenAt(pki, replica, newcomer, 'newcomer');
       expect(res.status).toBe(200);
+      const payload = await verifyWithJwksOf(pki, replica, issuer, String(res.body.access_token));
+      expect(payload).toMatchObject({ client_id: 'newcomer', scope: 'read', aud: JWT_API, cnf: { 'x5t#S256': x5tS256(newcomer.der) } });
     }
   });
 
@@ -148,7 +151,7 @@ function replicaScenario(ctx: () => { pki: TestPki; env: Record<string, string>;
       const res = await tokenAt(pki, issuing, billing, 'billing', JWT_API);
       const token = String(res.body.access_token);
       expect(decodeProtectedHeader(token).kid).toBe(kid);
-      await verifyWithJwksOf(pki, verifying, issuer, token);
+      expect(await verifyWithJwksOf(pki, verifying, issuer, token)).toMatchObject({ client_id: 'billing', scope: 'read', aud: JWT_API, cnf: { 'x5t#S256': x5tS256(billing.der) } });
     }
   });
 }

@@ -53,7 +53,7 @@ describe('npm start on a fresh machine (development mode)', () => {
     const leafPem = readFileSync(c.cert, 'utf8').split('-----END CERTIFICATE-----')[0]!;
     const der = Buffer.from(leafPem.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''), 'base64');
     expect(claims.cnf).toEqual({ 'x5t#S256': x5tS256(der) });
-    expect(claims.client_id).toBe('demo-client');
+    expect(claims).toMatchObject({ client_id: 'demo-client', scope: 'demo.read demo.write', aud: 'https://demo-api.certbound.test' });
   });
 
   it('a client added with the CLI while the server runs is usable on the next request, without restart', async () => {
@@ -71,7 +71,7 @@ describe('npm start on a fresh machine (development mode)', () => {
     const res = await httpsJson(curlArgs().url, { agent, form: { grant_type: 'client_credentials', client_id: 'ops-agent' } });
     await agent.close();
     expect(res.status).toBe(200);
-    expect(decodeJwt(String(res.body.access_token)).scope).toBe('demo.read');
+    expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'ops-agent', scope: 'demo.read', aud: 'https://demo-api.certbound.test', cnf: { 'x5t#S256': x5tS256(leaf.der) } });
   });
 
   it('a second start reuses the dev PKI and the demo client (nothing duplicated)', async () => {

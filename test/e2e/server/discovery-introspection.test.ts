@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson, rawHttpsGet } from '../../helpers/net.js';
 import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -99,7 +100,9 @@ describe('opaque tokens, introspection and revocation', () => {
   });
 
   it('RFC 7009: a revoked opaque token introspects as inactive', async () => {
-    const token = String((await s.token(worker, { grant_type: 'client_credentials', client_id: 'worker' })).body.access_token);
+    const issued = await s.token(worker, { grant_type: 'client_credentials', client_id: 'worker' });
+    await expectIssuedToken(s, issued, { clientId: 'worker', presented: worker, scopes: ['orders'], aud: OPAQUE_API });
+    const token = String(issued.body.access_token);
     const rev = await httpsJson(`${s.handle.mtlsUrl}/token/revocation`, { agent: s.agent(worker), form: { token, client_id: 'worker' } });
     expect(rev.status).toBe(200);
     const intro = await httpsJson(`${s.handle.mtlsUrl}/token/introspection`, { agent: s.agent(gateway), form: { token, client_id: 'orders-api' } });
@@ -126,6 +129,7 @@ describe('signing keys', () => {
     expect(t.status).toBe(200);
     expect(decodeProtectedHeader(String(t.body.access_token)).kid).toBe(rotated.kid);
     await jwtVerify(String(t.body.access_token), createLocalJWKSet(jwksRes.body as never), { issuer: s.issuer });
+    await expectIssuedToken(s, t, { clientId: 'worker', presented: worker, scopes: ['orders'], aud: JWT_API });
     await s.admin.retireKey(oldKid, 'test');
     await s.handle.reload();
     const after = await httpsJson(`${s.handle.mainUrl}/jwks`, { agent: s.agent() });

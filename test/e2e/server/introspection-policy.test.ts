@@ -11,6 +11,7 @@ import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { signingKeys } from '../../../src/store/index.js';
 import { createAdminCaller } from '../../helpers/admin.js';
 import { runCliCaptured } from '../../helpers/cli.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson, type JsonResponse } from '../../helpers/net.js';
 import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -24,9 +25,12 @@ function introspect(as: string, token: string, extra: Record<string, string> = {
   return httpsJson(`${s.handle.mtlsUrl}/token/introspection`, { agent: s.agent(certs[as]), form: { token, client_id: as, ...extra } });
 }
 
+/** The scope each resource offers (and every client here that may use it holds). */
+const SCOPE_OF: Record<string, string> = { [ORDERS]: 'orders', [REPORTS]: 'reports' };
+
 async function tokenOf(clientId: string, resource: string): Promise<string> {
   const res = await s.token(certs[clientId], { grant_type: 'client_credentials', client_id: clientId, resource });
-  expect(res.status, res.text).toBe(200);
+  await expectIssuedToken(s, res, { clientId, presented: certs[clientId]!, scopes: [SCOPE_OF[resource]!], aud: resource });
   return String(res.body.access_token);
 }
 

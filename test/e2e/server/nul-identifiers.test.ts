@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson } from '../../helpers/net.js';
 import { type Issued, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -98,7 +99,7 @@ describe('token, introspection and revocation endpoints', () => {
     const signed = await assertion({ jti: `jti\u0000${randomUUID()}` });
     const form = { grant_type: 'client_credentials', client_id: 'nul-pkj', client_assertion_type: ASSERTION_TYPE, client_assertion: signed };
     const first = await s.token(device, form);
-    expect(first.status, first.text).toBe(200);
+    await expectIssuedToken(s, first, { clientId: 'nul-pkj', presented: device, scopes: ['read'], aud: API });
     const again = await s.token(device, form);
     expect(again.status, again.text).toBe(401);
     expect(again.body.error).toBe('invalid_client');

@@ -81,7 +81,7 @@ describe('certbound serve from the bundle (issue 6)', () => {
       expect(res.status).toBe(200);
       const leafPem = readFileSync(arg('--cert'), 'utf8').split('-----END CERTIFICATE-----')[0]!;
       const der = Buffer.from(leafPem.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''), 'base64');
-      expect(decodeJwt(String(res.body.access_token)).cnf).toEqual({ 'x5t#S256': x5tS256(der) });
+      expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'demo-client', scope: 'demo.read demo.write', aud: 'https://demo-api.certbound.test', cnf: { 'x5t#S256': x5tS256(der) } });
       // /metrics from the bundle: process metrics too (prom-client runs on the OpenTelemetry stub)
       const scrape = await httpsJson(`https://localhost:${port}/metrics`, { agent: tlsAgent({ ca: readFileSync(arg('--cacert'), 'utf8') }) });
       expect(scrape.status).toBe(200);
@@ -149,7 +149,7 @@ describe('certbound serve from the bundle (issue 6)', () => {
         });
       }
       expect(res.status).toBe(200);
-      expect(decodeJwt(String(res.body.access_token)).cnf).toEqual({ 'x5t#S256': x5tS256(billing.der) });
+      expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'billing', scope: 'read', aud: 'https://api.example.com', cnf: { 'x5t#S256': x5tS256(billing.der) } });
       // a refused certificate: diagnosed from the store (mappings, trust anchors) on the drivers too
       const refused = await token(stranger);
       expect(refused.status).toBe(401);

@@ -7,6 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson } from '../../helpers/net.js';
 import { createCa, EKU_SERVER_AUTH, type Issued, issueLeaf, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -111,7 +112,7 @@ describe('client_credentials over mTLS', () => {
   it('PKI-4/X-5: subject DN registered in RFC 4514 order matches the certificate structurally', async () => {
     const reports = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['Reports'] }] });
     const res = await s.token(reports, { grant_type: 'client_credentials', client_id: 'reports' });
-    expect(res.status).toBe(200);
+    await expectIssuedToken(s, res, { clientId: 'reports', presented: reports, scopes: ['read'], aud: API });
   });
 
   it('PKI-1/SC-5: right SAN from another (staging) CA → invalid_client UNTRUSTED_ROOT', async () => {
@@ -166,10 +167,8 @@ describe('client_credentials over mTLS', () => {
   it('PKI-6/IC-8: a renewed certificate (new key, same SAN) authenticates with no registration change; tokens bind to the new one', async () => {
     const renewed = await s.pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
     const res = await s.token(renewed, { grant_type: 'client_credentials', client_id: 'billing' });
-    expect(res.status).toBe(200);
-    const { payload } = await jwtVerify(String(res.body.access_token), await jwks());
-    expect((payload.cnf as Record<string, string>)['x5t#S256']).toBe(x5tS256(renewed.der));
-    expect((payload.cnf as Record<string, string>)['x5t#S256']).not.toBe(x5tS256(billing.der));
+    const claims = await expectIssuedToken(s, res, { clientId: 'billing', presented: renewed, scopes: ['read'], aud: API });
+    expect((claims.cnf as Record<string, string>)['x5t#S256']).not.toBe(x5tS256(billing.der));
   });
 
   it('mapping rotation: a staged second mapping (new CN) works alongside the old one; an expired mapping does not', async () => {
@@ -178,8 +177,8 @@ describe('client_credentials over mTLS', () => {
     const next = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['svc-2026'] }] });
     expect((await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(401);
     await s.admin.addMapping('rotating', { kind: 'subject_dn', value: 'CN=svc-2026,O=Acme' }, 'test');
-    expect((await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(200);
-    expect((await s.token(old, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' }), { clientId: 'rotating', presented: next, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(old, { grant_type: 'client_credentials', client_id: 'rotating' }), { clientId: 'rotating', presented: old, scopes: ['read'], aud: API });
     await s.admin.addClient(
       // The same certificate as `rotating` on purpose (only this mapping has expired): an explicit overlap.
       {
@@ -209,9 +208,7 @@ describe('client_credentials over mTLS', () => {
     const device = await selfSigned({ subject: [{ CN: ['device-17'] }] });
     await s.admin.addClient({ clientId: 'device-17', selfSignedCertPem: device.pem, scopes: ['read'], defaultResource: API }, 'test');
     const ok = await s.token(device, { grant_type: 'client_credentials', client_id: 'device-17' }, { chain: device.pem });
-    expect(ok.status).toBe(200);
-    const { payload } = await jwtVerify(String(ok.body.access_token), await jwks());
-    expect((payload.cnf as Record<string, string>)['x5t#S256']).toBe(x5tS256(device.der));
+    await expectIssuedToken(s, ok, { clientId: 'device-17', presented: device, chain: device.pem, scopes: ['read'], aud: API });
     const sameKey = await selfSigned({ subject: [{ CN: ['device-17'] }], keys: device.keys });
     const refused = await s.token(sameKey, { grant_type: 'client_credentials', client_id: 'device-17' }, { chain: sameKey.pem });
     expect(refused.status).toBe(401);
@@ -225,7 +222,7 @@ describe('client_credentials over mTLS', () => {
     await s.admin.addClient({ clientId: 'sensor', selfSignedJwks: JSON.stringify({ keys: [await jwk(oldCert), await jwk(newCert)] }), scopes: ['read'], defaultResource: API }, 'test');
     for (const c of [oldCert, newCert]) {
       const res = await s.token(c, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: c.pem });
-      expect(res.status).toBe(200);
+      await expectIssuedToken(s, res, { clientId: 'sensor', presented: c, chain: c.pem, scopes: ['read'], aud: API });
     }
     const stranger = await selfSigned({ subject: [{ CN: ['sensor'] }] });
     expect((await s.token(stranger, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: stranger.pem })).status).toBe(401);
@@ -237,14 +234,14 @@ describe('client_credentials over mTLS', () => {
     const m2 = await s.admin.addMapping('cached', { kind: 'san_dns', value: 'cached-2.example.com' }, 'test');
     const cert2 = await s.pki.client({ subject: [{ CN: ['cached'] }], san: [{ type: 'dns', value: 'cached-2.example.com' }] });
     const first = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
-    expect(first.status).toBe(200);
+    await expectIssuedToken(s, first, { clientId: 'cached', presented: cert2, scopes: ['a', 'b'], aud: 'https://cache.example.com' });
     // another writer (the CLI, the admin API) changes the client's scopes, the resource and the mappings
     await s.admin.updateClient('cached', { scopes: ['a'] }, 'test');
     const fewer = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
     expect(fewer.status).toBe(400);
     expect(fewer.body).toMatchObject({ error: 'invalid_scope', scope: 'b' });
     await s.admin.updateClient('cached', { scopes: ['a', 'b'] }, 'test');
-    expect((await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' }), { clientId: 'cached', presented: cert2, scopes: ['a', 'b'], aud: 'https://cache.example.com' });
     await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a'] }, 'test');
     const narrowed = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
     expect(narrowed.status).toBe(400);

@@ -10,13 +10,13 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exportJWK, jwtVerify, createLocalJWKSet } from 'jose';
+import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../../src/admin/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createAdminCaller } from '../../helpers/admin.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { runCliCaptured } from '../../helpers/cli.js';
-import { httpsJson } from '../../helpers/net.js';
 import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -48,9 +48,11 @@ async function publish(...certs: Issued[]) {
 async function registerPublishing(clientId: string, cert: Issued) {
   await publish(cert);
   await admin.addClient({ clientId, selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
-  expect((await token(clientId, cert)).status).toBe(200);
+  await expectTokenFor(clientId, cert);
 }
 const token = (client: string, cert: Issued) => s.token(cert, { grant_type: 'client_credentials', client_id: client }, { chain: cert.pem });
+/** Requests a token as `client` with `cert` and checks it was issued to that client, bound to that certificate. */
+const expectTokenFor = async (client: string, cert: Issued) => expectIssuedToken(s, await token(client, cert), { clientId: client, presented: cert, chain: cert.pem, scopes: ['read'], aud: API });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
 
@@ -86,11 +88,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     await publish(a);
     const client = await admin.addClient({ clientId: 'device-a', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'], defaultResource: API }, 'test');
     expect(client).toMatchObject({ authMethod: 'self_signed_tls_client_auth', jwks: null, jwksUri: `${base}/jwks.json` });
-    const res = await token('device-a', a);
-    expect(res.status).toBe(200);
-    const keys = await httpsJson(`${s.handle.mainUrl}/jwks`, { agent: s.agent() });
-    const { payload } = await jwtVerify(String(res.body.access_token), createLocalJWKSet(keys.body as never));
-    expect(payload.cnf).toEqual({ 'x5t#S256': x5tS256(a.der) });
+    await expectTokenFor('device-a', a);
   });
 
   it('SS-4: a newly published certificate works on its first request, without a restart; the withdrawn one is refused', async () => {
@@ -99,7 +97,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     await registerPublishing('rotating', a);
     await publish(b);
     await sleep(MIN_REFRESH_MS + 50);
-    expect((await token('rotating', b)).status).toBe(200);
+    await expectTokenFor('rotating', b);
     const withdrawn = await token('rotating', a);
     expect(withdrawn.status).toBe(401);
     expect(refusals().at(-1)).toMatchObject({ reason: 'SELF_SIGNED_NOT_REGISTERED', client_id: 'rotating' });
@@ -136,7 +134,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     const line = refusals().find((l) => l.ref === ref);
     expect(line).toMatchObject({ reason: 'JWKS_URI_UNAVAILABLE', client_id: 'flaky', x5t: x5tS256(b.der) });
     expect(String(line?.msg)).toContain('HTTP 503');
-    expect((await token('flaky', a)).status).toBe(200);
+    await expectTokenFor('flaky', a);
   });
 
   it('SS-9/SS-10 at fetch time: a published set that breaks the JWK rules is not taken; the refusal quotes the rule', async () => {
@@ -157,10 +155,10 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     await registerPublishing('switcher', a);
     const registered = await admin.updateClient('switcher', { jwks: JSON.stringify({ keys: [await jwkOf(b)] }) }, 'test');
     expect(registered).toMatchObject({ jwksUri: null, jwks: { keys: [expect.objectContaining({ x5c: [b.der.toString('base64')] })] } });
-    expect((await token('switcher', b)).status).toBe(200);
+    await expectTokenFor('switcher', b);
     expect((await token('switcher', a)).status).toBe(401);
     await admin.updateClient('switcher', { jwksUri: `${base}/jwks.json` }, 'test');
-    expect((await token('switcher', a)).status).toBe(200);
+    await expectTokenFor('switcher', a);
   });
 
   it('registration fetches the URI once: not https, unreachable, or not a valid set → refused with the reason, nothing written', async () => {
@@ -200,7 +198,7 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     expect(unseen.body).toMatchObject({ would_authenticate: false, code: 'SELF_SIGNED_NOT_REGISTERED' });
     expect(unseen.body.message).toMatch(/no published set was available for [^(]*\bsensor-7\b/);
     expect(deviceFetches).toBe(fetched);
-    expect((await token('sensor-7', cert)).status).toBe(200);
+    await expectTokenFor('sensor-7', cert);
     const seen = await reader.call('POST', '/admin/diagnose', { body: { certificate: cert.pem } });
     expect(seen.body).toMatchObject({ would_authenticate: true, authenticates_as: [expect.objectContaining({ client_id: 'sensor-7' })] });
 

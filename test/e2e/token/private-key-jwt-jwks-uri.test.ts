@@ -11,12 +11,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createAdminCaller } from '../../helpers/admin.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { runCliCaptured } from '../../helpers/cli.js';
-import { httpsJson } from '../../helpers/net.js';
 import { createTestPki, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -55,6 +54,12 @@ async function token(clientId: string, key: Key, connectWith?: Awaited<ReturnTyp
   const res = await s.token(cert, { grant_type: 'client_credentials', client_id: clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key) }, { chain: cert.pem });
   return { res, cert };
 }
+/** Requests a token as `clientId` signed with `key` and checks it was issued to that client, bound to the connection certificate. */
+async function expectTokenWith(clientId: string, key: Key) {
+  const { res, cert } = await token(clientId, key);
+  await expectIssuedToken(s, res, { clientId, presented: cert, chain: cert.pem, scopes: ['read'], aud: API });
+  return cert;
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
 const cli = (...argv: string[]) => runCliCaptured(env, ...argv);
@@ -92,11 +97,7 @@ describe('private_key_jwt with a jwks_uri', () => {
     expect(add).toMatchObject({ code: 0 });
     expect(add.out).toContain('client agent-u (private_key_jwt)');
     expect((await cli('client', 'show', 'agent-u')).out).toContain(`client assertion keys published at (jwks_uri): ${base}/keys.json`);
-    const { res, cert } = await token('agent-u', k1);
-    expect(res.status).toBe(200);
-    const jwks = await httpsJson(`${s.handle.mainUrl}/jwks`, { agent: s.agent() });
-    const { payload } = await jwtVerify(String(res.body.access_token), createLocalJWKSet(jwks.body as never), { issuer: s.issuer, audience: API });
-    expect(payload.cnf).toEqual({ 'x5t#S256': x5tS256(cert.der) });
+    const cert = await expectTokenWith('agent-u', k1);
     // doctor: the certificate does not decide for this client, and its published keys are not fetched for it
     const certFile = path.join(dir, 'agent-instance.pem');
     writeFileSync(certFile, cert.pem);
@@ -111,7 +112,7 @@ describe('private_key_jwt with a jwks_uri', () => {
     publish(k2);
     await sleep(MIN_REFRESH_MS + 50);
     const before = fetches;
-    expect((await token('agent-u', k2)).res.status).toBe(200);
+    await expectTokenWith('agent-u', k2);
     expect(fetches).toBe(before + 1);
     const old = await token('agent-u', k1);
     expect(old.res.status).toBe(401);
@@ -143,7 +144,7 @@ describe('private_key_jwt with a jwks_uri', () => {
     expect(String(line.msg)).toContain('does not hold the key "agent-2027-01" that signed this client assertion');
     expect(line.diagnosis).toBeUndefined();
     expect(String(res.body.error_description)).toContain(String(line.ref));
-    expect((await token('agent-u', k2)).res.status).toBe(200);
+    await expectTokenWith('agent-u', k2);
     publish(k2);
   });
 
@@ -175,10 +176,10 @@ describe('private_key_jwt with a jwks_uri', () => {
     const file = path.join(dir, 'registered.json');
     writeFileSync(file, JSON.stringify({ keys: [k4.publicJwk] }));
     expect((await cli('client', 'update', 'agent-u', '--jwks', file)).code).toBe(0);
-    expect((await token('agent-u', k4)).res.status).toBe(200);
+    await expectTokenWith('agent-u', k4);
     expect((await token('agent-u', k2)).res.status).toBe(401);
     expect((await cli('client', 'update', 'agent-u', '--jwks-uri', `${base}/keys.json`)).code).toBe(0);
-    expect((await token('agent-u', k2)).res.status).toBe(200);
+    await expectTokenWith('agent-u', k2);
     expect((await token('agent-u', k4)).res.status).toBe(401);
   });
 });

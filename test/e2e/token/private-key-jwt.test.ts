@@ -8,6 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson } from '../../helpers/net.js';
 import { selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -77,8 +78,8 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
   it('BT-2: with a certificate from the trusted CA the binding is the same: cnf is the thumbprint of the DER the client sent', async () => {
     const cert = await s.pki.client({ subject: [{ CN: ['agent'] }] });
     const res = await s.token(cert, form(await assertion()));
-    expect(res.status).toBe(200);
-    expect((await accessTokenClaims(String(res.body.access_token))).cnf).toEqual({ 'x5t#S256': x5tS256(new X509Certificate(cert.pem).raw) });
+    const claims = await expectIssuedToken(s, res, { clientId: 'agent', presented: cert, scopes: ['read'], aud: API });
+    expect(claims.cnf).toEqual({ 'x5t#S256': x5tS256(new X509Certificate(cert.pem).raw) });
   });
 
   it('the assertion audience may be the issuer identifier or the token endpoint, also its mTLS alias from discovery', async () => {
@@ -87,7 +88,7 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const aliases = meta.body.mtls_endpoint_aliases as Record<string, string>;
     for (const aud of [s.issuer, String(meta.body.token_endpoint), aliases.token_endpoint!]) {
       const res = await s.token(cert, form(await assertion({ aud })), { chain: cert.pem });
-      expect(res.status, aud).toBe(200);
+      await expectIssuedToken(s, res, { clientId: 'agent', presented: cert, scopes: ['read'], aud: API });
     }
   });
 
@@ -124,16 +125,13 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'agent-key-1' };
     await s.admin.addClient({ clientId: 'batch', privateKeyJwtJwks: JSON.stringify({ keys: [jwk] }), scopes: ['read'], defaultResource: API, boundTokens: false }, 'test');
     const res = await s.token(undefined, { ...form(await assertion({ iss: 'batch', sub: 'batch' }, pair.privateKey as CryptoKey)), client_id: 'batch' });
-    expect(res.status).toBe(200);
-    const claims = await accessTokenClaims(String(res.body.access_token));
-    expect(claims.client_id).toBe('batch');
-    expect(claims.cnf).toBeUndefined();
+    await expectIssuedToken(s, res, { clientId: 'batch', presented: null, scopes: ['read'], aud: API });
   });
 
   it('a replayed assertion (same jti) is refused with invalid_client; the log line with the ref the client sees says why', async () => {
     const cert = await selfSigned({ subject: [{ CN: ['agent'] }] });
     const once = await assertion();
-    expect((await s.token(cert, form(once), { chain: cert.pem })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert, form(once), { chain: cert.pem }), { clientId: 'agent', presented: cert, scopes: ['read'], aud: API });
     const again = await s.token(cert, form(once), { chain: cert.pem });
     expect(again.status).toBe(401);
     expect(again.body.error).toBe('invalid_client');
@@ -150,6 +148,7 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const once = await assertion();
     const results = await Promise.all(Array.from({ length: 6 }, () => s.token(cert, form(once), { chain: cert.pem })));
     expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
+    await expectIssuedToken(s, results.find((r) => r.status === 200)!, { clientId: 'agent', presented: cert, scopes: ['read'], aud: API });
   });
 
   it('an assertion for another audience, one signed with an unregistered key, and one naming another client are refused; each log line names the rule', async () => {
@@ -191,12 +190,12 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     await s.admin.addClient({ clientId: 'rotor', privateKeyJwtJwks: JSON.stringify({ keys: [await jwkOf(oldPair.publicKey as CryptoKey, 'k2026')] }), scopes: ['read'], defaultResource: API }, 'test');
     const cert = await selfSigned({ subject: [{ CN: ['rotor'] }] });
     const signed = async (key: CryptoKey, kid: string) => ({ ...form(await assertion({ iss: 'rotor', sub: 'rotor', kid }, key)), client_id: 'rotor' });
-    expect((await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem }), { clientId: 'rotor', presented: cert, scopes: ['read'], aud: API });
     await s.admin.updateClient('rotor', { jwks: JSON.stringify({ keys: [await jwkOf(newPair.publicKey as CryptoKey, 'k2027')] }) }, 'test');
     const refused = await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem });
     expect(refused.status).toBe(401);
     expect(refusals().at(-1)).toMatchObject({ reason: 'CLIENT_ASSERTION_INVALID', client_id: 'rotor' });
-    expect((await s.token(cert, await signed(newPair.privateKey as CryptoKey, 'k2027'), { chain: cert.pem })).status).toBe(200);
+    await expectIssuedToken(s, await s.token(cert, await signed(newPair.privateKey as CryptoKey, 'k2027'), { chain: cert.pem }), { clientId: 'rotor', presented: cert, scopes: ['read'], aud: API });
   });
 
   it('SS-6: discovery offers private_key_jwt with asymmetric algorithms only (no client_secret_jwt)', async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleApp } from '../../../examples/resource-server.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createVerifier } from '../../../src/verifier/index.js';
+import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { httpsJson } from '../../helpers/net.js';
 import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -23,9 +24,10 @@ let other: Issued;
 let rs: ReturnType<typeof createExampleApp>;
 let rsUrl: string;
 
-async function tokenFor(clientId: string, cert: Issued, resource?: string): Promise<string> {
+/** A token from certbound, checked to be `clientId`'s for `resource` (default API) and demo.read, bound to `cert` unless `bound: false`. */
+async function tokenFor(clientId: string, cert: Issued, resource?: string, options: { bound?: boolean } = {}): Promise<string> {
   const res = await s.token(cert, { grant_type: 'client_credentials', client_id: clientId, ...(resource ? { resource } : {}) });
-  expect(res.status).toBe(200);
+  await expectIssuedToken(s, res, { clientId, presented: options.bound === false ? null : cert, scopes: ['demo.read'], aud: resource ?? API });
   return String(res.body.access_token);
 }
 
@@ -82,7 +84,7 @@ describe('certbound/verifier against certbound (examples/resource-server.ts)', (
   });
 
   it('decision row 8: a token bound to nobody (client registered without bound tokens) → 401 when binding is required', async () => {
-    const token = await tokenFor('legacy', other);
+    const token = await tokenFor('legacy', other, undefined, { bound: false });
     const res = await callRs(token, other);
     expect(res.status).toBe(401);
     expect(String(res.headers['www-authenticate'])).toContain('token is not certificate-bound');
