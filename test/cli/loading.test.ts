@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/admin/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { freePort } from '../helpers/net.js';
 import { createTestPki } from '../helpers/pki.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -68,6 +69,16 @@ describe('what a certbound command loads', () => {
     expect(usage.stderr).toContain(`error: unknown option '${kid}'`);
     expect(usage.stderr).toContain(`put -- before it, as in: certbound keys retire -- ${kid}`);
     expect(packagesOf(usage.loaded)).toEqual(['commander']);
+  }, 30_000);
+
+  it('a listing on a PostgreSQL server that does not answer fails once, explained (exit 1), without trying again through knex', async () => {
+    const url = `postgres://certbound@127.0.0.1:${await freePort()}/certbound`;
+    const list = await certbound({ CERTBOUND_DATABASE_URL: url, CERTBOUND_DATA_DIR: dir }, 'trust', 'list');
+    expect(list.code).toBe(1);
+    expect(list.stdout).toBe('');
+    expect(list.stderr).toMatch(/^error: The PostgreSQL database at postgres:\/\/certbound@127\.0\.0\.1:\d+\/certbound is unavailable: connect ECONNREFUSED 127\.0\.0\.1:\d+\.\n {2}→ Check that PostgreSQL is running/);
+    expect(packagesOf(list.loaded)).toContain('pg');
+    expect(packagesOf(list.loaded)).not.toContain('knex');
   }, 30_000);
 
   describe('on a database', () => {
