@@ -6,18 +6,19 @@
  * of the whole server. A command's action loads what it needs through these loaders when it runs; each
  * loader is a dynamic import, and a module loaded twice is loaded once (the runtime caches it).
  *
- * | command                                                     | loads                                   |
- * | ----------------------------------------------------------- | --------------------------------------- |
- * | `--help`, usage errors                                      | nothing below                           |
- * | `serve`                                                     | serve                                   |
- * | `migrate`                                                   | config, knex                            |
- * | `dev-pki`                                                   | devPki                                  |
- * | `trust list`, `resource list`, `client list`/`show`, `client mapping list`, `keys list` | config, driver, queries (knex only when the database is not current) |
- * | the commands that change records, `audit list`              | config, knex, admin                     |
- * | `client add`/`client mapping add --from-cert`                | and mappingFromCert                     |
- * | `doctor`                                                    | config, knex, diagnosis (jwksUri when a client publishes its keys) |
- * | `certs expiring`                                            | config, knex, expiry                    |
- * | `trust crl …`                                               | config, knex, crls                      |
+ * | command                                   | loads                                                          |
+ * | ----------------------------------------- | -------------------------------------------------------------- |
+ * | `--help`, usage errors                    | nothing below                                                  |
+ * | `serve` through `runCli` (`certbound serve` itself goes straight to serve.ts: main.ts) | config, serve |
+ * | `migrate`                                 | config, knex                                                   |
+ * | `dev-pki`                                 | devPki                                                         |
+ * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list` | config, driver, queries; knex too when the database is not current |
+ * | the commands that change records, `audit list` | config, knex, admin (`--from-cert`: mappingFromCert too)  |
+ * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |
+ * | `certs expiring`                          | config, knex, expiry                                           |
+ * | `trust crl …`                             | config, knex, crls                                             |
+ *
+ * A command that fails on the database also loads storageErrors, which explains the failure.
  */
 export const load = {
   /** The configuration reader and its schema (zod). */
@@ -51,6 +52,6 @@ export const load = {
   },
   expiry: () => import('../admin/expiry.js'),
   crls: () => import('../admin/crls.js'),
-  /** The long-running command, when it comes through the full CLI (`serve` alone skips it: main.ts). */
+  /** The long-running command, when it comes through `runCli` (`certbound serve` alone skips the CLI: main.ts). */
   serve: () => import('./serve.js'),
 };

@@ -5,7 +5,7 @@
  * the process resolves, so a static import of a heavy module anywhere under the command tree shows up here.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,15 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('what a certbound command loads', () => {
+  it('is decided in src/cli/modules.ts: no other file of the command imports a module on demand (main.ts only picks the server bundle or the CLI)', () => {
+    const cliDir = path.join(root, 'src/cli');
+    const onDemand = readdirSync(cliDir)
+      .filter((f) => f.endsWith('.ts') && f !== 'modules.ts' && f !== 'main.ts')
+      .flatMap((f) => readFileSync(path.join(cliDir, f), 'utf8').split('\n').flatMap((line, i) => (/\bimport\(/.test(line) && !/typeof import\(/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])));
+    expect(onDemand).toEqual([]);
+    expect(readFileSync(path.join(cliDir, 'modules.ts'), 'utf8')).toMatch(/import\('\.\.\/store\/knex\.js'\)/);
+  });
+
   it('certbound --help loads the command tree only: commander, no knex, oidc-provider, koa, undici, zod or database driver', async () => {
     const help = await certbound({}, '--help');
     expect(help.code).toBe(0);
