@@ -15,6 +15,7 @@ import knexFactory from 'knex';
 import { decodeJwt } from 'jose';
 import { request, Agent } from 'undici';
 import { type ChildHandle, forkChild } from './lib/child.js';
+import { measureCli, staleDistNote } from './lib/cli.js';
 import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, ISSUER_HOST, root } from './lib/processes.js';
 import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
@@ -41,8 +42,8 @@ const { values: args } = parseArgs({
  * finely interleaved sides see the same conditions.
  */
 const settings = args.quick
-  ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000, rssRepeats: 1 }
-  : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000, rssRepeats: 2 };
+  ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000, rssRepeats: 1, cliRuns: 10, cliClients: 1000 }
+  : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000, rssRepeats: 2, cliRuns: 30, cliClients: 1000 };
 
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = (prefix: string) => !only || only.some((o) => prefix.startsWith(o) || o.startsWith(prefix));
@@ -489,8 +490,53 @@ async function scale(fleet: Fleet, pki: BenchPki): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * The CLI rows (bench/lib/cli.ts): `certbound --help`, and `certbound client list` on a SQLite
+ * database of 1 000 clients, each against `node -e 0`. Run before any server starts, on a quiet machine.
+ */
+async function cli(): Promise<void> {
+  const note = staleDistNote(root);
+  if (note) notes.push(note);
+  const pki = await createBenchPki([0]);
+  const db = await createBenchDatabase({ kind: 'sqlite', clients: settings.cliClients, pki, pgAdminUrl: args['pg-url'] });
+  try {
+    const env = { CERTBOUND_DATABASE_URL: db.url, CERTBOUND_DATA_DIR: pki.dir };
+    const scenarios = [
+      {
+        scenario: 'cli-help',
+        args: ['--help'],
+        env,
+        check: (out: string) => (/^Commands:$/m.test(out) && out.includes('client ') ? undefined : `no command list in:\n${out}`),
+        about: {},
+      },
+      {
+        scenario: 'cli-client-list',
+        args: ['client', 'list'],
+        env,
+        check: (out: string) => {
+          const lines = out.trimEnd().split('\n');
+          return lines.length === settings.cliClients + 1 && lines.at(-1)!.startsWith(clientId(settings.cliClients - 1)) ? undefined : `expected a header and ${settings.cliClients} clients, got ${lines.length} lines`;
+        },
+        about: { clients: settings.cliClients, database: 'sqlite' },
+      },
+    ].filter((c) => wanted(c.scenario));
+    rows.push(...measureCli(scenarios, { root, runs: settings.cliRuns, warmup: 2, log }));
+  } finally {
+    await db.drop();
+    removeDir(pki.dir);
+  }
+}
+
+/** Every scenario but the CLI rows needs the servers, the load generator and the compiled processes. */
+const SERVER_SCENARIOS = ['issuance-keepalive', 'rss', 'issuance-fresh-connection', 'verifier-unique', 'verifier-reused', 'scale-100k-clients'];
+
 async function main(): Promise<void> {
   const began = Date.now();
+  if (wanted('cli-help') || wanted('cli-client-list')) await cli();
+  if (!SERVER_SCENARIOS.some(wanted)) {
+    writeResults(['sqlite'], began);
+    return;
+  }
   if (args.profile) mkdirSync(profileDir, { recursive: true });
   const kinds: DbKind[] = ['sqlite'];
   if (await pgReachable(args['pg-url'])) kinds.push('postgres');
@@ -605,7 +651,11 @@ async function main(): Promise<void> {
     // Nothing of a run stays in the tree but its results (the linter would read compiled files).
     removeDir(buildDir);
   }
+  writeResults(kinds, began);
+}
 
+/** Targets, the results document (checked against the output contract) and the table. */
+function writeResults(kinds: DbKind[], began: number): void {
   for (const r of rows) {
     const t = targetOf(r.scenario);
     r.target = t ? targetText(t) : null;
@@ -620,6 +670,7 @@ async function main(): Promise<void> {
       concurrency: settings.concurrency,
       load_generator: 'undici in its own process, mTLS with leaf + intermediate',
       databases: kinds,
+      cli_runs: settings.cliRuns,
       duration_s: Math.round((Date.now() - began) / 1000),
     }),
     scenarios: rows,

@@ -17,6 +17,9 @@ export const TARGETS: Record<string, Target> = {
   'verifier-reused': { kind: 'min', value: 3.0 },
   'scale-100k-clients': { kind: 'min', value: 0.95 },
   rss: { kind: 'max', value: 1.2 },
+  // wall time of the command ÷ that of an empty `node -e 0`
+  'cli-help': { kind: 'max', value: 3.0 },
+  'cli-client-list': { kind: 'max', value: 6.0 },
 };
 
 export function targetOf(scenario: string): Target | undefined {
@@ -45,7 +48,7 @@ export function markdownTable(rows: readonly ScenarioResult[]): string {
   for (const r of rows) {
     const t = targetOf(r.scenario);
     const met = meets(t, r.ratio);
-    const decimals = r.unit === 'MB' ? 1 : 0;
+    const decimals = r.unit === 'MB' || r.unit === 'ms' ? 1 : 0;
     const lat = (p50: unknown, p99: unknown) => (typeof p50 === 'number' && typeof p99 === 'number' ? `${fmt(p50, 2)} / ${fmt(p99, 2)}` : '—');
     const rss = typeof r.peak_rss_mb === 'number' ? `${fmt(r.peak_rss_mb, 0)} / ${fmt(r.baseline_peak_rss_mb as number | undefined, 0)}` : '—';
     lines.push(

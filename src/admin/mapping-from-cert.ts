@@ -4,15 +4,7 @@
  */
 import { InvalidInputError } from '../errors/index.js';
 import { type MappingKind, parseCertificate, parsePemCertificates } from '../pki/index.js';
-
-/** `--match` values and the mapping kind each selects. */
-export const MATCH_KINDS: Readonly<Record<string, MappingKind>> = Object.freeze({
-  'subject-dn': 'subject_dn',
-  'san-dns': 'san_dns',
-  'san-uri': 'san_uri',
-  'san-ip': 'san_ip',
-  'san-email': 'san_email',
-});
+import { MATCH_KINDS } from './patterns.js';
 
 /**
  * Reads the value of `match` from the first certificate of `pem`. A certificate with several SANs of

@@ -29,6 +29,7 @@ import {
 } from '../store/index.js';
 import { adminSignInRefusal } from './administrators.js';
 import { generateSigningKey } from './keys.js';
+import { createAdminQueries } from './queries.js';
 import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from './http/scopes.js';
 import { assertNoOverlap } from './overlap.js';
@@ -170,6 +171,7 @@ function checkJwksUri(value: string): string {
  *   scopes: ['read'], defaultResource: 'https://api.example.com' }, 'cli:alice');
  */
 export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }: AdminServiceOptions) {
+  const queries = createAdminQueries({ db });
   /**
    * SS-4: a jwks_uri must be a plain https URL that serves a usable set now (the server fetches it again
    * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
@@ -343,7 +345,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       return anchor;
     },
 
-    listTrustAnchors: () => trustAnchors.list(db),
+    listTrustAnchors: queries.listTrustAnchors,
 
     async showTrustAnchor(name: string): Promise<TrustAnchor> {
       return (await resolveAnchor(db, name))!;
@@ -419,7 +421,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       });
     },
 
-    listResourceServers: () => resourceServers.list(db),
+    listResourceServers: queries.listResourceServers,
 
     async showResourceServer(identifier: string): Promise<ResourceServer> {
       const rs = await resourceServers.find(db, identifier);
@@ -495,7 +497,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       });
     },
 
-    listClients: () => clients.list(db),
+    listClients: queries.listClients,
 
     /**
      * Changes scopes, default resource, bound-token setting and/or the registered keys (key rotation of a
@@ -524,11 +526,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       });
     },
 
-    async showClient(clientId: string): Promise<ClientRecord> {
-      const c = await clients.find(db, clientId);
-      if (!c) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
-      return c;
-    },
+    showClient: queries.showClient,
 
     /** `keepAnAdministrator` (the admin API): refuse to remove the last client that can sign in to the admin API with the admin scope. */
     async removeClient(clientId: string, actor: string, options: { keepAnAdministrator?: boolean } = {}): Promise<void> {
@@ -629,7 +627,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     listAudit: (options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> => listAudit(db, options),
 
     // ---- signing keys --------------------------------------------------------------------------
-    listKeys: () => signingKeys.listPublic(db),
+    listKeys: queries.listKeys,
 
     /** Creates the first signing key when there is none; returns true when it did. */
     async ensureActiveKey(actor: string): Promise<boolean> {

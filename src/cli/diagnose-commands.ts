@@ -6,15 +6,14 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { createCrlService } from '../admin/crls.js';
-import { diagnoseFromStore } from '../admin/diagnosis.js';
-import { expiringReport, parseWindow } from '../admin/expiry.js';
-import { MATCH_KINDS, mappingValueFromCertificate } from '../admin/mapping-from-cert.js';
+import { MATCH_KINDS } from '../admin/patterns.js';
+import type { createCrlService } from '../admin/crls.js';
 import type { Config } from '../config/index.js';
-import { formatDiagnosis } from '../diagnose/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
-import { type MappingKind, parseCertificate, parsePemCertificates, x5tS256 } from '../pki/index.js';
+import { load } from './modules.js';
+import type * as Pki from '../pki/index.js';
+import type { MappingKind } from '../pki/index.js';
 import type { Db } from '../store/index.js';
 
 interface Io {
@@ -57,7 +56,8 @@ interface StrictParseRefusal {
  * rather than calling the file bad input. Undefined when the certificate parses, or when OpenSSL cannot
  * read it either (then it is not a certificate a client could use: bad input, exit 2).
  */
-function strictParseRefusal(der: Buffer, now: Date): StrictParseRefusal | undefined {
+function strictParseRefusal(der: Buffer, now: Date, pki: Pick<typeof Pki, 'parseCertificate' | 'x5tS256'>): StrictParseRefusal | undefined {
+  const { parseCertificate, x5tS256 } = pki;
   let openssl: X509Certificate;
   try {
     openssl = new X509Certificate(der);
@@ -105,7 +105,7 @@ function table(rows: string[][]): string {
  * The mapping chosen with `--from-cert FILE --match KIND [--value V]`, or undefined when `--from-cert`
  * is absent. Used by `client add` and `client mapping add`.
  */
-export function mappingFromCertOptions(opts: Record<string, unknown>): { kind: MappingKind; value: string } | undefined {
+export async function mappingFromCertOptions(opts: Record<string, unknown>): Promise<{ kind: MappingKind; value: string } | undefined> {
   const file = opts.fromCert;
   if (typeof file !== 'string') {
     if (opts.match !== undefined || opts.value !== undefined) {
@@ -116,7 +116,9 @@ export function mappingFromCertOptions(opts: Record<string, unknown>): { kind: M
   if (typeof opts.match !== 'string') {
     throw new InvalidInputError('ERR_MATCH_REQUIRED', '--from-cert needs --match: which value of the certificate identifies the client.', { hint: `--match ${Object.keys(MATCH_KINDS).join('|')}` });
   }
-  return mappingValueFromCertificate(readFileArg(file, '--from-cert'), opts.match, typeof opts.value === 'string' ? opts.value : undefined);
+  const pem = readFileArg(file, '--from-cert');
+  const { mappingValueFromCertificate } = await load.mappingFromCert();
+  return mappingValueFromCertificate(pem, opts.match, typeof opts.value === 'string' ? opts.value : undefined);
 }
 
 /** The `--from-cert` family and `--allow-overlap`, added to `client add` and `client mapping add`. */
@@ -136,6 +138,10 @@ export function addMappingSourceOptions(command: Command): Command {
  */
 export function registerDiagnosisCommands(program: Command, { env, io }: { env: Readonly<Record<string, string | undefined>>; io: Io }): void {
   const withDb = <T>(fn: (db: Db, cfg: Config) => Promise<T>): Promise<T> => withDatabase(env, fn);
+  const withCrls = async <T>(fn: (service: ReturnType<typeof createCrlService>) => Promise<T>): Promise<T> => {
+    const { createCrlService } = await load.crls();
+    return withDb((db) => fn(createCrlService({ db })));
+  };
 
   program
     .command('doctor')
@@ -149,6 +155,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .option('--json', 'the diagnosis as JSON (stable fields, diagnosis_version 1)')
     .action(async (opts: { cert: string; chain?: string; clientId?: string; at?: string; json?: boolean }) => {
       const certPem = readFileArg(opts.cert, '--cert');
+      const { diagnoseFromStore, formatDiagnosis, parsePemCertificates, parseCertificate, x5tS256 } = await load.diagnosis();
       const [leaf, ...rest] = parsePemCertificates(certPem);
       const chain = [...rest, ...(opts.chain ? parsePemCertificates(readFileArg(opts.chain, '--chain')) : [])];
       let now = new Date();
@@ -156,7 +163,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
         now = new Date(opts.at);
         if (Number.isNaN(now.getTime())) throw new InvalidInputError('ERR_DATE_INVALID', `--at "${opts.at}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31T12:00:00Z.' });
       }
-      const refused = strictParseRefusal(leaf!, now);
+      const refused = strictParseRefusal(leaf!, now, { parseCertificate, x5tS256 });
       if (refused) {
         io.out(opts.json ? JSON.stringify(refused, null, 2) : formatStrictParseRefusal(refused));
         throw new CliExit(DOCTOR_REFUSED_EXIT);
@@ -170,7 +177,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
           crlStale: cfg.crlStale,
           // SS-4: a client that publishes its certificates is diagnosed against what its jwks_uri serves now.
           publishedKeys: async (_clientId, uri) => {
-            const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
+            const { fetchJwksUriOnce, validateSelfSignedJwks } = await load.jwksUri();
             // A failure is thrown: the diagnosis names it next to the client.
             return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, allowedRanges: cfg.jwksUriAllowedRanges, validate: validateSelfSignedJwks });
           },
@@ -187,6 +194,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .option('--within <duration>', 'window, e.g. 30d, 12h, 2w', '30d')
     .option('--json', 'JSON output')
     .action(async (opts: { within: string; json?: boolean }) => {
+      const { expiringReport, parseWindow } = await load.expiry();
       const withinMs = parseWindow(opts.within);
       const report = await withDb((db) => expiringReport(db, { withinMs }));
       if (opts.json) {
@@ -209,7 +217,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     });
 
   const trust = program.commands.find((c) => c.name() === 'trust') ?? program.command('trust').description('manage trust anchors');
-  const crl = trust.command('crl').description("certificate revocation lists of a trust anchor's PKI (checked in the TLS handshake; see README \"Revocation\")");
+  const crl = trust.command('crl').description("certificate revocation lists of a trust anchor's PKI (checked in the TLS handshake; see docs/revocation.md)");
   crl
     .command('add <anchor>')
     .description("add a CRL source for a CA of this anchor's PKI; it is fetched and verified now, then refreshed by the server before its nextUpdate")
@@ -218,7 +226,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .option('--issuer-cert <file>', 'the CA that signs the CRL when it is not the anchor (PEM, followed by any CAs up to the anchor)')
     .action(async (anchor: string, opts: { file?: string; url?: string; issuerCert?: string }) => {
       const issuerPem = opts.issuerCert ? readFileArg(opts.issuerCert, '--issuer-cert') : undefined;
-      const record = await withDb((db) => createCrlService({ db }).addCrl({ anchor, file: opts.file, url: opts.url, issuerPem }, cliActor()));
+      const record = await withCrls((service) => service.addCrl({ anchor, file: opts.file, url: opts.url, issuerPem }, cliActor()));
       io.out(
         `added CRL ${record.id} to ${anchor}: issuer ${record.issuerSubject}, ${record.revokedCount} revoked, next update ${record.nextUpdate?.toISOString() ?? 'none'}. CRL checking is now on for every trust anchor: each CA in a client chain needs a current CRL.`,
       );
@@ -228,10 +236,7 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .description('list CRLs with their freshness')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withDb(async (db) => {
-        const service = createCrlService({ db });
-        return (await service.listCrls()).map(service.describe);
-      });
+      const list = await withCrls(async (service) => (await service.listCrls()).map(service.describe));
       if (opts.json) {
         io.out(JSON.stringify(list, null, 2));
         return;
@@ -250,15 +255,14 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
     .command('remove <anchor> <id>')
     .description('remove a CRL source')
     .action(async (anchor: string, id: string) => {
-      await withDb((db) => createCrlService({ db }).removeCrl(anchor, id, cliActor()));
+      await withCrls((service) => service.removeCrl(anchor, id, cliActor()));
       io.out(`removed CRL ${id} from ${anchor}`);
     });
   crl
     .command('refresh')
     .description('fetch every CRL again now (servers do this on their own before nextUpdate)')
     .action(async () => {
-      const results = await withDb(async (db) => {
-        const service = createCrlService({ db });
+      const results = await withCrls(async (service) => {
         const out: string[] = [];
         for (const record of await service.listCrls()) {
           try {

@@ -1,21 +1,21 @@
 /**
- * The `certbound` command. Commands call admin/service (never raw SQL) with the same configuration and
- * database as the server.
+ * The `certbound` command. Commands call the admin use cases (never raw SQL) with the same configuration
+ * and database as the server. This file is the command tree; what a command loads when it runs is
+ * decided in modules.ts, so building the tree (and `--help`) loads none of it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { clientJson } from '../admin/http/schemas.js';
-import { createAdminService, type MappingInput } from '../admin/service.js';
-import { type Config, loadConfig } from '../config/index.js';
+import type { AdminQueries } from '../admin/queries.js';
+import type { createAdminService, MappingInput } from '../admin/service.js';
+import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { cliActor, readFileArg, withDatabase, withStorageErrors } from './util.js';
+import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
+import { load } from './modules.js';
 import type { ClientRecord } from '../store/index.js';
-import { migrateLatest, openDatabase } from '../store/knex.js';
-
-import { type Io, serveUntilStopped } from './serve.js';
+import type { Io } from './serve.js';
 
 const MAPPING_FLAGS = [
   ['subjectDn', 'subject_dn'],
@@ -65,13 +65,19 @@ function describeMapping(m: ClientRecord['mappings'][number]): string {
  * await buildCli(process.env, { out: console.log, err: console.error }).parseAsync(process.argv);
  */
 export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
-  const config = (): Config => loadConfig({ env });
-  const withAdmin = <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> =>
-    withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges }), cfg));
+  const withAdmin = async <T>(fn: (admin: ReturnType<typeof createAdminService>, cfg: Config) => Promise<T>): Promise<T> => {
+    const { createAdminService } = await load.admin();
+    return withDatabase(env, (db, cfg) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges }), cfg));
+  };
+  /** The listings: the read-only use cases, on the drivers when the database is current (util.ts). */
+  const withQueries = async <T>(fn: (queries: AdminQueries) => Promise<T>): Promise<T> => {
+    const { createAdminQueries } = await load.queries();
+    return withReadOnlyDatabase(env, (db) => fn(createAdminQueries({ db })));
+  };
   const print = (v: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(v, null, 2) : human());
 
   const program = new Command('certbound')
-    .description('certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see README).')
+    .description('certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see docs/configuration.md).')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
@@ -90,14 +96,16 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .command('serve')
     .description('start the authorization server (main + mTLS listeners); migrates the database first unless CERTBOUND_MIGRATE_ON_START=false')
     .action(async () => {
-      await serveUntilStopped(config(), io);
+      const [{ loadConfig }, { serveUntilStopped }] = await Promise.all([load.config(), load.serve()]);
+      await serveUntilStopped(loadConfig({ env }), io);
     });
 
   program
     .command('migrate')
     .description('apply pending database migrations')
     .action(async () => {
-      const cfg = config();
+      const [{ loadConfig }, { migrateLatest, openDatabase }] = await Promise.all([load.config(), load.knex()]);
+      const cfg = loadConfig({ env });
       await withStorageErrors(cfg.database, async () => {
         const db = openDatabase(cfg.database);
         try {
@@ -116,7 +124,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--force', 'replace the PKI files the directory already holds')
     .action(async (opts: { out: string; force?: boolean }) => {
       const dir = path.resolve(opts.out);
-      const { DEV_PKI_FILES, generateDevPki } = await import('../admin/dev-pki.js');
+      const { DEV_PKI_FILES, generateDevPki } = await load.devPki();
       const present = Object.values(DEV_PKI_FILES).filter((f) => existsSync(path.join(dir, f)));
       if (present.length && !opts.force) {
         throw new InvalidInputError('ERR_DEV_PKI_EXISTS', `${dir} already holds PKI files (${present.join(', ')}); a new PKI would replace their keys, and whatever trusts or uses them would stop working.`, {
@@ -145,7 +153,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('list trust anchors')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listTrustAnchors());
+      const list = await withQueries((queries) => queries.listTrustAnchors());
       print(
         list.map((a) => ({ name: a.name, subject: a.subject, environment: a.environment, allow_missing_eku: a.allowMissingEku, spki_sha256: a.spkiSha256, x5t_s256: a.x5tS256, not_after: a.notAfter.toISOString() })),
         opts.json,
@@ -181,7 +189,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('list resource servers')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listResourceServers());
+      const list = await withQueries((queries) => queries.listResourceServers());
       print(
         list.map((r) => ({ identifier: r.identifier, scope: r.scopes.join(' '), token_format: r.tokenFormat, ttl: r.ttl, introspection_clients: r.introspectionClients })),
         opts.json,
@@ -218,7 +226,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--no-bound-tokens', 'do not require certificate-bound tokens (tls_client_certificate_bound_access_tokens=false)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
-      const fromCert = mappingFromCertOptions(opts);
+      const fromCert = await mappingFromCertOptions(opts);
       const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0) + (opts.privateKeyJwtJwksUri ? 1 : 0);
       if (count !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks / --private-key-jwt-jwks-uri) is required.', {
@@ -291,7 +299,8 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('list clients')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listClients());
+      const list = await withQueries((queries) => queries.listClients());
+      const { clientJson } = await load.queries();
       print(list.map(clientJson), opts.json, () =>
         list.length ? table([['CLIENT', 'METHOD', 'SCOPES', 'SUBJECT'], ...list.map((c) => [c.clientId, c.authMethod, c.scopes.join(' '), c.mappings.map(describeMapping).join('; ') || describeJwks(c)])]) : 'no clients',
       );
@@ -301,7 +310,8 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('show one client with its mappings')
     .option('--json', 'JSON output')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const c = await withAdmin((admin) => admin.showClient(id));
+      const c = await withQueries((queries) => queries.showClient(id));
+      const { clientJson } = await load.queries();
       print(clientJson(c), opts.json, () =>
         [
           `client_id: ${c.clientId}`,
@@ -336,7 +346,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .option('--not-after <date>', 'valid until (ISO 8601)')
     .action(async (clientId: string, opts: Record<string, string | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
-      const fromCert = mappingFromCertOptions(opts);
+      const fromCert = await mappingFromCertOptions(opts);
       if (given.length + (fromCert ? 1 : 0) !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert.');
       }
@@ -353,7 +363,8 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description("list a client's mappings")
     .option('--json', 'JSON output')
     .action(async (clientId: string, opts: { json?: boolean }) => {
-      const c = await withAdmin((admin) => admin.showClient(clientId));
+      const c = await withQueries((queries) => queries.showClient(clientId));
+      const { clientJson } = await load.queries();
       print(clientJson(c).mappings, opts.json, () => c.mappings.map((m) => `${m.id}  ${describeMapping(m)}`).join('\n') || 'no mappings');
     });
   mapping
@@ -383,7 +394,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .description('list signing keys (active signs; inactive is still published; retired is gone)')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listKeys());
+      const list = await withQueries((queries) => queries.listKeys());
       print(
         list.map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: k.createdAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null })),
         opts.json,

@@ -96,6 +96,13 @@ describe('targets', () => {
     expect(meets(targetOf('rss-sqlite'), 1.21)).toBe(false);
     expect(targetOf('issuance-fresh-connection-sqlite-vs-resumed-info')).toBeUndefined();
   });
+
+  it('the CLI rows are wall time against an empty node process: lower is better, at most 3× for --help and 6× for client list', () => {
+    expect(meets(targetOf('cli-help'), 3.0)).toBe(true);
+    expect(meets(targetOf('cli-help'), 3.01)).toBe(false);
+    expect(meets(targetOf('cli-client-list'), 5.9)).toBe(true);
+    expect(meets(targetOf('cli-client-list'), 6.1)).toBe(false);
+  });
 });
 
 describe('leastSquaresSlope (the soak memory slope)', () => {

@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { SIGNING_ALGORITHMS } from '../../config/index.js';
 import type { Diagnosis } from '../../diagnose/index.js';
-import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../patterns.js';
 
 /** Component registry: schema → OpenAPI `components.schemas` name. */
@@ -403,69 +402,4 @@ export const diagnosisFitsSchema = (d: Diagnosis): z.output<typeof DiagnosisSche
 
 export const OpenApiDocumentSchema = component('OpenApiDocument', z.object({ openapi: z.string(), info: z.record(z.string(), z.unknown()), paths: z.record(z.string(), z.unknown()) }).passthrough());
 
-// ---- serializers (one per entity, used by every route) ------------------------------------------
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function mappingJson(m: MappingRecord): z.output<typeof MappingSchema> {
-  return {
-    id: m.id,
-    kind: m.kind,
-    value: m.value,
-    canonical: m.canonical,
-    trust_anchor: m.trustAnchorName,
-    trust_anchor_environment: m.trustAnchorEnvironment,
-    not_before: iso(m.notBefore),
-    not_after: iso(m.notAfter),
-    created_at: m.createdAt.toISOString(),
-  };
-}
-
-export function clientJson(c: ClientRecord): z.output<typeof ClientSchema> {
-  return {
-    client_id: c.clientId,
-    token_endpoint_auth_method: c.authMethod,
-    tls_client_certificate_bound_access_tokens: c.boundTokens,
-    scope: c.scopes.join(' '),
-    default_resource: c.defaultResource,
-    mappings: c.mappings.map(mappingJson),
-    jwks: c.jwks,
-    jwks_uri: c.jwksUri,
-    created_at: c.createdAt.toISOString(),
-    updated_at: c.updatedAt.toISOString(),
-  };
-}
-
-export function trustAnchorJson(a: TrustAnchor): z.output<typeof TrustAnchorSchema> {
-  return {
-    name: a.name,
-    subject: a.subject,
-    environment: a.environment,
-    allow_missing_eku: a.allowMissingEku,
-    spki_sha256: a.spkiSha256,
-    'x5t#S256': a.x5tS256,
-    not_after: a.notAfter.toISOString(),
-    created_at: a.createdAt.toISOString(),
-    pem: a.pem,
-  };
-}
-
-export function resourceServerJson(r: ResourceServer): z.output<typeof ResourceServerSchema> {
-  return {
-    identifier: r.identifier,
-    scope: r.scopes.join(' '),
-    token_format: r.tokenFormat,
-    ttl: r.ttl,
-    introspection_clients: r.introspectionClients,
-    created_at: r.createdAt.toISOString(),
-    updated_at: r.updatedAt.toISOString(),
-  };
-}
-
-export function signingKeyJson(k: Omit<SigningKey, 'privateJwk'>): z.output<typeof SigningKeySchema> {
-  return { kid: k.kid, alg: k.alg, status: k.status, public_jwk: k.publicJwk as Record<string, unknown>, created_at: k.createdAt.toISOString(), retired_at: iso(k.retiredAt) };
-}
-
-export function auditJson(e: AuditEntry): z.output<typeof AuditEntrySchema> {
-  return { id: e.id, at: e.at.toISOString(), actor: e.actor, action: e.action, target: e.target, before: e.before, after: e.after };
-}
+export { auditJson, clientJson, mappingJson, resourceServerJson, signingKeyJson, trustAnchorJson } from './serializers.js';

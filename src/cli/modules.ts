@@ -1,0 +1,57 @@
+/**
+ * What the `certbound` commands load, decided here and nowhere else in the CLI.
+ *
+ * The command tree (index.ts, diagnose-commands.ts) imports only commander, the error classes and this
+ * table, so `certbound --help`, a mistyped option and the usage errors cost a few dozen modules instead
+ * of the whole server. A command's action loads what it needs through these loaders when it runs; each
+ * loader is a dynamic import, and a module loaded twice is loaded once (the runtime caches it).
+ *
+ * | command                                   | loads                                                          |
+ * | ----------------------------------------- | -------------------------------------------------------------- |
+ * | `--help`, usage errors                    | nothing below                                                  |
+ * | `serve` through `runCli` (`certbound serve` itself goes straight to serve.ts: main.ts) | config, serve |
+ * | `migrate`                                 | config, knex                                                   |
+ * | `dev-pki`                                 | devPki                                                         |
+ * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list` | config, driver, queries; knex too when the database is not current |
+ * | the commands that change records, `audit list` | config, knex, admin (`--from-cert`: mappingFromCert too)  |
+ * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |
+ * | `certs expiring`                          | config, knex, expiry                                           |
+ * | `trust crl …`                             | config, knex, crls                                             |
+ *
+ * A command that fails on the database also loads storageErrors, which explains the failure.
+ */
+export const load = {
+  /** The configuration reader and its schema (zod). */
+  config: () => import('../config/index.js'),
+  /** knex with the migrations: `migrate`, every change, and a read on a database that is not current. */
+  knex: () => import('../store/knex.js'),
+  /** The database drivers without knex, and the one-query schema check: the listings. */
+  driver: async () => {
+    const [{ openDriverSql }, { recordsExactlyOurMigrations }] = await Promise.all([import('../store/driver.js'), import('../store/schema-version.js')]);
+    return { openDriverSql, recordsExactlyOurMigrations };
+  },
+  /** The read-only admin use cases and the JSON shape of a client (no certificate parsing, no key handling). */
+  queries: async () => {
+    const [{ createAdminQueries }, { clientJson }] = await Promise.all([import('../admin/queries.js'), import('../admin/http/serializers.js')]);
+    return { createAdminQueries, clientJson };
+  },
+  /** The admin use cases that change records (certificates, keys, jwks_uri checks). */
+  admin: () => import('../admin/service.js'),
+  /** What the database errors mean: every command that opens the database. */
+  storageErrors: () => import('../store/storage-errors.js'),
+  devPki: () => import('../admin/dev-pki.js'),
+  mappingFromCert: () => import('../admin/mapping-from-cert.js'),
+  diagnosis: async () => {
+    const [{ diagnoseFromStore }, { formatDiagnosis }, { parseCertificate, parsePemCertificates, x5tS256 }] = await Promise.all([import('../admin/diagnosis.js'), import('../diagnose/index.js'), import('../pki/index.js')]);
+    return { diagnoseFromStore, formatDiagnosis, parseCertificate, parsePemCertificates, x5tS256 };
+  },
+  /** `doctor` on a client that publishes its certificates: fetched from its jwks_uri. */
+  jwksUri: async () => {
+    const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
+    return { fetchJwksUriOnce, validateSelfSignedJwks };
+  },
+  expiry: () => import('../admin/expiry.js'),
+  crls: () => import('../admin/crls.js'),
+  /** The long-running command, when it comes through `runCli` (`certbound serve` alone skips the CLI: main.ts). */
+  serve: () => import('./serve.js'),
+};
