@@ -12,6 +12,7 @@ import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase, withStorageErrors } from './util.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
+import { registerTokenCommand } from './token-command.js';
 import type { ClientRecord } from '../store/index.js';
 import { migrateLatest, openDatabase } from '../store/knex.js';
 
@@ -424,6 +425,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     });
 
   registerDiagnosisCommands(program, { env, io });
+  registerTokenCommand(program, { io });
   return program;
 }
 
