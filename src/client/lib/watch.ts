@@ -86,8 +86,10 @@ export function watchCredentialFiles<T>(files: readonly string[], options: Watch
       watchers.push(w);
     } catch {}
   }
+  // The poll only starts a settle delay; restarting one on every tick would postpone it forever when the
+  // poll is faster than the settle delay.
   const poll = setInterval(() => {
-    if (files.map(signature).join('|') !== seen) schedule();
+    if (!settle && files.map(signature).join('|') !== seen) schedule();
   }, options.pollIntervalMs ?? 2000);
   poll.unref();
 

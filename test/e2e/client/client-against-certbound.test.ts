@@ -70,7 +70,7 @@ describe('certbound/client against certbound', () => {
   it('AL-3/BT-8/BT-9/MD-10: discovery finds the mTLS alias; the token is bound to the presented certificate', async () => {
     const c = client(app);
     const server = await c.discover();
-    expect(server.tokenEndpoint).toBe(`${s.handle.mtlsUrl}/token`);
+    expect(server.tokenEndpoint).toBe(`${s.mtlsUrl}/token`);
     expect(server.metadata.tls_client_certificate_bound_access_tokens).toBe(true);
     const token = await c.getToken({ resource: API, scope: 'demo.read' });
     expect(token.thumbprint).toBe(x5tS256(app.der));
