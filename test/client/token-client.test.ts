@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CertboundClientError, createTokenClient, type TokenClient, type TokenClientOptions } from '../../src/client/index.js';
 import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { createTestPki, type Issued, type TestPki } from '../helpers/pki.js';
