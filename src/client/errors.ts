@@ -11,6 +11,7 @@ import { CertboundError } from '../errors/index.js';
  * - `UNBOUND_TOKEN`: a JWT access token that is not bound to the presented certificate (`requireBound`).
  * - `CERTIFICATE_UNREADABLE`: the certificate or key cannot be read or parsed.
  * - `KEY_MISMATCH`: the private key does not belong to the certificate.
+ * - `SIGNING_KEY_UNREADABLE`: the `privateKeyJwt` signing key cannot be imported.
  * - `CLIENT_CLOSED`: the client was used after `close()`.
  */
 export type CertboundClientErrorCode =
@@ -22,6 +23,7 @@ export type CertboundClientErrorCode =
   | 'UNBOUND_TOKEN'
   | 'CERTIFICATE_UNREADABLE'
   | 'KEY_MISMATCH'
+  | 'SIGNING_KEY_UNREADABLE'
   | 'CLIENT_CLOSED';
 
 export interface CertboundClientErrorInit {

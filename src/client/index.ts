@@ -8,6 +8,7 @@ export type { Credentials } from './lib/credentials.js';
 export type { DiscoveredServer } from './lib/discovery.js';
 export type { RetryPolicy } from './lib/retry.js';
 export {
+  type ClientAuthentication,
   type ClientFetchInit,
   type ClientTlsOptions,
   createTokenClient,

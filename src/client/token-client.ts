@@ -1,4 +1,5 @@
-import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { type CryptoKey, decodeJwt, importJWK, importPKCS8, type JWK, type KeyObject, SignJWT } from 'jose';
 import { Agent, type Dispatcher, FormData as UndiciFormData, Headers, type HeadersInit, type RequestInit, type Response, fetch as undiciFetch } from 'undici';
 import { CertboundClientError, refOf } from './errors.js';
 import { type Credentials, type LoadedCredentials, loadCredentials } from './lib/credentials.js';
@@ -14,10 +15,31 @@ export interface ClientTlsOptions {
   servername?: string;
 }
 
+/**
+ * How the client authenticates at the token endpoint. `tls_client_auth` and `self_signed_tls_client_auth`
+ * send the same request (the certificate in the handshake authenticates); `privateKeyJwt` adds a signed
+ * client assertion (RFC 7523, audience: the issuer), and the token is still bound to the certificate.
+ */
+export type ClientAuthentication =
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
+  | {
+      privateKeyJwt: {
+        /** The signing key: a PKCS#8 PEM, a private JWK, a CryptoKey or a KeyObject. */
+        key: string | JWK | CryptoKey | KeyObject;
+        /** JWS algorithm, e.g. ES256 or RS256 (default: the JWK's `alg`). */
+        alg?: string;
+        /** Key id sent in the header, so the server picks the right registered key. */
+        kid?: string;
+      };
+    };
+
 export interface TokenClientOptions {
   /** The authorization server's issuer identifier, exactly as it publishes it (https). */
   issuer: string;
   clientId: string;
+  /** Default `tls_client_auth`. */
+  auth?: ClientAuthentication;
   /** The client certificate (leaf first, then intermediates) and its key, as files or PEM text. */
   credentials: Credentials;
   tls?: ClientTlsOptions;
@@ -116,11 +138,29 @@ function checkOptions(options: TokenClientOptions): void {
   if (!c || !((typeof c.certFile === 'string' && typeof c.keyFile === 'string') || (c.cert !== undefined && c.key !== undefined))) {
     throw new TypeError('credentials must be { certFile, keyFile } (paths) or { cert, key } (PEM)');
   }
+  const auth = options.auth ?? 'tls_client_auth';
+  if (typeof auth === 'string' ? auth !== 'tls_client_auth' && auth !== 'self_signed_tls_client_auth' : !auth?.privateKeyJwt?.key) {
+    throw new TypeError("auth must be 'tls_client_auth', 'self_signed_tls_client_auth' or { privateKeyJwt: { key, alg, kid } }");
+  }
+  if (typeof auth === 'object') {
+    const { key, alg } = auth.privateKeyJwt;
+    if (!(alg ?? (typeof key === 'object' && 'kty' in key ? (key as JWK).alg : undefined))) throw new TypeError('auth.privateKeyJwt.alg is required unless the key is a JWK with alg');
+  }
   const skew = options.renewal?.skewSeconds;
   const jitter = options.renewal?.jitterSeconds;
   for (const [name, value] of [['renewal.skewSeconds', skew], ['renewal.jitterSeconds', jitter], ['timeoutMs', options.timeoutMs]] as const) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`${name} must be a number ≥ 0, got ${String(value)}`);
   }
+}
+
+async function signingKeyOf(options: { key: string | JWK | CryptoKey | KeyObject; alg?: string; kid?: string }): Promise<{ key: CryptoKey | KeyObject | Uint8Array; alg: string; kid: string | undefined }> {
+  const { key } = options;
+  const jwk = typeof key === 'object' && 'kty' in key ? (key as JWK) : undefined;
+  const alg = (options.alg ?? jwk?.alg)!;
+  const kid = options.kid ?? jwk?.kid;
+  if (typeof key === 'string') return { key: await importPKCS8(key, alg), alg, kid };
+  if (jwk) return { key: await importJWK(jwk, alg), alg, kid };
+  return { key: key as CryptoKey | KeyObject, alg, kid };
 }
 
 /** Waits for a shared request; one caller giving up does not cancel it for the others. */
@@ -189,6 +229,34 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const makeAgent = (c: LoadedCredentials) =>
     new Agent({ connect: { cert: c.certPem, key: c.keyPem, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), ...(options.tls?.servername ? { servername: options.tls.servername } : {}) } });
 
+  const assertionKey =
+    typeof options.auth === 'object'
+      ? signingKeyOf(options.auth.privateKeyJwt).catch((err: unknown) => {
+          throw new CertboundClientError('SIGNING_KEY_UNREADABLE', `the private_key_jwt signing key cannot be used: ${(err as Error).message}`, {
+            hint: 'Give the private key whose public key is registered for the client (PKCS#8 PEM or a private JWK) and its alg.',
+            cause: err,
+          });
+        })
+      : undefined;
+  // Reported on the first token request, not as an unhandled rejection now.
+  assertionKey?.catch(() => {});
+  /** RFC 7523 §3: a client assertion, new for every attempt (a server refuses a replayed jti). */
+  const clientAssertion = async (): Promise<Record<string, string>> => {
+    if (!assertionKey) return {};
+    const { key, alg, kid } = await assertionKey;
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg, ...(kid ? { kid } : {}) })
+      .setIssuer(options.clientId)
+      .setSubject(options.clientId)
+      .setAudience(options.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(key);
+    return { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt };
+  };
+
   let current = loadCredentials(options.credentials);
   let agent = makeAgent(current);
   let closed = false;
@@ -222,10 +290,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     if (resource !== undefined) form.set('resource', resource);
     const endpoint = server.tokenEndpoint;
     const outcome = await sendWithRetries(
-      () =>
+      async () =>
         undiciFetch(endpoint, {
           method: 'POST',
-          body: form.toString(),
+          body: new URLSearchParams({ ...Object.fromEntries(form), ...(await clientAssertion()) }).toString(),
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           redirect: 'manual',
           dispatcher: via,

@@ -1,4 +1,5 @@
 import type { Response } from 'undici';
+import { CertboundClientError } from '../errors.js';
 
 /** Bounded, jittered exponential backoff for network errors and 5xx answers. */
 export interface RetryPolicy {
@@ -36,7 +37,7 @@ function delayBefore(retry: number, policy: Required<RetryPolicy>, retryAfter: s
 /**
  * Sends with `send` until it gets an answer below 500, or retries run out. A 4xx is returned at once:
  * repeating a refused request (`invalid_client`, `invalid_scope`) only adds load and log lines. Aborts
- * by the caller's signal are not retried.
+ * by the caller's signal, and the client's own errors raised while preparing a request, are not retried.
  */
 export async function sendWithRetries(send: () => Promise<Response>, policy: Required<RetryPolicy>, signal?: AbortSignal): Promise<Attempted> {
   for (let attempt = 0; ; attempt++) {
@@ -46,7 +47,8 @@ export async function sendWithRetries(send: () => Promise<Response>, policy: Req
       outcome = { response, attempts: attempt + 1 };
       if (response.status < 500) return outcome;
     } catch (err) {
-      if (signal?.aborted) throw err;
+      // Our own failures before sending (an unusable signing key) are not the network's.
+      if (signal?.aborted || err instanceof CertboundClientError) throw err;
       outcome = { networkError: err, attempts: attempt + 1 };
     }
     if (attempt >= policy.retries) return outcome;

@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleApp } from '../../../examples/resource-server.js';
@@ -11,7 +12,7 @@ import { CertboundClientError, createTokenClient, type TokenClient, type TokenCl
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createVerifier } from '../../../src/verifier/index.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';
-import type { Issued } from '../../helpers/pki.js';
+import { type Issued, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const API = 'https://demo-api.certbound.test';
@@ -200,5 +201,33 @@ describe('fetch: 401 invalid_token', () => {
     const res = await c.fetch(url, { method: 'POST', body: stream, duplex: 'half', resource: API, scope: 'demo.read' });
     expect(res.status).toBe(401);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('private_key_jwt', () => {
+  let agentKey: CryptoKey;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    agentKey = pair.privateKey as CryptoKey;
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'agent-key-1', use: 'sig', alg: 'ES256' };
+    await s.admin.addClient({ clientId: 'agent', privateKeyJwtJwks: JSON.stringify({ keys: [publicJwk] }), scopes: ['demo.read'], defaultResource: API }, 'test');
+  });
+
+  it('BT-2: a private_key_jwt client gets a token bound to the certificate it connected with; each request signs a new assertion (the server refuses a replayed one)', async () => {
+    const cert = await selfSigned({ subject: [{ CN: ['agent instance 1'] }] });
+    const privateJwk = { ...(await exportJWK(agentKey)), alg: 'ES256', kid: 'agent-key-1' };
+    for (const key of [agentKey, privateJwk]) {
+      const c = createTokenClient({ issuer: s.issuer, clientId: 'agent', auth: { privateKeyJwt: { key, alg: 'ES256', kid: 'agent-key-1' } }, credentials: { cert: cert.pem, key: cert.keyPem }, tls: { ca: s.pki.root.pem } });
+      clients.push(c);
+      const token = await c.getToken({ resource: API });
+      await expectIssuedToken(s, { status: 200, body: { access_token: token.accessToken, token_type: 'Bearer', scope: token.scope } }, { clientId: 'agent', presented: cert, scopes: ['demo.read'], aud: API });
+      expect((await c.getToken({ resource: API, forceRefresh: true })).accessToken).not.toBe(token.accessToken);
+    }
+  });
+
+  it('SIGNING_KEY_UNREADABLE: a signing key that does not import is reported on the token request', async () => {
+    const cert = await selfSigned({ subject: [{ CN: ['agent instance 2'] }] });
+    const c = client(cert, { clientId: 'agent', credentials: { cert: cert.pem, key: cert.keyPem }, auth: { privateKeyJwt: { key: 'not a key', alg: 'ES256' } } });
+    expect((await caught(c.getToken({ resource: API }))).code).toBe('SIGNING_KEY_UNREADABLE');
   });
 });
