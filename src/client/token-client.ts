@@ -97,12 +97,25 @@ export interface TokenClient {
   /**
    * A bound token for `resource` and `scope`: from the cache while it is not due for renewal, else from
    * the token endpoint over mTLS (concurrent callers for the same key share one request).
+   *
+   * @example
+   * const { accessToken, thumbprint } = await client.getToken({ resource: 'https://api.example.com', scope: 'orders.read' });
    */
   getToken(options?: GetTokenOptions): Promise<Token>;
   /**
    * undici's `fetch` presenting the client certificate, with `Authorization: Bearer` for `init.resource`
    * and `init.scope`. A 401 with `error="invalid_token"` drops the token and retries once with a fresh one
    * when the body can be sent again (none, string, URLSearchParams, bytes, Blob, FormData).
+   * A `dispatcher` in `init` is replaced by the client's.
+   *
+   * @example
+   * const res = await client.fetch('https://api.example.com/orders', {
+   *   method: 'POST',
+   *   body: JSON.stringify({ item: 42 }),
+   *   headers: { 'content-type': 'application/json' },
+   *   resource: 'https://api.example.com',
+   *   scope: 'orders.write',
+   * });
    */
   fetch(input: string | URL, init?: ClientFetchInit): Promise<Response>;
   /** The undici Agent presenting the current client certificate, for your own requests. Changes on rotation. */
