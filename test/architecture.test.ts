@@ -31,6 +31,13 @@ const LIGHT_LAYER: Omit<LayerRule, 'from'> = {
   allowedInternal: ['src/errors', 'src/pki/thumbprint.ts', 'src/forwarded', 'src/verifier'],
 };
 
+/** The client-app library (`certbound/client`): undici and jose, the error base and the thumbprint only. */
+const CLIENT_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/admin', 'src/cli', 'src/verifier', 'src/config'],
+  allowedPackages: ['jose', 'undici'],
+  allowedInternal: ['src/errors', 'src/pki/thumbprint.ts', 'src/client'],
+};
+
 /** Pure layers: errors ← config ← pki ← mapping ← diagnose know nothing of transports or storage. */
 const PURE_LAYER: Omit<LayerRule, 'from'> = {
   forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/admin', 'src/cli', 'src/verifier'],
@@ -39,6 +46,7 @@ const PURE_LAYER: Omit<LayerRule, 'from'> = {
 const RULES: LayerRule[] = [
   { from: 'src/verifier', ...LIGHT_LAYER },
   { from: 'src/forwarded', ...LIGHT_LAYER },
+  { from: 'src/client', ...CLIENT_LAYER },
   { from: 'src/pki', ...PURE_LAYER },
   { from: 'src/mapping', ...PURE_LAYER },
   { from: 'src/diagnose', ...PURE_LAYER },

@@ -41,4 +41,15 @@ describe('package.json', () => {
     const names = JSON.parse(out) as string[];
     for (const name of ['serve', 'loadConfig', 'createLogger', 'CertboundError']) expect(names).toContain(name);
   });
+
+  it("import 'certbound/client' gives the client library alone: no knex, oidc-provider or koa loaded", () => {
+    const probe = [
+      "const m = await import('certbound/client');",
+      "const { createRequire } = await import('node:module');",
+      "const loaded = Object.keys(createRequire(import.meta.url).cache);",
+      "console.log(JSON.stringify({ names: Object.keys(m).sort(), heavy: loaded.filter((f) => /node_modules\\/(knex|oidc-provider|koa)\\//.test(f)) }));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ names: ['CertboundClientError', 'createTokenClient'], heavy: [] });
+  });
 });

@@ -14,6 +14,7 @@ import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageE
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
 import { load } from './modules.js';
+import { registerTokenCommand } from './token-command.js';
 import type { ClientRecord } from '../store/index.js';
 import type { Io } from './serve.js';
 
@@ -435,6 +436,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     });
 
   registerDiagnosisCommands(program, { env, io });
+  registerTokenCommand(program, { io });
   return program;
 }
 

@@ -17,6 +17,7 @@
  * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |
  * | `certs expiring`                          | config, knex, expiry                                           |
  * | `trust crl …`                             | config, knex, crls                                             |
+ * | `token`                                   | client (no configuration, no database)                         |
  *
  * A command that fails on the database also loads storageErrors, which explains the failure.
  */
@@ -52,6 +53,8 @@ export const load = {
   },
   expiry: () => import('../admin/expiry.js'),
   crls: () => import('../admin/crls.js'),
+  /** `certbound token`: the client library (undici and jose). */
+  client: () => import('../client/index.js'),
   /** The long-running command, when it comes through `runCli` (`certbound serve` alone skips the CLI: main.ts). */
   serve: () => import('./serve.js'),
 };
