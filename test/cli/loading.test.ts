@@ -66,9 +66,9 @@ describe('what a certbound command loads', () => {
   it('certbound --help loads the command tree only: commander, no knex, oidc-provider, koa, undici, zod or database driver', async () => {
     const help = await certbound({}, '--help');
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs']) expect(help.stdout).toContain(`  ${command}`);
+    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token']) expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
-    expect(sourcesOf(help.loaded)).toEqual(['src/admin/patterns.ts', 'src/cli/diagnose-commands.ts', 'src/cli/index.ts', 'src/cli/main.ts', 'src/cli/modules.ts', 'src/cli/util.ts', 'src/errors/index.ts', 'src/runtime.ts']);
+    expect(sourcesOf(help.loaded)).toEqual(['src/admin/patterns.ts', 'src/cli/diagnose-commands.ts', 'src/cli/index.ts', 'src/cli/main.ts', 'src/cli/modules.ts', 'src/cli/token-command.ts', 'src/cli/util.ts', 'src/errors/index.ts', 'src/runtime.ts']);
   }, 30_000);
 
   it('a usage error (an unknown option) is answered from the command tree alone, with its hint', async () => {
