@@ -63,6 +63,21 @@ export function explainStorageError(err: unknown, database: Database): Certbound
   const reason = reasonOf(err);
   const setting = 'CERTBOUND_DATABASE_URL (or CERTBOUND_DATA_DIR)';
   if (database.client === 'pg') {
+    // The server answers but refuses this connection: 3D000 no such database, 28000/28P01 no such role or wrong password.
+    if (code === '3D000') {
+      return new CertboundError('ERR_DATABASE_OPEN', `The PostgreSQL server at ${redacted(database.url)} has no such database (${reason}).`, {
+        status: 500,
+        cause: err,
+        hint: 'Create it (e.g. createdb NAME, owned by the user in the URL), or fix the database name in CERTBOUND_DATABASE_URL.',
+      });
+    }
+    if (code === '28000' || code === '28P01') {
+      return new CertboundError('ERR_DATABASE_OPEN', `The PostgreSQL server at ${redacted(database.url)} refused the login (${reason}).`, {
+        status: 500,
+        cause: err,
+        hint: 'Check the user and password in CERTBOUND_DATABASE_URL and the server\'s pg_hba.conf rules for this host.',
+      });
+    }
     if (!isDatabaseUnavailable(err)) return undefined;
     const e = new DatabaseUnavailableError(`The PostgreSQL database at ${redacted(database.url)} is unavailable: ${reason}.`, { cause: err });
     return new CertboundError(e.code, e.message, { status: 503, cause: err, hint: 'Check that PostgreSQL is running and reachable at that address and that CERTBOUND_DATABASE_URL is right, then retry.' });

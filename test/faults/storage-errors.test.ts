@@ -137,3 +137,23 @@ describe('H15-10: an unusable SQLite database is one certbound error (CLI and se
     expect(ids).not.toContain(`https://api-${failedAt}.example.com`);
   });
 });
+
+describe('H15-10: a PostgreSQL server that refuses the connection is one certbound error (CLI and serve)', () => {
+  // The shared server on 127.0.0.1:5432 is only asked for a database or a role that does not exist: nothing changes there.
+  it('H15-10: a database that does not exist (3D000) → ERR_DATABASE_OPEN naming the server and how to create it', async () => {
+    const url = `postgres://postgres@127.0.0.1:5432/certbound_missing_${process.pid}`;
+    const cli = await runCliCaptured({ CERTBOUND_DATABASE_URL: url }, 'client', 'list');
+    expect(cli.code).toBe(1);
+    expectOneCertboundError(cli.err, url, /has no such database/, /createdb/);
+    const serve = await serveError(url);
+    expect(serve.code).toBe(1);
+    expectOneCertboundError(serve.err, url, /has no such database/, /createdb/);
+  });
+
+  it('H15-10: a role that does not exist (28000) → ERR_DATABASE_OPEN naming the login as the problem', async () => {
+    const url = `postgres://certbound_nobody_${process.pid}@127.0.0.1:5432/test`;
+    const cli = await runCliCaptured({ CERTBOUND_DATABASE_URL: url }, 'client', 'list');
+    expect(cli.code).toBe(1);
+    expectOneCertboundError(cli.err, url, /refused the login/, /user and password/);
+  });
+});
