@@ -22,6 +22,7 @@ import { describeMachine, markdownTable, meets, targetOf, targetText } from './l
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
 import { signTokens, type TokenUse } from './lib/tokens.js';
 import type { ConnectionMode, RunMessage } from './loadgen.js';
+import type { ClientLoopKind } from './servers/token-client.js';
 
 
 const { values: args } = parseArgs({
@@ -93,9 +94,10 @@ async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-p
 // ---------------------------------------------------------------------------------------------------
 // Load generator
 
-let loadgen: ChildHandle;
+/** Unset when only the client rows run: they need no load generator. */
+let loadgen: ChildHandle | undefined;
 function addTarget(name: string, port: number, mode: ConnectionMode, tls: { ca: string; cert: string; key: string }): void {
-  loadgen.process.send({ type: 'target', name, origin: `https://127.0.0.1:${port}`, mode, connections: settings.concurrency, tls });
+  loadgen!.process.send({ type: 'target', name, origin: `https://127.0.0.1:${port}`, mode, connections: settings.concurrency, tls });
 }
 
 interface Side {
@@ -107,23 +109,26 @@ interface Side {
   request?: Omit<RunMessage, 'type' | 'id' | 'target' | 'durationMs' | 'concurrency'>;
   /** In process: the server calls its own check function in a loop with these tokens. */
   loop?: TokenUse;
+  /** In process: the client rows' process runs this call in a loop (bench/servers/token-client.ts). */
+  loopKind?: ClientLoopKind;
 }
 
 async function runOnce(side: Side, durationMs: number): Promise<RoundResult & { firstError?: string }> {
   const cpu0 = side.server.cpuMs();
-  const lg0 = loadgen.cpuMs();
+  const lg0 = loadgen?.cpuMs();
   const t0 = performance.now();
-  const result = side.loop
-    ? await ask<RoundResult & { firstError?: string }>(side.server, { type: 'loop', durationMs, concurrency: settings.concurrency, use: side.loop })
-    : await ask<RoundResult & { firstError?: string }>(loadgen, { type: 'run', target: side.target, durationMs, concurrency: settings.concurrency, ...side.request });
+  const inProcess = side.loop !== undefined || side.loopKind !== undefined;
+  const result = inProcess
+    ? await ask<RoundResult & { firstError?: string }>(side.server, { type: 'loop', durationMs, concurrency: settings.concurrency, use: side.loop, kind: side.loopKind })
+    : await ask<RoundResult & { firstError?: string }>(loadgen!, { type: 'run', target: side.target, durationMs, concurrency: settings.concurrency, ...side.request });
   const wall = performance.now() - t0;
   const cpu1 = side.server.cpuMs();
-  const lg1 = loadgen.cpuMs();
-  if (cpu0 !== undefined && cpu1 !== undefined && lg0 !== undefined && lg1 !== undefined) {
+  const lg1 = loadgen?.cpuMs();
+  if (cpu0 !== undefined && cpu1 !== undefined && (inProcess || (lg0 !== undefined && lg1 !== undefined))) {
     const ok = result.requests - result.errors;
     result.cpuMsPerRequest = ok ? (cpu1 - cpu0) / ok : undefined;
     result.serverCpuShare = (cpu1 - cpu0) / wall;
-    if (!side.loop) result.loadgenCpuShare = (lg1 - lg0) / wall;
+    if (!inProcess && lg0 !== undefined && lg1 !== undefined) result.loadgenCpuShare = (lg1 - lg0) / wall;
   }
   return result;
 }
@@ -527,13 +532,93 @@ async function cli(): Promise<void> {
   }
 }
 
-/** Every scenario but the CLI rows needs the servers, the load generator and the compiled processes. */
+/**
+ * The client rows: `certbound/client` in a process of its own against a bare https mTLS server that
+ * answers discovery, one bound token and a static API reply (bench/baselines/static-as-api.ts), each row
+ * against its bare counterpart in the same process (bench/servers/token-client.ts), sides alternated
+ * round by round. Run before the servers start, on a quieter machine; no database, no load generator.
+ */
+async function clientScenarios(): Promise<void> {
+  compileOnce();
+  const pki = await createBenchPki([0]);
+  const started: ChildHandle[] = [];
+  try {
+    const tls = pki.clientTls(0);
+    const chainFile = path.join(pki.dir, 'client-0-chain.pem');
+    const keyFile = path.join(pki.dir, 'client-0.key');
+    writeFileSync(chainFile, tls.cert);
+    writeFileSync(keyFile, tls.key, { mode: 0o600 });
+    const port = await freePort();
+    const issuer = `https://${ISSUER_HOST}:${port}`;
+    const { privateJwk } = await es256Jwk();
+    const [accessToken] = await signTokens(1, privateJwk, { iss: issuer, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } });
+    const server = await start('static-as-api', 'bench/baselines/static-as-api.ts', {
+      BENCH_PORT: String(port),
+      BENCH_ACCESS_TOKEN: accessToken!,
+      BENCH_SCOPES: SCOPES.join(' '),
+      BENCH_TLS_CERT: pki.files.serverCert,
+      BENCH_TLS_KEY: pki.files.serverKey,
+      BENCH_CLIENT_CA: pki.files.ca,
+    });
+    started.push(server);
+    const client = await start('token-client', 'bench/servers/token-client.ts', {
+      BENCH_ISSUER: issuer,
+      BENCH_RESOURCE: RESOURCE,
+      BENCH_SCOPES: SCOPES.join(' '),
+      BENCH_CLIENT_ID: clientId(0),
+      BENCH_CLIENT_CA: pki.files.ca,
+      BENCH_CLIENT_CHAIN: chainFile,
+      BENCH_CLIENT_KEY: keyFile,
+    });
+    started.push(client);
+    const side = (kind: ClientLoopKind): Side => ({ target: kind, server: client, loopKind: kind });
+    const about = { cpu_process: 'the client process (the *_cpu_ms_per_req and *_server_cpu_share members are its CPU, not the server\'s)' };
+    if (wanted('client-fetch-cached')) {
+      const [a, b] = await alternate('client-fetch-cached', [side('client-fetch'), side('undici-fetch')]);
+      rows.push(
+        row('client-fetch-cached', 'req/s', a!, b!, {
+          ...about,
+          transport: 'HTTPS keep-alive with the client certificate (leaf + intermediate) to a static-reply mTLS server',
+          baseline_kind: "undici's fetch through an Agent holding the same certificate, with a fixed Authorization header",
+        }),
+      );
+    }
+    if (wanted('client-gettoken-cached-inprocess')) {
+      const [c, d] = await alternate('client-gettoken-cached-inprocess', [side('client-gettoken'), side('map-get')]);
+      rows.push(
+        row('client-gettoken-cached-inprocess', 'calls/s', c!, d!, {
+          ...about,
+          transport: 'none: getToken on a cache hit, called in a loop',
+          baseline_kind: 'Map.get of a key of the same shape (JSON of thumbprint, resource, sorted scopes); reported, no target',
+        }),
+      );
+    }
+  } finally {
+    await stop(...started);
+    removeDir(pki.dir);
+  }
+}
+
+let compiledOnce = false;
+/** Compiles the child processes once per run (the client rows and the servers share the build). */
+function compileOnce(): void {
+  if (compiledOnce) return;
+  compiledOnce = true;
+  const note = compileChildren(log);
+  if (note) notes.push(note);
+}
+
+/** Every scenario but the CLI and client rows needs the servers, the load generator and the compiled processes. */
 const SERVER_SCENARIOS = ['issuance-keepalive', 'rss', 'issuance-fresh-connection', 'verifier-unique', 'verifier-reused', 'scale-100k-clients'];
+const CLIENT_SCENARIOS = ['client-fetch-cached', 'client-gettoken-cached-inprocess'];
 
 async function main(): Promise<void> {
   const began = Date.now();
   if (wanted('cli-help') || wanted('cli-client-list')) await cli();
+  if (CLIENT_SCENARIOS.some(wanted)) await clientScenarios();
   if (!SERVER_SCENARIOS.some(wanted)) {
+    // Nothing of a run stays in the tree but its results (the linter would read compiled files).
+    if (compiledOnce) removeDir(buildDir);
     writeResults(['sqlite'], began);
     return;
   }
@@ -545,8 +630,7 @@ async function main(): Promise<void> {
   const needVerifier = wanted('verifier-unique') || wanted('verifier-reused');
   const needScale = wanted('scale-100k-clients');
 
-  const compileNote = compileChildren(log);
-  if (compileNote) notes.push(compileNote);
+  compileOnce();
   bundleCertbound(log);
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
@@ -637,7 +721,7 @@ async function main(): Promise<void> {
     }
     if (tokens) {
       const pool = await tokens;
-      for (const child of [loadgen, fleet.verifierRs!, fleet.joseRs!]) await ask(child, { type: 'tokens', pool: 'rs', tokens: pool });
+      for (const child of [loadgen!, fleet.verifierRs!, fleet.joseRs!]) await ask(child, { type: 'tokens', pool: 'rs', tokens: pool });
     }
 
     if (wanted('issuance-keepalive') || wanted('rss')) await issuanceKeepalive(fleet, pki);

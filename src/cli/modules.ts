@@ -12,6 +12,7 @@
  * | `serve` through `runCli` (`certbound serve` itself goes straight to serve.ts: main.ts) | config, serve |
  * | `migrate`                                 | config, knex                                                   |
  * | `dev-pki`                                 | devPki                                                         |
+ * | `dev-pki issue-client`                    | config, devPki                                                 |
  * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list` | config, driver, queries; knex too when the database is not current |
  * | the commands that change records, `audit list` | config, knex, admin (`--from-cert`: mappingFromCert too)  |
  * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |

@@ -437,15 +437,19 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   async function clientFetch(input: string | URL, init: ClientFetchInit = {}): Promise<Response> {
     const { resource, scope, ...requestInit } = init;
     const send = (token: Token) => {
-      const headers = new Headers(requestInit.headers as HeadersInit | undefined);
-      headers.set('authorization', `Bearer ${token.accessToken}`);
+      const authorization = `Bearer ${token.accessToken}`;
+      // A plain record when the caller sets no headers: the common case skips building a Headers object.
+      if (requestInit.headers === undefined) return undiciFetch(input, { ...requestInit, headers: { authorization }, dispatcher: agent });
+      const headers = new Headers(requestInit.headers as HeadersInit);
+      headers.set('authorization', authorization);
       return undiciFetch(input, { ...requestInit, headers, dispatcher: agent });
     };
     const tokenOptions = { ...(resource === undefined ? {} : { resource }), ...(scope === undefined ? {} : { scope }) };
     const token = await getToken(tokenOptions);
     const response = await send(token);
+    if (response.status !== 401) return response;
     const challenge = response.headers.get('www-authenticate') ?? '';
-    if (response.status !== 401 || !/\berror="?invalid_token"?/i.test(challenge) || !isReplayable(requestInit.body)) return response;
+    if (!/\berror="?invalid_token"?/i.test(challenge) || !isReplayable(requestInit.body)) return response;
     await response.body?.cancel();
     invalidate(token.accessToken);
     return send(await getToken(tokenOptions));

@@ -8,9 +8,9 @@ import { parseCertificate, parsePemCertificates } from '../pki/index.js';
 import { clients, type Queryable, resourceServers, trustAnchors } from '../store/index.js';
 import type { ServerTls } from './index.js';
 
-export const DEMO_CLIENT_ID = 'demo-client';
-export const DEMO_RESOURCE = 'https://demo-api.certbound.test';
-export const DEMO_SCOPES = ['demo.read', 'demo.write'];
+import { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES } from '../admin/dev-demo.js';
+
+export { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES };
 
 function readPemFile(file: string, variable: string): string {
   try {

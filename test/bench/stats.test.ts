@@ -103,6 +103,14 @@ describe('targets', () => {
     expect(meets(targetOf('cli-client-list'), 5.9)).toBe(true);
     expect(meets(targetOf('cli-client-list'), 6.1)).toBe(false);
   });
+
+  it('the client rows (issue 17): client.fetch with a cached token at least 0.95× bare undici; getToken on a cache hit vs Map.get is reported without a target', () => {
+    expect(meets(targetOf('client-fetch-cached'), 0.95)).toBe(true);
+    expect(meets(targetOf('client-fetch-cached'), 0.94)).toBe(false);
+    expect(targetOf('client-gettoken-cached-inprocess')).toBeUndefined();
+    expect(meets(targetOf('client-gettoken-cached-inprocess'), 0.1)).toBeNull();
+    expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: 'client-fetch-cached' }, { ...validRow, scenario: 'client-gettoken-cached-inprocess' }] })).toEqual([]);
+  });
 });
 
 describe('leastSquaresSlope (the soak memory slope)', () => {

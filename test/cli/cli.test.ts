@@ -279,7 +279,7 @@ describe('certbound dev-pki', () => {
     const key = readFileSync(path.join(out, 'server.key'), 'utf8');
     const again = await runCliCaptured(env, 'dev-pki', '--out', out);
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/already holds PKI files \(ca\.pem, intermediate\.pem, server\.pem, server\.key, client\.pem, client\.key\)/);
+    expect(again.err).toMatch(/already holds PKI files \(ca\.pem, intermediate\.pem, server\.pem, server\.key, client\.pem, client\.key, intermediate\.key\)/);
     expect(again.err).toMatch(/pass --force to replace them/);
     expect(readFileSync(path.join(out, 'server.key'), 'utf8')).toBe(key);
     expect((await runCliCaptured(env, 'dev-pki', '--out', out, '--force')).code).toBe(0);
