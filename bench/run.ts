@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--out FILE] [--only PREFIX,…] [--profile] [--heap-snapshots]`
  *
- * Measures certbound against the bare libraries in the same run (issue 6): every server in a process
+ * Measures certbound against the bare libraries in the same run: every server in a process
  * of its own, driven by a separate load-generator process over real mTLS, sides alternated round by
  * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.

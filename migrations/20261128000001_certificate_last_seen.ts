@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * The last certificate seen per mapping (issue 5, "Expiry"): written at most once per client per minute,
+ * The last certificate seen per mapping (docs/concepts.md, "Expiry"): written at most once per client per minute,
  * off the request's critical path; read by `certbound certs expiring` and the last-seen notAfter gauge.
  * `mapping_key` is the mapping id, or `self-signed` for self_signed_tls_client_auth clients (no mapping).
  */

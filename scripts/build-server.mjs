@@ -2,7 +2,7 @@
  * Builds dist/server/: `certbound serve`'s code (src/cli/serve.ts and everything it loads) bundled by
  * esbuild into a few chunks, comments and whitespace removed. The server keeps the source text of
  * every module it loads in its heap for as long as it runs, and V8 grows the old generation to a
- * multiple of the live heap under load, so shipping fewer, smaller modules lowers peak memory (issue 6).
+ * multiple of the live heap under load, so shipping fewer, smaller modules lowers peak memory.
  * Lazily loaded parts (admin API, pkijs, CRL fetching) stay lazy: `import()` becomes a separate chunk.
  *
  * Kept out of the bundle (loaded from node_modules as usual):
@@ -54,7 +54,7 @@ const knexDialects = {
  * prom-client requires @opentelemetry/api at load time (processCpuTotal), but reads a span from it only
  * when exemplars are enabled, which certbound never does (src/server/metrics.ts). The bundle gets a stub
  * with the two functions that code calls, instead of 95 KB of OpenTelemetry kept in the heap of every
- * server (issue 6, peak memory). If certbound ever enables exemplars, remove this plugin.
+ * server (peak memory). If certbound ever enables exemplars, remove this plugin.
  */
 const noOpenTelemetry = {
   name: 'no-opentelemetry',

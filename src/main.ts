@@ -31,8 +31,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function serve(config: Config, logger = createLogger(config), print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   // The server reads and writes through the drivers and loads knex only when it needs it: a start that
   // migrates (or refuses a database that is not current), development mode, the admin API. From then
-  // on the driver connection hands everything over to knex (store/driver.ts). Issue 6: a server that
-  // only issues tokens keeps about 2 MB less live heap, so its peak memory under load is lower.
+  // on the driver connection hands everything over to knex (store/driver.ts). A server that only issues
+  // tokens keeps about 2 MB less live heap, so its peak memory under load is lower (docs/decisions/001-knex-off-the-hot-path.md).
   const db = await openDriverSql(config.database).catch((err: unknown) => {
     throw explainStorageError(err, config.database) ?? err;
   });

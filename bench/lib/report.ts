@@ -1,4 +1,4 @@
-/** Targets of issue 6, the markdown table, and the machine description written with every run. */
+/** The targets, the markdown table, and the machine description written with every run. */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { round, type ScenarioResult } from './stats.js';
@@ -20,7 +20,7 @@ export const TARGETS: Record<string, Target> = {
   // wall time of the command ÷ that of an empty `node -e 0`
   'cli-help': { kind: 'max', value: 3.0 },
   'cli-client-list': { kind: 'max', value: 6.0 },
-  // client.fetch with a cached token ÷ bare undici with a fixed Authorization header (issue 17);
+  // client.fetch with a cached token ÷ bare undici with a fixed Authorization header;
   // client-gettoken-cached-inprocess is reported without a target
   'client-fetch-cached': { kind: 'min', value: 0.95 },
 };

@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the benchmark harness: medians, percentiles, ratios and the output contract of
- * `bench/results/*.json` (see issue 6). No I/O here, so the unit test can run them in milliseconds.
+ * `bench/results/*.json`. No I/O here, so the unit test can run them in milliseconds.
  */
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */

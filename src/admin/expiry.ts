@@ -1,5 +1,5 @@
 /**
- * What ends soon (issue 5, "Expiry"): the certificates clients last authenticated with, and the mappings
+ * What ends soon (docs/concepts.md, "Expiry"): the certificates clients last authenticated with, and the mappings
  * whose not_after falls within a window. `certbound certs expiring --within 30d`.
  */
 import { InvalidInputError } from '../errors/index.js';

@@ -1,5 +1,5 @@
 /**
- * The mapping overlap check (issue 5, "Mapping lifecycle"): one certificate must not authenticate as two
+ * The mapping overlap check (docs/concepts.md, "Mapping lifecycle"): one certificate must not authenticate as two
  * different clients unless an administrator says so. Two mappings overlap when they have the same kind
  * and canonical value, their trust-anchor scopes intersect (either is unpinned, or both are pinned to
  * the same anchor), and their validity windows intersect.

@@ -175,7 +175,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
   /**
    * SS-4: a jwks_uri must be a plain https URL that serves a usable set now (the server fetches it again
    * on use). The fetcher (undici) is imported here, not at the top, so that a server that loads the admin
-   * service for its start-up checks does not hold it (issue 6, memory). Returns the normalized URL.
+   * service for its start-up checks does not hold it (docs/performance.md, memory). Returns the normalized URL.
    */
   async function checkPublishedSet(value: string, kind: 'certificates' | 'keys'): Promise<string> {
     const jwksUri = checkJwksUri(value);

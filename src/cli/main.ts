@@ -5,7 +5,7 @@ const io = {
 };
 /**
  * The server's code: from dist/, the bundle scripts/build-server.mjs wrote to dist/server/ (fewer,
- * smaller modules, so a smaller heap: issue 6); from the TypeScript sources, serve.ts itself.
+ * smaller modules, so a smaller heap); from the TypeScript sources, serve.ts itself.
  */
 async function loadServe(): Promise<typeof import('./serve.js')> {
   if (import.meta.url.endsWith('.ts')) return import('./serve.js');

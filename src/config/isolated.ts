@@ -2,8 +2,8 @@
  * `certbound serve` loads its configuration in a short-lived child process: the validation library
  * (zod, about 3 MB of heap with its locales) and the config-file parsers are loaded there; the child
  * validates, sends back the plain result and exits. The server process never holds them, nor the native
- * memory their loading allocated (a worker thread, used before, left 3 to 7 MB of it in the server's
- * malloc arenas for good: issue 6, peak memory). Same rules, same errors as loadConfig, which the CLI
+ * memory their loading allocated (a worker thread would leave 3 to 7 MB of it in the server's
+ * malloc arenas for good, raising peak memory). Same rules, same errors as loadConfig, which the CLI
  * commands and tests use directly.
  */
 import { fork } from 'node:child_process';

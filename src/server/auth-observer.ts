@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Diagnosis } from '../diagnose/index.js';
 // The diagnosis engine (admin/diagnosis.js, src/diagnose) is loaded on the first refusal: a server that
-// only issues tokens never holds it (issue 6, memory).
+// only issues tokens never holds it (docs/performance.md, memory).
 import { CERTIFICATE_CODE_PRECEDENCE } from '../diagnose/reasons.js';
 import type { CrlStalePolicy, VerifiedCrl } from '../pki/index.js';
 import type { Queryable, TrustAnchor } from '../store/index.js';

@@ -40,7 +40,7 @@ export interface StartServerOptions {
   config: Config;
   /**
    * The store. `certbound serve` gives the drivers' connection (store/driver.ts), so that a server that
-   * only issues tokens never loads knex (issue 6); tests and embedders may give a knex instance.
+   * only issues tokens never loads knex (docs/decisions/001-knex-off-the-hot-path.md); tests and embedders may give a knex instance.
    */
   db: Queryable;
   /** knex, for the admin use cases, opened when the admin API first needs them. Default: `db`, when it is knex. */
@@ -138,7 +138,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // The admin API is a resource server of this very server: its resource (audience) is registered here,
   // idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works.
   // The admin use cases are loaded when the admin API first needs them, so a server that only issues
-  // tokens never holds them (issue 6); its own admin resource is checked with the store directly.
+  // tokens never holds them (docs/performance.md, memory); its own admin resource is checked with the store directly.
   // A failed jwks_uri fetch (registration through the admin API, or on use): the reason the caller got and
   // the full error, here only.
   const logJwksUriFailure = ({ uri, reason, error }: { uri: string; reason: string; error: unknown }) => logger.warn({ event: 'jwks_uri_fetch_failed', uri, err: error }, `jwks_uri ${uri}: ${reason}`);
@@ -320,7 +320,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   /** Which listener serves /admin (README "Admin API"). */
   const adminListener: Listener = config.adminPort === undefined ? 'mtls' : 'admin';
   // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
-  // a server that only issues tokens does not keep it in memory (issue 6, peak memory).
+  // a server that only issues tokens does not keep it in memory (docs/performance.md, peak memory).
   const adminApi = loadOnce<AdminApi>(() =>
     Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
       createAdminApi({

@@ -1,5 +1,5 @@
 /**
- * The server's connection to the database without knex (issue 6, see sql.ts): better-sqlite3 or pg
+ * The server's connection to the database without knex (docs/decisions/001-knex-off-the-hot-path.md, sql.ts): better-sqlite3 or pg
  * directly, running the store's SQL.
  *
  * Once the process opens knex as well (the admin API, a start that migrates, development mode), the

@@ -94,7 +94,7 @@ const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex
  */
 export async function migrateLatest(db: Db): Promise<string[]> {
   // The usual start: the database is current. One query answers that, without loading knex's migrator
-  // (less code kept in every server's heap, issue 6). Anything else, including a database that records
+  // (less code kept in every server's heap: docs/decisions/001-knex-off-the-hot-path.md). Anything else, including a database that records
   // migrations this version does not know (knex refuses it as corrupt), goes through the migrator.
   if (await recordsExactlyOurMigrations(db)) return [];
   const run = async () => {

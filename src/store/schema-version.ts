@@ -1,7 +1,7 @@
 /**
  * Which migrations this version of certbound consists of, and whether a database records exactly them,
  * without knex: a server's start on a current database answers it with one query on its driver
- * connection and loads no knex (issue 6). knex.ts maps each name to its migration module.
+ * connection and loads no knex (docs/decisions/001-knex-off-the-hot-path.md). knex.ts maps each name to its migration module.
  */
 import { type Queryable, sqlOf } from './sql.js';
 

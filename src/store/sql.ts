@@ -1,5 +1,5 @@
 /**
- * One way to run certbound's SQL on either database and through either connection (issue 6).
+ * One way to run certbound's SQL on either database and through either connection (docs/decisions/001-knex-off-the-hot-path.md).
  *
  * The store's functions are written once, as SQL text with `?` placeholders, and run through an `Sql`:
  * - `sqlOf(knex)` runs them through knex (`knex.raw`), inside the caller's transaction when given one.

@@ -1,5 +1,5 @@
 /**
- * Mapping lifecycle (issue 5): the overlap check, --from-cert with RFC 4514 order, staged windows.
+ * Mapping lifecycle: the overlap check, --from-cert with RFC 4514 order, staged windows.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -104,7 +104,7 @@ describe('targets', () => {
     expect(meets(targetOf('cli-client-list'), 6.1)).toBe(false);
   });
 
-  it('the client rows (issue 17): client.fetch with a cached token at least 0.95× bare undici; getToken on a cache hit vs Map.get is reported without a target', () => {
+  it('the client rows: client.fetch with a cached token at least 0.95× bare undici; getToken on a cache hit vs Map.get is reported without a target', () => {
     expect(meets(targetOf('client-fetch-cached'), 0.95)).toBe(true);
     expect(meets(targetOf('client-fetch-cached'), 0.94)).toBe(false);
     expect(targetOf('client-gettoken-cached-inprocess')).toBeUndefined();

@@ -1,5 +1,5 @@
 /**
- * The server's store connection without knex (store/driver.ts, issue 6), on the real database of the
+ * The server's store connection without knex (store/driver.ts), on the real database of the
  * run (SQLite file or PostgreSQL): the same SQL as through knex, transactions that commit or roll back
  * whole, statements from outside a transaction kept out of it, and the hand-over to knex.
  */

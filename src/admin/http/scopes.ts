@@ -1,6 +1,6 @@
 /**
  * The admin API's scopes, apart from the authenticator (auth.ts) so that the server can register the
- * admin resource at start-up without loading the admin API and the verifier it uses (issue 6, memory).
+ * admin resource at start-up without loading the admin API and the verifier it uses (docs/performance.md, memory).
  */
 /** Full administration: every route. */
 export const ADMIN_SCOPE = 'certbound:admin';

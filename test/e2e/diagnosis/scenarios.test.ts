@@ -1,5 +1,5 @@
 /**
- * The administrators' week (issue 5), end to end on a real server and the real CLI: each failure is
+ * The administrators' week, end to end on a real server and the real CLI: each failure is
  * explained in one step with its fix, and the fix works.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * `certbound serve` from dist/ runs the esbuild bundle of the server (scripts/build-server.mjs →
- * dist/server/, issue 6: fewer, smaller modules, a smaller heap). These tests bundle the current
+ * dist/server/: fewer, smaller modules, a smaller heap). These tests bundle the current
  * sources into a temporary directory and run that bundle in a process of its own, as `certbound serve`
  * does: fresh development start (migrations, dev PKI, demo client), a certificate-bound token over
  * real mTLS, the configuration worker, a clean stop; and a bad setting explained as the sources explain it.
@@ -59,7 +59,7 @@ afterAll(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
-describe('certbound serve from the bundle (issue 6)', () => {
+describe('certbound serve from the bundle', () => {
   let database: TestDatabase;
   afterAll(async () => {
     await database?.drop();
@@ -104,7 +104,7 @@ describe('certbound serve from the bundle (issue 6)', () => {
     expect(loaded.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   }, 60_000);
 
-  it('a production start on a current database issues a bound token, explains a refusal and refuses an unauthenticated admin request without loading knex: the store runs on the drivers (issue 6)', async () => {
+  it('a production start on a current database issues a bound token, explains a refusal and refuses an unauthenticated admin request without loading knex: the store runs on the drivers', async () => {
     const db = await createTestDatabase();
     const pki = await createTestPki('Bundle');
     const admin = createAdminService({ db: db.db, signingAlg: 'ES256' });
