@@ -7,8 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CertboundClientError, createTokenClient, type TokenClient, type TokenClientOptions } from '../../src/client/index.js';
+import { createTokenClient, type TokenClient, type TokenClientOptions } from '../../src/client/index.js';
 import { x5tS256 } from '../../src/pki/thumbprint.js';
+import { caught, testTokenClient } from '../helpers/client.js';
 import { createTestPki, type Issued, type TestPki } from '../helpers/pki.js';
 import { type FakeAs, startFakeAs } from './fake-as.js';
 
@@ -20,25 +21,7 @@ const clients: TokenClient[] = [];
 
 /** A client of the fake AS presenting `cert` (leaf + intermediate), with fast retries. */
 function client(overrides: Partial<TokenClientOptions> = {}): TokenClient {
-  const c = createTokenClient({
-    issuer: as.issuer,
-    clientId: 'app',
-    credentials: { cert: pki.chainOf(cert), key: cert.keyPem },
-    tls: { ca: pki.root.pem },
-    retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    ...overrides,
-  });
-  clients.push(c);
-  return c;
-}
-
-async function caught(p: Promise<unknown>): Promise<CertboundClientError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CertboundClientError);
-  return err as CertboundClientError;
+  return testTokenClient({ issuer: as.issuer, pki, cert, retries: 2, opened: clients }, overrides);
 }
 
 beforeAll(async () => {

@@ -8,10 +8,11 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleApp } from '../../../examples/resource-server.js';
-import { CertboundClientError, createTokenClient, type TokenClient, type TokenClientOptions } from '../../../src/client/index.js';
+import { createTokenClient, type TokenClient, type TokenClientOptions } from '../../../src/client/index.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createVerifier } from '../../../src/verifier/index.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';
+import { caught, testTokenClient } from '../../helpers/client.js';
 import { type Issued, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -26,25 +27,7 @@ let rsUrl: string;
 const clients: TokenClient[] = [];
 
 function client(cert: Issued, overrides: Partial<TokenClientOptions> = {}): TokenClient {
-  const c = createTokenClient({
-    issuer: s.issuer,
-    clientId: 'app',
-    credentials: { cert: s.pki.chainOf(cert), key: cert.keyPem },
-    tls: { ca: s.pki.root.pem },
-    retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 5 },
-    ...overrides,
-  });
-  clients.push(c);
-  return c;
-}
-
-async function caught(p: Promise<unknown>): Promise<CertboundClientError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CertboundClientError);
-  return err as CertboundClientError;
+  return testTokenClient({ issuer: s.issuer, pki: s.pki, cert, retries: 1, opened: clients }, overrides);
 }
 
 beforeAll(async () => {
