@@ -16,7 +16,7 @@ import { decodeJwt } from 'jose';
 import { request, Agent } from 'undici';
 import { type ChildHandle, forkChild } from './lib/child.js';
 import { measureCli, staleDistNote } from './lib/cli.js';
-import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, ISSUER_HOST, root } from './lib/processes.js';
+import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, ISSUER_HOST, RS_ISSUER, root, verifierRsEnv } from './lib/processes.js';
 import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
@@ -53,7 +53,6 @@ const profileDir = path.join(root, 'bench/results/profiles');
 const profileArgs = (name: string) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : []);
 
 /** Issuer of the tokens of the verifier scenarios (signed by the harness, no AS involved). */
-const RS_ISSUER = 'https://as.bench.test';
 const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId(0), scope: SCOPES.join(' ') }).toString();
 
 // ---------------------------------------------------------------------------------------------------
@@ -646,16 +645,7 @@ async function main(): Promise<void> {
     const verifierKeys = await es256Jwk();
     const jwksFile = path.join(pki.dir, 'rs-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [verifierKeys.publicJwk] }));
-    const rsEnv = async () => ({
-      BENCH_PORT: String(await freePort()),
-      BENCH_TLS_CERT: pki.files.serverCert,
-      BENCH_TLS_KEY: pki.files.serverKey,
-      BENCH_CLIENT_CA: pki.files.ca,
-      BENCH_JWKS_FILE: jwksFile,
-      BENCH_ISSUER: RS_ISSUER,
-      BENCH_RESOURCE: RESOURCE,
-      BENCH_CLIENT_CERT: pki.clientCertFile(0),
-    });
+    const rsEnv = () => verifierRsEnv(pki, jwksFile);
     const t1 = Date.now();
     const starting: Promise<unknown>[] = [
       forkChild({ name: 'loadgen', entry: compiled('bench/loadgen.ts') }).then((c) => {

@@ -13,7 +13,7 @@ import { decodeJwt } from 'jose';
 import { Agent, request } from 'undici';
 import { type ChildHandle, forkChild } from './lib/child.js';
 import { clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
-import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, root } from './lib/processes.js';
+import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, RS_ISSUER, root, verifierRsEnv } from './lib/processes.js';
 import { describeMachine } from './lib/report.js';
 import { leastSquaresSlope, percentileSorted, round } from './lib/stats.js';
 import { signTokens } from './lib/tokens.js';
@@ -66,7 +66,6 @@ const started = new Date();
 const outFile = path.resolve(args.out ?? path.join(root, `bench/results/soak-${started.toISOString().slice(0, 19).replace(/:/g, '-')}.json`));
 
 const log = (line: string) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const RS_ISSUER = 'https://as.bench.test';
 const TOKEN_FORM = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId(0), scope: SCOPES.join(' ') }).toString();
 /** Requests in flight per target: a bounded rate needs few. */
 const CONCURRENCY = 4;
@@ -106,16 +105,7 @@ async function main(): Promise<void> {
     };
     const [certbound, verifierRs, loadgen] = await Promise.all([
       start('certbound', CERTBOUND_ENTRY, await certboundEnv(db, pki)),
-      start('verifier-rs', 'bench/servers/verifier-resource-server.ts', {
-        BENCH_PORT: String(await freePort()),
-        BENCH_TLS_CERT: pki.files.serverCert,
-        BENCH_TLS_KEY: pki.files.serverKey,
-        BENCH_CLIENT_CA: pki.files.ca,
-        BENCH_JWKS_FILE: jwksFile,
-        BENCH_ISSUER: RS_ISSUER,
-        BENCH_RESOURCE: RESOURCE,
-        BENCH_CLIENT_CERT: pki.clientCertFile(0),
-      }),
+      start('verifier-rs', 'bench/servers/verifier-resource-server.ts', await verifierRsEnv(pki, jwksFile)),
       start('loadgen', 'bench/loadgen.ts'),
     ]);
 

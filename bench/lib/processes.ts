@@ -9,7 +9,7 @@ import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildHandle } from './child.js';
-import type { BenchDatabase, BenchPki } from './fixtures.js';
+import { type BenchDatabase, type BenchPki, RESOURCE } from './fixtures.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const buildDir = path.join(root, 'bench/.build');
@@ -82,6 +82,23 @@ export async function certboundEnv(db: BenchDatabase, pki: BenchPki): Promise<Re
     CERTBOUND_TLS_KEY: pki.files.serverKey,
     CERTBOUND_LOG_LEVEL: 'info',
     CERTBOUND_DATA_DIR: pki.dir,
+  };
+}
+
+/** The issuer of the tokens the verifier resource servers accept (signed by the bench, not by certbound). */
+export const RS_ISSUER = 'https://as.bench.test';
+
+/** The BENCH_* environment of a resource server using certbound/verifier (servers/verifier-resource-server.ts). */
+export async function verifierRsEnv(pki: BenchPki, jwksFile: string): Promise<Record<string, string>> {
+  return {
+    BENCH_PORT: String(await freePort()),
+    BENCH_TLS_CERT: pki.files.serverCert,
+    BENCH_TLS_KEY: pki.files.serverKey,
+    BENCH_CLIENT_CA: pki.files.ca,
+    BENCH_JWKS_FILE: jwksFile,
+    BENCH_ISSUER: RS_ISSUER,
+    BENCH_RESOURCE: RESOURCE,
+    BENCH_CLIENT_CERT: pki.clientCertFile(0),
   };
 }
 
