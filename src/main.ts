@@ -66,7 +66,7 @@ export async function serve(config: Config, logger = createLogger(config), print
       }
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
-    const admin = async () => (await import('./admin/service.js')).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
+    const admin = async () => (await import('./app/service.js')).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
     if (config.env === 'development') {
       if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info('created the first signing key');
     }

@@ -25,7 +25,7 @@ interface LayerRule {
 }
 
 const LIGHT_LAYER: Omit<LayerRule, 'from'> = {
-  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/admin', 'src/cli'],
+  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli'],
   typeOnlyAllowed: ['koa'],
   allowedPackages: ['jose', 'undici', 'koa'],
   allowedInternal: ['src/errors', 'src/pki/thumbprint.ts', 'src/forwarded', 'src/verifier'],
@@ -33,14 +33,14 @@ const LIGHT_LAYER: Omit<LayerRule, 'from'> = {
 
 /** The client-app library (`certbound/client`): undici and jose, the error base and the thumbprint only. */
 const CLIENT_LAYER: Omit<LayerRule, 'from'> = {
-  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/admin', 'src/cli', 'src/verifier', 'src/config'],
+  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/verifier', 'src/config'],
   allowedPackages: ['jose', 'undici'],
   allowedInternal: ['src/errors', 'src/pki/thumbprint.ts', 'src/client'],
 };
 
 /** Pure layers: errors ← config ← pki ← mapping ← diagnose know nothing of transports or storage. */
 const PURE_LAYER: Omit<LayerRule, 'from'> = {
-  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/admin', 'src/cli', 'src/verifier'],
+  forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/verifier'],
 };
 
 const RULES: LayerRule[] = [
@@ -52,10 +52,10 @@ const RULES: LayerRule[] = [
   { from: 'src/diagnose', ...PURE_LAYER },
   { from: 'src/errors', ...PURE_LAYER, forbidden: [...PURE_LAYER.forbidden, 'src/config', 'src/pki'] },
   // The store knows no HTTP framework and no oidc-provider (the adapter is plain data in and out).
-  { from: 'src/store', forbidden: ['koa', 'oidc-provider', 'src/server', 'src/admin', 'src/cli'] },
+  { from: 'src/store', forbidden: ['koa', 'oidc-provider', 'src/server', 'src/app', 'src/admin-api', 'src/cli'] },
   // The admin API is transport over the admin service: what it needs from the server (keys, certificate
   // source, diagnosis inputs) is injected, so it never reaches into the server, the CLI or oidc-provider.
-  { from: 'src/admin/http', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
+  { from: 'src/admin-api', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
 ];
 
 const ROOT = resolve(import.meta.dirname, '..');

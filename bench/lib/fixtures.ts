@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexFactory from 'knex';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { canonicalizeMappingValue, x5tS256 } from '../../src/pki/index.js';
 import { type Db, isPostgres, migrateLatest, openDatabase } from '../../src/store/knex.js';
 import { createTestPki, type Issued, type TestPki } from '../../test/helpers/pki.js';

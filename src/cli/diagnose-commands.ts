@@ -6,8 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { MATCH_KINDS } from '../admin/patterns.js';
-import type { createCrlService } from '../admin/crls.js';
+import { MATCH_KINDS } from '../app/patterns.js';
+import type { createCrlService } from '../app/crls.js';
 import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import type { AdminQueries } from '../admin/queries.js';
-import type { createAdminService, MappingInput } from '../admin/service.js';
+import type { AdminQueries } from '../app/queries.js';
+import type { createAdminService, MappingInput } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';

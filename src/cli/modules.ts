@@ -34,26 +34,26 @@ export const load = {
   },
   /** The read-only admin use cases and the JSON shape of a client (no certificate parsing, no key handling). */
   queries: async () => {
-    const [{ createAdminQueries }, { clientJson }] = await Promise.all([import('../admin/queries.js'), import('../admin/http/serializers.js')]);
+    const [{ createAdminQueries }, { clientJson }] = await Promise.all([import('../app/queries.js'), import('../admin-api/serializers.js')]);
     return { createAdminQueries, clientJson };
   },
   /** The admin use cases that change records (certificates, keys, jwks_uri checks). */
-  admin: () => import('../admin/service.js'),
+  admin: () => import('../app/service.js'),
   /** What the database errors mean: every command that opens the database. */
   storageErrors: () => import('../store/storage-errors.js'),
-  devPki: () => import('../admin/dev-pki.js'),
-  mappingFromCert: () => import('../admin/mapping-from-cert.js'),
+  devPki: () => import('../app/dev-pki.js'),
+  mappingFromCert: () => import('../app/mapping-from-cert.js'),
   diagnosis: async () => {
-    const [{ diagnoseFromStore }, { formatDiagnosis }, { parseCertificate, parsePemCertificates, x5tS256 }] = await Promise.all([import('../admin/diagnosis.js'), import('../diagnose/index.js'), import('../pki/index.js')]);
+    const [{ diagnoseFromStore }, { formatDiagnosis }, { parseCertificate, parsePemCertificates, x5tS256 }] = await Promise.all([import('../app/diagnosis.js'), import('../diagnose/index.js'), import('../pki/index.js')]);
     return { diagnoseFromStore, formatDiagnosis, parseCertificate, parsePemCertificates, x5tS256 };
   },
   /** `doctor` on a client that publishes its certificates: fetched from its jwks_uri. */
   jwksUri: async () => {
-    const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js')]);
+    const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../app/jwks-uri.js'), import('../app/self-signed.js')]);
     return { fetchJwksUriOnce, validateSelfSignedJwks };
   },
-  expiry: () => import('../admin/expiry.js'),
-  crls: () => import('../admin/crls.js'),
+  expiry: () => import('../app/expiry.js'),
+  crls: () => import('../app/crls.js'),
   /** `certbound token`: the client library (undici and jose). */
   client: () => import('../client/index.js'),
   /** The long-running command, when it comes through `runCli` (`certbound serve` alone skips the CLI: main.ts). */

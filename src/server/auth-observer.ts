@@ -57,7 +57,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
   async function diagnose(refusal: Refusal, peer: PeerCertificate | undefined): Promise<{ diagnosis?: Diagnosis; diagnosis_error?: string }> {
     if (!peer) return {};
     try {
-      const { diagnoseFromStore } = await import('../admin/diagnosis.js');
+      const { diagnoseFromStore } = await import('../app/diagnosis.js');
       const diagnosis = await diagnoseFromStore(db, {
         leaf: peer.x509.raw,
         chain: peer.chain ?? [],

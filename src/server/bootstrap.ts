@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AdminService } from '../admin/service.js';
+import type { AdminService } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';
 import { clients, type Queryable, resourceServers, trustAnchors } from '../store/index.js';
 import type { ServerTls } from './index.js';
 
-import { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES } from '../admin/dev-demo.js';
+import { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES } from '../app/dev-demo.js';
 
 export { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES };
 
@@ -51,7 +51,7 @@ export async function prepareTls(config: Config, db: Queryable, loadAdmin: () =>
   let created = false;
   if (!existsSync(path.join(dir, 'server.key'))) {
     // loaded only here: @peculiar/x509 costs ~10 MB of memory a production server never needs
-    const { generateDevPki } = await import('../admin/dev-pki.js');
+    const { generateDevPki } = await import('../app/dev-pki.js');
     await generateDevPki(dir);
     created = true;
     logger.info({ dir }, 'created a development PKI');
@@ -73,7 +73,7 @@ export async function prepareTls(config: Config, db: Queryable, loadAdmin: () =>
     await admin.addClient(
       {
         clientId: DEMO_CLIENT_ID,
-        mapping: { kind: 'san_dns', value: (await import('../admin/dev-pki.js')).DEV_CLIENT_SAN, trustAnchor: anchor?.name },
+        mapping: { kind: 'san_dns', value: (await import('../app/dev-pki.js')).DEV_CLIENT_SAN, trustAnchor: anchor?.name },
         scopes: DEMO_SCOPES,
         defaultResource: DEMO_RESOURCE,
       },

@@ -7,10 +7,10 @@ import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AdminApi } from '../admin/http/index.js';
-import { ADMIN_SCOPES } from '../admin/http/scopes.js';
-import type { JwksUriCache, PublishedKind } from '../admin/jwks-uri.js';
-import type { AdminService } from '../admin/service.js';
+import type { AdminApi } from '../admin-api/index.js';
+import { ADMIN_SCOPES } from '../admin-api/scopes.js';
+import type { JwksUriCache, PublishedKind } from '../app/jwks-uri.js';
+import type { AdminService } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
 import { clients, createRevisionReader, type Db, ensureResourceServerScopes, type LastSeenCertificate, listLastSeen, purgeExpiredPayloads, type Queryable, readRevisions, resourceServers, type SigningKey, signingKeys, sqlOf, type TrustAnchor, trustAnchors } from '../store/index.js';
@@ -143,7 +143,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // the full error, here only.
   const logJwksUriFailure = ({ uri, reason, error }: { uri: string; reason: string; error: unknown }) => logger.warn({ event: 'jwks_uri_fetch_failed', uri, err: error }, `jwks_uri ${uri}: ${reason}`);
   const adminService = loadOnce<AdminService>(() =>
-    Promise.all([openKnex(), import('../admin/service.js')]).then(([k, { createAdminService }]) => createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: logJwksUriFailure })),
+    Promise.all([openKnex(), import('../app/service.js')]).then(([k, { createAdminService }]) => createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: logJwksUriFailure })),
   );
   const adminResource = await resourceServers.find(db, config.adminResource);
   if (!adminResource || !ADMIN_SCOPES.every((s) => adminResource.scopes.includes(s))) {
@@ -201,7 +201,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // SS-4: clients that publish their certificates (self-signed) or assertion keys (private_key_jwt) at a
   // jwks_uri. The fetching code (undici) loads when the first such client makes a request.
   const loadJwksUris = loadOnce<JwksUriCache>(() =>
-    Promise.all([import('../admin/jwks-uri.js'), import('../admin/self-signed.js'), import('../admin/private-key-jwt.js')]).then(
+    Promise.all([import('../app/jwks-uri.js'), import('../app/self-signed.js'), import('../app/private-key-jwt.js')]).then(
       ([{ createJwksUriCache }, { validateSelfSignedJwks }, { validatePrivateKeyJwtJwks }]) => {
         jwksUriCache = createJwksUriCache({
           ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined,
@@ -322,7 +322,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
   // a server that only issues tokens does not keep it in memory (docs/performance.md, peak memory).
   const adminApi = loadOnce<AdminApi>(() =>
-    Promise.all([import('../admin/http/index.js'), import('../admin/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
+    Promise.all([import('../admin-api/index.js'), import('../app/diagnosis.js')]).then(([{ createAdminApi }, { diagnoseFromStore }]) =>
       createAdminApi({
         // Loaded (and knex opened) by the first authenticated request that needs a use case; the
         // authentication reads the token's client through the server's own store connection.

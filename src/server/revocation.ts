@@ -10,7 +10,7 @@
  * of the TLS context (OpenSSL cannot skip just one) and the lookup refuses only listed certificates.
  */
 import type { Logger } from 'pino';
-import { createCrlService, type FetchCrl, fetchCrlSource, loadVerifiedCrls } from '../admin/crls.js';
+import { createCrlService, type FetchCrl, fetchCrlSource, loadVerifiedCrls } from '../app/crls.js';
 import { checkRevocation, type CrlStalePolicy, crlToPem, type RevocationMode, revocationMode, type VerifiedCrl } from '../pki/index.js';
 import type { CrlRecord, Queryable } from '../store/index.js';
 import type { PeerCertificate } from './mtls.js';

@@ -1,6 +1,6 @@
 /** `certbound audit list`: the audit rows of CLI and admin API changes, newest first, filterable. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 

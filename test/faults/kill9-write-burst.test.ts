@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { migrateLatest, openDatabase } from '../../src/store/knex.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'certbound-kill9-'));

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, request } from 'undici';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { migrateLatest, openDatabase } from '../../src/store/knex.js';
 import { tlsAgent } from '../helpers/net.js';
 import { createTestPki, type Issued, type TestPki } from '../helpers/pki.js';

@@ -4,7 +4,7 @@
  * `ack <client id>` on stdout once each write has committed, until it is killed.
  */
 import { writeSync } from 'node:fs';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { openDatabase } from '../../src/store/knex.js';
 
 const [filename, resource] = process.argv.slice(2) as [string, string];

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Agent } from 'undici';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type ServerHandle, startServer } from '../../src/server/index.js';
 import { openDriverSql } from '../../src/store/driver.js';

@@ -3,7 +3,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { createLastSeenRecorder } from '../../src/server/last-seen.js';
 import { listLastSeen } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

@@ -3,7 +3,7 @@
  * databases and through both connections (knex, and the server's drivers), never a driver error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { type DriverSql, openDriverSql } from '../../src/store/driver.js';
 import { clients, createOidcAdapter, isStorableKey, listAudit, type Queryable, resourceServers, signingKeys, trustAnchors } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

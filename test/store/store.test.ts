@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../src/admin/service.js';
+import { createAdminService } from '../../src/app/service.js';
 import { CertboundError } from '../../src/errors/index.js';
 import { createOidcAdapter, purgeExpiredPayloads, signingKeys } from '../../src/store/index.js';
 import { migrateLatest, migrateRollbackAll, pendingMigrations } from '../../src/store/knex.js';

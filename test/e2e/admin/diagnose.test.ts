@@ -3,8 +3,8 @@
  * the same admin authentication (read scope suffices).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnoseFromStore } from '../../../src/admin/diagnosis.js';
-import { DiagnosisSchema } from '../../../src/admin/http/schemas.js';
+import { diagnoseFromStore } from '../../../src/app/diagnosis.js';
+import { DiagnosisSchema } from '../../../src/admin-api/schemas.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { type Issued, selfSigned } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';

@@ -1,6 +1,6 @@
 /**
  * H15-6: the guard that keeps an administrator counts only clients that can sign in to the admin API
- * (the authenticator's own rules, src/admin/administrators.ts): a client with certbound:admin but without
+ * (the authenticator's own rules, src/app/administrators.ts): a client with certbound:admin but without
  * bound tokens, or whose only mapping has ended, does not stand in for the last one that can.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrlService } from '../../../src/admin/crls.js';
+import { createCrlService } from '../../../src/app/crls.js';
 import { runCli } from '../../../src/cli/index.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { createCrl } from '../../helpers/crl.js';

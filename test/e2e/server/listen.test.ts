@@ -5,7 +5,7 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../../src/admin/service.js';
+import { createAdminService } from '../../../src/app/service.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { startServer } from '../../../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';

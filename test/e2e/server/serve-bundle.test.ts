@@ -14,7 +14,7 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../../src/admin/service.js';
+import { createAdminService } from '../../../src/app/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { freePort, httpsJson, tlsAgent } from '../../helpers/net.js';
@@ -173,8 +173,8 @@ describe('certbound serve from the bundle', () => {
     const loaded = JSON.parse(/LOADED (.*)/.exec(run.stdout())![1]!) as string[];
     const loadedInputs = loaded.flatMap((u) => inputsOf.get(u) ?? []);
     expect(loadedInputs).toContain('src/store/driver.ts');
-    expect(loadedInputs).toContain('src/admin/diagnosis.ts');
-    for (const heavy of ['node_modules/knex/', 'node_modules/lodash/', 'node_modules/tarn/', 'src/store/knex.ts', 'src/admin/service.ts']) {
+    expect(loadedInputs).toContain('src/app/diagnosis.ts');
+    for (const heavy of ['node_modules/knex/', 'node_modules/lodash/', 'node_modules/tarn/', 'src/store/knex.ts', 'src/app/service.ts']) {
       expect(loadedInputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
     }
     expect(loaded.filter((u) => u.includes('/node_modules/knex/'))).toEqual([]);
@@ -197,12 +197,12 @@ describe('certbound serve from the bundle', () => {
     const inputs = [...atStart].flatMap((f) => Object.keys(byFile.get(f)!.inputs));
     expect(inputs).toContain('src/server/index.ts');
     expect(inputs).toContain('src/server/mtls.ts');
-    for (const heavy of ['node_modules/zod/', 'node_modules/knex/', 'src/store/knex.ts', 'src/config/schema.ts', 'src/admin/service.ts', 'src/admin/http/app.ts', 'src/admin/http/routes.ts', 'src/admin/http/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/admin/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
+    for (const heavy of ['node_modules/zod/', 'node_modules/knex/', 'src/store/knex.ts', 'src/config/schema.ts', 'src/app/service.ts', 'src/admin-api/app.ts', 'src/admin-api/routes.ts', 'src/admin-api/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/app/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
       expect(inputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
     }
     // ... and those are in the bundle, as chunks loaded on demand
     const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
-    for (const lazy of ['src/admin/service.ts', 'src/diagnose/diagnose.ts', 'src/admin/http/app.ts', 'node_modules/pkijs/', 'node_modules/knex/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
+    for (const lazy of ['src/app/service.ts', 'src/diagnose/diagnose.ts', 'src/admin-api/app.ts', 'node_modules/pkijs/', 'node_modules/knex/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
     // prom-client's OpenTelemetry import (used only for exemplars, never enabled) is a stub, not the library
     expect(all.filter((i) => i.includes('node_modules/@opentelemetry/'))).toEqual([]);
     expect(all).toContain('no-opentelemetry:@opentelemetry/api');

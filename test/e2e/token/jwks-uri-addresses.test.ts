@@ -13,7 +13,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { exportJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAdminService } from '../../../src/admin/service.js';
+import { createAdminService } from '../../../src/app/service.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { runCliCaptured } from '../../helpers/cli.js';

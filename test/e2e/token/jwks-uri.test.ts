@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminService } from '../../../src/admin/service.js';
+import { createAdminService } from '../../../src/app/service.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createAdminCaller } from '../../helpers/admin.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';

@@ -1,5 +1,5 @@
 /**
- * Admin API requests (src/admin/http) from an administrator over real mTLS: malformed JSON, wrong types,
+ * Admin API requests (src/admin-api) from an administrator over real mTLS: malformed JSON, wrong types,
  * huge values, unknown members, DN/SAN injection, path traversal in ids, and callers without the right.
  * Every refusal is a 4xx with a coded error and leaves the stored state as it was.
  */

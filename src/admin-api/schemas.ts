@@ -5,9 +5,9 @@
  * CLI's `--json` output.
  */
 import { z } from 'zod';
-import { SIGNING_ALGORITHMS } from '../../config/index.js';
-import type { Diagnosis } from '../../diagnose/index.js';
-import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../patterns.js';
+import { SIGNING_ALGORITHMS } from '../config/index.js';
+import type { Diagnosis } from '../diagnose/index.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../app/patterns.js';
 
 /** Component registry: schema → OpenAPI `components.schemas` name. */
 export const adminSchemas = z.registry<{ id: string; description?: string }>();

@@ -4,7 +4,7 @@
  * than a listing, and `certbound client list` needs only these.
  */
 import type { z } from 'zod';
-import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../../store/index.js';
+import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../store/index.js';
 import type { AuditEntrySchema, ClientSchema, MappingSchema, ResourceServerSchema, SigningKeySchema, TrustAnchorSchema } from './schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

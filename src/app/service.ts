@@ -31,7 +31,7 @@ import { adminSignInRefusal } from './administrators.js';
 import { generateSigningKey } from './keys.js';
 import { createAdminQueries } from './queries.js';
 import { isMappingValidAt } from '../mapping/index.js';
-import { ADMIN_SCOPE } from './http/scopes.js';
+import { ADMIN_SCOPE } from '../admin-api/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, MAX_RESOURCE_ID_LENGTH, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';

@@ -5,10 +5,10 @@
  * (`certbound/verifier`, RFC 8705 §3). The keys come from the server's own key set (no discovery).
  */
 import type { IncomingMessage } from 'node:http';
-import type { ClientRecord } from '../../store/index.js';
+import type { ClientRecord } from '../store/index.js';
 import type { JSONWebKeySet } from 'jose';
-import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from '../../verifier/index.js';
-import { adminSignInRefusal } from '../administrators.js';
+import { createVerifier, peerCertificateDer, type Verifier, VerifierError } from '../verifier/index.js';
+import { adminSignInRefusal } from '../app/administrators.js';
 import type { Access, AdminPrincipal } from './router.js';
 
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './scopes.js';

@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrlService, loadVerifiedCrls } from '../../src/admin/crls.js';
-import { createAdminService } from '../../src/admin/service.js';
+import { createCrlService, loadVerifiedCrls } from '../../src/app/crls.js';
+import { createAdminService } from '../../src/app/service.js';
 import { listAudit } from '../../src/store/index.js';
 import { createCrl } from '../helpers/crl.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

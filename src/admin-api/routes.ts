@@ -3,10 +3,10 @@
  * service's transaction together with its audit row, whose actor is `admin:<client_id>:<x5t#S256>`.
  */
 import type { z } from 'zod';
-import type { Diagnosis } from '../../diagnose/index.js';
-import { CertboundError, ConflictError } from '../../errors/index.js';
-import { parsePemCertificates } from '../../pki/index.js';
-import type { AdminService, MappingInput } from '../service.js';
+import type { Diagnosis } from '../diagnose/index.js';
+import { CertboundError, ConflictError } from '../errors/index.js';
+import { parsePemCertificates } from '../pki/index.js';
+import type { AdminService, MappingInput } from '../app/service.js';
 import { ADMIN_SCOPES } from './auth.js';
 import { withField } from './errors.js';
 import { defineRoute, type Route, type RouteInput } from './router.js';

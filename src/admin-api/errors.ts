@@ -4,8 +4,8 @@
  * without its message, so nothing internal reaches the caller.
  */
 import type { z } from 'zod';
-import { CertboundError, InvalidInputError } from '../../errors/index.js';
-import { VerifierError } from '../../verifier/index.js';
+import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { VerifierError } from '../verifier/index.js';
 
 export interface AdminErrorBody {
   code: string;
