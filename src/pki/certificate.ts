@@ -5,9 +5,9 @@
  * no control characters in names (X-1) and strictly decoded strings (X-3).
  *
  * The DER is parsed once by @peculiar/asn1-schema (with its own asn1js); subject and issuer keep their raw
- * string bytes (decoded strictly in dn.ts) and the SPKI keeps its exact encoding for pinning. The SAN
- * extension is walked with dn.ts's TLV reader so that iPAddress bytes and IA5String bytes stay raw. Signatures and chains are NOT verified here:
- * that is the TLS stack's job (SC-7).
+ * string bytes (decoded strictly by dn/from-der.ts) and the SPKI keeps its exact encoding for pinning.
+ * PEM is read by pem.ts, the SAN extension by san-extension.ts. Signatures and chains are NOT verified
+ * here: that is the TLS stack's job (SC-7).
  */
 import { AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import {
@@ -36,43 +36,15 @@ import {
   id_kp_clientAuth,
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
-import { CertboundError } from '../errors/index.js';
-import {
-  type AsnBlockView,
-  type DistinguishedName,
-  RawName,
-  type Tlv,
-  TAG_CLASS,
-  canonicalDn,
-  dnFromRawName,
-  formatRfc4514,
-  parseWithSchema,
-  readSingleElement,
-  readTlv,
-} from './dn.js';
+import { type AsnBlockView, parseWithSchema } from './der.js';
+import { canonicalDn, type DistinguishedName, formatRfc4514 } from './dn/index.js';
+import { dnFromRawName, RawName } from './dn/from-der.js';
+import { certificateError, REISSUE } from './errors.js';
+import { checkCertificateSize } from './limits.js';
 import { type NameConstraints, readNameConstraints } from './name-constraints.js';
-import { canonicalizeCertificateSan, ipTextFromCanonical } from './san.js';
+import { certificateDerOf } from './pem.js';
+import { type CertificateSans, parseSanExtension } from './san-extension.js';
 import { spkiSha256, x5tS256 } from './thumbprint.js';
-
-/** X-10: caps applied before and during parsing. */
-export const CERTIFICATE_LIMITS = Object.freeze({
-  /** Bytes of DER per certificate. */
-  maxCertificateBytes: 16 * 1024,
-  /** GeneralNames in the SAN extension. */
-  maxSanEntries: 100,
-  /** Certificates in one PEM bundle (trust anchors, chains). */
-  maxBundleCertificates: 1000,
-});
-
-export interface CertificateSans {
-  dns: string[];
-  uri: string[];
-  /** Canonical form: lowercase hex of the 4 or 16 address bytes. */
-  ip: string[];
-  /** Display form of `ip`, same order (dotted decimal / RFC 5952). */
-  ipText: string[];
-  email: string[];
-}
 
 export interface ParsedCertificate {
   /** The exact DER received: the thumbprint input (X-14). */
@@ -181,181 +153,7 @@ AsnProp({ type: AlgorithmIdentifier })(CertificateLite.prototype, 'signatureAlgo
 AsnProp({ type: AsnPropTypes.BitString })(CertificateLite.prototype, 'signatureValue');
 
 // ---------------------------------------------------------------------------------------------------------------
-// Errors
-
-function certError(code: string, message: string, hint: string, extra: { cause?: unknown; details?: Record<string, unknown> } = {}): CertboundError {
-  return new CertboundError(code, message, { status: 400, hint, ...extra });
-}
-
-const REISSUE = 'The certificate is malformed; reissue it with a standard tool (OpenSSL, step-ca, cfssl, a managed CA).';
-
-// ---------------------------------------------------------------------------------------------------------------
-// PEM
-
-const BASE64_LINE = /^[A-Za-z0-9+/=]+$/;
-
-interface PemOptions {
-  /** Whether text outside the blocks (bundle comments) is tolerated. */
-  allowText: boolean;
-  what: string;
-}
-
-function decodePem(text: string, options: PemOptions): Buffer[] {
-  const blocks: Buffer[] = [];
-  const lines = text.split(/\r?\n/);
-  let body: string[] | undefined;
-  let beginLine = 0;
-  for (const [index, rawLine] of lines.entries()) {
-    const lineNo = index + 1;
-    const line = body === undefined ? rawLine.trim() : rawLine.replace(/[ \t]+$/, '');
-    if (body === undefined) {
-      if (line === '') continue;
-      const begin = /^-----BEGIN ([A-Z0-9 #]+)-----$/.exec(line);
-      if (begin) {
-        if (begin[1] !== 'CERTIFICATE') {
-          throw certError('ERR_CERT_PARSE', `The ${options.what} contains a ${begin[1]} block (line ${lineNo}); only CERTIFICATE blocks are accepted.`, 'Pass certificates only; never pass private keys here.');
-        }
-        body = [];
-        beginLine = lineNo;
-        continue;
-      }
-      if (!options.allowText || line.includes('-----')) {
-        throw certError('ERR_CERT_PARSE', `The ${options.what} has unexpected text at line ${lineNo}, outside a BEGIN/END CERTIFICATE block.`, 'Pass PEM text made of -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks only.');
-      }
-      continue;
-    }
-    if (line === '-----END CERTIFICATE-----') {
-      blocks.push(decodeStrictBase64(body.join(''), options.what, beginLine));
-      if (blocks.length > CERTIFICATE_LIMITS.maxBundleCertificates) {
-        throw certError('ERR_CERT_TOO_LARGE', `The ${options.what} has more than ${CERTIFICATE_LIMITS.maxBundleCertificates} certificates.`, 'Split the bundle or remove unused certificates.');
-      }
-      body = undefined;
-      continue;
-    }
-    if (line.startsWith('-----')) {
-      throw certError('ERR_CERT_PARSE', `The ${options.what} has an unexpected PEM boundary at line ${lineNo} inside the certificate that starts at line ${beginLine}.`, 'Each -----BEGIN CERTIFICATE----- needs its own -----END CERTIFICATE----- line.');
-    }
-    if (!BASE64_LINE.test(line)) {
-      throw certError(
-        'ERR_CERT_PARSE',
-        `The ${options.what} has a line that is not base64 at line ${lineNo} (inside the certificate that starts at line ${beginLine}).`,
-        'The body of a PEM certificate is standard base64 only (A-Z a-z 0-9 + / =): no headers, no spaces, no URL-safe alphabet.',
-      );
-    }
-    body.push(line);
-  }
-  if (body !== undefined) {
-    throw certError('ERR_CERT_PARSE', `The ${options.what} has a -----BEGIN CERTIFICATE----- at line ${beginLine} without a matching -----END CERTIFICATE-----.`, 'The PEM text is truncated; pass the complete certificate.');
-  }
-  return blocks;
-}
-
-function decodeStrictBase64(b64: string, what: string, beginLine: number): Buffer {
-  const der = Buffer.from(b64, 'base64');
-  // Buffer.from is lenient (stray '=', non-zero pad bits, missing padding): require a canonical round trip.
-  if (b64.length === 0 || b64.length % 4 !== 0 || der.toString('base64') !== b64) {
-    throw certError('ERR_CERT_PARSE', `The ${what} has a certificate (line ${beginLine}) whose base64 body is not canonical base64.`, 'Re-export the certificate as PEM; the body must be padded standard base64.');
-  }
-  return der;
-}
-
-/**
- * Splits a PEM bundle (trust anchors, a chain) into DER certificates, in order. Strict: every block is a
- * CERTIFICATE with a canonical base64 body; comment lines outside blocks (as in CA bundles) are
- * tolerated, other PEM blocks (keys) are refused. Each DER must be one complete structure of at most
- * 16 KiB. Throws `ERR_CERT_PARSE` / `ERR_CERT_TOO_LARGE`.
- */
-export function parsePemCertificates(text: string): Buffer[] {
-  if (typeof text !== 'string') throw new TypeError('parsePemCertificates expects a string');
-  if (text.length > CERTIFICATE_LIMITS.maxBundleCertificates * CERTIFICATE_LIMITS.maxCertificateBytes * 2) {
-    throw certError('ERR_CERT_TOO_LARGE', 'The PEM bundle is too large.', 'Split the bundle or remove unused certificates.');
-  }
-  const ders = decodePem(text, { allowText: true, what: 'PEM bundle' });
-  if (ders.length === 0) {
-    throw certError('ERR_CERT_PARSE', 'The PEM bundle contains no certificate.', 'Pass one or more -----BEGIN CERTIFICATE----- blocks.');
-  }
-  for (const der of ders) {
-    checkSize(der);
-    readSingleElement(der, 'A certificate in the PEM bundle', 'ERR_CERT_PARSE');
-  }
-  return ders;
-}
-
-function checkSize(der: Uint8Array): void {
-  if (der.byteLength > CERTIFICATE_LIMITS.maxCertificateBytes) {
-    throw certError(
-      'ERR_CERT_TOO_LARGE',
-      `The certificate is ${der.byteLength} bytes; the limit is ${CERTIFICATE_LIMITS.maxCertificateBytes}.`,
-      'Client certificates are normally under 4 KiB; issue a smaller certificate.',
-    );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Extensions
-
-function parseSan(extnValue: Uint8Array): CertificateSans {
-  const malformed = (why: string, cause?: unknown) =>
-    certError('ERR_CERT_SAN_MALFORMED', `The certificate's subjectAltName extension is malformed: ${why}.`, REISSUE, cause === undefined ? {} : { cause });
-  const read = readTlv(extnValue);
-  if ('problem' in read) throw malformed(read.problem);
-  if (read.end !== extnValue.length) throw malformed(`${extnValue.length - read.end} trailing byte(s) after the GeneralNames`);
-  const root = read.tlv;
-  if (root.tagClass !== TAG_CLASS.universal || root.tagNumber !== 16 || !root.constructed) throw malformed('it is not a SEQUENCE of GeneralName');
-  const names: Tlv[] = [];
-  for (let offset = 0; offset < root.content.length; ) {
-    const entry = readTlv(root.content, offset);
-    if ('problem' in entry) throw malformed(`an entry: ${entry.problem}`);
-    names.push(entry.tlv);
-    if (names.length > CERTIFICATE_LIMITS.maxSanEntries) {
-      throw certError('ERR_CERT_TOO_LARGE', `The certificate has more than ${CERTIFICATE_LIMITS.maxSanEntries} SAN entries.`, 'Issue client certificates with only the names that identify the client.');
-    }
-    offset = entry.end;
-  }
-  if (names.length === 0) throw malformed('it is empty');
-  const san: CertificateSans = { dns: [], uri: [], ip: [], ipText: [], email: [] };
-  for (const name of names) {
-    const { tagClass, tagNumber, constructed } = name;
-    if (tagClass !== TAG_CLASS.context || tagNumber > 8) {
-      throw malformed(`an entry has the unexpected tag ${tagClass === TAG_CLASS.context ? `[${tagNumber}]` : `class ${tagClass} #${tagNumber}`}`);
-    }
-    // [0] otherName, [3] x400Address, [4] directoryName, [5] ediPartyName are constructed; [8] registeredID is an OID.
-    if (tagNumber === 0 || tagNumber === 3 || tagNumber === 4 || tagNumber === 5) {
-      if (!constructed) throw malformed(`entry [${tagNumber}] must be constructed`);
-      continue;
-    }
-    if (constructed) throw malformed(`entry [${tagNumber}] uses a constructed encoding`);
-    if (tagNumber === 8) continue;
-    switch (tagNumber) {
-      case 1:
-        san.email.push(sanText('san_email', name.content));
-        break;
-      case 2:
-        san.dns.push(sanText('san_dns', name.content));
-        break;
-      case 6:
-        san.uri.push(sanText('san_uri', name.content));
-        break;
-      case 7: {
-        const hex = canonicalizeCertificateSan('san_ip', name.content);
-        san.ip.push(hex);
-        san.ipText.push(ipTextFromCanonical(hex));
-        break;
-      }
-    }
-  }
-  return san;
-}
-
-/** IA5String bytes → text, refusing control characters and non-ASCII (via canonicalizeCertificateSan's checks). */
-function sanText(kind: 'san_dns' | 'san_uri' | 'san_email', bytes: Uint8Array): string {
-  const text = Buffer.from(bytes).toString('latin1');
-  canonicalizeCertificateSan(kind, text);
-  if (text.length === 0) {
-    throw certError('ERR_CERT_SAN_MALFORMED', `The certificate has an empty ${kind.slice(4).toUpperCase()} SAN entry.`, REISSUE);
-  }
-  return text;
-}
 
 const EXTENSION_NAMES: Readonly<Record<string, string>> = {
   [id_ce_subjectAltName]: 'subjectAltName',
@@ -387,31 +185,6 @@ function hex(buffer: ArrayBuffer | Uint8Array): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Certificate
 
-function toDer(input: Uint8Array | string): Buffer {
-  if (typeof input === 'string') {
-    if (input.length > CERTIFICATE_LIMITS.maxCertificateBytes * 2) {
-      throw certError('ERR_CERT_TOO_LARGE', `The PEM text is ${input.length} characters; a certificate of at most ${CERTIFICATE_LIMITS.maxCertificateBytes} bytes fits in far less.`, 'Issue a smaller certificate.');
-    }
-    const ders = decodePem(input, { allowText: false, what: 'PEM text' });
-    if (ders.length !== 1) {
-      throw certError(
-        'ERR_CERT_PARSE',
-        ders.length === 0 ? 'The PEM text contains no certificate.' : `The PEM text contains ${ders.length} certificates; exactly one (the client certificate) is expected here.`,
-        ders.length === 0 ? 'Pass one -----BEGIN CERTIFICATE----- block.' : 'Pass only the leaf certificate; chains go through parsePemCertificates.',
-        { details: { count: ders.length } },
-      );
-    }
-    return ders[0]!;
-  }
-  if (!(input instanceof Uint8Array)) throw new TypeError('parseCertificate expects PEM text or DER bytes');
-  if (input.byteLength === 0) throw certError('ERR_CERT_PARSE', 'The certificate is empty.', 'Pass the DER or PEM of the client certificate.');
-  // PEM read from a file as bytes: accept it, but with the same strictness.
-  if (input.byteLength > 10 && Buffer.from(input.subarray(0, 10)).toString('latin1') === '-----BEGIN') {
-    return toDer(Buffer.from(input).toString('latin1'));
-  }
-  return Buffer.from(input);
-}
-
 /**
  * Parses one client certificate (PEM text or DER bytes). Throws a `CertboundError` with status 400 and
  * one of: `ERR_CERT_PARSE` (not exactly one well-formed certificate, trailing bytes, several PEM blocks,
@@ -424,8 +197,8 @@ function toDer(input: Uint8Array | string): Buffer {
  * cert.x5t; // 'v68ffgcPn6jdYpBfFY2nP4ShE2Yk-6_Mk5PI9yh6aes' for the RFC 9440 example certificate
  */
 export function parseCertificate(input: Uint8Array | string): ParsedCertificate {
-  const der = toDer(input);
-  checkSize(der);
+  const der = certificateDerOf(input);
+  checkCertificateSize(der);
   const cert = parseWithSchema(der, CertificateLite, 'The certificate', 'ERR_CERT_PARSE', 'Pass the DER or PEM of the client certificate (not a key, CSR or chain).');
   const tbs = cert.tbsCertificate;
 
@@ -444,16 +217,16 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
   const criticalExtensions: string[] = [];
   const seen = new Set<string>();
   // RFC 5280 §4.1.2.1: extensions only in v3; version 2 (v3) is the largest defined value.
-  if (tbs.version > 2) throw certError('ERR_CERT_PARSE', `The certificate has the unknown version number ${tbs.version + 1}.`, REISSUE);
-  if (tbs.extensions && tbs.version !== 2) throw certError('ERR_CERT_PARSE', `The certificate is version ${tbs.version + 1} but carries extensions, which only version 3 allows.`, REISSUE);
-  if (tbs.extensions && tbs.extensions.length === 0) throw certError('ERR_CERT_PARSE', 'The certificate has an empty extensions list (RFC 5280 §4.1 requires at least one).', REISSUE);
+  if (tbs.version > 2) throw certificateError('ERR_CERT_PARSE', `The certificate has the unknown version number ${tbs.version + 1}.`, REISSUE);
+  if (tbs.extensions && tbs.version !== 2) throw certificateError('ERR_CERT_PARSE', `The certificate is version ${tbs.version + 1} but carries extensions, which only version 3 allows.`, REISSUE);
+  if (tbs.extensions && tbs.extensions.length === 0) throw certificateError('ERR_CERT_PARSE', 'The certificate has an empty extensions list (RFC 5280 §4.1 requires at least one).', REISSUE);
   for (const extension of tbs.extensions ?? []) {
     const oid = extension.extnID;
     if (seen.has(oid)) {
       if (oid === id_ce_subjectAltName) {
-        throw certError('ERR_CERT_SAN_MALFORMED', 'The certificate has more than one subjectAltName extension.', 'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.');
+        throw certificateError('ERR_CERT_SAN_MALFORMED', 'The certificate has more than one subjectAltName extension.', 'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.');
       }
-      throw certError('ERR_CERT_PARSE', `The certificate has the extension ${extensionName(oid)} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
+      throw certificateError('ERR_CERT_PARSE', `The certificate has the extension ${extensionName(oid)} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
     }
     seen.add(oid);
     if (extension.critical) criticalExtensions.push(oid);
@@ -462,11 +235,11 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
     // a malformed one is refused rather than skipped (X-11, SC-6).
     switch (oid) {
       case id_ce_subjectAltName:
-        san = parseSan(value);
+        san = parseSanExtension(value);
         break;
       case id_ce_extKeyUsage:
         extendedKeyUsage = [...parseExtensionValue(value, ExtendedKeyUsage, 'extendedKeyUsage')];
-        if (extendedKeyUsage.length === 0) throw certError('ERR_CERT_PARSE', "The certificate's extendedKeyUsage extension lists no purpose (RFC 5280 §4.2.1.12 requires at least one).", REISSUE);
+        if (extendedKeyUsage.length === 0) throw certificateError('ERR_CERT_PARSE', "The certificate's extendedKeyUsage extension lists no purpose (RFC 5280 §4.2.1.12 requires at least one).", REISSUE);
         break;
       case id_ce_basicConstraints: {
         const bc = parseExtensionValue(value, BasicConstraints, 'basicConstraints');
@@ -476,7 +249,7 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
       case id_ce_keyUsage: {
         const flags = parseExtensionValue(value, KeyUsage, 'keyUsage').toNumber();
         keyUsage = KEY_USAGE_NAMES.filter((_, bit) => (flags & (1 << bit)) !== 0);
-        if (keyUsage.length === 0) throw certError('ERR_CERT_PARSE', "The certificate's keyUsage extension has no bit set (RFC 5280 §4.2.1.3 requires at least one).", REISSUE);
+        if (keyUsage.length === 0) throw certificateError('ERR_CERT_PARSE', "The certificate's keyUsage extension has no bit set (RFC 5280 §4.2.1.3 requires at least one).", REISSUE);
         break;
       }
       case id_ce_subjectKeyIdentifier:
@@ -489,17 +262,17 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
       }
       case id_pe_authorityInfoAccess:
         if (parseExtensionValue(value, AuthorityInfoAccessSyntax, 'authorityInfoAccess').length === 0) {
-          throw certError('ERR_CERT_PARSE', "The certificate's authorityInfoAccess extension is empty (RFC 5280 §4.2.2.1 requires at least one access description).", REISSUE);
+          throw certificateError('ERR_CERT_PARSE', "The certificate's authorityInfoAccess extension is empty (RFC 5280 §4.2.2.1 requires at least one access description).", REISSUE);
         }
         break;
       case id_ce_cRLDistributionPoints:
         if (parseExtensionValue(value, CRLDistributionPoints, 'cRLDistributionPoints').length === 0) {
-          throw certError('ERR_CERT_PARSE', "The certificate's cRLDistributionPoints extension is empty (RFC 5280 §4.2.1.13 requires at least one point).", REISSUE);
+          throw certificateError('ERR_CERT_PARSE', "The certificate's cRLDistributionPoints extension is empty (RFC 5280 §4.2.1.13 requires at least one point).", REISSUE);
         }
         break;
       case id_ce_certificatePolicies:
         if (parseExtensionValue(value, CertificatePolicies, 'certificatePolicies').length === 0) {
-          throw certError('ERR_CERT_PARSE', "The certificate's certificatePolicies extension is empty (RFC 5280 §4.2.1.4 requires at least one policy).", REISSUE);
+          throw certificateError('ERR_CERT_PARSE', "The certificate's certificatePolicies extension is empty (RFC 5280 §4.2.1.4 requires at least one policy).", REISSUE);
         }
         break;
       case id_ce_nameConstraints:

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { CertboundError } from '../errors/index.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
-import { canonicalDn, dnFromCertificateName, formatRfc4514 } from './dn.js';
+import { canonicalDn, dnFromCertificateName, formatRfc4514 } from './dn/index.js';
 import { loadPkijs } from './pkijs.js';
 
 /** What happens when a CRL is past its nextUpdate. */

@@ -14,7 +14,7 @@ export {
   isReversedOf,
   OID_COMMON_NAME,
   parseRfc4514,
-} from './dn.js';
+} from './dn/index.js';
 export {
   type MappingKind,
   type SanKind,
@@ -25,18 +25,10 @@ export {
   MAPPING_KINDS,
   SAN_KINDS,
 } from './san.js';
-export {
-  type CertificateSans,
-  type ParsedCertificate,
-  CERTIFICATE_LIMITS,
-  EKU_ANY,
-  EKU_CLIENT_AUTH,
-  extensionName,
-  hasClientAuthEku,
-  type KeyUsageName,
-  parseCertificate,
-  parsePemCertificates,
-} from './certificate.js';
+export { type ParsedCertificate, EKU_ANY, EKU_CLIENT_AUTH, extensionName, hasClientAuthEku, type KeyUsageName, parseCertificate } from './certificate.js';
+export { CERTIFICATE_LIMITS } from './limits.js';
+export { parsePemCertificates } from './pem.js';
+export type { CertificateSans } from './san-extension.js';
 export { type NameConstraint, type NameConstraints, nameConstraintViolation } from './name-constraints.js';
 export { checkLeafPolicy, ekuNames, type LeafPolicyCode, type LeafPolicyOptions, type LeafPolicyViolation } from './leaf-policy.js';
 export { hexDigestToX5tS256, isWellFormedX5tS256, sameWellFormedThumbprints, spkiSha256, thumbprintsEqual, x5tS256 } from './thumbprint.js';

@@ -9,7 +9,8 @@
  * directoryName. A constraint certbound cannot read (a second `@` in a mailbox, a wildcard in a DNS
  * name, an address whose mask is not 4/16 bytes) refuses every chain through the anchor.
  */
-import { canonicalDn, type DistinguishedName, dnFromCertificateName, readTlv, TAG_CLASS, type Tlv } from './dn.js';
+import { readTlv, TAG_CLASS, type Tlv } from './der.js';
+import { canonicalDn, type DistinguishedName, dnFromCertificateName } from './dn/index.js';
 import type { ParsedCertificate } from './certificate.js';
 
 export type NameConstraint =

@@ -13,7 +13,8 @@
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { canonicalDn, describeCodePoint, findControlCharacter, parseRfc4514 } from './dn.js';
+import { describeCodePoint, findControlCharacter } from './der.js';
+import { canonicalDn, parseRfc4514 } from './dn/index.js';
 
 export type SanKind = 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
 export type MappingKind = 'subject_dn' | SanKind;
