@@ -1,5 +1,5 @@
 /** The short human rendering of a diagnosis (`certbound doctor` without --json). */
-import type { Diagnosis } from './diagnose.js';
+import type { Diagnosis } from './types.js';
 
 function san(d: Diagnosis): string {
   const s = d.certificate.san;
