@@ -27,3 +27,8 @@ export interface CatalogEntry {
 
 /** A group of entries, keyed by their code. */
 export type CatalogGroup<C extends string = string> = Readonly<Record<C, CatalogEntry>>;
+
+/** Code → hint of a group, for the modules that hand out default hints by code. */
+export function hintsOf<C extends string>(group: CatalogGroup<C>): Readonly<Record<C, string>> {
+  return Object.freeze(Object.fromEntries(Object.entries<CatalogEntry>(group).map(([code, entry]) => [code, entry.hint]))) as Record<C, string>;
+}

@@ -19,7 +19,7 @@ import { CERTIFICATE_REASON_CODES, CLIENT_REASON_CODES, TOKEN_ENDPOINT_REASON_CO
 import { STARTUP_CODES } from './startup.js';
 import { VERIFIER_CODES } from './verifier.js';
 
-export type { CatalogEntry, CatalogGroup, Surface } from './entry.js';
+export { type CatalogEntry, type CatalogGroup, hintsOf, type Surface } from './entry.js';
 export { LOG_EVENTS, type LogEvent, type LogEventName } from './events.js';
 export { type MappingReasonCode, MAPPING_REASON_CODES } from './mapping.js';
 export { mtlsAliasDescription, OAUTH_ERRORS, type OAuthErrorCode, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, SCOPE_SYNTAX_DESCRIPTION } from './oauth.js';
