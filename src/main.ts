@@ -60,7 +60,7 @@ export async function serve(config: Config, logger = createLogger(config), print
       const migrating = openDatabase(config.database);
       try {
         const applied = await migrateOrRequireCurrent(migrating, config.migrateOnStart);
-        if (applied.length) logger.info({ applied }, 'database migrated');
+        if (applied.length) logger.info({ event: 'database_migrated', applied }, 'database migrated');
       } finally {
         await migrating.destroy();
       }
@@ -68,11 +68,11 @@ export async function serve(config: Config, logger = createLogger(config), print
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
     const admin = async () => (await import('./app/service.js')).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
     if (config.env === 'development') {
-      if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info('created the first signing key');
+      if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info({ event: 'signing_key_created' }, 'created the first signing key');
     }
     const { tls, dev } = await prepareTls(config, db, admin, logger);
     const handle = await startServer({ config, db, knex, logger, tls });
-    logger.info({ issuer: config.issuer, main: handle.mainUrl, mtls: handle.mtlsUrl, ...(config.adminPort === undefined ? {} : { admin: handle.adminUrl }), database: config.database.client }, 'certbound is listening');
+    logger.info({ event: 'listening', issuer: config.issuer, main: handle.mainUrl, mtls: handle.mtlsUrl, ...(config.adminPort === undefined ? {} : { admin: handle.adminUrl }), database: config.database.client }, 'certbound is listening');
     if (dev) {
       print('');
       print(`certbound (development) — issuer ${config.issuer}`);

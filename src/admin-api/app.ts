@@ -187,8 +187,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       await dispatch(ctx);
     } catch (err) {
       const out = toAdminError(err);
-      if (out.status >= 500) logger.error({ err, path: ctx.path, method: ctx.method }, 'admin API internal error');
-      else logger.debug({ code: out.body.code, message: out.body.message, path: ctx.path }, 'admin request refused');
+      if (out.status >= 500) logger.error({ event: 'admin_internal_error', err, path: ctx.path, method: ctx.method }, 'admin API internal error');
+      else logger.debug({ event: 'admin_request_refused', code: out.body.code, message: out.body.message, path: ctx.path }, 'admin request refused');
       ctx.status = out.status;
       for (const [name, value] of Object.entries(out.headers)) ctx.set(name, value);
       ctx.body = out.body;

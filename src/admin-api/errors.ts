@@ -1,14 +1,16 @@
 /**
- * The admin API's one error serializer: any error becomes `{ code, message, hint?, details? }` with its
+ * The admin API's one error body builder: any error becomes `{ code, message, hint?, details? }` with its
  * status; an error that is not exposed (status ≥ 500, or an unknown throw) becomes ERR_INTERNAL
- * without its message, so nothing internal reaches the caller.
+ * without its message, so nothing internal reaches the caller. The server's own answers on `/admin`
+ * paths (a wrong listener, the admin API failing to load) are built here too. Every code is a catalog
+ * code (src/errors/catalog).
  */
 import type { z } from 'zod';
-import { CertboundError, InvalidInputError } from '../errors/index.js';
-import { VerifierError } from '../verifier/index.js';
+import { CertboundError, type ErrorCode, InvalidInputError } from '../errors/index.js';
+import { VerifierError } from '../verifier/errors.js';
 
 export interface AdminErrorBody {
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
   /** RFC 6750 error on 401/403. */
@@ -22,12 +24,17 @@ export interface SerializedError {
   body: AdminErrorBody;
 }
 
-const AUTH_CODES: Record<number, string> = {
+const AUTH_CODES: Readonly<Record<number, ErrorCode>> = {
   400: 'ERR_ADMIN_BAD_REQUEST',
   401: 'ERR_ADMIN_UNAUTHENTICATED',
   403: 'ERR_ADMIN_FORBIDDEN',
   503: 'ERR_ADMIN_UNAVAILABLE',
 };
+
+/** The body of an admin API error answer. */
+export function adminErrorBody(code: ErrorCode, message: string, extra: Omit<AdminErrorBody, 'code' | 'message'> = {}): AdminErrorBody {
+  return { code, message, ...extra };
+}
 
 export function toAdminError(err: unknown): SerializedError {
   if (err instanceof VerifierError) {
@@ -35,17 +42,21 @@ export function toAdminError(err: unknown): SerializedError {
     return {
       status: err.status,
       headers: err.wwwAuthenticate ? { 'www-authenticate': err.wwwAuthenticate } : {},
-      body: {
-        code: AUTH_CODES[err.status] ?? 'ERR_ADMIN_UNAUTHENTICATED',
-        message: err.status === 401 && !err.error ? 'an access token for the admin API is required (Authorization: Bearer …, over mTLS with the certificate it is bound to)' : err.description,
-        ...(err.error ? { error: err.error } : {}),
-      },
+      body: adminErrorBody(
+        AUTH_CODES[err.status] ?? 'ERR_ADMIN_UNAUTHENTICATED',
+        err.status === 401 && !err.error ? 'an access token for the admin API is required (Authorization: Bearer …, over mTLS with the certificate it is bound to)' : err.description,
+        err.error ? { error: err.error } : {},
+      ),
     };
   }
   if (err instanceof CertboundError && err.expose && err.status < 500) {
-    return { status: err.status, headers: {}, body: err.toJSON() as unknown as AdminErrorBody };
+    return {
+      status: err.status,
+      headers: {},
+      body: adminErrorBody(err.code as ErrorCode, err.message, { ...(err.hint ? { hint: err.hint } : {}), ...(err.details ? { details: err.details } : {}) }),
+    };
   }
-  return { status: 500, headers: {}, body: { code: 'ERR_INTERNAL', message: 'an internal error occurred; see the server log' } };
+  return { status: 500, headers: {}, body: adminErrorBody('ERR_INTERNAL', 'an internal error occurred; see the server log') };
 }
 
 function fieldPath(location: 'body' | 'query' | 'path', path: readonly PropertyKey[]): string {

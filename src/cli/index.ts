@@ -9,8 +9,9 @@ import { Command, CommanderError, Option } from 'commander';
 import type { AdminQueries } from '../app/queries.js';
 import type { createAdminService, MappingInput } from '../app/service.js';
 import type { Config } from '../config/index.js';
-import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';
+import { reportCliError } from './error-output.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
 import { load } from './modules.js';
@@ -479,11 +480,6 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliExit) return err.exitCode;
-    if (err instanceof CertboundError) {
-      io.err(`error: ${err.explain()}`);
-      return err.status >= 400 && err.status < 500 ? 2 : 1;
-    }
-    io.err(`error: ${(err as Error)?.stack ?? String(err)}`);
-    return 1;
+    return reportCliError(err, io);
   }
 }

@@ -6,9 +6,9 @@
  */
 import { loadConfigIsolated } from '../config/isolated.js';
 import type { Config } from '../config/schema.js';
-import { CertboundError } from '../errors/index.js';
 import { createLogger, serve } from '../main.js';
 import { assertSupportedRuntime } from '../runtime.js';
+import { reportCliError } from './error-output.js';
 
 export interface Io {
   out(text: string): void;
@@ -34,11 +34,6 @@ export async function runServe(env: Readonly<Record<string, string | undefined>>
     await serveUntilStopped(await loadConfigIsolated({ env }), io);
     return 0;
   } catch (err) {
-    if (err instanceof CertboundError) {
-      io.err(`error: ${err.explain()}`);
-      return err.status >= 400 && err.status < 500 ? 2 : 1;
-    }
-    io.err(`error: ${(err as Error)?.stack ?? String(err)}`);
-    return 1;
+    return reportCliError(err, io);
   }
 }

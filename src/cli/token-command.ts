@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InvalidInputError } from '../errors/index.js';
+import { type ErrorCode, InvalidInputError } from '../errors/index.js';
 import { CliExit } from './diagnose-commands.js';
+import { formatCliError } from './error-output.js';
 import { load } from './modules.js';
 
 interface Io {
@@ -25,6 +26,9 @@ interface TokenCommandOptions {
   json?: boolean;
   allowUnbound?: boolean;
 }
+
+/** The CLI codes of the client library's refusals of the --cert and --key files (bad input, exit 2). */
+const CREDENTIAL_CODES: Readonly<Partial<Record<string, ErrorCode>>> = { CERTIFICATE_UNREADABLE: 'ERR_CERTIFICATE_UNREADABLE', KEY_MISMATCH: 'ERR_KEY_MISMATCH' };
 
 /** Exit status when the server refused or no bound token could be obtained (2 stays "bad input"). */
 export const TOKEN_FAILED_EXIT = 1;
@@ -73,7 +77,7 @@ export function registerTokenCommand(program: Command, { io }: { io: Io }): void
           });
         } catch (err) {
           if (err instanceof TypeError) throw new InvalidInputError('ERR_TOKEN_OPTIONS_INVALID', err.message);
-          if (err instanceof CertboundClientError) throw new InvalidInputError(`ERR_${err.code}`, err.message, { hint: err.hint });
+          if (err instanceof CertboundClientError) throw new InvalidInputError(CREDENTIAL_CODES[err.code] ?? `ERR_${err.code}`, err.message, { hint: err.hint });
           throw err;
         }
         const token = await client.getToken({ ...(opts.resource ? { resource: opts.resource } : {}), ...(opts.scope ? { scope: opts.scope } : {}) });
@@ -85,13 +89,16 @@ export function registerTokenCommand(program: Command, { io }: { io: Io }): void
         io.out(JSON.stringify({ access_token: token.accessToken, token_type: token.tokenType, expires_in: expiresIn, scope: token.scope ?? null, cnf_x5t_s256: token.thumbprint }, null, 2));
       } catch (err) {
         if (!(err instanceof CertboundClientError)) throw err;
-        const lines = [`error: ${err.message}`];
-        if (err.oauthError) lines.push(`  error: ${err.oauthError}`);
-        if (err.errorDescription) lines.push(`  error_description: ${err.errorDescription}`);
-        if (err.ref) lines.push(`  ref: ${err.ref} (the authorization server's log has the details under it)`);
-        if (err.hint) lines.push(`  → ${err.hint}`);
-        lines.push(`  → On the authorization server, \`certbound doctor --cert ${opts.cert} --client-id ${opts.clientId}\` explains whether this certificate authenticates as this client, and if not, why.`);
-        io.err(lines.join('\n'));
+        const details = [
+          ...(err.oauthError ? [`error: ${err.oauthError}`] : []),
+          ...(err.errorDescription ? [`error_description: ${err.errorDescription}`] : []),
+          ...(err.ref ? [`ref: ${err.ref} (the authorization server's log has the details under it)`] : []),
+        ];
+        const hints = [
+          ...(err.hint ? [err.hint] : []),
+          `On the authorization server, \`certbound doctor --cert ${opts.cert} --client-id ${opts.clientId}\` explains whether this certificate authenticates as this client, and if not, why.`,
+        ];
+        io.err(formatCliError({ message: err.message, details, hints }));
         throw new CliExit(TOKEN_FAILED_EXIT);
       } finally {
         await client?.close();

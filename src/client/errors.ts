@@ -1,7 +1,9 @@
+import type { ClientLibraryCode } from '../errors/catalog/client.js';
 import { CertboundError } from '../errors/index.js';
 
 /**
- * Stable reasons a {@link CertboundClientError} carries. Match on `code`, never on the message.
+ * Stable reasons a {@link CertboundClientError} carries (the error catalog, src/errors/catalog/client.ts,
+ * defines them). Match on `code`, never on the message.
  *
  * - `DISCOVERY_FAILED`: no usable metadata at the issuer (network, status, JSON, or no token endpoint).
  * - `ISSUER_MISMATCH`: the metadata names another issuer (RFC 8414 §3.3).
@@ -14,17 +16,7 @@ import { CertboundError } from '../errors/index.js';
  * - `SIGNING_KEY_UNREADABLE`: the `privateKeyJwt` signing key cannot be imported.
  * - `CLIENT_CLOSED`: the client was used after `close()`.
  */
-export type CertboundClientErrorCode =
-  | 'DISCOVERY_FAILED'
-  | 'ISSUER_MISMATCH'
-  | 'TOKEN_REFUSED'
-  | 'TOKEN_ENDPOINT_UNAVAILABLE'
-  | 'INVALID_TOKEN_RESPONSE'
-  | 'UNBOUND_TOKEN'
-  | 'CERTIFICATE_UNREADABLE'
-  | 'KEY_MISMATCH'
-  | 'SIGNING_KEY_UNREADABLE'
-  | 'CLIENT_CLOSED';
+export type CertboundClientErrorCode = ClientLibraryCode;
 
 export interface CertboundClientErrorInit {
   /** What to do about it; also appended by `explain()`. */

@@ -1,8 +1,13 @@
 /**
  * One error module for the whole project (after panva/jose's `util/errors`): every error a person may
  * read has a stable `code`, a sentence that says what to do next (`hint`), an HTTP `status`, and
- * `expose` telling the serializer whether its message may reach a remote caller.
+ * `expose` telling the serializer whether its message may reach a remote caller. The codes, with their
+ * status, surfaces and default hints, are listed in the error catalog (./catalog/index.ts), which this
+ * module imports for types only: the CLI's command tree loads none of it.
  */
+import type { OAuthErrorCode } from './catalog/oauth.js';
+
+export type { ErrorCode } from './catalog/index.js';
 
 export interface CertboundErrorOptions {
   cause?: unknown;
@@ -82,19 +87,38 @@ export class RuntimeError extends CertboundError {
   }
 }
 
+/** An RFC 6749 §5.2 error body. */
+export interface OAuthErrorBody {
+  error: OAuthErrorCode;
+  error_description?: string;
+}
+
+/**
+ * The one builder of the OAuth error bodies certbound writes itself (oidc-provider writes its own):
+ * `{ error }`, with `error_description` when there is one. Everything certbound answers on the token,
+ * introspection and revocation endpoints goes through it or {@link toOAuthBody}.
+ *
+ * @example
+ * ctx.body = oauthErrorBody('invalid_request', 'the token endpoint accepts POST only');
+ */
+export function oauthErrorBody(error: OAuthErrorCode, description?: string): OAuthErrorBody {
+  return description === undefined ? { error } : { error, error_description: description };
+}
+
 /**
  * Serializes any error into an RFC 6749 §5.2 error body. Errors that are not exposed (internal
  * failures, status >= 500) become `server_error` without their message, so nothing internal leaks.
  */
-export function toOAuthBody(err: unknown): { status: number; body: { error: string; error_description?: string } } {
+export function toOAuthBody(err: unknown): { status: number; body: OAuthErrorBody } {
   if (err && typeof err === 'object') {
     const e = err as { status?: number; statusCode?: number; expose?: boolean; error?: string; message?: string; error_description?: string };
     const status = e.status ?? e.statusCode ?? 500;
     if (status < 500 && e.expose !== false) {
-      const error = typeof e.error === 'string' ? e.error : 'invalid_request';
+      // An error of another library may carry an `error` outside the catalog's list: it is passed on as it is.
+      const error = (typeof e.error === 'string' ? e.error : 'invalid_request') as OAuthErrorCode;
       const description = e.error_description ?? e.message;
-      return { status, body: description ? { error, error_description: description } : { error } };
+      return { status, body: oauthErrorBody(error, description || undefined) };
     }
   }
-  return { status: 500, body: { error: 'server_error', error_description: 'an internal error occurred; see the server log' } };
+  return { status: 500, body: oauthErrorBody('server_error', 'an internal error occurred; see the server log') };
 }

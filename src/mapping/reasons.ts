@@ -1,34 +1,12 @@
 /**
  * Why a certificate did not match a client mapping: stable codes with a default hint each, so the server,
- * the audit log and later diagnosis code speak the same language (STYLE habit 2).
+ * the audit log and the diagnosis speak the same language (STYLE habit 2). The codes and their hints are
+ * defined in the error catalog (src/errors/catalog/mapping.ts).
  */
-export type MappingReasonCode =
-  | 'NO_MAPPINGS'
-  | 'MAPPING_NOT_YET_VALID'
-  | 'MAPPING_EXPIRED'
-  | 'MAPPING_INVALID'
-  | 'SUBJECT_DN_MISMATCH'
-  | 'SUBJECT_DN_ORDER_REVERSED'
-  | 'SAN_MISSING'
-  | 'SAN_MISMATCH'
-  | 'CN_MATCHES_BUT_SAN_EXPECTED'
-  | 'WRONG_TRUST_ANCHOR'
-  | 'TRUST_ANCHOR_UNKNOWN';
+import { hintsOf } from '../errors/catalog/entry.js';
+import { MAPPING_REASON_CODES, type MappingReasonCode } from '../errors/catalog/mapping.js';
+
+export type { MappingReasonCode };
 
 /** Code → default hint (what a person should do next). */
-export const MAPPING_REASONS: Readonly<Record<MappingReasonCode, string>> = Object.freeze({
-  NO_MAPPINGS: 'Register the client certificate subject: exactly one of tls_client_auth_subject_dn, _san_dns, _san_uri, _san_ip or _san_email.',
-  MAPPING_NOT_YET_VALID: 'Wait until the mapping becomes valid, or correct its not-before time.',
-  MAPPING_EXPIRED: 'Extend the mapping or register a new one for the certificate the client now uses.',
-  MAPPING_INVALID: 'Re-register the mapping; its stored value could not be read.',
-  SUBJECT_DN_MISMATCH:
-    'Register the certificate subject exactly as shown (RFC 4514: most specific RDN first, the whole DN, not just the CN), or issue the certificate with the registered subject.',
-  SUBJECT_DN_ORDER_REVERSED:
-    'RFC 4514 lists the most specific RDN (usually CN) first; OpenSSL oneline, Node and some libraries print the reverse. Register the DN in RFC 4514 order.',
-  SAN_MISSING: 'Issue the certificate with the expected subjectAltName entry, or map the client by subject DN instead.',
-  SAN_MISMATCH: 'Register one of the certificate SAN values exactly, or issue the certificate with the registered value. Wildcards are never expanded.',
-  CN_MATCHES_BUT_SAN_EXPECTED:
-    'The subject CN is never used in place of a SAN (RFC 8705 §2.1.2). Issue the certificate with this value as a subjectAltName, or map the client by subject DN.',
-  WRONG_TRUST_ANCHOR: 'Issue the client certificate from the CA this mapping is pinned to, or change the pinned trust anchor.',
-  TRUST_ANCHOR_UNKNOWN: 'The mapping is pinned to a trust anchor, but the chain was not validated up to a known anchor; make sure the chain is validated by the server or a trusted proxy that reports the anchor.',
-});
+export const MAPPING_REASONS: Readonly<Record<MappingReasonCode, string>> = hintsOf(MAPPING_REASON_CODES);

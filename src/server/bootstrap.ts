@@ -54,7 +54,7 @@ export async function prepareTls(config: Config, db: Queryable, loadAdmin: () =>
     const { generateDevPki } = await import('../app/dev-pki.js');
     await generateDevPki(dir);
     created = true;
-    logger.info({ dir }, 'created a development PKI');
+    logger.info({ event: 'dev_pki_created', dir }, 'created a development PKI');
   }
   const admin = await loadAdmin();
   const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');

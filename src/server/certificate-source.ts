@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as pkijs from 'pkijs';
 import type { ProxyConfig } from '../config/index.js';
 import { buildChain } from '../diagnose/chain.js';
-import { CertboundError, ConfigError } from '../errors/index.js';
+import { CertboundError, ConfigError, oauthErrorBody } from '../errors/index.js';
 import { createForwardedCertificateExtractor } from '../forwarded/extract.js';
 import { ForwardedCertificateError } from '../forwarded/errors.js';
 import { headerValues } from '../forwarded/lib/headers.js';
@@ -404,8 +404,8 @@ export function withCertificateSource(
             .end(
               JSON.stringify(
                 exposed
-                  ? { error: 'invalid_request', error_description: `client certificate header refused (ref ${refusal.ref}); the authorization server's log explains why` }
-                  : { error: 'server_error', error_description: `internal error (ref ${refusal.ref})` },
+                  ? oauthErrorBody('invalid_request', `client certificate header refused (ref ${refusal.ref}); the authorization server's log explains why`)
+                  : oauthErrorBody('server_error', `internal error (ref ${refusal.ref})`),
               ),
             );
         },
@@ -413,7 +413,7 @@ export function withCertificateSource(
       // A synchronous throw of the handler itself must not become an unhandled rejection (a crash).
       .catch(() => {
         if (res.headersSent) res.destroy();
-        else res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end('{"error":"server_error"}');
+        else res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(oauthErrorBody('server_error')));
       });
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Error descriptions a client developer can act on, for refusals whose wording comes from oidc-provider
- * or whose cause the client cannot see in its own request. RFC 6749 §5.2 limits error_description to
- * printable ASCII without double quotes or backslashes, so nothing here quotes with `"`.
+ * or whose cause the client cannot see in its own request. The wording is in the error catalog
+ * (src/errors/catalog/oauth.ts); this module decides when it applies.
  */
+import { mtlsAliasDescription, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, SCOPE_SYNTAX_DESCRIPTION } from '../errors/catalog/oauth.js';
 import type { MTLS_ALIASED_ENDPOINTS } from './provider.js';
 
 type AliasedEndpoint = (typeof MTLS_ALIASED_ENDPOINTS)[number];
@@ -12,9 +13,6 @@ const ENDPOINT_OF_ROUTE: Readonly<Record<string, AliasedEndpoint>> = {
   introspection: 'introspection_endpoint',
   revocation: 'revocation_endpoint',
 };
-
-/** oidc-provider's wording for a scope parameter that is not RFC 6749 §3.3 syntax. */
-const SCOPE_SYNTAX_ERROR = 'scope contains invalid characters';
 
 export interface OAuthErrorBody {
   error?: string;
@@ -29,13 +27,12 @@ export interface OAuthErrorBody {
 export function mtlsAliasHint(route: string | undefined, aliases: Readonly<Record<AliasedEndpoint, string>>): string | undefined {
   const endpoint = route === undefined ? undefined : ENDPOINT_OF_ROUTE[route];
   if (!endpoint) return undefined;
-  return `this endpoint does not ask for a client certificate; send the request with the client certificate to ${aliases[endpoint]} (mtls_endpoint_aliases.${endpoint} in the discovery document)`;
+  return mtlsAliasDescription(endpoint, aliases[endpoint]);
 }
 
 /** Rewrites oidc-provider descriptions that say what is wrong but not what to send instead. */
 export function clarifyScopeError(route: string | undefined, body: OAuthErrorBody): void {
-  if (route === 'token' && body.error === 'invalid_scope' && body.error_description === SCOPE_SYNTAX_ERROR) {
-    body.error_description =
-      'scope must be one or more scope names separated by single spaces (RFC 6749 section 3.3), e.g. scope=orders.read; omit the parameter to get every scope the client holds on the resource';
+  if (route === 'token' && body.error === 'invalid_scope' && body.error_description === OIDC_PROVIDER_SCOPE_SYNTAX_ERROR) {
+    body.error_description = SCOPE_SYNTAX_DESCRIPTION;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { CertboundError, toOAuthBody } from '../errors/index.js';
+import { CertboundError, oauthErrorBody, toOAuthBody } from '../errors/index.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 export interface FailureLog {
@@ -93,10 +93,10 @@ export function respondWithFailure(ctx: ResponseContext, err: unknown, failures:
       : failures.record('database_unavailable', err, 'the database is unavailable; requests are refused with 503 until it answers', fields);
     ctx.status = 503;
     ctx.set('retry-after', String(retryAfterS));
-    ctx.body = {
-      error: 'temporarily_unavailable',
-      error_description: `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`,
-    };
+    ctx.body = oauthErrorBody(
+      'temporarily_unavailable',
+      `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`,
+    );
     return;
   }
   const { status, body } = toOAuthBody(err);
@@ -106,5 +106,5 @@ export function respondWithFailure(ctx: ResponseContext, err: unknown, failures:
     return;
   }
   const ref = failures.record('request_failed', err, 'a request failed with an internal error', fields);
-  ctx.body = { error: 'server_error', error_description: `an internal error occurred (ref ${ref}); the authorization server's log has the details` };
+  ctx.body = oauthErrorBody('server_error', `an internal error occurred (ref ${ref}); the authorization server's log has the details`);
 }

@@ -4,6 +4,7 @@
  * only and has no route for another method there; certbound says so in an OAuth error instead of a bare
  * "missing parameter" or koa's text 404.
  */
+import { oauthErrorBody } from '../errors/index.js';
 
 /** What of a koa context this module reads and answers on. */
 export interface FormEndpointContext {
@@ -41,10 +42,7 @@ export function createFormEndpoints(pathFor: (route: keyof typeof NAMES) => stri
       ctx.status = 405;
       ctx.set('allow', 'POST');
       ctx.set('cache-control', 'no-store');
-      ctx.body = {
-        error: 'invalid_request',
-        error_description: `the ${name} accepts POST only (got ${ctx.method}), with the parameters in an application/x-www-form-urlencoded body`,
-      };
+      ctx.body = oauthErrorBody('invalid_request', `the ${name} accepts POST only (got ${ctx.method}), with the parameters in an application/x-www-form-urlencoded body`);
       return true;
     },
     explainQuery(ctx, body) {

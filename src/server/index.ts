@@ -8,6 +8,7 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin-api/index.js';
+import { adminErrorBody } from '../admin-api/errors.js';
 import { ADMIN_SCOPES } from '../admin-api/scopes.js';
 import type { JwksUriCache, PublishedKind } from '../app/jwks-uri.js';
 import type { AdminService } from '../app/service.js';
@@ -380,27 +381,27 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
           },
           (err: unknown) => {
             metrics.observe(req, res, listener, '/admin/*', path);
-            logger.error({ err }, 'loading the admin API failed');
-            sendJson(res, 500, { code: 'ERR_INTERNAL', message: 'the admin API could not be loaded; see the server log' });
+            logger.error({ event: 'admin_api_load_failed', err }, 'loading the admin API failed');
+            sendJson(res, 500, adminErrorBody('ERR_INTERNAL', 'the admin API could not be loaded; see the server log'));
           },
         );
         return;
       }
       metrics.observe(req, res, listener, '/admin/*', path);
-      sendJson(res, 404, { code: 'ERR_ADMIN_WRONG_LISTENER', message: `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).` });
+      sendJson(res, 404, adminErrorBody('ERR_ADMIN_WRONG_LISTENER', `The admin API is served at ${adminUrl}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).`));
       return;
     }
     metrics.observe(req, res, listener, undefined, path);
     if (listener === 'admin') {
-      sendJson(res, 404, { code: 'ERR_ROUTE_UNKNOWN', message: 'The admin listener serves /admin only.' });
+      sendJson(res, 404, adminErrorBody('ERR_ROUTE_UNKNOWN', 'The admin listener serves /admin only.'));
       return;
     }
     if (path === '/metrics' && listener === 'main' && config.metrics) {
       metrics.render().then(
         ({ contentType, body }) => sendJson(res, 200, body, contentType),
         (err: unknown) => {
-          logger.error({ err }, 'metrics collection failed');
-          sendJson(res, 500, { code: 'ERR_INTERNAL', message: 'metrics collection failed; see the server log' });
+          logger.error({ event: 'metrics_failed', err }, 'metrics collection failed');
+          sendJson(res, 500, adminErrorBody('ERR_INTERNAL', 'metrics collection failed; see the server log'));
         },
       );
       return;
@@ -489,7 +490,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         callback = provider.callback();
         logger.info({ event: 'signing_keys_reloaded', kids: keys.map((k) => `${k.kid}:${k.status}`) }, 'signing keys reloaded');
       } else {
-        logger.error('signing keys changed but none is active; keeping the previous keys');
+        logger.error({ event: 'signing_keys_no_active' }, 'signing keys changed but none is active; keeping the previous keys');
       }
     }
     revisions = next;
@@ -508,7 +509,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   reloadTimer.unref();
   const purgeTimer = setInterval(() => {
     purgeExpiredPayloads(db)
-      .then((n) => n && logger.debug({ purged: n }, 'expired tokens purged'))
+      .then((n) => n && logger.debug({ event: 'tokens_purged', purged: n }, 'expired tokens purged'))
       .catch((err: unknown) => failures.record('purge_failed', err, 'purge of expired tokens failed; it is tried again at the next interval'));
   }, config.purgeIntervalMs);
   purgeTimer.unref();

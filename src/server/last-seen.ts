@@ -22,7 +22,7 @@ export function createLastSeenRecorder({ db, logger, minIntervalMs = 60_000, now
       try {
         await lastSeen.upsert(db, seen);
       } catch (err) {
-        logger.warn({ err, client_id: seen.clientId }, 'recording the last-seen certificate failed');
+        logger.warn({ event: 'last_seen_failed', err, client_id: seen.clientId }, 'recording the last-seen certificate failed');
       }
     }
   }

@@ -111,7 +111,7 @@ export function createRevocationManager({ db, logger, stalePolicy, refreshInterv
       timer = setInterval(() => {
         if (refreshing) return;
         refreshing = refreshDue()
-          .catch((err: unknown) => logger.error({ err }, 'CRL refresh failed'))
+          .catch((err: unknown) => logger.error({ event: 'crl_refresh_failed', err }, 'CRL refresh failed'))
           .finally(() => {
             refreshing = undefined;
           });

@@ -1,24 +1,16 @@
 import { CertboundError } from '../errors/index.js';
+import type { VerifierErrorCode } from '../errors/catalog/verifier.js';
 import { bearerChallenge } from './lib/challenge.js';
 
 /** The RFC 6750 §3.1 error codes the verifier answers with (plus `temporarily_unavailable` for 503). */
 export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
-/** Stable machine-readable reasons, for logs and tests; the client only sees the {@link BearerError}. */
-export type VerifierErrorCode =
-  | 'ERR_VERIFIER_TOKEN_MISSING'
-  | 'ERR_VERIFIER_INVALID_REQUEST'
-  | 'ERR_VERIFIER_FORWARDED_CERTIFICATE'
-  | 'ERR_VERIFIER_TOKEN_INVALID'
-  | 'ERR_VERIFIER_TOKEN_EXPIRED'
-  | 'ERR_VERIFIER_TOKEN_INACTIVE'
-  | 'ERR_VERIFIER_CERTIFICATE_REQUIRED'
-  | 'ERR_VERIFIER_CERTIFICATE_MISMATCH'
-  | 'ERR_VERIFIER_THUMBPRINT_MALFORMED'
-  | 'ERR_VERIFIER_CNF_UNSUPPORTED'
-  | 'ERR_VERIFIER_TOKEN_UNBOUND'
-  | 'ERR_VERIFIER_INSUFFICIENT_SCOPE'
-  | 'ERR_VERIFIER_UPSTREAM';
+/**
+ * Stable machine-readable reasons, for logs and tests; the client only sees the {@link BearerError}.
+ * Defined, with their meaning and hint, in the error catalog (src/errors/catalog/verifier.ts), imported
+ * for the type only so that the verifier loads nothing of the catalog.
+ */
+export type { VerifierErrorCode };
 
 export interface VerifierErrorInit {
   status: number;
