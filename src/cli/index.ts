@@ -10,6 +10,7 @@ import type { AdminQueries } from '../app/queries.js';
 import type { createAdminService, MappingInput } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { explainForCli } from './error-wording.js';
 import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
@@ -480,7 +481,7 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliExit) return err.exitCode;
     if (err instanceof CertboundError) {
-      io.err(`error: ${err.explain()}`);
+      io.err(`error: ${explainForCli(err)}`);
       return err.status >= 400 && err.status < 500 ? 2 : 1;
     }
     io.err(`error: ${(err as Error)?.stack ?? String(err)}`);
