@@ -69,6 +69,10 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   }),
   ERR_KEY_UNKNOWN: (_err, f) => (f.kid === undefined ? undefined : { hint: 'certbound keys list shows the keys.' }),
   ERR_KEY_ACTIVE: () => ({ hint: 'Rotate first (certbound keys rotate), then retire the old key.' }),
+  ERR_DEV_CLIENT_NAME: (err) => ({ message: `--name ${err.message}`, hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. --name orders-worker.' }),
+  ERR_DEV_CLIENT_SAN_DNS: (err) => ({ message: `--san-dns ${err.message}` }),
+  ERR_DEV_CLIENT_SUBJECT: (err) => ({ message: `--subject ${err.message}`, hint: 'Write it in RFC 4514, most specific RDN first, e.g. --subject "CN=orders-worker,O=Acme".' }),
+  ERR_DEV_CLIENT_EXISTS: () => ({ hint: 'Pick another --name, or delete those files first if you mean to replace that certificate.' }),
 };
 
 /**
