@@ -22,6 +22,10 @@ interface LayerRule {
   allowedPackages?: string[];
   /** If set, internal imports must resolve under one of these path prefixes. */
   allowedInternal?: string[];
+  /** Files under a forbidden prefix that may still be imported (value or type). */
+  exceptions?: string[];
+  /** Check the layer's own imports only, not what they load in turn (a rule about a layer's direct reach). */
+  direct?: boolean;
 }
 
 const LIGHT_LAYER: Omit<LayerRule, 'from'> = {
@@ -56,6 +60,29 @@ const RULES: LayerRule[] = [
   // The admin API is transport over the admin service: what it needs from the server (keys, certificate
   // source, diagnosis inputs) is injected, so it never reaches into the server, the CLI or oidc-provider.
   { from: 'src/admin-api', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
+  // ... and it reaches records through the use cases: of the store it names types only.
+  { from: 'src/admin-api', forbidden: ['src/store', 'knex'], typeOnlyAllowed: ['src/store'], direct: true },
+  // The use cases know no transport: no HTTP framework or server, no oidc-provider, nor the surfaces above them.
+  { from: 'src/app', forbidden: ['koa', 'oidc-provider', 'node:http', 'node:https', 'node:http2', 'src/server', 'src/admin-api', 'src/cli', 'src/main.ts'] },
+  // The CLI changes records through the use cases, never with SQL of its own: of the store it opens the
+  // database (knex.ts: migrate, open), reads listings through the drivers (driver.ts, schema-version.ts)
+  // and explains a failing database (storage-errors.ts); anything else of the store it names as types only.
+  {
+    from: 'src/cli',
+    forbidden: ['src/store', 'knex', 'better-sqlite3', 'pg'],
+    typeOnlyAllowed: ['src/store'],
+    exceptions: ['src/store/knex.ts', 'src/store/driver.ts', 'src/store/schema-version.ts', 'src/store/storage-errors.ts'],
+    direct: true,
+  },
+  // Configuration is pure: parsed and validated, then passed down; it knows no storage, server or surface.
+  { from: 'src/config', forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/main.ts'] },
+];
+
+/** SQL text and knex query building: the store's alone. */
+const SQL_OUTSIDE_STORE = [
+  /\b(?:trx|db|knex|tx)\(\s*['"`][a-z_]+['"`]\s*\)/,
+  /\bsqlOf\([^)]*\)\.(?:all|run)\(/,
+  /['"`]\s*(?:select\s[\s\S]*?\sfrom|insert\s+into|delete\s+from|update\s+\w+\s+set)\s/i,
 ];
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -122,18 +149,22 @@ function checkRule(rule: LayerRule): string[] {
           continue;
         }
         const targetRel = relative(ROOT, target);
-        const hit = rule.forbidden.find((f) => matchesPrefix(targetRel, f));
+        const hit = rule.exceptions?.includes(targetRel) ? undefined : rule.forbidden.find((f) => matchesPrefix(targetRel, f));
         if (hit && !typeOk(hit)) violations.push(`${rel}: ${ref.specifier} (reaches ${hit})`);
         if (rule.allowedInternal && !rule.allowedInternal.some((a) => matchesPrefix(targetRel, a))) {
           violations.push(`${rel}: ${ref.specifier} (${targetRel} is outside the allowed internal modules)`);
         }
-        if (!ref.typeOnly && !seen.has(target)) {
+        if (!rule.direct && !ref.typeOnly && !seen.has(target)) {
           seen.add(target);
           queue.push(target);
         }
         continue;
       }
-      if (isBuiltin(ref.specifier)) continue;
+      if (isBuiltin(ref.specifier)) {
+        const builtin = ref.specifier.startsWith('node:') ? ref.specifier : `node:${ref.specifier}`;
+        if (rule.forbidden.includes(builtin) && !typeOk(builtin)) violations.push(`${rel}: ${ref.specifier} (forbidden builtin)`);
+        continue;
+      }
       const name = packageName(ref.specifier);
       const hit = rule.forbidden.find((f) => f === name);
       if (hit && !typeOk(hit)) violations.push(`${rel}: ${ref.specifier} (forbidden package${ref.typeOnly ? '' : ', value import'})`);
@@ -144,9 +175,25 @@ function checkRule(rule: LayerRule): string[] {
 }
 
 describe('architecture: layer rules', () => {
-  it.each(RULES.map((rule) => [rule.from, rule] as const))('%s imports only what its layer allows', (from, rule) => {
-    expect(filesUnder(join(ROOT, from)).length, `${from} has no files`).toBeGreaterThan(0);
+  it.each(RULES.map((rule) => [`${rule.from}${rule.direct ? ' (its own imports)' : ''}`, rule] as const))('%s imports only what its layer allows', (_name, rule) => {
+    expect(filesUnder(join(ROOT, rule.from)).length, `${rule.from} has no files`).toBeGreaterThan(0);
     expect(checkRule(rule)).toEqual([]);
+  });
+
+  it.each(['src/app', 'src/admin-api', 'src/cli', 'src/config'])('%s holds no SQL text and builds no knex query (src/store does)', (dir) => {
+    const found = filesUnder(join(ROOT, dir)).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (SQL_OUTSIDE_STORE.some((re) => re.test(line)) && !/^\s*(\*|\/\/)/.test(line) ? [`${relative(ROOT, file)}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('the SQL finder sees a knex query, a driver query and SQL text', () => {
+    for (const line of ["await trx('signing_keys').where({ status: 'active' })", "await sqlOf(db).all('select 1')", "const q = 'select client_id from clients where x = ?';", "run('delete from oidc_payloads where id = ?')"]) {
+      expect(SQL_OUTSIDE_STORE.some((re) => re.test(line)), line).toBe(true);
+    }
+    expect(SQL_OUTSIDE_STORE.some((re) => re.test("io.out('select one of the keys listed')"))).toBe(false);
   });
 
   it('the import reader sees value, type-only, side-effect, re-export and dynamic imports', () => {

@@ -11,7 +11,7 @@ import { CertboundError, InvalidInputError, NotFoundError } from '../errors/inde
 import type { VerifierError } from '../verifier/index.js';
 import type { AdminService } from '../app/service.js';
 import { type AdminAuthenticatorOptions, createAdminAuthenticator } from './auth.js';
-import { toAdminError, validationError, withField } from './errors.js';
+import { inAdminApiWords, toAdminError, validationError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute, matchRoute, type Route } from './router.js';
 import { type AdminRoutesOptions, buildAdminRoutes } from './routes.js';
@@ -171,7 +171,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     try {
       result = await route.handler({ params: params.data, query: query.data, body, principal });
     } catch (err) {
-      throw withField(err, route.fields);
+      throw inAdminApiWords(err, route.fields);
     }
     if (route.access === 'write') {
       logger.info({ event: 'admin_change', actor: principal?.actor, operation: route.operationId, path: ctx.path, status: result.status }, 'admin change');

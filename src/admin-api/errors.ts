@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import { CertboundError, type ErrorCode, InvalidInputError } from '../errors/index.js';
 import { VerifierError } from '../verifier/errors.js';
+import { adminApiWording } from './error-wording.js';
 
 export interface AdminErrorBody {
   code: ErrorCode;
@@ -82,13 +83,13 @@ export function validationError(location: 'body' | 'query' | 'path', error: z.Zo
 }
 
 /**
- * Names the request field a service error is about (the service speaks in CLI terms), e.g.
- * ERR_TRUST_ANCHOR_UNKNOWN → `mapping.trust_anchor`. Other errors pass through unchanged.
+ * A route's error in the admin API's words (error-wording.ts): the request member it is about named in
+ * its message and `details.field`, its hint pointing at a route. `fields` maps the route's own error
+ * codes to the request member they are about. Other errors pass through unchanged.
  */
-export function withField(err: unknown, fields: Readonly<Record<string, string>> | undefined): unknown {
-  if (!fields || !(err instanceof CertboundError) || err instanceof VerifierError) return err;
-  const field = fields[err.code];
-  if (!field || err.details?.field !== undefined) return err;
-  const message = err.message.replace(/^--[a-z-]+:?\s*/, '');
-  return new CertboundError(err.code, `${field}: ${message}`, { status: err.status, expose: err.expose, hint: err.hint, details: { ...err.details, field }, cause: err });
+export function inAdminApiWords(err: unknown, fields: Readonly<Record<string, string>> | undefined): unknown {
+  if (!(err instanceof CertboundError) || err instanceof VerifierError) return err;
+  const { message, hint, details } = adminApiWording(err, fields);
+  if (message === err.message && hint === err.hint && details === err.details) return err;
+  return new CertboundError(err.code, message, { status: err.status, expose: err.expose, hint, details, cause: err });
 }

@@ -56,7 +56,7 @@ export interface RouteDefinition<P extends z.ZodType = z.ZodType, Q extends z.Zo
   body?: B;
   /** A body is accepted but not required (e.g. key rotation with defaults); absent, `{}` is validated. */
   bodyOptional?: boolean;
-  /** Error code → request field it is about, for errors raised by the service rather than the schema. */
+  /** Error code → request field it is about, for the route's own refusals (a use case names its input member itself). */
   fields?: Readonly<Record<string, string>>;
   response: RouteResponse;
   handler(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<RouteResult>;

@@ -1,9 +1,2 @@
-/**
- * The admin API's scopes, apart from the authenticator (auth.ts) so that the server can register the
- * admin resource at start-up without loading the admin API and the verifier it uses (docs/performance.md, memory).
- */
-/** Full administration: every route. */
-export const ADMIN_SCOPE = 'certbound:admin';
-/** Read-only administration: GET routes and diagnose. */
-export const ADMIN_READ_SCOPE = 'certbound:admin:read';
-export const ADMIN_SCOPES = [ADMIN_SCOPE, ADMIN_READ_SCOPE] as const;
+/** The admin API's scopes, defined with the application layer's guard that keeps an administrator. */
+export { ADMIN_READ_SCOPE, ADMIN_SCOPE, ADMIN_SCOPES } from '../app/admin-scopes.js';

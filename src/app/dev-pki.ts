@@ -236,7 +236,7 @@ function parseSubject(subject: string): x509.JsonName {
     if (!json.length) throw new Error('empty');
     return json;
   } catch (cause) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_SUBJECT', `--subject "${subject}" is not a distinguished name.`, { hint: 'Write it in RFC 4514, most specific RDN first, e.g. --subject "CN=orders-worker,O=Acme".', cause });
+    throw new InvalidInputError('ERR_DEV_CLIENT_SUBJECT', `"${subject}" is not a distinguished name.`, { hint: 'Write it in RFC 4514, most specific RDN first, e.g. "CN=orders-worker,O=Acme".', details: { member: 'subject' }, cause });
   }
 }
 
@@ -251,12 +251,15 @@ function parseSubject(subject: string): x509.JsonName {
 export async function issueDevClient(dir: string, input: IssueDevClientInput): Promise<IssuedDevClient> {
   const { name } = input;
   if (!CLIENT_NAME.test(name)) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_NAME', `--name "${name}" is not usable as a client name.`, { hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. --name orders-worker.' });
+    throw new InvalidInputError('ERR_DEV_CLIENT_NAME', `"${name}" is not usable as a client name.`, {
+      hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. orders-worker.',
+      details: { member: 'name' },
+    });
   }
   const sanDns = input.sanDns ?? (input.subject === undefined ? [`${name.toLowerCase()}.certbound.test`] : []);
   const badSan = sanDns.find((d) => !DNS_NAME.test(d));
   if (badSan !== undefined) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_SAN_DNS', `--san-dns "${badSan}" is not a DNS name.`, { hint: 'Give a host name such as orders-worker.example.test.' });
+    throw new InvalidInputError('ERR_DEV_CLIENT_SAN_DNS', `"${badSan}" is not a DNS name.`, { hint: 'Give a host name such as orders-worker.example.test.', details: { member: 'sanDns' } });
   }
   const subject = parseSubject(input.subject ?? `CN=${name},O=certbound development`);
   const outDir = path.join(dir, DEV_CLIENTS_DIR);
@@ -264,7 +267,10 @@ export async function issueDevClient(dir: string, input: IssueDevClientInput): P
   const keyPath = path.join(outDir, `${name}.key`);
   const existing = [certPath, keyPath].filter((f) => existsSync(f));
   if (existing.length) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_EXISTS', `A client named ${name} was already issued (${existing.join(', ')}).`, { hint: 'Pick another --name, or delete those files first if you mean to replace that certificate.' });
+    throw new InvalidInputError('ERR_DEV_CLIENT_EXISTS', `A client named ${name} was already issued (${existing.join(', ')}).`, {
+      hint: 'Pick another name, or delete those files first if you mean to replace that certificate.',
+      details: { member: 'name' },
+    });
   }
   const issuing = await importIssuingCa(dir);
   const client = await leaf(

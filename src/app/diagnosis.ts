@@ -5,7 +5,7 @@
  */
 import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate } from '../diagnose/index.js';
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
-import { type ClientRecord, clients, type Queryable, sqlOf, trustAnchors } from '../store/index.js';
+import { type ClientRecord, clients, type Queryable, trustAnchors } from '../store/index.js';
 import { loadVerifiedCrls } from './crls.js';
 import type { Jwks } from './self-signed.js';
 
@@ -48,12 +48,7 @@ export async function findCandidateClients(db: Queryable, leaf: Uint8Array | str
     for (const m of await clients.findMappingsByCanonical(db, key.kind, key.canonical)) ids.add(m.clientId);
     if (ids.size >= MAX_CANDIDATES) break;
   }
-  // Standard base64 has neither `%` nor `_`, so the certificate needs no escaping in the pattern.
-  const selfSigned = await sqlOf(db).all<{ client_id: string }>(
-    `select client_id from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks like ? limit ${MAX_CANDIDATES}`,
-    [`%${cert.der.toString('base64')}%`],
-  );
-  for (const r of selfSigned) ids.add(String(r.client_id));
+  for (const id of await clients.idsRegisteringCertificate(db, cert.der.toString('base64'), MAX_CANDIDATES)) ids.add(id);
   const found: ClientRecord[] = [];
   for (const id of [...ids].slice(0, MAX_CANDIDATES)) {
     const c = await clients.find(db, id);
@@ -110,31 +105,29 @@ async function searchPublishedSets(
   publishedKeys: NonNullable<StoreDiagnoseInput['publishedKeys']>,
   already: ReadonlySet<string>,
 ): Promise<{ found: DiagnosisClient[]; unreadable: string[]; unchecked: number }> {
-  const publishing = "from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks_uri is not null";
-  const total = Number((await sqlOf(db).all<{ n: number | string }>(`select count(*) as n ${publishing}`))[0]?.n ?? 0);
+  const { total, first: rows } = await clients.publishingSelfSigned(db, MAX_PUBLISHED_SEARCH);
   if (total === 0) return { found: [], unreadable: [], unchecked: 0 };
-  const rows = await sqlOf(db).all<{ client_id: string; jwks_uri: string }>(`select client_id, jwks_uri ${publishing} order by client_id limit ${MAX_PUBLISHED_SEARCH}`);
   const der = parseCertificate(leaf).der.toString('base64');
   const found: DiagnosisClient[] = [];
   const unreadable: string[] = [];
   await Promise.all(
     rows
-      .filter((r) => !already.has(r.client_id))
+      .filter((r) => !already.has(r.clientId))
       .map(async (r) => {
         let jwks: Jwks | undefined;
         try {
-          jwks = await publishedKeys(r.client_id, r.jwks_uri);
+          jwks = await publishedKeys(r.clientId, r.jwksUri);
         } catch (err) {
           // the fetch error, when the caller fetched (certbound doctor)
-          unreadable.push(`${r.client_id} (${(err as Error).message.replace(/\.+$/, '')})`);
+          unreadable.push(`${r.clientId} (${(err as Error).message.replace(/\.+$/, '')})`);
           return;
         }
         if (!jwks) {
-          unreadable.push(r.client_id);
+          unreadable.push(r.clientId);
           return;
         }
         if (!jwks.keys.some((k) => Array.isArray(k.x5c) && k.x5c[0] === der)) return;
-        const client = await clients.find(db, r.client_id);
+        const client = await clients.find(db, r.clientId);
         if (client) found.push({ ...client, jwks });
       }),
   );

@@ -12,7 +12,10 @@ const DAY_MS = 86_400_000;
 export function parseWindow(text: string): number {
   const m = /^\s*(\d+)\s*([mhdw]?)\s*$/.exec(text);
   if (!m || Number(m[1]) <= 0) {
-    throw new InvalidInputError('ERR_WINDOW_INVALID', `--within ${text} is not a duration.`, { hint: 'Use a number with a unit: 30d, 12h, 2w (m, h, d, w); a bare number means days.' });
+    throw new InvalidInputError('ERR_WINDOW_INVALID', `"${text}" is not a duration.`, {
+      hint: 'Use a number with a unit: 30d, 12h, 2w (m, h, d, w); a bare number means days.',
+      details: { member: 'within', value: text },
+    });
   }
   return Number(m[1]) * UNIT_MS[m[2] || 'd']!;
 }

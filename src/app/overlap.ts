@@ -44,7 +44,7 @@ export async function assertNoOverlap(db: Db, mapping: MappingRecord, allowOverl
     'ERR_MAPPING_OVERLAP',
     `A certificate with ${mapping.kind}=${mapping.value}${scope} would authenticate as both "${mapping.clientId}" and "${others.join('", "')}": client "${first.clientId}" already has mapping ${first.id} with the same value.`,
     {
-      hint: 'Give each client its own certificate subject, pin the mappings to different trust anchors, or allow the overlap (--allow-overlap in the CLI, allow_overlap in the admin API) if both clients really share the certificate.',
+      hint: 'Give each client its own certificate subject, pin the mappings to different trust anchors, or allow the overlap if both clients really share the certificate.',
       details: { clients: [mapping.clientId, ...others], mappings: overlapping.map((m) => m.id) },
     },
   );

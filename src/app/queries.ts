@@ -17,7 +17,7 @@ export function createAdminQueries({ db }: { db: Queryable }) {
     listClients: () => clients.list(db),
     async showClient(clientId: string): Promise<ClientRecord> {
       const c = await clients.find(db, clientId);
-      if (!c) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { hint: 'List clients with: certbound client list' });
+      if (!c) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { details: { clientId } });
       return c;
     },
     listKeys: () => signingKeys.listPublic(db),

@@ -23,9 +23,14 @@ export function formatCliError({ message, details = [], hints = [] }: CliErrorRe
  * Writes any error a command threw and returns the exit status: 2 for bad input (a coded error with a
  * 4xx status), 1 for anything else, whose stack is printed since it is a bug or an environment failure.
  */
-export function reportCliError(err: unknown, io: { err(text: string): void }): number {
+export function reportCliError(
+  err: unknown,
+  io: { err(text: string): void },
+  words: (err: CertboundError) => { message: string; hint: string | undefined } = (e) => ({ message: e.message, hint: e.hint }),
+): number {
   if (err instanceof CertboundError) {
-    io.err(formatCliError({ message: err.message, hints: err.hint ? [err.hint] : [] }));
+    const { message, hint } = words(err);
+    io.err(formatCliError({ message, hints: hint ? [hint] : [] }));
     return err.status >= 400 && err.status < 500 ? 2 : 1;
   }
   io.err(formatCliError({ message: (err as Error)?.stack ?? String(err) }));

@@ -10,6 +10,7 @@ import type { AdminQueries } from '../app/queries.js';
 import type { createAdminService, MappingInput } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
+import { cliWording } from './error-wording.js';
 import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';
 import { reportCliError } from './error-output.js';
 import { assertSupportedRuntime } from '../runtime.js';
@@ -480,6 +481,6 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliExit) return err.exitCode;
-    return reportCliError(err, io);
+    return reportCliError(err, io, cliWording);
   }
 }

@@ -37,7 +37,11 @@ export const load = {
     const [{ createAdminQueries }, { clientJson }] = await Promise.all([import('../app/queries.js'), import('../admin-api/serializers.js')]);
     return { createAdminQueries, clientJson };
   },
-  /** The admin use cases that change records (certificates, keys, jwks_uri checks). */
+  /**
+   * The admin use cases that change records (certificates, keys, jwks_uri checks): app/service.ts
+   * assembles one module per kind of record. Their refusals are worded for the terminal by
+   * error-wording.ts, which the command tree loads (it imports nothing).
+   */
   admin: () => import('../app/service.js'),
   /** What the database errors mean: every command that opens the database. */
   storageErrors: () => import('../store/storage-errors.js'),

@@ -185,4 +185,32 @@ export const clients = {
   async findMappingsByCanonical(db: Queryable, kind: MappingKind, canonical: string): Promise<MappingRecord[]> {
     return mappings(db, 'm.kind = ? and m.canonical = ?', [kind, canonical]);
   },
+  /**
+   * The ids of the other clients whose scope text contains `scope`, a superset of those allowed it
+   * (the caller reads each client to decide): who else may hold an administrator's scope.
+   */
+  async idsWithScopeText(db: Queryable, scope: string, except: string): Promise<string[]> {
+    const pattern = `%${scope.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await sqlOf(db).all<{ client_id: string }>("select client_id from clients where client_id <> ? and scope like ? escape ? order by client_id", [except, pattern, '\\']);
+    return rows.map((r) => String(r.client_id));
+  },
+  /**
+   * The ids of self-signed clients whose registered keys hold this certificate (standard base64 of its
+   * DER, which has neither `%` nor `_`, so it needs no escaping in the pattern), at most `limit`.
+   */
+  async idsRegisteringCertificate(db: Queryable, derBase64: string, limit: number): Promise<string[]> {
+    const rows = await sqlOf(db).all<{ client_id: string }>(
+      `select client_id from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks like ? limit ${Math.trunc(limit)}`,
+      [`%${derBase64}%`],
+    );
+    return rows.map((r) => String(r.client_id));
+  },
+  /** Self-signed clients that publish their certificates at a jwks_uri: how many, and the first `limit` by id. */
+  async publishingSelfSigned(db: Queryable, limit: number): Promise<{ total: number; first: { clientId: string; jwksUri: string }[] }> {
+    const publishing = "from clients where token_endpoint_auth_method = 'self_signed_tls_client_auth' and jwks_uri is not null";
+    const total = Number((await sqlOf(db).all<{ n: number | string }>(`select count(*) as n ${publishing}`))[0]?.n ?? 0);
+    if (total === 0) return { total, first: [] };
+    const rows = await sqlOf(db).all<{ client_id: string; jwks_uri: string }>(`select client_id, jwks_uri ${publishing} order by client_id limit ${Math.trunc(limit)}`);
+    return { total, first: rows.map((r) => ({ clientId: String(r.client_id), jwksUri: String(r.jwks_uri) })) };
+  },
 };

@@ -122,3 +122,22 @@ export async function insertIfAbsent(db: Queryable, model: string, id: string, p
     throw err;
   }
 }
+
+/**
+ * Deletes the stored tokens of a client (when it is removed, so that they stop being introspectable);
+ * returns how many. LIKE (its wildcards escaped) only narrows the rows; the JSON decides, so neither
+ * `_` in an id nor SQLite's case-insensitive LIKE reaches another client's tokens.
+ */
+export async function removeClientTokens(db: Queryable, clientId: string): Promise<number> {
+  const sql = sqlOf(db);
+  const pattern = `%"clientId":${JSON.stringify(clientId).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const stored = await sql.all<{ model: string; id: string; payload: string }>(
+    "select model, id, payload from oidc_payloads where model in ('ClientCredentials', 'AccessToken', 'RefreshToken') and payload like ? escape ?",
+    [pattern, '\\'],
+  );
+  let removed = 0;
+  for (const row of stored) {
+    if ((JSON.parse(String(row.payload)) as { clientId?: unknown }).clientId === clientId) removed += await sql.run('delete from oidc_payloads where model = ? and id = ?', [row.model, row.id]);
+  }
+  return removed;
+}

@@ -114,6 +114,14 @@ export const signingKeys = {
     const [r] = await sqlOf(db).all('select status from signing_keys where kid = ?', [kid]);
     return r ? (String(r.status) as KeyStatus) : undefined;
   },
+  /** Whether a key is active now (read inside the transaction that would add one). */
+  async hasActive(db: Queryable): Promise<boolean> {
+    return (await sqlOf(db).all("select kid from signing_keys where status = 'active' limit 1")).length > 0;
+  },
+  /** The active key becomes inactive: still published, no longer signing. Returns the number of keys changed. */
+  async deactivateActive(db: Queryable): Promise<number> {
+    return sqlOf(db).run("update signing_keys set status = 'inactive' where status = 'active'");
+  },
   async setStatus(db: Db, kid: string, status: KeyStatus): Promise<number> {
     return db('signing_keys')
       .where({ kid })

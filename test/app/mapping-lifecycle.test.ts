@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mappingValueFromCertificate } from '../../src/app/mapping-from-cert.js';
 import { createAdminService } from '../../src/app/service.js';
+import { adminApiWording } from '../../src/admin-api/error-wording.js';
+import { explainForCli } from '../../src/cli/error-wording.js';
 import { runCli } from '../../src/cli/index.js';
 import type { CertboundError } from '../../src/errors/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -44,7 +46,11 @@ describe('overlap check', () => {
     const err = await refusal(admin.addClient({ clientId: 'billing-2', mapping: { kind: 'san_dns', value: 'BILLING.example.com' } }, 'test'));
     expect(err).toMatchObject({ code: 'ERR_MAPPING_OVERLAP', status: 409 });
     expect(err.message).toContain('"billing-2" and "billing"');
-    expect(err.hint).toContain('--allow-overlap');
+    // the use case names the member and the clients; each surface says how to allow it in its own words
+    expect(err.details).toMatchObject({ member: 'mapping.value', clients: ['billing-2', 'billing'] });
+    expect(err.hint).not.toMatch(/--allow-overlap|allow_overlap/);
+    expect(explainForCli(err)).toContain('or allow the overlap (--allow-overlap)');
+    expect(adminApiWording(err)).toMatchObject({ field: 'mapping.value', message: expect.stringMatching(/^mapping\.value: /), hint: expect.stringContaining('(allow_overlap)') });
     expect(await database.db('clients').where({ client_id: 'billing-2' }).first()).toBeUndefined();
     expect(await database.db('certificate_mappings').count({ n: '*' })).toEqual(before);
   });

@@ -225,7 +225,7 @@ describe('certbound CLI', () => {
     ['-', (kid: string) => `-${kid.slice(1).replace(/^-/, 'A')}`],
     ['--', (kid: string) => `--${kid.slice(2)}`],
   ])('H15-11: a kid that starts with "%s" (a key made before certbound avoided them) is retired after --; without it the error says so', async (_prefix, respell) => {
-    const { generateSigningKey } = await import('../../src/app/keys.js');
+    const { generateSigningKey } = await import('../../src/app/generate-signing-key.js');
     const { signingKeys } = await import('../../src/store/index.js');
     const key = await generateSigningKey('ES256');
     const kid = respell(key.kid);
@@ -244,7 +244,7 @@ describe('certbound CLI', () => {
   });
 
   it('new signing keys never get a kid that starts with "-" (1 thumbprint in 64 would)', async () => {
-    const { generateSigningKey } = await import('../../src/app/keys.js');
+    const { generateSigningKey } = await import('../../src/app/generate-signing-key.js');
     const kids = await Promise.all(Array.from({ length: 1000 }, async () => (await generateSigningKey('ES256')).kid));
     // with 1000 keys a generator that let them through fails this with probability 1 - (63/64)^1000 > 0.9999998
     expect(kids.filter((k) => k.startsWith('-'))).toEqual([]);

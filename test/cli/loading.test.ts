@@ -68,7 +68,7 @@ describe('what a certbound command loads', () => {
     expect(help.code).toBe(0);
     for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token']) expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
-    expect(sourcesOf(help.loaded)).toEqual(['src/app/patterns.ts', 'src/cli/diagnose-commands.ts', 'src/cli/error-output.ts', 'src/cli/index.ts', 'src/cli/main.ts', 'src/cli/modules.ts', 'src/cli/token-command.ts', 'src/cli/util.ts', 'src/errors/index.ts', 'src/runtime.ts']);
+    expect(sourcesOf(help.loaded)).toEqual(['src/app/patterns.ts', 'src/cli/diagnose-commands.ts', 'src/cli/error-output.ts', 'src/cli/error-wording.ts', 'src/cli/index.ts', 'src/cli/main.ts', 'src/cli/modules.ts', 'src/cli/token-command.ts', 'src/cli/util.ts', 'src/errors/index.ts', 'src/runtime.ts']);
   }, 30_000);
 
   it('a usage error (an unknown option) is answered from the command tree alone, with its hint', async () => {
@@ -109,7 +109,7 @@ describe('what a certbound command loads', () => {
       const packages = packagesOf(list.loaded);
       expect(packages).toContain(database.database.client === 'pg' ? 'pg' : 'better-sqlite3');
       expect(packages.filter((p) => SERVER_PACKAGES.includes(p))).toEqual([]);
-      expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki|diagnose|verifier)\/|^src\/admin\/(service|dev-pki|crls|diagnosis)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
+      expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki|diagnose|verifier)\/|^src\/app\/(service|clients|mappings|trust-anchors|signing-keys|dev-pki|crls|diagnosis)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
     }, 30_000);
 
     it('a listing on a database that is not current migrates it first, as every command does (through knex, then)', async () => {
