@@ -43,6 +43,18 @@ const PURE_LAYER: Omit<LayerRule, 'from'> = {
   forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/verifier'],
 };
 
+/**
+ * What the token path needs at run time (the guarded fetch and the jwks_uri cache, JWKS validation, the
+ * stored CRLs): below the server and the admin use cases, so the server does not reach into src/app for it.
+ */
+const RUNTIME_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: ['koa', 'oidc-provider', 'src/server', 'src/app', 'src/admin-api', 'src/cli'],
+};
+/** Of those, the ones that need no database either. */
+const RUNTIME_PURE_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: [...RUNTIME_LAYER.forbidden, 'knex', 'better-sqlite3', 'pg', 'src/store'],
+};
+
 const RULES: LayerRule[] = [
   { from: 'src/verifier', ...LIGHT_LAYER },
   { from: 'src/forwarded', ...LIGHT_LAYER },
@@ -56,7 +68,17 @@ const RULES: LayerRule[] = [
   // The admin API is transport over the admin service: what it needs from the server (keys, certificate
   // source, diagnosis inputs) is injected, so it never reaches into the server, the CLI or oidc-provider.
   { from: 'src/admin-api', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
+  { from: 'src/outbound', ...RUNTIME_PURE_LAYER },
+  { from: 'src/jwks', ...RUNTIME_PURE_LAYER },
+  { from: 'src/revocation', ...RUNTIME_LAYER },
 ];
+
+/**
+ * The modules of src/app the server may import (directly): the admin wiring only, i.e. the use cases the
+ * admin API calls, the diagnosis read from the store (refusal log lines, POST /admin/diagnose) and what
+ * development mode registers. Anything the token path needs lives below src/app (RUNTIME_LAYER).
+ */
+const SERVER_APP_IMPORTS = ['src/app/dev-demo.ts', 'src/app/dev-pki.ts', 'src/app/diagnosis.ts', 'src/app/service.ts'];
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -147,6 +169,16 @@ describe('architecture: layer rules', () => {
   it.each(RULES.map((rule) => [rule.from, rule] as const))('%s imports only what its layer allows', (from, rule) => {
     expect(filesUnder(join(ROOT, from)).length, `${from} has no files`).toBeGreaterThan(0);
     expect(checkRule(rule)).toEqual([]);
+  });
+
+  it('src/server imports src/app only for the admin wiring (admin use cases, diagnosis from the store, development mode)', () => {
+    const reached = filesUnder(join(ROOT, 'src/server')).flatMap((file) =>
+      readImports(readFileSync(file, 'utf8'))
+        .filter((ref) => ref.specifier.startsWith('.'))
+        .map((ref) => ({ file: relative(ROOT, file), target: relative(ROOT, resolveRelative(file, ref.specifier) ?? ref.specifier) })),
+    );
+    const outside = reached.filter(({ target }) => matchesPrefix(target, 'src/app') && !SERVER_APP_IMPORTS.includes(target)).map(({ file, target }) => `${file}: ${target}`);
+    expect(outside).toEqual([]);
   });
 
   it('the import reader sees value, type-only, side-effect, re-export and dynamic imports', () => {

@@ -33,9 +33,9 @@ import { createAdminQueries } from './queries.js';
 import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from '../admin-api/scopes.js';
 import { assertNoOverlap } from './overlap.js';
-import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
+import { validatePrivateKeyJwtJwks } from '../jwks/private-key-jwt.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, MAX_RESOURCE_ID_LENGTH, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
-import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from './self-signed.js';
+import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from '../jwks/self-signed.js';
 
 
 export interface AdminServiceOptions {
@@ -179,7 +179,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
    */
   async function checkPublishedSet(value: string, kind: 'certificates' | 'keys'): Promise<string> {
     const jwksUri = checkJwksUri(value);
-    const { fetchJwksUriOnce } = await import('./jwks-uri.js');
+    const { fetchJwksUriOnce } = await import('../outbound/jwks-uri-cache.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
     await fetchJwksUriOnce(jwksUri, { ca, kind, allowedRanges: jwksUriAllowedRanges, onFailure: onJwksUriFailure, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks });
     return jwksUri;
