@@ -14,7 +14,6 @@ import {
   type ClientRecord,
   clients,
   type Db,
-  type MappingKind,
   type MappingRecord,
   type ResourceServer,
   resourceServers,
@@ -31,10 +30,12 @@ import { adminSignInRefusal } from './administrators.js';
 import { generateSigningKey } from './keys.js';
 import { createAdminQueries } from './queries.js';
 import { isMappingValidAt } from '../mapping/index.js';
+import type { MappingKind } from '../mapping/kinds.js';
 import { ADMIN_SCOPE } from '../admin-api/scopes.js';
 import { assertNoOverlap } from './overlap.js';
 import { validatePrivateKeyJwtJwks } from '../jwks/private-key-jwt.js';
-import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, MAX_RESOURCE_ID_LENGTH, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAX_RESOURCE_ID_LENGTH, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
+import { MAPPING_KIND_FLAGS, MAPPING_KINDS } from '../mapping/kinds.js';
 import { type Jwks, jwksFromCertificatePem, validateSelfSignedJwks } from '../jwks/self-signed.js';
 
 
@@ -459,7 +460,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
       }
       if ([input.mapping, input.selfSignedCertPem, input.selfSignedJwks, input.selfSignedJwksUri, input.privateKeyJwtJwks, input.privateKeyJwtJwksUri].filter(Boolean).length !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one way for the client to authenticate: a subject DN or SAN mapping, a self-signed certificate (or where it is published), or private_key_jwt keys (or where they are published).', {
-          hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).',
+          hint: `Use one of ${MAPPING_KIND_FLAGS.join(', ')}, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).`,
         });
       }
       const authMethod: AuthMethod = input.privateKeyJwtJwks || input.privateKeyJwtJwksUri ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';

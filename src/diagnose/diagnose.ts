@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type CertificateMapping, compareMappingFields, type MappingRefusal, matchCertificateToClient } from '../mapping/index.js';
+import { MAPPING_KIND_DEFINITIONS } from '../mapping/kinds.js';
 import {
   checkLeafPolicy,
   checkRevocation,
@@ -227,21 +228,6 @@ function distance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
-}
-
-function certificateValues(cert: ParsedCertificate, kind: CertificateMapping['kind']): string[] {
-  switch (kind) {
-    case 'subject_dn':
-      return [cert.subjectRfc4514];
-    case 'san_dns':
-      return cert.san.dns;
-    case 'san_uri':
-      return cert.san.uri;
-    case 'san_ip':
-      return cert.san.ipText;
-    case 'san_email':
-      return cert.san.email;
-  }
 }
 
 function thumbprintOfX5c(key: Record<string, unknown>): string | undefined {
@@ -534,7 +520,7 @@ function diagnoseMapping(leaf: ParsedCertificate, mapping: DiagnosisClient['mapp
   const fields = compareMappingFields(leaf, mapping, { now: ctx.now, anchorSpki: ctx.anchorSpki });
   const pinned = pinnedAnchorOf(ctx.anchors, mapping);
   const trustAnchor = explainAnchor(fields.trustAnchor, pinned, ctx.chainAnchorRef);
-  const certValues = certificateValues(leaf, mapping.kind);
+  const certValues = [...MAPPING_KIND_DEFINITIONS[mapping.kind].certificateValues(leaf)];
   let closest: MappingDiagnosis['fields']['identity']['closest'] = null;
   if (fields.identity && certValues.length > 0) {
     const fold = (s: string) => (mapping.kind === 'san_dns' || mapping.kind === 'subject_dn' ? s.toLowerCase() : s);

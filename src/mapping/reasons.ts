@@ -2,6 +2,11 @@
  * Why a certificate did not match a client mapping: stable codes with a default hint each, so the server,
  * the audit log and later diagnosis code speak the same language (STYLE habit 2).
  */
+import { MAPPING_KIND_PARAMETER, MAPPING_KINDS } from './kinds.js';
+
+/** The metadata members of the kinds for a hint, their shared prefix said once after the first. */
+const MEMBERS = MAPPING_KINDS.map((k, i) => (i === 0 ? MAPPING_KIND_PARAMETER[k] : MAPPING_KIND_PARAMETER[k].slice('tls_client_auth'.length)));
+
 export type MappingReasonCode =
   | 'NO_MAPPINGS'
   | 'MAPPING_NOT_YET_VALID'
@@ -17,7 +22,7 @@ export type MappingReasonCode =
 
 /** Code → default hint (what a person should do next). */
 export const MAPPING_REASONS: Readonly<Record<MappingReasonCode, string>> = Object.freeze({
-  NO_MAPPINGS: 'Register the client certificate subject: exactly one of tls_client_auth_subject_dn, _san_dns, _san_uri, _san_ip or _san_email.',
+  NO_MAPPINGS: `Register the client certificate subject: exactly one of ${MEMBERS.slice(0, -1).join(', ')} or ${MEMBERS.at(-1)}.`,
   MAPPING_NOT_YET_VALID: 'Wait until the mapping becomes valid, or correct its not-before time.',
   MAPPING_EXPIRED: 'Extend the mapping or register a new one for the certificate the client now uses.',
   MAPPING_INVALID: 'Re-register the mapping; its stored value could not be read.',

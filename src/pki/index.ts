@@ -24,6 +24,7 @@ export {
   MAPPING_KIND_PARAMETER,
   MAPPING_KINDS,
   SAN_KINDS,
+  canonicalSanValues,
 } from './san.js';
 export {
   type CertificateSans,
