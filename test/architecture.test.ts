@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 interface LayerRule {
-  /** Repo-relative directory whose files (and what they load) the rule constrains. */
+  /** Repo-relative directory (or file) whose files (and what they load) the rule constrains. */
   from: string;
   /** Package names, or repo-relative path prefixes under src/, that must not be reached. */
   forbidden: string[];
@@ -47,11 +47,25 @@ const PURE_LAYER: Omit<LayerRule, 'from'> = {
   forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'pino', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/verifier'],
 };
 
+/**
+ * What the token path needs at run time (the guarded fetch and the jwks_uri cache, JWKS validation, the
+ * stored CRLs): below the server and the admin use cases, so the server does not reach into src/app for it.
+ */
+const RUNTIME_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: ['koa', 'oidc-provider', 'src/server', 'src/app', 'src/admin-api', 'src/cli'],
+};
+/** Of those, the ones that need no database either. */
+const RUNTIME_PURE_LAYER: Omit<LayerRule, 'from'> = {
+  forbidden: [...RUNTIME_LAYER.forbidden, 'knex', 'better-sqlite3', 'pg', 'src/store'],
+};
+
 const RULES: LayerRule[] = [
   { from: 'src/verifier', ...LIGHT_LAYER },
   { from: 'src/forwarded', ...LIGHT_LAYER },
   { from: 'src/client', ...CLIENT_LAYER },
-  { from: 'src/pki', ...PURE_LAYER },
+  // pki reads the mapping kinds (their GeneralName tags, labels, members) from their one definition, which imports nothing.
+  { from: 'src/pki', ...PURE_LAYER, allowedInternal: ['src/errors', 'src/pki', 'src/mapping/kinds.ts'] },
+  { from: 'src/mapping/kinds.ts', forbidden: [], allowedPackages: [], allowedInternal: [] },
   { from: 'src/mapping', ...PURE_LAYER },
   { from: 'src/diagnose', ...PURE_LAYER },
   { from: 'src/errors', ...PURE_LAYER, forbidden: [...PURE_LAYER.forbidden, 'src/config', 'src/pki'] },
@@ -76,6 +90,9 @@ const RULES: LayerRule[] = [
   },
   // Configuration is pure: parsed and validated, then passed down; it knows no storage, server or surface.
   { from: 'src/config', forbidden: ['knex', 'oidc-provider', 'koa', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/app', 'src/admin-api', 'src/cli', 'src/main.ts'] },
+  { from: 'src/outbound', ...RUNTIME_PURE_LAYER },
+  { from: 'src/jwks', ...RUNTIME_PURE_LAYER },
+  { from: 'src/revocation', ...RUNTIME_LAYER },
 ];
 
 /** SQL text and knex query building: the store's alone. */
@@ -84,6 +101,13 @@ const SQL_OUTSIDE_STORE = [
   /\bsqlOf\([^)]*\)\.(?:all|run)\(/,
   /['"`]\s*(?:select\s[\s\S]*?\sfrom|insert\s+into|delete\s+from|update\s+\w+\s+set)\s/i,
 ];
+
+/**
+ * The modules of src/app the server may import (directly): the admin wiring only, i.e. the use cases the
+ * admin API calls, the diagnosis read from the store (refusal log lines, POST /admin/diagnose) and what
+ * development mode registers. Anything the token path needs lives below src/app (RUNTIME_LAYER).
+ */
+const SERVER_APP_IMPORTS = ['src/app/dev-demo.ts', 'src/app/dev-pki.ts', 'src/app/diagnosis.ts', 'src/app/service.ts'];
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -123,8 +147,10 @@ function resolveRelative(fromFile: string, specifier: string): string | undefine
   return candidates.find((c) => existsSync(c) && statSync(c).isFile());
 }
 
+/** The .ts files under `dir`, or `dir` itself when it is a file. */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
+  if (statSync(dir).isFile()) return [dir];
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .map((f) => join(dir, f))
     .filter((f) => f.endsWith('.ts') && statSync(f).isFile());
@@ -194,6 +220,16 @@ describe('architecture: layer rules', () => {
       expect(SQL_OUTSIDE_STORE.some((re) => re.test(line)), line).toBe(true);
     }
     expect(SQL_OUTSIDE_STORE.some((re) => re.test("io.out('select one of the keys listed')"))).toBe(false);
+  });
+
+  it('src/server imports src/app only for the admin wiring (admin use cases, diagnosis from the store, development mode)', () => {
+    const reached = filesUnder(join(ROOT, 'src/server')).flatMap((file) =>
+      readImports(readFileSync(file, 'utf8'))
+        .filter((ref) => ref.specifier.startsWith('.'))
+        .map((ref) => ({ file: relative(ROOT, file), target: relative(ROOT, resolveRelative(file, ref.specifier) ?? ref.specifier) })),
+    );
+    const outside = reached.filter(({ target }) => matchesPrefix(target, 'src/app') && !SERVER_APP_IMPORTS.includes(target)).map(({ file, target }) => `${file}: ${target}`);
+    expect(outside).toEqual([]);
   });
 
   it('the import reader sees value, type-only, side-effect, re-export and dynamic imports', () => {

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { SIGNING_ALGORITHMS } from '../config/index.js';
 import type { Diagnosis } from '../diagnose/index.js';
-import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../app/patterns.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../app/patterns.js';
+import { MAPPING_KIND_DEFINITIONS, MAPPING_KINDS, type MappingKind } from '../mapping/kinds.js';
 
 /** Component registry: schema → OpenAPI `components.schemas` name. */
 export const adminSchemas = z.registry<{ id: string; description?: string }>();
@@ -41,7 +42,7 @@ export const scopeString = z
 export const MappingInputSchema = component(
   'MappingInput',
   z.strictObject({
-    kind: z.enum(MAPPING_KINDS as [string, ...string[]]).describe('What in the certificate is compared'),
+    kind: z.enum(MAPPING_KINDS as [MappingKind, ...MappingKind[]]).describe(`What in the certificate is compared: ${MAPPING_KINDS.map((k) => `${k} (RFC 8705 ${MAPPING_KIND_DEFINITIONS[k].metadataMember})`).join(', ')}`),
     value: z.string().min(1).max(4096).describe('Subject DN in RFC 4514 order (most specific RDN first), or the SAN value'),
     trust_anchor: z.string().regex(NAME_PATTERN).optional().describe('Pin the mapping to this trust anchor (by name)'),
     not_before: date.optional().describe('The mapping is valid from (ISO 8601)'),

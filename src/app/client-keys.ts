@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { AuthMethod } from '../store/index.js';
 import { attributed } from './error-fields.js';
 import { checkJwksUri } from './input-checks.js';
-import { validatePrivateKeyJwtJwks } from './private-key-jwt.js';
-import { type Jwks, validateSelfSignedJwks } from './self-signed.js';
+import { validatePrivateKeyJwtJwks } from '../jwks/private-key-jwt.js';
+import { type Jwks, validateSelfSignedJwks } from '../jwks/self-signed.js';
 
 export interface ClientKeyOptions {
   /** PEM file of extra CA certificates trusted when fetching a client's jwks_uri (CERTBOUND_OUTBOUND_CA_FILE). */
@@ -43,7 +43,7 @@ export function createClientKeyChecks({ outboundCaFile, jwksUriAllowedRanges, on
    */
   async function checkPublishedSet(value: string, kind: 'certificates' | 'keys', member: string): Promise<string> {
     const jwksUri = checkJwksUri(value, member);
-    const { fetchJwksUriOnce } = await import('./jwks-uri.js');
+    const { fetchJwksUriOnce } = await import('../outbound/jwks-uri-cache.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
     await attributed(member, () =>
       fetchJwksUriOnce(jwksUri, { ca, kind, allowedRanges: jwksUriAllowedRanges, onFailure: onJwksUriFailure, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks }),

@@ -14,7 +14,7 @@ import { requireScopes } from './input-checks.js';
 import { assertAnotherAdministrator } from './last-administrator.js';
 import { assertNoOverlapOf, type MappingInput, newMapping } from './mappings.js';
 import { CLIENT_ID_PATTERN } from './patterns.js';
-import { jwksFromCertificatePem } from './self-signed.js';
+import { jwksFromCertificatePem } from '../jwks/self-signed.js';
 
 export interface AddClientInput {
   clientId: string;

@@ -1,6 +1,8 @@
 /**
- * CRLs per trust anchor (PKI-5): registering a CRL source (file or URL) for a CA of an anchor's PKI,
- * fetching and verifying it, and loading the verified set the server and the diagnosis use.
+ * CRLs per trust anchor (PKI-5), as an administrator drives them: registering a CRL source (file or URL)
+ * for a CA of an anchor's PKI, fetching and verifying it, listing, removing and refreshing by hand. What
+ * the token path and the diagnosis need at run time (loading the verified set, the scheduled refresh) is
+ * in src/revocation/.
  *
  * A CRL is signed by the CA whose certificates it lists: the anchor itself (it lists the intermediates
  * the root issued), or an intermediate (it lists the leaves). For an intermediate's CRL the CA
@@ -8,53 +10,11 @@
  * to the anchor; the CRL's signature is verified with it before anything is stored.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CertboundError, ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
-import { MAX_CRL_BYTES, type ParsedCertificate, parseCertificate, parsePemCertificates, type VerifiedCrl, verifyCrl } from '../pki/index.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
+import { type ParsedCertificate, parseCertificate, parsePemCertificates, verifyCrl } from '../pki/index.js';
+import { type CrlSource, type FetchCrl, fetchCrlSource, refreshStoredCrl } from '../revocation/index.js';
 import { bumpRevision, type CrlRecord, crls, type Queryable, sqlOf, type TrustAnchor, trustAnchors, writeAudit } from '../store/index.js';
-
-
-export interface CrlSource {
-  kind: 'file' | 'url';
-  /** Absolute file path, or an http(s) URL. */
-  location: string;
-}
-
-export type FetchCrl = (source: CrlSource) => Promise<Buffer>;
-
-const FETCH_TIMEOUT_MS = 10_000;
-
-/** Reads a CRL from its source: a local file, or an http(s) URL (10 s timeout, 16 MiB cap). */
-export const fetchCrlSource: FetchCrl = async (source) => {
-  if (source.kind === 'file') {
-    try {
-      return await readFile(source.location);
-    } catch (cause) {
-      throw new CertboundError('ERR_CRL_FETCH', `Cannot read the CRL file ${source.location} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, { status: 400, cause, hint: 'Check the path and its permissions on the server host.' });
-    }
-  }
-  let res: Response;
-  try {
-    res = await fetch(source.location, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-  } catch (cause) {
-    throw new CertboundError('ERR_CRL_FETCH', `Cannot fetch the CRL from ${source.location}: ${(cause as Error).message}.`, { status: 400, cause, hint: 'Check the URL and that this host can reach it.' });
-  }
-  if (!res.ok || !res.body) {
-    throw new CertboundError('ERR_CRL_FETCH', `Fetching the CRL from ${source.location} returned HTTP ${res.status}.`, { status: 400, hint: 'Check the URL (the CA publishes it in the CRL distribution point of its certificates).' });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_CRL_BYTES) {
-      await res.body.cancel().catch(() => {});
-      throw new CertboundError('ERR_CRL_TOO_LARGE', `The CRL at ${source.location} is larger than ${MAX_CRL_BYTES} bytes.`, { status: 400, hint: 'Check the URL.' });
-    }
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
-};
 
 function sourceOf(input: { file?: string | undefined; url?: string | undefined }): CrlSource {
   if (Boolean(input.file) === Boolean(input.url)) {
@@ -129,7 +89,7 @@ function describe(record: CrlRecord) {
 }
 
 /**
- * CRL use cases over a database (CLI `certbound trust crl …`; the server's refresher uses `refreshCrl`).
+ * CRL use cases over a database (CLI `certbound trust crl …`).
  *
  * @example
  * const service = createCrlService({ db });
@@ -205,41 +165,11 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Querya
      * Fetches the CRL again from its source; stores it when it is newer (then servers reload it).
      * Returns `updated`, `unchanged`, or throws the fetch/verification error (also recorded on the row).
      */
-    async refreshCrl(record: CrlRecord, now = new Date()): Promise<'updated' | 'unchanged'> {
-      try {
-        const verified = await verifyCrl(await fetchCrl({ kind: record.sourceKind, location: record.source }), record.issuerPem);
-        const updated = await sqlOf(db).transaction(async (trx) => {
-          const stored = await crls.storeFetched(trx, record.id, { der: verified.der, thisUpdate: verified.thisUpdate, nextUpdate: verified.nextUpdate ?? null, revokedCount: verified.revoked.size }, now);
-          if (stored) await bumpRevision(trx, 'trust_anchors');
-          return stored;
-        });
-        return updated ? 'updated' : 'unchanged';
-      } catch (err) {
-        await crls.recordFailure(db, record.id, (err as Error).message, now).catch(() => {});
-        throw err;
-      }
-    },
+    /** `certbound trust crl refresh`: the same refresh a server runs when the CRL is due (src/revocation). */
+    refreshCrl: (record: CrlRecord, now = new Date()): Promise<'updated' | 'unchanged'> => refreshStoredCrl(db, record, { fetchCrl, now }),
 
     describe,
   };
 }
 
 export type CrlService = ReturnType<typeof createCrlService>;
-
-/**
- * The stored CRLs, each verified again with its issuer (a row altered in the database does not verify).
- * Rows that fail are returned in `failed` and left out of `crls`.
- */
-export async function loadVerifiedCrls(db: Queryable): Promise<{ records: CrlRecord[]; crls: VerifiedCrl[]; failed: { record: CrlRecord; error: string }[] }> {
-  const records = await crls.list(db);
-  const verified: VerifiedCrl[] = [];
-  const failed: { record: CrlRecord; error: string }[] = [];
-  for (const record of records) {
-    try {
-      verified.push(await verifyCrl(record.crlDer, record.issuerPem));
-    } catch (err) {
-      failed.push({ record, error: (err as Error).message });
-    }
-  }
-  return { records, crls: verified, failed };
-}

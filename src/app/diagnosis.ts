@@ -6,8 +6,8 @@
 import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate } from '../diagnose/index.js';
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
 import { type ClientRecord, clients, type Queryable, trustAnchors } from '../store/index.js';
-import { loadVerifiedCrls } from './crls.js';
-import type { Jwks } from './self-signed.js';
+import { loadVerifiedCrls } from '../revocation/index.js';
+import type { Jwks } from '../jwks/self-signed.js';
 
 /** At most this many candidate clients are compared (a value mapped to more clients is reported as is). */
 const MAX_CANDIDATES = 50;

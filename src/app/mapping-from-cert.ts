@@ -3,8 +3,8 @@
  * a DN (and a DN is stored in RFC 4514 order, most specific RDN first).
  */
 import { InvalidInputError } from '../errors/index.js';
-import { type MappingKind, parseCertificate, parsePemCertificates } from '../pki/index.js';
-import { MATCH_KINDS } from './patterns.js';
+import { MAPPING_KIND_DEFINITIONS, type MappingKind, MATCH_KINDS } from '../mapping/kinds.js';
+import { parseCertificate, parsePemCertificates } from '../pki/index.js';
 
 /**
  * Reads the value of `match` from the first certificate of `pem`. A certificate with several SANs of
@@ -26,8 +26,8 @@ export function mappingValueFromCertificate(pem: string, match: string, pick?: s
     }
     return { kind, value: cert.subjectRfc4514 };
   }
-  const values = { san_dns: cert.san.dns, san_uri: cert.san.uri, san_ip: cert.san.ipText, san_email: cert.san.email }[kind];
-  const label = { san_dns: 'DNS', san_uri: 'URI', san_ip: 'IP', san_email: 'e-mail' }[kind];
+  const { label, certificateValues } = MAPPING_KIND_DEFINITIONS[kind];
+  const values = certificateValues(cert);
   if (values.length === 0) {
     throw new InvalidInputError('ERR_CERT_NO_VALUE', `The certificate has no ${label} SAN (subject ${cert.subjectRfc4514 || 'empty'}).`, {
       hint: 'Pick another --match (subject-dn matches the whole subject DN), or issue the certificate with that SAN. The CN is never used as a SAN.',

@@ -12,7 +12,7 @@ import { type ClientRecord, clients, type Db, type MappingKind, type MappingReco
 import { attributed, attributedSync } from './error-fields.js';
 import { assertValidWindow } from './input-checks.js';
 import { assertNoOverlap } from './overlap.js';
-import { MAPPING_KINDS } from './patterns.js';
+import { MAPPING_KINDS } from '../mapping/kinds.js';
 import { resolveTrustAnchor } from './trust-anchors.js';
 
 export type MappingInput = {

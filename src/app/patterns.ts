@@ -1,20 +1,8 @@
 /**
  * The input rules the admin use cases (service.ts) and the admin HTTP API's schemas share, in a module of
- * their own so that the API can validate a request without loading the use cases.
+ * their own so that the API can validate a request without loading the use cases. The mapping kinds are
+ * defined in src/mapping/kinds.ts.
  */
-import type { MappingKind } from '../store/index.js';
-
-export const MAPPING_KINDS: readonly MappingKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
-
-/** `--match` values of `--from-cert` (CLI) and the mapping kind each selects. */
-export const MATCH_KINDS: Readonly<Record<string, MappingKind>> = Object.freeze({
-  'subject-dn': 'subject_dn',
-  'san-dns': 'san_dns',
-  'san-uri': 'san_uri',
-  'san-ip': 'san_ip',
-  'san-email': 'san_email',
-});
-
 /** Trust anchor names and the like. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** A trust anchor's environment label: as a name, at most 64 characters (its column's width). */

@@ -17,7 +17,8 @@ import { createTrustAnchorUseCases } from './trust-anchors.js';
 export type { AuditEntry } from '../store/index.js';
 export type { AddClientInput, UpdateClientInput } from './clients.js';
 export type { MappingInput } from './mappings.js';
-export { CLIENT_ID_PATTERN, MAPPING_KINDS, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
+export { MAPPING_KINDS } from '../mapping/kinds.js';
+export { CLIENT_ID_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
 export type { AddResourceServerInput } from './resource-servers.js';
 export type { AddTrustAnchorInput } from './trust-anchors.js';
 

@@ -6,14 +6,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { MATCH_KINDS } from '../app/patterns.js';
 import type { createCrlService } from '../app/crls.js';
 import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
 import { load } from './modules.js';
 import type * as Pki from '../pki/index.js';
-import type { MappingKind } from '../pki/index.js';
+import { type MappingKind, MATCH_KINDS } from '../mapping/kinds.js';
 import type { Db } from '../store/index.js';
 
 interface Io {

@@ -5,6 +5,7 @@
  * other codes, or without the fields a wording needs, are printed as they are.
  */
 import type { CertboundError } from '../errors/index.js';
+import { MAPPING_KIND_FLAGS } from '../mapping/kinds.js';
 
 /** The fields an application error carries (src/app/error-fields.ts), read without loading src/app. */
 type Fields = { member?: string; [value: string]: unknown };
@@ -57,7 +58,7 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   ERR_CLIENT_SUBJECT_REQUIRED: (err) =>
     err.hint
       ? undefined
-      : { hint: 'Use one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).' },
+      : { hint: `Use one of ${MAPPING_KIND_FLAGS.join(', ')}, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).` },
   ERR_CLIENT_EXISTS: () => ({ hint: 'Inspect it (certbound client show ID), or pick another id.' }),
   ERR_CLIENT_KEYS: (_err, f) =>
     f.problem === 'both' ? { message: 'Give either --jwks or --jwks-uri, not both (SS-11).' } : f.problem === 'mappings' ? { hint: 'Change its certificates with: certbound client mapping add|remove' } : undefined,

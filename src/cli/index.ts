@@ -10,6 +10,7 @@ import type { AdminQueries } from '../app/queries.js';
 import type { createAdminService, MappingInput } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
+import { MAPPING_KIND_DEFINITIONS, MAPPING_KIND_FLAGS, MAPPING_KINDS } from '../mapping/kinds.js';
 import { cliWording } from './error-wording.js';
 import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageErrors } from './util.js';
 import { reportCliError } from './error-output.js';
@@ -20,13 +21,17 @@ import { registerTokenCommand } from './token-command.js';
 import type { ClientRecord } from '../store/index.js';
 import type { Io } from './serve.js';
 
-const MAPPING_FLAGS = [
-  ['subjectDn', 'subject_dn'],
-  ['sanDns', 'san_dns'],
-  ['sanUri', 'san_uri'],
-  ['sanIp', 'san_ip'],
-  ['sanEmail', 'san_email'],
-] as const;
+/** Each mapping kind's option as commander names its value (`--san-dns` → `sanDns`), with the kind. */
+const MAPPING_FLAGS = MAPPING_KINDS.map((kind) => [MAPPING_KIND_DEFINITIONS[kind].cliFlag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), kind] as const);
+
+/** One option per mapping kind (src/mapping/kinds.ts); `client add` says the value is the one expected. */
+function addMappingKindOptions(command: Command, expected: boolean): Command {
+  for (const kind of MAPPING_KINDS) {
+    const { cliFlag, cliValue, cliHelp } = MAPPING_KIND_DEFINITIONS[kind];
+    command.option(`${cliFlag} ${cliValue}`, expected ? `expected ${cliHelp}` : cliHelp);
+  }
+  return command;
+}
 
 
 
@@ -238,14 +243,12 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     });
 
   const client = program.command('client').description('manage clients and their certificate mappings');
-  addMappingSourceOptions(client.command('add'))
-    .description('register a client: tls_client_auth with one subject (DN or SAN), self_signed_tls_client_auth with its certificate, or private_key_jwt with its public keys')
-    .requiredOption('--id <id>', 'client_id')
-    .option('--subject-dn <dn>', 'expected subject DN in RFC 4514 (most specific RDN first), e.g. "CN=billing,O=Acme,C=US"')
-    .option('--san-dns <name>', 'expected DNS SAN')
-    .option('--san-uri <uri>', 'expected URI SAN')
-    .option('--san-ip <ip>', 'expected IP address SAN')
-    .option('--san-email <addr>', 'expected email SAN')
+  addMappingKindOptions(
+    addMappingSourceOptions(client.command('add'))
+      .description('register a client: tls_client_auth with one subject (DN or SAN), self_signed_tls_client_auth with its certificate, or private_key_jwt with its public keys')
+      .requiredOption('--id <id>', 'client_id'),
+    true,
+  )
     .option('--self-signed-cert <file>', 'the client certificate (PEM) for self_signed_tls_client_auth')
     .option('--self-signed-jwks <file>', 'a JWKS (JSON) whose keys carry the client certificates in x5c, for self_signed_tls_client_auth')
     .option('--self-signed-jwks-uri <url>', 'where the client publishes its certificates (a JWKS with x5c, https), for self_signed_tls_client_auth; fetched now to check it, and again by the server on use')
@@ -263,7 +266,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0) + (opts.privateKeyJwtJwksUri ? 1 : 0);
       if (count !== 1) {
         throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks / --private-key-jwt-jwks-uri) is required.', {
-          hint: 'Use exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks, --private-key-jwt-jwks-uri (RFC 8705: one subject value per client).',
+          hint: `Use exactly one of ${MAPPING_KIND_FLAGS.join(', ')}, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks, --private-key-jwt-jwks-uri (RFC 8705: one subject value per client).`,
         });
       }
       const mapping: MappingInput | undefined =
@@ -367,13 +370,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       io.out(`removed client ${id}`);
     });
   const mapping = client.command('mapping').description("manage a client's certificate mappings (several allow rotation)");
-  addMappingSourceOptions(mapping.command('add <clientId>'))
-    .description('add a mapping; any currently valid mapping authenticates the client')
-    .option('--subject-dn <dn>', 'subject DN (RFC 4514)')
-    .option('--san-dns <name>', 'DNS SAN')
-    .option('--san-uri <uri>', 'URI SAN')
-    .option('--san-ip <ip>', 'IP SAN')
-    .option('--san-email <addr>', 'email SAN')
+  addMappingKindOptions(addMappingSourceOptions(mapping.command('add <clientId>')).description('add a mapping; any currently valid mapping authenticates the client'), false)
     .option('--trust <name>', 'pin to this trust anchor')
     .option('--not-before <date>', 'valid from (ISO 8601)')
     .option('--not-after <date>', 'valid until (ISO 8601)')
@@ -381,7 +378,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
       const fromCert = await mappingFromCertOptions(opts);
       if (given.length + (fromCert ? 1 : 0) !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', 'Give exactly one of --subject-dn, --san-dns, --san-uri, --san-ip, --san-email, --from-cert.');
+        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', `Give exactly one of ${MAPPING_KIND_FLAGS.join(', ')}, --from-cert.`);
       }
       const kind = fromCert?.kind ?? given[0]![1];
       const value = fromCert?.value ?? String(opts[given[0]![0]]);

@@ -53,7 +53,7 @@ export const load = {
   },
   /** `doctor` on a client that publishes its certificates: fetched from its jwks_uri. */
   jwksUri: async () => {
-    const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../app/jwks-uri.js'), import('../app/self-signed.js')]);
+    const [{ fetchJwksUriOnce }, { validateSelfSignedJwks }] = await Promise.all([import('../outbound/jwks-uri-cache.js'), import('../jwks/self-signed.js')]);
     return { fetchJwksUriOnce, validateSelfSignedJwks };
   },
   expiry: () => import('../app/expiry.js'),

@@ -1,5 +1,5 @@
 /** Lookup keys for the clients a certificate could authenticate as (so a store can find them by index). */
-import { canonicalizeCertificateSan, type MappingKind, type ParsedCertificate } from '../pki/index.js';
+import { canonicalSanValues, type MappingKind, type ParsedCertificate, SAN_KINDS } from '../pki/index.js';
 
 /**
  * Every (kind, canonical value) a mapping would need to hold to match this certificate: its subject DN
@@ -10,17 +10,7 @@ import { canonicalizeCertificateSan, type MappingKind, type ParsedCertificate } 
  */
 export function candidateMappingKeys(cert: ParsedCertificate): { kind: MappingKind; canonical: string }[] {
   const keys: { kind: MappingKind; canonical: string }[] = [{ kind: 'subject_dn', canonical: cert.subjectCanonical }];
-  const safe = (fn: () => string): string | undefined => {
-    try {
-      return fn();
-    } catch {
-      return undefined;
-    }
-  };
-  for (const v of cert.san.dns) keys.push({ kind: 'san_dns', canonical: safe(() => canonicalizeCertificateSan('san_dns', v)) ?? v });
-  for (const v of cert.san.uri) keys.push({ kind: 'san_uri', canonical: v });
-  for (const v of cert.san.ip) keys.push({ kind: 'san_ip', canonical: v });
-  for (const v of cert.san.email) keys.push({ kind: 'san_email', canonical: safe(() => canonicalizeCertificateSan('san_email', v)) ?? v });
+  for (const kind of SAN_KINDS) for (const canonical of canonicalSanValues(cert.san, kind)) keys.push({ kind, canonical });
   const seen = new Set<string>();
   return keys.filter((k) => {
     const id = `${k.kind}\u0000${k.canonical}`;

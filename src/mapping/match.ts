@@ -3,19 +3,8 @@
  * match one of the certificate mappings registered for the client, and if not, why not, in words.
  * No I/O, no clock: the caller passes `now`.
  */
-import {
-  type MappingKind,
-  type ParsedCertificate,
-  type SanKind,
-  OID_COMMON_NAME,
-  attributeValues,
-  canonicalDn,
-  canonicalizeCertificateSan,
-  canonicalizeMappingValue,
-  ipTextFromCanonical,
-  isReversedOf,
-  parseRfc4514,
-} from '../pki/index.js';
+import { type ParsedCertificate, OID_COMMON_NAME, attributeValues, canonicalDn, canonicalizeMappingValue, canonicalSanValues, ipTextFromCanonical, isReversedOf, parseRfc4514 } from '../pki/index.js';
+import { isSanKind, MAPPING_KIND_DEFINITIONS, type MappingKind, type SanKind } from './kinds.js';
 import { MAPPING_REASONS, type MappingReasonCode } from './reasons.js';
 
 /** One registered way of recognising a client's certificate. */
@@ -53,13 +42,6 @@ export interface MappingRefusal {
 }
 
 export type MatchResult = { matched: true; mapping: CertificateMapping } | { matched: false; reasons: MappingRefusal[] };
-
-const SAN_TYPE: Record<SanKind, { label: string; values: (c: ParsedCertificate) => string[]; display: (c: ParsedCertificate) => string[] }> = {
-  san_dns: { label: 'DNS', values: (c) => c.san.dns.map((v) => canonicalizeCertificateSan('san_dns', v)), display: (c) => c.san.dns },
-  san_uri: { label: 'URI', values: (c) => c.san.uri, display: (c) => c.san.uri },
-  san_ip: { label: 'IP', values: (c) => c.san.ip, display: (c) => c.san.ipText },
-  san_email: { label: 'e-mail', values: (c) => c.san.email.map((v) => canonicalizeCertificateSan('san_email', v)), display: (c) => c.san.email },
-};
 
 function refusal(mapping: CertificateMapping | undefined, code: MappingReasonCode, message: string, hint?: string): MappingRefusal {
   return { mappingId: mapping?.id ?? '', code, message, hint: hint ?? MAPPING_REASONS[code] };
@@ -107,15 +89,15 @@ function checkSubjectDn(cert: ParsedCertificate, mapping: CertificateMapping): M
 }
 
 function checkSan(cert: ParsedCertificate, mapping: CertificateMapping, kind: SanKind): MappingRefusal | undefined {
-  const type = SAN_TYPE[kind];
-  const values = type.values(cert);
+  const type = MAPPING_KIND_DEFINITIONS[kind];
+  const values = canonicalSanValues(cert.san, kind);
   // MD-8: present among the SANs of that type; exact canonical equality, no wildcard expansion (X-9).
   if (values.includes(mapping.canonical)) return undefined;
   const expected = shownValue(mapping);
   // MD-9 / X-8: never authenticate on the CN, but say so when that is what the certificate offers.
   const cn = cnEquals(cert, kind, mapping.canonical);
   if (cn !== undefined) {
-    const others = values.length === 0 ? `it has no ${type.label} SAN` : `its ${type.label} SANs are ${list(type.display(cert))}`;
+    const others = values.length === 0 ? `it has no ${type.label} SAN` : `its ${type.label} SANs are ${list(type.certificateValues(cert))}`;
     return refusal(
       mapping,
       'CN_MATCHES_BUT_SAN_EXPECTED',
@@ -130,15 +112,8 @@ function checkSan(cert: ParsedCertificate, mapping: CertificateMapping, kind: Sa
       `Issue the certificate with that SAN, or map the client by subject DN.`,
     );
   }
-  let note = '';
-  if (kind === 'san_dns' && values.some((v) => v.startsWith('*.'))) {
-    note = ' Wildcard SANs are matched literally, never expanded.';
-  } else if (kind === 'san_ip' && values.some((v) => v.length !== mapping.canonical.length)) {
-    note = ' IPv4 and IPv6 (including IPv4-mapped ::ffff:a.b.c.d) addresses are different addresses.';
-  } else if (kind === 'san_email' && values.some((v) => v.toLowerCase() === mapping.canonical.toLowerCase())) {
-    note = ' The local part of an e-mail address is compared case-sensitively.';
-  }
-  return refusal(mapping, 'SAN_MISMATCH', `The certificate's ${type.label} SANs are ${list(type.display(cert))}; this client expects ${expected}.${note}`);
+  const note = type.mismatchNote?.(values, mapping.canonical) ?? '';
+  return refusal(mapping, 'SAN_MISMATCH', `The certificate's ${type.label} SANs are ${list(type.certificateValues(cert))}; this client expects ${expected}.${note}`);
 }
 
 function checkAnchor(mapping: CertificateMapping, context: MatchContext): MappingRefusal | undefined {
@@ -164,26 +139,20 @@ function checkTime(mapping: CertificateMapping, now: Date): MappingRefusal | und
   return undefined;
 }
 
+/** The subject DN or SAN comparison of the mapping's kind; MAPPING_INVALID for a kind certbound does not know. */
+function checkIdentity(cert: ParsedCertificate, mapping: CertificateMapping): MappingRefusal | undefined {
+  if (mapping.kind === 'subject_dn') return checkSubjectDn(cert, mapping);
+  if (isSanKind(mapping.kind)) return checkSan(cert, mapping, mapping.kind);
+  return refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has the unknown kind ${String((mapping as { kind: unknown }).kind)}.`);
+}
+
 function checkMapping(cert: ParsedCertificate, mapping: CertificateMapping, context: MatchContext): MappingRefusal | undefined {
   const time = checkTime(mapping, context.now);
   if (time) return time;
   if (typeof mapping.canonical !== 'string' || mapping.canonical === '') {
     return refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`);
   }
-  let identity: MappingRefusal | undefined;
-  switch (mapping.kind) {
-    case 'subject_dn':
-      identity = checkSubjectDn(cert, mapping);
-      break;
-    case 'san_dns':
-    case 'san_uri':
-    case 'san_ip':
-    case 'san_email':
-      identity = checkSan(cert, mapping, mapping.kind);
-      break;
-    default:
-      return refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has the unknown kind ${String((mapping as { kind: unknown }).kind)}.`);
-  }
+  const identity = checkIdentity(cert, mapping);
   // Identity first: when both fail, the subject is the more useful thing to fix. SC-5 is still enforced.
   return identity ?? checkAnchor(mapping, context);
 }
@@ -204,16 +173,8 @@ export interface MappingFieldComparison {
  */
 export function compareMappingFields(cert: ParsedCertificate, mapping: CertificateMapping, context: MatchContext): MappingFieldComparison {
   const validity = checkTime(mapping, context.now);
-  let identity: MappingRefusal | undefined;
-  if (typeof mapping.canonical !== 'string' || mapping.canonical === '') {
-    identity = refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`);
-  } else if (mapping.kind === 'subject_dn') {
-    identity = checkSubjectDn(cert, mapping);
-  } else if (mapping.kind === 'san_dns' || mapping.kind === 'san_uri' || mapping.kind === 'san_ip' || mapping.kind === 'san_email') {
-    identity = checkSan(cert, mapping, mapping.kind);
-  } else {
-    identity = refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has the unknown kind ${String((mapping as { kind: unknown }).kind)}.`);
-  }
+  const identity =
+    typeof mapping.canonical !== 'string' || mapping.canonical === '' ? refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`) : checkIdentity(cert, mapping);
   return { identity, trustAnchor: checkAnchor(mapping, context), validity };
 }
 

@@ -24,6 +24,7 @@ export {
   MAPPING_KIND_PARAMETER,
   MAPPING_KINDS,
   SAN_KINDS,
+  canonicalSanValues,
 } from './san.js';
 export { type ParsedCertificate, EKU_ANY, EKU_CLIENT_AUTH, extensionName, hasClientAuthEku, type KeyUsageName, parseCertificate } from './certificate.js';
 export { CERTIFICATE_LIMITS } from './limits.js';

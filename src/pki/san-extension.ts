@@ -2,6 +2,7 @@
  * The subjectAltName extension of a certificate, walked with der.ts's TLV reader so that iPAddress bytes
  * and IA5String bytes stay raw; every value goes through san.ts's checks (X-1, X-10, X-11).
  */
+import { MAPPING_KIND_DEFINITIONS, type SanKind, sanKindOfGeneralNameTag } from '../mapping/kinds.js';
 import { readTlv, TAG_CLASS, type Tlv } from './der.js';
 import { certificateError, REISSUE } from './errors.js';
 import { CERTIFICATE_LIMITS } from './limits.js';
@@ -49,30 +50,23 @@ export function parseSanExtension(extnValue: Uint8Array): CertificateSans {
       continue;
     }
     if (constructed) throw malformed(`entry [${tagNumber}] uses a constructed encoding`);
-    if (tagNumber === 8) continue;
-    switch (tagNumber) {
-      case 1:
-        san.email.push(sanText('san_email', name.content));
-        break;
-      case 2:
-        san.dns.push(sanText('san_dns', name.content));
-        break;
-      case 6:
-        san.uri.push(sanText('san_uri', name.content));
-        break;
-      case 7: {
-        const hex = canonicalizeCertificateSan('san_ip', name.content);
-        san.ip.push(hex);
-        san.ipText.push(ipTextFromCanonical(hex));
-        break;
-      }
+    // The GeneralName types a mapping kind reads (mapping/kinds.ts); others ([8] registeredID) are skipped.
+    const kind = sanKindOfGeneralNameTag(tagNumber);
+    if (kind === undefined) continue;
+    const field = MAPPING_KIND_DEFINITIONS[kind].generalName!.field;
+    if (field === 'ip') {
+      const hex = canonicalizeCertificateSan(kind, name.content);
+      san.ip.push(hex);
+      san.ipText.push(ipTextFromCanonical(hex));
+    } else {
+      san[field].push(sanText(kind, name.content));
     }
   }
   return san;
 }
 
 /** IA5String bytes → text, refusing control characters and non-ASCII (via canonicalizeCertificateSan's checks). */
-function sanText(kind: 'san_dns' | 'san_uri' | 'san_email', bytes: Uint8Array): string {
+function sanText(kind: SanKind, bytes: Uint8Array): string {
   const text = Buffer.from(bytes).toString('latin1');
   canonicalizeCertificateSan(kind, text);
   if (text.length === 0) {

@@ -1,35 +1,21 @@
 /**
  * Registered certificate-subject values (RFC 8705 §2.1.2, MD-3..MD-7) and the certificate's SAN values,
- * brought into one canonical space so that matching is a plain string equality:
- *
- * | kind        | canonical form                                                   |
- * |-------------|------------------------------------------------------------------|
- * | `san_dns`   | lowercase ASCII; no trailing dot; `*` has no wildcard meaning     |
- * | `san_uri`   | the exact string (no normalization at all)                        |
- * | `san_ip`    | lowercase hex of the 4 or 16 address bytes (compared as binary)   |
- * | `san_email` | local part exact + `@` + lowercase domain                          |
- * | `subject_dn`| `canonicalDn(parseRfc4514(value))`                                 |
+ * brought into one canonical space so that matching is a plain string equality. The kinds themselves are
+ * defined in mapping/kinds.ts; their canonical forms are the rule tables here, one entry per kind
+ * (`REGISTERED_VALUE_RULES`, `CERTIFICATE_VALUE_RULES`): a DNS name in lowercase ASCII without a trailing
+ * dot (`*` has no wildcard meaning), a URI exactly as given, an IP address as the lowercase hex of its 4
+ * or 16 bytes (compared as binary), an e-mail address with its local part exact and its domain in
+ * lowercase, and a subject DN as `canonicalDn(parseRfc4514(value))`.
  */
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
+import { isMappingKind, MAPPING_KIND_DEFINITIONS, MAPPING_KIND_PARAMETER, MAPPING_KINDS, type MappingKind, SAN_KINDS, type SanKind } from '../mapping/kinds.js';
 import { describeCodePoint, findControlCharacter } from './der.js';
 import { canonicalDn, parseRfc4514 } from './dn/index.js';
+import type { CertificateSans } from './san-extension.js';
 
-export type SanKind = 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
-export type MappingKind = 'subject_dn' | SanKind;
-
-export const SAN_KINDS: readonly SanKind[] = Object.freeze(['san_dns', 'san_uri', 'san_ip', 'san_email']);
-export const MAPPING_KINDS: readonly MappingKind[] = Object.freeze(['subject_dn', ...SAN_KINDS]);
-
-/** The RFC 8705 client metadata parameter of each kind, for messages. */
-export const MAPPING_KIND_PARAMETER: Readonly<Record<MappingKind, string>> = Object.freeze({
-  subject_dn: 'tls_client_auth_subject_dn',
-  san_dns: 'tls_client_auth_san_dns',
-  san_uri: 'tls_client_auth_san_uri',
-  san_ip: 'tls_client_auth_san_ip',
-  san_email: 'tls_client_auth_san_email',
-});
+export { MAPPING_KIND_PARAMETER, MAPPING_KINDS, type MappingKind, SAN_KINDS, type SanKind };
 
 const MAX_VALUE_LENGTH = 4096;
 
@@ -181,8 +167,8 @@ function mappingError(kind: MappingKind, value: string, problem: Problem, cause?
 }
 
 /**
- * Validates a registered mapping value and returns its canonical form (see the table at the top of
- * this file). Throws `InvalidInputError('ERR_MAPPING_VALUE')` with a hint; for `subject_dn` the RFC 4514
+ * Validates a registered mapping value and returns its canonical form (the rules at the top of this
+ * file). Throws `InvalidInputError('ERR_MAPPING_VALUE')` with a hint; for `subject_dn` the RFC 4514
  * syntax error (`ERR_DN_SYNTAX`) is carried as `cause` and its message and hint are reused.
  *
  * @example
@@ -191,7 +177,7 @@ function mappingError(kind: MappingKind, value: string, problem: Problem, cause?
  */
 export function canonicalizeMappingValue(kind: MappingKind, value: string): string {
   if (typeof value !== 'string') throw new TypeError('canonicalizeMappingValue expects a string value');
-  if (!MAPPING_KINDS.includes(kind)) throw new TypeError(`unknown mapping kind ${String(kind)}`);
+  if (!isMappingKind(kind)) throw new TypeError(`unknown mapping kind ${String(kind)}`);
   if (value.length === 0) return fail(kind, value, { message: 'is empty', hint: `Give a ${MAPPING_KIND_PARAMETER[kind]} value.` });
   if (value.length > MAX_VALUE_LENGTH) return fail(kind, value, { message: `is longer than ${MAX_VALUE_LENGTH} characters`, hint: 'Register a shorter value.' });
   if (kind === 'subject_dn') {
@@ -215,30 +201,33 @@ export function canonicalizeMappingValue(kind: MappingKind, value: string): stri
   if (value.trim() !== value) {
     return fail(kind, value, { message: 'has leading or trailing whitespace', hint: `Register ${JSON.stringify(value.trim())}.` });
   }
-  switch (kind) {
-    case 'san_dns': {
-      const problem = dnsProblem(value, true);
-      if (problem) return fail(kind, value, problem);
-      return value.toLowerCase();
-    }
-    case 'san_ip': {
-      const { bytes, problem } = ipBytes(value);
-      if (!bytes) return fail(kind, value, problem!);
-      return Buffer.from(bytes).toString('hex');
-    }
-    case 'san_uri': {
-      const problem = uriProblem(value);
-      if (problem) return fail(kind, value, problem);
-      return value;
-    }
-    case 'san_email': {
-      const problem = emailProblem(value);
-      if (problem) return fail(kind, value, problem);
-      const { local, domain } = splitEmail(value)!;
-      return `${local}@${domain.toLowerCase()}`;
-    }
-  }
+  return REGISTERED_VALUE_RULES[kind](value, kind);
 }
+
+/** The canonical form of a registered SAN value of each kind, or the refusal (thrown, with its hint). */
+const REGISTERED_VALUE_RULES: { readonly [K in SanKind]: (value: string, kind: SanKind) => string } = {
+  san_dns(value, kind) {
+    const problem = dnsProblem(value, true);
+    if (problem) return fail(kind, value, problem);
+    return value.toLowerCase();
+  },
+  san_uri(value, kind) {
+    const problem = uriProblem(value);
+    if (problem) return fail(kind, value, problem);
+    return value;
+  },
+  san_ip(value, kind) {
+    const { bytes, problem } = ipBytes(value);
+    if (!bytes) return fail(kind, value, problem!);
+    return Buffer.from(bytes).toString('hex');
+  },
+  san_email(value, kind) {
+    const problem = emailProblem(value);
+    if (problem) return fail(kind, value, problem);
+    const { local, domain } = splitEmail(value)!;
+    return `${local}@${domain.toLowerCase()}`;
+  },
+};
 
 function fail(kind: MappingKind, value: string, problem: Problem): never {
   throw mappingError(kind, value, problem);
@@ -251,8 +240,6 @@ function sanError(code: string, message: string, hint: string): CertboundError {
   return new CertboundError(code, message, { status: 400, hint });
 }
 
-const SAN_LABEL: Record<SanKind, string> = { san_dns: 'DNS', san_uri: 'URI', san_ip: 'IP', san_email: 'e-mail' };
-
 /**
  * Canonicalizes a SAN value read from a certificate into the same space as
  * {@link canonicalizeMappingValue}. IP addresses come as their 4 or 16 raw bytes (other lengths, such as
@@ -262,7 +249,42 @@ const SAN_LABEL: Record<SanKind, string> = { san_dns: 'DNS', san_uri: 'URI', san
  * Throws `ERR_CERT_CONTROL_CHARACTER` (X-1) or `ERR_CERT_SAN_MALFORMED` (X-11), status 400.
  */
 export function canonicalizeCertificateSan(kind: SanKind, rawValue: string | Uint8Array): string {
-  if (kind === 'san_ip') {
+  return CERTIFICATE_VALUE_RULES[kind](rawValue, kind);
+}
+
+/**
+ * A certificate's SAN values of one kind in canonical form, what registrations are compared with. The
+ * values were checked when the certificate was parsed (pki/certificate.ts); IP addresses are kept there
+ * in canonical form already.
+ */
+export function canonicalSanValues(san: CertificateSans, kind: SanKind): readonly string[] {
+  const field = MAPPING_KIND_DEFINITIONS[kind].generalName!.field;
+  return field === 'ip' ? san.ip : san[field].map((v) => canonicalizeCertificateSan(kind, v));
+}
+
+/** An IA5String SAN value as text: free of control characters (X-1) and ASCII only. */
+function ia5Text(kind: SanKind, rawValue: string | Uint8Array): string {
+  const value = typeof rawValue === 'string' ? rawValue : Buffer.from(rawValue).toString('latin1');
+  const { label } = MAPPING_KIND_DEFINITIONS[kind];
+  const control = findControlCharacter(value);
+  if (control !== undefined) {
+    throw sanError(
+      'ERR_CERT_CONTROL_CHARACTER',
+      `The certificate ${label} SAN ${JSON.stringify(value)} contains the control character ${describeCodePoint(control)}.`,
+      'SAN values with NUL or other control characters are refused (RFC 8705 §7.5); reissue the certificate.',
+    );
+  }
+  if (/[^\x00-\x7f]/.test(value)) {
+    throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate ${label} SAN contains non-ASCII characters, which an IA5String cannot hold.`, 'Reissue the certificate with ASCII SAN values (A-labels for IDNs, percent-encoding in URIs).');
+  }
+  return value;
+}
+
+/** The canonical form of a certificate's SAN value of each kind, or the refusal (thrown, status 400). */
+const CERTIFICATE_VALUE_RULES: { readonly [K in SanKind]: (rawValue: string | Uint8Array, kind: SanKind) => string } = {
+  san_dns: (rawValue, kind) => ia5Text(kind, rawValue).toLowerCase(),
+  san_uri: (rawValue, kind) => ia5Text(kind, rawValue),
+  san_ip(rawValue) {
     if (typeof rawValue === 'string') {
       const { bytes } = ipBytes(rawValue);
       if (!bytes) throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate IP SAN ${JSON.stringify(rawValue)} is not an IP address.`, 'Reissue the certificate with a valid iPAddress SAN.');
@@ -272,38 +294,21 @@ export function canonicalizeCertificateSan(kind: SanKind, rawValue: string | Uin
       throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate has an IP SAN of ${rawValue.length} bytes; an address has 4 (IPv4) or 16 (IPv6).`, 'Reissue the certificate with a valid iPAddress SAN.');
     }
     return Buffer.from(rawValue).toString('hex');
-  }
-  const value = typeof rawValue === 'string' ? rawValue : Buffer.from(rawValue).toString('latin1');
-  const control = findControlCharacter(value);
-  if (control !== undefined) {
-    throw sanError(
-      'ERR_CERT_CONTROL_CHARACTER',
-      `The certificate ${SAN_LABEL[kind]} SAN ${JSON.stringify(value)} contains the control character ${describeCodePoint(control)}.`,
-      'SAN values with NUL or other control characters are refused (RFC 8705 §7.5); reissue the certificate.',
-    );
-  }
-  if (/[^\x00-\x7f]/.test(value)) {
-    throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate ${SAN_LABEL[kind]} SAN contains non-ASCII characters, which an IA5String cannot hold.`, 'Reissue the certificate with ASCII SAN values (A-labels for IDNs, percent-encoding in URIs).');
-  }
-  switch (kind) {
-    case 'san_dns':
-      return value.toLowerCase();
-    case 'san_uri':
-      return value;
-    case 'san_email': {
-      const problem = certificateEmailProblem(value);
-      if (problem) {
-        throw sanError(
-          'ERR_CERT_SAN_MALFORMED',
-          `The certificate e-mail SAN ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value)} is not a mailbox (local@domain): it ${problem}.`,
-          'Reissue the certificate with well-formed rfc822Name SAN entries (RFC 5280 §4.2.1.6: a Mailbox of RFC 5321, such as ops@example.com).',
-        );
-      }
-      const parts = splitEmail(value)!;
-      return `${parts.local}@${parts.domain.toLowerCase()}`;
+  },
+  san_email(rawValue, kind) {
+    const value = ia5Text(kind, rawValue);
+    const problem = certificateEmailProblem(value);
+    if (problem) {
+      throw sanError(
+        'ERR_CERT_SAN_MALFORMED',
+        `The certificate e-mail SAN ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value)} is not a mailbox (local@domain): it ${problem}.`,
+        'Reissue the certificate with well-formed rfc822Name SAN entries (RFC 5280 §4.2.1.6: a Mailbox of RFC 5321, such as ops@example.com).',
+      );
     }
-  }
-}
+    const parts = splitEmail(value)!;
+    return `${parts.local}@${parts.domain.toLowerCase()}`;
+  },
+};
 
 /**
  * Why an rfc822Name SAN is not a mailbox, or undefined. A malformed entry next to valid ones must not

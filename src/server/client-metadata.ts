@@ -1,4 +1,4 @@
-import { isMappingValidAt } from '../mapping/index.js';
+import { isMappingValidAt, MAPPING_KIND_PARAMETER } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
 import type { StoredMapping } from './mtls.js';
 
@@ -29,7 +29,7 @@ export function toClientMetadata(record: ClientRecord, now = Date.now()): Record
   };
   if (record.authMethod === 'tls_client_auth') {
     const primary = primaryMapping(record, now);
-    if (primary) metadata[`tls_client_auth_${primary.kind}`] = primary.value;
+    if (primary) metadata[MAPPING_KIND_PARAMETER[primary.kind]] = primary.value;
     metadata.certbound_mappings = record.mappings.map(
       (m): StoredMapping => ({
         id: m.id,

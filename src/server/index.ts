@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AdminApi } from '../admin-api/index.js';
 import { adminErrorBody } from '../admin-api/errors.js';
 import { ADMIN_SCOPES } from '../admin-api/scopes.js';
-import type { JwksUriCache, PublishedKind } from '../app/jwks-uri.js';
+import type { JwksUriCache, PublishedKind } from '../outbound/jwks-uri-cache.js';
 import type { AdminService } from '../app/service.js';
 import type { Config } from '../config/index.js';
 import { CertboundError } from '../errors/index.js';
@@ -202,7 +202,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // SS-4: clients that publish their certificates (self-signed) or assertion keys (private_key_jwt) at a
   // jwks_uri. The fetching code (undici) loads when the first such client makes a request.
   const loadJwksUris = loadOnce<JwksUriCache>(() =>
-    Promise.all([import('../app/jwks-uri.js'), import('../app/self-signed.js'), import('../app/private-key-jwt.js')]).then(
+    Promise.all([import('../outbound/jwks-uri-cache.js'), import('../jwks/self-signed.js'), import('../jwks/private-key-jwt.js')]).then(
       ([{ createJwksUriCache }, { validateSelfSignedJwks }, { validatePrivateKeyJwtJwks }]) => {
         jwksUriCache = createJwksUriCache({
           ca: config.outboundCaFile ? readFileSync(config.outboundCaFile, 'utf8') : undefined,

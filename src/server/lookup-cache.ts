@@ -6,7 +6,7 @@
  * still applies on the next request.
  */
 import { clients, type Queryable, type ResourceServer, type RevisionReader, readRevisions, resourceServers } from '../store/index.js';
-import type { PublishedKind } from '../app/jwks-uri.js';
+import type { PublishedKind } from '../outbound/jwks-uri-cache.js';
 import { toClientMetadata } from './client-metadata.js';
 
 const MAX_ENTRIES = 10_000;
@@ -16,7 +16,7 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
-/** The JWKS fetched from a client's jwks_uri, when there is one (src/app/jwks-uri.ts). */
+/** The JWKS fetched from a client's jwks_uri, when there is one (src/outbound/jwks-uri-cache.ts). */
 export type PublishedKeys = (clientId: string, uri: string, kind: PublishedKind) => { keys: Record<string, unknown>[] } | undefined;
 
 /** What a client's jwks_uri serves: assertion keys for private_key_jwt, certificates for self-signed clients. */

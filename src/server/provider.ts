@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
-import type { JwksUriCache } from '../app/jwks-uri.js';
+import type { JwksUriCache } from '../outbound/jwks-uri-cache.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;

@@ -10,7 +10,7 @@
  * of the TLS context (OpenSSL cannot skip just one) and the lookup refuses only listed certificates.
  */
 import type { Logger } from 'pino';
-import { createCrlService, type FetchCrl, fetchCrlSource, loadVerifiedCrls } from '../app/crls.js';
+import { type FetchCrl, fetchCrlSource, loadVerifiedCrls, refreshStoredCrl } from '../revocation/index.js';
 import { checkRevocation, type CrlStalePolicy, crlToPem, type RevocationMode, revocationMode, type VerifiedCrl } from '../pki/index.js';
 import type { CrlRecord, Queryable } from '../store/index.js';
 import type { PeerCertificate } from './mtls.js';
@@ -26,7 +26,6 @@ export interface RevocationManagerOptions {
 }
 
 export function createRevocationManager({ db, logger, stalePolicy, refreshIntervalMs, fetchCrl = fetchCrlSource, now = () => new Date() }: RevocationManagerOptions) {
-  const service = createCrlService({ db, fetchCrl });
   let records: CrlRecord[] = [];
   let crls: VerifiedCrl[] = [];
   /** What the TLS context was last built with. */
@@ -57,7 +56,7 @@ export function createRevocationManager({ db, logger, stalePolicy, refreshInterv
     const at = now();
     for (const record of records.filter((r) => due(r, at))) {
       try {
-        const result = await service.refreshCrl(record, at);
+        const result = await refreshStoredCrl(db, record, { fetchCrl, now: at });
         if (result === 'updated') logger.info({ event: 'crl_refreshed', crl_id: record.id, anchor: record.trustAnchorName, issuer: record.issuerSubject }, 'CRL refreshed');
       } catch (err) {
         logger.warn({ event: 'crl_refresh_failed', crl_id: record.id, anchor: record.trustAnchorName, source: record.source, error: (err as Error).message }, 'CRL refresh failed; the stored CRL stays in use');

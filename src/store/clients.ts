@@ -2,6 +2,7 @@ import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 import { isStorableKey } from './keys.js';
 import { bumpRevision } from './revisions.js';
+import type { MappingKind } from '../mapping/kinds.js';
 
 /**
  * - tls_client_auth: PKI certificate matched by a mapping (RFC 8705 §2.1);
@@ -16,7 +17,7 @@ export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth' | 'pr
  */
 export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'Ed25519', 'EdDSA'] as const;
 
-export type MappingKind = 'subject_dn' | 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
+export type { MappingKind } from '../mapping/kinds.js';
 
 export interface MappingRecord {
   id: string;

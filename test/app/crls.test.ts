@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrlService, loadVerifiedCrls } from '../../src/app/crls.js';
+import { createCrlService } from '../../src/app/crls.js';
+import { loadVerifiedCrls } from '../../src/revocation/index.js';
 import { createAdminService } from '../../src/app/service.js';
 import { listAudit } from '../../src/store/index.js';
 import { createCrl } from '../helpers/crl.js';

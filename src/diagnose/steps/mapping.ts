@@ -1,5 +1,6 @@
 /** The mapping step: one registered mapping against the certificate, field by field, in the token endpoint's order. */
-import { type CertificateMapping, compareMappingFields, type MappingRefusal } from '../../mapping/index.js';
+import { compareMappingFields, type MappingRefusal } from '../../mapping/index.js';
+import { MAPPING_KIND_DEFINITIONS } from '../../mapping/kinds.js';
 import { type ParsedCertificate, parseCertificate, parsePemCertificates } from '../../pki/index.js';
 import type { DiagnosisAnchor } from '../chain.js';
 import type { AnchorRef, DiagnosisClient, DiagnosisFinding, FieldResult, MappingDiagnosis } from '../types.js';
@@ -25,21 +26,6 @@ function distance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
-}
-
-function certificateValues(cert: ParsedCertificate, kind: CertificateMapping['kind']): string[] {
-  switch (kind) {
-    case 'subject_dn':
-      return [cert.subjectRfc4514];
-    case 'san_dns':
-      return cert.san.dns;
-    case 'san_uri':
-      return cert.san.uri;
-    case 'san_ip':
-      return cert.san.ipText;
-    case 'san_email':
-      return cert.san.email;
-  }
 }
 
 /** The anchor a mapping is pinned to, by SPKI (what the pin means), named as registered. */
@@ -84,7 +70,7 @@ export function diagnoseMapping(leaf: ParsedCertificate, mapping: DiagnosisClien
   const fields = compareMappingFields(leaf, mapping, { now: ctx.now, anchorSpki: ctx.anchorSpki });
   const pinned = pinnedAnchorOf(ctx.anchors, mapping);
   const trustAnchor = explainAnchor(fields.trustAnchor, pinned, ctx.chainAnchorRef);
-  const certValues = certificateValues(leaf, mapping.kind);
+  const certValues = [...MAPPING_KIND_DEFINITIONS[mapping.kind].certificateValues(leaf)];
   let closest: MappingDiagnosis['fields']['identity']['closest'] = null;
   if (fields.identity && certValues.length > 0) {
     const fold = (s: string) => (mapping.kind === 'san_dns' || mapping.kind === 'subject_dn' ? s.toLowerCase() : s);

@@ -2,7 +2,10 @@
  * The use cases' codes (src/app): what the CLI and the admin API refuse, with the status the admin API
  * answers with (the CLI exits 2 for a 4xx status and 1 otherwise).
  */
+import { MAPPING_KINDS, MATCH_KINDS } from '../../mapping/kinds.js';
 import type { CatalogEntry } from './entry.js';
+
+const MATCH_VALUES = Object.keys(MATCH_KINDS).map((m) => `\`${m}\``);
 
 function admin(status: number, meaning: string, hint: string): CatalogEntry {
   return { status, surfaces: ['cli', 'admin-api'], meaning, hint };
@@ -19,7 +22,7 @@ export const ADMINISTRATION_CODES = {
   ),
   ERR_CLIENT_KEYS: admin(400, 'keys given for a `tls_client_auth` client, or both `jwks` and `jwks_uri`', 'Give keys only to self-signed and private_key_jwt clients, and either jwks or jwks_uri.'),
   ERR_CLIENT_NOT_PKI: admin(400, 'certificate mappings for a client that is not `tls_client_auth`', 'Change its keys instead (jwks or jwks_uri).'),
-  ERR_MAPPING_KIND: admin(400, 'an unknown mapping kind', 'Use one of: subject_dn, san_dns, san_uri, san_ip, san_email.'),
+  ERR_MAPPING_KIND: admin(400, 'an unknown mapping kind', `Use one of: ${MAPPING_KINDS.join(', ')}.`),
   ERR_MAPPING_VALUE: admin(400, 'a mapping value that is not valid for its kind (with the `ERR_DN_SYNTAX` cause for a DN)', 'Give the value in the canonical form of its kind (the message says what is wrong).'),
   ERR_DN_SYNTAX: admin(400, 'a DN that is not RFC 4514 (also the OpenSSL `/C=…/CN=…` form); the message says where', 'Write the DN in RFC 4514, most specific RDN first, e.g. CN=orders-worker,O=Acme.'),
   ERR_MAPPING_WINDOW: admin(400, 'a validity window date that is not valid', 'Use an ISO 8601 date such as 2027-01-31T00:00:00Z.'),
@@ -31,7 +34,7 @@ export const ADMINISTRATION_CODES = {
   ),
   ERR_MAPPING_LAST: admin(409, "removing the client's last mapping, or a window that leaves no mapping valid now", 'Add the new mapping first, then end the old one (or remove the client).'),
   ERR_MAPPING_UNKNOWN: admin(404, 'no such mapping', 'certbound client mapping list ID (GET /admin/clients/ID/mappings) lists its mappings.'),
-  ERR_MATCH_KIND: admin(400, '`--match` is not `subject-dn`, `san-dns`, `san-uri`, `san-ip` or `san-email`', 'e.g. --match subject-dn or --match san-dns'),
+  ERR_MATCH_KIND: admin(400, `\`--match\` is not ${MATCH_VALUES.slice(0, -1).join(', ')} or ${MATCH_VALUES.at(-1)}`, 'e.g. --match subject-dn or --match san-dns'),
   ERR_CERT_NO_VALUE: admin(400, '`--from-cert`: the certificate has no value of that kind (or not the `--value` given)', 'Pick another --match, or issue the certificate with that SAN. The CN is never used as a SAN.'),
   ERR_CERT_SEVERAL_VALUES: admin(400, '`--from-cert`: several SANs of that kind', 'Choose one with --value.'),
   ERR_TRUST_ANCHOR_EXISTS: admin(409, 'an anchor with that name exists', 'Pick another name, or remove the old one first.'),

@@ -3,7 +3,11 @@
  * the `reason` of the `client_auth_refused` log line (the caller gets `401 invalid_client`), the `code`
  * of a diagnosis, and the `reason` label of `certbound_client_auth_refused_total`.
  */
+import { MAPPING_KIND_PARAMETER, MAPPING_KINDS } from '../../mapping/kinds.js';
 import type { CatalogEntry } from './entry.js';
+
+/** The metadata members of the mapping kinds for a hint, their shared prefix said once after the first. */
+const MEMBERS = MAPPING_KINDS.map((k, i) => (i === 0 ? MAPPING_KIND_PARAMETER[k] : MAPPING_KIND_PARAMETER[k].slice('tls_client_auth'.length)));
 
 const REFUSAL = ['log', 'doctor', 'metrics'] as const;
 
@@ -14,7 +18,7 @@ function reason(meaning: string, hint: string): CatalogEntry {
 export const MAPPING_REASON_CODES = {
   NO_MAPPINGS: reason(
     'the client has no certificate mapping',
-    'Register the client certificate subject: exactly one of tls_client_auth_subject_dn, _san_dns, _san_uri, _san_ip or _san_email.',
+    `Register the client certificate subject: exactly one of ${MEMBERS.slice(0, -1).join(', ')} or ${MEMBERS.at(-1)}.`,
   ),
   MAPPING_NOT_YET_VALID: reason('the only matching mapping starts later', 'Wait until the mapping becomes valid, or correct its not-before time.'),
   MAPPING_EXPIRED: reason('the only matching mapping has ended', 'Extend the mapping or register a new one for the certificate the client now uses.'),

@@ -10,18 +10,19 @@
  *   against the client's host;
  * - a failed fetch keeps the last good set (and its error is reported with the refusal).
  *
- * Every connection goes only to addresses the outbound policy allows (outbound-address.ts: no loopback,
- * private, link-local … unless CERTBOUND_JWKS_URI_ALLOWED_RANGES allows the range), checked after the one
- * name resolution the socket then uses. Redirects are not followed. Callers get a short reason (`error`);
- * what went wrong underneath (socket and TLS errors, the stack) goes to `onFailure`, the server log, only:
- * a caller who may register a jwks_uri must not learn from the answer which ports inside answer TLS.
+ * Every connection goes through the guarded agent (guarded-agent.ts) to addresses the outbound policy
+ * allows only (address-policy.ts: no loopback, private, link-local … unless
+ * CERTBOUND_JWKS_URI_ALLOWED_RANGES allows the range), checked after the one name resolution the socket
+ * then uses. Redirects are not followed. Callers get a short reason (`error`); what went wrong underneath
+ * (socket and TLS errors, the stack) goes to `onFailure`, the server log, only: a caller who may register
+ * a jwks_uri must not learn from the answer which ports inside answer TLS.
  */
-import { rootCertificates } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
-import type { Jwks } from './self-signed.js';
+import { request } from 'undici';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
+import type { Jwks } from '../jwks/self-signed.js';
 import { x5tS256 } from '../pki/thumbprint.js';
-import { createGuardedLookup, createOutboundAddressPolicy, RefusedAddressError, type Resolver, refuseLiteral } from './outbound-address.js';
+import { createOutboundAddressPolicy, RefusedAddressError, type Resolver, refuseLiteral } from './address-policy.js';
+import { createGuardedAgent } from './guarded-agent.js';
 
 export interface JwksUriCacheOptions {
   /** Extra CA certificates (PEM) trusted for the fetch, besides Node's bundled ones. */
@@ -83,18 +84,7 @@ export function createJwksUriCache(options: JwksUriCacheOptions) {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxBytes = options.maxBytes ?? 256 * 1024;
   const entries = new Map<string, Entry>();
-  const policy = createOutboundAddressPolicy(options.allowedRanges);
-  const connector = buildConnector({ ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), timeout: timeoutMs, lookup: createGuardedLookup(policy, options.resolve) });
-  const dispatcher = new Agent({
-    // An IP literal is connected to without a lookup: it is checked here, before any socket exists.
-    connect: (opts, callback) => {
-      const refused = refuseLiteral(policy, opts.hostname);
-      if (refused) return callback(refused, null);
-      return connector(opts, callback);
-    },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
+  const dispatcher = createGuardedAgent({ policy: createOutboundAddressPolicy(options.allowedRanges), ca: options.ca, timeoutMs, resolve: options.resolve });
 
   async function download(uri: string): Promise<string> {
     const res = await request(uri, { method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' }, dispatcher, signal: AbortSignal.timeout(timeoutMs) });

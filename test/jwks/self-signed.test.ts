@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { jwksFromCertificatePem, validateSelfSignedJwks } from '../../src/app/self-signed.js';
+import { jwksFromCertificatePem, validateSelfSignedJwks } from '../../src/jwks/self-signed.js';
 import { CertboundError } from '../../src/errors/index.js';
 import { type Issued, selfSigned } from '../helpers/pki.js';
 

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validatePrivateKeyJwtJwks } from '../../src/app/private-key-jwt.js';
+import { validatePrivateKeyJwtJwks } from '../../src/jwks/private-key-jwt.js';
 import { createAdminService } from '../../src/app/service.js';
 import { CertboundError } from '../../src/errors/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

@@ -8,8 +8,8 @@ import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createJwksUriCache, fetchJwksUriOnce } from '../../src/app/jwks-uri.js';
-import { createGuardedLookup, createOutboundAddressPolicy, RefusedAddressError, type Resolver } from '../../src/app/outbound-address.js';
+import { createJwksUriCache, fetchJwksUriOnce } from '../../src/outbound/jwks-uri-cache.js';
+import { createGuardedLookup, createOutboundAddressPolicy, RefusedAddressError, type Resolver } from '../../src/outbound/address-policy.js';
 import { createTestPki, EKU_SERVER_AUTH, type TestPki } from '../helpers/pki.js';
 
 describe('H15-5 outbound address policy', () => {

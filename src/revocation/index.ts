@@ -1,0 +1,2 @@
+export { type CrlSource, type FetchCrl, fetchCrlSource } from './crl-source.js';
+export { loadVerifiedCrls, refreshStoredCrl } from './stored-crls.js';
