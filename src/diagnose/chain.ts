@@ -7,8 +7,8 @@
 import { X509Certificate } from 'node:crypto';
 import { type ParsedCertificate, parseCertificate, parsePemCertificates } from '../pki/index.js';
 
-/** Leaf plus intermediates a client may send; the same limit as the mTLS listener. */
-export const MAX_CHAIN_CERTIFICATES = 5;
+/** Leaf plus intermediates a client may send: the limit of every path, defined in pki/. */
+export { MAX_CHAIN_CERTIFICATES } from '../pki/chain-length.js';
 
 /** A trust anchor as the diagnosis needs it (store rows fit this shape). */
 export interface DiagnosisAnchor {

@@ -55,4 +55,5 @@ export {
   revocationMode,
   verifyCrl,
 } from './crl.js';
+export { MAX_CHAIN_CERTIFICATES } from './chain-length.js';
 export { loadPkijs } from './pkijs.js';
