@@ -17,6 +17,8 @@ import type { MtlsHooks } from './mtls.js';
 import type { RevocationManager } from './revocation.js';
 import type { ServerState } from './state.js';
 
+export type { AdminApi } from '../admin-api/index.js';
+
 /**
  * The admin API is a resource server of this very server: its resource (audience) is registered here,
  * idempotently, so `certbound client add … --scope certbound:admin --resource <it>` works. Checked with

@@ -5,10 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AdminApi } from '../admin-api/index.js';
 import type { Config } from '../config/index.js';
 import { type Queryable, sqlOf } from '../store/index.js';
 import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
+import type { AdminApi } from './admin-wiring.js';
 import type { FailureLog } from './failures.js';
 import type { Listener } from './listeners.js';
 import type { Metrics } from './metrics.js';

@@ -11,11 +11,10 @@
  */
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
-import type { AdminApi } from '../admin-api/index.js';
 import type { Config } from '../config/index.js';
 import { createRevisionReader, type Db, type Queryable } from '../store/index.js';
 import { databaseTimeoutOf } from '../store/unavailable.js';
-import { ensureAdminResource, createAdminWiring } from './admin-wiring.js';
+import { type AdminApi, createAdminWiring, ensureAdminResource } from './admin-wiring.js';
 import { createAuthObserver } from './auth-observer.js';
 import { createCertificateSource, withCertificateSource } from './certificate-source.js';
 import { createClientCertificates } from './client-certificate.js';
