@@ -15,6 +15,9 @@
  *
  * oidc-provider calls the mTLS hooks synchronously while path validation is asynchronous, so the work
  * happens here, before the request reaches oidc-provider; mtls.ts reads the result per request.
+ *
+ * The chain is validated with pkijs (forwarded-chain.ts), not with the diagnosis's path builder
+ * (diagnose/chain.ts): the top of forwarded-chain.ts says why the two stay apart.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
