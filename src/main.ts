@@ -1,12 +1,14 @@
 /**
  * Composition root: open the store → migrate → TLS material → listeners, from a loaded configuration
  * (config/isolated.ts for `certbound serve`, loadConfig elsewhere). Only this file and cli/ read
- * process.env.
+ * process.env. What it loads on demand (knex, the admin use cases) comes from the server's loader table
+ * (server/loaders.ts).
  */
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { prepareTls } from './server/bootstrap.js';
 import { type ServerHandle, startServer } from './server/index.js';
+import { load } from './server/loaders.js';
 import { openDriverSql, type DriverSql } from './store/driver.js';
 import type { Db } from './store/knex.js';
 import { recordsExactlyOurMigrations } from './store/schema-version.js';
@@ -39,7 +41,7 @@ export async function serve(config: Config, logger = createLogger(config), print
   let opening: Promise<Db> | undefined;
   const knex = () =>
     (opening ??= (async () => {
-      const { openDatabase } = await import('./store/knex.js');
+      const { openDatabase } = await load.knex();
       // Serving requests (the admin API): every statement bounded, as on the drivers (docs/reliability.md).
       const k = openDatabase(config.database, { queryTimeouts: true });
       await db.delegateTo(sqlOf(k));
@@ -56,7 +58,7 @@ export async function serve(config: Config, logger = createLogger(config), print
     if (!(await recordsExactlyOurMigrations(db))) {
       // Migrating takes as long as it takes (a large table, another replica holding the migration lock):
       // on a connection of its own without statement timeouts, closed before anything is served.
-      const { migrateOrRequireCurrent, openDatabase } = await import('./store/knex.js');
+      const { migrateOrRequireCurrent, openDatabase } = await load.knex();
       const migrating = openDatabase(config.database);
       try {
         const applied = await migrateOrRequireCurrent(migrating, config.migrateOnStart);
@@ -66,7 +68,7 @@ export async function serve(config: Config, logger = createLogger(config), print
       }
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
-    const admin = async () => (await import('./app/service.js')).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
+    const admin = async () => (await load.adminService()).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
     if (config.env === 'development') {
       if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info({ event: 'signing_key_created' }, 'created the first signing key');
     }

@@ -4,7 +4,10 @@
  *
  * Files are followed transitively through relative value imports within src/ (what Node will load at run
  * time); every import of every reached file is checked. `import type` is erased at run time: it is allowed
- * for entries listed in `typeOnlyAllowed`, and otherwise checked like a value import.
+ * for entries listed in `typeOnlyAllowed`, and otherwise checked like a value import. A rule marked
+ * `direct` checks only the imports written in the files under `from` (what that folder may name itself).
+ *
+ * Below the rules: no import cycles, and the server's lazy loading and per-instance state.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -24,6 +27,8 @@ interface LayerRule {
   allowedInternal?: string[];
   /** Files under a forbidden prefix that may still be imported (value or type). */
   exceptions?: string[];
+  /** Internal path prefixes (keys) that only the listed files (values) under `from` may import, type imports included. */
+  onlyThrough?: Record<string, string[]>;
   /** Check the layer's own imports only, not what they load in turn (a rule about a layer's direct reach). */
   direct?: boolean;
 }
@@ -93,6 +98,17 @@ const RULES: LayerRule[] = [
   { from: 'src/outbound', ...RUNTIME_PURE_LAYER },
   { from: 'src/jwks', ...RUNTIME_PURE_LAYER },
   { from: 'src/revocation', ...RUNTIME_LAYER },
+  // The token server never loads the CLI, whatever it reaches.
+  { from: 'src/server', forbidden: ['src/cli'] },
+  // What the server names itself: the layers below it, and the admin API only through its wiring (and
+  // the loader table that loads it on first use).
+  {
+    from: 'src/server',
+    direct: true,
+    forbidden: [],
+    allowedInternal: ['src/server', 'src/app', 'src/store', 'src/pki', 'src/mapping', 'src/diagnose', 'src/forwarded', 'src/config', 'src/errors', 'src/admin-api', 'src/outbound', 'src/jwks', 'src/revocation'],
+    onlyThrough: { 'src/admin-api': ['src/server/admin-wiring.ts', 'src/server/loaders.ts'] },
+  },
 ];
 
 /** SQL text and knex query building: the store's alone. */
@@ -180,6 +196,9 @@ function checkRule(rule: LayerRule): string[] {
         if (rule.allowedInternal && !rule.allowedInternal.some((a) => matchesPrefix(targetRel, a))) {
           violations.push(`${rel}: ${ref.specifier} (${targetRel} is outside the allowed internal modules)`);
         }
+        for (const [prefix, through] of Object.entries(rule.onlyThrough ?? {})) {
+          if (matchesPrefix(targetRel, prefix) && !through.includes(rel)) violations.push(`${rel}: ${ref.specifier} (${prefix} only through ${through.join(', ')})`);
+        }
         if (!rule.direct && !ref.typeOnly && !seen.has(target)) {
           seen.add(target);
           queue.push(target);
@@ -257,5 +276,104 @@ describe('architecture: layer rules', () => {
       { specifier: 'reflect-metadata', typeOnly: false },
       { specifier: 'pg', typeOnly: false },
     ]);
+  });
+});
+
+/** Every relative import of every file under src/, resolved: file → [target, type-only]. */
+function importGraph(): Map<string, { target: string; typeOnly: boolean }[]> {
+  const graph = new Map<string, { target: string; typeOnly: boolean }[]>();
+  for (const file of filesUnder(join(ROOT, 'src'))) {
+    const edges: { target: string; typeOnly: boolean }[] = [];
+    for (const ref of readImports(readFileSync(file, 'utf8'))) {
+      if (!ref.specifier.startsWith('.')) continue;
+      const target = resolveRelative(file, ref.specifier);
+      if (target) edges.push({ target, typeOnly: ref.typeOnly });
+    }
+    graph.set(file, edges);
+  }
+  return graph;
+}
+
+/** The import cycles of a graph (Tarjan's strongly connected components of more than one file, or a file importing itself), as repo-relative paths. */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(relative(ROOT, w));
+    } while (w !== v);
+    if (component.length > 1 || graph.get(v)?.includes(v)) cycles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+describe('architecture: import cycles', () => {
+  const graph = importGraph();
+  const edges = (keep: (file: string, edge: { typeOnly: boolean }) => boolean) =>
+    new Map([...graph].map(([file, out]) => [file, out.filter((e) => keep(file, e)).map((e) => e.target)]));
+
+  it('no file under src/ reaches itself through value imports (static or dynamic)', () => {
+    expect(cyclesOf(edges((_, e) => !e.typeOnly))).toEqual([]);
+  });
+
+  it('src/server has no cycle even through type imports: shared shapes live in modules of their own', () => {
+    const inServer = (f: string) => matchesPrefix(relative(ROOT, f), 'src/server');
+    const serverOnly = new Map([...edges(() => true)].filter(([f]) => inServer(f)).map(([f, out]) => [f, out.filter(inServer)]));
+    expect(cyclesOf(serverOnly)).toEqual([]);
+  });
+
+  it('the cycle finder finds a cycle through three files and a file that imports itself', () => {
+    expect(cyclesOf(new Map([['/a', ['/b']], ['/b', ['/c']], ['/c', ['/a']], ['/d', ['/d']], ['/e', ['/a']]])).map((c) => c.length)).toEqual([3, 1]);
+  });
+});
+
+describe('architecture: the server', () => {
+  const serverFiles = filesUnder(join(ROOT, 'src/server'));
+
+  it('decides what it loads on first use in src/server/loaders.ts: no other file of the server (nor main.ts) has a dynamic import()', () => {
+    const code = (f: string) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    const onDemand = [...serverFiles, join(ROOT, 'src/main.ts')]
+      .filter((f) => relative(ROOT, f) !== 'src/server/loaders.ts')
+      .flatMap((f) => code(f).split('\n').flatMap((line, i) => (/\bimport\s*\(/.test(line) && !/typeof import\(/.test(line) ? [`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])));
+    expect(onDemand).toEqual([]);
+    expect(readFileSync(join(ROOT, 'src/server/loaders.ts'), 'utf8')).toMatch(/import\('\.\.\/admin-api\/index\.js'\)/);
+  });
+
+  /**
+   * Module-level Maps, WeakMaps, WeakSets and `let`s would be shared by every server in the process
+   * (tests start several): caches belong to the server instance, created in the composition. (Sets made
+   * once from constants are constants.) Allowed, with the reason:
+   */
+  const SHARED_ON_PURPOSE: Record<string, string> = {
+    // keyed by the provider instance: oidc-provider's route modules, where the JWT introspection is
+    // installed, are one per process
+    'src/server/introspection.ts: jwtIntrospections': 'keyed by provider',
+  };
+
+  it('keeps no state at module level: caches belong to a server instance', () => {
+    const found = serverFiles.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/^(?:export\s+)?(?:(let)\s+(\w+)|const\s+(\w+)\s*(?::[^=]+)?=\s*new\s+(?:Map|WeakMap|WeakSet)\b)/gm)].map((m) => `${relative(ROOT, f)}: ${m[2] ?? m[3]}`),
+    );
+    expect(found.filter((f) => !(f in SHARED_ON_PURPOSE))).toEqual([]);
   });
 });

@@ -1,14 +1,25 @@
 /**
  * Path building for the diagnosis, on OpenSSL through node:crypto (SC-7): `X509Certificate.checkIssued`
  * (names, key identifiers, keyCertSign) and `X509Certificate.verify` (the signature). Nothing here
- * decides whether a client is accepted at the token endpoint; that is OpenSSL's handshake. This explains
- * its verdict: which issuer is missing, which anchor the chain ends at, which CA certificate expired.
+ * decides whether a client is accepted at the token endpoint; that is OpenSSL's handshake (direct TLS)
+ * or pkijs (a chain a trusted proxy forwarded, server/forwarded-chain.ts). This explains their verdict:
+ * which issuer is missing, which anchor the chain ends at, which certificates were not used.
+ *
+ * Why this is not the proxy path's validator, and that one not this: this one must answer synchronously
+ * (the refusal log line, `certbound doctor`, the admin API) and name what is wrong, one link at a time,
+ * in OpenSSL's order (anchors first, then the certificates the client sent); CA validity and the leaf
+ * policy (pki/leaf-policy.ts) are separate findings of the diagnosis. The proxy path decides, so it needs
+ * a full RFC 5280 path validation (intermediates' name constraints and policies, pathLenConstraint, every
+ * CA's validity), which pkijs gives and this does not; pkijs here would make the diagnosis asynchronous
+ * and answer "no valid certificate paths found" where a person needs the missing issuer. Both use the
+ * same chain limit (pki/chain-length.ts), and the proxy path takes its CHAIN_INVALID wording for a bad
+ * signature from here, so the paths and `certbound doctor` give the same code.
  */
 import { X509Certificate } from 'node:crypto';
 import { type ParsedCertificate, parseCertificate, parsePemCertificates } from '../pki/index.js';
 
-/** Leaf plus intermediates a client may send (X-10); the same limit as the mTLS listener. */
-export const MAX_CHAIN_CERTIFICATES = 5;
+/** Leaf plus intermediates a client may send (X-10): the limit of every path, defined in pki/. */
+export { MAX_CHAIN_CERTIFICATES } from '../pki/chain-length.js';
 
 /** A trust anchor as the diagnosis needs it (store rows fit this shape). */
 export interface DiagnosisAnchor {

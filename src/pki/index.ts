@@ -48,4 +48,5 @@ export {
   revocationMode,
   verifyCrl,
 } from './crl.js';
+export { MAX_CHAIN_CERTIFICATES } from './chain-length.js';
 export { loadPkijs } from './pkijs.js';

@@ -13,13 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Diagnosis } from '../diagnose/index.js';
-// The diagnosis engine (admin/diagnosis.js, src/diagnose) is loaded on the first refusal: a server that
-// only issues tokens never holds it (docs/performance.md, memory).
+// The diagnosis engine (app/diagnosis.ts, src/diagnose) is loaded on the first refusal (loaders.ts): a
+// server that only issues tokens never holds it (docs/performance.md, memory).
 import { CERTIFICATE_CODE_PRECEDENCE } from '../diagnose/reasons.js';
 import type { CrlStalePolicy, VerifiedCrl } from '../pki/index.js';
 import type { Queryable, TrustAnchor } from '../store/index.js';
 import { createLastSeenRecorder } from './last-seen.js';
-import type { PeerCertificate, Refusal } from './mtls.js';
+import { load } from './loaders.js';
+import type { PeerCertificate, Refusal } from './peer-certificate.js';
 
 interface ObservedContext {
   req: { socket: unknown };
@@ -57,7 +58,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
   async function diagnose(refusal: Refusal, peer: PeerCertificate | undefined): Promise<{ diagnosis?: Diagnosis; diagnosis_error?: string }> {
     if (!peer) return {};
     try {
-      const { diagnoseFromStore } = await import('../app/diagnosis.js');
+      const { diagnoseFromStore } = await load.diagnosis();
       const diagnosis = await diagnoseFromStore(db, {
         leaf: peer.x509.raw,
         chain: peer.chain ?? [],

@@ -6,7 +6,8 @@ import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';
 import { clients, type Queryable, resourceServers, trustAnchors } from '../store/index.js';
-import type { ServerTls } from './index.js';
+import type { ServerTls } from './listeners.js';
+import { load } from './loaders.js';
 
 import { DEMO_CLIENT_ID, DEMO_RESOURCE, DEMO_SCOPES } from '../app/dev-demo.js';
 
@@ -51,7 +52,7 @@ export async function prepareTls(config: Config, db: Queryable, loadAdmin: () =>
   let created = false;
   if (!existsSync(path.join(dir, 'server.key'))) {
     // loaded only here: @peculiar/x509 costs ~10 MB of memory a production server never needs
-    const { generateDevPki } = await import('../app/dev-pki.js');
+    const { generateDevPki } = await load.devPki();
     await generateDevPki(dir);
     created = true;
     logger.info({ event: 'dev_pki_created', dir }, 'created a development PKI');
@@ -73,7 +74,7 @@ export async function prepareTls(config: Config, db: Queryable, loadAdmin: () =>
     await admin.addClient(
       {
         clientId: DEMO_CLIENT_ID,
-        mapping: { kind: 'san_dns', value: (await import('../app/dev-pki.js')).DEV_CLIENT_SAN, trustAnchor: anchor?.name },
+        mapping: { kind: 'san_dns', value: (await load.devPki()).DEV_CLIENT_SAN, trustAnchor: anchor?.name },
         scopes: DEMO_SCOPES,
         defaultResource: DEMO_RESOURCE,
       },

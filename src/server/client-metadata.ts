@@ -1,6 +1,32 @@
-import { isMappingValidAt, MAPPING_KIND_PARAMETER } from '../mapping/index.js';
+import { type CertificateMapping, isMappingValidAt, MAPPING_KIND_PARAMETER } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
-import type { StoredMapping } from './mtls.js';
+import { GRANT_TYPES } from './grants/index.js';
+
+/** Stored form of a mapping inside the client metadata (`certbound_mappings`). */
+export interface StoredMapping {
+  id: string;
+  kind: CertificateMapping['kind'];
+  value: string;
+  canonical: string;
+  anchorSpki: string | null;
+  anchorName: string | null;
+  notBefore: number | null;
+  notAfter: number | null;
+}
+
+/** The mappings a client's metadata carries, in the matcher's form (the mTLS hooks read them so). */
+export function toCertificateMappings(stored: readonly StoredMapping[]): CertificateMapping[] {
+  return stored.map((m) => ({
+    id: m.id,
+    kind: m.kind,
+    value: m.value,
+    canonical: m.canonical,
+    trustAnchorSpki: m.anchorSpki,
+    trustAnchorName: m.anchorName,
+    notBefore: m.notBefore === null ? null : new Date(m.notBefore),
+    notAfter: m.notAfter === null ? null : new Date(m.notAfter),
+  }));
+}
 
 /** The mapping whose value is published as the client's single RFC 8705 `tls_client_auth_*` value. */
 function primaryMapping(record: ClientRecord, now: number) {
@@ -18,7 +44,7 @@ export function toClientMetadata(record: ClientRecord, now = Date.now()): Record
     ...record.metadata,
     client_id: record.clientId,
     token_endpoint_auth_method: record.authMethod,
-    grant_types: ['client_credentials'],
+    grant_types: [...GRANT_TYPES],
     response_types: [],
     redirect_uris: [],
     // Allowed scopes travel as extra metadata: oidc-provider's `scope` must be a subset of a static

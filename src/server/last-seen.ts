@@ -1,9 +1,10 @@
 /**
  * Records the certificate each client authenticates with (per mapping), at most once per client per
  * minute and never on the request's critical path: `record` only queues; the write happens afterwards.
+ * And reads them back, one per client, for the metrics.
  */
 import type { Logger } from 'pino';
-import { type Queryable, type LastSeenCertificate, lastSeen } from '../store/index.js';
+import { type LastSeenCertificate, lastSeen, listLastSeen, type Queryable } from '../store/index.js';
 
 const MAX_TRACKED_CLIENTS = 100_000;
 
@@ -57,3 +58,13 @@ export function createLastSeenRecorder({ db, logger, minIntervalMs = 60_000, now
 }
 
 export type LastSeenRecorder = ReturnType<typeof createLastSeenRecorder>;
+
+/** Per client, the certificate seen last (a client may have several mappings, each with its last certificate): the metrics gauge. */
+export async function lastSeenPerClient(db: Queryable): Promise<LastSeenCertificate[]> {
+  const latest = new Map<string, LastSeenCertificate>();
+  for (const seen of await listLastSeen(db)) {
+    const known = latest.get(seen.clientId);
+    if (!known || seen.seenAt > known.seenAt) latest.set(seen.clientId, seen);
+  }
+  return [...latest.values()];
+}

@@ -6,39 +6,12 @@
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import type { CertboundError } from '../errors/index.js';
 import { type CertificateMapping, matchCertificateToClient } from '../mapping/index.js';
-import { type ParsedCertificate, x5tS256 } from '../pki/index.js';
+import { MAX_CHAIN_CERTIFICATES, x5tS256 } from '../pki/index.js';
 import type { TrustAnchor } from '../store/index.js';
-import { type ForwardedVerdict, forwardedCertificateOf } from './certificate-source.js';
-import { leafRefusal, missingEkuRefusal, parseClientCertificate } from './client-certificate.js';
-
-export interface Refusal {
-  /** Stable reason code, e.g. SAN_MISMATCH, INTERMEDIATE_MISSING. */
-  code: string;
-  message: string;
-  /** Correlation id echoed in error_description and in the log line. */
-  ref: string;
-  clientId?: string | undefined;
-  thumbprint?: string | undefined;
-  /** A refusal about a client assertion's key (private_key_jwt), not about the certificate. */
-  keyId?: string | undefined;
-  details?: unknown;
-}
-
-export interface PeerCertificate {
-  x509: X509Certificate;
-  parsed: ParsedCertificate | undefined;
-  parseError: CertboundError | undefined;
-  /** Number of certificates the client sent (leaf included), when known. */
-  sentChainLength: number;
-  /** The trust anchor the verified chain ended at, when OpenSSL verified it. */
-  anchor: TrustAnchor | undefined;
-  /** DER of the certificates reported after the leaf (sent by the client or completed from the anchors), for the diagnosis. */
-  chain?: Buffer[];
-  /** Set when a trusted proxy forwarded the certificate (certificate-source.ts): the chain verdict. */
-  forwarded?: ForwardedVerdict;
-}
+import type { ClientCertificates } from './client-certificate.js';
+import { type StoredMapping, toCertificateMappings } from './client-metadata.js';
+import type { ForwardedCertificateOf, PeerCertificate, Refusal } from './peer-certificate.js';
 
 interface KoaLikeContext {
   req: { socket: unknown };
@@ -46,29 +19,14 @@ interface KoaLikeContext {
   oidc?: { client?: { clientId: string; [k: string]: unknown } };
 }
 
-/** X-10: leaf plus intermediates a client may send (the trust anchor is not counted). */
-export const MAX_CHAIN_CERTIFICATES = 5;
+/** Entries kept per cache of leaf thumbprints (oldest dropped first). */
+const LEAF_CACHE_MAX = 10_000;
 
-const peerCache = new WeakMap<object, PeerCertificate | null>();
-
-/** Leaf x5t#S256 → the anchor its chain ended at in a full handshake (bounded, oldest dropped first). */
-const anchorOfLeaf = new Map<string, TrustAnchor>();
-const ANCHOR_CACHE_MAX = 10_000;
-
-function rememberAnchor(leaf: string, anchor: TrustAnchor): void {
-  anchorOfLeaf.delete(leaf);
-  anchorOfLeaf.set(leaf, anchor);
-  if (anchorOfLeaf.size > ANCHOR_CACHE_MAX) anchorOfLeaf.delete(anchorOfLeaf.keys().next().value as string);
-}
-
-/** Leaf x5t#S256 → the chain a full handshake reported, for the diagnosis of resumed sessions (bounded). */
-const chainOfLeaf = new Map<string, Buffer[]>();
-function chainFor(leaf: string, chain: Buffer[], resumed: boolean): Buffer[] {
-  if (chain.length === 0) return resumed ? (chainOfLeaf.get(leaf) ?? []) : chain;
-  chainOfLeaf.delete(leaf);
-  chainOfLeaf.set(leaf, chain);
-  if (chainOfLeaf.size > ANCHOR_CACHE_MAX) chainOfLeaf.delete(chainOfLeaf.keys().next().value as string);
-  return chain;
+/** Remembers `value` under `key` as the newest entry of a bounded map. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > LEAF_CACHE_MAX) map.delete(map.keys().next().value as string);
 }
 
 /** Maps OpenSSL's verification error (socket.authorizationError) to a reason a person can act on. */
@@ -119,13 +77,46 @@ function socketOf(ctx: KoaLikeContext): TLSSocket | undefined {
 export interface MtlsHooksOptions {
   /** Current trust anchors by certificate x5t#S256 (reloaded by the server). */
   anchorsByThumbprint(): ReadonlyMap<string, TrustAnchor>;
+  /** The server's parsed client certificates and leaf policy verdicts (shared with the certificate source). */
+  certificates: ClientCertificates;
+  /** Behind a trusted proxy: the certificate the proxy forwarded for a request (certificate-source.ts). */
+  forwardedCertificateOf?: ForwardedCertificateOf;
   /** Where a refusal is reported (logging, metrics). */
   onRefusal?: (refusal: Refusal) => void;
   /** PKI-5: a certificate listed in a loaded CRL (also for resumed sessions and forwarded certificates). */
   revocationCheck?: (peer: PeerCertificate) => { code: string; message: string } | undefined;
 }
 
+/**
+ * The hooks of one server. Every cache lives in here, so two servers in one process share nothing: the
+ * peer certificate of each connection, and by leaf thumbprint the anchor and the chain a full handshake
+ * found (a resumed session reports neither).
+ */
 export function createMtlsHooks(options: MtlsHooksOptions) {
+  const { certificates } = options;
+  const forwardedCertificateOf: ForwardedCertificateOf = options.forwardedCertificateOf ?? (() => undefined);
+  const peerCache = new WeakMap<object, PeerCertificate | null>();
+  /** Leaf x5t#S256 → the anchor its chain ended at in a full handshake. */
+  const anchorOfLeaf = new Map<string, TrustAnchor>();
+  /** Leaf x5t#S256 → the chain a full handshake reported, for the diagnosis of resumed sessions. */
+  const chainOfLeaf = new Map<string, Buffer[]>();
+  const mappingCache = new WeakMap<object, CertificateMapping[]>();
+
+  function chainFor(leaf: string, chain: Buffer[], resumed: boolean): Buffer[] {
+    if (chain.length === 0) return resumed ? (chainOfLeaf.get(leaf) ?? []) : chain;
+    remember(chainOfLeaf, leaf, chain);
+    return chain;
+  }
+
+  function clientMappings(client: { [k: string]: unknown } | undefined): CertificateMapping[] {
+    if (!client) return [];
+    const cached = mappingCache.get(client);
+    if (cached) return cached;
+    const mappings = toCertificateMappings((client.certbound_mappings ?? []) as StoredMapping[]);
+    mappingCache.set(client, mappings);
+    return mappings;
+  }
+
   /** Reads and caches the peer certificate of the request's TLS connection (undefined: none presented). */
   function peerCertificate(ctx: KoaLikeContext): PeerCertificate | undefined {
     // Behind a trusted proxy the forwarded header is the only source (null: it forwarded none).
@@ -144,7 +135,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       return undefined;
     }
     const leafThumbprint = x5tS256(x509.raw);
-    const { parsed, parseError } = parseClientCertificate(x509.raw, leafThumbprint);
+    const { parsed, parseError } = certificates.parse(x509.raw, leafThumbprint);
     // Walk the chain Node reports: what the client sent, completed from the trust store when possible.
     // The element that is a configured trust anchor tells which anchor the chain ended at.
     let sentChainLength = 0;
@@ -162,7 +153,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
       node = node.issuerCertificate as typeof node;
     }
     if (!socket.authorized) anchor = undefined;
-    else if (anchor) rememberAnchor(leafThumbprint, anchor);
+    else if (anchor) remember(anchorOfLeaf, leafThumbprint, anchor);
     // A resumed TLS session carries the verified leaf but not its chain: reuse what the full handshake found.
     else if (socket.isSessionReused()) {
       const remembered = anchorOfLeaf.get(leafThumbprint);
@@ -182,7 +173,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     }
     // H15-4: the leaf policy, by the same function for a TLS and a forwarded certificate, before either
     // path's chain verdict (OpenSSL and the proxy validator word leaf problems differently, or not at all).
-    const leaf = peer.parsed && leafRefusal(peer.parsed);
+    const leaf = peer.parsed && certificates.leafRefusal(peer.parsed);
     if (leaf) return leaf;
     if (peer.forwarded) {
       // PKI-3: validated by the trusted proxy (proxy-verified) or by certbound's path validation (validate).
@@ -190,7 +181,7 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
     } else if (!socket!.authorized) {
       return tlsVerifyReason(String(socket!.authorizationError ?? ''), peer);
     }
-    const missingEku = peer.parsed && missingEkuRefusal(peer.parsed, peer.anchor);
+    const missingEku = peer.parsed && certificates.missingEkuRefusal(peer.parsed, peer.anchor);
     if (missingEku) return missingEku;
     return options.revocationCheck?.(peer);
   }
@@ -284,35 +275,4 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
   };
 }
 
-/** Stored form of a mapping inside the client metadata (`certbound_mappings`). */
-export interface StoredMapping {
-  id: string;
-  kind: CertificateMapping['kind'];
-  value: string;
-  canonical: string;
-  anchorSpki: string | null;
-  anchorName: string | null;
-  notBefore: number | null;
-  notAfter: number | null;
-}
-
-const mappingCache = new WeakMap<object, CertificateMapping[]>();
-
-function clientMappings(client: { [k: string]: unknown } | undefined): CertificateMapping[] {
-  if (!client) return [];
-  const cached = mappingCache.get(client);
-  if (cached) return cached;
-  const stored = (client.certbound_mappings ?? []) as StoredMapping[];
-  const mappings = stored.map((m) => ({
-    id: m.id,
-    kind: m.kind,
-    value: m.value,
-    canonical: m.canonical,
-    trustAnchorSpki: m.anchorSpki,
-    trustAnchorName: m.anchorName,
-    notBefore: m.notBefore === null ? null : new Date(m.notBefore),
-    notAfter: m.notAfter === null ? null : new Date(m.notAfter),
-  }));
-  mappingCache.set(client, mappings);
-  return mappings;
-}
+export type MtlsHooks = ReturnType<typeof createMtlsHooks>;

@@ -1,6 +1,6 @@
 /**
  * Builds the oidc-provider instance: RFC 8705 client authentication and certificate-bound tokens,
- * client_credentials with RFC 8707 resource indicators, RFC 7662 introspection and RFC 7009
+ * the grants of grants/ with RFC 8707 resource indicators, RFC 7662 introspection and RFC 7009
  * revocation; everything persisted in SQL through the adapter.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -8,10 +8,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { createResourceAccess, GRANT_TYPES, GRANTS, type GrantContext, grantOf } from './grants/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../outbound/jwks-uri-cache.js';
-import type { createMtlsHooks, Refusal } from './mtls.js';
+import type { MtlsHooks } from './mtls.js';
+import type { Refusal } from './peer-certificate.js';
 
 export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
 
@@ -24,7 +26,7 @@ export interface BuildProviderOptions {
   config: Config;
   db: Queryable;
   keys: readonly SigningKey[];
-  mtls: ReturnType<typeof createMtlsHooks>;
+  mtls: MtlsHooks;
   /** Cached client and resource-server lookups (refreshed per request by the server). */
   lookups: LookupCache;
   /** The sets clients publish at a jwks_uri: self-signed certificates (SS-4), private_key_jwt keys. */
@@ -32,51 +34,10 @@ export interface BuildProviderOptions {
 }
 
 /**
- * The scopes of a client (its oidc-provider instance) or of a resource server as a Set, made once per
- * object: both objects are replaced, never changed, when an admin write changes them.
- */
-const scopeSets = new WeakMap<object, ReadonlySet<string>>();
-function scopeSetOf<T extends object>(owner: T, scopes: (o: T) => readonly string[]): ReadonlySet<string> {
-  let set = scopeSets.get(owner);
-  if (!set) {
-    set = new Set(scopes(owner).filter(Boolean));
-    scopeSets.set(owner, set);
-  }
-  return set;
-}
-
-/**
- * Why a client gets no token for a resource it holds no scope on, and how that changes (RFC 6749
- * error_description: no double quotes or backslashes, hence the single quotes).
- */
-function noScopeHeld(clientId: string, resource: string, held: ReadonlySet<string>): string {
-  const holds = held.size ? `it holds ${[...held].join(' ')}` : 'it holds no scopes';
-  const scopes = [...held, '<scope>'].join(' ');
-  return (
-    `client ${clientId} holds no scope offered by ${resource} (${holds}); request a resource it holds a scope on, or have an administrator grant ` +
-    `one of that resource's scopes: certbound client update ${clientId} --scope '${scopes}' (admin API: PATCH /admin/clients/${clientId})`
-  );
-}
-
-/** Why requested scopes were refused, and what the client may request at the resource instead. */
-function scopeRefused(why: string, refused: string[], clientId: string, held: ReadonlySet<string>, offered: ReadonlySet<string>): string {
-  const usable = [...held].filter((s) => offered.has(s));
-  const instead = usable.length
-    ? `request only scopes the client holds there (${usable.join(' ')}), or omit scope to get them all`
-    : `the client holds no scope there; an administrator grants one with certbound client update ${clientId} --scope '${[...held, '<scope>'].join(' ')}' (admin API: PATCH /admin/clients/${clientId})`;
-  return `requested scope ${refused.join(' ')} ${why}: ${instead}`;
-}
-
-function requestedScopes(ctx: KoaContextWithOIDC): string[] {
-  const raw = (ctx.oidc.params as Record<string, unknown> | undefined)?.scope;
-  return typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
-}
-
-/**
  * RFC 8414 metadata members about what certbound does not serve: the authorization endpoint and its
  * parameters (oidc-provider always mounts it, but no client can use it: no response type is registered),
  * and OpenID Connect (no ID tokens, no userinfo). Removed from the discovery documents, so a client that
- * reads them sees the token endpoint and client_credentials only.
+ * reads them sees the token endpoint and the grants of grants/ only.
  */
 const UNSERVED_METADATA = [
   'authorization_endpoint',
@@ -103,7 +64,7 @@ export function trimDiscovery(body: Record<string, unknown>): void {
   delete body.scopes_supported;
   // REQUIRED by RFC 8414; no response type is served.
   body.response_types_supported = [];
-  if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => g === 'client_credentials');
+  if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => GRANT_TYPES.includes(g));
 }
 
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
@@ -111,31 +72,15 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
 
   const aliases = mtlsEndpointAliases(config.mtlsUrl);
 
-  /** RFC 8707 resource server info for oidc-provider; refuses scopes the client or the resource lacks. */
+  const grants: GrantContext = { config, keys, access: createResourceAccess({ config, keys }) };
+  /**
+   * RFC 8707 resource server info: by the rules of the request's grant at the token endpoint; elsewhere
+   * (the authorization endpoint, which serves no client) by the common rules without a default scope.
+   */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
-    if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
-    const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
-    const offered = scopeSetOf(rs, (r) => r.scopes);
-    const { clientId } = client as { clientId: string };
-    let requested = requestedScopes(ctx);
-    if (ctx.oidc.route === 'token' && ctx.oidc.params && requested.length === 0) {
-      // No scope requested: grant everything the client may have at this resource (RFC 6749 §3.3 default).
-      requested = [...clientScopes].filter((s) => offered.has(s));
-      // A token without a scope would pass every resource server that does not insist on one.
-      if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld(clientId, rs.identifier, clientScopes));
-      (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ');
-    }
-    const notClient = requested.filter((s) => !clientScopes.has(s));
-    if (notClient.length) throw new errors.InvalidScope(scopeRefused('is not allowed for this client', notClient, clientId, clientScopes, offered), notClient.join(' '));
-    const notOffered = requested.filter((s) => !offered.has(s));
-    if (notOffered.length) throw new errors.InvalidScope(scopeRefused(`is not offered by ${rs.identifier}`, notOffered, clientId, clientScopes, offered), notOffered.join(' '));
-    return {
-      scope: rs.scopes.join(' '),
-      audience: rs.identifier,
-      accessTokenTTL: rs.ttl ?? config.accessTokenTtl,
-      accessTokenFormat: rs.tokenFormat,
-      ...(rs.tokenFormat === 'jwt' ? { jwt: { sign: { alg: rs.signingAlg ?? keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg } } } : {}),
-    };
+    const grant = ctx.oidc.route === 'token' ? grantOf((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type) : undefined;
+    if (grant) return grant.resourceServerInfo(ctx, rs, client, resourceIndicator, grants);
+    return grants.access.tokenFor({ ctx, rs, client, resourceIndicator, defaultToHeldScopes: false });
   };
 
   const configuration: Configuration = {
@@ -156,7 +101,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     },
     // No ID tokens are issued, but oidc-provider validates the default against the keystore.
     clientDefaults: {
-      grant_types: ['client_credentials'],
+      grant_types: [...GRANT_TYPES],
       id_token_signed_response_alg: (keys.find((k) => k.status === 'active')?.alg ?? config.signingAlg) as 'ES256',
       response_types: [],
       token_endpoint_auth_method: 'tls_client_auth',
@@ -172,8 +117,8 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       mtls_endpoint_aliases: aliases,
     },
     features: {
-      // certbound serves the token endpoint (client_credentials) and token introspection/revocation only:
-      // oidc-provider's browser and OpenID Connect endpoints that are on by default are off.
+      // certbound serves the token endpoint (the grants of grants/) and token introspection/revocation
+      // only: oidc-provider's browser and OpenID Connect endpoints that are on by default are off.
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
@@ -181,7 +126,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       // Tokens are bound to the client certificate (RFC 8705), not to a DPoP key.
       dPoP: { enabled: false },
       registration: { enabled: false },
-      clientCredentials: { enabled: true },
+      ...Object.assign({}, ...GRANTS.map((g) => g.features)),
       introspection: {
         enabled: true,
         // The token's own client, or a client named by the token's resource server (introspection.ts).
@@ -217,9 +162,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
         },
       },
     },
-    ttl: {
-      ClientCredentials: (_ctx, token) => (token as unknown as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
-    },
+    ttl: Object.assign({}, ...GRANTS.map((g) => g.ttl(grants))),
     enabledJWA: {
       authorizationSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
       // Asymmetric only: no client_secret_jwt (HS256 is oidc-provider's default list's first entry).

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { type FetchCrl, fetchCrlSource, loadVerifiedCrls, refreshStoredCrl } from '../revocation/index.js';
 import { checkRevocation, type CrlStalePolicy, crlToPem, type RevocationMode, revocationMode, type VerifiedCrl } from '../pki/index.js';
 import type { CrlRecord, Queryable } from '../store/index.js';
-import type { PeerCertificate } from './mtls.js';
+import type { PeerCertificate } from './peer-certificate.js';
 
 export interface RevocationManagerOptions {
   db: Queryable;
