@@ -1,19 +1,24 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import { processTestGlobs } from './test/process-tests.js';
 
+const common = {
+  setupFiles: ['test/helpers/setup.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  // Suites share one PostgreSQL server; each file gets its own database (see test/helpers/db.ts).
+  fileParallelism: true,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    setupFiles: ['test/helpers/setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Suites share one PostgreSQL server; each file gets its own schema/database (see test/helpers/db.ts).
-    fileParallelism: true,
-    pool: 'forks',
+    // Once per run, by the root project (a project that extended it would run it again); the projects take what it provides.
+    globalSetup: ['test/helpers/global-setup.ts'],
     // `quick` is the inner loop (`npm run test:quick`); `processes` holds the tests that start other
     // processes (test/process-tests.ts). `npm test` runs both, on both databases.
     projects: [
-      { extends: true, test: { name: 'quick', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...processTestGlobs()] } },
-      { extends: true, test: { name: 'processes', include: processTestGlobs() } },
+      { test: { ...common, name: 'quick', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...processTestGlobs()] } },
+      { test: { ...common, name: 'processes', include: processTestGlobs() } },
     ],
   },
 });
