@@ -111,6 +111,7 @@ describe('CRLs, fail-closed (default)', () => {
     const form = { grant_type: 'client_credentials', client_id: 'billing' };
     await expectIssuedToken(s, await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form }), { clientId: 'billing', presented: later, scopes: ['read'], aud: API });
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { revoked: [revoked, later], thisUpdate: new Date(Date.now() - 1000) })).pem);
+    // The server's refresh timer (crlRefreshIntervalMs) runs in real time beside real TLS: poll until it has run.
     const r = await eventually(() => t.token(later), (v) => v.status === 401);
     expect(r.line).toMatchObject({ reason: 'REVOKED' });
     expect((await t.doctor(later)).diagnosis.code).toBe('REVOKED');
