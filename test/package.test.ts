@@ -1,6 +1,7 @@
 /**
  * package.json tells the truth: the runtime dependencies are exactly the packages src/, bin/ and
- * migrations/ import, and `import 'certbound'` gives the server factory (from the built dist/).
+ * migrations/ import, `import 'certbound'` gives the server factory and the `bin` entry runs (both from
+ * the built dist/, in processes of their own).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +41,11 @@ describe('package.json', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('certbound'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: ROOT, encoding: 'utf8' });
     const names = JSON.parse(out) as string[];
     for (const name of ['serve', 'loadConfig', 'createLogger', 'CertboundError']) expect(names).toContain(name);
+  });
+
+  it('the installed bin runs: certbound --help lists the commands', () => {
+    const stdout = execFileSync(process.execPath, ['bin/certbound.js', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    for (const c of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys']) expect(stdout).toContain(c);
   });
 
   it("import 'certbound/client' gives the client library alone: no knex, oidc-provider or koa loaded", () => {

@@ -45,7 +45,7 @@ describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
   it('a transaction commits as a whole, and rolls back as a whole when its function throws', async () => {
     await sql.transaction(async (trx) => {
       await writeAudit(trx, { actor: 'committed-1', action: 'test', target: 'tx-commit' });
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 5)); // the transaction stays open across a turn of the event loop
       await writeAudit(trx, { actor: 'committed-2', action: 'test', target: 'tx-commit' });
     });
     expect((await audit('tx-commit')).sort()).toEqual(['committed-1', 'committed-2']);

@@ -2,7 +2,7 @@ import { KeyObject, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { CompactEncrypt, generateKeyPair, exportSPKI, jwtVerify, SignJWT, UnsecuredJWT, createLocalJWKSet, exportJWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../../src/verifier/index.js';
 import { expectRefusal, invalidToken } from './expect.js';
@@ -110,22 +110,32 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-13: a flood of unknown kids causes no JWKS refetch within the cooldown; after it, one refetch picks up a rotated key', async () => {
-    const v = make({ jwks: { cooldownDuration: 400 } });
-    await verifyToken(v, await as.sign({ cnf }));
-    const before = as.hits.get('/jwks') ?? 0;
-    const stranger = await createSigningKey('unknown-kid');
-    for (let i = 0; i < 20; i++) {
-      const forged = await as.sign({ cnf }, { kid: `random-${i}` }, stranger);
-      await expectRefusal(verifyToken(v, forged), invalidToken('token signing key not found'));
+    // jose times the cooldown with Date.now(): a fake clock steps past it, so the flood stays inside it however slow the machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const cooldownDuration = 30_000;
+      const v = make({ jwks: { cooldownDuration } });
+      await verifyToken(v, await as.sign({ cnf }));
+      const before = as.hits.get('/jwks') ?? 0;
+      const stranger = await createSigningKey('unknown-kid');
+      for (let i = 0; i < 20; i++) {
+        const forged = await as.sign({ cnf }, { kid: `random-${i}` }, stranger);
+        await expectRefusal(verifyToken(v, forged), invalidToken('token signing key not found'));
+      }
+      expect((as.hits.get('/jwks') ?? 0) - before).toBe(0);
+      // Rotation: the AS publishes a new key; within the cooldown it is not fetched, after it one refetch finds it.
+      const rotated = await createSigningKey('as-key-2');
+      as.jwks.push(rotated.publicJwk);
+      vi.advanceTimersByTime(cooldownDuration - 1000);
+      await expectRefusal(verifyToken(v, await as.sign({ cnf }, {}, rotated)), invalidToken('token signing key not found'));
+      expect((as.hits.get('/jwks') ?? 0) - before).toBe(0);
+      vi.advanceTimersByTime(1001);
+      await expectBoundToken(verifyToken(v, await as.sign({ cnf }, {}, rotated)), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
+      expect((as.hits.get('/jwks') ?? 0) - before).toBe(1);
+    } finally {
+      vi.useRealTimers();
+      as.jwks.pop();
     }
-    expect((as.hits.get('/jwks') ?? 0) - before).toBe(0);
-    // Rotation: the AS publishes a new key; after the cooldown one refetch finds it.
-    const rotated = await createSigningKey('as-key-2');
-    as.jwks.push(rotated.publicJwk);
-    await new Promise((r) => setTimeout(r, 450));
-    await expectBoundToken(verifyToken(v, await as.sign({ cnf }, {}, rotated)), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
-    expect((as.hits.get('/jwks') ?? 0) - before).toBe(1);
-    as.jwks.pop();
   });
 
   it('J-14: embedded jwk / jku / x5u / x5c header keys are never used', async () => {

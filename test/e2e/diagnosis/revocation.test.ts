@@ -111,6 +111,7 @@ describe('CRLs, fail-closed (default)', () => {
     const form = { grant_type: 'client_credentials', client_id: 'billing' };
     await expectIssuedToken(s, await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form }), { clientId: 'billing', presented: later, scopes: ['read'], aud: API });
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { revoked: [revoked, later], thisUpdate: new Date(Date.now() - 1000) })).pem);
+    // The server's refresh timer (crlRefreshIntervalMs) runs in real time beside real TLS: poll until it has run.
     const r = await eventually(() => t.token(later), (v) => v.status === 401);
     expect(r.line).toMatchObject({ reason: 'REVOKED' });
     expect((await t.doctor(later)).diagnosis.code).toBe('REVOKED');
@@ -123,8 +124,10 @@ describe('CRLs, fail-closed (default)', () => {
 
   it('CRL_STALE: a CRL past its nextUpdate refuses the certificates it covers (fail-closed)', async () => {
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { thisUpdate: new Date(Date.now() - 500), nextUpdate: new Date(Date.now() + 1500) })).pem);
-    await eventually(() => t.doctor(good), (v) => v.diagnosis.revocation.certificates[0]?.next_update !== null && Date.parse(v.diagnosis.revocation.certificates[0].next_update) < Date.now() + 2000);
-    await new Promise((r) => setTimeout(r, 2000));
+    const loaded = await eventually(() => t.doctor(good), (v) => v.diagnosis.revocation.certificates[0]?.next_update !== null && Date.parse(v.diagnosis.revocation.certificates[0].next_update) < Date.now() + 2000);
+    // A real wait, until just past nextUpdate: OpenSSL checks it in the handshake against the system clock, which no fake clock reaches.
+    const nextUpdate = Date.parse(loaded.diagnosis.revocation.certificates[0].next_update);
+    await new Promise((r) => setTimeout(r, Math.max(0, nextUpdate - Date.now() + 100)));
     const r = await eventually(() => t.token(good), (v) => v.status === 401);
     expect(r.line).toMatchObject({ reason: 'CRL_STALE', diagnosis: { code: 'CRL_STALE' } });
     expect((await t.doctor(good)).diagnosis.code).toBe('CRL_STALE');

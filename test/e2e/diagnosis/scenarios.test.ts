@@ -129,6 +129,7 @@ describe('the seed scenarios', () => {
     expect(mapping.code).toBe(0);
 
     let report: { certificates: { client_id: string; days_remaining: number }[]; mappings: { client_id: string; replaced_by: string | null }[] } = { certificates: [], mappings: [] };
+    // The certificate is recorded as last seen off the request path: poll the report until it is.
     for (let i = 0; i < 40 && !report.certificates.some((c) => c.client_id === 'inventory'); i++) {
       await new Promise((r) => setTimeout(r, 100));
       report = JSON.parse((await cli('certs', 'expiring', '--within', '30d', '--json')).out);

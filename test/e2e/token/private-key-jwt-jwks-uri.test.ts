@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAdminCaller } from '../../helpers/admin.js';
 import { expectIssuedToken } from '../../helpers/bound-token.js';
 import { runCliCaptured } from '../../helpers/cli.js';
@@ -21,7 +21,9 @@ import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const API = 'https://api.example.com';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-const MIN_REFRESH_MS = 400;
+// The default interval. The cache reads Date.now(), so the tests step a fake clock past it (`afterInterval`)
+// instead of waiting, and assertions arriving together land inside one interval however slow the machine.
+const MIN_REFRESH_MS = 30_000;
 /** The client host of this file serves on loopback, which certbound refuses unless allowed (H15-5). */
 const LOOPBACK = '127.0.0.0/8,::1/128';
 let s: TestServer;
@@ -60,11 +62,13 @@ async function expectTokenWith(clientId: string, key: Key) {
   await expectIssuedToken(s, res, { clientId, presented: cert, chain: cert.pem, scopes: ['read'], aud: API });
   return cert;
 }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Steps the clock past the minimum refresh interval (only Date is faked: the server and the client's host do real I/O). */
+const afterInterval = () => vi.setSystemTime(Date.now() + MIN_REFRESH_MS + 50);
 const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
 const cli = (...argv: string[]) => runCliCaptured(env, ...argv);
 
 beforeAll(async () => {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   const pki = await createTestPki();
   publisher = createServer({ cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem }, (req, res) => {
     if (req.url !== '/keys.json') return void res.writeHead(404).end();
@@ -84,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
   await new Promise<void>((resolve) => (publisher ? publisher.close(() => resolve()) : resolve()));
+  vi.useRealTimers();
 });
 
 describe('private_key_jwt with a jwks_uri', () => {
@@ -110,7 +115,7 @@ describe('private_key_jwt with a jwks_uri', () => {
   it('key rotation without the AS: a newly published kid works on its first assertion; the withdrawn key is refused (CLIENT_ASSERTION_INVALID)', async () => {
     k2 = await newKey('agent-2026-12');
     publish(k2);
-    await sleep(MIN_REFRESH_MS + 50);
+    afterInterval();
     const before = fetches;
     await expectTokenWith('agent-u', k2);
     expect(fetches).toBe(before + 1);
@@ -122,7 +127,7 @@ describe('private_key_jwt with a jwks_uri', () => {
   it('unknown kids refetch at most once per minimum interval per client, also when the assertions arrive together', async () => {
     const stranger = await newKey('never-published');
     const certs = await Promise.all(Array.from({ length: 4 }, (_, i) => selfSigned({ subject: [{ CN: [`agent-u instance ${i}`] }] })));
-    await sleep(MIN_REFRESH_MS + 50);
+    afterInterval();
     const before = fetches;
     const results = await Promise.all(certs.map((cert) => token('agent-u', stranger, cert)));
     expect(results.map((r) => r.res.status)).toEqual([401, 401, 401, 401]);
@@ -134,7 +139,7 @@ describe('private_key_jwt with a jwks_uri', () => {
 
   it('when the URI fails, the last good copy still verifies its keys; a kid it lacks is refused as JWKS_URI_UNAVAILABLE naming the kid, without a certificate diagnosis', async () => {
     published = { status: 503, body: '' };
-    await sleep(MIN_REFRESH_MS + 50);
+    afterInterval();
     const k3 = await newKey('agent-2027-01');
     const res = (await token('agent-u', k3)).res;
     expect(res.status).toBe(401);
