@@ -288,6 +288,8 @@ interface Fleet {
   bareJwkFile?: string;
   verifierRs?: ChildHandle;
   joseRs?: ChildHandle;
+  /** The verifier rows' ceiling: a bare https mTLS server with a fixed reply (baselines/static-resource-server.ts). */
+  staticRs?: ChildHandle;
 }
 
 function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certbound: number | undefined; baseline: number | undefined; heap?: Record<string, number | null> }): ScenarioResult {
@@ -450,13 +452,17 @@ async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<voi
 
 /**
  * Scenario 3: verifier vs bare jose.jwtVerify + thumbprint, unique tokens and tokens used 100 times;
- * over HTTPS (load generator → resource server) and in process (the check function alone).
+ * over HTTPS (load generator → resource server) and in process (the check function alone). Reused
+ * tokens over HTTPS are also run against the ceiling, a static reply on the same connection setup
+ * (the three sides rotated in one set of rounds).
  */
 async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
   const ours = fleet.verifierRs!;
   const bare = fleet.joseRs!;
+  const ceiling = fleet.staticRs;
   addTarget('verifier:keepalive', ours.ports.http!, 'keepalive', pki.clientTls(0));
   addTarget('jose:keepalive', bare.ports.http!, 'keepalive', pki.clientTls(0));
+  if (ceiling) addTarget('static:keepalive', ceiling.ports.http!, 'keepalive', pki.clientTls(0));
   const https = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, request: { method: 'GET', path: '/orders', bearer: { pool: 'rs', ...use }, expectStatus: 200 } });
   const inProcess = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, loop: use });
   const about = (use: TokenUse) => ({
@@ -472,8 +478,18 @@ async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
     ['verifier-reused', { reuse: 100, active: 64 }],
   ] as const) {
     if (!wanted(name)) continue;
-    const [a, b] = await alternate(name, [https('verifier:keepalive', ours, use), https('jose:keepalive', bare, use)]);
+    const withCeiling = name === 'verifier-reused' && ceiling !== undefined;
+    const [a, b, ceilingSummary] = await alternate(name, [https('verifier:keepalive', ours, use), https('jose:keepalive', bare, use), ...(withCeiling ? [https('static:keepalive', ceiling, use)] : [])]);
     rows.push(row(name, 'req/s', a!, b!, { ...about(use), transport: 'HTTPS keep-alive with the client certificate' }, { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() }));
+    if (withCeiling) {
+      rows.push(
+        row(`${name}-vs-static`, 'req/s', a!, ceilingSummary!, {
+          ...about(use),
+          transport: 'HTTPS keep-alive with the client certificate',
+          baseline_kind: 'bare https mTLS server with the same TLS options and client certificate, answering a fixed 200 reply (the ceiling of any resource server)',
+        }, { certbound: ours.peakRssMb(), baseline: ceiling.peakRssMb() }),
+      );
+    }
     const [c, d] = await alternate(`${name}-inprocess`, [inProcess('verifier:loop', ours, use), inProcess('jose:loop', bare, use)]);
     rows.push(row(`${name}-inprocess`, 'verifications/s', c!, d!, { ...about(use), transport: 'none: the check function called in a loop inside the resource-server process' }));
   }
@@ -677,6 +693,13 @@ async function main(): Promise<void> {
           fleet.joseRs = await start('jose-rs', 'bench/baselines/jose-resource-server.ts', await rsEnv());
         })(),
       );
+      if (wanted('verifier-reused')) {
+        starting.push(
+          (async () => {
+            fleet.staticRs = await start('static-rs', 'bench/baselines/static-resource-server.ts', { ...(await rsEnv()), BENCH_CLIENT_ID: clientId(0) });
+          })(),
+        );
+      }
     }
     const wantedDatabases: { kind: DbKind; clients: number; role: 'main' | 'scale-big' | 'scale-small' }[] = [];
     for (const kind of kinds) {

@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { requiredEnv } from './child.js';
@@ -27,19 +27,35 @@ export interface ResourceServerShell {
   close(): Promise<void>;
 }
 
+/**
+ * The TLS options of every resource server of the verifier scenarios (both shells and the static
+ * ceiling, bench/baselines/static-resource-server.ts): a client certificate is asked for, its chain
+ * checked by OpenSSL against the bench CA, the request answered either way.
+ */
+export function resourceServerTls(): ServerOptions & { ca: string } {
+  return {
+    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
+    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
+    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA'), 'utf8'),
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  };
+}
+
+/** The body of an accepted request. */
+export const okBody = (clientId: string): string => `{"ok":true,"client_id":${JSON.stringify(clientId)}}`;
+/** The headers of an accepted request. */
+export const OK_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+/** Idle keep-alive connections stay open this long (the load generator keeps its pool for a whole run). */
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
 export async function startResourceServer(check: (req: IncomingMessage) => Promise<string | undefined>): Promise<ResourceServerShell> {
-  const ca = readFileSync(requiredEnv('BENCH_CLIENT_CA'), 'utf8');
+  const tls = resourceServerTls();
+  const { ca } = tls;
   const jwks = readFileSync(requiredEnv('BENCH_JWKS_FILE'), 'utf8');
-  const ok = (clientId: string) => `{"ok":true,"client_id":${JSON.stringify(clientId)}}`;
   const server = createServer(
-    {
-      cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
-      key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
-      ca,
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-    },
+    tls,
     (req, res) => {
       if (req.url === '/jwks') {
         res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwks);
@@ -48,13 +64,13 @@ export async function startResourceServer(check: (req: IncomingMessage) => Promi
       check(req).then(
         (clientId) => {
           if (clientId === undefined) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
-          else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(ok(clientId));
+          else res.writeHead(200, OK_HEADERS).end(okBody(clientId));
         },
         () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}'),
       );
     },
   );
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve) => server.listen(Number(requiredEnv('BENCH_PORT')), '127.0.0.1', resolve));
   serveLoops(check, new X509Certificate(readFileSync(requiredEnv('BENCH_CLIENT_CERT'))));
   const port = (server.address() as AddressInfo).port;

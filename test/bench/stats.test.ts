@@ -90,11 +90,19 @@ describe('validateOutput', () => {
 
 describe('targets', () => {
   it('applies the issue targets by prefix; memory is better when lower; -info rows have none', () => {
-    expect(meets(targetOf('issuance-keepalive-postgres'), 1.0)).toBe(true);
+    expect(meets(targetOf('issuance-keepalive-postgres'), 1.2)).toBe(true);
+    expect(meets(targetOf('issuance-keepalive-sqlite'), 1.19)).toBe(false);
     expect(meets(targetOf('verifier-reused-inprocess'), 2.9)).toBe(false);
     expect(meets(targetOf('rss-sqlite'), 1.19)).toBe(true);
     expect(meets(targetOf('rss-sqlite'), 1.21)).toBe(false);
     expect(targetOf('issuance-fresh-connection-sqlite-vs-resumed-info')).toBeUndefined();
+  });
+
+  it('the longest prefix wins: the verifier against a static reply needs 0.8×, against bare jose 3×', () => {
+    expect(meets(targetOf('verifier-reused-vs-static'), 0.8)).toBe(true);
+    expect(meets(targetOf('verifier-reused-vs-static'), 0.79)).toBe(false);
+    expect(meets(targetOf('verifier-reused'), 2.9)).toBe(false);
+    expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: 'verifier-reused-vs-static' }] })).toEqual([]);
   });
 
   it('the CLI rows are wall time against an empty node process: lower is better, at most 3× for --help and 6× for client list', () => {
