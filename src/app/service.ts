@@ -23,6 +23,8 @@ import {
   type TrustAnchor,
   trustAnchors,
   type AuditEntry,
+  type AuditFilter,
+  lastSeen,
   listAudit,
   writeAudit,
   ensureResourceServerScopes,
@@ -30,6 +32,8 @@ import {
 import { adminSignInRefusal } from './administrators.js';
 import { generateSigningKey } from './keys.js';
 import { createAdminQueries } from './queries.js';
+import { createCrlService } from './crls.js';
+import { expiringReport } from './expiry.js';
 import { isMappingValidAt } from '../mapping/index.js';
 import { ADMIN_SCOPE } from '../admin-api/scopes.js';
 import { assertNoOverlap } from './overlap.js';
@@ -623,8 +627,16 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     },
 
     // ---- audit log -----------------------------------------------------------------------------
-    /** Newest first; `target` is exact (`client:billing`, `trust:corp-root`, `resource:URI`, `key:KID`). */
-    listAudit: (options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> => listAudit(db, options),
+    /** Newest first; `target` is exact (`client:billing`, `trust:corp-root`, `resource:URI`, `key:KID`); actor and action exact or a prefix. */
+    listAudit: (options: AuditFilter = {}): Promise<AuditEntry[]> => listAudit(db, options),
+
+    // ---- what the console shows beside the records ---------------------------------------------
+    /** Certificates and mappings that end within `withinMs` (`certbound certs expiring`). */
+    expiring: (withinMs: number, now?: Date) => expiringReport(db, { withinMs, ...(now ? { now } : {}) }),
+    /** The certificates a client last authenticated with, one per mapping. */
+    lastSeen: async (clientId: string) => (await lastSeen.list(db)).filter((s) => s.clientId === clientId),
+    /** The CRLs of every trust anchor (`certbound trust crl list`). */
+    listCrls: () => createCrlService({ db }).listCrls(),
 
     // ---- signing keys --------------------------------------------------------------------------
     listKeys: queries.listKeys,
