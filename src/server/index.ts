@@ -21,6 +21,7 @@ import { createLookupCache } from './lookup-cache.js';
 import { buildProvider, mtlsEndpointAliases, trimDiscovery } from './provider.js';
 import { clarifyScopeError, mtlsAliasHint } from './error-hints.js';
 import { createAuthObserver } from './auth-observer.js';
+import { createRecentRefusals } from './recent-refusals.js';
 import { createFailureLog, respondWithFailure, TooManyPendingRequestsError } from './failures.js';
 import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailable.js';
 import { createRevocationManager } from './revocation.js';
@@ -193,7 +194,8 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
       (waitS > 0 ? `, so a certificate published since is seen in ${waitS} s: retry then.` : '.')
     );
   };
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys, publishedSetNote });
+  const refusals = createRecentRefusals();
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: () => anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys, publishedSetNote, onRefusal: refusals.add });
   // Behind a TLS-terminating proxy (CERTBOUND_TRUSTED_PROXIES): forwarded certificates, see certificate-source.ts.
   const certificateSource = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: () => anchors, maxChainCertificates: MAX_CHAIN_CERTIFICATES }) : undefined;
 
@@ -360,6 +362,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
           }),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) => diagnoseFromStore(db, { leaf, chain, clientId, now, anchors, crls: revocation.crls(), crlStale: config.crlStale, publishedKeys }),
+        refusals,
       }),
     ),
   );
