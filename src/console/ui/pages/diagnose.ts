@@ -178,8 +178,8 @@ export async function diagnosePage(ctx: Ctx, clientArg: string): Promise<void> {
       );
     } catch (err) {
       replace(result);
-      if (err instanceof ApiError && err.code === 'ERR_VALIDATION') showError(refForm, new ApiError(err.status, err.code, err.message, undefined, 'ref'));
-      else showError(refForm, err);
+      // Whatever the answer (not a ref, not found), it is about the one field.
+      showError(refForm, err instanceof ApiError ? new ApiError(err.status, err.code, err.message, err.hint, 'ref') : err);
     }
   });
 
