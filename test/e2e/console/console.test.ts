@@ -207,7 +207,7 @@ describe('admin console in Chromium', () => {
     expect(await error.textContent()).toMatch(/keeps the last \d+ refusals.*another replica.*restarted/);
     await page.getByLabel('Refusal ref').fill(`(ref ${ref})`);
     await page.getByRole('button', { name: 'Look up' }).click();
-    await expect.poll(() => page.locator('main h2').allTextContents()).toContain(`Refusal ${ref}`);
+    await expect.poll(async () => [...(await page.locator('main h2').allTextContents()), await error.textContent()]).toContain(`Refusal ${ref}`);
     expect(await page.locator('main .reason').first().textContent()).toBe('WRONG_TRUST_ANCHOR');
     await shot(page, 'refusal');
   });

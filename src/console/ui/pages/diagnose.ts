@@ -162,7 +162,7 @@ export async function diagnosePage(ctx: Ctx, clientArg: string): Promise<void> {
     }
   });
 
-  const ref = field('Refusal ref', input({ placeholder: '1a2b3c4d', maxlength: '8' }), { name: 'ref', help: 'The ref in a client’s error_description, e.g. "(ref 1a2b3c4d)".' });
+  const ref = field('Refusal ref', input({ placeholder: '1a2b3c4d', maxlength: '40' }), { name: 'ref', help: 'The ref in a client’s error_description, e.g. "(ref 1a2b3c4d)".' });
   const refForm = h('form', { class: 'card', 'aria-labelledby': 'ref-h' }, h('h2', { id: 'ref-h' }, 'Look up a refusal'), formError(), ref.wrap, h('button', { type: 'submit' }, 'Look up'));
   refForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
