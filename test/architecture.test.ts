@@ -56,6 +56,9 @@ const RULES: LayerRule[] = [
   // The admin API is transport over the admin service: what it needs from the server (keys, certificate
   // source, diagnosis inputs) is injected, so it never reaches into the server, the CLI or oidc-provider.
   { from: 'src/admin-api', forbidden: ['oidc-provider', 'src/server', 'src/cli'] },
+  // The console sits on the admin API: it reads and writes through its routes (and the session check uses
+  // the same use-case rules), never the store's SQL, the server or the CLI.
+  { from: 'src/console', forbidden: ['knex', 'oidc-provider', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/cli'], typeOnlyAllowed: ['src/store'] },
 ];
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -10,12 +10,13 @@
  * or AutoSelectCertificateForUrls policy is needed. Each context is a separate browser profile
  * (launch() creates a fresh --user-data-dir), so a context is one person with one certificate.
  *
- * Screenshots of each page go to docs/console/ (linked from docs/console.md); axe-core runs on every
- * page and must find no serious or critical violation.
+ * Screenshots of each page are taken on every run; `npm run docs:console` writes them to docs/console/
+ * (linked from docs/console.md). axe-core runs on every page and must find no serious or critical violation.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -27,7 +28,8 @@ import { createTestPki, type Issued, type TestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const SHOTS = join(ROOT, 'docs/console');
+// The screenshots: every run takes them; `npm run docs:console` writes them to docs/console/.
+const SHOTS = resolve(ROOT, process.env.CERTBOUND_CONSOLE_SCREENSHOTS ?? join(tmpdir(), 'certbound-console-screenshots'));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM = process.env.CERTBOUND_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -125,7 +127,7 @@ describe('admin console in Chromium', () => {
   let page: Page;
   let context: BrowserContext;
 
-  it('CON-1: signs in with the administrator certificate; the pages carry a strict CSP; assets are hashed and long-cached', async () => {
+  it('signs in with the administrator certificate; the pages carry a strict CSP; assets are hashed and long-cached', async () => {
     context = await contextFor(ops);
     page = await context.newPage();
     const res = await page.goto(`${origin}/admin/console/`);
@@ -146,7 +148,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'clients');
   });
 
-  it('CON-2: registers a client from a pasted PEM, pinned to the prod anchor; its page shows the mapping and its window', async () => {
+  it('registers a client from a pasted PEM, pinned to the prod anchor; its page shows the mapping and its window', async () => {
     await page.getByLabel('Client ID').fill('billing');
     await page.getByLabel('Client certificate (PEM)').fill(billing.pem);
     await page.getByLabel('Match on').selectOption('subject-dn');
@@ -163,7 +165,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'client');
   });
 
-  it('CON-3: a mapping that overlaps another client is refused, in words, next to the certificate field', async () => {
+  it('a mapping that overlaps another client is refused, in words, next to the certificate field', async () => {
     await s.admin.addClient({ clientId: 'billing-2', mapping: { kind: 'san_dns', value: 'billing-2.acme.test' }, scopes: [] }, 'test');
     await page.goto(`${origin}/admin/console/#/clients/billing-2`);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Client billing-2');
@@ -178,7 +180,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'mapping-overlap');
   });
 
-  it('CON-4: diagnoses a staging certificate against the prod-pinned client: WRONG_TRUST_ANCHOR, the anchors side by side, and the fix', async () => {
+  it('diagnoses a staging certificate against the prod-pinned client: WRONG_TRUST_ANCHOR, the anchors side by side, and the fix', async () => {
     await page.goto(`${origin}/admin/console/#/diagnose`);
     await page.getByLabel('Certificate or chain (PEM)').fill(staging.chainOf(stagingBilling));
     await page.getByLabel('Client ID (optional)').fill('billing');
@@ -194,7 +196,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'diagnose');
   });
 
-  it('CON-5: looks up a refusal by the ref the client was given; an unknown ref is said to be unknown, and why', async () => {
+  it('looks up a refusal by the ref the client was given; an unknown ref is said to be unknown, and why', async () => {
     const refused = await s.token(stagingBilling, { grant_type: 'client_credentials', client_id: 'billing' }, { chain: staging.chainOf(stagingBilling) });
     expect(refused.status).toBe(401);
     const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(refused.body.error_description))?.[1];
@@ -212,7 +214,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'refusal');
   });
 
-  it('CON-6: rotates the signing key, and finds the audit row of it filtered by actor and action', async () => {
+  it('rotates the signing key, and finds the audit row of it filtered by actor and action', async () => {
     await page.goto(`${origin}/admin/console/#/keys`);
     await expect.poll(() => rows(page)).toBe(1);
     await page.getByRole('button', { name: 'Rotate: add a new active key' }).click();
@@ -234,7 +236,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'audit');
   });
 
-  it('CON-7: trust anchors by environment with the lock-out guard in words; expiry on a timeline with a table', async () => {
+  it('trust anchors by environment with the lock-out guard in words; expiry on a timeline with a table', async () => {
     await page.goto(`${origin}/admin/console/#/trust`);
     await expect.poll(() => page.locator('main h2').allTextContents()).toContain('Environment: staging');
     await page.getByRole('button', { name: 'Remove test-root' }).click();
@@ -243,7 +245,9 @@ describe('admin console in Chromium', () => {
     await expectAccessible(page, 'trust anchors');
     await shot(page, 'trust-anchors');
 
-    await s.admin.addClient({ clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.acme.test', notAfter: new Date(Date.now() + 5 * 86_400_000) }, scopes: [] }, 'test');
+    for (const [clientId, days] of [['legacy', 5], ['ledger', 12], ['payroll', 26]] as const) {
+      await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: `${clientId}.acme.test`, notAfter: new Date(Date.now() + days * 86_400_000) }, scopes: [] }, 'test');
+    }
     await page.goto(`${origin}/admin/console/#/expiry`);
     await expect.poll(() => page.locator('main table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('main table').textContent()).toContain('within 7 days');
@@ -252,7 +256,7 @@ describe('admin console in Chromium', () => {
     await shot(page, 'expiry');
   });
 
-  it('CON-8: a read-only administrator sees everything and cannot write: controls disabled with the reason, and the API refuses', async () => {
+  it('a read-only administrator sees everything and cannot write: controls disabled with the reason, and the API refuses', async () => {
     const ro = await (await contextFor(reader)).newPage();
     await ro.goto(`${origin}/admin/console/`);
     await expect.poll(() => ro.locator('.banner').textContent()).toContain('Read-only');
@@ -270,7 +274,7 @@ describe('admin console in Chromium', () => {
     await shot(ro, 'read-only');
   });
 
-  it('CON-9: a non-admin certificate and no certificate get the explanation page: who was seen and what to run', async () => {
+  it('a non-admin certificate and no certificate get the explanation page: who was seen and what to run', async () => {
     const other = await (await contextFor(plain)).newPage();
     const res = await other.goto(`${origin}/admin/console/`);
     expect(res?.status()).toBe(403);
@@ -290,7 +294,7 @@ describe('admin console in Chromium', () => {
     await shot(none, 'no-certificate');
   });
 
-  it('CON-10: a forged cross-site POST is refused (no cookie cross-site), and a same-site write without the anti-CSRF token is refused', async () => {
+  it('a forged cross-site POST is refused (no cookie cross-site), and a same-site write without the anti-CSRF token is refused', async () => {
     const before = (await s.admin.listKeys()).length;
     const forged = await context.newPage();
     const answer = forged.waitForResponse((r) => r.url().endsWith('/admin/keys/rotate'));
@@ -306,7 +310,7 @@ describe('admin console in Chromium', () => {
     expect((await s.admin.listKeys()).length).toBe(before);
   });
 
-  it('CON-11: the session used from a connection with another certificate is refused and ended; removing an admin ends its session', async () => {
+  it('the session used from a connection with another certificate is refused and ended; removing an admin ends its session', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === '__Secure-certbound-console')!;
     const thief = await contextFor(plain);
     await thief.addCookies([cookie]);
@@ -328,7 +332,7 @@ describe('admin console in Chromium', () => {
     expect((await after.json()).code).toBe('ERR_CONSOLE_SESSION_ENDED');
   });
 
-  it('CON-12: signing out ends the session on the server', async () => {
+  it('signing out ends the session on the server', async () => {
     const c = await contextFor(ops);
     const p = await c.newPage();
     await p.goto(`${origin}/admin/console/`);

@@ -28,9 +28,9 @@ function chart(items: Item[], windowDays: number): SVGElement {
   const x = (d: number) => left + ((Math.max(min, Math.min(windowDays, d)) - min) / (windowDays - min)) * (W - left - right);
   const bands: [number, number, string, string][] = [
     [min, 0, 'band-expired', 'expired'],
-    [0, 7, 'band-7', '7 days'],
-    [7, 14, 'band-14', '14 days'],
-    [14, 30, 'band-30', '30 days'],
+    [0, 7, 'band-7', '≤ 7 days'],
+    [7, 14, 'band-14', '≤ 14 days'],
+    [14, 30, 'band-30', '≤ 30 days'],
   ];
   const counts = ['expired', 'within 7 days', 'within 14 days', 'within 30 days'].map((b) => `${items.filter((i) => band(i.days) === b).length} ${b}`).join(', ');
   return svg(
