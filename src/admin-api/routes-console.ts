@@ -180,7 +180,7 @@ export function buildConsoleRoutes({ service, refusals }: { service: AdminServic
       query: NoQuery,
       body: MappingFromCertificateRequest,
       fields: { ERR_CERT_PARSE: 'certificate', ERR_PEM_INVALID: 'certificate', ERR_CERT_NO_VALUE: 'match', ERR_CERT_SEVERAL_VALUES: 'value', ERR_MATCH_KIND: 'match' },
-      response: { status: 200, description: 'The mapping it would register, and the certificate it was read from', schema: MappingFromCertificateSchema },
+      response: { status: 200, description: 'The mapping it would register, and the certificate that holds its value', schema: MappingFromCertificateSchema },
       handler: async ({ body }) => {
         const { kind, value } = mappingValueFromCertificate(body.certificate, body.match, body.value);
         const cert = parseCertificate(parsePemCertificates(body.certificate)[0]!);
