@@ -101,7 +101,7 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
     const outOfService = options.certificateStillAuthenticates?.(req, client);
     if (outOfService) return end('ERR_CONSOLE_SESSION_ENDED', 401, `The certificate no longer authenticates ${client.clientId} (${outOfService}); the console session is ended.`);
     if (!accepted.some((s) => client.scopes.includes(s))) {
-      throw refused('ERR_ADMIN_FORBIDDEN', 403, `Client ${client.clientId} is a read-only administrator (${ADMIN_READ_SCOPE}); changes need ${ADMIN_SCOPE}.`, `An administrator with ${ADMIN_SCOPE} can grant it: certbound client update ${client.clientId} --scope "${ADMIN_SCOPE}".`);
+      throw refused('ERR_ADMIN_FORBIDDEN', 403, `Client ${client.clientId} is a read-only administrator (${ADMIN_READ_SCOPE}); changes need ${ADMIN_SCOPE}.`, `An administrator with ${ADMIN_SCOPE} can grant it: certbound client update ${client.clientId} --scope "${[...client.scopes, ADMIN_SCOPE].join(' ')}".`);
     }
     return { session, client };
   }
@@ -165,7 +165,9 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
           ids.length ? 'To make that client an administrator, give it the admin scope (and keep its other scopes):' : 'To register it as an administrator (certbound doctor --cert ops.pem explains why a certificate does not match):',
         ],
         seen: { ...seen, clients: ids },
-        commands: ids.length ? [`certbound client update ${ids[0]} --scope "${ADMIN_SCOPE}"   # or ${ADMIN_READ_SCOPE} for read-only`] : [adminCommand],
+        commands: authenticated[0]
+          ? [`certbound client update ${authenticated[0].clientId} --scope "${[...authenticated[0].scopes, ADMIN_SCOPE].join(' ')}"   # or ${ADMIN_READ_SCOPE} for read-only`]
+          : [adminCommand],
         retry: true,
       },
     };
@@ -239,6 +241,7 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
           'x5t#S256': session.thumbprint,
           scope: client.scopes.filter((s) => (ADMIN_SCOPES as readonly string[]).includes(s)).join(' '),
           read_only: !client.scopes.includes(ADMIN_SCOPE),
+          client_scope: client.scopes.join(' '),
           csrf_token: session.csrf,
           csrf_header: CSRF_HEADER,
           expires_at: new Date(session.createdAt + sessions.ttlMs).toISOString(),

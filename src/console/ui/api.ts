@@ -8,6 +8,8 @@ export interface Session {
   'x5t#S256': string;
   scope: string;
   read_only: boolean;
+  /** Every scope of the client (the command that grants certbound:admin keeps them). */
+  client_scope: string;
   csrf_token: string;
   csrf_header: string;
   expires_at: string;

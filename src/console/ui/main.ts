@@ -48,7 +48,7 @@ async function start(): Promise<void> {
   }
   setSession(session, sessionEnded);
   const readOnly = session.read_only
-    ? `Read-only: ${session.client_id} has certbound:admin:read, so changes are disabled. An administrator with certbound:admin grants it: certbound client update ${session.client_id} --scope "certbound:admin".`
+    ? `Read-only: ${session.client_id} has certbound:admin:read, so changes are disabled. An administrator with certbound:admin grants it: certbound client update ${session.client_id} --scope "${session.client_scope} certbound:admin".`
     : undefined;
   const main = h('main', { id: 'main', tabindex: '-1' });
   const nav = h('nav', { 'aria-label': 'Console pages' }, h('ul', {}, ...PAGES.map(([id, label]) => h('li', {}, h('a', { href: `#/${id}`, 'data-page': id }, label)))));

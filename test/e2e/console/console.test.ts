@@ -180,6 +180,17 @@ describe('admin console in Chromium', () => {
     await shot(page, 'mapping-overlap');
   });
 
+  it("edits a mapping's validity window: its end set to a date, then open-ended again", async () => {
+    const end = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('End of mapping billing-2.acme.test').fill(end);
+    await page.getByRole('button', { name: 'Set end' }).click();
+    await expect.poll(async () => (await s.admin.showClient('billing-2')).mappings[0]!.notAfter?.toISOString()).toBe(`${end}T23:59:59.000Z`);
+    await expect.poll(() => page.locator('main table').first().textContent()).toContain(`${end} 23:59:59 UTC`);
+    await page.getByLabel('End of mapping billing-2.acme.test').fill('');
+    await page.getByRole('button', { name: 'Set end' }).click();
+    await expect.poll(async () => (await s.admin.showClient('billing-2')).mappings[0]!.notAfter).toBeNull();
+  });
+
   it('diagnoses a staging certificate against the prod-pinned client: WRONG_TRUST_ANCHOR, the anchors side by side, and the fix', async () => {
     await page.goto(`${origin}/admin/console/#/diagnose`);
     await page.getByLabel('Certificate or chain (PEM)').fill(staging.chainOf(stagingBilling));
@@ -280,7 +291,7 @@ describe('admin console in Chromium', () => {
     expect(res?.status()).toBe(403);
     const text = await other.locator('main').textContent();
     expect(text).toContain('CN=reports,O=Acme');
-    expect(text).toContain('certbound client update reports --scope');
+    expect(text).toContain('certbound client update reports --scope "orders.read certbound:admin"');
     expect(text).toContain(x5tS256(plain.der));
     await expectAccessible(other, 'not an administrator');
     await shot(other, 'not-admin');

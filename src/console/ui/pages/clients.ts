@@ -169,16 +169,23 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
   const rowError = h('div', { class: 'form-error', role: 'alert' });
   const mappingRows = client.mappings.map((m) => {
     const state = windowState(m, now);
-    const end = h('button', { type: 'button' }, 'End now');
-    writeControl(end, ctx.readOnly);
-    end.addEventListener('click', async () => {
+    const patch = async (body: Record<string, unknown>) => {
       try {
-        await api('PATCH', `${path}/mappings/${enc(m.id)}`, { not_after: new Date().toISOString() });
+        await api('PATCH', `${path}/mappings/${enc(m.id)}`, body);
         ctx.refresh();
       } catch (err) {
         showError(ctx.main, err);
       }
-    });
+    };
+    const end = h('button', { type: 'button' }, 'End now');
+    writeControl(end, ctx.readOnly);
+    end.addEventListener('click', () => patch({ not_after: new Date().toISOString() }));
+    // Edit the window's end: a date (end of that day, UTC), or empty for open-ended.
+    const until = h('input', { type: 'date', id: `until-${m.id}`, value: m.not_after ? m.not_after.slice(0, 10) : '' });
+    const save = h('button', { type: 'button' }, 'Set end');
+    writeControl(save, ctx.readOnly);
+    writeControl(until, ctx.readOnly);
+    save.addEventListener('click', () => patch({ not_after: until.value ? new Date(`${until.value}T23:59:59Z`).toISOString() : null }));
     const remove = confirmButton('Remove', 'Really remove this mapping?', async () => {
       try {
         await api('DELETE', `${path}/mappings/${enc(m.id)}`);
@@ -195,7 +202,7 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
       h('td', {}, m.trust_anchor ? `${m.trust_anchor}${m.trust_anchor_environment ? ` (${m.trust_anchor_environment})` : ''}` : 'any'),
       h('td', {}, `${fmtDate(m.not_before)} → ${fmtDate(m.not_after)}`),
       h('td', {}, h('span', { class: `state ${state.replace(/ /g, '-')}` }, state === 'valid now' ? '✓ ' : '✗ ', state)),
-      h('td', {}, end, ' ', remove),
+      h('td', {}, h('label', { for: until.id, class: 'sr-only' }, `End of mapping ${m.value}`), until, ' ', save, ' ', end, ' ', remove),
     );
   });
 
