@@ -129,9 +129,9 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
           paragraphs: [
             'The console signs you in with your administrator client certificate, and this browser did not present one.',
             "Import the administrator's certificate and private key into the browser (a PKCS#12 file: Settings → Privacy and security → Manage certificates), choose it when the browser asks, and open the console again.",
-            'If you have no administrator certificate yet, an existing administrator (or anyone with the certbound command on the server) registers one:',
           ],
-          commands: [adminCommand, `# read-only: --scope ${ADMIN_READ_SCOPE}`],
+          todo: 'If you have no administrator certificate yet, an existing administrator (or anyone with the certbound command on the server) registers one (read-only: --scope certbound:admin:read):',
+          commands: [adminCommand],
           retry: true,
         },
       };
@@ -162,11 +162,13 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
           ids.length
             ? `This certificate authenticates ${ids.join(', ')}, which ${ids.length === 1 ? 'is' : 'are'} not allowed ${ADMIN_SCOPE} or ${ADMIN_READ_SCOPE} (with certificate-bound tokens), so it cannot sign in to the console.`
             : 'This certificate does not authenticate any registered client (no current mapping matches it under a trusted, unrevoked chain), so it cannot sign in to the console.',
-          ids.length ? 'To make that client an administrator, give it the admin scope (and keep its other scopes):' : 'To register it as an administrator (certbound doctor --cert ops.pem explains why a certificate does not match):',
         ],
+        todo: ids.length
+          ? `To make ${ids[0]} an administrator, give it the admin scope and keep its other scopes (${ADMIN_READ_SCOPE} instead for read-only):`
+          : 'To register it as an administrator (certbound doctor --cert ops.pem explains why a certificate does not match a client):',
         seen: { ...seen, clients: ids },
         commands: authenticated[0]
-          ? [`certbound client update ${authenticated[0].clientId} --scope "${[...authenticated[0].scopes, ADMIN_SCOPE].join(' ')}"   # or ${ADMIN_READ_SCOPE} for read-only`]
+          ? [`certbound client update ${authenticated[0].clientId} --scope "${[...authenticated[0].scopes, ADMIN_SCOPE].join(' ')}"`]
           : [adminCommand],
         retry: true,
       },

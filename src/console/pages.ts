@@ -37,6 +37,8 @@ export interface Explanation {
   paragraphs: string[];
   /** Who the server saw on this connection. */
   seen?: { subject: string; thumbprint: string; clients?: string[] } | undefined;
+  /** What to do, said before the commands. */
+  todo?: string;
   /** What to run, one command a line. */
   commands?: string[];
   /** A link back in, e.g. after signing out. */
@@ -51,13 +53,13 @@ export function explanationPage(explanation: Explanation, manifest: ConsoleManif
           : ''
       }</dl>`
     : '';
-  const commands = explanation.commands?.length
-    ? `<h2>What to do</h2><pre class="command"><code>${explanation.commands.map(escapeHtml).join('\n')}</code></pre>`
-    : '';
+  const todo = explanation.todo ? `<p>${escapeHtml(explanation.todo)}</p>` : '';
+  const commands = explanation.commands?.length ? `<pre class="command"><code>${explanation.commands.map(escapeHtml).join('\n')}</code></pre>` : '';
+  const whatToDo = todo || commands ? `<h2>What to do</h2>${todo}${commands}` : '';
   const retry = explanation.retry ? `<p><a href="${CONSOLE_PATH}/">Open the console again</a></p>` : '';
   return page(
     explanation.title,
     manifest,
-    `<main id="main" class="explain"><h1>${escapeHtml(explanation.title)}</h1>${explanation.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}${seen}${commands}${retry}<p class="muted">certbound admin console · <a href="/admin/openapi.json">admin API</a></p></main>`,
+    `<main id="main" class="explain"><h1>${escapeHtml(explanation.title)}</h1>${explanation.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}${seen}${whatToDo}${retry}<p class="muted">certbound admin console · <a href="/admin/openapi.json">admin API</a></p></main>`,
   );
 }

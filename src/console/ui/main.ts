@@ -67,15 +67,19 @@ async function start(): Promise<void> {
   const banner = readOnly ? h('p', { class: 'banner', role: 'note', id: 'read-only-reason' }, h('span', { 'aria-hidden': 'true' }, 'ⓘ '), readOnly) : null;
   replace(root, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), header, banner, main);
 
-  const ctx: Ctx = { session, readOnly, main, refresh: () => void render() };
+  let renders = 0;
   async function render(): Promise<void> {
+    // Each render draws into its own element, shown only if no later render started meanwhile: a slow
+    // page (a refresh after a change) must not overwrite the page navigated to since.
+    const seq = ++renders;
+    const ctx: Ctx = { session, readOnly, main: h('div', { class: 'page' }), refresh: () => void render() };
     const [page = 'clients', ...rest] = location.hash.replace(/^#\/?/, '').split('/');
     for (const a of nav.querySelectorAll('a')) {
       if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
     const arg = rest.map(decodeURIComponent).join('/');
-    replace(main, h('p', {}, 'Loading…'));
+    if (!main.firstChild) replace(main, h('p', {}, 'Loading…'));
     try {
       if (page === 'clients' && arg) await clientPage(ctx, arg);
       else if (page === 'trust') await trustPage(ctx);
@@ -85,8 +89,10 @@ async function start(): Promise<void> {
       else if (page === 'keys') await keysPage(ctx);
       else await clientsPage(ctx);
     } catch (err) {
-      replace(main, h('h1', {}, 'Could not load this page'), h('p', { role: 'alert' }, (err as Error).message));
+      replace(ctx.main, h('h1', {}, 'Could not load this page'), h('p', { role: 'alert' }, (err as Error).message));
     }
+    if (seq !== renders) return;
+    replace(main, ctx.main);
     const title = main.querySelector('h1')?.textContent ?? 'Console';
     document.title = `${title} · certbound console`;
   }
