@@ -80,6 +80,7 @@ async function start(): Promise<void> {
     }
     const arg = rest.map(decodeURIComponent).join('/');
     if (!main.firstChild) replace(main, h('p', {}, 'Loading…'));
+    main.setAttribute('aria-busy', 'true');
     try {
       if (page === 'clients' && arg) await clientPage(ctx, arg);
       else if (page === 'trust') await trustPage(ctx);
@@ -92,6 +93,7 @@ async function start(): Promise<void> {
       replace(ctx.main, h('h1', {}, 'Could not load this page'), h('p', { role: 'alert' }, (err as Error).message));
     }
     if (seq !== renders) return;
+    main.removeAttribute('aria-busy');
     replace(main, ctx.main);
     const title = main.querySelector('h1')?.textContent ?? 'Console';
     document.title = `${title} · certbound console`;

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createAdminCaller } from '../../helpers/admin.js';
 import { freePort } from '../../helpers/net.js';
-import { createTestPki, type Issued, type TestPki } from '../../helpers/pki.js';
+import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -75,6 +75,12 @@ async function expectAccessible(page: Page, what: string): Promise<void> {
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Navigates within the console and waits for the page (the previous one stays until the next is drawn). */
+async function go(page: Page, hash: string, title: string): Promise<void> {
+  await page.goto(`${origin}/admin/console/#/${hash}`);
+  await expect.poll(() => page.locator('main h1').textContent()).toBe(title);
 }
 
 async function rows(page: Page, selector = 'main table tbody tr'): Promise<number> {
@@ -165,9 +171,25 @@ describe('admin console in Chromium', () => {
     await shot(page, 'client');
   });
 
+  it('registers a self-signed client from its certificate; a PEM that is not one is refused next to the field', async () => {
+    await go(page, 'clients', 'Clients');
+    await page.getByLabel('Client ID').fill('device-1');
+    await page.getByLabel('Authenticates with').selectOption('self-signed');
+    expect(await page.getByLabel('Match on').isVisible()).toBe(false);
+    await page.getByLabel('Client certificate (PEM)').fill('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n');
+    await page.getByRole('button', { name: 'Register client' }).click();
+    const error = page.locator('[data-field~="certificate"] .field-error');
+    await expect.poll(() => error.textContent()).toContain('Refused: self_signed_certificate');
+    const device = await selfSigned({ subject: [{ CN: ['device-1'] }] });
+    await page.getByLabel('Client certificate (PEM)').fill(device.pem);
+    await page.getByRole('button', { name: 'Register client' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Client device-1');
+    expect(await page.locator('main dl.facts').textContent()).toContain('self_signed_tls_client_auth');
+  });
+
   it('a mapping that overlaps another client is refused, in words, next to the certificate field', async () => {
     await s.admin.addClient({ clientId: 'billing-2', mapping: { kind: 'san_dns', value: 'billing-2.acme.test' }, scopes: [] }, 'test');
-    await page.goto(`${origin}/admin/console/#/clients/billing-2`);
+    await go(page, 'clients/billing-2', 'Client billing-2');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Client billing-2');
     await page.getByLabel('Client certificate (PEM)').fill(billing.pem);
     await page.getByLabel('Match on').selectOption('subject-dn');
@@ -192,7 +214,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('diagnoses a staging certificate against the prod-pinned client: WRONG_TRUST_ANCHOR, the anchors side by side, and the fix', async () => {
-    await page.goto(`${origin}/admin/console/#/diagnose`);
+    await go(page, 'diagnose', 'Diagnose');
     await page.getByLabel('Certificate or chain (PEM)').fill(staging.chainOf(stagingBilling));
     await page.getByLabel('Client ID (optional)').fill('billing');
     await page.getByRole('button', { name: 'Diagnose' }).click();
@@ -212,7 +234,7 @@ describe('admin console in Chromium', () => {
     expect(refused.status).toBe(401);
     const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(refused.body.error_description))?.[1];
     expect(ref, String(refused.body.error_description)).toBeDefined();
-    await page.goto(`${origin}/admin/console/#/diagnose`);
+    await go(page, 'diagnose', 'Diagnose');
     await page.getByLabel('Refusal ref').fill('0badc0de');
     await page.getByRole('button', { name: 'Look up' }).click();
     const error = page.locator('[data-field~="ref"] .field-error');
@@ -226,7 +248,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('rotates the signing key, and finds the audit row of it filtered by actor and action', async () => {
-    await page.goto(`${origin}/admin/console/#/keys`);
+    await go(page, 'keys', 'Signing keys');
     await expect.poll(() => rows(page)).toBe(1);
     await page.getByRole('button', { name: 'Rotate: add a new active key' }).click();
     await expect.poll(() => rows(page)).toBe(2);
@@ -234,7 +256,7 @@ describe('admin console in Chromium', () => {
     await expectAccessible(page, 'keys');
     await shot(page, 'keys');
 
-    await page.goto(`${origin}/admin/console/#/audit`);
+    await go(page, 'audit', 'Audit log');
     await expect.poll(() => rows(page)).toBeGreaterThan(1);
     await page.getByLabel('Actor').fill('admin:ops:');
     await page.getByLabel('Action').fill('keys.');
@@ -248,7 +270,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('trust anchors by environment with the lock-out guard in words; expiry on a timeline with a table', async () => {
-    await page.goto(`${origin}/admin/console/#/trust`);
+    await go(page, 'trust', 'Trust anchors');
     await expect.poll(() => page.locator('main h2').allTextContents()).toContain('Environment: staging');
     await page.getByRole('button', { name: 'Remove test-root' }).click();
     await page.getByRole('button', { name: 'Really stop trusting test-root?' }).click();
@@ -259,7 +281,7 @@ describe('admin console in Chromium', () => {
     for (const [clientId, days] of [['legacy', 5], ['ledger', 12], ['payroll', 26]] as const) {
       await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: `${clientId}.acme.test`, notAfter: new Date(Date.now() + days * 86_400_000) }, scopes: [] }, 'test');
     }
-    await page.goto(`${origin}/admin/console/#/expiry`);
+    await go(page, 'expiry', 'Expiry');
     await expect.poll(() => page.locator('main table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('main table').textContent()).toContain('within 7 days');
     expect(await page.locator('svg.chart title').textContent()).toContain('expiry');

@@ -44,7 +44,11 @@ const anchorOptions = (anchors: Anchor[]): [string, string][] => [['', 'any trus
 
 /** The mapping fields of a form: PEM (pasted or a file), what to match, the trust anchor, the window. */
 function mappingFields(anchors: Anchor[]) {
-  const pem = field('Client certificate (PEM)', textarea({ placeholder: '-----BEGIN CERTIFICATE-----' }), { name: 'certificate', aliases: ['value', 'kind'], help: 'Paste the PEM, or choose a file below. The mapping value is read from it.' });
+  const pem = field('Client certificate (PEM)', textarea({ placeholder: '-----BEGIN CERTIFICATE-----' }), {
+    name: 'certificate',
+    aliases: ['value', 'kind', 'self_signed_certificate'],
+    help: 'Paste the PEM, or choose a file below. The mapping value is read from it.',
+  });
   const file = h('input', { type: 'file', accept: '.pem,.crt,.cer', id: `${pem.control.id}-file` });
   file.addEventListener('change', async () => {
     const f = file.files?.[0];
@@ -116,20 +120,25 @@ export async function clientsPage(ctx: Ctx): Promise<void> {
     draw();
   });
 
-  // ---- add a client from a PEM
+  // ---- add a client from a PEM: mapped (a CA-issued certificate) or self-signed (the certificate itself registered)
   const f = mappingFields(anchors);
+  const how = field('Authenticates with', select([['mapping', 'a certificate from a trusted CA (tls_client_auth, a mapping)'], ['self-signed', 'this self-signed certificate (self_signed_tls_client_auth)']]), { name: 'auth_method' });
+  const mappingOnly = [f.match.wrap, f.anchor.wrap, f.notAfter.wrap];
+  how.control.addEventListener('change', () => {
+    for (const w of mappingOnly) w.hidden = how.control.value !== 'mapping';
+  });
   const id = field('Client ID', input({ required: true }), { name: 'client_id' });
   const scope = field('Scopes (space-separated)', input(), { name: 'scope' });
   const resource = field('Default resource (optional)', input({ type: 'url' }), { name: 'default_resource' });
   const submit = h('button', { type: 'submit' }, 'Register client');
   writeControl(submit, ctx.readOnly);
-  const form = h('form', { class: 'card', 'aria-labelledby': 'add-client-h' }, h('h2', { id: 'add-client-h' }, 'Register a client from its certificate'), formError(), id.wrap, f.pem.wrap, f.fileLabel, f.match.wrap, f.anchor.wrap, f.notAfter.wrap, scope.wrap, resource.wrap, submit);
+  const form = h('form', { class: 'card', 'aria-labelledby': 'add-client-h' }, h('h2', { id: 'add-client-h' }, 'Register a client from its certificate'), formError(), id.wrap, how.wrap, f.pem.wrap, f.fileLabel, f.match.wrap, f.anchor.wrap, f.notAfter.wrap, scope.wrap, resource.wrap, submit);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     try {
-      const mapping = await mappingFromForm(f);
-      await api('POST', '/admin/clients', { client_id: id.control.value, mapping, ...(scope.control.value ? { scope: scope.control.value } : {}), ...(resource.control.value ? { default_resource: resource.control.value } : {}) });
+      const credential = how.control.value === 'self-signed' ? { self_signed_certificate: f.pem.control.value } : { mapping: await mappingFromForm(f) };
+      await api('POST', '/admin/clients', { client_id: id.control.value, ...credential, ...(scope.control.value ? { scope: scope.control.value } : {}), ...(resource.control.value ? { default_resource: resource.control.value } : {}) });
       location.hash = `#/clients/${enc(id.control.value)}`;
     } catch (err) {
       showError(form, err);
