@@ -14,7 +14,7 @@
  * (linked from docs/console.md). axe-core runs on every page and must find no serious or critical violation.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -88,6 +88,7 @@ async function rows(page: Page, selector = 'main table tbody tr'): Promise<numbe
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CERTBOUND_CHROMIUM`);
   // The console the server serves is the one built from this source now (dist/console).
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-console.mjs')], { cwd: ROOT });
   mkdirSync(SHOTS, { recursive: true });
