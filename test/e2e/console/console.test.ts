@@ -344,7 +344,7 @@ describe('admin console in Chromium', () => {
     expect((await s.admin.listKeys()).length).toBe(before);
   });
 
-  it('the session used from a connection with another certificate is refused and ended; removing an admin ends its session', async () => {
+  it('the session used from a connection with another certificate is refused and ended; removing an admin, or taking its certificate out of service, ends its session', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === '__Secure-certbound-console')!;
     const thief = await contextFor(plain);
     await thief.addCookies([cookie]);
@@ -364,6 +364,19 @@ describe('admin console in Chromium', () => {
     const after = await tc.request.get(`${origin}/admin/clients`);
     expect(after.status()).toBe(401);
     expect((await after.json()).code).toBe('ERR_CONSOLE_SESSION_ENDED');
+
+    // Its certificate taken out of service: the mapping that matches it ended (another one stays valid).
+    const rotating = (await createAdminCaller(s, ['certbound:admin'], { clientId: 'rotating-admin' })).client;
+    const [matching] = (await s.admin.showClient('rotating-admin')).mappings;
+    await s.admin.addMapping('rotating-admin', { kind: 'san_dns', value: 'rotating-admin.acme.test' }, 'test');
+    const rc = await contextFor(rotating);
+    const rp = await rc.newPage();
+    await rp.goto(`${origin}/admin/console/`);
+    await expect.poll(() => rp.locator('header .who').textContent()).toContain('rotating-admin');
+    await s.admin.updateMapping('rotating-admin', matching!.id, { notAfter: new Date(Date.now() - 1000) }, 'test');
+    const outOfService = await rc.request.get(`${origin}/admin/clients`);
+    expect(outOfService.status()).toBe(401);
+    expect(await outOfService.json()).toMatchObject({ code: 'ERR_CONSOLE_SESSION_ENDED', message: expect.stringContaining('no longer authenticates rotating-admin') });
   });
 
   it('signing out ends the session on the server', async () => {
