@@ -156,7 +156,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const routes: Route[] = [
     openApiRoute,
     ...buildAdminRoutes({ service, adminResource: options.adminResource, onChange: options.onChange, diagnose: options.diagnose }),
-    ...buildConsoleRoutes({ service, refusals: options.refusals }),
+    ...buildConsoleRoutes({ service, refusals: options.refusals, onChange: options.onChange }),
   ];
   function openApiDocument(): Record<string, unknown> {
     document ??= buildOpenApiDocument(routes, { tokenUrl: options.tokenUrl, adminResource: options.adminResource, version: options.version ?? '1' });

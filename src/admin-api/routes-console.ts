@@ -1,8 +1,8 @@
 /**
  * Admin routes for what the console shows beside the records themselves: what expires soon, the
- * certificate a client last authenticated with, the CRLs, a mapping read from a certificate, and a
- * refusal looked up by the ref its client was given. All read-only; the CLI has each of them
- * (`certs expiring`, `trust crl list`, `--from-cert`, the server log line).
+ * certificate a client last authenticated with, the CRLs (listed, and removed), a mapping read from a
+ * certificate, and a refusal looked up by the ref its client was given. The CLI has each of them
+ * (`certs expiring`, `trust crl list|remove`, `--from-cert`, the server log line).
  */
 import { z } from 'zod';
 import type { Diagnosis } from '../diagnose/index.js';
@@ -100,6 +100,7 @@ const MappingFromCertificateSchema = component(
     certificate: z.object({ subject: z.string(), issuer: z.string(), not_before: timestamp, not_after: timestamp, 'x5t#S256': z.string() }),
   }),
 );
+const CrlParams = z.strictObject({ name: z.string().min(1), crl_id: z.string().min(1) });
 const RefParams = z.strictObject({ ref: z.string().regex(/^[0-9a-f]{8}$/, 'must be the 8 hexadecimal digits of a ref') });
 const RefusalSchema = component(
   'Refusal',
@@ -114,7 +115,14 @@ const RefusalSchema = component(
   }),
 );
 
-export function buildConsoleRoutes({ service, refusals }: { service: AdminService; refusals?: RefusalLog | undefined }): Route[] {
+export interface ConsoleRoutesOptions {
+  service: AdminService;
+  refusals?: RefusalLog | undefined;
+  /** Applies a trust-anchor change (a CRL removed) to the running server at once. */
+  onChange?: ((what: 'trust_anchors') => Promise<void>) | undefined;
+}
+
+export function buildConsoleRoutes({ service, refusals, onChange }: ConsoleRoutesOptions): Route[] {
   const ok = (body: unknown) => ({ status: 200, body });
   return [
     defineRoute({
@@ -169,6 +177,22 @@ export function buildConsoleRoutes({ service, refusals }: { service: AdminServic
             last_error: c.lastError,
           })),
         }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/trust-anchors/{name}/crls/{crl_id}',
+      operationId: 'removeCrl',
+      summary: "Stop checking a trust anchor's certificates against one of its CRLs (certbound trust crl remove)",
+      tag: 'trust-anchors',
+      access: 'write',
+      params: CrlParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        await service.removeCrl(input.params.name, input.params.crl_id, input.principal!.actor);
+        await onChange?.('trust_anchors');
+        return { status: 204 };
+      },
     }),
     defineRoute({
       method: 'POST',

@@ -637,6 +637,8 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     lastSeen: async (clientId: string) => (await lastSeen.list(db)).filter((s) => s.clientId === clientId),
     /** The CRLs of every trust anchor (`certbound trust crl list`). */
     listCrls: () => createCrlService({ db }).listCrls(),
+    /** Stops checking a trust anchor's certificates against one of its CRLs (`certbound trust crl remove`). */
+    removeCrl: (anchorName: string, id: string, actor: string) => createCrlService({ db }).removeCrl(anchorName, id, actor),
 
     // ---- signing keys --------------------------------------------------------------------------
     listKeys: queries.listKeys,

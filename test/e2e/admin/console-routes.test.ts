@@ -1,11 +1,16 @@
 /**
  * The admin routes the console reads besides the records: the audit log filtered and paged, what
- * expires, a client's last-seen certificate, the CRLs, a mapping read from a certificate, and a refusal
+ * expires, a client's last-seen certificate, the CRLs (listed and removed), a mapping read from a certificate, and a refusal
  * by its ref. Over real mTLS with a real token, on SQLite and PostgreSQL.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCrlService } from '../../../src/app/crls.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
+import { createCrl } from '../../helpers/crl.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 let s: TestServer;
@@ -85,5 +90,25 @@ describe('admin routes for the console', () => {
     expect(missing.body.code).toBe('ERR_REFUSAL_UNKNOWN');
     expect(String(missing.body.message)).toMatch(/keeps the last 1000 refusals .*another replica.*restarted/);
     expect((await ops.call('GET', '/admin/refusals/nope')).body.code).toBe('ERR_VALIDATION');
+  });
+
+  it("removes a trust anchor's CRL, audited with the administrator; an unknown one is 404", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certbound-crl-'));
+    try {
+      const file = join(dir, 'root.crl');
+      writeFileSync(file, (await createCrl(s.pki.root)).der);
+      const record = await createCrlService({ db: s.database.db }).addCrl({ anchor: 'test-root', file }, 'test');
+      const listed = await ops.call('GET', '/admin/crls');
+      expect(listed.body.items).toEqual([expect.objectContaining({ id: record.id, trust_anchor: 'test-root', source_kind: 'file', revoked_count: 0, last_error: null })]);
+      expect((await ops.call('DELETE', `/admin/trust-anchors/test-root/crls/${record.id}`)).status).toBe(204);
+      expect((await ops.call('GET', '/admin/crls')).body.items).toEqual([]);
+      const audit = await ops.call('GET', '/admin/audit?action=trust.crl.remove');
+      expect(audit.body.items![0]).toMatchObject({ actor: `admin:ops:${x5tS256(ops.client.der)}`, target: 'trust:test-root' });
+      const unknown = await ops.call('DELETE', `/admin/trust-anchors/test-root/crls/${record.id}`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('ERR_CRL_UNKNOWN');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

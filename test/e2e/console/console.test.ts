@@ -14,15 +14,17 @@
  * (linked from docs/console.md). axe-core runs on every page and must find no serious or critical violation.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCrlService } from '../../../src/app/crls.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { createAdminCaller } from '../../helpers/admin.js';
+import { createCrl } from '../../helpers/crl.js';
 import { freePort } from '../../helpers/net.js';
 import { createTestPki, type Issued, selfSigned, type TestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -271,13 +273,23 @@ describe('admin console in Chromium', () => {
   });
 
   it('trust anchors by environment with the lock-out guard in words; expiry on a timeline with a table', async () => {
+    const crlDir = mkdtempSync(join(tmpdir(), 'certbound-console-crl-'));
+    writeFileSync(join(crlDir, 'staging.crl'), (await createCrl(staging.root)).der);
+    await createCrlService({ db: s.database.db }).addCrl({ anchor: 'staging-root', file: join(crlDir, 'staging.crl') }, 'test');
+    rmSync(crlDir, { recursive: true, force: true });
     await go(page, 'trust', 'Trust anchors');
     await expect.poll(() => page.locator('main h2').allTextContents()).toContain('Environment: staging');
+    expect(await page.locator('main table').last().textContent()).toContain('CN=Staging Root CA,O=Staging PKI');
     await page.getByRole('button', { name: 'Remove test-root' }).click();
     await page.getByRole('button', { name: 'Really stop trusting test-root?' }).click();
     await expect.poll(() => page.locator('section', { hasText: 'Environment: prod' }).locator('.form-error').textContent()).toContain('ERR_ADMIN_LOCKOUT');
     await expectAccessible(page, 'trust anchors');
     await shot(page, 'trust-anchors');
+    // A CRL on any anchor makes the server check revocation for every chain: removed again from the console.
+    await page.getByRole('button', { name: 'Remove CRL of staging-root' }).click();
+    await page.getByRole('button', { name: 'Really stop checking it?' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('No CRLs.');
+    expect(await createCrlService({ db: s.database.db }).listCrls()).toEqual([]);
 
     for (const [clientId, days] of [['legacy', 5], ['ledger', 12], ['payroll', 26]] as const) {
       await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: `${clientId}.acme.test`, notAfter: new Date(Date.now() + days * 86_400_000) }, scopes: [] }, 'test');

@@ -13,6 +13,7 @@ interface Anchor {
   allow_missing_eku: boolean;
 }
 interface Crl {
+  id: string;
   trust_anchor: string;
   issuer_subject: string;
   source: string;
@@ -70,6 +71,7 @@ export async function trustPage(ctx: Ctx): Promise<void> {
       return section;
     });
 
+  const crlError = h('div', {}, h('div', { class: 'form-error', role: 'alert' }));
   const name = field('Name', input({ required: true }), { name: 'name' });
   const env = field('Environment', input({ placeholder: 'prod, staging, …' }), { name: 'environment' });
   const pem = field('CA certificate (PEM)', textarea(), { name: 'pem' });
@@ -95,14 +97,44 @@ export async function trustPage(ctx: Ctx): Promise<void> {
     h('h1', {}, 'Trust anchors'),
     ...sections,
     h('h2', {}, 'Certificate revocation lists'),
+    crlError,
     crls.length
       ? h(
           'table',
           {},
-          h('thead', {}, h('tr', {}, ...['Trust anchor', 'Issuer', 'Source', 'This update', 'Next update', 'Revoked', 'Last error'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, ...crls.map((c) => h('tr', {}, h('td', {}, c.trust_anchor), h('td', {}, h('code', {}, c.issuer_subject)), h('td', {}, c.source), h('td', {}, fmtDate(c.this_update)), h('td', {}, fmtDate(c.next_update)), h('td', {}, String(c.revoked_count)), h('td', {}, c.last_error ?? 'none')))),
+          h('thead', {}, h('tr', {}, ...['Trust anchor', 'Issuer', 'Source', 'This update', 'Next update', 'Revoked', 'Last error', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'tbody',
+            {},
+            ...crls.map((c) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, c.trust_anchor),
+                h('td', {}, h('code', {}, c.issuer_subject)),
+                h('td', {}, c.source),
+                h('td', {}, fmtDate(c.this_update)),
+                h('td', {}, fmtDate(c.next_update)),
+                h('td', {}, String(c.revoked_count)),
+                h('td', {}, c.last_error ?? 'none'),
+                h(
+                  'td',
+                  {},
+                  confirmButton(`Remove CRL of ${c.trust_anchor}`, 'Really stop checking it?', async () => {
+                    try {
+                      await api('DELETE', `/admin/trust-anchors/${enc(c.trust_anchor)}/crls/${enc(c.id)}`);
+                      ctx.refresh();
+                    } catch (err) {
+                      showError(crlError, err);
+                    }
+                  }, ctx.readOnly),
+                ),
+              ),
+            ),
+          ),
         )
       : h('p', {}, 'No CRLs. Add one with: certbound trust crl add ANCHOR --url URL (or --file FILE).'),
+    crls.length ? h('p', { class: 'muted' }, 'CRLs are added with: certbound trust crl add ANCHOR --url URL (or --file FILE).') : null,
     form,
   );
 }
