@@ -85,6 +85,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
       refusal.code = diagnosis.code;
       refusal.message = diagnosis.message;
     }
+    // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
+    // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
     const message =
       (!peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message) +
       (refusal.code === 'SELF_SIGNED_NOT_REGISTERED' && refusal.clientId ? (options.publishedSetNote?.(refusal.clientId) ?? '') : '');
@@ -101,8 +103,6 @@ export function createAuthObserver(options: AuthObserverOptions) {
         ...(diagnosis ? { diagnosis } : {}),
         ...(diagnosis_error ? { diagnosis_error } : {}),
       },
-      // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
-      // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
       message,
     );
   }
