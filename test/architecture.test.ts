@@ -107,8 +107,11 @@ const RULES: LayerRule[] = [
     direct: true,
     forbidden: [],
     allowedInternal: ['src/server', 'src/app', 'src/store', 'src/pki', 'src/mapping', 'src/diagnose', 'src/forwarded', 'src/config', 'src/errors', 'src/admin-api', 'src/outbound', 'src/jwks', 'src/revocation'],
-    onlyThrough: { 'src/admin-api': ['src/server/admin-wiring.ts', 'src/server/loaders.ts'] },
+    onlyThrough: { 'src/admin-api': ['src/server/admin-wiring.ts', 'src/server/loaders.ts', 'src/server/recent-refusals.ts'] },
   },
+  // The console sits on the admin API: it reads and writes through its routes (and the session check uses
+  // the same use-case rules), never the store's SQL, the server or the CLI.
+  { from: 'src/console', forbidden: ['knex', 'oidc-provider', 'better-sqlite3', 'pg', 'src/store', 'src/server', 'src/cli'], typeOnlyAllowed: ['src/store'] },
 ];
 
 /** SQL text and knex query building: the store's alone. */

@@ -12,6 +12,8 @@ export const PROCESS_TESTS: readonly string[] = [
   'test/cli/loading.test.ts', // each command in a process of its own, recording what it loads
   'test/config/isolated.test.ts', // the configuration validated in a child process
   'test/package.test.ts', // `import 'certbound'` and bin/certbound.js, from the built dist/
+  'test/console/bundle-size.test.ts', // esbuild builds the console bundle
+  'test/e2e/console/', // headless Chromium (Debian's) driven by playwright-core
 ];
 
 /** The list as vitest include globs. */

@@ -8,13 +8,15 @@ import type { JSONWebKeySet } from 'jose';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import { CertboundError, InvalidInputError, NotFoundError } from '../errors/index.js';
-import type { VerifierError } from '../verifier/index.js';
+import { peerCertificateDer, type VerifierError } from '../verifier/index.js';
 import type { AdminService } from '../app/service.js';
+import { CONSOLE_PATH, createConsole } from '../console/index.js';
 import { type AdminAuthenticatorOptions, createAdminAuthenticator } from './auth.js';
 import { inAdminApiWords, toAdminError, validationError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute, matchRoute, type Route } from './router.js';
 import { type AdminRoutesOptions, buildAdminRoutes } from './routes.js';
+import { buildConsoleRoutes, type RefusalLog } from './routes-console.js';
 import { NoQuery, OpenApiDocumentSchema } from './schemas.js';
 
 /** Largest accepted request body (a PEM chain fits many times over). */
@@ -47,6 +49,10 @@ export interface AdminApiOptions {
   onChange?: (what: 'trust_anchors' | 'signing_keys') => Promise<void>;
   /** The diagnosis engine behind POST /admin/diagnose. */
   diagnose?: AdminRoutesOptions['diagnose'];
+  /** The server's recent refusals, looked up by the ref a client was given (GET /admin/refusals/{ref}). */
+  refusals?: RefusalLog;
+  /** Where the built console is; default dist/console of this package. */
+  consoleAssetsDir?: string;
   version?: string;
 }
 
@@ -106,22 +112,33 @@ async function parseBody(ctx: Context, route: Route): Promise<unknown> {
 export function createAdminApi(options: AdminApiOptions): AdminApi {
   const { logger } = options;
   const service = typeof options.service === 'function' ? loadedOnUse(options.service) : options.service;
+  const findClient: AdminAuthenticatorOptions['findClient'] =
+    options.findClient ??
+    ((clientId) =>
+      service.showClient(clientId).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }));
   const auth = createAdminAuthenticator({
     issuer: options.issuer,
     audience: options.adminResource,
     keySet: options.keySet,
-    findClient:
-      options.findClient ??
-      ((clientId) =>
-        service.showClient(clientId).catch((err: unknown) => {
-          if (err instanceof NotFoundError) return undefined;
-          throw err;
-        })),
+    findClient,
     certificateOf: options.certificateOf,
     certificateStillAuthenticates: options.certificateStillAuthenticates,
     certificateTrustAnchor: options.certificateTrustAnchor,
     onReject: (err: VerifierError, req: IncomingMessage) =>
       logger.info({ event: 'admin_auth_refused', reason: err.code, status: err.status, detail: err.message, path: req.url?.split('?')[0] }, 'admin request refused'),
+  });
+  const adminConsole = createConsole({
+    listClients: () => service.listClients(),
+    findClient,
+    certificateOf: options.certificateOf ?? peerCertificateDer,
+    certificateStillAuthenticates: options.certificateStillAuthenticates,
+    certificateTrustAnchor: options.certificateTrustAnchor,
+    adminResource: options.adminResource,
+    logger,
+    assetsDir: options.consoleAssetsDir,
   });
 
   let document: Record<string, unknown> | undefined;
@@ -139,6 +156,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const routes: Route[] = [
     openApiRoute,
     ...buildAdminRoutes({ service, adminResource: options.adminResource, onChange: options.onChange, diagnose: options.diagnose }),
+    ...buildConsoleRoutes({ service, refusals: options.refusals, onChange: options.onChange }),
   ];
   function openApiDocument(): Record<string, unknown> {
     document ??= buildOpenApiDocument(routes, { tokenUrl: options.tokenUrl, adminResource: options.adminResource, version: options.version ?? '1' });
@@ -153,7 +171,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       throw new CertboundError('ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${match.allowed.join(', ')}.`, { status: 405, expose: true });
     }
     const { route } = match;
-    const principal = route.access === 'public' ? undefined : await auth.authenticate(ctx.req, route.access);
+    // A console session (cookie, same certificate, anti-CSRF token on writes) or a certificate-bound token.
+    const principal = route.access === 'public' ? undefined : ((await adminConsole.authenticate(ctx, route.access)) ?? (await auth.authenticate(ctx.req, route.access)));
 
     const params = (route.params ?? NoQuery).safeParse(match.params);
     if (!params.success) throw validationError('path', params.error);
@@ -184,7 +203,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   app.use(async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     try {
-      await dispatch(ctx);
+      if (ctx.path === CONSOLE_PATH || ctx.path.startsWith(`${CONSOLE_PATH}/`)) await adminConsole.handle(ctx);
+      else await dispatch(ctx);
     } catch (err) {
       const out = toAdminError(err);
       if (out.status >= 500) logger.error({ event: 'admin_internal_error', err, path: ctx.path, method: ctx.method }, 'admin API internal error');

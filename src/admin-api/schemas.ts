@@ -180,6 +180,16 @@ export const AuditQuerySchema = z.strictObject({
     .optional()
     .describe('1 to 1000; default 100'),
   target: z.string().min(1).max(2100).optional().describe('Exact target, e.g. client:billing, trust:corp-root, resource:URI, key:KID'),
+  actor: z.string().min(1).max(400).optional().describe('Exact actor, or a prefix ending in ":" (admin:ops: is every certificate of client ops)'),
+  action: z.string().min(1).max(64).optional().describe('Exact action, or a prefix ending in "." (client. is every client change)'),
+  since: date.optional().describe('Entries at or after this time (ISO 8601)'),
+  until: date.optional().describe('Entries at or before this time (ISO 8601)'),
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be an entry id, in decimal digits')
+    .transform(Number)
+    .optional()
+    .describe('Only entries with a smaller id: the next page after the last id seen'),
 });
 
 export const NoQuery = z.strictObject({});

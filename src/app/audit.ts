@@ -2,7 +2,7 @@
  * The audit log: every change made through the CLI or the admin API, written in the change's own
  * transaction by the use case that made it; read here.
  */
-import { type AuditEntry, type Db, listAudit } from '../store/index.js';
+import { type AuditEntry, type AuditFilter, type Db, listAudit } from '../store/index.js';
 
 /**
  * @example
@@ -11,7 +11,8 @@ import { type AuditEntry, type Db, listAudit } from '../store/index.js';
 export function createAuditUseCases({ db }: { db: Db }) {
   return {
     /** Newest first; `target` is exact (`client:billing`, `trust:corp-root`, `resource:URI`, `key:KID`). */
-    listAudit: (options: { limit?: number; target?: string } = {}): Promise<AuditEntry[]> => listAudit(db, options),
+    /** Newest first; `target` is exact (`client:billing`, `trust:corp-root`, `resource:URI`, `key:KID`); actor and action exact or a prefix. */
+    listAudit: (options: AuditFilter = {}): Promise<AuditEntry[]> => listAudit(db, options),
   };
 }
 

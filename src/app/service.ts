@@ -13,6 +13,7 @@ import { createMappingUseCases } from './mappings.js';
 import { createResourceServerUseCases } from './resource-servers.js';
 import { createSigningKeyUseCases } from './signing-keys.js';
 import { createTrustAnchorUseCases } from './trust-anchors.js';
+import { createConsoleViews } from './console-views.js';
 
 export type { AuditEntry } from '../store/index.js';
 export type { AddClientInput, UpdateClientInput } from './clients.js';
@@ -46,6 +47,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     ...createMappingUseCases({ db }),
     ...createSigningKeyUseCases({ db, keyEncryptionKey, signingAlg }),
     ...createAuditUseCases({ db }),
+    ...createConsoleViews({ db }),
   };
 }
 

@@ -16,6 +16,9 @@ import { load, loadOnce } from './loaders.js';
 import type { MtlsHooks } from './mtls.js';
 import type { RevocationManager } from './revocation.js';
 import type { ServerState } from './state.js';
+import type { createRecentRefusals } from './recent-refusals.js';
+
+type RecentRefusals = ReturnType<typeof createRecentRefusals>;
 
 export type { AdminApi } from '../admin-api/index.js';
 /** The admin API's error body, for the server's own answers on /admin paths (a wrong listener, a failed load). */
@@ -43,6 +46,8 @@ export interface AdminWiringOptions {
   mtls: MtlsHooks;
   revocation: RevocationManager;
   jwksUris: ServerJwksUris;
+  /** This process's recent refusals, looked up by ref (`GET /admin/refusals/{ref}`). */
+  refusals: RecentRefusals;
   /** Applies a stored change to this server now. */
   reload(): Promise<void>;
 }
@@ -54,7 +59,7 @@ export interface AdminWiring {
   api: (() => Promise<AdminApi>) & { loaded(): Promise<AdminApi> | undefined };
 }
 
-export function createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, reload }: AdminWiringOptions): AdminWiring {
+export function createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, refusals, reload }: AdminWiringOptions): AdminWiring {
   const openKnex =
     knex ??
     (async () => {
@@ -108,6 +113,7 @@ export function createAdminWiring({ config, db, knex, logger, state, mtls, revoc
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) =>
           diagnoseFromStore(db, { leaf, chain, clientId, now, anchors: state.anchors(), crls: revocation.crls(), crlStale: config.crlStale, publishedKeys: jwksUris.publishedKeys }),
+        refusals,
       }),
     ),
   );

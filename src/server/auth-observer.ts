@@ -40,6 +40,8 @@ export interface AuthObserverOptions {
   publishedKeys?: (clientId: string, uri: string) => { keys: Record<string, unknown>[] } | undefined;
   /** For a client that publishes its certificates at a jwks_uri: when the set was fetched and when it can be again (words for the refusal). */
   publishedSetNote?: (clientId: string) => string | undefined;
+  /** Told each refusal once it is logged (the admin API's lookup by ref). */
+  onRefusal?: (refusal: { ref: string; at: Date; reason: string; message: string; clientId?: string | undefined; thumbprint?: string | undefined; diagnosis?: Diagnosis | undefined }) => void;
   /** Minimum time between two last-seen writes of one client. Default 60 s. */
   lastSeenIntervalMs?: number;
 }
@@ -84,6 +86,12 @@ export function createAuthObserver(options: AuthObserverOptions) {
       refusal.code = diagnosis.code;
       refusal.message = diagnosis.message;
     }
+    // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
+    // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
+    const message =
+      (!peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message) +
+      (refusal.code === 'SELF_SIGNED_NOT_REGISTERED' && refusal.clientId ? (options.publishedSetNote?.(refusal.clientId) ?? '') : '');
+    options.onRefusal?.({ ref: refusal.ref, at: new Date(), reason: refusal.code, message, clientId: refusal.clientId, thumbprint: refusal.thumbprint, diagnosis });
     logger.warn(
       {
         event: 'client_auth_refused',
@@ -96,10 +104,7 @@ export function createAuthObserver(options: AuthObserverOptions) {
         ...(diagnosis ? { diagnosis } : {}),
         ...(diagnosis_error ? { diagnosis_error } : {}),
       },
-      // The diagnosis words it best (anchor names and environments, closest values) when it agrees; a
-      // forwarded certificate's own message knows the proxy settings (e.g. CERTBOUND_PROXY_INTERMEDIATES).
-      (!peer?.forwarded && diagnosis?.code === refusal.code ? diagnosis.message : refusal.message) +
-        (refusal.code === 'SELF_SIGNED_NOT_REGISTERED' && refusal.clientId ? (options.publishedSetNote?.(refusal.clientId) ?? '') : ''),
+      message,
     );
   }
 

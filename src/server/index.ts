@@ -16,6 +16,7 @@ import { createRevisionReader, type Db, type Queryable } from '../store/index.js
 import { databaseTimeoutOf } from '../store/unavailable.js';
 import { type AdminApi, createAdminWiring, ensureAdminResource } from './admin-wiring.js';
 import { createAuthObserver } from './auth-observer.js';
+import { createRecentRefusals } from './recent-refusals.js';
 import { createCertificateSource, withCertificateSource } from './certificate-source.js';
 import { createClientCertificates } from './client-certificate.js';
 import { createDispatch } from './dispatch.js';
@@ -89,7 +90,8 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // oidc-provider and what certbound adds around it.
   const jwksUris = createServerJwksUris({ config, logger });
   // Refusals in the mTLS hooks are logged by the observer, once, with the certificate's diagnosis.
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: state.anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys: jwksUris.publishedKeys, publishedSetNote: jwksUris.publishedSetNote });
+  const refusals = createRecentRefusals();
+  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: state.anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys: jwksUris.publishedKeys, publishedSetNote: jwksUris.publishedSetNote, onRefusal: refusals.add });
   const revisionReader = await createRevisionReader(config.database);
   const lookups = createLookupCache(db, revisionReader, jwksUris.publishedKeys);
   // docs/reliability.md: failures are logged as one JSON line per kind and interval, and a request the
@@ -100,7 +102,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const provider = createProviderHost({ config, db, logger, state, mtls, lookups, jwksUris: jwksUris.cache, observer, metrics, failures, retryAfterS, isMainListener: listeners.isMain });
 
   const reload = () => state.reload({ trustChanged: listeners.refreshTrust, keysChanged: provider.rebuild });
-  const admin = createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, reload });
+  const admin = createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, refusals, reload });
 
   // Which part answers which path, on each listener; the certificate source reads a forwarded
   // certificate first (main and mTLS listeners: the admin listener takes the handshake's only).

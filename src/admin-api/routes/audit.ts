@@ -14,7 +14,11 @@ export function auditRoutes({ service }: RouteContext): Route[] {
       access: 'read',
       query: AuditQuerySchema,
       response: { status: 200, description: 'Audit entries', schema: AuditListSchema },
-      handler: async ({ query }) => ok({ items: (await service.listAudit({ limit: query.limit, target: query.target })).map(auditJson) }),
+      handler: async ({ query }) => {
+        const at = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
+        const filter = { limit: query.limit, target: query.target, actor: query.actor, action: query.action, since: at(query.since), until: at(query.until), beforeId: query.before };
+        return ok({ items: (await service.listAudit(filter)).map(auditJson) });
+      },
     }),
 
   ];
