@@ -3,6 +3,7 @@ import { api, enc } from '../api.js';
 import { fmtDate, h, replace } from '../dom.js';
 import { clearErrors, confirmButton, field, formError, input, select, showError, textarea, writeControl } from '../forms.js';
 import type { Ctx } from '../main.js';
+import { MAPPING_KIND_DEFINITIONS, MAPPING_KINDS } from '../../../mapping/kinds.js';
 
 interface Mapping {
   id: string;
@@ -26,13 +27,11 @@ interface Anchor {
   environment: string | null;
 }
 
-const MATCHES: [string, string][] = [
-  ['subject-dn', 'Subject DN'],
-  ['san-dns', 'DNS SAN'],
-  ['san-uri', 'URI SAN'],
-  ['san-ip', 'IP SAN'],
-  ['san-email', 'e-mail SAN'],
-];
+/** What a mapping made from a PEM matches on: the `--match` values, from the one definition of the kinds. */
+const MATCHES: [string, string][] = MAPPING_KINDS.map((k) => {
+  const { cliFlag, label, generalName } = MAPPING_KIND_DEFINITIONS[k];
+  return [cliFlag.slice(2), generalName ? `${label} SAN` : label.replace(/^s/, 'S')];
+});
 
 function windowState(m: Mapping, now: number): string {
   if (m.not_before && Date.parse(m.not_before) > now) return 'not yet valid';
