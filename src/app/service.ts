@@ -1,7 +1,8 @@
 /**
  * The administrative use cases over one database, assembled: what the CLI, the admin API and the
  * server's start-up call. Each kind of record has its module (clients.ts, mappings.ts,
- * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts); every write there validates first,
+ * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts, registration-tokens.ts and the
+ * administrator's side of registrations.ts); every write there validates first,
  * then runs in one transaction together with its audit row, so a refused request changes nothing.
  */
 import type { SigningAlgorithm } from '../config/index.js';
@@ -10,6 +11,8 @@ import { createAuditUseCases } from './audit.js';
 import type { ClientKeyOptions } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { createMappingUseCases } from './mappings.js';
+import { createRegistrationTokenUseCases } from './registration-tokens.js';
+import { createRegistrationApprovalUseCases } from './registrations.js';
 import { createResourceServerUseCases } from './resource-servers.js';
 import { createSigningKeyUseCases } from './signing-keys.js';
 import { createTrustAnchorUseCases } from './trust-anchors.js';
@@ -19,6 +22,7 @@ export type { AddClientInput, UpdateClientInput } from './clients.js';
 export type { MappingInput } from './mappings.js';
 export { MAPPING_KINDS } from '../mapping/kinds.js';
 export { CLIENT_ID_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
+export type { CreateRegistrationTokenInput, RegistrationTokenView } from './registration-tokens.js';
 export type { AddResourceServerInput } from './resource-servers.js';
 export type { AddTrustAnchorInput } from './trust-anchors.js';
 
@@ -46,6 +50,8 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     ...createMappingUseCases({ db }),
     ...createSigningKeyUseCases({ db, keyEncryptionKey, signingAlg }),
     ...createAuditUseCases({ db }),
+    ...createRegistrationTokenUseCases({ db }),
+    ...createRegistrationApprovalUseCases({ db }),
   };
 }
 

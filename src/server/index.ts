@@ -27,6 +27,7 @@ import { DatabaseUnavailableError, databaseTimeoutOf } from '../store/unavailabl
 import { createRevocationManager } from './revocation.js';
 import { createFormEndpoints } from './form-endpoints.js';
 import { clearCertificateVerifyErrors } from './verify-errors.js';
+import { createRegistrationEndpoint } from './registration/endpoint.js';
 
 /** The listeners: main (no client certificate), mTLS, and the optional admin listener. */
 type Listener = 'main' | 'mtls' | 'admin';
@@ -275,7 +276,11 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
         metrics.clientAuthRefused(refusal?.code ?? 'CLIENT_INVALID');
         if (refusal) {
           // Safe for the client: no subject, no thumbprint; the log line with the same ref has the reason.
-          body.error_description = alias ? `client authentication failed (ref ${refusal.ref}): ${alias}` : `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
+          body.error_description = refusal.publicDescription
+            ? `${refusal.message} (ref ${refusal.ref})`
+            : alias
+              ? `client authentication failed (ref ${refusal.ref}): ${alias}`
+              : `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
           return;
         }
       }
@@ -364,6 +369,19 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
       }),
     ),
   );
+  // RFC 7591/7592 on the mTLS listener (registration/); the use cases load, with knex, on the first request.
+  const registration = createRegistrationEndpoint({
+    load: loadOnce(() =>
+      Promise.all([openKnex(), import('../app/registrations.js')]).then(([k, { createRegistrationUseCases, registeredMetadata }]) => ({
+        useCases: createRegistrationUseCases({ db: k, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: logJwksUriFailure }),
+        registeredMetadata,
+      })),
+    ),
+    mtls,
+    registrationUrl: aliases.registration_endpoint,
+    logger,
+    failures,
+  });
   let adminUrl = '';
   const sendJson = (res: ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
     res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -406,6 +424,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
       );
       return;
     }
+    if (listener === 'mtls' && registration.handles(path)) return registration.handle(req, res, path);
     handler(req, res, path);
   };
   const readyTimeoutMs = databaseTimeoutOf(config.database);

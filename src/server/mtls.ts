@@ -24,6 +24,8 @@ export interface Refusal {
   /** A refusal about a client assertion's key (private_key_jwt), not about the certificate. */
   keyId?: string | undefined;
   details?: unknown;
+  /** The client may read `message` itself (it says nothing of the certificate or of other clients). */
+  publicDescription?: boolean;
 }
 
 export interface PeerCertificate {

@@ -7,17 +7,20 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
-import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { CLIENT_ASSERTION_ALGS, createOidcAdapter, PENDING_MEMBER, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../outbound/jwks-uri-cache.js';
 import type { createMtlsHooks, Refusal } from './mtls.js';
 
-export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
+export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint'] as const;
 
-/** RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection and revocation endpoints on the mTLS listener. */
+/**
+ * RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection, revocation and (RFC 7591) registration
+ * endpoints on the mTLS listener.
+ */
 export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
-  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation` };
+  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation`, registration_endpoint: `${mtlsUrl}/register` };
 }
 
 export interface BuildProviderOptions {
@@ -106,6 +109,23 @@ export function trimDiscovery(body: Record<string, unknown>): void {
   if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => g === 'client_credentials');
 }
 
+/**
+ * A client that registered itself under a manual-approval token authenticates, but gets no token until
+ * an administrator approves it: invalid_client, with a description that says so (server/index.ts).
+ */
+function assertApproved(ctx: KoaContextWithOIDC, client: { clientId: string; [PENDING_MEMBER]?: string }): void {
+  if (client[PENDING_MEMBER] !== 'pending') return;
+  const refusal: Refusal = {
+    code: 'CLIENT_PENDING_APPROVAL',
+    message: `The registration of ${client.clientId} awaits an administrator's approval (certbound client approve ${client.clientId}).`,
+    ref: randomUUID().slice(0, 8),
+    clientId: client.clientId,
+    publicDescription: true,
+  };
+  ctx.state.certboundRefusal = refusal;
+  throw new errors.InvalidClient('the client registration awaits approval');
+}
+
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
@@ -114,6 +134,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   /** RFC 8707 resource server info for oidc-provider; refuses scopes the client or the resource lacks. */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
     if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
+    assertApproved(ctx, client as { clientId: string; [PENDING_MEMBER]?: string });
     const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
     const offered = scopeSetOf(rs, (r) => r.scopes);
     const { clientId } = client as { clientId: string };
@@ -163,13 +184,15 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     },
     findAccount: async () => undefined,
     extraClientMetadata: {
-      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri'],
+      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri', PENDING_MEMBER],
       validator(_ctx, key, value) {
         if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value)) throw new errors.InvalidClientMetadata(`${key} must be an array`);
       },
     },
     discovery: {
       mtls_endpoint_aliases: aliases,
+      // Served by certbound itself on the mTLS listener (server/registration/), where the registrant's certificate is read.
+      registration_endpoint: aliases.registration_endpoint,
     },
     features: {
       // certbound serves the token endpoint (client_credentials) and token introspection/revocation only:
