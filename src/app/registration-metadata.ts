@@ -79,7 +79,8 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
     scopes,
     // A registration names no resource of its own: its default is the token's resource, when it allows one.
     defaultResource: limits.resources.length === 1 ? limits.resources[0] : undefined,
-    boundTokens: bound ?? true,
+    // RFC 8705 §3.4: omitted means false (MD-11); `client add` chooses true for the administrator.
+    boundTokens: bound ?? false,
   };
   const jwksValue = metadata.jwks;
   const jwksUri = stringMember(metadata, 'jwks_uri');

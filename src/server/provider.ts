@@ -117,13 +117,14 @@ function assertApproved(ctx: KoaContextWithOIDC, client: { clientId: string; [PE
   if (client[PENDING_MEMBER] !== 'pending') return;
   const refusal: Refusal = {
     code: 'CLIENT_PENDING_APPROVAL',
-    message: `The registration of ${client.clientId} awaits an administrator's approval (certbound client approve ${client.clientId}).`,
+    message: `the registration of ${client.clientId} awaits an administrator's approval`,
     ref: randomUUID().slice(0, 8),
     clientId: client.clientId,
     publicDescription: true,
   };
   ctx.state.certboundRefusal = refusal;
-  throw new errors.InvalidClient('the client registration awaits approval');
+  // oidc-provider answers invalid_client with 400 here (after client authentication); it is a 401 wherever certbound refuses a client.
+  throw Object.assign(new errors.InvalidClient('the client registration awaits approval'), { status: 401, statusCode: 401 });
 }
 
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {

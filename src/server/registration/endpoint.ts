@@ -46,7 +46,7 @@ export function registrationErrorBody(err: CertboundError): { error: string; err
   const error = err.code.startsWith('ERR_REGISTRATION_') ? registrationError(err.code) : 'invalid_client_metadata';
   const sentence =
     err.code === 'ERR_MAPPING_OVERLAP' ? 'a certificate with this value would also authenticate another registered client; register a subject only this client holds' : err.message;
-  return { error, error_description: safeDescription(member && !sentence.startsWith(member) ? `${member}: ${sentence}` : sentence) };
+  return { error, error_description: safeDescription(member && !sentence.startsWith(`${member}:`) ? `${member}: ${sentence}` : sentence) };
 }
 
 function registrationError(code: string): string {
@@ -145,7 +145,8 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
           const headers: Record<string, string> = {};
           if (body.error === 'invalid_token') headers['www-authenticate'] = `Bearer error="invalid_token"`;
           if (err.code === 'ERR_REGISTRATION_RATE_LIMITED') headers['retry-after'] = String(err.details?.retryAfterS ?? 60);
-          sendJson(res, err.status, body, headers);
+          // RFC 7591 §3.2.2: a metadata refusal is a 400, whatever status the use case gave it (an overlap is 409 elsewhere).
+          sendJson(res, body.error === 'invalid_client_metadata' && err.status !== 413 ? 400 : err.status, body, headers);
           return;
         }
         const ref = failures.record('registration_failed', err, 'a registration request failed with an internal error', { path });
