@@ -17,7 +17,7 @@ import type { ClientKeyOptions } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { newMapping, assertNoOverlapOf } from './mappings.js';
 import { hashToken } from './registration-tokens.js';
-import { registeredMetadata, requestedClient } from './registration-metadata.js';
+import { requestedClient } from './registration-metadata.js';
 
 export { registeredMetadata } from './registration-metadata.js';
 
@@ -236,7 +236,7 @@ async function pendingRegistration(trx: Db, clientId: string): Promise<{ client:
   const client = await clients.find(trx, clientId);
   if (!client) throw new NotFoundError('ERR_CLIENT_UNKNOWN', `There is no client "${clientId}".`, { details: { clientId } });
   const registration = await registrations.find(trx, clientId);
-  if (!registration || registration.status !== 'pending') {
+  if (registration?.status !== 'pending') {
     throw new ConflictError('ERR_REGISTRATION_NOT_PENDING', `Client "${clientId}" does not await approval.`, { details: { clientId, status: registration?.status ?? 'none' } });
   }
   return { client, registration };
