@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { PresentedCertificate, RegistrationUseCases } from '../../app/registrations.js';
-import { CertboundError } from '../../errors/index.js';
+import { CertboundError, type OAuthErrorBody, oauthErrorBody } from '../../errors/index.js';
+import type { OAuthErrorCode } from '../../errors/catalog/oauth.js';
 import { x5tS256 } from '../../pki/index.js';
 import type { ClientRecord, RegistrationRecord } from '../../store/index.js';
 import type { FailureLog } from '../failures.js';
@@ -41,15 +42,15 @@ function safeDescription(text: string): string {
 }
 
 /** The RFC 7591 error a refusal of the use cases is answered with, naming the member it is about. */
-export function registrationErrorBody(err: CertboundError): { error: string; error_description: string } {
+export function registrationErrorBody(err: CertboundError): OAuthErrorBody & { error: OAuthErrorCode } {
   const member = typeof err.details?.member === 'string' ? err.details.member : undefined;
   const error = err.code.startsWith('ERR_REGISTRATION_') ? registrationError(err.code) : 'invalid_client_metadata';
   const sentence =
     err.code === 'ERR_MAPPING_OVERLAP' ? 'a certificate with this value would also authenticate another registered client; register a subject only this client holds' : err.message;
-  return { error, error_description: safeDescription(member && !sentence.startsWith(`${member}:`) ? `${member}: ${sentence}` : sentence) };
+  return { ...oauthErrorBody(error, safeDescription(member && !sentence.startsWith(`${member}:`) ? `${member}: ${sentence}` : sentence)), error };
 }
 
-function registrationError(code: string): string {
+function registrationError(code: string): OAuthErrorCode {
   switch (code) {
     case 'ERR_REGISTRATION_TOKEN_INVALID':
     case 'ERR_REGISTRATION_ACCESS_DENIED':
@@ -91,7 +92,7 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
     const token = bearerOf(req);
     const method = req.method ?? 'GET';
     if (clientId === undefined) {
-      if (method !== 'POST') return sendJson(res, 405, { error: 'invalid_request', error_description: 'the registration endpoint accepts POST only' }, { allow: 'POST' });
+      if (method !== 'POST') return sendJson(res, 405, oauthErrorBody('invalid_request', 'the registration endpoint accepts POST only'), { allow: 'POST' });
       const wait = rateLimiter.take(token ?? '');
       if (wait !== undefined) {
         throw new CertboundError('ERR_REGISTRATION_RATE_LIMITED', `Too many registrations with this initial access token; retry in ${wait} s.`, { status: 429, details: { retryAfterS: wait } });
@@ -124,7 +125,7 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
       res.writeHead(204, { 'cache-control': 'no-store' }).end();
       return;
     }
-    sendJson(res, 405, { error: 'invalid_request', error_description: 'a registration client URI accepts GET, PUT and DELETE' }, { allow: 'GET, PUT, DELETE' });
+    sendJson(res, 405, oauthErrorBody('invalid_request', 'a registration client URI accepts GET, PUT and DELETE'), { allow: 'GET, PUT, DELETE' });
   }
 
   return {
@@ -150,7 +151,7 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
           return;
         }
         const ref = failures.record('registration_failed', err, 'a registration request failed with an internal error', { path });
-        sendJson(res, 500, { error: 'server_error', error_description: `the registration failed (ref ${ref}); the authorization server's log explains why` });
+        sendJson(res, 500, oauthErrorBody('server_error', `the registration failed (ref ${ref}); the authorization server's log explains why`));
       });
     },
   };
