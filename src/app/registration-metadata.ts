@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from '../errors/index.js';
 import { MAPPING_KIND_PARAMETER, MAPPING_KINDS, type MappingKind } from '../mapping/kinds.js';
-import type { AuthMethod, ClientRecord, InitialAccessToken } from '../store/index.js';
+import type { AuthMethod, ClientRecord, RegistrationLimits } from '../store/index.js';
 import type { AddClientInput } from './clients.js';
 
 const AUTH_METHODS: readonly AuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'];
@@ -51,12 +51,12 @@ function scopesOf(metadata: Record<string, unknown>, allowed: readonly string[])
 
 /**
  * Reads RFC 7591 metadata into the client use cases' input, within the limits of `limits` (the initial
- * access token's scopes and resources).
+ * access token's or the software statement issuer's scopes and resources).
  *
  * @example
  * const { input } = requestedClient({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_dns: 'billing.example.com', scope: 'read' }, token);
  */
-export function requestedClient(metadata: Record<string, unknown>, limits: Pick<InitialAccessToken, 'scopes' | 'resources'>): RequestedClient {
+export function requestedClient(metadata: Record<string, unknown>, limits: Pick<RegistrationLimits, 'scopes' | 'resources'>): RequestedClient {
   const mappingMembers = [...KIND_OF_MEMBER.keys()].filter((m) => metadata[m] !== undefined);
   const given = stringMember(metadata, 'token_endpoint_auth_method');
   const authMethod = (given ?? (mappingMembers.length ? 'tls_client_auth' : undefined)) as AuthMethod | undefined;

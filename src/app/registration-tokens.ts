@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../errors/index.js';
-import { type ApprovalMode, type Db, type InitialAccessToken, initialAccessTokens, writeAudit } from '../store/index.js';
+import { type ApprovalMode, type Db, type InitialAccessToken, initialAccessTokens, type RegistrationLimits, writeAudit } from '../store/index.js';
 import { requireScopes } from './input-checks.js';
 import { ENVIRONMENT_PATTERN } from './patterns.js';
 
@@ -46,6 +46,21 @@ function badOption(member: string, message: string): InvalidInputError {
   return new InvalidInputError('ERR_REGISTRATION_TOKEN_OPTIONS', message, { details: { member } });
 }
 
+/** What a registration may ask for, checked: an initial access token's limits, or a software statement issuer's. */
+export function registrationLimitsOf(input: Pick<CreateRegistrationTokenInput, 'scopes' | 'resources' | 'environments' | 'approval'>): RegistrationLimits {
+  if (input.approval !== undefined && input.approval !== 'auto' && input.approval !== 'manual') throw badOption('approval', `The approval mode is auto or manual (got ${String(input.approval)}).`);
+  for (const env of input.environments ?? []) if (!ENVIRONMENT_PATTERN.test(env)) throw badOption('environments', `"${env}" is not a trust-anchor environment name.`);
+  for (const resource of input.resources ?? []) {
+    if (!URL.canParse(resource)) throw badOption('resources', `"${resource}" is not an absolute URI.`);
+  }
+  return {
+    scopes: requireScopes(input.scopes ?? [], 'scopes'),
+    resources: [...new Set(input.resources ?? [])],
+    environments: [...new Set(input.environments ?? [])],
+    approval: input.approval ?? 'auto',
+  };
+}
+
 /**
  * @example
  * const tokens = createRegistrationTokenUseCases({ db });
@@ -57,12 +72,7 @@ export function createRegistrationTokenUseCases({ db }: { db: Db }) {
       const ttl = input.expiresInS ?? DEFAULT_REGISTRATION_TOKEN_TTL_S;
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_REGISTRATION_TOKEN_TTL_S) throw badOption('expiresIn', `The expiry must be between 1 second and 366 days (got ${ttl} s).`);
       if (input.maxUses !== undefined && (!Number.isInteger(input.maxUses) || input.maxUses < 1)) throw badOption('maxUses', `The number of uses must be a whole number of at least 1 (got ${input.maxUses}).`);
-      if (input.approval !== undefined && input.approval !== 'auto' && input.approval !== 'manual') throw badOption('approval', `The approval mode is auto or manual (got ${String(input.approval)}).`);
-      for (const env of input.environments ?? []) if (!ENVIRONMENT_PATTERN.test(env)) throw badOption('environments', `"${env}" is not a trust-anchor environment name.`);
-      for (const resource of input.resources ?? []) {
-        if (!URL.canParse(resource)) throw badOption('resources', `"${resource}" is not an absolute URI.`);
-      }
-      const scopes = requireScopes(input.scopes ?? [], 'scopes');
+      const limits = registrationLimitsOf(input);
       const token = randomBytes(32).toString('base64url');
       const now = new Date();
       const record: InitialAccessToken = {
@@ -71,10 +81,7 @@ export function createRegistrationTokenUseCases({ db }: { db: Db }) {
         expiresAt: new Date(now.getTime() + ttl * 1000),
         maxUses: input.maxUses ?? null,
         uses: 0,
-        scopes,
-        resources: [...new Set(input.resources ?? [])],
-        environments: [...new Set(input.environments ?? [])],
-        approval: input.approval ?? 'auto',
+        ...limits,
         createdBy: actor,
         createdAt: now,
         revokedAt: null,

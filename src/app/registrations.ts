@@ -2,7 +2,8 @@
  * Dynamic client registration (RFC 7591) and its management (RFC 7592), over the client use cases, so
  * that a registered client obeys exactly the rules of `certbound client add`: the same mapping parser,
  * key checks and overlap check. On top of them:
- * - the initial access token's limits (expiry, uses, scopes, resources, trust-anchor environments);
+ * - the initial access token's limits (expiry, uses, scopes, resources, trust-anchor environments), or
+ *   those of the issuer of a trusted software statement, whose claims take precedence over the request;
  * - the proof of the certificate: the request's own certificate must authenticate the client it asks
  *   for, by the token endpoint's checks (chain, leaf policy, mapping; a self-signed client's `x5c`);
  * - manual approval: the client is stored pending and authenticates once an administrator approves it;
@@ -12,12 +13,13 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { CertboundError, ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
-import { type ClientRecord, clients, type Db, type InitialAccessToken, initialAccessTokens, PENDING_MEMBER, type RegistrationRecord, registrations, writeAudit } from '../store/index.js';
+import { type ClientRecord, clients, type Db, type InitialAccessToken, initialAccessTokens, PENDING_MEMBER, type RegistrationLimits, type RegistrationRecord, registrations, softwareIssuers, writeAudit } from '../store/index.js';
 import type { ClientKeyOptions } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { newMapping, assertNoOverlapOf } from './mappings.js';
 import { hashToken } from './registration-tokens.js';
 import { requestedClient } from './registration-metadata.js';
+import { createSoftwareIssuerUseCases } from './software-issuers.js';
 
 export { registeredMetadata } from './registration-metadata.js';
 
@@ -111,6 +113,7 @@ function assertProven(presented: PresentedCertificate, client: ClientRecord, env
  * const { client, registrationAccessToken } = await dcr.register({ initialAccessToken, metadata, presented });
  */
 export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & ClientKeyOptions) {
+  const issuers = createSoftwareIssuerUseCases({ db, ...keyOptions });
   /** The registration of `clientId`, if `token` and the certificate may manage it. */
   async function authorized(trx: Db, clientId: string, token: string | undefined, presented: PresentedCertificate | undefined): Promise<{ client: ClientRecord; registration: RegistrationRecord }> {
     const registration = await registrations.find(trx, clientId);
@@ -128,21 +131,25 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
   return {
     async register({ initialAccessToken, metadata, presented }: RegistrationRequest): Promise<Registered> {
       const now = Date.now();
-      const iat = await usableToken(db, initialAccessToken, now);
-      const wanted = requestedClient(metadata, iat);
+      const { software_statement: statementJwt, ...members } = metadata;
+      // RFC 7591 §2.3: a trusted statement's claims take precedence over the request's members.
+      const statement = statementJwt === undefined ? undefined : await issuers.verifySoftwareStatement(statementJwt);
+      const iat = initialAccessToken !== undefined || !statement ? await usableToken(db, initialAccessToken, now) : undefined;
+      const limits: RegistrationLimits = iat ?? statement!.issuer;
+      const wanted = requestedClient(statement ? { ...members, ...statement.claims } : members, limits);
       const subjectMember = Object.entries(wanted.members).find(([m]) => m === 'mapping.value' || m === 'selfSignedJwks' || m === 'selfSignedJwksUri' || m === 'privateKeyJwtJwks')?.[1] ?? 'jwks';
       if (!presented) throw proofRefused(subjectMember, 'A registration arrives over mTLS with the certificate the client will authenticate with; this request carried none.', 'none');
       const clientId = `dcr-${randomUUID()}`;
-      const actor = `registration:${iat.id}:${presented.x5t}`;
+      const actor = iat ? `registration:${iat.id}:${presented.x5t}` : `registration:software:${statement!.issuer.name}:${presented.x5t}`;
       const registrationAccessToken = randomBytes(32).toString('base64url');
       try {
         return await db.transaction(async (trx) => {
-          if (!(await initialAccessTokens.consumeUse(trx, iat.id, now))) throw tokenRefused('used_up', 'The initial access token was used up by another registration.', iat.id);
+          if (iat && !(await initialAccessTokens.consumeUse(trx, iat.id, now))) throw tokenRefused('used_up', 'The initial access token was used up by another registration.', iat.id);
           // Pinned to the anchor the certificate chains to: the same subject under another CA is not this client.
           const mapping = wanted.input.mapping && presented.anchor ? { ...wanted.input.mapping, trustAnchor: presented.anchor.name } : wanted.input.mapping;
           let client = await createClientUseCases({ db: trx, ...keyOptions }).addClient({ ...wanted.input, ...(mapping ? { mapping } : {}), clientId }, actor);
-          assertProven(presented, client, iat.environments, subjectMember);
-          const pending = iat.approval === 'manual';
+          assertProven(presented, client, limits.environments, subjectMember);
+          const pending = limits.approval === 'manual';
           const extra = { ...(wanted.clientName ? { client_name: wanted.clientName } : {}), ...(pending ? { [PENDING_MEMBER]: 'pending' } : {}) };
           if (Object.keys(extra).length) {
             await clients.update(trx, clientId, { metadata: { ...client.metadata, ...extra } });
@@ -153,12 +160,13 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
             status: pending ? 'pending' : 'active',
             accessTokenHash: hashToken(registrationAccessToken),
             registrantX5t: presented.x5t,
-            initialAccessTokenId: iat.id,
+            initialAccessTokenId: iat?.id ?? null,
+            softwareIssuer: statement?.issuer.name ?? null,
             createdAt: new Date(now),
             updatedAt: new Date(now),
           };
           await registrations.insert(trx, registration);
-          await writeAudit(trx, { actor, action: 'registration.add', target: `client:${clientId}`, after: { client, status: registration.status, initialAccessToken: iat.id, registrant: presented.x5t } });
+          await writeAudit(trx, { actor, action: 'registration.add', target: `client:${clientId}`, after: { client, status: registration.status, initialAccessToken: iat?.id ?? null, softwareIssuer: registration.softwareIssuer, registrant: presented.x5t } });
           return { client, registration, registrationAccessToken };
         });
       } catch (err) {
@@ -178,8 +186,14 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
     async updateRegistration(clientId: string, token: string | undefined, presented: PresentedCertificate | undefined, metadata: Record<string, unknown>): Promise<ClientRecord> {
       const { client: current, registration } = await authorized(db, clientId, token, presented);
       if (metadata.client_id !== clientId) throw new InvalidInputError('ERR_REGISTRATION_METADATA', 'The body must carry the client_id of the registration it updates.', { details: { member: 'client_id' } });
-      const iat = registration.initialAccessTokenId ? await initialAccessTokens.find(db, registration.initialAccessTokenId) : undefined;
-      const wanted = requestedClient(metadata, iat ?? { scopes: current.scopes, resources: current.defaultResource ? [current.defaultResource] : [] });
+      // The limits it was registered under, even when that token is used up or revoked since.
+      const limits: Pick<RegistrationLimits, 'scopes' | 'resources' | 'environments'> | undefined = registration.initialAccessTokenId
+        ? await initialAccessTokens.find(db, registration.initialAccessTokenId)
+        : registration.softwareIssuer
+          ? await softwareIssuers.find(db, registration.softwareIssuer)
+          : undefined;
+      const { software_statement: _statement, ...members } = metadata;
+      const wanted = requestedClient(members, limits ?? { scopes: current.scopes, resources: current.defaultResource ? [current.defaultResource] : [] });
       if (wanted.authMethod !== current.authMethod) {
         throw new InvalidInputError('ERR_REGISTRATION_METADATA', `token_endpoint_auth_method cannot change (${current.authMethod}); register a new client instead.`, { details: { member: 'token_endpoint_auth_method' } });
       }
@@ -210,7 +224,7 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
           const { client_name: _old, ...kept } = current.metadata;
           await clients.update(trx, clientId, { metadata: { ...kept, ...(clientName ? { client_name: clientName } : {}) } });
           const after = (await clients.find(trx, clientId))!;
-          assertProven(presented!, after, iat?.environments ?? [], subjectMember);
+          assertProven(presented!, after, limits?.environments ?? [], subjectMember);
           await writeAudit(trx, { actor, action: 'registration.update', target: `client:${clientId}`, before: current, after });
           return after;
         });

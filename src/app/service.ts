@@ -1,8 +1,8 @@
 /**
  * The administrative use cases over one database, assembled: what the CLI, the admin API and the
  * server's start-up call. Each kind of record has its module (clients.ts, mappings.ts,
- * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts, registration-tokens.ts and the
- * administrator's side of registrations.ts); every write there validates first,
+ * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts, registration-tokens.ts,
+ * software-issuers.ts and the administrator's side of registrations.ts); every write there validates first,
  * then runs in one transaction together with its audit row, so a refused request changes nothing.
  */
 import type { SigningAlgorithm } from '../config/index.js';
@@ -13,6 +13,7 @@ import { createClientUseCases } from './clients.js';
 import { createMappingUseCases } from './mappings.js';
 import { createRegistrationTokenUseCases } from './registration-tokens.js';
 import { createRegistrationApprovalUseCases } from './registrations.js';
+import { createSoftwareIssuerUseCases } from './software-issuers.js';
 import { createResourceServerUseCases } from './resource-servers.js';
 import { createSigningKeyUseCases } from './signing-keys.js';
 import { createTrustAnchorUseCases } from './trust-anchors.js';
@@ -23,6 +24,8 @@ export type { MappingInput } from './mappings.js';
 export { MAPPING_KINDS } from '../mapping/kinds.js';
 export { CLIENT_ID_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
 export type { CreateRegistrationTokenInput, RegistrationTokenView } from './registration-tokens.js';
+export type { AddSoftwareIssuerInput } from './software-issuers.js';
+export type { SoftwareIssuer } from '../store/index.js';
 export type { AddResourceServerInput } from './resource-servers.js';
 export type { AddTrustAnchorInput } from './trust-anchors.js';
 
@@ -52,6 +55,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     ...createAuditUseCases({ db }),
     ...createRegistrationTokenUseCases({ db }),
     ...createRegistrationApprovalUseCases({ db }),
+    ...createSoftwareIssuerUseCases({ db, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }),
   };
 }
 

@@ -1,15 +1,16 @@
 /**
  * CLI commands for dynamic client registration: `certbound registration-token create|list|revoke`
- * (initial access tokens) and `certbound client approve|reject` (registrations that await approval).
+ * (initial access tokens), `certbound software-issuer add|list|remove` (trusted software statement
+ * issuers) and `certbound client approve|reject` (registrations that await approval).
  * Registered on the program by `buildCli` (one line there).
  */
 import { type Command, Option } from 'commander';
 import type { Config } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import type { AdminService, RegistrationTokenView } from '../app/service.js';
+import type { AdminService, RegistrationTokenView, SoftwareIssuer } from '../app/service.js';
 import type { Db } from '../store/index.js';
 import { load } from './modules.js';
-import { cliActor, withDatabase } from './util.js';
+import { cliActor, readFileArg, withDatabase } from './util.js';
 
 interface Io {
   out(text: string): void;
@@ -41,6 +42,10 @@ function tokenJson(t: RegistrationTokenView): Record<string, unknown> {
   };
 }
 
+function issuerJson(i: SoftwareIssuer): Record<string, unknown> {
+  return { name: i.name, jwks_uri: i.jwksUri, keys: i.jwks?.keys.length ?? null, scope: i.scopes.join(' '), resources: i.resources, environments: i.environments, approval: i.approval, created_at: i.createdAt.toISOString() };
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -48,7 +53,7 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerRegistrationCommands(program: Command, { env, io }: { env: Readonly<Record<string, string | undefined>>; io: Io }): void {
   const withAdmin = async <T>(fn: (admin: AdminService) => Promise<T>): Promise<T> => {
     const { createAdminService } = await load.admin();
-    return withDatabase(env, (db: Db, cfg: Config) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg })));
+    return withDatabase(env, (db: Db, cfg: Config) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges })));
   };
 
   const tokens = program.command('registration-token').description('initial access tokens for dynamic client registration (RFC 7591): what a partner registers itself with');
@@ -102,6 +107,44 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
     .action(async (id: string) => {
       await withAdmin((admin) => admin.revokeRegistrationToken(id, cliActor()));
       io.out(`revoked initial access token ${id}`);
+    });
+
+  const issuers = program.command('software-issuer').description('issuers of software statements (RFC 7591 §2.3) this server trusts, e.g. an open-banking directory');
+  issuers
+    .command('add')
+    .description("trust an issuer: a statement whose iss is NAME, signed with one of its keys, registers a client; its claims take precedence over the request's members")
+    .requiredOption('--name <iss>', 'the iss of its statements')
+    .option('--jwks <file>', 'its public signing keys (a JWKS)')
+    .option('--jwks-uri <url>', 'where it publishes them (https; fetched now to check it, and for each statement)')
+    .option('--scope <scopes>', 'space-separated scopes its statements may register (without an initial access token)')
+    .option('--resource <uri>', 'a resource a client it registers may use as its default (repeatable)', collect)
+    .option('--environment <env>', "a trust-anchor environment the registrant's certificate must chain to (repeatable; default any)", collect)
+    .addOption(new Option('--approval <mode>', 'auto, or manual: its clients await certbound client approve').choices(['auto', 'manual']).default('auto'))
+    .action(async (opts: { name: string; jwks?: string; jwksUri?: string; scope?: string; resource?: string[]; environment?: string[]; approval: 'auto' | 'manual' }) => {
+      const jwks = opts.jwks === undefined ? undefined : readFileArg(opts.jwks, '--jwks');
+      const issuer = await withAdmin((admin) =>
+        admin.addSoftwareIssuer(
+          { name: opts.name, jwks, jwksUri: opts.jwksUri, scopes: (opts.scope ?? '').split(/\s+/).filter(Boolean), resources: opts.resource, environments: opts.environment, approval: opts.approval },
+          cliActor(),
+        ),
+      );
+      io.out(`software statement issuer ${issuer.name}: ${issuer.jwksUri ? `keys at ${issuer.jwksUri}` : `${issuer.jwks?.keys.length ?? 0} key(s)`}, approval ${issuer.approval}`);
+    });
+  issuers
+    .command('list')
+    .description('list trusted software statement issuers')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withAdmin((admin) => admin.listSoftwareIssuers());
+      if (opts.json) return io.out(JSON.stringify(list.map(issuerJson), null, 2));
+      io.out(list.length ? list.map((i) => `${i.name}  ${i.jwksUri ?? `${i.jwks?.keys.length ?? 0} key(s)`}  approval ${i.approval}  scope "${i.scopes.join(' ')}"`).join('\n') : 'no software statement issuers');
+    });
+  issuers
+    .command('remove <name>')
+    .description('stop trusting an issuer (clients registered with its statements stay)')
+    .action(async (name: string) => {
+      await withAdmin((admin) => admin.removeSoftwareIssuer(name, cliActor()));
+      io.out(`removed software statement issuer ${name}`);
     });
 
   const client = program.commands.find((c) => c.name() === 'client');

@@ -33,6 +33,25 @@ export interface InitialAccessToken {
   revokedAt: Date | null;
 }
 
+/** What a registration may ask for: an initial access token's limits, or a software statement issuer's. */
+export interface RegistrationLimits {
+  /** The scopes a registration may ask for (empty: none). */
+  scopes: string[];
+  /** The resources a registration may name as its default (empty: none). */
+  resources: string[];
+  /** The trust-anchor environments a registrant's certificate may chain to (empty: any). */
+  environments: string[];
+  approval: ApprovalMode;
+}
+
+/** An issuer of software statements (RFC 7591 §2.3) administrators trust: its `iss` is its name. */
+export interface SoftwareIssuer extends RegistrationLimits {
+  name: string;
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUri: string | null;
+  createdAt: Date;
+}
+
 export type RegistrationStatus = 'active' | 'pending';
 
 export interface RegistrationRecord {
@@ -42,6 +61,8 @@ export interface RegistrationRecord {
   /** x5t#S256 of the certificate the registration request came with. */
   registrantX5t: string;
   initialAccessTokenId: string | null;
+  /** The issuer of the software statement it was registered with, if any. */
+  softwareIssuer: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,6 +91,7 @@ function registrationFromRow(r: Record<string, unknown>): RegistrationRecord {
     accessTokenHash: String(r.access_token_hash),
     registrantX5t: String(r.registrant_x5t),
     initialAccessTokenId: r.initial_access_token_id ? String(r.initial_access_token_id) : null,
+    softwareIssuer: r.software_issuer ? String(r.software_issuer) : null,
     createdAt: new Date(toMs(r.created_at) ?? 0),
     updatedAt: new Date(toMs(r.updated_at) ?? 0),
   };
@@ -110,8 +132,8 @@ export const initialAccessTokens = {
 export const registrations = {
   async insert(db: Queryable, r: RegistrationRecord): Promise<void> {
     await sqlOf(db).run(
-      'insert into client_registrations (client_id, status, access_token_hash, registrant_x5t, initial_access_token_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
-      [r.clientId, r.status, r.accessTokenHash, r.registrantX5t, r.initialAccessTokenId, r.createdAt.getTime(), r.updatedAt.getTime()],
+      'insert into client_registrations (client_id, status, access_token_hash, registrant_x5t, initial_access_token_id, software_issuer, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      [r.clientId, r.status, r.accessTokenHash, r.registrantX5t, r.initialAccessTokenId, r.softwareIssuer, r.createdAt.getTime(), r.updatedAt.getTime()],
     );
   },
   async find(db: Queryable, clientId: string): Promise<RegistrationRecord | undefined> {
@@ -124,5 +146,44 @@ export const registrations = {
   },
   async remove(db: Queryable, clientId: string): Promise<number> {
     return sqlOf(db).run('delete from client_registrations where client_id = ?', [clientId]);
+  },
+};
+
+function issuerFromRow(r: Record<string, unknown>): SoftwareIssuer {
+  return {
+    name: String(r.name),
+    jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
+    jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
+    scopes: String(r.scope ?? '').split(' ').filter(Boolean),
+    resources: JSON.parse(String(r.resources ?? '[]')),
+    environments: JSON.parse(String(r.environments ?? '[]')),
+    approval: r.approval === 'manual' ? 'manual' : 'auto',
+    createdAt: new Date(toMs(r.created_at) ?? 0),
+  };
+}
+
+export const softwareIssuers = {
+  async insert(db: Queryable, i: SoftwareIssuer): Promise<void> {
+    await sqlOf(db).run('insert into software_issuers (name, jwks, jwks_uri, scope, resources, environments, approval, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)', [
+      i.name,
+      i.jwks ? JSON.stringify(i.jwks) : null,
+      i.jwksUri,
+      i.scopes.join(' '),
+      JSON.stringify(i.resources),
+      JSON.stringify(i.environments),
+      i.approval,
+      i.createdAt.getTime(),
+    ]);
+  },
+  async list(db: Queryable): Promise<SoftwareIssuer[]> {
+    return (await sqlOf(db).all('select * from software_issuers order by name')).map(issuerFromRow);
+  },
+  async find(db: Queryable, name: string): Promise<SoftwareIssuer | undefined> {
+    if (!isStorableKey(name)) return undefined;
+    const [r] = await sqlOf(db).all('select * from software_issuers where name = ?', [name]);
+    return r ? issuerFromRow(r) : undefined;
+  },
+  async remove(db: Queryable, name: string): Promise<number> {
+    return sqlOf(db).run('delete from software_issuers where name = ?', [name]);
   },
 };

@@ -1,4 +1,8 @@
 /** `certbound registration-token create|list|revoke` and `certbound client approve|reject`. */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/app/registration-tokens.js';
 import { createAdminService } from '../../src/app/service.js';
@@ -50,6 +54,24 @@ describe('certbound registration-token', () => {
     expect(parseDuration('30m', '--expires-in')).toBe(1800);
     expect(parseDuration('1h', '--expires-in')).toBe(3600);
     expect(parseDuration('7d', '--expires-in')).toBe(604_800);
+  });
+});
+
+describe('certbound software-issuer', () => {
+  it('add --jwks trusts an issuer, list shows it, a second add of the name is refused, remove ends it', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const file = path.join(tmpdir(), `issuer-${process.pid}-${Date.now()}.jwks.json`);
+    writeFileSync(file, JSON.stringify({ keys: [await exportJWK(publicKey)] }));
+    const added = await cli('software-issuer', 'add', '--name', 'https://directory.example.com', '--jwks', file, '--scope', 'read', '--approval', 'manual');
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toContain('1 key(s), approval manual');
+    const listed = JSON.parse((await cli('software-issuer', 'list', '--json')).out);
+    expect(listed).toEqual([expect.objectContaining({ name: 'https://directory.example.com', keys: 1, scope: 'read', approval: 'manual' })]);
+    expect((await cli('software-issuer', 'add', '--name', 'https://directory.example.com', '--jwks', file)).code).toBe(2);
+    expect((await cli('software-issuer', 'add', '--name', 'no-keys')).code).toBe(2);
+    expect((await cli('software-issuer', 'remove', 'https://directory.example.com')).code).toBe(0);
+    expect((await cli('software-issuer', 'list')).out).toBe('no software statement issuers');
+    expect((await cli('software-issuer', 'remove', 'https://directory.example.com')).code).toBe(2);
   });
 });
 

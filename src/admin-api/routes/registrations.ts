@@ -1,6 +1,6 @@
 /**
- * The routes of dynamic client registration's administration: initial access tokens, and the
- * decision on a client that registered itself and awaits approval.
+ * The routes of dynamic client registration's administration: initial access tokens, trusted software
+ * statement issuers, and the decision on a client that registered itself and awaits approval.
  */
 import { defineRoute, type Route } from '../router.js';
 import {
@@ -10,6 +10,11 @@ import {
   RegistrationTokenParams,
   RegistrationTokenSchema,
   registrationTokenJson,
+  CreateSoftwareIssuerSchema,
+  SoftwareIssuerListSchema,
+  SoftwareIssuerParams,
+  SoftwareIssuerSchema,
+  softwareIssuerJson,
 } from '../registration-schemas.js';
 import { ClientParams, ClientSchema, clientJson, NoQuery } from '../schemas.js';
 import { actorOf, ok, scopeList, type RouteContext } from './route-context.js';
@@ -57,6 +62,51 @@ export function registrationRoutes({ service }: RouteContext): Route[] {
       query: NoQuery,
       response: { status: 200, description: 'The revoked token', schema: RegistrationTokenSchema },
       handler: async (input) => ok(registrationTokenJson(await service.revokeRegistrationToken(input.params.id, actorOf(input)))),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/software-issuers',
+      operationId: 'listSoftwareIssuers',
+      summary: 'List trusted software statement issuers',
+      tag: 'registrations',
+      access: 'read',
+      query: NoQuery,
+      response: { status: 200, description: 'The issuers', schema: SoftwareIssuerListSchema },
+      handler: async () => ok({ items: (await service.listSoftwareIssuers()).map(softwareIssuerJson) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/software-issuers',
+      operationId: 'createSoftwareIssuer',
+      summary: 'Trust a software statement issuer (its JWKS, or a jwks_uri fetched now)',
+      tag: 'registrations',
+      access: 'write',
+      query: NoQuery,
+      body: CreateSoftwareIssuerSchema,
+      response: { status: 201, description: 'The issuer', schema: SoftwareIssuerSchema },
+      handler: async (input) => {
+        const b = input.body;
+        const issuer = await service.addSoftwareIssuer(
+          { name: b.name, jwks: b.jwks === undefined ? undefined : JSON.stringify(b.jwks), jwksUri: b.jwks_uri, scopes: scopeList(b.scope), resources: b.resources, environments: b.environments, approval: b.approval },
+          actorOf(input),
+        );
+        return { status: 201, body: softwareIssuerJson(issuer) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/software-issuers/{name}',
+      operationId: 'deleteSoftwareIssuer',
+      summary: 'Stop trusting a software statement issuer (name URL-encoded; clients registered with its statements stay)',
+      tag: 'registrations',
+      access: 'write',
+      params: SoftwareIssuerParams,
+      query: NoQuery,
+      response: { status: 204, description: 'Removed' },
+      handler: async (input) => {
+        await service.removeSoftwareIssuer(input.params.name, actorOf(input));
+        return { status: 204 };
+      },
     }),
     defineRoute({
       method: 'POST',

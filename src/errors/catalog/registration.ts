@@ -36,8 +36,17 @@ export const REGISTRATION_CODES = {
   ),
   ERR_REGISTRATION_BODY: endpoint(400, 'invalid_client_metadata', 'the body is not a JSON object, or is larger than 64 KiB', 'Send the metadata as a JSON object with Content-Type: application/json.'),
   ERR_REGISTRATION_RATE_LIMITED: endpoint(429, 'invalid_request', 'too many registration requests with one initial access token within a minute; `Retry-After` is set', 'Retry after the Retry-After delay.'),
-  ERR_REGISTRATION_UNSUPPORTED: endpoint(400, 'unapproved_software_statement', 'a software statement: this server trusts no software statement issuer yet', 'Register with an initial access token instead.'),
+  ERR_SOFTWARE_STATEMENT_UNAPPROVED: endpoint(400, 'unapproved_software_statement', 'a software statement whose `iss` is no issuer an administrator trusts', 'Ask the administrator to trust the issuer (certbound software-issuer add), or register with an initial access token.'),
+  ERR_SOFTWARE_STATEMENT_INVALID: endpoint(
+    400,
+    'invalid_software_statement',
+    "a software statement that is not a JWT, whose signature does not verify with its issuer's keys, or that has expired",
+    'Send a current statement signed by the issuer, as the directory issued it.',
+  ),
   ERR_REGISTRATION_TOKEN_OPTIONS: admin(400, 'an initial access token option out of range (expiry, uses, approval mode, environment, resource)', 'e.g. --expires-in 1h --max-uses 1 --approval manual'),
   ERR_REGISTRATION_TOKEN_UNKNOWN: admin(404, 'no initial access token with that id', 'List them with: certbound registration-token list'),
+  ERR_SOFTWARE_ISSUER_INVALID: admin(400, 'a software statement issuer without a name, or without exactly one of a JWKS and a jwks_uri', 'e.g. certbound software-issuer add --name https://directory.example.com --jwks-uri https://directory.example.com/jwks.json'),
+  ERR_SOFTWARE_ISSUER_EXISTS: admin(409, 'a software statement issuer with that name exists', 'Remove it first (certbound software-issuer remove NAME) to change its keys.'),
+  ERR_SOFTWARE_ISSUER_UNKNOWN: admin(404, 'no software statement issuer with that name', 'List them with: certbound software-issuer list'),
   ERR_REGISTRATION_NOT_PENDING: admin(409, 'approve or reject a client that does not await approval', 'certbound client show ID says whether a client is pending.'),
 } as const satisfies Record<string, CatalogEntry>;

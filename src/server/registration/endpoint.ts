@@ -44,7 +44,7 @@ function safeDescription(text: string): string {
 /** The RFC 7591 error a refusal of the use cases is answered with, naming the member it is about. */
 export function registrationErrorBody(err: CertboundError): OAuthErrorBody & { error: OAuthErrorCode } {
   const member = typeof err.details?.member === 'string' ? err.details.member : undefined;
-  const error = err.code.startsWith('ERR_REGISTRATION_') ? registrationError(err.code) : 'invalid_client_metadata';
+  const error = err.code.startsWith('ERR_REGISTRATION_') || err.code.startsWith('ERR_SOFTWARE_STATEMENT_') ? registrationError(err.code) : 'invalid_client_metadata';
   const sentence =
     err.code === 'ERR_MAPPING_OVERLAP' ? 'a certificate with this value would also authenticate another registered client; register a subject only this client holds' : err.message;
   return { ...oauthErrorBody(error, safeDescription(member && !sentence.startsWith(`${member}:`) ? `${member}: ${sentence}` : sentence)), error };
@@ -57,8 +57,10 @@ function registrationError(code: string): OAuthErrorCode {
       return 'invalid_token';
     case 'ERR_REGISTRATION_RATE_LIMITED':
       return 'invalid_request';
-    case 'ERR_REGISTRATION_UNSUPPORTED':
+    case 'ERR_SOFTWARE_STATEMENT_UNAPPROVED':
       return 'unapproved_software_statement';
+    case 'ERR_SOFTWARE_STATEMENT_INVALID':
+      return 'invalid_software_statement';
     default:
       return 'invalid_client_metadata';
   }
@@ -93,14 +95,12 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
     const method = req.method ?? 'GET';
     if (clientId === undefined) {
       if (method !== 'POST') return sendJson(res, 405, oauthErrorBody('invalid_request', 'the registration endpoint accepts POST only'), { allow: 'POST' });
+      // Registrations with a software statement alone share one budget.
       const wait = rateLimiter.take(token ?? '');
       if (wait !== undefined) {
         throw new CertboundError('ERR_REGISTRATION_RATE_LIMITED', `Too many registrations with this initial access token; retry in ${wait} s.`, { status: 429, details: { retryAfterS: wait } });
       }
       const metadata = await readJsonObject(req);
-      if (metadata.software_statement !== undefined) {
-        throw new CertboundError('ERR_REGISTRATION_UNSUPPORTED', 'This server trusts no software statement issuer; register with an initial access token.', { status: 400, details: { member: 'software_statement' } });
-      }
       const loaded = await load();
       const { client, registration, registrationAccessToken } = await loaded.useCases.register({ initialAccessToken: token, metadata, presented: presentedOf(req) });
       logger.info({ event: 'client_registered', client_id: client.clientId, status: registration.status, initial_access_token: registration.initialAccessTokenId }, `client ${client.clientId} registered (${registration.status})`);

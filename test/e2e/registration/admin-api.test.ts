@@ -2,6 +2,7 @@
  * The admin API's side of dynamic client registration: initial access tokens (create, list, revoke)
  * and the decision on a client that awaits approval, over real mTLS with an admin token.
  */
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { httpsJson } from '../../helpers/net.js';
@@ -39,6 +40,17 @@ describe('admin API: registration tokens and approval', () => {
     expect(revoked.body.revoked_at).toEqual(expect.any(String));
     expect((await ops.call('POST', '/admin/registration-tokens/nope/revoke')).body.code).toBe('ERR_REGISTRATION_TOKEN_UNKNOWN');
     expect((await s.admin.listAudit({ target: `registration-token:${created.body.id}` })).map((a) => a.action)).toEqual(['registration_token.revoke', 'registration_token.create']);
+  });
+
+  it('adds, lists and removes a software statement issuer', async () => {
+    const jwk = await exportJWK((await generateKeyPair('ES256')).publicKey);
+    const created = await ops.call('POST', '/admin/software-issuers', { body: { name: 'https://directory.example.com', jwks: { keys: [jwk] }, scope: 'read' } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ name: 'https://directory.example.com', scope: 'read', approval: 'auto', jwks_uri: null });
+    expect((await ops.call('POST', '/admin/software-issuers', { body: { name: 'https://directory.example.com', jwks: { keys: [jwk] } } })).status).toBe(409);
+    expect((await reader.call('GET', '/admin/software-issuers')).body.items).toEqual([expect.objectContaining({ name: 'https://directory.example.com' })]);
+    expect((await ops.call('DELETE', `/admin/software-issuers/${encodeURIComponent('https://directory.example.com')}`)).status).toBe(204);
+    expect((await ops.call('DELETE', `/admin/software-issuers/${encodeURIComponent('https://directory.example.com')}`)).status).toBe(404);
   });
 
   it('approves a pending client (it then gets a token) and rejects another (it is removed); a client that is not pending is refused with 409', async () => {

@@ -5,6 +5,7 @@
  * registrant's certificate. Every refusal leaves the database as it was.
  */
 import { X509Certificate } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwksFromCertificatePem } from '../../../src/jwks/self-signed.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
@@ -174,7 +175,7 @@ describe('POST /register (RFC 7591)', () => {
     await expectRefusedUnchanged(() => register(cert, token, { tls_client_auth_san_dns: 'scope.example.com', scope: 'read write' }), { status: 400, error: 'invalid_client_metadata', member: 'scope' });
   });
 
-  it('a request without a certificate, a software statement, a body that is not JSON or too large: refused, nothing stored', async () => {
+  it('a request without a certificate, an unsigned software statement, a body that is not JSON or too large: refused, nothing stored', async () => {
     const token = await iat();
     await expectRefusedUnchanged(() => register(undefined, token, { tls_client_auth_san_dns: 'nocert.example.com' }), { status: 400, error: 'invalid_client_metadata', member: 'tls_client_auth_san_dns' });
     const cert = await s.pki.client({ subject: [{ CN: ['partner-ss'] }], san: [{ type: 'dns', value: 'ss.example.com' }] });
@@ -195,6 +196,53 @@ describe('POST /register (RFC 7591)', () => {
     expect(res.status, res.text).toBe(201);
     const issued = await s.token(device, { grant_type: 'client_credentials', client_id: String(res.body.client_id) }, { chain: device.pem });
     await expectIssuedToken(s, issued, { clientId: String(res.body.client_id), presented: device, chain: device.pem, scopes: ['read'], aud: API });
+  });
+});
+
+describe('software statements (RFC 7591 §2.3)', () => {
+  const DIRECTORY = 'https://directory.example.com';
+  let signer: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    signer = pair.privateKey as CryptoKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'dir-1' };
+    await s.admin.addSoftwareIssuer({ name: DIRECTORY, jwks: JSON.stringify({ keys: [jwk] }), scopes: ['read'], resources: [API], environments: ['prod'] }, 'test');
+  });
+
+  const statement = (claims: Record<string, unknown>, options: { key?: CryptoKey; iss?: string; exp?: number } = {}) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'dir-1' })
+      .setIssuer(options.iss ?? DIRECTORY)
+      .setIssuedAt()
+      .setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 300)
+      .sign(options.key ?? signer);
+
+  it("a trusted issuer's statement registers without an initial access token, and its claims take precedence over the request's members", async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['sw-partner'] }], san: [{ type: 'dns', value: 'sw.example.com' }] });
+    const software_statement = await statement({ tls_client_auth_san_dns: 'sw.example.com', client_name: 'From the directory', software_id: 'app-7' });
+    const res = await register(cert, undefined, { software_statement, tls_client_auth_san_dns: 'claimed-by-request.example.com', client_name: 'From the request', tls_client_certificate_bound_access_tokens: true });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body).toMatchObject({ tls_client_auth_san_dns: 'sw.example.com', client_name: 'From the directory', scope: 'read' });
+    const token = await s.token(cert, { grant_type: 'client_credentials', client_id: String(res.body.client_id) });
+    await expectIssuedToken(s, token, { clientId: String(res.body.client_id), presented: cert, scopes: ['read'], aud: API });
+    const [entry] = await s.admin.listAudit({ target: `client:${res.body.client_id}` });
+    expect(entry).toMatchObject({ action: 'registration.add', actor: expect.stringMatching(/^registration:software:https:\/\/directory\.example\.com:/) });
+  });
+
+  it('an untrusted issuer, a statement signed with another key, and an expired statement are refused; nothing stored', async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['sw-bad'] }], san: [{ type: 'dns', value: 'swbad.example.com' }] });
+    const metadata = { tls_client_auth_san_dns: 'swbad.example.com' };
+    const other = (await generateKeyPair('ES256')).privateKey as CryptoKey;
+    await expectRefusedUnchanged(async () => register(cert, undefined, { ...metadata, software_statement: await statement({}, { iss: 'https://rogue.example.com', key: other }) }), {
+      status: 400,
+      error: 'unapproved_software_statement',
+    });
+    await expectRefusedUnchanged(async () => register(cert, undefined, { ...metadata, software_statement: await statement({}, { key: other }) }), { status: 400, error: 'invalid_software_statement' });
+    const expired = await statement({}, { exp: Math.floor(Date.now() / 1000) - 60 });
+    const res = await expectRefusedUnchanged(() => register(cert, undefined, { ...metadata, software_statement: expired }), { status: 400, error: 'invalid_software_statement' });
+    expect(String(res.body.error_description)).toContain('expired');
+    await expectRefusedUnchanged(() => register(cert, undefined, { ...metadata, software_statement: 'not-a-jwt' }), { status: 400, error: 'invalid_software_statement' });
   });
 });
 
