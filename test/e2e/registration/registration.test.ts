@@ -96,6 +96,9 @@ describe('POST /register (RFC 7591)', () => {
     await expectIssuedToken(s, token, { clientId, presented: cert, scopes: ['read'], aud: API });
     const audit = await s.admin.listAudit({ target: `client:${clientId}` });
     expect(audit.map((a) => a.action)).toContain('registration.add');
+    // An administrator may still remove a registered client; its registration goes with it.
+    await s.admin.removeClient(clientId, 'test');
+    expect(await s.database.db('client_registrations').where({ client_id: clientId })).toEqual([]);
   });
 
   it('MD-11: tls_client_certificate_bound_access_tokens omitted is false; a non-boolean is invalid_client_metadata naming it', async () => {
