@@ -126,7 +126,7 @@ const SQL_OUTSIDE_STORE = [
  * admin API calls, the diagnosis read from the store (refusal log lines, POST /admin/diagnose) and what
  * development mode registers. Anything the token path needs lives below src/app (RUNTIME_LAYER).
  */
-const SERVER_APP_IMPORTS = ['src/app/dev-demo.ts', 'src/app/dev-pki.ts', 'src/app/diagnosis.ts', 'src/app/service.ts'];
+const SERVER_APP_IMPORTS = ['src/app/dev-demo.ts', 'src/app/dev-pki.ts', 'src/app/diagnosis.ts', 'src/app/registrations.ts', 'src/app/service.ts'];
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -244,7 +244,7 @@ describe('architecture: layer rules', () => {
     expect(SQL_OUTSIDE_STORE.some((re) => re.test("io.out('select one of the keys listed')"))).toBe(false);
   });
 
-  it('src/server imports src/app only for the admin wiring (admin use cases, diagnosis from the store, development mode)', () => {
+  it('src/server imports src/app only for the admin wiring (admin use cases, diagnosis from the store, development mode) and the registration endpoint', () => {
     const reached = filesUnder(join(ROOT, 'src/server')).flatMap((file) =>
       readImports(readFileSync(file, 'utf8'))
         .filter((ref) => ref.specifier.startsWith('.'))

@@ -8,6 +8,7 @@ import { auditRoutes } from './routes/audit.js';
 import { clientRoutes } from './routes/clients.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { mappingRoutes } from './routes/mappings.js';
+import { registrationRoutes } from './routes/registrations.js';
 import { resourceServerRoutes } from './routes/resource-servers.js';
 import type { AdminRoutesOptions } from './routes/route-context.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
@@ -29,6 +30,7 @@ export function buildAdminRoutes(options: AdminRoutesOptions): Route[] {
     ...resourceServerRoutes(context),
     ...signingKeyRoutes(context),
     ...auditRoutes(context),
+    ...registrationRoutes(context),
     ...diagnoseRoutes(context),
   ];
 }

@@ -16,7 +16,7 @@ export const adminSchemas = z.registry<{ id: string; description?: string }>();
 /** Component names of request-side schemas (rendered as their input: defaults optional, coercions loose). */
 export const REQUEST_COMPONENTS = new Set<string>();
 
-function component<T extends z.ZodType>(id: string, schema: T, description?: string): T {
+export function component<T extends z.ZodType>(id: string, schema: T, description?: string): T {
   adminSchemas.add(schema, description ? { id, description } : { id });
   if (id.endsWith('Request') || id.endsWith('Input')) REQUEST_COMPONENTS.add(id);
   return schema;

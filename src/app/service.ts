@@ -1,12 +1,16 @@
 /**
  * The administrative use cases over one database, assembled: what the CLI, the admin API and the
  * server's start-up call. Each kind of record has its module (clients.ts, mappings.ts,
- * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts); every write there validates first,
+ * trust-anchors.ts, resource-servers.ts, signing-keys.ts, audit.ts, registration-tokens.ts,
+ * software-issuers.ts and the administrator's side of registrations.ts); every write there validates first,
  * then runs in one transaction together with its audit row, so a refused request changes nothing.
  */
 import type { SigningAlgorithm } from '../config/index.js';
 import type { Db } from '../store/index.js';
 import { createAuditUseCases } from './audit.js';
+import { createRegistrationTokenUseCases } from './registration-tokens.js';
+import { createRegistrationApprovalUseCases } from './registrations.js';
+import { createSoftwareIssuerUseCases } from './software-issuers.js';
 import type { ClientKeyOptions } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { createMappingUseCases } from './mappings.js';
@@ -17,6 +21,9 @@ import { createConsoleViews } from './console-views.js';
 
 export type { AuditEntry } from '../store/index.js';
 export type { AddClientInput, UpdateClientInput } from './clients.js';
+export type { CreateRegistrationTokenInput, RegistrationTokenView } from './registration-tokens.js';
+export type { AddSoftwareIssuerInput } from './software-issuers.js';
+export type { SoftwareIssuer } from '../store/index.js';
 export type { MappingInput } from './mappings.js';
 export { MAPPING_KINDS } from '../mapping/kinds.js';
 export { CLIENT_ID_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from './patterns.js';
@@ -48,6 +55,9 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     ...createSigningKeyUseCases({ db, keyEncryptionKey, signingAlg }),
     ...createAuditUseCases({ db }),
     ...createConsoleViews({ db }),
+    ...createRegistrationTokenUseCases({ db }),
+    ...createRegistrationApprovalUseCases({ db }),
+    ...createSoftwareIssuerUseCases({ db, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }),
   };
 }
 

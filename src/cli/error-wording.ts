@@ -23,6 +23,11 @@ const FLAGS: Readonly<Record<string, string>> = {
   notBefore: '--not-before',
   notAfter: '--not-after',
   within: '--within',
+  expiresIn: '--expires-in',
+  maxUses: '--max-uses',
+  approval: '--approval',
+  environments: '--environment',
+  resources: '--resource',
 };
 
 /** The flag of `member` (`mapping.notAfter` is `--not-after` too). */

@@ -16,6 +16,7 @@ import { cliActor, readFileArg, withDatabase, withReadOnlyDatabase, withStorageE
 import { reportCliError } from './error-output.js';
 import { assertSupportedRuntime } from '../runtime.js';
 import { addMappingSourceOptions, CliExit, mappingFromCertOptions, registerDiagnosisCommands } from './diagnose-commands.js';
+import { registerRegistrationCommands } from './registration-commands.js';
 import { load } from './modules.js';
 import { registerTokenCommand } from './token-command.js';
 import type { ClientRecord } from '../store/index.js';
@@ -465,6 +466,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     });
 
   registerDiagnosisCommands(program, { env, io });
+  registerRegistrationCommands(program, { env, io });
   registerTokenCommand(program, { io });
   return program;
 }

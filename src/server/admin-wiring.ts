@@ -53,6 +53,8 @@ export interface AdminWiringOptions {
 }
 
 export interface AdminWiring {
+  /** knex, opened on first use (the admin use cases and the registration endpoint share it). */
+  knex: () => Promise<Db>;
   /** The admin use cases (knex opened with them). */
   service: () => Promise<AdminService>;
   /** The admin API; `loaded()` is set once a request asked for it (to close it). */
@@ -117,5 +119,5 @@ export function createAdminWiring({ config, db, knex, logger, state, mtls, revoc
       }),
     ),
   );
-  return { service, api };
+  return { knex: openKnex, service, api };
 }

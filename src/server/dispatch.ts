@@ -25,6 +25,8 @@ export interface DispatchOptions {
   adminBaseUrl(): string;
   /** The admin API, loaded on the first /admin request. */
   adminApi(): Promise<AdminApi>;
+  /** Dynamic client registration (RFC 7591/7592), served on the mTLS listener. */
+  registration?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string): void };
   /** oidc-provider's request handler (the current provider's). */
   oauth(req: IncomingMessage, res: ServerResponse): void;
   /** Seconds a client is told to wait when the database cannot answer now. */
@@ -113,6 +115,10 @@ export function createDispatch(options: DispatchOptions): (listener: Listener) =
     }
     if (path === '/readyz') {
       readiness(res);
+      return;
+    }
+    if (listener === 'mtls' && options.registration?.handles(path)) {
+      options.registration.handle(req, res, path);
       return;
     }
     // Endpoint URLs are derived from the configured issuer, never from the request's Host header.

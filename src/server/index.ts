@@ -29,6 +29,9 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createMtlsHooks } from './mtls.js';
 import type { Refusal } from './peer-certificate.js';
 import { createProviderHost } from './provider-host.js';
+import { mtlsEndpointAliases } from './provider.js';
+import { load, loadOnce } from './loaders.js';
+import { createRegistrationEndpoint } from './registration/endpoint.js';
 import { createRevocationManager } from './revocation.js';
 import { loadServerState } from './state.js';
 import { startTimers } from './timers.js';
@@ -104,9 +107,23 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const reload = () => state.reload({ trustChanged: listeners.refreshTrust, keysChanged: provider.rebuild });
   const admin = createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, refusals, reload });
 
+  // RFC 7591/7592 on the mTLS listener (registration/); the use cases load, with knex, on the first request.
+  const registration = createRegistrationEndpoint({
+    load: loadOnce(() =>
+      Promise.all([admin.knex(), load.registrations()]).then(([k, { createRegistrationUseCases, registeredMetadata }]) => ({
+        useCases: createRegistrationUseCases({ db: k, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: jwksUris.logFailure }),
+        registeredMetadata,
+      })),
+    ),
+    mtls,
+    registrationUrl: mtlsEndpointAliases(config.mtlsUrl).registration_endpoint,
+    logger,
+    failures,
+  });
+
   // Which part answers which path, on each listener; the certificate source reads a forwarded
   // certificate first (main and mTLS listeners: the admin listener takes the handshake's only).
-  const dispatch = createDispatch({ config, db, logger, metrics, failures, adminListener: listeners.adminListener, adminBaseUrl: listeners.adminBaseUrl, adminApi: admin.api, oauth: provider.handle, retryAfterS });
+  const dispatch = createDispatch({ config, db, logger, metrics, failures, adminListener: listeners.adminListener, adminBaseUrl: listeners.adminBaseUrl, adminApi: admin.api, registration, oauth: provider.handle, retryAfterS });
   listeners.handle((listener) => (listener === 'admin' ? dispatch(listener) : withCertificateSource(dispatch(listener), source, listener, onRefusal)));
   try {
     await listeners.listen();

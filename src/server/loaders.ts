@@ -13,6 +13,7 @@
  * | `diagnosis`    | the first refusal (its log line), the first /admin request               | auth-observer.ts, admin-wiring.ts |
  * | `jwksUri`      | the first request of a client that publishes its keys at a jwks_uri      | jwks-uris.ts                |
  * | `devPki`       | a development start without CERTBOUND_TLS_CERT/KEY                       | bootstrap.ts                |
+ * | `registrations`| the first request to the registration endpoint (RFC 7591/7592)           | index.ts                    |
  */
 export const load = {
   /** knex with the migrations. */
@@ -30,6 +31,8 @@ export const load = {
   },
   /** The development PKI (@peculiar/x509, about 10 MB a production server never needs). */
   devPki: () => import('../app/dev-pki.js'),
+  /** Dynamic client registration's use cases (knex), for the registration endpoint (registration/). */
+  registrations: () => import('../app/registrations.js'),
 };
 
 /**

@@ -18,6 +18,8 @@ export interface Refusal {
   /** A refusal about a client assertion's key (private_key_jwt), not about the certificate. */
   keyId?: string | undefined;
   details?: unknown;
+  /** The client may read `message` itself (it says nothing of the certificate or of other clients). */
+  publicDescription?: boolean;
 }
 
 /** The chain verdict of a forwarded certificate (what `socket.authorized` is for a TLS one). */

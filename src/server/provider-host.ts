@@ -122,7 +122,11 @@ export function createProviderHost(options: ProviderHostOptions): ProviderHost {
         metrics.clientAuthRefused(refusal?.code ?? 'CLIENT_INVALID');
         if (refusal) {
           // Safe for the client: no subject, no thumbprint; the log line with the same ref has the reason.
-          body.error_description = alias ? `client authentication failed (ref ${refusal.ref}): ${alias}` : `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
+          body.error_description = refusal.publicDescription
+            ? `${refusal.message} (ref ${refusal.ref})`
+            : alias
+              ? `client authentication failed (ref ${refusal.ref}): ${alias}`
+              : `client authentication failed (ref ${refusal.ref}); the authorization server's log explains why`;
           return;
         }
       }

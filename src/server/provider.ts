@@ -7,7 +7,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
-import { CLIENT_ASSERTION_ALGS, createOidcAdapter, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import { CLIENT_ASSERTION_ALGS, createOidcAdapter, PENDING_MEMBER, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
 import { createResourceAccess, GRANT_TYPES, GRANTS, type GrantContext, grantOf } from './grants/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
@@ -15,11 +15,14 @@ import type { JwksUriCache } from '../outbound/jwks-uri-cache.js';
 import type { MtlsHooks } from './mtls.js';
 import type { Refusal } from './peer-certificate.js';
 
-export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const;
+export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint'] as const;
 
-/** RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection and revocation endpoints on the mTLS listener. */
+/**
+ * RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection, revocation and (RFC 7591) registration
+ * endpoints on the mTLS listener.
+ */
 export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
-  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation` };
+  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation`, registration_endpoint: `${mtlsUrl}/register` };
 }
 
 export interface BuildProviderOptions {
@@ -67,6 +70,24 @@ export function trimDiscovery(body: Record<string, unknown>): void {
   if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => GRANT_TYPES.includes(g));
 }
 
+/**
+ * A client that registered itself under a manual-approval token authenticates, but gets no token until
+ * an administrator approves it: invalid_client, with a description that says so (provider-host.ts).
+ */
+function assertApproved(ctx: KoaContextWithOIDC, client: { clientId: string; [PENDING_MEMBER]?: string }): void {
+  if (client[PENDING_MEMBER] !== 'pending') return;
+  const refusal: Refusal = {
+    code: 'CLIENT_PENDING_APPROVAL',
+    message: `the registration of ${client.clientId} awaits an administrator's approval`,
+    ref: randomUUID().slice(0, 8),
+    clientId: client.clientId,
+    publicDescription: true,
+  };
+  ctx.state.certboundRefusal = refusal;
+  // oidc-provider answers invalid_client with 400 here (after client authentication); it is a 401 wherever certbound refuses a client.
+  throw Object.assign(new errors.InvalidClient('the client registration awaits approval'), { status: 401, statusCode: 401 });
+}
+
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
@@ -78,6 +99,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
    * (the authorization endpoint, which serves no client) by the common rules without a default scope.
    */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
+    assertApproved(ctx, client as { clientId: string; [PENDING_MEMBER]?: string });
     const grant = ctx.oidc.route === 'token' ? grantOf((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type) : undefined;
     if (grant) return grant.resourceServerInfo(ctx, rs, client, resourceIndicator, grants);
     return grants.access.tokenFor({ ctx, rs, client, resourceIndicator, defaultToHeldScopes: false });
@@ -108,13 +130,15 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     },
     findAccount: async () => undefined,
     extraClientMetadata: {
-      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri'],
+      properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri', PENDING_MEMBER],
       validator(_ctx, key, value) {
         if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value)) throw new errors.InvalidClientMetadata(`${key} must be an array`);
       },
     },
     discovery: {
       mtls_endpoint_aliases: aliases,
+      // Served by certbound itself on the mTLS listener (server/registration/), where the registrant's certificate is read.
+      registration_endpoint: aliases.registration_endpoint,
     },
     features: {
       // certbound serves the token endpoint (the grants of grants/) and token introspection/revocation

@@ -146,7 +146,14 @@ export const clients = {
   async update(
     db: Db,
     clientId: string,
-    fields: { scopes?: string[] | undefined; defaultResource?: string | null | undefined; boundTokens?: boolean | undefined; jwks?: ClientRecord['jwks'] | undefined; jwksUri?: string | null | undefined },
+    fields: {
+      scopes?: string[] | undefined;
+      defaultResource?: string | null | undefined;
+      boundTokens?: boolean | undefined;
+      jwks?: ClientRecord['jwks'] | undefined;
+      jwksUri?: string | null | undefined;
+      metadata?: ClientRecord['metadata'] | undefined;
+    },
   ): Promise<number> {
     await bumpRevision(db, 'clients');
     const row: Record<string, unknown> = { updated_at: Date.now() };
@@ -155,6 +162,7 @@ export const clients = {
     if (fields.scopes !== undefined) row.scope = fields.scopes.join(' ');
     if (fields.defaultResource !== undefined) row.default_resource = fields.defaultResource;
     if (fields.boundTokens !== undefined) row.bound_tokens = fields.boundTokens;
+    if (fields.metadata !== undefined) row.metadata = JSON.stringify(fields.metadata);
     return db('clients').where({ client_id: clientId }).update(row);
   },
   async insertMapping(db: Db, m: MappingRecord): Promise<void> {

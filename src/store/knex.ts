@@ -15,6 +15,7 @@ import * as subjectDnRefold from '../../migrations/20261128000005_subject_dn_ref
 import * as resourceIntrospectionClients from '../../migrations/20261129000001_resource_introspection_clients.js';
 import * as anchorAllowMissingEku from '../../migrations/20261201000004_trust_anchor_allow_missing_eku.js';
 import * as auditActorWidth from '../../migrations/20261206000001_audit_actor_width.js';
+import * as clientRegistrations from '../../migrations/20261207000001_client_registrations.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -72,6 +73,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261129000001_resource_introspection_clients': resourceIntrospectionClients,
   '20261201000004_trust_anchor_allow_missing_eku': anchorAllowMissingEku,
   '20261206000001_audit_actor_width': auditActorWidth,
+  '20261207000001_client_registrations': clientRegistrations,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

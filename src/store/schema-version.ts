@@ -15,6 +15,7 @@ export const MIGRATION_NAMES = [
   '20261129000001_resource_introspection_clients',
   '20261201000004_trust_anchor_allow_missing_eku',
   '20261206000001_audit_actor_width',
+  '20261207000001_client_registrations',
 ] as const;
 
 export type MigrationName = (typeof MIGRATION_NAMES)[number];

@@ -34,6 +34,14 @@ export const OAUTH_ERRORS = {
     'the database does not answer, or `CERTBOUND_MAX_PENDING_REQUESTS` is reached; `Retry-After` is set (docs/reliability.md)',
     'Retry after the Retry-After delay.',
   ),
+  invalid_client_metadata: oauth(
+    400,
+    'the registration endpoint (RFC 7591 §3.2.2) refused a metadata member, or the certificate does not prove the requested subject; the description starts with the member',
+    'Fix the named member; the ERR_REGISTRATION_* codes below say more.',
+  ),
+  invalid_token: oauth(401, 'the registration endpoint: the initial access token or the registration access token is not valid (RFC 6750 §3.1)', 'Use a current initial access token, or the registration_access_token over mTLS with the registered certificate.'),
+  unapproved_software_statement: oauth(400, 'the registration endpoint: a software statement from an issuer no administrator trusts (RFC 7591 §3.2.2)', 'Ask the administrator to trust the issuer, or register with an initial access token.'),
+  invalid_software_statement: oauth(400, 'the registration endpoint: a software statement that does not verify or has expired (RFC 7591 §3.2.2)', 'Send a current statement signed by its issuer.'),
   server_error: oauth(500, 'anything else; the log line carries the `ref` the description names', 'Look up the ref in the server log.'),
 } as const satisfies Record<string, CatalogEntry>;
 

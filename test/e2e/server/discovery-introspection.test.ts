@@ -38,7 +38,9 @@ describe('discovery', () => {
       token_endpoint: `${s.mtlsUrl}/token`,
       introspection_endpoint: `${s.mtlsUrl}/token/introspection`,
       revocation_endpoint: `${s.mtlsUrl}/token/revocation`,
+      registration_endpoint: `${s.mtlsUrl}/register`,
     });
+    expect(m.registration_endpoint).toBe(`${s.mtlsUrl}/register`);
     expect(m.jwks_uri).toBe(`${s.issuer}/jwks`);
   });
 
