@@ -85,7 +85,7 @@ export const configSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** Main listener (discovery, JWKS, health): no client certificate requested. Default 8443. */
     port: port.default(8443),
-    /** mTLS listener (token, introspection, revocation). Default 8444. */
+    /** mTLS listener (token, introspection, revocation, registration). Default 8444. */
     mtlsPort: port.default(8444),
     /** Public base URL of the mTLS listener, used in `mtls_endpoint_aliases`. Default `https://localhost:<mtlsPort>`. */
     mtlsUrl: httpsUrl.optional(),
