@@ -315,7 +315,7 @@ const clientMatch = z.object({
   value: z.string().nullable(),
   code: z.string().nullable().describe('Null when this client would authenticate'),
 });
-const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
+const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable', 'not_checked']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
 const anchorRef = z.object({ name: z.string(), environment: z.string().nullable() });
 const clientDiagnosis = z.object({
   client_id: z.string(),
@@ -343,7 +343,11 @@ const clientDiagnosis = z.object({
           certificate: z.array(z.string()),
           closest: z.object({ registered: z.string(), certificate: z.string(), distance: z.number() }).nullable(),
         }),
-        trust_anchor: fieldResult.extend({ pinned: anchorRef.nullable(), chain_anchor: anchorRef.nullable() }),
+        trust_anchor: fieldResult.extend({
+          pinned: anchorRef.nullable(),
+          chain_anchor: anchorRef.nullable(),
+          blocked_by: z.string().nullable().describe('With status not_checked: the chain finding (INTERMEDIATE_MISSING, …) that left the pin unchecked; that finding is the reason'),
+        }),
         validity: fieldResult.extend({ not_before: timestamp.nullable(), not_after: timestamp.nullable() }),
       }),
     }),

@@ -60,7 +60,7 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
   const { authenticatesAs, mappedBy } = matchClients(leaf, clients, { now, anchorSpki, blocking });
   let client: ClientDiagnosis | null = null;
   if (input.clientId !== undefined) {
-    client = diagnoseClient(leaf, clients.find((c) => c.clientId === input.clientId), input.clientId, { now, anchorSpki, chainAnchorRef, blocking, anchors: input.anchors });
+    client = diagnoseClient(leaf, clients.find((c) => c.clientId === input.clientId), input.clientId, { now, anchorSpki, chainAnchorRef, blocking, anchors: input.anchors, chainFinding: chain.status === 'complete' ? null : chain.status });
   }
 
   const { wouldAuthenticate, code, message, hint } = verdict({

@@ -58,7 +58,7 @@ export function formatDiagnosis(d: Diagnosis): string {
     for (const m of d.client.mappings) {
       const pin = m.trust_anchor ? ` [trust ${m.trust_anchor.name}${m.trust_anchor.environment ? `/${m.trust_anchor.environment}` : ''}]` : '';
       const window = m.not_before || m.not_after ? ` [${m.not_before ?? '…'} → ${m.not_after ?? '…'}]` : '';
-      lines.push(`  ${m.matches ? 'match   ' : 'no match'}  ${m.kind}=${m.value}${pin}${window}${m.code ? `  ${m.code}` : ''}`);
+      lines.push(`  ${m.matches ? 'match   ' : m.code ? 'no match' : 'unchecked'}  ${m.kind}=${m.value}${pin}${window}${m.code ? `  ${m.code}` : ''}`);
       if (m.message && m.code !== d.code) lines.push(`            ${m.message}`);
     }
   }

@@ -43,7 +43,11 @@ export interface AnchorRef {
 }
 
 export interface FieldResult {
-  status: 'match' | 'mismatch' | 'not_applicable';
+  /**
+   * not_applicable: the mapping does not constrain this field; not_checked: it does, but a
+   * certificate-level finding (`blocked_by`) kept it from being checked, and that finding is the reason.
+   */
+  status: 'match' | 'mismatch' | 'not_applicable' | 'not_checked';
   code: DiagnosisCode | null;
   message: string | null;
   hint: string | null;
@@ -70,7 +74,12 @@ export interface MappingDiagnosis {
       /** The certificate value closest to the registered one (SAN_MISMATCH, SUBJECT_DN_MISMATCH). */
       closest: { registered: string; certificate: string; distance: number } | null;
     };
-    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null };
+    trust_anchor: FieldResult & {
+      pinned: AnchorRef | null;
+      chain_anchor: AnchorRef | null;
+      /** With status not_checked: the chain finding that left the pin unchecked (its code is the diagnosis's, not this field's). */
+      blocked_by: ChainStatusCode | null;
+    };
     validity: FieldResult & { not_before: string | null; not_after: string | null };
   };
 }

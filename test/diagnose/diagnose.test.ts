@@ -160,6 +160,27 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
     expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'billing', code: 'INTERMEDIATE_MISSING' })]);
   });
 
+  it('one cause gets one reason code: a missing intermediate leaves a pinned mapping\'s anchor "not checked", naming the chain finding, never TRUST_ANCHOR_UNKNOWN', () => {
+    const d = diagnose(billing, { chain: [], clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))] });
+    expect(d.code).toBe('INTERMEDIATE_MISSING');
+    const m = d.client!.mappings[0]!;
+    expect(m).toMatchObject({ matches: false, code: null });
+    expect(m.message).toContain('INTERMEDIATE_MISSING');
+    expect(m.fields.identity.status).toBe('match');
+    expect(m.fields.trust_anchor).toMatchObject({ status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'prod-root', environment: 'prod' }, chain_anchor: null });
+    expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'billing', code: 'INTERMEDIATE_MISSING' })]);
+    // the one code, nowhere a second: not in the JSON, not in what doctor prints
+    expect(JSON.stringify(d)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    const text = formatDiagnosis(d);
+    expect(text).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    expect(text).toMatch(/unchecked {2}san_dns=billing\.example\.com \[trust prod-root\/prod\]/);
+    // the same for an untrusted root: the chain finding is the reason, the pin is not checked
+    const unpinnedSide = diagnose(billing, { chain: [], clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))] });
+    expect(JSON.stringify(unpinnedSide)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    // a chain that reaches its anchor checks the pin as before
+    expect(diagnose(billing, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'staging' }))] }).code).toBe('WRONG_TRUST_ANCHOR');
+  });
+
   it('UNTRUSTED_ROOT: a chain from a CA that is not a trust anchor', async () => {
     const otherRoot = await createCa({ name: [{ CN: ['Unknown Root'] }] });
     const otherIssuing = await createCa({ name: [{ CN: ['Unknown Issuing'] }], parent: otherRoot });

@@ -39,10 +39,13 @@ describe('POST /admin/diagnose', () => {
     expect(res.body).toMatchObject({ would_authenticate: true, chain: { status: 'complete' } });
   });
 
-  it('without the intermediate → INTERMEDIATE_MISSING, naming the missing issuer', async () => {
+  it('without the intermediate → INTERMEDIATE_MISSING, naming the missing issuer; one cause gets one reason code: the pinned mapping\'s anchor is "not checked", not TRUST_ANCHOR_UNKNOWN', async () => {
     const res = await reader.call('POST', '/admin/diagnose', { body: { certificate: billing.pem, client_id: 'billing' } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ would_authenticate: false, code: 'INTERMEDIATE_MISSING', chain: { status: 'INTERMEDIATE_MISSING', missing_issuer: { subject: 'CN=Test Issuing CA,O=Test PKI' } } });
+    expect((res.body as { client: { mappings: unknown[] } }).client.mappings[0]).toMatchObject({ matches: false, code: null, fields: { trust_anchor: { status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'test-root' } } } });
+    expect(JSON.stringify(res.body)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    expect(DiagnosisSchema.safeParse(res.body).success).toBe(true);
   });
 
   it('a certificate with the right CN but no SAN → CN_MATCHES_BUT_SAN_EXPECTED for the client', async () => {

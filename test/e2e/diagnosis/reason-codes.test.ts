@@ -136,6 +136,15 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     expect(cli.chain.missing_issuer).toEqual({ subject: 'CN=Test Issuing CA,O=Test PKI', key_id: expect.stringMatching(/^[0-9a-f]{40}$/) });
   });
 
+  it('one cause gets one reason code: a missing intermediate under a pinned mapping is INTERMEDIATE_MISSING in doctor and in the refusal log line\'s diagnosis, never also TRUST_ANCHOR_UNKNOWN', async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['pinned'] }], san: san('pinned.example.com') });
+    const { cli, line } = await expectCode('INTERMEDIATE_MISSING', cert, 'none', 'pinned-prod');
+    for (const d of [cli, line.diagnosis as unknown as typeof cli]) {
+      expect(d.client.mappings[0].fields.trust_anchor).toMatchObject({ status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING' });
+      expect(JSON.stringify(d)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    }
+  });
+
   it('UNTRUSTED_ROOT', async () => {
     const cert = await issueLeaf(unknown.issuing, { subject: [{ CN: ['x'] }], san: san('san-client.example.com') });
     await expectCode('UNTRUSTED_ROOT', cert, [unknown.issuing], 'san-client');

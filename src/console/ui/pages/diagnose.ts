@@ -9,7 +9,7 @@ import { clearErrors, field, formError, input, showError, textarea } from '../fo
 import type { Ctx } from '../main.js';
 
 interface FieldResult {
-  status: 'match' | 'mismatch' | 'not_applicable';
+  status: 'match' | 'mismatch' | 'not_applicable' | 'not_checked';
   code: string | null;
   message: string | null;
   hint: string | null;
@@ -28,7 +28,7 @@ interface MappingDiagnosis {
   hint: string | null;
   fields: {
     identity: FieldResult & { registered: string; certificate: string[]; closest: { registered: string; certificate: string } | null };
-    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null };
+    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null; blocked_by: string | null };
     validity: FieldResult & { not_before: string | null; not_after: string | null };
   };
 }
@@ -58,7 +58,7 @@ function verdict(ok: boolean, code: string | null, message: string, hint: string
 }
 
 function resultCell(r: FieldResult): HTMLElement {
-  const label = r.status === 'match' ? '✓ matches' : r.status === 'mismatch' ? '✗ mismatch' : '– not checked';
+  const label = { match: '✓ matches', mismatch: '✗ mismatch', not_applicable: '– not applicable', not_checked: '– not checked' }[r.status];
   return h('td', { class: `result ${r.status}` }, h('span', {}, label), r.code ? [' ', h('code', {}, r.code)] : null, r.message ? h('p', {}, r.message) : null, r.hint ? h('p', { class: 'fix' }, 'Fix: ', r.hint) : null);
 }
 
@@ -72,7 +72,7 @@ function mappingTable(m: MappingDiagnosis): HTMLElement {
   return h(
     'section',
     { class: 'card', 'aria-label': `Mapping ${m.id}` },
-    h('h3', {}, `Mapping ${m.kind} `, h('code', {}, m.value), m.matches ? ' — matches' : ` — ${m.code ?? 'does not match'}`),
+    h('h3', {}, `Mapping ${m.kind} `, h('code', {}, m.value), m.matches ? ' — matches' : ` — ${m.code ?? (ta.blocked_by ? `not checked (${ta.blocked_by})` : 'does not match')}`),
     m.message ? h('p', {}, m.message) : null,
     m.hint ? h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), m.hint) : null,
     h(
