@@ -9,7 +9,7 @@ import { createTestDatabase, TEST_DB_KIND, type TestDatabase } from '../helpers/
 
 let database: TestDatabase;
 const CLIENTS = 2000;
-const valueOf = (i: number) => `svc-${String(i).padStart(5, '0')}.example.com`;
+const dnsName = (i: number) => `svc-${String(i).padStart(5, '0')}.example.com`;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -22,7 +22,7 @@ beforeAll(async () => {
   );
   await database.db.batchInsert(
     'certificate_mappings',
-    rows.map((i) => ({ id: `m${i}`, client_id: `c${i}`, kind: 'san_dns', value: valueOf(i), canonical: valueOf(i), created_at: now })),
+    rows.map((i) => ({ id: `m${i}`, client_id: `c${i}`, kind: 'san_dns', value: dnsName(i), canonical: dnsName(i), created_at: now })),
     500,
   );
   await database.db('certificate_mappings').insert({ id: 'dn', client_id: 'c0', kind: 'subject_dn', value: 'CN=svc-01000.example.com', canonical: 'cn=svc-01000.example.com', created_at: now });
@@ -31,20 +31,20 @@ afterAll(() => database?.drop());
 
 describe('clients.mappingsAround', () => {
   it('returns the mappings of the same kind just before and after the value, in index order, the equal one excluded', async () => {
-    const around = await clients.mappingsAround(database.db, 'san_dns', valueOf(1000), 2);
-    expect(around.map((m) => m.value)).toEqual([valueOf(998), valueOf(999), valueOf(1001), valueOf(1002)]);
+    const around = await clients.mappingsAround(database.db, 'san_dns', dnsName(1000), 2);
+    expect(around.map((m) => m.value)).toEqual([dnsName(998), dnsName(999), dnsName(1001), dnsName(1002)]);
     expect(around[0]).toMatchObject({ clientId: 'c998', kind: 'san_dns', trustAnchorName: null });
     // a value that is not registered: its neighbours on both sides
-    expect((await clients.mappingsAround(database.db, 'san_dns', 'svc-01000.example.org', 1)).map((m) => m.value)).toEqual([valueOf(1000), valueOf(1001)]);
+    expect((await clients.mappingsAround(database.db, 'san_dns', 'svc-01000.example.org', 1)).map((m) => m.value)).toEqual([dnsName(1000), dnsName(1001)]);
     // ends of the range; nothing for another kind or none asked
-    expect((await clients.mappingsAround(database.db, 'san_dns', 'a', 2)).map((m) => m.value)).toEqual([valueOf(0), valueOf(1)]);
-    expect(await clients.mappingsAround(database.db, 'san_uri', valueOf(5), 3)).toEqual([]);
-    expect(await clients.mappingsAround(database.db, 'san_dns', valueOf(5), 0)).toEqual([]);
+    expect((await clients.mappingsAround(database.db, 'san_dns', 'a', 2)).map((m) => m.value)).toEqual([dnsName(0), dnsName(1)]);
+    expect(await clients.mappingsAround(database.db, 'san_uri', dnsName(5), 3)).toEqual([]);
+    expect(await clients.mappingsAround(database.db, 'san_dns', dnsName(5), 0)).toEqual([]);
   });
 
   it('findMappingsByCanonical takes a limit', async () => {
-    expect(await clients.findMappingsByCanonical(database.db, 'san_dns', valueOf(7), 0)).toEqual([]);
-    expect((await clients.findMappingsByCanonical(database.db, 'san_dns', valueOf(7), 5)).map((m) => m.id)).toEqual(['m7']);
+    expect(await clients.findMappingsByCanonical(database.db, 'san_dns', dnsName(7), 0)).toEqual([]);
+    expect((await clients.findMappingsByCanonical(database.db, 'san_dns', dnsName(7), 5)).map((m) => m.id)).toEqual(['m7']);
   });
 
   it('reads index ranges of (kind, canonical), never the whole table', async () => {
@@ -52,7 +52,7 @@ describe('clients.mappingsAround', () => {
     const listener = (q: { sql: string; bindings?: readonly unknown[] }) => statements.push({ sql: q.sql, bindings: q.bindings ?? [] });
     database.db.on('query', listener);
     try {
-      await clients.mappingsAround(database.db, 'san_dns', valueOf(1000), 3);
+      await clients.mappingsAround(database.db, 'san_dns', dnsName(1000), 3);
     } finally {
       database.db.off('query', listener);
     }
@@ -63,12 +63,12 @@ describe('clients.mappingsAround', () => {
         const plan = await database.db.transaction(async (trx) => {
           await trx.raw('set local enable_seqscan = off');
           const pgSql = sql.replace(/\$\d+/g, '?');
-          return (await trx.raw(`explain ${pgSql}`, bindings as unknown[])).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+          return (await trx.raw(`explain ${pgSql}`, bindings as readonly string[])).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
         });
         expect(plan).toMatch(/Index (Only )?Scan( Backward)? using certificate_mappings_kind_canonical_index/);
         expect(plan).not.toMatch(/Seq Scan on certificate_mappings/);
       } else {
-        const plan = (await database.db.raw(`explain query plan ${sql}`, bindings as unknown[])).map((r: { detail: string }) => r.detail).join('\n');
+        const plan = (await database.db.raw(`explain query plan ${sql}`, bindings as readonly string[])).map((r: { detail: string }) => r.detail).join('\n');
         expect(plan).toMatch(/SEARCH m USING INDEX certificate_mappings_kind_canonical_index \(kind=\? AND canonical[<>]\?\)/);
         expect(plan).not.toMatch(/SCAN m\b/);
       }
