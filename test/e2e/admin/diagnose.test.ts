@@ -63,6 +63,27 @@ describe('POST /admin/diagnose', () => {
     expect(['UNTRUSTED_ROOT', 'SELF_SIGNED_NOT_REGISTERED']).toContain(res.body.code);
   });
 
+  it('without client_id, a certificate no client maps names the nearest registered clients (near misses), field by field; the OpenAPI document describes them', async () => {
+    const typo = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['biling'] }], san: [{ type: 'dns', value: 'biling.example.com' }] });
+    const res = await reader.call('POST', '/admin/diagnose', { body: { certificate: s.pki.chainOf(typo) } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ would_authenticate: false, code: 'NO_MATCHING_CLIENT', message: expect.stringContaining('Nearest registered: billing (SAN_MISMATCH: san_dns registered billing.example.com, presented biling.example.com)') });
+    expect(res.body.near_misses).toEqual([
+      expect.objectContaining({
+        client_id: 'billing',
+        similarity: 'similar_value',
+        distance: 1,
+        differs: ['identity'],
+        mapping: expect.objectContaining({ code: 'SAN_MISMATCH', fields: expect.objectContaining({ identity: expect.objectContaining({ status: 'mismatch', registered: 'billing.example.com', certificate: ['biling.example.com'] }), trust_anchor: expect.objectContaining({ status: 'match' }) }) }),
+      }),
+    ]);
+    expect(DiagnosisSchema.safeParse(res.body).success).toBe(true);
+    // with a client id, that client is diagnosed instead
+    expect((await reader.call('POST', '/admin/diagnose', { body: { certificate: s.pki.chainOf(typo), client_id: 'billing' } })).body).toMatchObject({ code: 'SAN_MISMATCH', near_misses: [] });
+    const doc = (await reader.call('GET', '/admin/openapi.json', { token: null, cert: null })).body as { components: { schemas: { Diagnosis: { properties: Record<string, { items?: { properties: Record<string, unknown> } }> } } } };
+    expect(Object.keys(doc.components.schemas.Diagnosis.properties.near_misses?.items?.properties ?? {})).toEqual(['client_id', 'similarity', 'distance', 'differs', 'mapping']);
+  });
+
   it('bad input names the field; no token → 401', async () => {
     const bad = await reader.call('POST', '/admin/diagnose', { body: { certificate: 'not a certificate' } });
     expect(bad.status).toBe(400);
