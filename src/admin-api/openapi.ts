@@ -3,6 +3,7 @@
  * that validate requests (`z.toJSONSchema`), so it cannot drift from what the server does.
  */
 import { z } from 'zod';
+import { CSRF_HEADER, SESSION_COOKIE } from '../console/session.js';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './auth.js';
 import type { Route } from './router.js';
 import { adminSchemas, REQUEST_COMPONENTS } from './schemas.js';
@@ -63,11 +64,19 @@ function parameters(route: Route): JsonSchema[] {
 
 function security(route: Route): JsonSchema[] {
   if (route.access === 'public') return [];
-  // Both at once: the token and, on the same connection, the certificate it is bound to.
-  if (route.access === 'write') return [{ adminToken: [ADMIN_SCOPE], mutualTLS: [] }];
+  // Each requirement holds at once: the token and, on the same connection, the certificate it is bound
+  // to; or the console's session cookie on a connection presenting the certificate that signed in, with
+  // its anti-CSRF header on a write (the session's client needs the same scopes as a token would).
+  if (route.access === 'write') {
+    return [
+      { adminToken: [ADMIN_SCOPE], mutualTLS: [] },
+      { consoleSession: [], consoleCsrf: [], mutualTLS: [] },
+    ];
+  }
   return [
     { adminToken: [ADMIN_READ_SCOPE], mutualTLS: [] },
     { adminToken: [ADMIN_SCOPE], mutualTLS: [] },
+    { consoleSession: [], mutualTLS: [] },
   ];
 }
 
@@ -102,7 +111,8 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
       description:
         `Administration of certbound over mutual TLS. Every call except this document needs a certificate-bound access token ` +
         `issued by this server for the resource ${options.adminResource} (scope ${ADMIN_SCOPE}, or ${ADMIN_READ_SCOPE} for reads), ` +
-        'sent as Authorization: Bearer on a connection that presents the certificate the token is bound to (RFC 8705 §3).',
+        'sent as Authorization: Bearer on a connection that presents the certificate the token is bound to (RFC 8705 §3). ' +
+        'The admin console calls it with its session cookie instead (security scheme consoleSession), on a connection that presents the certificate it signed in with.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     // Relative: the origin this document was fetched from (the listener serving /admin).
@@ -116,7 +126,19 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
           description: `client_credentials over mTLS (tls_client_auth or self_signed_tls_client_auth) with resource=${options.adminResource}; the token is bound to the client certificate.`,
           flows: { clientCredentials: { tokenUrl: options.tokenUrl, scopes: { [ADMIN_SCOPE]: 'read and change everything', [ADMIN_READ_SCOPE]: 'read only' } } },
         },
-        mutualTLS: { type: 'mutualTLS', description: 'The client certificate the access token is bound to.' },
+        mutualTLS: { type: 'mutualTLS', description: 'The client certificate the access token is bound to, or the console session was signed in with.' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: `The admin console's session (HttpOnly, Secure, SameSite=Strict), set when a browser signs in at /admin/console/ with an administrator's certificate. Good only on a connection presenting that same certificate, and only while its client still holds ${ADMIN_SCOPE} (${ADMIN_READ_SCOPE} for reads).`,
+        },
+        consoleCsrf: {
+          type: 'apiKey',
+          in: 'header',
+          name: CSRF_HEADER,
+          description: "With the console's session, a write also carries the session's anti-CSRF token in this header (the console page reads it from GET /admin/console/session), which a page of another site cannot set.",
+        },
       },
     },
   };

@@ -315,8 +315,33 @@ const clientMatch = z.object({
   value: z.string().nullable(),
   code: z.string().nullable().describe('Null when this client would authenticate'),
 });
-const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
+const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable', 'not_checked']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
 const anchorRef = z.object({ name: z.string(), environment: z.string().nullable() });
+const mappingDiagnosis = z.object({
+  id: z.string(),
+  kind: z.string(),
+  value: z.string(),
+  trust_anchor: anchorRef.nullable(),
+  not_before: timestamp.nullable(),
+  not_after: timestamp.nullable(),
+  matches: z.boolean(),
+  code: z.string().nullable().describe('SUBJECT_DN_ORDER_REVERSED, CN_MATCHES_BUT_SAN_EXPECTED, SAN_MISMATCH, WRONG_TRUST_ANCHOR, MAPPING_EXPIRED, …'),
+  message: z.string().nullable(),
+  hint: z.string().nullable(),
+  fields: z.object({
+    identity: fieldResult.extend({
+      registered: z.string(),
+      certificate: z.array(z.string()),
+      closest: z.object({ registered: z.string(), certificate: z.string(), distance: z.number() }).nullable(),
+    }),
+    trust_anchor: fieldResult.extend({
+      pinned: anchorRef.nullable(),
+      chain_anchor: anchorRef.nullable(),
+      blocked_by: z.string().nullable().describe('With status not_checked: the chain finding (INTERMEDIATE_MISSING, …) that left the pin unchecked; that finding is the reason'),
+    }),
+    validity: fieldResult.extend({ not_before: timestamp.nullable(), not_after: timestamp.nullable() }),
+  }),
+});
 const clientDiagnosis = z.object({
   client_id: z.string(),
   found: z.boolean(),
@@ -325,29 +350,7 @@ const clientDiagnosis = z.object({
   code: z.string().nullable(),
   message: z.string(),
   hint: z.string().nullable(),
-  mappings: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.string(),
-      value: z.string(),
-      trust_anchor: anchorRef.nullable(),
-      not_before: timestamp.nullable(),
-      not_after: timestamp.nullable(),
-      matches: z.boolean(),
-      code: z.string().nullable().describe('SUBJECT_DN_ORDER_REVERSED, CN_MATCHES_BUT_SAN_EXPECTED, SAN_MISMATCH, WRONG_TRUST_ANCHOR, MAPPING_EXPIRED, …'),
-      message: z.string().nullable(),
-      hint: z.string().nullable(),
-      fields: z.object({
-        identity: fieldResult.extend({
-          registered: z.string(),
-          certificate: z.array(z.string()),
-          closest: z.object({ registered: z.string(), certificate: z.string(), distance: z.number() }).nullable(),
-        }),
-        trust_anchor: fieldResult.extend({ pinned: anchorRef.nullable(), chain_anchor: anchorRef.nullable() }),
-        validity: fieldResult.extend({ not_before: timestamp.nullable(), not_after: timestamp.nullable() }),
-      }),
-    }),
-  ),
+  mappings: z.array(mappingDiagnosis),
   registered_certificates: z.array(z.string()).nullable(),
 });
 const names = z.object({ rfc4514: z.string(), oneline: z.string().describe("OpenSSL's one-line form") });
@@ -404,6 +407,19 @@ export const DiagnosisSchema = component(
     authenticates_as: z.array(clientMatch).describe('Every registered client this certificate would authenticate as, now'),
     mapped_by: z.array(clientMatch).describe("Mappings holding one of this certificate's values, whether or not they authenticate it now"),
     client: clientDiagnosis.nullable().describe('With client_id: that client and each of its mappings compared field by field'),
+    near_misses: z
+      .array(
+        z.object({
+          client_id: z.string(),
+          similarity: z.enum(['same_value', 'reversed_dn', 'cn_as_san', 'similar_value']),
+          distance: z.number().int().nullable().describe('Edits between the registered value and the closest certificate value (similar_value)'),
+          differs: z.array(z.enum(['validity', 'identity', 'trust_anchor'])),
+          mapping: mappingDiagnosis,
+        }),
+      )
+      .describe(
+        'Without client_id, when no client authenticates with the certificate (NO_MATCHING_CLIENT): the nearest registered clients, nearest first, at most 3: the same value under another trust anchor or outside its window, the subject DN in reverse order, the CN registered as a SAN, or a value a few edits away; each with its nearest mapping compared field by field',
+      ),
   }),
   'The same JSON as `certbound doctor --json` (diagnosis_version 1)',
 );

@@ -3,7 +3,7 @@
  * and every client whose mappings hold one of the certificate's values. Used by `certbound doctor`, the
  * token endpoint's refusal log line and `POST /admin/diagnose`, so all three say the same thing.
  */
-import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate } from '../diagnose/index.js';
+import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate, type NearbyMapping, nearMissMappingKeys } from '../diagnose/index.js';
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
 import { type ClientRecord, clients, type Queryable, trustAnchors } from '../store/index.js';
 import { loadVerifiedCrls } from '../revocation/index.js';
@@ -18,6 +18,14 @@ const MAX_LOOKUP_KEYS = 16;
  * are searched for the certificate (`certbound doctor` fetches each set once, in parallel).
  */
 export const MAX_PUBLISHED_SEARCH = 20;
+/**
+ * Near misses (without a client id): of this many of the certificate's values, the mappings just before
+ * and after each in the (kind, canonical) index, this many per side, plus the exact keys of the known
+ * mistakes (reversed DN, CN as a SAN). Index range reads only: at most 2 × 8 + 9 queries of a few rows,
+ * whatever the number of clients.
+ */
+const NEAR_MISS_KEYS = 8;
+const NEAR_MISS_PER_SIDE = 3;
 
 export interface StoreDiagnoseInput {
   /** The client certificate, DER or PEM. */
@@ -37,6 +45,17 @@ export interface StoreDiagnoseInput {
    * fetches once). Without it such a client is diagnosed without its certificates.
    */
   publishedKeys?: ((clientId: string, uri: string) => Promise<Jwks | undefined> | Jwks | undefined) | undefined;
+  /** Without a client id, look up the nearest registered clients (default true; the refusal log line, which must stay cheap, does not). */
+  nearMisses?: boolean | undefined;
+}
+
+/** Mappings near the certificate's values, for the near misses; see NEAR_MISS_KEYS. */
+export async function findNearbyMappings(db: Queryable, leaf: Uint8Array | string): Promise<NearbyMapping[]> {
+  const cert = parseCertificate(leaf);
+  const found: NearbyMapping[] = [];
+  for (const key of nearMissMappingKeys(cert)) found.push(...(await clients.findMappingsByCanonical(db, key.kind, key.canonical, NEAR_MISS_PER_SIDE)));
+  for (const key of candidateMappingKeys(cert).slice(0, NEAR_MISS_KEYS)) found.push(...(await clients.mappingsAround(db, key.kind, key.canonical, NEAR_MISS_PER_SIDE)));
+  return found;
 }
 
 /** The clients the certificate could authenticate as, plus the named one, from the store. */
@@ -79,11 +98,13 @@ export async function diagnoseFromStore(db: Queryable, input: StoreDiagnoseInput
   // jwks_uri points, so the store cannot be searched for them; the published sets are.
   const search = input.clientId === undefined && input.publishedKeys ? await searchPublishedSets(db, input.leaf, input.publishedKeys, new Set(candidates.map((c) => c.clientId))) : undefined;
   if (search) candidates.push(...search.found);
+  const nearby = input.clientId === undefined && input.nearMisses !== false ? await findNearbyMappings(db, input.leaf) : undefined;
   const diagnosis = diagnoseCertificate({
     leaf: input.leaf,
     chain: input.chain ?? [],
     anchors,
     clients: candidates,
+    nearby,
     clientId: input.clientId,
     now: input.now ?? new Date(),
     revocation: { crls, stalePolicy: input.crlStale ?? 'fail-closed' },

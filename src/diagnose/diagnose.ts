@@ -14,6 +14,7 @@ import { chainReport, checkChain } from './steps/chain.js';
 import { diagnoseClient } from './steps/client.js';
 import { dedupe, matchClients } from './steps/clients.js';
 import { checkLeaf } from './steps/leaf-policy.js';
+import { describeNearMiss, findNearMisses } from './steps/near-misses.js';
 import { checkRevocationOfChain } from './steps/revocation.js';
 import { checkValidity } from './steps/validity.js';
 import { verdict } from './steps/verdict.js';
@@ -58,12 +59,13 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
   const chainAnchorRef: AnchorRef | null = chain.anchor?.anchor ? { name: chain.anchor.anchor.name, environment: chain.anchor.anchor.environment ?? null } : null;
   const clients = dedupe(input.clients ?? []);
   const { authenticatesAs, mappedBy } = matchClients(leaf, clients, { now, anchorSpki, blocking });
+  const clientContext = { now, anchorSpki, chainAnchorRef, blocking, anchors: input.anchors, chainFinding: chain.status === 'complete' ? null : chain.status };
   let client: ClientDiagnosis | null = null;
   if (input.clientId !== undefined) {
-    client = diagnoseClient(leaf, clients.find((c) => c.clientId === input.clientId), input.clientId, { now, anchorSpki, chainAnchorRef, blocking, anchors: input.anchors });
+    client = diagnoseClient(leaf, clients.find((c) => c.clientId === input.clientId), input.clientId, clientContext);
   }
 
-  const { wouldAuthenticate, code, message, hint } = verdict({
+  const { wouldAuthenticate, code, message: verdictMessage, hint } = verdict({
     leaf,
     leafSelfSigned: chain.leafSelfSigned,
     client,
@@ -73,6 +75,9 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
     clients,
     clientsGiven: !!input.clients,
   });
+  // Only when nothing about the certificate itself refuses it: then the mappings are what to fix.
+  const nearMisses = client === null && code === 'NO_MATCHING_CLIENT' ? findNearMisses(leaf, clients, input.nearby ?? [], clientContext) : [];
+  const message = nearMisses.length ? `${verdictMessage} Nearest registered: ${nearMisses.map(describeNearMiss).join('; ')}.` : verdictMessage;
 
   return {
     diagnosis_version: 1,
@@ -103,5 +108,6 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
     authenticates_as: authenticatesAs,
     mapped_by: mappedBy,
     client,
+    near_misses: nearMisses,
   };
 }

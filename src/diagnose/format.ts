@@ -1,5 +1,5 @@
 /** The short human rendering of a diagnosis (`certbound doctor` without --json). */
-import type { Diagnosis } from './types.js';
+import type { AnchorRef, Diagnosis, NearMiss } from './types.js';
 
 function san(d: Diagnosis): string {
   const s = d.certificate.san;
@@ -19,6 +19,36 @@ function revocationLine(d: Diagnosis): string {
   const leaf = r.certificates[0];
   const detail = leaf?.status === 'revoked' ? ` on ${leaf.revoked_at}${leaf.reason ? ` (${leaf.reason})` : ''}` : '';
   return `${r.status}${detail}${r.mode === 'known-revoked-only' ? ' (a CRL is stale; fail-open: only listed certificates are refused)' : ''}`;
+}
+
+const SIMILARITY: Record<NearMiss['similarity'], (n: NearMiss) => string> = {
+  same_value: () => 'the same value',
+  reversed_dn: () => 'the subject DN in reverse order',
+  cn_as_san: () => "the certificate's CN registered as a SAN",
+  similar_value: (n) => `a similar value, ${n.distance} edit${n.distance === 1 ? '' : 's'} away`,
+};
+
+function anchorName(a: AnchorRef | null): string {
+  return a ? `${a.name}${a.environment ? `/${a.environment}` : ''}` : '(none)';
+}
+
+/** A near miss field by field: what is registered beside what the certificate presents, ✗ where they differ. */
+function nearMissLines(n: NearMiss): string[] {
+  const m = n.mapping;
+  const { identity, trust_anchor: ta, validity } = m.fields;
+  const mark = (status: string) => (status === 'mismatch' ? '✗' : status === 'match' ? '✓' : '–');
+  const rows: [string, string, string, string][] = [
+    [m.kind, identity.registered, identity.closest?.certificate ?? (identity.certificate.join(', ') || '(none)'), mark(identity.status)],
+  ];
+  if (ta.status !== 'not_applicable') rows.push(['trust anchor', anchorName(ta.pinned), anchorName(ta.chain_anchor), mark(ta.status)]);
+  if (validity.status !== 'not_applicable') rows.push(['window', `${validity.not_before ?? '…'} → ${validity.not_after ?? '…'}`, 'now', mark(validity.status)]);
+  const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+  return [
+    `  ${n.client_id}: ${m.code} (${SIMILARITY[n.similarity](n)})`,
+    `    ${''.padEnd(w[0]!)}  ${'registered'.padEnd(w[1]!)}  presented`,
+    ...rows.map(([f, reg, pres, ok]) => `    ${f.padEnd(w[0]!)}  ${reg.padEnd(w[1]!)}  ${pres}  ${ok}`),
+    ...(m.hint ? [`    → ${m.hint}`] : []),
+  ];
 }
 
 /**
@@ -53,12 +83,16 @@ export function formatDiagnosis(d: Diagnosis): string {
   lines.push(`clients     ${d.authenticates_as.length ? `authenticates as ${d.authenticates_as.map((m) => m.client_id).join(', ')}` : 'authenticates as no client'}`);
   const blocked = d.mapped_by.filter((m) => m.code);
   if (blocked.length) lines.push(`            mapped (not authenticating now): ${blocked.map((m) => `${m.client_id} ${m.code}`).join(', ')}`);
+  if (d.near_misses.length) {
+    lines.push('', 'nearest registered clients:');
+    for (const n of d.near_misses) lines.push(...nearMissLines(n));
+  }
   if (d.client?.found && d.client.mappings.length) {
     lines.push('', `mappings of ${d.client.client_id}:`);
     for (const m of d.client.mappings) {
       const pin = m.trust_anchor ? ` [trust ${m.trust_anchor.name}${m.trust_anchor.environment ? `/${m.trust_anchor.environment}` : ''}]` : '';
       const window = m.not_before || m.not_after ? ` [${m.not_before ?? '…'} → ${m.not_after ?? '…'}]` : '';
-      lines.push(`  ${m.matches ? 'match   ' : 'no match'}  ${m.kind}=${m.value}${pin}${window}${m.code ? `  ${m.code}` : ''}`);
+      lines.push(`  ${m.matches ? 'match   ' : m.code ? 'no match' : 'unchecked'}  ${m.kind}=${m.value}${pin}${window}${m.code ? `  ${m.code}` : ''}`);
       if (m.message && m.code !== d.code) lines.push(`            ${m.message}`);
     }
   }

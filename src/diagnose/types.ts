@@ -23,11 +23,38 @@ export interface DiagnoseInput {
   anchors: readonly DiagnosisAnchor[];
   /** Registered clients to compare with (the named client and any candidates). */
   clients?: readonly DiagnosisClient[];
+  /**
+   * Mappings of other clients whose values are near the certificate's (a store's indexed neighbours):
+   * without a client id, the nearest are named as near misses. Mappings of `clients` are considered too.
+   */
+  nearby?: readonly NearbyMapping[] | undefined;
   /** With a client id: compare with that client's mappings, field by field. */
   clientId?: string | undefined;
   now: Date;
   /** Verified CRLs and the stale policy; omitted: revocation is not checked (as with no CRL configured). */
   revocation?: { crls: readonly VerifiedCrl[]; stalePolicy: CrlStalePolicy } | undefined;
+}
+
+/** A registered mapping with the client it belongs to (store MappingRecord rows fit this shape). */
+export type NearbyMapping = DiagnosisClient['mappings'][number] & { clientId: string };
+
+/**
+ * A registered client the certificate nearly authenticates as, through one of its mappings:
+ * - `same_value`: the mapping holds the certificate's value, but another field differs (pinned to
+ *   another trust anchor or environment, outside its validity window);
+ * - `reversed_dn`: the subject DN registered in reverse RDN order;
+ * - `cn_as_san`: a SAN registered with the value of the certificate's subject CN;
+ * - `similar_value`: a value of the same kind a few edits away (`distance`).
+ */
+export interface NearMiss {
+  client_id: string;
+  similarity: 'same_value' | 'reversed_dn' | 'cn_as_san' | 'similar_value';
+  /** Edits between the registered value and the closest certificate value (case-folded where matching folds case). */
+  distance: number | null;
+  /** The fields that differ, in the token endpoint's order. */
+  differs: ('validity' | 'identity' | 'trust_anchor')[];
+  /** The mapping compared field by field, as with a client id. */
+  mapping: MappingDiagnosis;
 }
 
 export interface DiagnosisFinding {
@@ -43,7 +70,11 @@ export interface AnchorRef {
 }
 
 export interface FieldResult {
-  status: 'match' | 'mismatch' | 'not_applicable';
+  /**
+   * not_applicable: the mapping does not constrain this field; not_checked: it does, but a
+   * certificate-level finding (`blocked_by`) kept it from being checked, and that finding is the reason.
+   */
+  status: 'match' | 'mismatch' | 'not_applicable' | 'not_checked';
   code: DiagnosisCode | null;
   message: string | null;
   hint: string | null;
@@ -70,7 +101,12 @@ export interface MappingDiagnosis {
       /** The certificate value closest to the registered one (SAN_MISMATCH, SUBJECT_DN_MISMATCH). */
       closest: { registered: string; certificate: string; distance: number } | null;
     };
-    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null };
+    trust_anchor: FieldResult & {
+      pinned: AnchorRef | null;
+      chain_anchor: AnchorRef | null;
+      /** With status not_checked: the chain finding that left the pin unchecked (its code is the diagnosis's, not this field's). */
+      blocked_by: ChainStatusCode | null;
+    };
     validity: FieldResult & { not_before: string | null; not_after: string | null };
   };
 }
@@ -162,4 +198,9 @@ export interface Diagnosis {
   mapped_by: ClientMatch[];
   /** Present when a client id was given. */
   client: ClientDiagnosis | null;
+  /**
+   * Without a client id, when the certificate authenticates as no client for no certificate-level
+   * reason (NO_MATCHING_CLIENT): the nearest registered clients, nearest first, at most a few.
+   */
+  near_misses: NearMiss[];
 }

@@ -69,6 +69,8 @@ export function createAuthObserver(options: AuthObserverOptions) {
         crls: options.crls(),
         crlStale: options.crlStale,
         publishedKeys: options.publishedKeys,
+        // Near misses are for an administrator asking (doctor, the admin API); a refusal stays cheap.
+        nearMisses: false,
       });
       return { diagnosis };
     } catch (err) {

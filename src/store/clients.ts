@@ -87,11 +87,11 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
   };
 }
 
-/** Mappings with their trust anchor's name, key and environment, oldest first; `where` filters `m`. */
-async function mappings(db: Queryable, where: string, params: readonly unknown[]): Promise<MappingRecord[]> {
+/** Mappings with their trust anchor's name, key and environment, oldest first unless `order` says otherwise; `where` filters `m`. */
+async function mappings(db: Queryable, where: string, params: readonly unknown[], order = 'm.created_at, m.id'): Promise<MappingRecord[]> {
   const rows = await sqlOf(db).all(
     'select m.*, a.name as anchor_name, a.spki_sha256 as anchor_spki, a.environment as anchor_environment' +
-      ` from certificate_mappings m left join trust_anchors a on a.id = m.trust_anchor_id${where ? ` where ${where}` : ''} order by m.created_at, m.id`,
+      ` from certificate_mappings m left join trust_anchors a on a.id = m.trust_anchor_id${where ? ` where ${where}` : ''} order by ${order}`,
     params,
   );
   return rows.map(mappingFromRow);
@@ -190,9 +190,22 @@ export const clients = {
     await db('certificate_mappings').where({ client_id: clientId }).delete();
     return db('clients').where({ client_id: clientId }).delete();
   },
-  /** Mappings of any client with this kind and canonical value (overlap checks). */
-  async findMappingsByCanonical(db: Queryable, kind: MappingKind, canonical: string): Promise<MappingRecord[]> {
-    return mappings(db, 'm.kind = ? and m.canonical = ?', [kind, canonical]);
+  /** Mappings of any client with this kind and canonical value (overlap checks), oldest first; at most `limit` when given. */
+  async findMappingsByCanonical(db: Queryable, kind: MappingKind, canonical: string, limit?: number): Promise<MappingRecord[]> {
+    return mappings(db, 'm.kind = ? and m.canonical = ?', [kind, canonical], `m.created_at, m.id${limit === undefined ? '' : ` limit ${Math.max(0, Math.trunc(limit))}`}`);
+  },
+  /**
+   * The mappings of this kind whose canonical values come just before and just after `canonical` in
+   * the (kind, canonical) index's order, at most `perSide` each, the equal ones excluded: values that
+   * share the longest prefix with it (a typo near the end, last year's CN), for the diagnosis's near
+   * misses. Two range reads of that index, so the cost does not grow with the number of clients.
+   */
+  async mappingsAround(db: Queryable, kind: MappingKind, canonical: string, perSide: number): Promise<MappingRecord[]> {
+    const n = Math.max(0, Math.trunc(perSide));
+    if (n === 0) return [];
+    const after = await mappings(db, 'm.kind = ? and m.canonical > ?', [kind, canonical], `m.kind, m.canonical limit ${n}`);
+    const before = await mappings(db, 'm.kind = ? and m.canonical < ?', [kind, canonical], `m.kind desc, m.canonical desc limit ${n}`);
+    return [...before.reverse(), ...after];
   },
   /**
    * The ids of the other clients whose scope text contains `scope`, a superset of those allowed it

@@ -86,6 +86,49 @@ describe('diagnoseCertificate: certificate facts', () => {
   });
 });
 
+describe('diagnoseCertificate: near misses without a client id', () => {
+  it('names the nearest registered clients, nearest first, at most 3, each field by field: the same value under another anchor, the DN reversed, the CN as a SAN, then a value a few edits away', () => {
+    const nearby = [{ ...mapping('san_dns', 'bililng.example.com'), clientId: 'typo' }];
+    const clients = [
+      client('other', mapping('san_dns', 'other.example.com')),
+      client('staged', mapping('san_dns', 'billing.example.com', { pin: 'staging' })),
+      client('reversed', mapping('subject_dn', 'C=US,O=Acme,CN=billing')),
+      client('cn-san', mapping('san_dns', 'billing')),
+    ];
+    const d = diagnose(billing, { clients, nearby });
+    expect(d).toMatchObject({ would_authenticate: false, code: 'NO_MATCHING_CLIENT' });
+    expect(d.near_misses.map((n) => [n.client_id, n.similarity, n.mapping.code])).toEqual([
+      ['staged', 'same_value', 'WRONG_TRUST_ANCHOR'],
+      ['cn-san', 'cn_as_san', 'CN_MATCHES_BUT_SAN_EXPECTED'],
+      ['reversed', 'reversed_dn', 'SUBJECT_DN_ORDER_REVERSED'],
+    ]);
+    expect(d.near_misses[0]).toMatchObject({
+      differs: ['trust_anchor'],
+      mapping: { fields: { identity: { status: 'match' }, trust_anchor: { status: 'mismatch', pinned: { name: 'staging-root', environment: 'staging' }, chain_anchor: { name: 'prod-root', environment: 'prod' } } } },
+    });
+    expect(d.message).toContain('Nearest registered: staged (WRONG_TRUST_ANCHOR: pinned to staging-root (staging), the chain ends at prod-root (prod)); cn-san');
+    const text = formatDiagnosis(d);
+    expect(text).toContain('nearest registered clients:');
+    expect(text).toMatch(/staged: WRONG_TRUST_ANCHOR \(the same value\)\n.*registered.*presented\n.*san_dns +billing\.example\.com +billing\.example\.com +✓\n.*trust anchor +staging-root\/staging +prod-root\/prod +✗/);
+
+    // with fewer of the known mistakes, the value a few edits away is named, with what differs
+    const typo = diagnose(billing, { clients: [client('other', mapping('san_dns', 'other.example.com'))], nearby });
+    expect(typo.near_misses).toEqual([expect.objectContaining({ client_id: 'typo', similarity: 'similar_value', distance: 2, differs: ['identity'] })]);
+    expect(typo.near_misses[0]!.mapping.fields.identity).toMatchObject({ registered: 'bililng.example.com', certificate: ['billing.example.com'] });
+    expect(typo.message).toContain('typo (SAN_MISMATCH: san_dns registered bililng.example.com, presented billing.example.com)');
+    expect(formatDiagnosis(typo)).toMatch(/typo: SAN_MISMATCH \(a similar value, 2 edits away\)\n.*\n.*san_dns +bililng\.example\.com +billing\.example\.com +✗/);
+  });
+
+  it('names none when the values are not close, when the certificate itself is refused, or with a client id', () => {
+    const far = diagnose(billing, { clients: [client('other', mapping('san_dns', 'other.example.com'))] });
+    expect(far).toMatchObject({ code: 'NO_MATCHING_CLIENT', near_misses: [] });
+    expect(far.message).not.toContain('Nearest');
+    const staged = [client('staged', mapping('san_dns', 'billing.example.com', { pin: 'staging' }))];
+    expect(diagnose(billing, { chain: [], clients: staged })).toMatchObject({ code: 'INTERMEDIATE_MISSING', near_misses: [] });
+    expect(diagnose(billing, { clientId: 'staged', clients: staged })).toMatchObject({ code: 'WRONG_TRUST_ANCHOR', near_misses: [] });
+  });
+});
+
 describe('diagnoseCertificate: mapping reason codes with --client-id', () => {
   it('SUBJECT_DN_ORDER_REVERSED: the DN registered in OpenSSL order', () => {
     const d = diagnose(billing, { clientId: 'reports', clients: [client('reports', mapping('subject_dn', 'C=US,O=Acme,CN=billing'))] });
@@ -158,6 +201,27 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
     expect(d.hint).toContain('CN=Test Issuing CA,O=Test PKI');
     // still recognised as billing's certificate
     expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'billing', code: 'INTERMEDIATE_MISSING' })]);
+  });
+
+  it('one cause gets one reason code: a missing intermediate leaves a pinned mapping\'s anchor "not checked", naming the chain finding, never TRUST_ANCHOR_UNKNOWN', () => {
+    const d = diagnose(billing, { chain: [], clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))] });
+    expect(d.code).toBe('INTERMEDIATE_MISSING');
+    const m = d.client!.mappings[0]!;
+    expect(m).toMatchObject({ matches: false, code: null });
+    expect(m.message).toContain('INTERMEDIATE_MISSING');
+    expect(m.fields.identity.status).toBe('match');
+    expect(m.fields.trust_anchor).toMatchObject({ status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'prod-root', environment: 'prod' }, chain_anchor: null });
+    expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'billing', code: 'INTERMEDIATE_MISSING' })]);
+    // the one code, nowhere a second: not in the JSON, not in what doctor prints
+    expect(JSON.stringify(d)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    const text = formatDiagnosis(d);
+    expect(text).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    expect(text).toMatch(/unchecked {2}san_dns=billing\.example\.com \[trust prod-root\/prod\]/);
+    // the same for an untrusted root: the chain finding is the reason, the pin is not checked
+    const unpinnedSide = diagnose(billing, { chain: [], clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))] });
+    expect(JSON.stringify(unpinnedSide)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    // a chain that reaches its anchor checks the pin as before
+    expect(diagnose(billing, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'staging' }))] }).code).toBe('WRONG_TRUST_ANCHOR');
   });
 
   it('UNTRUSTED_ROOT: a chain from a CA that is not a trust anchor', async () => {

@@ -2,7 +2,7 @@
 import { compareMappingFields, type MappingRefusal } from '../../mapping/index.js';
 import { MAPPING_KIND_DEFINITIONS } from '../../mapping/kinds.js';
 import { type ParsedCertificate, parseCertificate, parsePemCertificates } from '../../pki/index.js';
-import type { DiagnosisAnchor } from '../chain.js';
+import type { ChainStatusCode, DiagnosisAnchor } from '../chain.js';
 import type { AnchorRef, DiagnosisClient, DiagnosisFinding, FieldResult, MappingDiagnosis } from '../types.js';
 import { iso } from './dates.js';
 
@@ -14,6 +14,8 @@ export interface ClientContext {
   /** The certificate-level errors: each refuses every tls_client_auth client. */
   blocking: DiagnosisFinding[];
   anchors: readonly DiagnosisAnchor[];
+  /** The chain finding (INTERMEDIATE_MISSING, UNTRUSTED_ROOT, CHAIN_INVALID) when the chain reached no anchor. */
+  chainFinding: ChainStatusCode | null;
 }
 
 /** Levenshtein distance, bounded inputs (registered values are at most 4096 characters). */
@@ -66,10 +68,30 @@ function explainAnchor(refusal: MappingRefusal | undefined, pinned: AnchorRef | 
   };
 }
 
+/**
+ * One cause, one reason code: a pin cannot be checked against a chain that reached no anchor, and the
+ * chain finding already says why. Saying TRUST_ANCHOR_UNKNOWN as well would send a person looking for a
+ * missing anchor, so the field is "not checked", naming that finding. (The token endpoint still refuses
+ * a forwarded chain whose anchor the proxy did not report with TRUST_ANCHOR_UNKNOWN: there is no chain
+ * finding then.)
+ */
+function uncheckedPin(pinned: AnchorRef | null, chainFinding: ChainStatusCode): MappingDiagnosis['fields']['trust_anchor'] {
+  return {
+    status: 'not_checked',
+    code: null,
+    message: `The pin to the trust anchor ${pinned?.name ?? '(unknown)'}${envText(pinned)} could not be checked: the chain reached no trust anchor (${chainFinding}, above).`,
+    hint: null,
+    pinned,
+    chain_anchor: null,
+    blocked_by: chainFinding,
+  };
+}
+
 export function diagnoseMapping(leaf: ParsedCertificate, mapping: DiagnosisClient['mappings'][number], ctx: ClientContext): MappingDiagnosis {
   const fields = compareMappingFields(leaf, mapping, { now: ctx.now, anchorSpki: ctx.anchorSpki });
   const pinned = pinnedAnchorOf(ctx.anchors, mapping);
-  const trustAnchor = explainAnchor(fields.trustAnchor, pinned, ctx.chainAnchorRef);
+  const unchecked = fields.trustAnchor?.code === 'TRUST_ANCHOR_UNKNOWN' && ctx.chainFinding ? uncheckedPin(pinned, ctx.chainFinding) : null;
+  const trustAnchor = unchecked ? undefined : explainAnchor(fields.trustAnchor, pinned, ctx.chainAnchorRef);
   const certValues = [...MAPPING_KIND_DEFINITIONS[mapping.kind].certificateValues(leaf)];
   let closest: MappingDiagnosis['fields']['identity']['closest'] = null;
   if (fields.identity && certValues.length > 0) {
@@ -92,13 +114,13 @@ export function diagnoseMapping(leaf: ParsedCertificate, mapping: DiagnosisClien
     trust_anchor: pinned,
     not_before: iso(mapping.notBefore),
     not_after: iso(mapping.notAfter),
-    matches: !first,
+    matches: !first && !unchecked,
     code: first?.code ?? null,
-    message: first?.message ?? null,
+    message: first?.message ?? unchecked?.message ?? null,
     hint: first?.hint ?? null,
     fields: {
       identity: { ...fieldOf(identity), registered: mapping.value, certificate: certValues, closest },
-      trust_anchor: { ...fieldOf(trustAnchor, pinned ? 'match' : 'not_applicable'), pinned, chain_anchor: ctx.chainAnchorRef },
+      trust_anchor: unchecked ?? { ...fieldOf(trustAnchor, pinned ? 'match' : 'not_applicable'), pinned, chain_anchor: ctx.chainAnchorRef, blocked_by: null },
       validity: { ...fieldOf(fields.validity, mapping.notBefore || mapping.notAfter ? 'match' : 'not_applicable'), not_before: iso(mapping.notBefore), not_after: iso(mapping.notAfter) },
     },
   };

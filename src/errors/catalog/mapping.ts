@@ -44,10 +44,15 @@ export const MAPPING_REASON_CODES = {
     'the chain ends at another anchor than the mapping is pinned to (e.g. a `staging` certificate for a `prod` mapping)',
     'Issue the client certificate from the CA this mapping is pinned to, or change the pinned trust anchor.',
   ),
-  TRUST_ANCHOR_UNKNOWN: reason(
-    'the mapping is pinned, but the chain was not validated up to a known anchor (a proxy that cannot report it)',
-    'The mapping is pinned to a trust anchor, but the chain was not validated up to a known anchor; make sure the chain is validated by the server or a trusted proxy that reports the anchor.',
-  ),
+  // Not a diagnosis code: there a chain that reached no anchor is its own finding (INTERMEDIATE_MISSING,
+  // UNTRUSTED_ROOT, CHAIN_INVALID), and the pin is "not checked" beside it, so one cause has one code.
+  TRUST_ANCHOR_UNKNOWN: {
+    ...reason(
+      'the mapping is pinned, but the chain was not validated up to a known anchor (a proxy that cannot report it); `doctor` names the chain finding instead',
+      'The mapping is pinned to a trust anchor, but the chain was not validated up to a known anchor; make sure the chain is validated by the server or a trusted proxy that reports the anchor.',
+    ),
+    surfaces: ['log', 'metrics'],
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type MappingReasonCode = keyof typeof MAPPING_REASON_CODES;

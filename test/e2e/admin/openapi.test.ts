@@ -4,6 +4,7 @@
  * reference resolves, and real answers parse with the response schemas the document was made from.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSRF_HEADER, SESSION_COOKIE } from '../../../src/console/session.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -29,12 +30,20 @@ function probePath(template: string): string {
 }
 
 describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
-  it('is served without a token, as OpenAPI 3.1 with both security schemes', () => {
+  it('is served without a token, as OpenAPI 3.1 with the token and certificate security schemes', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.title).toBe('certbound admin API');
     expect(doc.components.securitySchemes.adminToken.flows.clientCredentials.tokenUrl).toBe(`${s.mtlsUrl}/token`);
     expect(Object.keys(doc.components.securitySchemes.adminToken.flows.clientCredentials.scopes).sort()).toEqual(['certbound:admin', 'certbound:admin:read']);
     expect(doc.components.securitySchemes.mutualTLS.type).toBe('mutualTLS');
+  });
+
+  it('describes the console session cookie and its anti-CSRF header as security schemes, as the console sets and sends them', async () => {
+    expect(doc.components.securitySchemes.consoleSession).toMatchObject({ type: 'apiKey', in: 'cookie', name: '__Secure-certbound-console' });
+    expect(doc.components.securitySchemes.consoleCsrf).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-certbound-csrf' });
+    // the names the console sets its cookie under and reads the token from
+    expect([doc.components.securitySchemes.consoleSession.name, doc.components.securitySchemes.consoleCsrf.name]).toEqual([SESSION_COOKIE, CSRF_HEADER]);
+    expect(doc.info.description).toContain('consoleSession');
   });
 
   it('lists exactly the routes of the router table, with their access level', async () => {
@@ -48,8 +57,13 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
     for (const r of routes) {
       const op = doc.paths[r.path][r.method.toLowerCase()];
       expect(op.operationId).toBe(r.operationId);
-      const scopes = (op.security as Record<string, string[]>[]).map((req) => req.adminToken?.[0]).sort();
+      const requirements = op.security as Record<string, string[]>[];
+      const scopes = requirements.filter((req) => req.adminToken).map((req) => req.adminToken![0]).sort();
       expect(scopes, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : r.access === 'write' ? ['certbound:admin'] : ['certbound:admin', 'certbound:admin:read']);
+      // the console's session is the other way in: with the certificate, and the anti-CSRF header on a write
+      const session = requirements.filter((req) => req.consoleSession);
+      expect(session, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : r.access === 'write' ? [{ consoleSession: [], consoleCsrf: [], mutualTLS: [] }] : [{ consoleSession: [], mutualTLS: [] }]);
+      expect(requirements.every((req) => 'mutualTLS' in req)).toBe(true);
       const pathParams = ((op.parameters ?? []) as { in: string; name: string }[]).filter((p) => p.in === 'path').map((p) => p.name);
       expect(pathParams).toEqual([...r.path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
       expect(Boolean(op.requestBody)).toBe(Boolean(r.body));

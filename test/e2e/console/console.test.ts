@@ -232,6 +232,26 @@ describe('admin console in Chromium', () => {
     await shot(page, 'diagnose');
   });
 
+  it('without a client id, a certificate no client maps names the nearest registered clients, each mapping field by field with the difference marked', async () => {
+    const typo = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['biling'] }] });
+    await go(page, 'diagnose', 'Diagnose');
+    await page.getByLabel('Certificate or chain (PEM)').fill(s.pki.chainOf(typo));
+    await page.getByLabel('Client ID (optional)').fill('');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const verdict = page.locator('.verdict');
+    await expect.poll(() => verdict.textContent()).toContain('NO_MATCHING_CLIENT');
+    expect(await verdict.textContent()).toContain('Nearest registered: billing (SUBJECT_DN_MISMATCH');
+    const near = page.getByRole('region', { name: 'Near miss billing' });
+    expect(await near.locator('h3').textContent()).toBe('billing — a similar value, 1 edit away');
+    const identityRow = near.locator('table.fields tr.mismatch', { hasText: 'subject_dn' });
+    // the registered value with the letter the certificate lacks marked, the certificate's with ∅ where it is missing
+    expect(await identityRow.locator('td code').allTextContents()).toEqual(['CN=billing,O=Acme', 'CN=bil∅ing,O=Acme', 'SUBJECT_DN_MISMATCH']);
+    expect(await identityRow.locator('mark').allTextContents()).toEqual(['l', '∅']);
+    expect(await near.locator('table.fields tr', { hasText: 'Trust anchor' }).textContent()).toContain('✓ matches');
+    expect(await near.getByRole('link', { name: 'billing' }).getAttribute('href')).toBe('#/diagnose/billing');
+    await expectAccessible(page, 'diagnose near misses');
+  });
+
   it('looks up a refusal by the ref the client was given; an unknown ref is said to be unknown, and why', async () => {
     const refused = await s.token(stagingBilling, { grant_type: 'client_credentials', client_id: 'billing' }, { chain: staging.chainOf(stagingBilling) });
     expect(refused.status).toBe(401);

@@ -136,6 +136,39 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     expect(cli.chain.missing_issuer).toEqual({ subject: 'CN=Test Issuing CA,O=Test PKI', key_id: expect.stringMatching(/^[0-9a-f]{40}$/) });
   });
 
+  it('one cause gets one reason code: a missing intermediate under a pinned mapping is INTERMEDIATE_MISSING in doctor and in the refusal log line\'s diagnosis, never also TRUST_ANCHOR_UNKNOWN', async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['pinned'] }], san: san('pinned.example.com') });
+    const { cli, line } = await expectCode('INTERMEDIATE_MISSING', cert, 'none', 'pinned-prod');
+    for (const d of [cli, line.diagnosis as unknown as typeof cli]) {
+      expect(d.client.mappings[0].fields.trust_anchor).toMatchObject({ status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING' });
+      expect(JSON.stringify(d)).not.toContain('TRUST_ANCHOR_UNKNOWN');
+    }
+  });
+
+  it('doctor without --client-id names the near misses, field by field, in text and in --json', async () => {
+    const cert = await s.pki.client({ subject: [{ C: ['US'] }, { O: ['Acme'] }, { CN: ['reversed'] }], san: san('san-cliemt.example.com') });
+    const certFile = path.join(dir, `near-${++fileNo}.pem`);
+    writeFileSync(certFile, cert.pem + s.pki.intermediate.pem);
+    const run = async (...extra: string[]) => {
+      const out: string[] = [];
+      const code = await runCli(['doctor', '--cert', certFile, ...extra], { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir }, { out: (t) => out.push(t), err: () => {} });
+      return { code, out: out.join('\n') };
+    };
+    const json = await run('--json');
+    expect(json.code).toBe(1);
+    const d = JSON.parse(json.out);
+    expect(d.code).toBe('NO_MATCHING_CLIENT');
+    expect(d.near_misses.map((n: { client_id: string; similarity: string }) => [n.client_id, n.similarity])).toEqual([
+      ['reversed', 'reversed_dn'],
+      ['san-client', 'similar_value'],
+    ]);
+    const text = await run();
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('nearest registered clients:');
+    expect(text.out).toMatch(/ {2}reversed: SUBJECT_DN_ORDER_REVERSED \(the subject DN in reverse order\)\n.*registered.*presented\n +subject_dn +C=US,O=Acme,CN=reversed +CN=reversed,O=Acme,C=US +✗/);
+    expect(text.out).toMatch(/ {2}san-client: SAN_MISMATCH \(a similar value, 1 edit away\)\n.*\n +san_dns +san-client\.example\.com +san-cliemt\.example\.com +✗/);
+  });
+
   it('UNTRUSTED_ROOT', async () => {
     const cert = await issueLeaf(unknown.issuing, { subject: [{ CN: ['x'] }], san: san('san-client.example.com') });
     await expectCode('UNTRUSTED_ROOT', cert, [unknown.issuing], 'san-client');

@@ -9,7 +9,7 @@ import { clearErrors, field, formError, input, showError, textarea } from '../fo
 import type { Ctx } from '../main.js';
 
 interface FieldResult {
-  status: 'match' | 'mismatch' | 'not_applicable';
+  status: 'match' | 'mismatch' | 'not_applicable' | 'not_checked';
   code: string | null;
   message: string | null;
   hint: string | null;
@@ -28,9 +28,15 @@ interface MappingDiagnosis {
   hint: string | null;
   fields: {
     identity: FieldResult & { registered: string; certificate: string[]; closest: { registered: string; certificate: string } | null };
-    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null };
+    trust_anchor: FieldResult & { pinned: AnchorRef | null; chain_anchor: AnchorRef | null; blocked_by: string | null };
     validity: FieldResult & { not_before: string | null; not_after: string | null };
   };
+}
+interface NearMiss {
+  client_id: string;
+  similarity: 'same_value' | 'reversed_dn' | 'cn_as_san' | 'similar_value';
+  distance: number | null;
+  mapping: MappingDiagnosis;
 }
 interface Diagnosis {
   would_authenticate: boolean;
@@ -43,6 +49,8 @@ interface Diagnosis {
   authenticates_as: { client_id: string }[];
   mapped_by: { client_id: string; code: string | null; value: string | null }[];
   client: { client_id: string; found: boolean; would_authenticate: boolean; code: string | null; message: string; hint: string | null; mappings: MappingDiagnosis[] } | null;
+  /** Absent from diagnoses made before near misses were named. */
+  near_misses?: NearMiss[];
 }
 
 const anchorText = (a: AnchorRef | null) => (a ? `${a.name}${a.environment ? ` (${a.environment})` : ''}` : 'none');
@@ -58,13 +66,15 @@ function verdict(ok: boolean, code: string | null, message: string, hint: string
 }
 
 function resultCell(r: FieldResult): HTMLElement {
-  const label = r.status === 'match' ? '✓ matches' : r.status === 'mismatch' ? '✗ mismatch' : '– not checked';
+  const label = { match: '✓ matches', mismatch: '✗ mismatch', not_applicable: '– not applicable', not_checked: '– not checked' }[r.status];
   return h('td', { class: `result ${r.status}` }, h('span', {}, label), r.code ? [' ', h('code', {}, r.code)] : null, r.message ? h('p', {}, r.message) : null, r.hint ? h('p', { class: 'fix' }, 'Fix: ', r.hint) : null);
 }
 
-function mappingTable(m: MappingDiagnosis): HTMLElement {
+function mappingTable(m: MappingDiagnosis, heading: 'h3' | 'h4' = 'h3'): HTMLElement {
   const id = m.fields.identity;
-  const presented = id.closest?.certificate ?? id.certificate[0] ?? '(none)';
+  // A matching identity shows the certificate's value it matches, not merely its first of that kind.
+  const same = id.status === 'match' ? id.certificate.find((v) => v.toLowerCase() === id.registered.toLowerCase()) : undefined;
+  const presented = same ?? id.closest?.certificate ?? id.certificate[0] ?? '(none)';
   const ta = m.fields.trust_anchor;
   const v = m.fields.validity;
   const mismatch = (r: FieldResult) => r.status === 'mismatch';
@@ -72,7 +82,7 @@ function mappingTable(m: MappingDiagnosis): HTMLElement {
   return h(
     'section',
     { class: 'card', 'aria-label': `Mapping ${m.id}` },
-    h('h3', {}, `Mapping ${m.kind} `, h('code', {}, m.value), m.matches ? ' — matches' : ` — ${m.code ?? 'does not match'}`),
+    h(heading, {}, `Mapping ${m.kind} `, h('code', {}, m.value), m.matches ? ' — matches' : ` — ${m.code ?? (ta.blocked_by ? `not checked (${ta.blocked_by})` : 'does not match')}`),
     m.message ? h('p', {}, m.message) : null,
     m.hint ? h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), m.hint) : null,
     h(
@@ -88,6 +98,29 @@ function mappingTable(m: MappingDiagnosis): HTMLElement {
       ),
     ),
   );
+}
+
+const SIMILARITY: Record<NearMiss['similarity'], (n: NearMiss) => string> = {
+  same_value: () => 'the same value, another field differs',
+  reversed_dn: () => 'the subject DN registered in reverse order',
+  cn_as_san: () => 'the certificate’s CN registered as a SAN',
+  similar_value: (n) => `a similar value, ${n.distance} edit${n.distance === 1 ? '' : 's'} away`,
+};
+
+/** The nearest registered clients: each with its nearest mapping, field by field, and a link to diagnose as it. */
+function nearMisses(list: NearMiss[]): Child {
+  if (!list.length) return null;
+  return [
+    h('h2', {}, 'Nearest registered clients'),
+    ...list.map((n) =>
+      h(
+        'section',
+        { class: 'near-miss', 'aria-label': `Near miss ${n.client_id}` },
+        h('h3', {}, h('a', { href: `#/diagnose/${enc(n.client_id)}` }, n.client_id), ` — ${SIMILARITY[n.similarity](n)}`),
+        mappingTable(n.mapping, 'h4'),
+      ),
+    ),
+  ];
 }
 
 export function renderDiagnosis(d: Diagnosis): HTMLElement {
@@ -118,12 +151,13 @@ export function renderDiagnosis(d: Diagnosis): HTMLElement {
       h('dd', {}, h('code', {}, c['x5t#S256'])),
     ),
     d.findings.length ? [h('h2', {}, 'Findings'), h('ul', {}, ...d.findings.map((f) => h('li', {}, h('code', {}, f.code), ` (${f.severity}) ${f.message} `, h('span', { class: 'fix' }, `Fix: ${f.hint}`))))] : null,
-    client ? [h('h2', {}, `Client ${client.client_id}, field by field`), ...client.mappings.map(mappingTable)] : null,
+    client ? [h('h2', {}, `Client ${client.client_id}, field by field`), ...client.mappings.map((m) => mappingTable(m))] : null,
     !client
       ? [
           h('h2', {}, 'Registered clients'),
           d.authenticates_as.length ? h('p', {}, 'Authenticates as: ', d.authenticates_as.map((a) => a.client_id).join(', ')) : h('p', {}, 'It authenticates as no registered client.'),
           d.mapped_by.length ? h('p', {}, 'Mappings holding one of its values: ', ...d.mapped_by.map((m) => h('span', {}, h('a', { href: `#/diagnose/${enc(m.client_id)}` }, m.client_id), m.code ? ` (${m.code}) ` : ' '))) : null,
+          nearMisses(d.near_misses ?? []),
         ]
       : null,
   );
