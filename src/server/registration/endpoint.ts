@@ -13,6 +13,7 @@ import { CertboundError, type OAuthErrorBody, oauthErrorBody } from '../../error
 import type { OAuthErrorCode } from '../../errors/catalog/oauth.js';
 import { x5tS256 } from '../../pki/index.js';
 import type { ClientRecord, RegistrationRecord } from '../../store/index.js';
+import { registrationAliasHint } from '../error-hints.js';
 import type { FailureLog } from '../failures.js';
 import type { createMtlsHooks } from '../mtls.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
@@ -131,6 +132,17 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
   return {
     /** Whether `path` is the endpoint or a registration client URI. */
     handles: (path: string): boolean => path === REGISTRATION_PATH || path.startsWith(`${REGISTRATION_PATH}/`),
+
+    /**
+     * A registration request on the main listener: a JSON error naming the mTLS alias, rather than
+     * oidc-provider's answer to a route it does not know. 404, as oidc-provider answers an unknown route
+     * and the admin API a request on the wrong listener: the endpoint does not exist at this origin,
+     * whatever the request holds. 400 would blame the request's content, and 421 (Misdirected Request)
+     * lets a client retry the same URL on a new connection, which lands here again.
+     */
+    refuseOnMainListener(res: ServerResponse, path: string): void {
+      sendJson(res, 404, oauthErrorBody('invalid_request', registrationAliasHint(path, REGISTRATION_PATH, registrationUrl)));
+    },
 
     handle(req: IncomingMessage, res: ServerResponse, path: string): void {
       let clientId: string | undefined;
