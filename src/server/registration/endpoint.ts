@@ -14,7 +14,7 @@ import type { OAuthErrorCode } from '../../errors/catalog/oauth.js';
 import { x5tS256 } from '../../pki/index.js';
 import type { ClientRecord, RegistrationRecord } from '../../store/index.js';
 import { registrationAliasHint } from '../error-hints.js';
-import type { FailureLog } from '../failures.js';
+import { type FailureLog, unavailableAnswer } from '../failures.js';
 import type { createMtlsHooks } from '../mtls.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { bearerOf, readJsonObject, sendJson } from './request.js';
@@ -34,6 +34,8 @@ export interface RegistrationEndpointOptions {
   registrationUrl: string;
   logger: Logger;
   failures: FailureLog;
+  /** Seconds a registrant is told to wait when the database cannot answer now (docs/reliability.md). */
+  retryAfterS: number;
   rateLimiter?: RateLimiter;
 }
 
@@ -69,10 +71,10 @@ function registrationError(code: string): OAuthErrorCode {
 
 /**
  * @example
- * const registration = createRegistrationEndpoint({ load, mtls, registrationUrl: `${mtlsUrl}/register`, logger, failures });
+ * const registration = createRegistrationEndpoint({ load, mtls, registrationUrl: `${mtlsUrl}/register`, logger, failures, retryAfterS: 2 });
  * if (registration.handles(path)) registration.handle(req, res, path);
  */
-export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger, failures, rateLimiter = createRateLimiter() }: RegistrationEndpointOptions) {
+export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger, failures, retryAfterS, rateLimiter = createRateLimiter() }: RegistrationEndpointOptions) {
   function presentedOf(req: IncomingMessage): PresentedCertificate | undefined {
     const peer = mtls.peerCertificate({ req, state: {} });
     if (!peer) return undefined;
@@ -160,6 +162,12 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
           if (err.code === 'ERR_REGISTRATION_RATE_LIMITED') headers['retry-after'] = String(err.details?.retryAfterS ?? 60);
           // RFC 7591 §3.2.2: a metadata refusal is a 400, whatever status the use case gave it (an overlap is 409 elsewhere).
           sendJson(res, body.error === 'invalid_client_metadata' && err.status !== 413 ? 400 : err.status, body, headers);
+          return;
+        }
+        // The database down, frozen or locked: 503 with Retry-After, as on every other endpoint.
+        const unavailable = unavailableAnswer(err, failures, retryAfterS, { method: req.method, path });
+        if (unavailable) {
+          sendJson(res, unavailable.status, unavailable.body, { 'retry-after': String(unavailable.retryAfterS) });
           return;
         }
         const ref = failures.record('registration_failed', err, 'a registration request failed with an internal error', { path });
