@@ -338,9 +338,10 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
     .action(async (opts: { json?: boolean }) => {
       const list = await withQueries((queries) => queries.listClients());
       const { clientJson } = await load.queries();
-      print(list.map(clientJson), opts.json, () =>
-        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', 'SUBJECT'], ...list.map((c) => [c.clientId, c.authMethod, c.scopes.join(' '), c.mappings.map(describeMapping).join('; ') || describeJwks(c)])]) : 'no clients',
-      );
+      // The REGISTRATION column appears once a client registered itself: administrators' clients alone list as before.
+      const registered = list.some((c) => c.registration !== null);
+      const row = (c: ClientRecord) => [c.clientId, c.authMethod, c.scopes.join(' '), ...(registered ? [c.registration ?? '-'] : []), c.mappings.map(describeMapping).join('; ') || describeJwks(c)];
+      print(list.map(clientJson), opts.json, () => (list.length ? table([['CLIENT', 'METHOD', 'SCOPES', ...(registered ? ['REGISTRATION'] : []), 'SUBJECT'], ...list.map(row)]) : 'no clients'));
     });
   client
     .command('show <id>')
@@ -352,6 +353,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
       print(clientJson(c), opts.json, () =>
         [
           `client_id: ${c.clientId}`,
+          ...(c.registration === 'pending' ? [`registration: pending (certbound client approve ${c.clientId}, or reject)`] : c.registration ? [`registration: ${c.registration}`] : []),
           `auth method: ${c.authMethod}`,
           `bound tokens: ${c.boundTokens}`,
           `scopes: ${c.scopes.join(' ') || '-'}`,
