@@ -240,6 +240,12 @@ export const ClientSchema = component(
     mappings: z.array(MappingSchema),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
     jwks_uri: z.string().nullable().describe('where the client publishes its certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)'),
+    registration: z
+      .enum(['pending', 'approved'])
+      .nullable()
+      .describe(
+        'A client that registered itself (RFC 7591): pending while it awaits approval (it cannot authenticate; POST /admin/clients/{client_id}/approve or /reject decides), approved once it may authenticate. Null for a client an administrator made. A rejected registration removes its client.',
+      ),
     created_at: timestamp,
     updated_at: timestamp,
   }),

@@ -33,6 +33,7 @@ export function clientJson(c: ClientRecord): z.output<typeof ClientSchema> {
     mappings: c.mappings.map(mappingJson),
     jwks: c.jwks,
     jwks_uri: c.jwksUri,
+    registration: c.registration,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };

@@ -165,6 +165,7 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
           jwksUri,
           metadata: { grant_types: [...CLIENT_GRANT_TYPES] },
           mappings: mapping ? [mapping] : [],
+          registration: null,
           createdAt: now,
           updatedAt: now,
         };

@@ -1,7 +1,7 @@
 /**
  * What the `certbound` commands load, decided here and nowhere else in the CLI.
  *
- * The command tree (index.ts, diagnose-commands.ts) imports only commander, the error classes and this
+ * The command tree (index.ts and the `*-commands.ts` files) imports only commander, the error classes and this
  * table, so `certbound --help`, a mistyped option and the usage errors cost a few dozen modules instead
  * of the whole server. A command's action loads what it needs through these loaders when it runs; each
  * loader is a dynamic import, and a module loaded twice is loaded once (the runtime caches it).

@@ -26,7 +26,7 @@ export interface DispatchOptions {
   /** The admin API, loaded on the first /admin request. */
   adminApi(): Promise<AdminApi>;
   /** Dynamic client registration (RFC 7591/7592), served on the mTLS listener. */
-  registration?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string): void };
+  registration?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string): void; refuseOnMainListener(res: ServerResponse, path: string): void };
   /** oidc-provider's request handler (the current provider's). */
   oauth(req: IncomingMessage, res: ServerResponse): void;
   /** Seconds a client is told to wait when the database cannot answer now. */
@@ -117,8 +117,9 @@ export function createDispatch(options: DispatchOptions): (listener: Listener) =
       readiness(res);
       return;
     }
-    if (listener === 'mtls' && options.registration?.handles(path)) {
-      options.registration.handle(req, res, path);
+    if (options.registration?.handles(path)) {
+      if (listener === 'mtls') options.registration.handle(req, res, path);
+      else options.registration.refuseOnMainListener(res, path);
       return;
     }
     // Endpoint URLs are derived from the configured issuer, never from the request's Host header.

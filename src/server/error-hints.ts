@@ -3,7 +3,7 @@
  * or whose cause the client cannot see in its own request. The wording is in the error catalog
  * (src/errors/catalog/oauth.ts); this module decides when it applies.
  */
-import { mtlsAliasDescription, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, SCOPE_SYNTAX_DESCRIPTION } from '../errors/catalog/oauth.js';
+import { mtlsAliasDescription, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, registrationAliasDescription, SCOPE_SYNTAX_DESCRIPTION } from '../errors/catalog/oauth.js';
 import type { MTLS_ALIASED_ENDPOINTS } from './provider.js';
 
 type AliasedEndpoint = (typeof MTLS_ALIASED_ENDPOINTS)[number];
@@ -28,6 +28,16 @@ export function mtlsAliasHint(route: string | undefined, aliases: Readonly<Recor
   const endpoint = route === undefined ? undefined : ENDPOINT_OF_ROUTE[route];
   if (!endpoint) return undefined;
   return mtlsAliasDescription(endpoint, aliases[endpoint]);
+}
+
+/**
+ * Where a registration request that reached the main listener has to go: `path` (the registration
+ * endpoint or a registration client URI) on the mTLS listener, whose registration endpoint is
+ * `registrationUrl`. The main listener asks for no certificate, and registration needs one.
+ */
+export function registrationAliasHint(path: string, registrationPath: string, registrationUrl: string): string {
+  const clientUri = path !== registrationPath;
+  return registrationAliasDescription(clientUri ? `${registrationUrl}${path.slice(registrationPath.length)}` : registrationUrl, clientUri);
 }
 
 /** Rewrites oidc-provider descriptions that say what is wrong but not what to send instead. */

@@ -77,26 +77,44 @@ interface ResponseContext {
   method: string;
 }
 
+/** The answer to a failure: its status, the Retry-After seconds when it has one, and the OAuth body. */
+export interface FailureAnswer {
+  status: number;
+  retryAfterS?: number;
+  body: { error: string; error_description?: string };
+}
+
+/**
+ * 503 temporarily_unavailable with Retry-After and the ref of its log line, when the database is
+ * unavailable or too many requests wait for it; undefined for any other failure.
+ */
+export function unavailableAnswer(err: unknown, failures: FailureLog, retryAfterS: number, fields: Record<string, unknown>): FailureAnswer | undefined {
+  const busy = err instanceof TooManyPendingRequestsError;
+  if (!busy && !isDatabaseUnavailable(err)) return undefined;
+  const ref = busy
+    ? failures.record('request_refused_busy', err, 'too many requests waiting for the database; refusing more at once', fields)
+    : failures.record('database_unavailable', err, 'the database is unavailable; requests are refused with 503 until it answers', fields);
+  return {
+    status: 503,
+    retryAfterS,
+    body: oauthErrorBody('temporarily_unavailable', `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`),
+  };
+}
+
 /**
  * Answers a request that failed outside oidc-provider's own error handling (or with its server_error):
  * 503 temporarily_unavailable with Retry-After when the database is unavailable or too many requests
- * wait for it, 500 server_error otherwise; both with the ref of the log line that explains them.
+ * wait for it ({@link unavailableAnswer}), 500 server_error otherwise; both with the ref of the log line
+ * that explains them.
  */
 export function respondWithFailure(ctx: ResponseContext, err: unknown, failures: FailureLog, retryAfterS: number): void {
-  const busy = err instanceof TooManyPendingRequestsError;
-  const unavailable = busy || isDatabaseUnavailable(err);
   const fields = { method: ctx.method, path: ctx.path };
   ctx.set('cache-control', 'no-store');
+  const unavailable = unavailableAnswer(err, failures, retryAfterS, fields);
   if (unavailable) {
-    const ref = busy
-      ? failures.record('request_refused_busy', err, 'too many requests waiting for the database; refusing more at once', fields)
-      : failures.record('database_unavailable', err, 'the database is unavailable; requests are refused with 503 until it answers', fields);
-    ctx.status = 503;
-    ctx.set('retry-after', String(retryAfterS));
-    ctx.body = oauthErrorBody(
-      'temporarily_unavailable',
-      `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`,
-    );
+    ctx.status = unavailable.status;
+    ctx.set('retry-after', String(unavailable.retryAfterS));
+    ctx.body = unavailable.body;
     return;
   }
   const { status, body } = toOAuthBody(err);

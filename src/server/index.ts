@@ -119,6 +119,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     registrationUrl: mtlsEndpointAliases(config.mtlsUrl).registration_endpoint,
     logger,
     failures,
+    retryAfterS,
   });
 
   // Which part answers which path, on each listener; the certificate source reads a forwarded

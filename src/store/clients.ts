@@ -1,6 +1,7 @@
 import type { Db } from './knex.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 import { isStorableKey } from './keys.js';
+import { PENDING_MEMBER } from './registrations.js';
 import { bumpRevision } from './revisions.js';
 import type { MappingKind } from '../mapping/kinds.js';
 
@@ -36,6 +37,14 @@ export interface MappingRecord {
   createdAt: Date;
 }
 
+/**
+ * Where a client that registered itself (RFC 7591) stands: `pending` while it awaits an administrator's
+ * approval ({@link PENDING_MEMBER} in its metadata keeps it from authenticating), `approved` once it
+ * may authenticate (approved by an administrator, or registered under automatic approval). A rejected
+ * registration leaves no client behind, so there is no third state.
+ */
+export type ClientRegistrationState = 'pending' | 'approved';
+
 export interface ClientRecord {
   clientId: string;
   authMethod: AuthMethod;
@@ -50,6 +59,8 @@ export interface ClientRecord {
   /** Other RFC 7591 metadata (grant_types, client_name …). */
   metadata: Record<string, unknown>;
   mappings: MappingRecord[];
+  /** Null for a client an administrator made; else where its dynamic registration stands. */
+  registration: ClientRegistrationState | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -71,7 +82,9 @@ function mappingFromRow(r: Record<string, unknown>): MappingRecord {
   };
 }
 
+/** A client row joined with its registration's status (`registration_status`, null without one). */
 function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): ClientRecord {
+  const metadata: Record<string, unknown> = JSON.parse(String(r.metadata ?? '{}'));
   return {
     clientId: String(r.client_id),
     authMethod: String(r.token_endpoint_auth_method) as AuthMethod,
@@ -80,8 +93,10 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
     defaultResource: r.default_resource ? String(r.default_resource) : null,
     jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
     jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
-    metadata: JSON.parse(String(r.metadata ?? '{}')),
+    metadata,
     mappings,
+    // The member decides, as it does on the token path; the registration row tells a registered client from an administrator's.
+    registration: metadata[PENDING_MEMBER] === 'pending' ? 'pending' : r.registration_status ? 'approved' : null,
     createdAt: new Date(toMs(r.created_at) ?? 0),
     updatedAt: new Date(toMs(r.updated_at) ?? 0),
   };
@@ -112,15 +127,17 @@ async function insertMappingRow(db: Db, m: MappingRecord): Promise<void> {
   });
 }
 
+const SELECT_CLIENTS = 'select c.*, r.status as registration_status from clients c left join client_registrations r on r.client_id = c.client_id';
+
 export const clients = {
   async find(db: Queryable, clientId: string): Promise<ClientRecord | undefined> {
     if (!isStorableKey(clientId)) return undefined;
-    const [row] = await sqlOf(db).all('select * from clients where client_id = ?', [clientId]);
+    const [row] = await sqlOf(db).all(`${SELECT_CLIENTS} where c.client_id = ?`, [clientId]);
     if (!row) return undefined;
     return clientFromRow(row, await mappings(db, 'm.client_id = ?', [clientId]));
   },
   async list(db: Queryable): Promise<ClientRecord[]> {
-    const rows = await sqlOf(db).all('select * from clients order by client_id');
+    const rows = await sqlOf(db).all(`${SELECT_CLIENTS} order by c.client_id`);
     const all = await mappings(db, '', []);
     const byClient = new Map<string, MappingRecord[]>();
     for (const m of all) byClient.set(m.clientId, [...(byClient.get(m.clientId) ?? []), m]);

@@ -1,5 +1,5 @@
 export { type AuditEntry, type AuditFilter, listAudit, writeAudit } from './audit.js';
-export { type AuthMethod, CLIENT_ASSERTION_ALGS, type ClientRecord, clients, type MappingKind, type MappingRecord } from './clients.js';
+export { type AuthMethod, CLIENT_ASSERTION_ALGS, type ClientRecord, type ClientRegistrationState, clients, type MappingKind, type MappingRecord } from './clients.js';
 // knex itself is imported from './knex.js' by those who open or migrate a database (the CLI, the
 // composition root, tests): importing this index loads no knex (docs/decisions/001-knex-off-the-hot-path.md, sql.ts).
 export type { Db } from './knex.js';

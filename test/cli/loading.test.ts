@@ -68,7 +68,27 @@ describe('what a certbound command loads', () => {
     expect(help.code).toBe(0);
     for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token']) expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
-    expect(sourcesOf(help.loaded)).toEqual(['src/cli/diagnose-commands.ts', 'src/cli/error-output.ts', 'src/cli/error-wording.ts', 'src/cli/index.ts', 'src/cli/main.ts', 'src/cli/modules.ts', 'src/cli/registration-commands.ts', 'src/cli/token-command.ts', 'src/cli/util.ts', 'src/errors/index.ts', 'src/mapping/kinds.ts', 'src/runtime.ts']);
+    expect(sourcesOf(help.loaded)).toEqual([
+      'src/cli/audit-commands.ts',
+      'src/cli/client-commands.ts',
+      'src/cli/command-context.ts',
+      'src/cli/diagnose-commands.ts',
+      'src/cli/error-output.ts',
+      'src/cli/error-wording.ts',
+      'src/cli/index.ts',
+      'src/cli/keys-commands.ts',
+      'src/cli/main.ts',
+      'src/cli/modules.ts',
+      'src/cli/registration-commands.ts',
+      'src/cli/resource-commands.ts',
+      'src/cli/setup-commands.ts',
+      'src/cli/token-command.ts',
+      'src/cli/trust-commands.ts',
+      'src/cli/util.ts',
+      'src/errors/index.ts',
+      'src/mapping/kinds.ts',
+      'src/runtime.ts',
+    ]);
   }, 30_000);
 
   it('a usage error (an unknown option) is answered from the command tree alone, with its hint', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/app/registration-tokens.js';
+import { createRegistrationUseCases } from '../../src/app/registrations.js';
 import { createAdminService } from '../../src/app/service.js';
 import { parseDuration } from '../../src/cli/registration-commands.js';
 import { runCliCaptured } from '../helpers/cli.js';
@@ -84,5 +85,37 @@ describe('certbound client approve|reject', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('does not await approval');
     expect((await cli('client', 'reject', 'ghost')).code).toBe(2);
+  });
+
+  it('client show and client list say where a registration stands: pending, approved, or nothing for an administrator\'s client (text and --json)', async () => {
+    const admin = createAdminService({ db: database.db, signingAlg: 'ES256' });
+    const dcr = createRegistrationUseCases({ db: database.db });
+    // The certificate proof belongs to the endpoint's tests; here it always holds.
+    const presented = { x5t: 'x5t-of-the-registrant', anchor: undefined, authenticates: () => undefined };
+    const registered = async (approval: 'auto' | 'manual', name: string) => {
+      const { token } = await admin.createRegistrationToken({ scopes: ['read'], resources: ['https://api.example.com'], approval }, 'test');
+      return (await dcr.register({ initialAccessToken: token, metadata: { tls_client_auth_san_dns: `${name}.example.com` }, presented })).client.clientId;
+    };
+    const pending = await registered('manual', 'waiting');
+    const auto = await registered('auto', 'auto');
+
+    const shown = await cli('client', 'show', pending);
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toContain(`registration: pending (certbound client approve ${pending}, or reject)`);
+    expect(JSON.parse((await cli('client', 'show', pending, '--json')).out).registration).toBe('pending');
+    expect((await cli('client', 'show', auto)).out).toContain('registration: approved');
+    expect((await cli('client', 'show', 'plain')).out).not.toContain('registration');
+    expect(JSON.parse((await cli('client', 'show', 'plain', '--json')).out).registration).toBeNull();
+
+    const listed = await cli('client', 'list');
+    expect(listed.out.split('\n')[0]).toMatch(/^CLIENT +METHOD +SCOPES +REGISTRATION +SUBJECT$/);
+    expect(listed.out).toMatch(new RegExp(`\\n${pending} +tls_client_auth +read +pending +san_dns=waiting\\.example\\.com`));
+    expect(listed.out).toMatch(new RegExp(`\\n${auto} +tls_client_auth +read +approved +san_dns=auto\\.example\\.com`));
+    expect(listed.out).toMatch(/\nplain +tls_client_auth +read +- +san_dns=plain\.example\.com/);
+    const states = Object.fromEntries((JSON.parse((await cli('client', 'list', '--json')).out) as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]));
+    expect(states).toEqual({ [pending]: 'pending', [auto]: 'approved', plain: null });
+
+    expect((await cli('client', 'approve', pending)).code).toBe(0);
+    expect((await cli('client', 'show', pending)).out).toContain('registration: approved');
   });
 });

@@ -23,7 +23,7 @@ import { VERIFIER_CODES } from './verifier.js';
 export { type CatalogEntry, type CatalogGroup, hintsOf, type Surface } from './entry.js';
 export { LOG_EVENTS, type LogEvent, type LogEventName } from './events.js';
 export { type MappingReasonCode, MAPPING_REASON_CODES } from './mapping.js';
-export { mtlsAliasDescription, OAUTH_ERRORS, type OAuthErrorCode, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, SCOPE_SYNTAX_DESCRIPTION } from './oauth.js';
+export { mtlsAliasDescription, OAUTH_ERRORS, registrationAliasDescription, type OAuthErrorCode, OIDC_PROVIDER_SCOPE_SYNTAX_ERROR, SCOPE_SYNTAX_DESCRIPTION } from './oauth.js';
 export { CERTIFICATE_REASON_CODES, type CertificateReasonCode, CLIENT_REASON_CODES, type ClientReasonCode, TOKEN_ENDPOINT_REASON_CODES } from './refusals.js';
 export { VERIFIER_CODES, type VerifierErrorCode } from './verifier.js';
 export { CLIENT_LIBRARY_CODES, type ClientLibraryCode } from './client.js';

@@ -25,7 +25,7 @@ export const OAUTH_ERRORS = {
   invalid_target: oauth(400, 'an unregistered resource, several resources, or no scope the client holds on the resource', 'Name one registered resource (RFC 8707) on which the client holds a scope.'),
   invalid_request: oauth(
     400,
-    'a malformed request, parameters in the URL query instead of the form body, or a forwarded-certificate header refused (`ERR_FORWARDED_*`)',
+    'a malformed request, parameters in the URL query instead of the form body, a forwarded-certificate header refused (`ERR_FORWARDED_*`), or a registration request on the main listener (404, naming the mTLS alias)',
     'POST the parameters as an application/x-www-form-urlencoded body; the description says what is wrong.',
   ),
   unsupported_token_type: oauth(400, 'revocation of a JWT access token (only opaque tokens can be revoked)', 'Let a JWT access token expire; issue opaque tokens to resources that need revocation.'),
@@ -60,4 +60,13 @@ export const SCOPE_SYNTAX_DESCRIPTION =
  */
 export function mtlsAliasDescription(endpoint: string, url: string): string {
   return `this endpoint does not ask for a client certificate; send the request with the client certificate to ${url} (mtls_endpoint_aliases.${endpoint} in the discovery document)`;
+}
+
+/**
+ * The description of a registration request (RFC 7591/7592) sent to the main listener, which does not
+ * serve registration: where it is served. `url` is the registration endpoint's mTLS alias, or for a
+ * registration client URI the same URI on the mTLS listener.
+ */
+export function registrationAliasDescription(url: string, clientUri: boolean): string {
+  return `dynamic client registration is not served on this listener, which does not ask for a client certificate; send the request with the client certificate to ${url} (${clientUri ? 'the registration_client_uri of the registration response' : 'mtls_endpoint_aliases.registration_endpoint in the discovery document'})`;
 }

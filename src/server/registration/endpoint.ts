@@ -13,7 +13,8 @@ import { CertboundError, type OAuthErrorBody, oauthErrorBody } from '../../error
 import type { OAuthErrorCode } from '../../errors/catalog/oauth.js';
 import { x5tS256 } from '../../pki/index.js';
 import type { ClientRecord, RegistrationRecord } from '../../store/index.js';
-import type { FailureLog } from '../failures.js';
+import { registrationAliasHint } from '../error-hints.js';
+import { type FailureLog, unavailableAnswer } from '../failures.js';
 import type { createMtlsHooks } from '../mtls.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { bearerOf, readJsonObject, sendJson } from './request.js';
@@ -33,6 +34,8 @@ export interface RegistrationEndpointOptions {
   registrationUrl: string;
   logger: Logger;
   failures: FailureLog;
+  /** Seconds a registrant is told to wait when the database cannot answer now (docs/reliability.md). */
+  retryAfterS: number;
   rateLimiter?: RateLimiter;
 }
 
@@ -68,10 +71,10 @@ function registrationError(code: string): OAuthErrorCode {
 
 /**
  * @example
- * const registration = createRegistrationEndpoint({ load, mtls, registrationUrl: `${mtlsUrl}/register`, logger, failures });
+ * const registration = createRegistrationEndpoint({ load, mtls, registrationUrl: `${mtlsUrl}/register`, logger, failures, retryAfterS: 2 });
  * if (registration.handles(path)) registration.handle(req, res, path);
  */
-export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger, failures, rateLimiter = createRateLimiter() }: RegistrationEndpointOptions) {
+export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger, failures, retryAfterS, rateLimiter = createRateLimiter() }: RegistrationEndpointOptions) {
   function presentedOf(req: IncomingMessage): PresentedCertificate | undefined {
     const peer = mtls.peerCertificate({ req, state: {} });
     if (!peer) return undefined;
@@ -132,6 +135,17 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
     /** Whether `path` is the endpoint or a registration client URI. */
     handles: (path: string): boolean => path === REGISTRATION_PATH || path.startsWith(`${REGISTRATION_PATH}/`),
 
+    /**
+     * A registration request on the main listener: a JSON error naming the mTLS alias, rather than
+     * oidc-provider's answer to a route it does not know. 404, as oidc-provider answers an unknown route
+     * and the admin API a request on the wrong listener: the endpoint does not exist at this origin,
+     * whatever the request holds. 400 would blame the request's content, and 421 (Misdirected Request)
+     * lets a client retry the same URL on a new connection, which lands here again.
+     */
+    refuseOnMainListener(res: ServerResponse, path: string): void {
+      sendJson(res, 404, oauthErrorBody('invalid_request', registrationAliasHint(path, REGISTRATION_PATH, registrationUrl)));
+    },
+
     handle(req: IncomingMessage, res: ServerResponse, path: string): void {
       let clientId: string | undefined;
       try {
@@ -148,6 +162,12 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
           if (err.code === 'ERR_REGISTRATION_RATE_LIMITED') headers['retry-after'] = String(err.details?.retryAfterS ?? 60);
           // RFC 7591 §3.2.2: a metadata refusal is a 400, whatever status the use case gave it (an overlap is 409 elsewhere).
           sendJson(res, body.error === 'invalid_client_metadata' && err.status !== 413 ? 400 : err.status, body, headers);
+          return;
+        }
+        // The database down, frozen or locked: 503 with Retry-After, as on every other endpoint.
+        const unavailable = unavailableAnswer(err, failures, retryAfterS, { method: req.method, path });
+        if (unavailable) {
+          sendJson(res, unavailable.status, unavailable.body, { 'retry-after': String(unavailable.retryAfterS) });
           return;
         }
         const ref = failures.record('registration_failed', err, 'a registration request failed with an internal error', { path });

@@ -53,7 +53,7 @@ describe('admin API: registration tokens and approval', () => {
     expect((await ops.call('DELETE', `/admin/software-issuers/${encodeURIComponent('https://directory.example.com')}`)).status).toBe(404);
   });
 
-  it('approves a pending client (it then gets a token) and rejects another (it is removed); a client that is not pending is refused with 409', async () => {
+  it('approves a pending client (it then gets a token) and rejects another (it is removed); a client that is not pending is refused with 409; the client JSON says pending, approved, or null for an administrator\'s client', async () => {
     const { token } = await s.admin.createRegistrationToken({ scopes: ['read'], resources: [API], approval: 'manual' }, 'test');
     const register = async (name: string) => {
       const cert = await s.pki.client({ subject: [{ CN: [name] }], san: [{ type: 'dns', value: `${name}.example.com` }] });
@@ -69,9 +69,13 @@ describe('admin API: registration tokens and approval', () => {
     const approved = await register('approved');
     const rejected = await register('rejected');
     expect((await s.token(approved.cert, { grant_type: 'client_credentials', client_id: approved.clientId })).status).toBe(401);
+    expect((await reader.call('GET', `/admin/clients/${approved.clientId}`)).body.registration).toBe('pending');
     const res = await ops.call('POST', `/admin/clients/${approved.clientId}/approve`);
     expect(res.status, res.text).toBe(200);
     expect(res.body.client_id).toBe(approved.clientId);
+    expect(res.body.registration).toBe('approved');
+    const states = Object.fromEntries(((await reader.call('GET', '/admin/clients')).body.items as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]));
+    expect(states).toMatchObject({ [approved.clientId]: 'approved', [rejected.clientId]: 'pending', ops: null, auditor: null });
     expect((await s.token(approved.cert, { grant_type: 'client_credentials', client_id: approved.clientId })).status).toBe(200);
     expect((await ops.call('POST', `/admin/clients/${approved.clientId}/approve`)).status).toBe(409);
     expect((await ops.call('POST', `/admin/clients/${rejected.clientId}/reject`)).status).toBe(204);

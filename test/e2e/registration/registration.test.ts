@@ -80,6 +80,29 @@ describe('POST /register (RFC 7591)', () => {
     expect((res.body.mtls_endpoint_aliases as Record<string, string>).registration_endpoint).toBe(`${s.mtlsUrl}/register`);
   });
 
+  it('AL-3: /register on the main listener → 404 invalid_request (RFC 7591 error shape) naming the mTLS alias; a registration client URI likewise', async () => {
+    const cert = await s.pki.client({ subject: [{ CN: ['partner-main'] }], san: [{ type: 'dns', value: 'main.example.com' }] });
+    const token = await iat();
+    const before = await snapshot();
+    const res = await httpsJson(`${s.handle.mainUrl}/register`, {
+      agent: s.agent(cert),
+      method: 'POST',
+      body: JSON.stringify({ tls_client_auth_san_dns: 'main.example.com' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    expect(res.status, res.text).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys(res.body).sort()).toEqual(['error', 'error_description']);
+    expect(res.body.error).toBe('invalid_request');
+    expect(String(res.body.error_description)).toContain(`send the request with the client certificate to ${s.mtlsUrl}/register (mtls_endpoint_aliases.registration_endpoint`);
+    expect(String(res.body.error_description)).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);
+    expect(await snapshot()).toEqual(before);
+    const managed = await httpsJson(`${s.handle.mainUrl}/register/dcr-1`, { agent: s.agent(cert), headers: { authorization: 'Bearer x' } });
+    expect(managed.status, managed.text).toBe(404);
+    expect(managed.body.error).toBe('invalid_request');
+    expect(String(managed.body.error_description)).toContain(`to ${s.mtlsUrl}/register/dcr-1 (the registration_client_uri`);
+  });
+
   it('MD-4/MD-11: a tls_client_auth registration with an initial access token gets a client at once; the same certificate then gets a bound token', async () => {
     const cert = await s.pki.client({ subject: [{ CN: ['partner-a'] }], san: [{ type: 'dns', value: 'partner-a.example.com' }] });
     const res = await register(cert, await iat(), { token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_dns: 'partner-a.example.com', tls_client_certificate_bound_access_tokens: true, scope: 'read', client_name: 'Partner A', logo_uri: 'ignored' });
