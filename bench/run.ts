@@ -16,14 +16,26 @@ import { decodeJwt } from 'jose';
 import { request, Agent } from 'undici';
 import { type ChildHandle, forkChild } from './lib/child.js';
 import { measureCli, staleDistNote } from './lib/cli.js';
-import { ask, buildDir, bundleCertbound, CERTBOUND_ENTRY, certboundEnv, compileChildren, compiled, freePort, ISSUER_HOST, RS_ISSUER, root, verifierRsEnv } from './lib/processes.js';
+import {
+  ask,
+  buildDir,
+  bundleCertbound,
+  CERTBOUND_ENTRY,
+  certboundEnv,
+  compileChildren,
+  compiled,
+  freePort,
+  ISSUER_HOST,
+  RS_ISSUER,
+  root,
+  verifierRsEnv,
+} from './lib/processes.js';
 import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
 import { signTokens, type TokenUse } from './lib/tokens.js';
 import type { ConnectionMode, RunMessage } from './loadgen.js';
 import type { ClientLoopKind } from './servers/token-client.js';
-
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +58,10 @@ const settings = args.quick
   ? { rounds: 6, roundMs: 500, warmupMs: 1000, concurrency: 16, scaleClients: 100_000, tokenPool: 10_000, rssRepeats: 1, cliRuns: 10, cliClients: 1000 }
   : { rounds: 12, roundMs: 2500, warmupMs: 3000, concurrency: 16, scaleClients: 100_000, tokenPool: 20_000, rssRepeats: 2, cliRuns: 30, cliClients: 1000 };
 
-const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = args.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const wanted = (prefix: string) => !only || only.some((o) => prefix.startsWith(o) || o.startsWith(prefix));
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const profileDir = path.join(root, 'bench/results/profiles');
@@ -146,7 +161,9 @@ async function alternate(label: string, sides: Side[]): Promise<SideSummary[]> {
       if (result.errors) throw new Error(`${label}: round ${r + 1} of ${sides[i]!.target} had ${result.errors} failed requests (${result.firstError})`);
       perSide[i]!.push(result);
     }
-    log(`${label} round ${r + 1}/${settings.rounds}: ${sides.map((s, i) => `${s.target} ${Math.round(perSide[i]!.at(-1)!.rate)}/s (${perSide[i]!.at(-1)!.cpuMsPerRequest?.toFixed(3) ?? '?'} ms CPU/req, server ${perSide[i]!.at(-1)!.serverCpuShare?.toFixed(2) ?? '?'}${perSide[i]!.at(-1)!.loadgenCpuShare === undefined ? '' : `, load generator ${perSide[i]!.at(-1)!.loadgenCpuShare!.toFixed(2)}`} cores)`).join(', ')}`);
+    log(
+      `${label} round ${r + 1}/${settings.rounds}: ${sides.map((s, i) => `${s.target} ${Math.round(perSide[i]!.at(-1)!.rate)}/s (${perSide[i]!.at(-1)!.cpuMsPerRequest?.toFixed(3) ?? '?'} ms CPU/req, server ${perSide[i]!.at(-1)!.serverCpuShare?.toFixed(2) ?? '?'}${perSide[i]!.at(-1)!.loadgenCpuShare === undefined ? '' : `, load generator ${perSide[i]!.at(-1)!.loadgenCpuShare!.toFixed(2)}`} cores)`).join(', ')}`,
+    );
   }
   return perSide.map(summarizeRounds);
 }
@@ -157,7 +174,14 @@ const tokenSide = (target: string, server: ChildHandle): Side => ({
   request: { method: 'POST', path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM, expectStatus: 200 },
 });
 
-function row(scenario: string, unit: string, a: SideSummary, b: SideSummary, extra: Record<string, unknown> = {}, rss?: { certbound?: number | undefined; baseline?: number | undefined }): ScenarioResult {
+function row(
+  scenario: string,
+  unit: string,
+  a: SideSummary,
+  b: SideSummary,
+  extra: Record<string, unknown> = {},
+  rss?: { certbound?: number | undefined; baseline?: number | undefined },
+): ScenarioResult {
   return {
     scenario,
     certbound: round(a.rate, 1),
@@ -195,14 +219,24 @@ async function probeResumedToken(label: string, port: number, pki: BenchPki): Pr
   const agent = new HttpsAgent({ keepAlive: false, maxCachedSessions: 10, ...pki.clientTls(0), servername: 'localhost' });
   const once = () =>
     new Promise<{ status: number; body: string; resumed: boolean }>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port, path: '/token', method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(TOKEN_FORM) } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, resumed: (res.socket as TLSSocket).isSessionReused() }));
-      });
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/token',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(TOKEN_FORM) },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, resumed: (res.socket as TLSSocket).isSessionReused() }));
+        },
+      );
       req.on('error', reject);
       req.end(TOKEN_FORM);
     });
@@ -223,7 +257,14 @@ async function probeResumedToken(label: string, port: number, pki: BenchPki): Pr
 /** Size of a certbound token response for this PKI's client (the static reply of the bare https server). */
 async function tokenResponseBytes(pki: BenchPki): Promise<number> {
   const { privateJwk } = await es256Jwk();
-  const [token] = await signTokens(1, privateJwk, { iss: 'https://localhost:65535', aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } });
+  const [token] = await signTokens(1, privateJwk, {
+    iss: 'https://localhost:65535',
+    aud: RESOURCE,
+    sub: clientId(0),
+    client_id: clientId(0),
+    scope: SCOPES.join(' '),
+    cnf: { 'x5t#S256': pki.thumbprint(0) },
+  });
   return JSON.stringify({ access_token: token, expires_in: 600, token_type: 'Bearer', scope: SCOPES.join(' ') }).length;
 }
 
@@ -231,7 +272,12 @@ async function tokenResponseBytes(pki: BenchPki): Promise<number> {
 async function probeToken(label: string, port: number, pki: BenchPki): Promise<void> {
   const agent = new Agent({ connect: { ...pki.clientTls(0), servername: 'localhost' } });
   try {
-    const res = await request(`https://127.0.0.1:${port}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM, dispatcher: agent });
+    const res = await request(`https://127.0.0.1:${port}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: TOKEN_FORM,
+      dispatcher: agent,
+    });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`${label}: token request answered ${res.statusCode}: ${text}`);
     const token = String((JSON.parse(text) as { access_token?: string }).access_token);
@@ -292,7 +338,12 @@ interface Fleet {
   staticRs?: ChildHandle;
 }
 
-function rssRow(kind: DbKind, certbound: number, baseline: number, idle: { certbound: number | undefined; baseline: number | undefined; heap?: Record<string, number | null> }): ScenarioResult {
+function rssRow(
+  kind: DbKind,
+  certbound: number,
+  baseline: number,
+  idle: { certbound: number | undefined; baseline: number | undefined; heap?: Record<string, number | null> },
+): ScenarioResult {
   return {
     scenario: `rss-${kind}`,
     certbound: round(certbound, 1),
@@ -414,7 +465,8 @@ async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<voi
   const ours = fleet.certbound.get('sqlite')!;
   const bare = fleet.bareHttps!;
   const resumedAuthentication = await probeResumedToken(ours.name, ours.ports.mtls!, pki);
-  if (!resumedAuthentication) notes.push('issuance-fresh-connection: the probe connection did not resume its TLS session; certbound authentication on resumed sessions was not checked.');
+  if (!resumedAuthentication)
+    notes.push('issuance-fresh-connection: the probe connection did not resume its TLS session; certbound authentication on resumed sessions was not checked.');
   addTarget('certbound-sqlite:fresh', ours.ports.mtls!, 'fresh', pki.clientTls(0));
   addTarget('bare-https:fresh', bare.ports.mtls!, 'fresh', pki.clientTls(0));
   addTarget('bare-https:fresh-full', bare.ports.mtls!, 'fresh-full', pki.clientTls(0));
@@ -437,8 +489,26 @@ async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<voi
   // The issue's baseline is the bare https server's fresh-connection rate (a full handshake per
   // request); resumption is what certbound's listener adds. The same-client comparison (both offered
   // resumption) is reported next to it, without a target.
-  rows.push(row('issuance-fresh-connection-sqlite', 'req/s', cb!, full!, { ...resumption(cb!, full!), baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request' }, rss));
-  rows.push(row('issuance-fresh-connection-sqlite-vs-resumed-info', 'req/s', cb!, resumed!, { ...resumption(cb!, resumed!), baseline_kind: 'bare https mTLS server, static reply of the same size, the same client offering session resumption' }, rss));
+  rows.push(
+    row(
+      'issuance-fresh-connection-sqlite',
+      'req/s',
+      cb!,
+      full!,
+      { ...resumption(cb!, full!), baseline_kind: 'bare https mTLS server, static reply of the same size, a full handshake for every request' },
+      rss,
+    ),
+  );
+  rows.push(
+    row(
+      'issuance-fresh-connection-sqlite-vs-resumed-info',
+      'req/s',
+      cb!,
+      resumed!,
+      { ...resumption(cb!, resumed!), baseline_kind: 'bare https mTLS server, static reply of the same size, the same client offering session resumption' },
+      rss,
+    ),
+  );
   if (ref) {
     rows.push(
       row('issuance-fresh-connection-bare-oidc-provider-info', 'req/s', ref, full!, {
@@ -463,14 +533,20 @@ async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
   addTarget('verifier:keepalive', ours.ports.http!, 'keepalive', pki.clientTls(0));
   addTarget('jose:keepalive', bare.ports.http!, 'keepalive', pki.clientTls(0));
   if (ceiling) addTarget('static:keepalive', ceiling.ports.http!, 'keepalive', pki.clientTls(0));
-  const https = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, request: { method: 'GET', path: '/orders', bearer: { pool: 'rs', ...use }, expectStatus: 200 } });
+  const https = (target: string, server: ChildHandle, use: TokenUse): Side => ({
+    target,
+    server,
+    request: { method: 'GET', path: '/orders', bearer: { pool: 'rs', ...use }, expectStatus: 200 },
+  });
   const inProcess = (target: string, server: ChildHandle, use: TokenUse): Side => ({ target, server, loop: use });
   const about = (use: TokenUse) => ({
     token_uses: use.reuse,
     tokens_in_use: use.active,
     token_pool: settings.tokenPool,
     ...(use.reuse === 1
-      ? { token_note: `tokens sent in pool order from a pool of ${settings.tokenPool}, far beyond the verifier's default 1000-entry cache, so every verification misses the cache as a never-seen token would` }
+      ? {
+          token_note: `tokens sent in pool order from a pool of ${settings.tokenPool}, far beyond the verifier's default 1000-entry cache, so every verification misses the cache as a never-seen token would`,
+        }
       : {}),
   });
   for (const [name, use] of [
@@ -479,15 +555,28 @@ async function verifier(fleet: Fleet, pki: BenchPki): Promise<void> {
   ] as const) {
     if (!wanted(name)) continue;
     const withCeiling = name === 'verifier-reused' && ceiling !== undefined;
-    const [a, b, ceilingSummary] = await alternate(name, [https('verifier:keepalive', ours, use), https('jose:keepalive', bare, use), ...(withCeiling ? [https('static:keepalive', ceiling, use)] : [])]);
-    rows.push(row(name, 'req/s', a!, b!, { ...about(use), transport: 'HTTPS keep-alive with the client certificate' }, { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() }));
+    const [a, b, ceilingSummary] = await alternate(name, [
+      https('verifier:keepalive', ours, use),
+      https('jose:keepalive', bare, use),
+      ...(withCeiling ? [https('static:keepalive', ceiling, use)] : []),
+    ]);
+    rows.push(
+      row(name, 'req/s', a!, b!, { ...about(use), transport: 'HTTPS keep-alive with the client certificate' }, { certbound: ours.peakRssMb(), baseline: bare.peakRssMb() }),
+    );
     if (withCeiling) {
       rows.push(
-        row(`${name}-vs-static`, 'req/s', a!, ceilingSummary!, {
-          ...about(use),
-          transport: 'HTTPS keep-alive with the client certificate',
-          baseline_kind: 'bare https mTLS server with the same TLS options and client certificate, answering a fixed 200 reply (the ceiling of any resource server)',
-        }, { certbound: ours.peakRssMb(), baseline: ceiling.peakRssMb() }),
+        row(
+          `${name}-vs-static`,
+          'req/s',
+          a!,
+          ceilingSummary!,
+          {
+            ...about(use),
+            transport: 'HTTPS keep-alive with the client certificate',
+            baseline_kind: 'bare https mTLS server with the same TLS options and client certificate, answering a fixed 200 reply (the ceiling of any resource server)',
+          },
+          { certbound: ours.peakRssMb(), baseline: ceiling.peakRssMb() },
+        ),
       );
     }
     const [c, d] = await alternate(`${name}-inprocess`, [inProcess('verifier:loop', ours, use), inProcess('jose:loop', bare, use)]);
@@ -503,7 +592,14 @@ async function scale(fleet: Fleet, pki: BenchPki): Promise<void> {
     addTarget(`${small.name}:keepalive`, small.ports.mtls!, 'keepalive', pki.clientTls(0));
     const [a, b] = await alternate(`scale-100k-clients-${kind}`, [tokenSide(`${big.name}:keepalive`, big), tokenSide(`${small.name}:keepalive`, small)]);
     rows.push(
-      row(`scale-100k-clients-${kind}`, 'req/s', a!, b!, { clients: settings.scaleClients, baseline_kind: `certbound-${kind} with 10 clients, a process of its own started with the 100k one` }, { certbound: big.peakRssMb(), baseline: small.peakRssMb() }),
+      row(
+        `scale-100k-clients-${kind}`,
+        'req/s',
+        a!,
+        b!,
+        { clients: settings.scaleClients, baseline_kind: `certbound-${kind} with 10 clients, a process of its own started with the 100k one` },
+        { certbound: big.peakRssMb(), baseline: small.peakRssMb() },
+      ),
     );
   }
 }
@@ -535,7 +631,9 @@ async function cli(): Promise<void> {
         env,
         check: (out: string) => {
           const lines = out.trimEnd().split('\n');
-          return lines.length === settings.cliClients + 1 && lines.at(-1)!.startsWith(clientId(settings.cliClients - 1)) ? undefined : `expected a header and ${settings.cliClients} clients, got ${lines.length} lines`;
+          return lines.length === settings.cliClients + 1 && lines.at(-1)!.startsWith(clientId(settings.cliClients - 1))
+            ? undefined
+            : `expected a header and ${settings.cliClients} clients, got ${lines.length} lines`;
         },
         about: { clients: settings.cliClients, database: 'sqlite' },
       },
@@ -566,7 +664,14 @@ async function clientScenarios(): Promise<void> {
     const port = await freePort();
     const issuer = `https://${ISSUER_HOST}:${port}`;
     const { privateJwk } = await es256Jwk();
-    const [accessToken] = await signTokens(1, privateJwk, { iss: issuer, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } });
+    const [accessToken] = await signTokens(1, privateJwk, {
+      iss: issuer,
+      aud: RESOURCE,
+      sub: clientId(0),
+      client_id: clientId(0),
+      scope: SCOPES.join(' '),
+      cnf: { 'x5t#S256': pki.thumbprint(0) },
+    });
     const server = await start('static-as-api', 'bench/baselines/static-as-api.ts', {
       BENCH_PORT: String(port),
       BENCH_ACCESS_TOKEN: accessToken!,
@@ -587,7 +692,7 @@ async function clientScenarios(): Promise<void> {
     });
     started.push(client);
     const side = (kind: ClientLoopKind): Side => ({ target: kind, server: client, loopKind: kind });
-    const about = { cpu_process: 'the client process (the *_cpu_ms_per_req and *_server_cpu_share members are its CPU, not the server\'s)' };
+    const about = { cpu_process: "the client process (the *_cpu_ms_per_req and *_server_cpu_share members are its CPU, not the server's)" };
     if (wanted('client-fetch-cached')) {
       const [a, b] = await alternate('client-fetch-cached', [side('client-fetch'), side('undici-fetch')]);
       rows.push(
@@ -712,11 +817,23 @@ async function main(): Promise<void> {
       databases.push(db);
       if (role === 'main') fleet.mainDb.set(kind, db);
       log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      const [name, into] = role === 'main' ? [`certbound-${kind}`, fleet.certbound] : role === 'scale-big' ? [`certbound-${kind}-100k`, fleet.certbound100k] : [`certbound-${kind}-10`, fleet.certbound10];
+      const [name, into] =
+        role === 'main'
+          ? [`certbound-${kind}`, fleet.certbound]
+          : role === 'scale-big'
+            ? [`certbound-${kind}-100k`, fleet.certbound100k]
+            : [`certbound-${kind}-10`, fleet.certbound10];
       starting.push(startCertbound(name, db, pki).then((c) => into.set(kind, c)));
     }
     const tokens = needVerifier
-      ? signTokens(settings.tokenPool, verifierKeys.privateJwk, { iss: RS_ISSUER, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } })
+      ? signTokens(settings.tokenPool, verifierKeys.privateJwk, {
+          iss: RS_ISSUER,
+          aud: RESOURCE,
+          sub: clientId(0),
+          client_id: clientId(0),
+          scope: SCOPES.join(' '),
+          cnf: { 'x5t#S256': pki.thumbprint(0) },
+        })
       : undefined;
     tokens?.catch(() => {}); // awaited below; keeps a failure from being reported as unhandled first
     await Promise.all(starting);

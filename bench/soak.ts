@@ -112,7 +112,12 @@ async function main(): Promise<void> {
     // A real token bound to the client certificate before anything is measured.
     const probe = new Agent({ connect: { ...pki.clientTls(0), servername: 'localhost' } });
     try {
-      const res = await request(`https://127.0.0.1:${certbound.ports.mtls}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM, dispatcher: probe });
+      const res = await request(`https://127.0.0.1:${certbound.ports.mtls}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: TOKEN_FORM,
+        dispatcher: probe,
+      });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`the token endpoint answered ${res.statusCode}: ${text}`);
       const claims = decodeJwt(String((JSON.parse(text) as { access_token?: string }).access_token));
@@ -122,7 +127,14 @@ async function main(): Promise<void> {
     }
 
     // The verifier sees a pool of tokens, each reused: a client reuses its token until it expires.
-    const pool = await signTokens(2000, verifierKeys.privateJwk, { iss: RS_ISSUER, aud: RESOURCE, sub: clientId(0), client_id: clientId(0), scope: SCOPES.join(' '), cnf: { 'x5t#S256': pki.thumbprint(0) } });
+    const pool = await signTokens(2000, verifierKeys.privateJwk, {
+      iss: RS_ISSUER,
+      aud: RESOURCE,
+      sub: clientId(0),
+      client_id: clientId(0),
+      scope: SCOPES.join(' '),
+      cnf: { 'x5t#S256': pki.thumbprint(0) },
+    });
     for (const child of [loadgen, verifierRs]) await ask(child, { type: 'tokens', pool: 'rs', tokens: pool });
     for (const [name, port] of [
       ['token', certbound.ports.mtls!],
@@ -131,8 +143,29 @@ async function main(): Promise<void> {
       loadgen.process.send({ type: 'target', name, origin: `https://127.0.0.1:${port}`, mode: 'keepalive', connections: CONCURRENCY, tls: pki.clientTls(0) });
     }
     const windows: Record<'token' | 'verifier', Omit<RunMessage, 'id' | 'durationMs'>> = {
-      token: { type: 'run', target: 'token', method: 'POST', path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM, expectStatus: 200, concurrency: CONCURRENCY, ratePerSec: tokenRate, returnLatencies: true },
-      verifier: { type: 'run', target: 'verifier', method: 'GET', path: '/orders', bearer: { pool: 'rs', reuse: 50, active: 20 }, expectStatus: 200, concurrency: CONCURRENCY, ratePerSec: verifierRate, returnLatencies: true },
+      token: {
+        type: 'run',
+        target: 'token',
+        method: 'POST',
+        path: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: TOKEN_FORM,
+        expectStatus: 200,
+        concurrency: CONCURRENCY,
+        ratePerSec: tokenRate,
+        returnLatencies: true,
+      },
+      verifier: {
+        type: 'run',
+        target: 'verifier',
+        method: 'GET',
+        path: '/orders',
+        bearer: { pool: 'rs', reuse: 50, active: 20 },
+        expectStatus: 200,
+        concurrency: CONCURRENCY,
+        ratePerSec: verifierRate,
+        returnLatencies: true,
+      },
     };
 
     const servers = { certbound, 'verifier-rs': verifierRs };
@@ -169,7 +202,9 @@ async function main(): Promise<void> {
         for (const l of r.latenciesMs ?? []) total.latencies.push(l);
       }
       const s = await sample((performance.now() - loadStart) / 60_000);
-      log(`t=${s.t.toFixed(1)} min  RSS certbound ${s.rssMb.certbound?.toFixed(1)} MB, verifier-rs ${s.rssMb['verifier-rs']?.toFixed(1)} MB; live heap ${s.liveHeapMb.certbound?.toFixed(1)} / ${s.liveHeapMb['verifier-rs']?.toFixed(1)} MB; errors ${totals.token.errors} / ${totals.verifier.errors}`);
+      log(
+        `t=${s.t.toFixed(1)} min  RSS certbound ${s.rssMb.certbound?.toFixed(1)} MB, verifier-rs ${s.rssMb['verifier-rs']?.toFixed(1)} MB; live heap ${s.liveHeapMb.certbound?.toFixed(1)} / ${s.liveHeapMb['verifier-rs']?.toFixed(1)} MB; errors ${totals.token.errors} / ${totals.verifier.errors}`,
+      );
     }
 
     const after = samples.filter((s) => s.t >= warmupMinutes);
@@ -198,7 +233,17 @@ async function main(): Promise<void> {
       };
     });
     const output = {
-      machine: describeMachine({ mode: 'soak', database: kind, minutes, warmup_minutes: warmupMinutes, sample_seconds: sampleMs / 1000, token_rate_per_s: tokenRate, verifier_rate_per_s: verifierRate, concurrency: CONCURRENCY, started: started.toISOString() }),
+      machine: describeMachine({
+        mode: 'soak',
+        database: kind,
+        minutes,
+        warmup_minutes: warmupMinutes,
+        sample_seconds: sampleMs / 1000,
+        token_rate_per_s: tokenRate,
+        verifier_rate_per_s: verifierRate,
+        concurrency: CONCURRENCY,
+        started: started.toISOString(),
+      }),
       servers: serverRows,
       traffic: trafficRows,
       samples: samples.map((s) => ({ t_min: round(s.t, 3), rss_mb: s.rssMb, live_heap_mb: s.liveHeapMb })),

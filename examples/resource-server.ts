@@ -63,7 +63,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   let certificate: CertificateSource | undefined;
   if (env.RS_CLIENT_CERT_HEADER) {
     const [format, header] = env.RS_CLIENT_CERT_HEADER.split(':');
-    const trustedProxies = (env.RS_TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const trustedProxies = (env.RS_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     if (!trustedProxies.length) throw new Error('RS_CLIENT_CERT_HEADER needs RS_TRUSTED_PROXIES (the proxy addresses whose header is trusted)');
     certificate = { from: 'forwarded', format: format as ForwardedFormat, ...(header ? { header } : {}), trustedProxies };
   }

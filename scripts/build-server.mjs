@@ -70,7 +70,9 @@ const noOpenTelemetry = {
 // The directory is emptied first: refuse one that holds anything but an earlier bundle (or the project).
 const strayFiles = existsSync(outdir) ? readdirSync(outdir).filter((f) => !/\.(?:js|js\.map|json)$/.test(f)) : [];
 if (!path.relative(outdir, root).startsWith('..') || strayFiles.length) {
-  process.stderr.write(`error: --outdir ${outdir} ${strayFiles.length ? `holds files that are not a bundle (${strayFiles.slice(0, 3).join(', ')})` : 'is the project directory or contains it'}; it would be emptied.\n  → Give a new directory or one an earlier build wrote.\n`);
+  process.stderr.write(
+    `error: --outdir ${outdir} ${strayFiles.length ? `holds files that are not a bundle (${strayFiles.slice(0, 3).join(', ')})` : 'is the project directory or contains it'}; it would be emptied.\n  → Give a new directory or one an earlier build wrote.\n`,
+  );
   process.exit(2);
 }
 rmSync(outdir, { recursive: true, force: true });
@@ -95,8 +97,22 @@ const result = await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   metafile: true,
-  external: ['oidc-provider', 'koa', 'jose', 'better-sqlite3', 'pg', 'undici', // drivers knex requires only when configured:
-    'sqlite3', 'pg-native', 'pg-query-stream', 'mysql', 'mysql2', 'mariadb', 'tedious', 'oracledb'],
+  external: [
+    'oidc-provider',
+    'koa',
+    'jose',
+    'better-sqlite3',
+    'pg',
+    'undici', // drivers knex requires only when configured:
+    'sqlite3',
+    'pg-native',
+    'pg-query-stream',
+    'mysql',
+    'mysql2',
+    'mariadb',
+    'tedious',
+    'oracledb',
+  ],
   plugins: [knexDialects, noOpenTelemetry],
   // Bundled CommonJS code (knex, pino, prom-client …) calls require().
   banner: { js: "import { createRequire as __certboundCreateRequire } from 'node:module'; const require = __certboundCreateRequire(import.meta.url);" },

@@ -25,9 +25,7 @@ function status(entry: CatalogEntry): string {
 }
 
 function groupTable(group: Readonly<Record<string, CatalogEntry>>): string {
-  const rows = Object.entries(group).map(
-    ([code, e]) => `| \`${code}\` | ${status(e)} | ${e.surfaces.map((s) => `\`${s}\``).join(', ')} | ${cell(e.meaning)} | ${cell(e.hint)} |`,
-  );
+  const rows = Object.entries(group).map(([code, e]) => `| \`${code}\` | ${status(e)} | ${e.surfaces.map((s) => `\`${s}\``).join(', ')} | ${cell(e.meaning)} | ${cell(e.hint)} |`);
   return ['| Code | Status | Where | When | What to do |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -38,7 +38,18 @@ export const ADOPTED = [
   'rfc5280::no-keyusage',
 ];
 
-const KEPT = ['id', 'description', 'validation_kind', 'expected_result', 'extended_key_usage', 'expected_peer_names', 'trusted_certs', 'untrusted_intermediates', 'peer_certificate', 'peer_certificate_key'];
+const KEPT = [
+  'id',
+  'description',
+  'validation_kind',
+  'expected_result',
+  'extended_key_usage',
+  'expected_peer_names',
+  'trusted_certs',
+  'untrusted_intermediates',
+  'peer_certificate',
+  'peer_certificate_key',
+];
 
 const source = process.argv[2];
 if (!source) {

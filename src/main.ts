@@ -68,13 +68,30 @@ export async function serve(config: Config, logger = createLogger(config), print
       }
     }
     // The admin use cases are needed here only in development (first signing key, dev PKI): loaded then.
-    const admin = async () => (await load.adminService()).createAdminService({ db: await knex(), keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
+    const admin = async () =>
+      (await load.adminService()).createAdminService({
+        db: await knex(),
+        keyEncryptionKey: config.keyEncryptionKey,
+        signingAlg: config.signingAlg,
+        outboundCaFile: config.outboundCaFile,
+        jwksUriAllowedRanges: config.jwksUriAllowedRanges,
+      });
     if (config.env === 'development') {
       if (await (await admin()).ensureActiveKey('system:dev-bootstrap')) logger.info({ event: 'signing_key_created' }, 'created the first signing key');
     }
     const { tls, dev } = await prepareTls(config, db, admin, logger);
     const handle = await startServer({ config, db, knex, logger, tls });
-    logger.info({ event: 'listening', issuer: config.issuer, main: handle.mainUrl, mtls: handle.mtlsUrl, ...(config.adminPort === undefined ? {} : { admin: handle.adminUrl }), database: config.database.client }, 'certbound is listening');
+    logger.info(
+      {
+        event: 'listening',
+        issuer: config.issuer,
+        main: handle.mainUrl,
+        mtls: handle.mtlsUrl,
+        ...(config.adminPort === undefined ? {} : { admin: handle.adminUrl }),
+        database: config.database.client,
+      },
+      'certbound is listening',
+    );
     if (dev) {
       print('');
       print(`certbound (development) — issuer ${config.issuer}`);
@@ -82,7 +99,9 @@ export async function serve(config: Config, logger = createLogger(config), print
       print(`  mTLS token endpoint: ${config.mtlsUrl}/token`);
       print(`  dev PKI: ${dev.dir}${dev.created ? ' (created now)' : ''}`);
       print('  Get a certificate-bound token with the demo client certificate:');
-      print(`  curl --cacert ${dev.caPath} --cert ${dev.clientCertPath} --key ${dev.clientKeyPath} -d grant_type=client_credentials -d client_id=demo-client ${config.mtlsUrl}/token`);
+      print(
+        `  curl --cacert ${dev.caPath} --cert ${dev.clientCertPath} --key ${dev.clientKeyPath} -d grant_type=client_credentials -d client_id=demo-client ${config.mtlsUrl}/token`,
+      );
       print('');
     }
     return {
@@ -102,4 +121,3 @@ export async function serve(config: Config, logger = createLogger(config), print
     throw explainStorageError(err, config.database) ?? err;
   }
 }
-

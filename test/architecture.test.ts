@@ -106,7 +106,21 @@ const RULES: LayerRule[] = [
     from: 'src/server',
     direct: true,
     forbidden: [],
-    allowedInternal: ['src/server', 'src/app', 'src/store', 'src/pki', 'src/mapping', 'src/diagnose', 'src/forwarded', 'src/config', 'src/errors', 'src/admin-api', 'src/outbound', 'src/jwks', 'src/revocation'],
+    allowedInternal: [
+      'src/server',
+      'src/app',
+      'src/store',
+      'src/pki',
+      'src/mapping',
+      'src/diagnose',
+      'src/forwarded',
+      'src/config',
+      'src/errors',
+      'src/admin-api',
+      'src/outbound',
+      'src/jwks',
+      'src/revocation',
+    ],
     onlyThrough: { 'src/admin-api': ['src/server/admin-wiring.ts', 'src/server/loaders.ts', 'src/server/recent-refusals.ts'] },
   },
   // The console sits on the admin API: it reads and writes through its routes (and the session check uses
@@ -143,7 +157,13 @@ function readImports(source: string): ImportRef[] {
   for (const m of code.matchAll(statement)) {
     const clause = m[3] ?? '';
     const braces = /^\{([\s\S]*)\}$/.exec(clause.trim());
-    const allTypes = !!braces && braces[1]!.split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '));
+    const allTypes =
+      !!braces &&
+      braces[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => s.startsWith('type '));
     refs.push({ specifier: m[4]!, typeOnly: !!m[2] || allTypes });
   }
   for (const m of code.matchAll(/(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g)) refs.push({ specifier: m[1]!, typeOnly: false });
@@ -238,8 +258,16 @@ describe('architecture: layer rules', () => {
   });
 
   it('the SQL finder sees a knex query, a driver query and SQL text', () => {
-    for (const line of ["await trx('signing_keys').where({ status: 'active' })", "await sqlOf(db).all('select 1')", "const q = 'select client_id from clients where x = ?';", "run('delete from oidc_payloads where id = ?')"]) {
-      expect(SQL_OUTSIDE_STORE.some((re) => re.test(line)), line).toBe(true);
+    for (const line of [
+      "await trx('signing_keys').where({ status: 'active' })",
+      "await sqlOf(db).all('select 1')",
+      "const q = 'select client_id from clients where x = ?';",
+      "run('delete from oidc_payloads where id = ?')",
+    ]) {
+      expect(
+        SQL_OUTSIDE_STORE.some((re) => re.test(line)),
+        line,
+      ).toBe(true);
     }
     expect(SQL_OUTSIDE_STORE.some((re) => re.test("io.out('select one of the keys listed')"))).toBe(false);
   });
@@ -346,7 +374,17 @@ describe('architecture: import cycles', () => {
   });
 
   it('the cycle finder finds a cycle through three files and a file that imports itself', () => {
-    expect(cyclesOf(new Map([['/a', ['/b']], ['/b', ['/c']], ['/c', ['/a']], ['/d', ['/d']], ['/e', ['/a']]])).map((c) => c.length)).toEqual([3, 1]);
+    expect(
+      cyclesOf(
+        new Map([
+          ['/a', ['/b']],
+          ['/b', ['/c']],
+          ['/c', ['/a']],
+          ['/d', ['/d']],
+          ['/e', ['/a']],
+        ]),
+      ).map((c) => c.length),
+    ).toEqual([3, 1]);
   });
 });
 
@@ -354,10 +392,17 @@ describe('architecture: the server', () => {
   const serverFiles = filesUnder(join(ROOT, 'src/server'));
 
   it('decides what it loads on first use in src/server/loaders.ts: no other file of the server (nor main.ts) has a dynamic import()', () => {
-    const code = (f: string) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    const code = (f: string) =>
+      readFileSync(f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
     const onDemand = [...serverFiles, join(ROOT, 'src/main.ts')]
       .filter((f) => relative(ROOT, f) !== 'src/server/loaders.ts')
-      .flatMap((f) => code(f).split('\n').flatMap((line, i) => (/\bimport\s*\(/.test(line) && !/typeof import\(/.test(line) ? [`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])));
+      .flatMap((f) =>
+        code(f)
+          .split('\n')
+          .flatMap((line, i) => (/\bimport\s*\(/.test(line) && !/typeof import\(/.test(line) ? [`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])),
+      );
     expect(onDemand).toEqual([]);
     expect(readFileSync(join(ROOT, 'src/server/loaders.ts'), 'utf8')).toMatch(/import\('\.\.\/admin-api\/index\.js'\)/);
   });
@@ -375,7 +420,9 @@ describe('architecture: the server', () => {
 
   it('keeps no state at module level: caches belong to a server instance', () => {
     const found = serverFiles.flatMap((f) =>
-      [...readFileSync(f, 'utf8').matchAll(/^(?:export\s+)?(?:(let)\s+(\w+)|const\s+(\w+)\s*(?::[^=]+)?=\s*new\s+(?:Map|WeakMap|WeakSet)\b)/gm)].map((m) => `${relative(ROOT, f)}: ${m[2] ?? m[3]}`),
+      [...readFileSync(f, 'utf8').matchAll(/^(?:export\s+)?(?:(let)\s+(\w+)|const\s+(\w+)\s*(?::[^=]+)?=\s*new\s+(?:Map|WeakMap|WeakSet)\b)/gm)].map(
+        (m) => `${relative(ROOT, f)}: ${m[2] ?? m[3]}`,
+      ),
     );
     expect(found.filter((f) => !(f in SHARED_ON_PURPOSE))).toEqual([]);
   });

@@ -21,7 +21,9 @@ function sources(dir: string): string[] {
 function importedPackages(): Set<string> {
   const found = new Set<string>();
   for (const file of [...sources('src'), ...sources('bin'), ...sources('migrations')]) {
-    const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const text = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'([^'.][^']*)'/g)) {
       const spec = m[1]!;
       if (spec.startsWith('node:')) continue;
@@ -38,7 +40,10 @@ describe('package.json', () => {
   });
 
   it("import 'certbound' gives the server factory and configuration loader (dist/ built by npm ci)", () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('certbound'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: ROOT, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('certbound'); console.log(JSON.stringify(Object.keys(m).sort()))"], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const names = JSON.parse(out) as string[];
     for (const name of ['serve', 'loadConfig', 'createLogger', 'CertboundError']) expect(names).toContain(name);
   });
@@ -52,8 +57,8 @@ describe('package.json', () => {
     const probe = [
       "const m = await import('certbound/client');",
       "const { createRequire } = await import('node:module');",
-      "const loaded = Object.keys(createRequire(import.meta.url).cache);",
-      "console.log(JSON.stringify({ names: Object.keys(m).sort(), heavy: loaded.filter((f) => /node_modules\\/(knex|oidc-provider|koa)\\//.test(f)) }));",
+      'const loaded = Object.keys(createRequire(import.meta.url).cache);',
+      'console.log(JSON.stringify({ names: Object.keys(m).sort(), heavy: loaded.filter((f) => /node_modules\\/(knex|oidc-provider|koa)\\//.test(f)) }));',
     ].join('\n');
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ names: ['CertboundClientError', 'createTokenClient'], heavy: [] });

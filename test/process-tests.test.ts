@@ -44,7 +44,11 @@ function startsProcesses(file: string): boolean {
 describe('test groups', () => {
   it('the test files that start processes are exactly the processes project (test/process-tests.ts)', () => {
     expect(testFiles.filter(startsProcesses)).toEqual(testFiles.filter(isProcessTest));
-    for (const entry of PROCESS_TESTS) expect(testFiles.some((f) => (entry.endsWith('/') ? f.startsWith(entry) : f === entry)), entry).toBe(true);
+    for (const entry of PROCESS_TESTS)
+      expect(
+        testFiles.some((f) => (entry.endsWith('/') ? f.startsWith(entry) : f === entry)),
+        entry,
+      ).toBe(true);
   });
 
   it('the helpers that use node:child_process are the ones whose starters are named here', () => {

@@ -11,7 +11,10 @@ import { requiredEnv, serveAsChild } from '../lib/child.js';
 
 const port = Number(requiredEnv('BENCH_PORT'));
 const replyBytes = Number(process.env.BENCH_REPLY_BYTES ?? 700);
-const body = JSON.stringify({ access_token: 'x'.repeat(Math.max(0, replyBytes - 80)), expires_in: 600, token_type: 'Bearer', scope: 'bench.read bench.write' }).padEnd(replyBytes, ' ');
+const body = JSON.stringify({ access_token: 'x'.repeat(Math.max(0, replyBytes - 80)), expires_in: 600, token_type: 'Bearer', scope: 'bench.read bench.write' }).padEnd(
+  replyBytes,
+  ' ',
+);
 const refused = JSON.stringify({ error: 'invalid_client' });
 
 const server = createServer(

@@ -23,7 +23,9 @@ const shell = await startResourceServer(async (req) => {
   return String(payload.client_id);
 });
 const dispatcher = new Agent({ connect: { ca: shell.ca } });
-jwks = createRemoteJWKSet(new URL(shell.jwksUri), { [customFetch]: ((url: string, init: RequestInit) => fetch(url, { ...(init as object), dispatcher })) as unknown as FetchImplementation });
+jwks = createRemoteJWKSet(new URL(shell.jwksUri), {
+  [customFetch]: ((url: string, init: RequestInit) => fetch(url, { ...(init as object), dispatcher })) as unknown as FetchImplementation,
+});
 options = { issuer: shell.issuer, audience: shell.audience };
 
 serveAsChild({ http: shell.port }, async () => {

@@ -13,7 +13,12 @@ import { requiredEnv, serveAsChild } from '../lib/child.js';
 const port = Number(requiredEnv('BENCH_PORT'));
 const token = requiredEnv('BENCH_ACCESS_TOKEN');
 const issuer = `https://localhost:${port}`;
-const metadata = JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, mtls_endpoint_aliases: { token_endpoint: `${issuer}/token` }, tls_client_certificate_bound_access_tokens: true });
+const metadata = JSON.stringify({
+  issuer,
+  token_endpoint: `${issuer}/token`,
+  mtls_endpoint_aliases: { token_endpoint: `${issuer}/token` },
+  tls_client_certificate_bound_access_tokens: true,
+});
 const tokenResponse = JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600, scope: requiredEnv('BENCH_SCOPES') });
 const reply = JSON.stringify({ ok: true, orders: [] });
 const refused = JSON.stringify({ error: 'invalid_client' });

@@ -86,7 +86,10 @@ export async function forkChild(options: ForkOptions): Promise<ChildHandle> {
   child.stderr?.on('data', keep);
   const exited = once(child, 'exit');
   const ready = new Promise<ReadyMessage>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.name} did not become ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${tail}`)), options.readyTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${options.name} did not become ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${tail}`)),
+      options.readyTimeoutMs ?? 60_000,
+    );
     child.on('message', (m: unknown) => {
       if ((m as ReadyMessage)?.type === 'ready') {
         clearTimeout(timer);
@@ -186,10 +189,24 @@ function memoryTrace(): (() => void) | undefined {
   const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
   const sample = () => {
     const usage = process.memoryUsage();
-    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: mb(s.space_size), used: mb(s.space_used_size), physical: mb(s.physical_space_size) }]));
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((s) => [s.space_name, { size: mb(s.space_size), used: mb(s.space_used_size), physical: mb(s.physical_space_size) }]),
+    );
     const heapPhysical = getHeapSpaceStatistics().reduce((sum, s) => sum + s.physical_space_size, 0);
     const hs = getHeapStatistics();
-    return { mallocedMemory: mb(hs.malloced_memory), peakMallocedMemory: mb(hs.peak_malloced_memory), externalMemory: mb(hs.external_memory), rss: mb(usage.rss), heapTotal: mb(usage.heapTotal), heapUsed: mb(usage.heapUsed), heapPhysical: mb(heapPhysical), external: mb(usage.external), arrayBuffers: mb(usage.arrayBuffers), nonHeap: mb(usage.rss - heapPhysical), spaces };
+    return {
+      mallocedMemory: mb(hs.malloced_memory),
+      peakMallocedMemory: mb(hs.peak_malloced_memory),
+      externalMemory: mb(hs.external_memory),
+      rss: mb(usage.rss),
+      heapTotal: mb(usage.heapTotal),
+      heapUsed: mb(usage.heapUsed),
+      heapPhysical: mb(heapPhysical),
+      external: mb(usage.external),
+      arrayBuffers: mb(usage.arrayBuffers),
+      nonHeap: mb(usage.rss - heapPhysical),
+      spaces,
+    };
   };
   // Resident memory by mapping (file path, [heap], [anon] …), MB, largest first.
   const smaps = () => {
@@ -200,7 +217,12 @@ function memoryTrace(): (() => void) | undefined {
       if (header) name = header[1] || '[anon]';
       else if (line.startsWith('Rss:')) byName.set(name, (byName.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
     }
-    return Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.2).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+    return Object.fromEntries(
+      [...byName]
+        .sort((a, b) => b[1] - a[1])
+        .filter(([, v]) => v >= 0.2)
+        .map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    );
   };
   let smapsIdle: Record<string, number> = {};
   setTimeout(() => (smapsIdle = smaps()), 500).unref();

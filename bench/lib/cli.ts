@@ -64,7 +64,9 @@ export function staleDistNote(root: string): string | undefined {
   } catch {
     throw new Error(`${built} is missing: the CLI rows run the built CLI.\n  → Run \`npm run build\` first.`);
   }
-  return newestMtime(path.join(root, 'src'), '.ts') > builtAt ? 'cli rows: src/ has files newer than dist/ (the CLI measured may be out of date; `npm run build` rebuilds it).' : undefined;
+  return newestMtime(path.join(root, 'src'), '.ts') > builtAt
+    ? 'cli rows: src/ has files newer than dist/ (the CLI measured may be out of date; `npm run build` rebuilds it).'
+    : undefined;
 }
 
 /**

@@ -29,7 +29,8 @@ export function compileChildren(log: (line: string) => void): string | undefined
   const result = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', path.join(root, 'bench/tsconfig.json')], { encoding: 'utf8' });
   if (!existsSync(path.join(buildDir, 'bench/servers/certbound.js'))) throw new Error(`compiling the benchmark processes failed:\n${result.stdout}${result.stderr}`);
   log(`compiled the benchmark processes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  if (result.status !== 0) return `tsc reported type errors while compiling the benchmark processes (the compiled code was used):\n${result.stdout.split('\n').slice(0, 10).join('\n')}`;
+  if (result.status !== 0)
+    return `tsc reported type errors while compiling the benchmark processes (the compiled code was used):\n${result.stdout.split('\n').slice(0, 10).join('\n')}`;
   return undefined;
 }
 
@@ -39,7 +40,11 @@ export function compileChildren(log: (line: string) => void): string | undefined
  */
 export function bundleCertbound(log: (line: string) => void): void {
   const t0 = Date.now();
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts/build-server.mjs'), '--outdir', path.join(buildDir, 'server'), '--entry', path.join(root, CERTBOUND_ENTRY)], { encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, 'scripts/build-server.mjs'), '--outdir', path.join(buildDir, 'server'), '--entry', path.join(root, CERTBOUND_ENTRY)],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`bundling certbound failed:\n${result.stdout}${result.stderr}`);
   log(`bundled certbound in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

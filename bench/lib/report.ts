@@ -44,7 +44,8 @@ export function meets(t: Target | undefined, ratio: number): boolean | null {
   return t.kind === 'min' ? ratio >= t.value : ratio <= t.value;
 }
 
-const fmt = (n: number | null | undefined, decimals = 0) => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
+const fmt = (n: number | null | undefined, decimals = 0) =>
+  n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 
 /** The markdown table of the README and of the console. */
 export function markdownTable(rows: readonly ScenarioResult[]): string {

@@ -54,22 +54,19 @@ export async function startResourceServer(check: (req: IncomingMessage) => Promi
   const tls = resourceServerTls();
   const { ca } = tls;
   const jwks = readFileSync(requiredEnv('BENCH_JWKS_FILE'), 'utf8');
-  const server = createServer(
-    tls,
-    (req, res) => {
-      if (req.url === '/jwks') {
-        res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwks);
-        return;
-      }
-      check(req).then(
-        (clientId) => {
-          if (clientId === undefined) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
-          else res.writeHead(200, OK_HEADERS).end(okBody(clientId));
-        },
-        () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}'),
-      );
-    },
-  );
+  const server = createServer(tls, (req, res) => {
+    if (req.url === '/jwks') {
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwks);
+      return;
+    }
+    check(req).then(
+      (clientId) => {
+        if (clientId === undefined) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
+        else res.writeHead(200, OK_HEADERS).end(okBody(clientId));
+      },
+      () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}'),
+    );
+  });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve) => server.listen(Number(requiredEnv('BENCH_PORT')), '127.0.0.1', resolve));
   serveLoops(check, new X509Certificate(readFileSync(requiredEnv('BENCH_CLIENT_CERT'))));

@@ -112,7 +112,18 @@ export function summarizeRounds(rounds: readonly RoundResult[]): SideSummary {
 }
 
 /** The scenario name prefixes of the output contract. */
-export const SCENARIO_PREFIXES = ['issuance-keepalive', 'issuance-fresh-connection', 'verifier-unique', 'verifier-reused', 'scale-100k-clients', 'rss', 'cli-help', 'cli-client-list', 'client-fetch-cached', 'client-gettoken-cached-inprocess'] as const;
+export const SCENARIO_PREFIXES = [
+  'issuance-keepalive',
+  'issuance-fresh-connection',
+  'verifier-unique',
+  'verifier-reused',
+  'scale-100k-clients',
+  'rss',
+  'cli-help',
+  'cli-client-list',
+  'client-fetch-cached',
+  'client-gettoken-cached-inprocess',
+] as const;
 
 /** One row of the output contract (extra members are allowed and documented in bench/README.md). */
 export interface ScenarioResult {

@@ -66,7 +66,14 @@ async function loop(kind: ClientLoopKind, durationMs: number, concurrency: numbe
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - began;
   const sorted = latencies.subarray(0, count).sort();
-  return { rate: (count / elapsed) * 1000, p50Ms: percentileSorted(sorted, 50), p99Ms: percentileSorted(sorted, 99), errors, requests: count + errors, ...(firstError ? { firstError } : {}) };
+  return {
+    rate: (count / elapsed) * 1000,
+    p50Ms: percentileSorted(sorted, 50),
+    p99Ms: percentileSorted(sorted, 99),
+    errors,
+    requests: count + errors,
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 process.on('message', (message: unknown) => {

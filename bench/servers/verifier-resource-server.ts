@@ -5,7 +5,13 @@ import { startResourceServer } from '../lib/resource-server.js';
 
 let verify: ((req: Parameters<ReturnType<typeof createVerifier>['verify']>[0]) => Promise<{ clientId: string | undefined }>) | undefined;
 const shell = await startResourceServer(async (req) => (await verify!(req)).clientId ?? '');
-const verifier = createVerifier({ issuer: shell.issuer, audience: shell.audience, jwksUri: shell.jwksUri, tls: { ca: shell.ca }, ...(process.env.BENCH_NOCACHE ? { tokenCache: false as const } : {}) });
+const verifier = createVerifier({
+  issuer: shell.issuer,
+  audience: shell.audience,
+  jwksUri: shell.jwksUri,
+  tls: { ca: shell.ca },
+  ...(process.env.BENCH_NOCACHE ? { tokenCache: false as const } : {}),
+});
 verify = verifier.verify;
 
 serveAsChild({ http: shell.port }, async () => {

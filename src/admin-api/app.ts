@@ -165,7 +165,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
 
   async function dispatch(ctx: Context): Promise<void> {
     const match = matchRoute(routes, ctx.method, ctx.path);
-    if (match.kind === 'not_found') throw new CertboundError('ERR_ROUTE_UNKNOWN', `There is no admin route ${ctx.path}.`, { status: 404, expose: true, hint: 'GET /admin/openapi.json lists the routes.' });
+    if (match.kind === 'not_found')
+      throw new CertboundError('ERR_ROUTE_UNKNOWN', `There is no admin route ${ctx.path}.`, { status: 404, expose: true, hint: 'GET /admin/openapi.json lists the routes.' });
     if (match.kind === 'method_not_allowed') {
       ctx.set('Allow', match.allowed.join(', '));
       throw new CertboundError('ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${match.allowed.join(', ')}.`, { status: 405, expose: true });

@@ -86,14 +86,24 @@ export function createAdminAuthenticator(options: AdminAuthenticatorOptions): Ad
       const client = await options.findClient(clientId);
       if (!client) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `client ${clientId} no longer exists`);
       // As registered now (scope, bound tokens, a mapping or key): the same rules as the guard that keeps an administrator.
-      const unregistered = adminSignInRefusal(client, verified.scopes.filter((s) => accepted.includes(s)), Date.now());
+      const unregistered = adminSignInRefusal(
+        client,
+        verified.scopes.filter((s) => accepted.includes(s)),
+        Date.now(),
+      );
       if (unregistered) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', unregistered);
       // Nor a certificate taken out of service (its mapping removed or ended, its chain revoked): the
       // token is bound to it, so it must still authenticate the client as the token endpoint would.
       const outOfService = options.certificateStillAuthenticates?.(req, client);
       if (outOfService) return refuse(req, 'ERR_VERIFIER_TOKEN_INVALID', `the certificate no longer authenticates ${clientId}: ${outOfService}`);
       const trustAnchor = options.certificateTrustAnchor?.(req);
-      return { clientId, thumbprint: verified.thumbprint, scopes: verified.scopes, actor: `admin:${clientId}:${verified.thumbprint}`, ...(trustAnchor === undefined ? {} : { trustAnchor }) };
+      return {
+        clientId,
+        thumbprint: verified.thumbprint,
+        scopes: verified.scopes,
+        actor: `admin:${clientId}:${verified.thumbprint}`,
+        ...(trustAnchor === undefined ? {} : { trustAnchor }),
+      };
     },
     close: () => verifier.close(),
   };

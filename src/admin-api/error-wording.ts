@@ -37,11 +37,19 @@ interface Wording {
 
 const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Wording | undefined>> = {
   ERR_MAPPING_WINDOW: (_err, f) =>
-    f.problem === 'order' ? { message: 'not_after must be later than not_before' } : f.problem === 'date' && f.member ? { message: `${snake(f.member.slice(f.member.lastIndexOf('.') + 1))} is not a valid date` } : undefined,
+    f.problem === 'order'
+      ? { message: 'not_after must be later than not_before' }
+      : f.problem === 'date' && f.member
+        ? { message: `${snake(f.member.slice(f.member.lastIndexOf('.') + 1))} is not a valid date` }
+        : undefined,
   ERR_MAPPING_NO_CHANGE: () => ({ message: 'Nothing to change: give a new not_before or not_after.' }),
   ERR_TRUST_ANCHOR_UNKNOWN: (_err, f) => (Array.isArray(f.known) && f.known.length === 0 ? { hint: 'Add one first: POST /admin/trust-anchors.' } : undefined),
   ERR_RESOURCE_UNKNOWN: (err, f) =>
-    Array.isArray(f.registered) && f.registered.length === 0 ? { hint: 'Add it first: POST /admin/resource-servers.' } : f.member === undefined && !err.hint ? { hint: 'GET /admin/resource-servers lists them.' } : undefined,
+    Array.isArray(f.registered) && f.registered.length === 0
+      ? { hint: 'Add it first: POST /admin/resource-servers.' }
+      : f.member === undefined && !err.hint
+        ? { hint: 'GET /admin/resource-servers lists them.' }
+        : undefined,
   ERR_SCOPE_UNKNOWN: () => ({ hint: 'Add the scope to a resource server first (PUT /admin/resource-servers/{identifier}), or remove it from the client.' }),
   ERR_CLIENT_UNKNOWN: (_err, f) =>
     f.member === 'introspectionClients'
@@ -61,7 +69,8 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
     hint: `Create another administrator first (POST /admin/clients with "scope": "${String(f.scope ?? 'certbound:admin')}", bound tokens on, and a mapping or key it can authenticate with now), or fix one that cannot sign in.`,
   }),
   ERR_MAPPING_UNKNOWN: (_err, f) => (f.clientId === undefined ? undefined : { hint: `GET /admin/clients/${String(f.clientId)}/mappings lists its mappings.` }),
-  ERR_MAPPING_LAST: (_err, f) => (f.change === 'window' ? { hint: `Add the new mapping first (POST /admin/clients/${String(f.clientId)}/mappings), then end the old one.` } : undefined),
+  ERR_MAPPING_LAST: (_err, f) =>
+    f.change === 'window' ? { hint: `Add the new mapping first (POST /admin/clients/${String(f.clientId)}/mappings), then end the old one.` } : undefined,
   ERR_MAPPING_OVERLAP: () => ({
     hint: 'Give each client its own certificate subject, pin the mappings to different trust anchors, or allow the overlap (allow_overlap) if both clients really share the certificate.',
   }),
@@ -75,7 +84,10 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
  * for the route's own refusals); the message then starts with it. An error that already names its
  * field (a validation error) keeps it.
  */
-export function adminApiWording(err: CertboundError, routeFields?: Readonly<Record<string, string>>): { message: string; hint: string | undefined; details: Record<string, unknown> | undefined; field: string | undefined } {
+export function adminApiWording(
+  err: CertboundError,
+  routeFields?: Readonly<Record<string, string>>,
+): { message: string; hint: string | undefined; details: Record<string, unknown> | undefined; field: string | undefined } {
   const fields = (err.details ?? {}) as Fields;
   const wording = WORDINGS[err.code]?.(err, fields);
   const named = typeof fields.field === 'string' ? fields.field : undefined;

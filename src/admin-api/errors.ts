@@ -45,7 +45,9 @@ export function toAdminError(err: unknown): SerializedError {
       headers: err.wwwAuthenticate ? { 'www-authenticate': err.wwwAuthenticate } : {},
       body: adminErrorBody(
         AUTH_CODES[err.status] ?? 'ERR_ADMIN_UNAUTHENTICATED',
-        err.status === 401 && !err.error ? 'an access token for the admin API is required (Authorization: Bearer …, over mTLS with the certificate it is bound to)' : err.description,
+        err.status === 401 && !err.error
+          ? 'an access token for the admin API is required (Authorization: Bearer …, over mTLS with the certificate it is bound to)'
+          : err.description,
         err.error ? { error: err.error } : {},
       ),
     };
@@ -61,7 +63,10 @@ export function toAdminError(err: unknown): SerializedError {
 }
 
 function fieldPath(location: 'body' | 'query' | 'path', path: readonly PropertyKey[]): string {
-  const dotted = path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  const dotted = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
   if (location === 'body') return dotted || 'body';
   return dotted ? `${dotted} (${location === 'path' ? 'path parameter' : 'query parameter'})` : location;
 }

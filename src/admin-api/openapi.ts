@@ -36,7 +36,11 @@ function strip(schema: JsonSchema): JsonSchema {
 function components(): Record<string, JsonSchema> {
   const input = z.toJSONSchema(adminSchemas, { io: 'input', uri, unrepresentable: 'any' }).schemas as Record<string, JsonSchema>;
   const output = z.toJSONSchema(adminSchemas, { io: 'output', uri, unrepresentable: 'any' }).schemas as Record<string, JsonSchema>;
-  return Object.fromEntries(Object.keys(output).sort().map((id) => [id, strip((REQUEST_COMPONENTS.has(id) ? input : output)[id]!)]));
+  return Object.fromEntries(
+    Object.keys(output)
+      .sort()
+      .map((id) => [id, strip((REQUEST_COMPONENTS.has(id) ? input : output)[id]!)]),
+  );
 }
 
 /** Bodies and responses are components (registered in schemas.ts), referenced by name. */
@@ -137,7 +141,8 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
           type: 'apiKey',
           in: 'header',
           name: CSRF_HEADER,
-          description: "With the console's session, a write also carries the session's anti-CSRF token in this header (the console page reads it from GET /admin/console/session), which a page of another site cannot set.",
+          description:
+            "With the console's session, a write also carries the session's anti-CSRF token in this header (the console page reads it from GET /admin/console/session), which a page of another site cannot set.",
         },
       },
     },

@@ -76,8 +76,15 @@ export const CreateSoftwareIssuerSchema = component(
   'CreateSoftwareIssuerRequest',
   z.strictObject({
     name: z.string().min(1).max(255).describe('The iss of its statements'),
-    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) }).optional().describe('Its public signing keys'),
-    jwks_uri: z.url({ protocol: /^https$/ }).max(2048).optional().describe('Where it publishes them (fetched now, and for each statement)'),
+    jwks: z
+      .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) })
+      .optional()
+      .describe('Its public signing keys'),
+    jwks_uri: z
+      .url({ protocol: /^https$/ })
+      .max(2048)
+      .optional()
+      .describe('Where it publishes them (fetched now, and for each statement)'),
     ...limits,
   }),
   'A software statement issuer this server trusts (RFC 7591 §2.3); its limits apply to a registration without an initial access token',
@@ -102,5 +109,14 @@ export const SoftwareIssuerListSchema = component('SoftwareIssuerList', z.object
 export const SoftwareIssuerParams = z.strictObject({ name: z.string().min(1) });
 
 export function softwareIssuerJson(i: SoftwareIssuer): z.output<typeof SoftwareIssuerSchema> {
-  return { name: i.name, jwks: i.jwks, jwks_uri: i.jwksUri, scope: i.scopes.join(' '), resources: i.resources, environments: i.environments, approval: i.approval, created_at: i.createdAt.toISOString() };
+  return {
+    name: i.name,
+    jwks: i.jwks,
+    jwks_uri: i.jwksUri,
+    scope: i.scopes.join(' '),
+    resources: i.resources,
+    environments: i.environments,
+    approval: i.approval,
+    created_at: i.createdAt.toISOString(),
+  };
 }

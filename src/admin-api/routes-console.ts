@@ -46,7 +46,11 @@ function component<T extends z.ZodType>(id: string, schema: T): T {
 const timestamp = z.string().describe('ISO 8601');
 
 const ExpiryQuery = z.strictObject({
-  within: z.string().regex(/^\d{1,4}[mhdw]?$/, 'must be a duration such as 30d, 12h, 2w (a bare number means days)').optional().describe('Window; default 90d'),
+  within: z
+    .string()
+    .regex(/^\d{1,4}[mhdw]?$/, 'must be a duration such as 30d, 12h, 2w (a bare number means days)')
+    .optional()
+    .describe('Window; default 90d'),
 });
 const ExpirySchema = component(
   'ExpiryReport',
@@ -54,10 +58,28 @@ const ExpirySchema = component(
     now: timestamp,
     until: timestamp,
     certificates: z.array(
-      z.object({ client_id: z.string(), mapping_id: z.string().nullable(), 'x5t#S256': z.string(), subject: z.string(), not_after: timestamp, days_remaining: z.number(), expired: z.boolean(), last_seen: timestamp }),
+      z.object({
+        client_id: z.string(),
+        mapping_id: z.string().nullable(),
+        'x5t#S256': z.string(),
+        subject: z.string(),
+        not_after: timestamp,
+        days_remaining: z.number(),
+        expired: z.boolean(),
+        last_seen: timestamp,
+      }),
     ),
     mappings: z.array(
-      z.object({ client_id: z.string(), mapping_id: z.string(), kind: z.string(), value: z.string(), not_after: timestamp, days_remaining: z.number(), expired: z.boolean(), replaced_by: z.string().nullable() }),
+      z.object({
+        client_id: z.string(),
+        mapping_id: z.string(),
+        kind: z.string(),
+        value: z.string(),
+        not_after: timestamp,
+        days_remaining: z.number(),
+        expired: z.boolean(),
+        replaced_by: z.string().nullable(),
+      }),
     ),
   }),
 );
@@ -149,7 +171,13 @@ export function buildConsoleRoutes({ service, refusals, onChange }: ConsoleRoute
       response: { status: 200, description: 'Last-seen certificates', schema: LastSeenListSchema },
       handler: async ({ params }) => {
         await service.showClient(params.client_id);
-        const items = (await service.lastSeen(params.client_id)).map((s) => ({ mapping_id: s.mappingId, 'x5t#S256': s.x5tS256, subject: s.subject, not_after: s.notAfter.toISOString(), seen_at: s.seenAt.toISOString() }));
+        const items = (await service.lastSeen(params.client_id)).map((s) => ({
+          mapping_id: s.mappingId,
+          'x5t#S256': s.x5tS256,
+          subject: s.subject,
+          not_after: s.notAfter.toISOString(),
+          seen_at: s.seenAt.toISOString(),
+        }));
         return ok({ items });
       },
     }),
@@ -211,7 +239,13 @@ export function buildConsoleRoutes({ service, refusals, onChange }: ConsoleRoute
         return ok({
           kind,
           value,
-          certificate: { subject: cert.subjectRfc4514, issuer: cert.issuerRfc4514, not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString(), 'x5t#S256': cert.x5t },
+          certificate: {
+            subject: cert.subjectRfc4514,
+            issuer: cert.issuerRfc4514,
+            not_before: cert.notBefore.toISOString(),
+            not_after: cert.notAfter.toISOString(),
+            'x5t#S256': cert.x5t,
+          },
         });
       },
     }),

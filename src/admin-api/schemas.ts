@@ -42,7 +42,9 @@ export const scopeString = z
 export const MappingInputSchema = component(
   'MappingInput',
   z.strictObject({
-    kind: z.enum(MAPPING_KINDS as [MappingKind, ...MappingKind[]]).describe(`What in the certificate is compared: ${MAPPING_KINDS.map((k) => `${k} (RFC 8705 ${MAPPING_KIND_DEFINITIONS[k].metadataMember})`).join(', ')}`),
+    kind: z
+      .enum(MAPPING_KINDS as [MappingKind, ...MappingKind[]])
+      .describe(`What in the certificate is compared: ${MAPPING_KINDS.map((k) => `${k} (RFC 8705 ${MAPPING_KIND_DEFINITIONS[k].metadataMember})`).join(', ')}`),
     value: z.string().min(1).max(4096).describe('Subject DN in RFC 4514 order (most specific RDN first), or the SAN value'),
     trust_anchor: z.string().regex(NAME_PATTERN).optional().describe('Pin the mapping to this trust anchor (by name)'),
     not_before: date.optional().describe('The mapping is valid from (ISO 8601)'),
@@ -74,13 +76,19 @@ export const CreateClientSchema = component(
       client_id: z.string().regex(CLIENT_ID_PATTERN, 'must be letters, digits and . _ ~ : @ - (at most 255), starting with a letter or digit'),
       mapping: MappingInputSchema.optional().describe('tls_client_auth: the first certificate mapping'),
       self_signed_certificate: pem.optional().describe('self_signed_tls_client_auth: the client certificate'),
-      self_signed_jwks_uri: httpsUrl.optional().describe('self_signed_tls_client_auth: where the client publishes its certificates (JWKS with x5c); fetched at registration to check it, then by the server on use (SS-4)'),
+      self_signed_jwks_uri: httpsUrl
+        .optional()
+        .describe(
+          'self_signed_tls_client_auth: where the client publishes its certificates (JWKS with x5c); fetched at registration to check it, then by the server on use (SS-4)',
+        ),
       private_key_jwt_jwks: jwksBody
         .optional()
         .describe('private_key_jwt: the public keys (JWKS) the client signs its client assertions with; its mTLS certificate is then bound to its tokens (RFC 8705 §3)'),
       private_key_jwt_jwks_uri: httpsUrl
         .optional()
-        .describe('private_key_jwt: where the client publishes those public keys (JWKS); fetched at registration to check it, then by the server on use (a new kid is fetched on its first assertion)'),
+        .describe(
+          'private_key_jwt: where the client publishes those public keys (JWKS); fetched at registration to check it, then by the server on use (a new kid is fetched on its first assertion)',
+        ),
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).optional().describe('Resource (audience) used when a token request names none'),
       bound_tokens: z.boolean().optional().describe('tls_client_certificate_bound_access_tokens; default true'),
@@ -90,7 +98,8 @@ export const CreateClientSchema = component(
         ctx.addIssue({
           code: 'custom',
           path: ['mapping'],
-          message: 'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)',
+          message:
+            'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)',
         });
       }
     }),
@@ -103,9 +112,7 @@ export const UpdateClientSchema = component(
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).nullable().optional().describe('null clears it'),
       bound_tokens: z.boolean().optional(),
-      jwks: jwksBody
-        .optional()
-        .describe('Replaces the registered keys: a private_key_jwt client\'s public keys, or a self-signed client\'s certificates (x5c)'),
+      jwks: jwksBody.optional().describe("Replaces the registered keys: a private_key_jwt client's public keys, or a self-signed client's certificates (x5c)"),
       jwks_uri: httpsUrl
         .optional()
         .describe('The client publishes its keys here from now on (fetched once to check it): a self-signed client its certificates, a private_key_jwt client its public keys'),
@@ -122,7 +129,9 @@ export const CreateTrustAnchorSchema = component(
     allow_missing_eku: z
       .boolean()
       .optional()
-      .describe('Legacy PKIs: accept client certificates under this anchor that have no Extended Key Usage extension at all (never one whose EKU lacks clientAuth). Default false.'),
+      .describe(
+        'Legacy PKIs: accept client certificates under this anchor that have no Extended Key Usage extension at all (never one whose EKU lacks clientAuth). Default false.',
+      ),
   }),
 );
 
@@ -155,10 +164,7 @@ export const UpdateResourceServerSchema = component(
   'Replaces the resource server settings (introspection_clients only when given)',
 );
 
-export const RotateKeySchema = component(
-  'RotateKeyRequest',
-  z.strictObject({ alg: z.enum(SIGNING_ALGORITHMS).optional().describe('Default: CERTBOUND_SIGNING_ALG') }),
-);
+export const RotateKeySchema = component('RotateKeyRequest', z.strictObject({ alg: z.enum(SIGNING_ALGORITHMS).optional().describe('Default: CERTBOUND_SIGNING_ALG') }));
 
 export const DiagnoseRequestSchema = component(
   'DiagnoseRequest',
@@ -321,7 +327,12 @@ const clientMatch = z.object({
   value: z.string().nullable(),
   code: z.string().nullable().describe('Null when this client would authenticate'),
 });
-const fieldResult = z.object({ status: z.enum(['match', 'mismatch', 'not_applicable', 'not_checked']), code: z.string().nullable(), message: z.string().nullable(), hint: z.string().nullable() });
+const fieldResult = z.object({
+  status: z.enum(['match', 'mismatch', 'not_applicable', 'not_checked']),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+  hint: z.string().nullable(),
+});
 const anchorRef = z.object({ name: z.string(), environment: z.string().nullable() });
 const mappingDiagnosis = z.object({
   id: z.string(),
@@ -433,6 +444,9 @@ export const DiagnosisSchema = component(
 /** Compile-time guard: every answer of the engine fits the schema the OpenAPI document publishes. */
 export const diagnosisFitsSchema = (d: Diagnosis): z.output<typeof DiagnosisSchema> => d;
 
-export const OpenApiDocumentSchema = component('OpenApiDocument', z.object({ openapi: z.string(), info: z.record(z.string(), z.unknown()), paths: z.record(z.string(), z.unknown()) }).passthrough());
+export const OpenApiDocumentSchema = component(
+  'OpenApiDocument',
+  z.object({ openapi: z.string(), info: z.record(z.string(), z.unknown()), paths: z.record(z.string(), z.unknown()) }).passthrough(),
+);
 
 export { auditJson, clientJson, mappingJson, resourceServerJson, signingKeyJson, trustAnchorJson } from './serializers.js';

@@ -46,7 +46,13 @@ export function createClientKeyChecks({ outboundCaFile, jwksUriAllowedRanges, on
     const { fetchJwksUriOnce } = await import('../outbound/jwks-uri-cache.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
     await attributed(member, () =>
-      fetchJwksUriOnce(jwksUri, { ca, kind, allowedRanges: jwksUriAllowedRanges, onFailure: onJwksUriFailure, validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks }),
+      fetchJwksUriOnce(jwksUri, {
+        ca,
+        kind,
+        allowedRanges: jwksUriAllowedRanges,
+        onFailure: onJwksUriFailure,
+        validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks,
+      }),
     );
     return jwksUri;
   }

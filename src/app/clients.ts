@@ -107,7 +107,9 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
       throw new InvalidInputError('ERR_CLIENT_KEYS', 'Give either a JWKS or a jwks_uri, not both (SS-11).', { details: { member: 'jwks', problem: 'both' } });
     }
     if (client.authMethod === 'tls_client_auth') {
-      throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, { details: { member: 'jwks', problem: 'mappings', clientId } });
+      throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, {
+        details: { member: 'jwks', problem: 'mappings', clientId },
+      });
     }
     return keys.keysOf(client.authMethod, {
       ...(input.jwks !== undefined ? { jwks: { text: input.jwks, member: 'jwks' } } : {}),

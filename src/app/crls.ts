@@ -46,7 +46,9 @@ function crlIssuer(anchor: TrustAnchor, issuerPem: string | undefined): ParsedCe
   const [first, ...rest] = parsePemCertificates(issuerPem).map((d) => parseCertificate(d));
   if (first!.spkiSha256 === anchorCert.spkiSha256) return anchorCert;
   if (!new X509Certificate(first!.der).ca) {
-    throw new InvalidInputError('ERR_CRL_ISSUER', `--issuer-cert: ${first!.subjectRfc4514} is not a CA certificate.`, { hint: 'Give the certificate of the CA that signs the CRL.' });
+    throw new InvalidInputError('ERR_CRL_ISSUER', `--issuer-cert: ${first!.subjectRfc4514} is not a CA certificate.`, {
+      hint: 'Give the certificate of the CA that signs the CRL.',
+    });
   }
   // Each certificate is issued by the next one, and the last one by the anchor.
   let current = first!;
@@ -100,7 +102,9 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Querya
     const anchor = await trustAnchors.findByName(trx, name);
     if (!anchor) {
       const known = (await trustAnchors.list(trx)).map((a) => a.name);
-      throw new NotFoundError('ERR_TRUST_ANCHOR_UNKNOWN', `There is no trust anchor named "${name}".`, { hint: known.length ? `Known trust anchors: ${known.join(', ')}.` : 'Add one first with: certbound trust add' });
+      throw new NotFoundError('ERR_TRUST_ANCHOR_UNKNOWN', `There is no trust anchor named "${name}".`, {
+        hint: known.length ? `Known trust anchors: ${known.join(', ')}.` : 'Add one first with: certbound trust add',
+      });
     }
     return anchor;
   }
@@ -119,7 +123,10 @@ export function createCrlService({ db, fetchCrl = fetchCrlSource }: { db: Querya
         trustAnchorName: anchor.name,
         sourceKind: source.kind,
         source: source.location,
-        issuerPem: `-----BEGIN CERTIFICATE-----\n${issuer.der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+        issuerPem: `-----BEGIN CERTIFICATE-----\n${issuer.der
+          .toString('base64')
+          .replace(/(.{64})/g, '$1\n')
+          .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
         issuerSubject: issuer.subjectRfc4514,
         issuerSpkiSha256: issuer.spkiSha256,
         crlDer: verified.der,

@@ -29,7 +29,10 @@ const serial = () => `7${Buffer.from(webcrypto.getRandomValues(new Uint8Array(15
 
 async function keyPem(k: CryptoKeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', k.privateKey as webcrypto.CryptoKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
 }
 
 const pem = (c: x509.X509Certificate) => `${c.toString('pem')}\n`;
@@ -46,7 +49,14 @@ async function ca(name: x509.JsonName, parent?: Issued): Promise<Issued> {
     return { cert: await x509.X509CertificateGenerator.createSelfSigned({ ...validity, name, keys: k, extensions }), keys: k };
   }
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(parent.cert));
-  const cert = await x509.X509CertificateGenerator.create({ ...validity, subject: name, issuer: parent.cert.subjectName, publicKey: k.publicKey, signingKey: parent.keys.privateKey, extensions });
+  const cert = await x509.X509CertificateGenerator.create({
+    ...validity,
+    subject: name,
+    issuer: parent.cert.subjectName,
+    publicKey: k.publicKey,
+    signingKey: parent.keys.privateKey,
+    extensions,
+  });
   return { cert, keys: k };
 }
 
@@ -199,9 +209,13 @@ function readIssuingCa(dir: string): { certPem: string; keyPem: string } {
     });
   }
   if (!existsSync(keyPath)) {
-    throw new InvalidInputError('ERR_DEV_PKI_NO_CA_KEY', `The development PKI in ${dir} has no issuing CA key (${DEV_PKI_FILES.intermediateKey}): it was made before certbound kept that key, so it cannot issue clients.`, {
-      hint: `Recreate it: run \`certbound dev-pki --out ${dir} --force\` (or delete ${dir} and start the server in development mode), then restart the server so it trusts the new root, and re-register clients that used the old certificates.`,
-    });
+    throw new InvalidInputError(
+      'ERR_DEV_PKI_NO_CA_KEY',
+      `The development PKI in ${dir} has no issuing CA key (${DEV_PKI_FILES.intermediateKey}): it was made before certbound kept that key, so it cannot issue clients.`,
+      {
+        hint: `Recreate it: run \`certbound dev-pki --out ${dir} --force\` (or delete ${dir} and start the server in development mode), then restart the server so it trusts the new root, and re-register clients that used the old certificates.`,
+      },
+    );
   }
   return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
 }
@@ -236,7 +250,11 @@ function parseSubject(subject: string): x509.JsonName {
     if (!json.length) throw new Error('empty');
     return json;
   } catch (cause) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_SUBJECT', `"${subject}" is not a distinguished name.`, { hint: 'Write it in RFC 4514, most specific RDN first, e.g. "CN=orders-worker,O=Acme".', details: { member: 'subject' }, cause });
+    throw new InvalidInputError('ERR_DEV_CLIENT_SUBJECT', `"${subject}" is not a distinguished name.`, {
+      hint: 'Write it in RFC 4514, most specific RDN first, e.g. "CN=orders-worker,O=Acme".',
+      details: { member: 'subject' },
+      cause,
+    });
   }
 }
 
@@ -259,7 +277,10 @@ export async function issueDevClient(dir: string, input: IssueDevClientInput): P
   const sanDns = input.sanDns ?? (input.subject === undefined ? [`${name.toLowerCase()}.certbound.test`] : []);
   const badSan = sanDns.find((d) => !DNS_NAME.test(d));
   if (badSan !== undefined) {
-    throw new InvalidInputError('ERR_DEV_CLIENT_SAN_DNS', `"${badSan}" is not a DNS name.`, { hint: 'Give a host name such as orders-worker.example.test.', details: { member: 'sanDns' } });
+    throw new InvalidInputError('ERR_DEV_CLIENT_SAN_DNS', `"${badSan}" is not a DNS name.`, {
+      hint: 'Give a host name such as orders-worker.example.test.',
+      details: { member: 'sanDns' },
+    });
   }
   const subject = parseSubject(input.subject ?? `CN=${name},O=certbound development`);
   const outDir = path.join(dir, DEV_CLIENTS_DIR);
@@ -280,9 +301,13 @@ export async function issueDevClient(dir: string, input: IssueDevClientInput): P
     '1.3.6.1.5.5.7.3.2',
   );
   if (!(await client.cert.verify({ publicKey: issuing.cert.publicKey, signatureOnly: true }))) {
-    throw new InvalidInputError('ERR_DEV_PKI_CA_UNREADABLE', `The development PKI in ${dir} is damaged: ${DEV_PKI_FILES.intermediateKey} does not belong to ${DEV_PKI_FILES.intermediate}.`, {
-      hint: `Recreate it with \`certbound dev-pki --out ${dir} --force\`, then restart the server so it trusts the new root.`,
-    });
+    throw new InvalidInputError(
+      'ERR_DEV_PKI_CA_UNREADABLE',
+      `The development PKI in ${dir} is damaged: ${DEV_PKI_FILES.intermediateKey} does not belong to ${DEV_PKI_FILES.intermediate}.`,
+      {
+        hint: `Recreate it with \`certbound dev-pki --out ${dir} --force\`, then restart the server so it trusts the new root.`,
+      },
+    );
   }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(keyPath, await keyPem(client.keys), { mode: 0o600, flag: 'wx' });

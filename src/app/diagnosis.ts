@@ -3,7 +3,15 @@
  * and every client whose mappings hold one of the certificate's values. Used by `certbound doctor`, the
  * token endpoint's refusal log line and `POST /admin/diagnose`, so all three say the same thing.
  */
-import { type Diagnosis, type DiagnosisAnchor, type DiagnosisClient, candidateMappingKeys, diagnoseCertificate, type NearbyMapping, nearMissMappingKeys } from '../diagnose/index.js';
+import {
+  type Diagnosis,
+  type DiagnosisAnchor,
+  type DiagnosisClient,
+  candidateMappingKeys,
+  diagnoseCertificate,
+  type NearbyMapping,
+  nearMissMappingKeys,
+} from '../diagnose/index.js';
 import { type CrlStalePolicy, parseCertificate, type VerifiedCrl } from '../pki/index.js';
 import { type ClientRecord, clients, type Queryable, trustAnchors } from '../store/index.js';
 import { loadVerifiedCrls } from '../revocation/index.js';
@@ -96,7 +104,8 @@ export async function diagnoseFromStore(db: Queryable, input: StoreDiagnoseInput
   }
   // SS-4 without a client id: the registered certificates of a publishing client are wherever its
   // jwks_uri points, so the store cannot be searched for them; the published sets are.
-  const search = input.clientId === undefined && input.publishedKeys ? await searchPublishedSets(db, input.leaf, input.publishedKeys, new Set(candidates.map((c) => c.clientId))) : undefined;
+  const search =
+    input.clientId === undefined && input.publishedKeys ? await searchPublishedSets(db, input.leaf, input.publishedKeys, new Set(candidates.map((c) => c.clientId))) : undefined;
   if (search) candidates.push(...search.found);
   const nearby = input.clientId === undefined && input.nearMisses !== false ? await findNearbyMappings(db, input.leaf) : undefined;
   const diagnosis = diagnoseCertificate({
@@ -111,10 +120,20 @@ export async function diagnoseFromStore(db: Queryable, input: StoreDiagnoseInput
   });
   if ((diagnosis.code === 'NO_MATCHING_CLIENT' || diagnosis.code === 'SELF_SIGNED_NOT_REGISTERED') && search && (search.unreadable.length || search.unchecked)) {
     const parts = [
-      ...(search.unreadable.length ? [`no published set was available for ${search.unreadable.join(', ')} (a jwks_uri that failed or was refused, or that the server has not fetched yet)`] : []),
-      ...(search.unchecked ? [`${search.unchecked} more client${search.unchecked === 1 ? '' : 's'} publishing at a jwks_uri ${search.unchecked === 1 ? 'was' : 'were'} not searched (at most ${MAX_PUBLISHED_SEARCH} are)`] : []),
+      ...(search.unreadable.length
+        ? [`no published set was available for ${search.unreadable.join(', ')} (a jwks_uri that failed or was refused, or that the server has not fetched yet)`]
+        : []),
+      ...(search.unchecked
+        ? [
+            `${search.unchecked} more client${search.unchecked === 1 ? '' : 's'} publishing at a jwks_uri ${search.unchecked === 1 ? 'was' : 'were'} not searched (at most ${MAX_PUBLISHED_SEARCH} are)`,
+          ]
+        : []),
     ];
-    return { ...diagnosis, message: `${diagnosis.message} Not searched: ${parts.join('; ')}.`, hint: `If the certificate belongs to such a client, name it: certbound doctor --cert FILE --client-id ID. ${diagnosis.hint ?? ''}`.trim() };
+    return {
+      ...diagnosis,
+      message: `${diagnosis.message} Not searched: ${parts.join('; ')}.`,
+      hint: `If the certificate belongs to such a client, name it: certbound doctor --cert FILE --client-id ID. ${diagnosis.hint ?? ''}`.trim(),
+    };
   }
   return diagnosis;
 }

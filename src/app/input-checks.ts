@@ -29,7 +29,10 @@ export function requireScopes(scopes: readonly string[], member: string): string
  * parent (`mapping.` for the mapping of a new client).
  */
 export function assertValidWindow(notBefore: Date | undefined, notAfter: Date | undefined, prefix = ''): void {
-  for (const [side, d] of [['notBefore', notBefore], ['notAfter', notAfter]] as const) {
+  for (const [side, d] of [
+    ['notBefore', notBefore],
+    ['notAfter', notAfter],
+  ] as const) {
     if (d && Number.isNaN(d.getTime())) {
       throw new InvalidInputError('ERR_MAPPING_WINDOW', `The ${side === 'notBefore' ? 'start' : 'end'} of the validity window is not a valid date.`, {
         hint: 'Use an ISO 8601 date such as 2027-01-31T00:00:00Z.',
@@ -38,7 +41,9 @@ export function assertValidWindow(notBefore: Date | undefined, notAfter: Date | 
     }
   }
   if (notBefore && notAfter && notAfter <= notBefore) {
-    throw new InvalidInputError('ERR_MAPPING_WINDOW', 'The end of the validity window must be later than its start.', { details: { member: `${prefix}notAfter`, problem: 'order' } });
+    throw new InvalidInputError('ERR_MAPPING_WINDOW', 'The end of the validity window must be later than its start.', {
+      details: { member: `${prefix}notAfter`, problem: 'order' },
+    });
   }
 }
 
@@ -57,7 +62,9 @@ export function checkJwksUri(value: string, member: string): string {
     });
   }
   if (url.protocol !== 'https:') {
-    throw new InvalidInputError('ERR_JWKS_URI_INVALID', `The jwks_uri must be https (got ${url.protocol.replace(':', '')}): the keys it serves decide who authenticates.`, { details: { member } });
+    throw new InvalidInputError('ERR_JWKS_URI_INVALID', `The jwks_uri must be https (got ${url.protocol.replace(':', '')}): the keys it serves decide who authenticates.`, {
+      details: { member },
+    });
   }
   if (url.username || url.password || url.hash || value.length > 2048) {
     throw new InvalidInputError('ERR_JWKS_URI_INVALID', 'The jwks_uri must not carry credentials or a fragment, and has at most 2048 characters.', { details: { member } });

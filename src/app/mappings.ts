@@ -33,7 +33,10 @@ export type MappingInput = {
 export async function newMapping(trx: Db, clientId: string, input: MappingInput, prefix = ''): Promise<MappingRecord> {
   const anchor = input.trustAnchor ? await resolveTrustAnchor(trx, input.trustAnchor, `${prefix}trustAnchor`) : undefined;
   if (!MAPPING_KINDS.includes(input.kind)) {
-    throw new InvalidInputError('ERR_MAPPING_KIND', `Unknown mapping kind "${input.kind}"`, { hint: `Use one of: ${MAPPING_KINDS.join(', ')}.`, details: { member: `${prefix}kind` } });
+    throw new InvalidInputError('ERR_MAPPING_KIND', `Unknown mapping kind "${input.kind}"`, {
+      hint: `Use one of: ${MAPPING_KINDS.join(', ')}.`,
+      details: { member: `${prefix}kind` },
+    });
   }
   assertValidWindow(input.notBefore, input.notAfter, prefix);
   const canonical = attributedSync(`${prefix}value`, () => canonicalizeMappingValue(input.kind, input.value));
@@ -84,7 +87,9 @@ export function createMappingUseCases({ db }: { db: Db }) {
       return db.transaction(async (trx) => {
         const client = await clientOf(trx, clientId);
         if (client.authMethod !== 'tls_client_auth') {
-          throw new InvalidInputError('ERR_CLIENT_NOT_PKI', `Client "${clientId}" uses ${client.authMethod}; certificate mappings apply to tls_client_auth clients.`, { details: { authMethod: client.authMethod } });
+          throw new InvalidInputError('ERR_CLIENT_NOT_PKI', `Client "${clientId}" uses ${client.authMethod}; certificate mappings apply to tls_client_auth clients.`, {
+            details: { authMethod: client.authMethod },
+          });
         }
         const mapping = await newMapping(trx, clientId, input);
         await assertNoOverlapOf(trx, mapping, input.allowOverlap, 'value');
@@ -99,7 +104,12 @@ export function createMappingUseCases({ db }: { db: Db }) {
      * keeps a side, `null` opens it. The overlap check runs on the new window; a change that would leave
      * the client with no mapping valid now, where this one is, is refused (as removing the last mapping is).
      */
-    async updateMapping(clientId: string, mappingId: string, input: { notBefore?: Date | null; notAfter?: Date | null; allowOverlap?: boolean }, actor: string): Promise<MappingRecord> {
+    async updateMapping(
+      clientId: string,
+      mappingId: string,
+      input: { notBefore?: Date | null; notAfter?: Date | null; allowOverlap?: boolean },
+      actor: string,
+    ): Promise<MappingRecord> {
       return db.transaction(async (trx) => {
         const client = await clientOf(trx, clientId);
         const before = mappingOf(client, mappingId);

@@ -42,9 +42,13 @@ function scopesOf(metadata: Record<string, unknown>, allowed: readonly string[])
   const asked = text.split(' ').filter(Boolean);
   const beyond = asked.filter((s) => !allowed.includes(s));
   if (beyond.length) {
-    throw new InvalidInputError('ERR_REGISTRATION_SCOPE', `The scope(s) ${beyond.join(', ')} are beyond what this registration may ask for${allowed.length ? ` (${allowed.join(' ')})` : ' (no scope)'}.`, {
-      details: { member: 'scope', beyond, allowed },
-    });
+    throw new InvalidInputError(
+      'ERR_REGISTRATION_SCOPE',
+      `The scope(s) ${beyond.join(', ')} are beyond what this registration may ask for${allowed.length ? ` (${allowed.join(' ')})` : ' (no scope)'}.`,
+      {
+        details: { member: 'scope', beyond, allowed },
+      },
+    );
   }
   return asked;
 }
@@ -61,18 +65,23 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
   const given = stringMember(metadata, 'token_endpoint_auth_method');
   const authMethod = (given ?? (mappingMembers.length ? 'tls_client_auth' : undefined)) as AuthMethod | undefined;
   if (authMethod === undefined || !AUTH_METHODS.includes(authMethod)) {
-    throw refuse('token_endpoint_auth_method', `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}${given ? ` (got ${given})` : ''}: this server authenticates clients by certificate or private_key_jwt only.`);
+    throw refuse(
+      'token_endpoint_auth_method',
+      `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}${given ? ` (got ${given})` : ''}: this server authenticates clients by certificate or private_key_jwt only.`,
+    );
   }
   for (const member of ['redirect_uris', 'response_types'] as const) {
     const value = metadata[member];
-    if (Array.isArray(value) ? value.length > 0 : value !== undefined) throw refuse(member, `${member} cannot be honoured: this server issues tokens by the client_credentials grant only.`);
+    if (Array.isArray(value) ? value.length > 0 : value !== undefined)
+      throw refuse(member, `${member} cannot be honoured: this server issues tokens by the client_credentials grant only.`);
   }
   const grants = metadata.grant_types;
   if (grants !== undefined && (!Array.isArray(grants) || grants.some((g) => g !== 'client_credentials'))) {
     throw refuse('grant_types', 'grant_types may hold client_credentials only: the one grant this server serves.');
   }
   const bound = metadata.tls_client_certificate_bound_access_tokens;
-  if (bound !== undefined && typeof bound !== 'boolean') throw refuse('tls_client_certificate_bound_access_tokens', 'tls_client_certificate_bound_access_tokens must be true or false.');
+  if (bound !== undefined && typeof bound !== 'boolean')
+    throw refuse('tls_client_certificate_bound_access_tokens', 'tls_client_certificate_bound_access_tokens must be true or false.');
   const scopes = scopesOf(metadata, limits.scopes);
   const members: Record<string, string> = { scopes: 'scope', defaultResource: 'scope', boundTokens: 'tls_client_certificate_bound_access_tokens', clientId: 'client_id' };
   const input: Omit<AddClientInput, 'clientId'> = {
@@ -86,23 +95,35 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
   const jwksUri = stringMember(metadata, 'jwks_uri');
   if (authMethod === 'tls_client_auth') {
     if (mappingMembers.length !== 1) {
-      throw refuse(mappingMembers[1] ?? 'tls_client_auth_subject_dn', `A tls_client_auth registration gives exactly one of ${[...KIND_OF_MEMBER.keys()].join(', ')} (got ${mappingMembers.length}).`);
+      throw refuse(
+        mappingMembers[1] ?? 'tls_client_auth_subject_dn',
+        `A tls_client_auth registration gives exactly one of ${[...KIND_OF_MEMBER.keys()].join(', ')} (got ${mappingMembers.length}).`,
+      );
     }
     const member = mappingMembers[0]!;
-    if (jwksValue !== undefined || jwksUri !== undefined) throw refuse(jwksValue !== undefined ? 'jwks' : 'jwks_uri', 'A tls_client_auth client is known by its certificate subject, not by keys: leave out jwks and jwks_uri.');
+    if (jwksValue !== undefined || jwksUri !== undefined)
+      throw refuse(jwksValue !== undefined ? 'jwks' : 'jwks_uri', 'A tls_client_auth client is known by its certificate subject, not by keys: leave out jwks and jwks_uri.');
     input.mapping = { kind: KIND_OF_MEMBER.get(member)!, value: stringMember(metadata, member)! };
     Object.assign(members, { 'mapping.value': member, 'mapping.kind': member, 'mapping.trustAnchor': member });
   } else {
     if (mappingMembers.length) throw refuse(mappingMembers[0]!, `${mappingMembers[0]} applies to tls_client_auth; a ${authMethod} client registers jwks or jwks_uri.`);
     if ((jwksValue === undefined) === (jwksUri === undefined)) throw refuse('jwks', `A ${authMethod} registration gives exactly one of jwks and jwks_uri.`);
-    if (jwksValue !== undefined && (typeof jwksValue !== 'object' || jwksValue === null || Array.isArray(jwksValue))) throw refuse('jwks', 'jwks must be a JSON Web Key Set object.');
+    if (jwksValue !== undefined && (typeof jwksValue !== 'object' || jwksValue === null || Array.isArray(jwksValue)))
+      throw refuse('jwks', 'jwks must be a JSON Web Key Set object.');
     const text = jwksValue === undefined ? undefined : JSON.stringify(jwksValue);
     if (authMethod === 'private_key_jwt') {
       if (text !== undefined) input.privateKeyJwtJwks = text;
       else input.privateKeyJwtJwksUri = jwksUri;
     } else if (text !== undefined) input.selfSignedJwks = text;
     else input.selfSignedJwksUri = jwksUri;
-    Object.assign(members, { privateKeyJwtJwks: 'jwks', selfSignedJwks: 'jwks', privateKeyJwtJwksUri: 'jwks_uri', selfSignedJwksUri: 'jwks_uri', jwks: 'jwks', jwksUri: 'jwks_uri' });
+    Object.assign(members, {
+      privateKeyJwtJwks: 'jwks',
+      selfSignedJwks: 'jwks',
+      privateKeyJwtJwksUri: 'jwks_uri',
+      selfSignedJwksUri: 'jwks_uri',
+      jwks: 'jwks',
+      jwksUri: 'jwks_uri',
+    });
   }
   const clientName = stringMember(metadata, 'client_name');
   if (clientName !== undefined && clientName.length > 200) throw refuse('client_name', 'client_name has at most 200 characters.');

@@ -48,7 +48,8 @@ function badOption(member: string, message: string): InvalidInputError {
 
 /** What a registration may ask for, checked: an initial access token's limits, or a software statement issuer's. */
 export function registrationLimitsOf(input: Pick<CreateRegistrationTokenInput, 'scopes' | 'resources' | 'environments' | 'approval'>): RegistrationLimits {
-  if (input.approval !== undefined && input.approval !== 'auto' && input.approval !== 'manual') throw badOption('approval', `The approval mode is auto or manual (got ${String(input.approval)}).`);
+  if (input.approval !== undefined && input.approval !== 'auto' && input.approval !== 'manual')
+    throw badOption('approval', `The approval mode is auto or manual (got ${String(input.approval)}).`);
   for (const env of input.environments ?? []) if (!ENVIRONMENT_PATTERN.test(env)) throw badOption('environments', `"${env}" is not a trust-anchor environment name.`);
   for (const resource of input.resources ?? []) {
     if (!URL.canParse(resource)) throw badOption('resources', `"${resource}" is not an absolute URI.`);
@@ -71,7 +72,8 @@ export function createRegistrationTokenUseCases({ db }: { db: Db }) {
     async createRegistrationToken(input: CreateRegistrationTokenInput, actor: string): Promise<CreatedRegistrationToken> {
       const ttl = input.expiresInS ?? DEFAULT_REGISTRATION_TOKEN_TTL_S;
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_REGISTRATION_TOKEN_TTL_S) throw badOption('expiresIn', `The expiry must be between 1 second and 366 days (got ${ttl} s).`);
-      if (input.maxUses !== undefined && (!Number.isInteger(input.maxUses) || input.maxUses < 1)) throw badOption('maxUses', `The number of uses must be a whole number of at least 1 (got ${input.maxUses}).`);
+      if (input.maxUses !== undefined && (!Number.isInteger(input.maxUses) || input.maxUses < 1))
+        throw badOption('maxUses', `The number of uses must be a whole number of at least 1 (got ${input.maxUses}).`);
       const limits = registrationLimitsOf(input);
       const token = randomBytes(32).toString('base64url');
       const now = new Date();
@@ -102,7 +104,13 @@ export function createRegistrationTokenUseCases({ db }: { db: Db }) {
         if (!before) throw new NotFoundError('ERR_REGISTRATION_TOKEN_UNKNOWN', `There is no initial access token ${id}.`, { details: { id } });
         await initialAccessTokens.revoke(trx, id, Date.now());
         const after = (await initialAccessTokens.find(trx, id))!;
-        await writeAudit(trx, { actor, action: 'registration_token.revoke', target: `registration-token:${id}`, before: registrationTokenView(before), after: registrationTokenView(after) });
+        await writeAudit(trx, {
+          actor,
+          action: 'registration_token.revoke',
+          target: `registration-token:${id}`,
+          before: registrationTokenView(before),
+          after: registrationTokenView(after),
+        });
         return registrationTokenView(after);
       });
     },

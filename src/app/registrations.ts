@@ -13,7 +13,19 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { CertboundError, ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
-import { type ClientRecord, clients, type Db, type InitialAccessToken, initialAccessTokens, PENDING_MEMBER, type RegistrationLimits, type RegistrationRecord, registrations, softwareIssuers, writeAudit } from '../store/index.js';
+import {
+  type ClientRecord,
+  clients,
+  type Db,
+  type InitialAccessToken,
+  initialAccessTokens,
+  PENDING_MEMBER,
+  type RegistrationLimits,
+  type RegistrationRecord,
+  registrations,
+  softwareIssuers,
+  writeAudit,
+} from '../store/index.js';
 import type { ClientKeyOptions } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { newMapping, assertNoOverlapOf } from './mappings.js';
@@ -99,7 +111,11 @@ function assertProven(presented: PresentedCertificate, client: ClientRecord, env
   if (client.authMethod === 'tls_client_auth' && environments.length) {
     const env = presented.anchor?.environment ?? null;
     if (env === null || !environments.includes(env)) {
-      throw proofRefused(member, `The certificate chains to ${presented.anchor ? `trust anchor ${presented.anchor.name} (environment ${env ?? 'none'})` : 'no trust anchor'}; this registration allows environment(s) ${environments.join(', ')} only.`, 'environment');
+      throw proofRefused(
+        member,
+        `The certificate chains to ${presented.anchor ? `trust anchor ${presented.anchor.name} (environment ${env ?? 'none'})` : 'no trust anchor'}; this registration allows environment(s) ${environments.join(', ')} only.`,
+        'environment',
+      );
     }
   }
   if (client.authMethod === 'private_key_jwt') return;
@@ -115,7 +131,12 @@ function assertProven(presented: PresentedCertificate, client: ClientRecord, env
 export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & ClientKeyOptions) {
   const issuers = createSoftwareIssuerUseCases({ db, ...keyOptions });
   /** The registration of `clientId`, if `token` and the certificate may manage it. */
-  async function authorized(trx: Db, clientId: string, token: string | undefined, presented: PresentedCertificate | undefined): Promise<{ client: ClientRecord; registration: RegistrationRecord }> {
+  async function authorized(
+    trx: Db,
+    clientId: string,
+    token: string | undefined,
+    presented: PresentedCertificate | undefined,
+  ): Promise<{ client: ClientRecord; registration: RegistrationRecord }> {
     const registration = await registrations.find(trx, clientId);
     if (!token || !registration || !sameHash(hashToken(token), registration.accessTokenHash)) {
       throw managementRefused('token', 'The registration access token is not valid for this client.');
@@ -137,14 +158,17 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
       const iat = initialAccessToken !== undefined || !statement ? await usableToken(db, initialAccessToken, now) : undefined;
       const limits: RegistrationLimits = iat ?? statement!.issuer;
       const wanted = requestedClient(statement ? { ...members, ...statement.claims } : members, limits);
-      const subjectMember = Object.entries(wanted.members).find(([m]) => m === 'mapping.value' || m === 'selfSignedJwks' || m === 'selfSignedJwksUri' || m === 'privateKeyJwtJwks')?.[1] ?? 'jwks';
-      if (!presented) throw proofRefused(subjectMember, 'A registration arrives over mTLS with the certificate the client will authenticate with; this request carried none.', 'none');
+      const subjectMember =
+        Object.entries(wanted.members).find(([m]) => m === 'mapping.value' || m === 'selfSignedJwks' || m === 'selfSignedJwksUri' || m === 'privateKeyJwtJwks')?.[1] ?? 'jwks';
+      if (!presented)
+        throw proofRefused(subjectMember, 'A registration arrives over mTLS with the certificate the client will authenticate with; this request carried none.', 'none');
       const clientId = `dcr-${randomUUID()}`;
       const actor = iat ? `registration:${iat.id}:${presented.x5t}` : `registration:software:${statement!.issuer.name}:${presented.x5t}`;
       const registrationAccessToken = randomBytes(32).toString('base64url');
       try {
         return await db.transaction(async (trx) => {
-          if (iat && !(await initialAccessTokens.consumeUse(trx, iat.id, now))) throw tokenRefused('used_up', 'The initial access token was used up by another registration.', iat.id);
+          if (iat && !(await initialAccessTokens.consumeUse(trx, iat.id, now)))
+            throw tokenRefused('used_up', 'The initial access token was used up by another registration.', iat.id);
           // Pinned to the anchor the certificate chains to: the same subject under another CA is not this client.
           const mapping = wanted.input.mapping && presented.anchor ? { ...wanted.input.mapping, trustAnchor: presented.anchor.name } : wanted.input.mapping;
           let client = await createClientUseCases({ db: trx, ...keyOptions }).addClient({ ...wanted.input, ...(mapping ? { mapping } : {}), clientId }, actor);
@@ -166,7 +190,12 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
             updatedAt: new Date(now),
           };
           await registrations.insert(trx, registration);
-          await writeAudit(trx, { actor, action: 'registration.add', target: `client:${clientId}`, after: { client, status: registration.status, initialAccessToken: iat?.id ?? null, softwareIssuer: registration.softwareIssuer, registrant: presented.x5t } });
+          await writeAudit(trx, {
+            actor,
+            action: 'registration.add',
+            target: `client:${clientId}`,
+            after: { client, status: registration.status, initialAccessToken: iat?.id ?? null, softwareIssuer: registration.softwareIssuer, registrant: presented.x5t },
+          });
           return { client, registration, registrationAccessToken };
         });
       } catch (err) {
@@ -175,7 +204,11 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
     },
 
     /** RFC 7592 §2.1. */
-    async readRegistration(clientId: string, token: string | undefined, presented: PresentedCertificate | undefined): Promise<{ client: ClientRecord; registration: RegistrationRecord }> {
+    async readRegistration(
+      clientId: string,
+      token: string | undefined,
+      presented: PresentedCertificate | undefined,
+    ): Promise<{ client: ClientRecord; registration: RegistrationRecord }> {
       return authorized(db, clientId, token, presented);
     },
 
@@ -185,7 +218,8 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
      */
     async updateRegistration(clientId: string, token: string | undefined, presented: PresentedCertificate | undefined, metadata: Record<string, unknown>): Promise<ClientRecord> {
       const { client: current, registration } = await authorized(db, clientId, token, presented);
-      if (metadata.client_id !== clientId) throw new InvalidInputError('ERR_REGISTRATION_METADATA', 'The body must carry the client_id of the registration it updates.', { details: { member: 'client_id' } });
+      if (metadata.client_id !== clientId)
+        throw new InvalidInputError('ERR_REGISTRATION_METADATA', 'The body must carry the client_id of the registration it updates.', { details: { member: 'client_id' } });
       // The limits it was registered under, even when that token is used up or revoked since.
       const limits: Pick<RegistrationLimits, 'scopes' | 'resources' | 'environments'> | undefined = registration.initialAccessTokenId
         ? await initialAccessTokens.find(db, registration.initialAccessTokenId)
@@ -195,7 +229,9 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
       const { software_statement: _statement, ...members } = metadata;
       const wanted = requestedClient(members, limits ?? { scopes: current.scopes, resources: current.defaultResource ? [current.defaultResource] : [] });
       if (wanted.authMethod !== current.authMethod) {
-        throw new InvalidInputError('ERR_REGISTRATION_METADATA', `token_endpoint_auth_method cannot change (${current.authMethod}); register a new client instead.`, { details: { member: 'token_endpoint_auth_method' } });
+        throw new InvalidInputError('ERR_REGISTRATION_METADATA', `token_endpoint_auth_method cannot change (${current.authMethod}); register a new client instead.`, {
+          details: { member: 'token_endpoint_auth_method' },
+        });
       }
       const actor = `registration:${clientId}:${presented!.x5t}`;
       const subjectMember = wanted.members['mapping.value'] ?? 'jwks';
@@ -206,7 +242,11 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
           if (mapping) {
             const anchored = presented!.anchor ? { ...mapping, trustAnchor: presented!.anchor.name } : mapping;
             const next = await newMapping(trx, clientId, anchored, 'mapping.');
-            const unchanged = current.mappings.length === 1 && current.mappings[0]!.kind === next.kind && current.mappings[0]!.canonical === next.canonical && current.mappings[0]!.trustAnchorId === next.trustAnchorId;
+            const unchanged =
+              current.mappings.length === 1 &&
+              current.mappings[0]!.kind === next.kind &&
+              current.mappings[0]!.canonical === next.canonical &&
+              current.mappings[0]!.trustAnchorId === next.trustAnchorId;
             if (!unchanged) {
               await assertNoOverlapOf(trx, next, false, 'mapping.value');
               await clients.insertMapping(trx, next);

@@ -70,21 +70,31 @@ export function createResourceServerUseCases({ db }: { db: Db }) {
       if (!scopes.length) throw new InvalidInputError('ERR_SCOPE_INVALID', 'A resource server needs at least one scope', { details: { member: 'scopes', problem: 'none' } });
       const ttl = input.ttl;
       if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < TTL_RANGE.min || ttl > TTL_RANGE.max)) {
-        throw new InvalidInputError('ERR_TTL_INVALID', `${ttl} is out of range`, { hint: `Use a whole number of seconds from ${TTL_RANGE.min} to ${TTL_RANGE.max}.`, details: { member: 'ttl', value: ttl } });
+        throw new InvalidInputError('ERR_TTL_INVALID', `${ttl} is out of range`, {
+          hint: `Use a whole number of seconds from ${TTL_RANGE.min} to ${TTL_RANGE.max}.`,
+          details: { member: 'ttl', value: ttl },
+        });
       }
       const format = input.tokenFormat ?? 'jwt';
-      if (format !== 'jwt' && format !== 'opaque') throw new InvalidInputError('ERR_FORMAT_INVALID', `${String(format)} is not jwt or opaque`, { details: { member: 'tokenFormat', value: String(format) } });
+      if (format !== 'jwt' && format !== 'opaque')
+        throw new InvalidInputError('ERR_FORMAT_INVALID', `${String(format)} is not jwt or opaque`, { details: { member: 'tokenFormat', value: String(format) } });
       const introspectionClients = input.introspectionClients === undefined ? undefined : [...new Set(input.introspectionClients)];
       for (const id of introspectionClients ?? []) {
         if (!CLIENT_ID_PATTERN.test(id)) {
-          throw new InvalidInputError('ERR_CLIENT_ID_INVALID', `"${id}" is not a valid client id`, { hint: 'Give the client ids, space-separated.', details: { member: 'introspectionClients' } });
+          throw new InvalidInputError('ERR_CLIENT_ID_INVALID', `"${id}" is not a valid client id`, {
+            hint: 'Give the client ids, space-separated.',
+            details: { member: 'introspectionClients' },
+          });
         }
       }
       return db.transaction(async (trx) => {
         const before = await resourceServers.find(trx, input.identifier);
         if (introspectionClients?.length) await assertClientsExist(trx, introspectionClients);
         if (before && options.expect === 'new') {
-          throw new ConflictError('ERR_RESOURCE_EXISTS', `A resource server "${input.identifier}" already exists.`, { hint: 'Update it instead, or remove it first.', details: { member: 'identifier' } });
+          throw new ConflictError('ERR_RESOURCE_EXISTS', `A resource server "${input.identifier}" already exists.`, {
+            hint: 'Update it instead, or remove it first.',
+            details: { member: 'identifier' },
+          });
         }
         if (!before && options.expect === 'existing') throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${input.identifier}".`);
         const rs: ResourceServer = {
@@ -126,7 +136,10 @@ export function createResourceServerUseCases({ db }: { db: Db }) {
         if (!before) throw new NotFoundError('ERR_RESOURCE_UNKNOWN', `There is no resource server "${identifier}".`);
         const users = (await clients.list(trx)).filter((c) => c.defaultResource === identifier).map((c) => c.clientId);
         if (users.length) {
-          throw new ConflictError('ERR_RESOURCE_IN_USE', `Resource server "${identifier}" is the default resource of: ${users.join(', ')}.`, { hint: 'Change or remove those clients first.', details: { clients: users } });
+          throw new ConflictError('ERR_RESOURCE_IN_USE', `Resource server "${identifier}" is the default resource of: ${users.join(', ')}.`, {
+            hint: 'Change or remove those clients first.',
+            details: { clients: users },
+          });
         }
         await resourceServers.remove(trx, identifier);
         await writeAudit(trx, { actor, action: 'resource.remove', target: `resource:${identifier}`, before });

@@ -43,7 +43,13 @@ export function createSoftwareIssuerUseCases({ db, ...keyOptions }: { db: Db } &
     const { fetchJwksUriOnce } = await import('../outbound/jwks-uri-cache.js');
     const ca = keyOptions.outboundCaFile ? readFileSync(keyOptions.outboundCaFile, 'utf8') : undefined;
     try {
-      return await fetchJwksUriOnce(issuer.jwksUri!, { ca, kind: 'keys', allowedRanges: keyOptions.jwksUriAllowedRanges, onFailure: keyOptions.onJwksUriFailure, validate: validatePrivateKeyJwtJwks });
+      return await fetchJwksUriOnce(issuer.jwksUri!, {
+        ca,
+        kind: 'keys',
+        allowedRanges: keyOptions.jwksUriAllowedRanges,
+        onFailure: keyOptions.onJwksUriFailure,
+        validate: validatePrivateKeyJwtJwks,
+      });
     } catch (err) {
       throw statementRefused('ERR_SOFTWARE_STATEMENT_INVALID', `The keys of software statement issuer ${issuer.name} cannot be fetched now: ${(err as Error).message}`);
     }
@@ -52,7 +58,9 @@ export function createSoftwareIssuerUseCases({ db, ...keyOptions }: { db: Db } &
   return {
     async addSoftwareIssuer(input: AddSoftwareIssuerInput, actor: string): Promise<SoftwareIssuer> {
       if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 255 || /[\x00-\x1f\x7f]/.test(input.name)) {
-        throw new InvalidInputError('ERR_SOFTWARE_ISSUER_INVALID', 'The issuer name is the `iss` of its statements: 1 to 255 printable characters.', { details: { member: 'name' } });
+        throw new InvalidInputError('ERR_SOFTWARE_ISSUER_INVALID', 'The issuer name is the `iss` of its statements: 1 to 255 printable characters.', {
+          details: { member: 'name' },
+        });
       }
       if ((input.jwks === undefined) === (input.jwksUri === undefined)) {
         throw new InvalidInputError('ERR_SOFTWARE_ISSUER_INVALID', 'Give the issuer a JWKS or a jwks_uri, one of the two.', { details: { member: 'jwks' } });
@@ -102,7 +110,12 @@ export function createSoftwareIssuerUseCases({ db, ...keyOptions }: { db: Db } &
         ({ payload } = await jwtVerify(statement, createLocalJWKSet((await keysOf(issuer)) as never), { issuer: issuer.name, algorithms: [...CLIENT_ASSERTION_ALGS] }));
       } catch (err) {
         if (err instanceof CertboundError) throw err;
-        const why = err instanceof joseErrors.JWTExpired ? 'it has expired' : err instanceof joseErrors.JWTClaimValidationFailed ? `its ${err.claim} claim is not valid` : 'its signature does not verify with the issuer keys';
+        const why =
+          err instanceof joseErrors.JWTExpired
+            ? 'it has expired'
+            : err instanceof joseErrors.JWTClaimValidationFailed
+              ? `its ${err.claim} claim is not valid`
+              : 'its signature does not verify with the issuer keys';
         throw statementRefused('ERR_SOFTWARE_STATEMENT_INVALID', `The software statement of ${issuer.name} is refused: ${why}.`);
       }
       const claims = Object.fromEntries(Object.entries(payload).filter(([claim]) => !JWT_CLAIMS.has(claim)));

@@ -43,7 +43,10 @@ export function createTrustAnchorUseCases({ db }: { db: Db }) {
   return {
     async addTrustAnchor(input: AddTrustAnchorInput, actor: string): Promise<TrustAnchor> {
       if (!NAME_PATTERN.test(input.name)) {
-        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.name}" is not a valid trust anchor name`, { hint: 'Use letters, digits, ".", "_" and "-" (at most 100).', details: { member: 'name' } });
+        throw new InvalidInputError('ERR_NAME_INVALID', `"${input.name}" is not a valid trust anchor name`, {
+          hint: 'Use letters, digits, ".", "_" and "-" (at most 100).',
+          details: { member: 'name' },
+        });
       }
       if (input.environment !== undefined && !ENVIRONMENT_PATTERN.test(input.environment)) {
         throw new InvalidInputError('ERR_NAME_INVALID', `"${input.environment}" is not a valid environment label`, {
@@ -67,12 +70,17 @@ export function createTrustAnchorUseCases({ db }: { db: Db }) {
         });
       }
       if (parsed.notAfter.getTime() < Date.now()) {
-        throw new InvalidInputError('ERR_TRUST_ANCHOR_EXPIRED', `The CA certificate ${parsed.subjectRfc4514} expired on ${parsed.notAfter.toISOString()}.`, { details: { member: 'pem' } });
+        throw new InvalidInputError('ERR_TRUST_ANCHOR_EXPIRED', `The CA certificate ${parsed.subjectRfc4514} expired on ${parsed.notAfter.toISOString()}.`, {
+          details: { member: 'pem' },
+        });
       }
       const anchor: TrustAnchor = {
         id: randomUUID(),
         name: input.name,
-        pem: `-----BEGIN CERTIFICATE-----\n${parsed.der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+        pem: `-----BEGIN CERTIFICATE-----\n${parsed.der
+          .toString('base64')
+          .replace(/(.{64})/g, '$1\n')
+          .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
         spkiSha256: parsed.spkiSha256,
         x5tS256: parsed.x5t,
         subject: parsed.subjectRfc4514,
@@ -83,11 +91,17 @@ export function createTrustAnchorUseCases({ db }: { db: Db }) {
       };
       await db.transaction(async (trx) => {
         if (await trustAnchors.findByName(trx, input.name)) {
-          throw new ConflictError('ERR_TRUST_ANCHOR_EXISTS', `A trust anchor named "${input.name}" already exists.`, { hint: 'Pick another name, or remove the old one first.', details: { member: 'name' } });
+          throw new ConflictError('ERR_TRUST_ANCHOR_EXISTS', `A trust anchor named "${input.name}" already exists.`, {
+            hint: 'Pick another name, or remove the old one first.',
+            details: { member: 'name' },
+          });
         }
         const same = await trustAnchors.findBySpki(trx, anchor.spkiSha256);
         if (same) {
-          throw new ConflictError('ERR_TRUST_ANCHOR_KEY_EXISTS', `This CA key is already trusted as "${same.name}".`, { hint: `One anchor per CA key: use "${same.name}", or remove it first.`, details: { member: 'pem' } });
+          throw new ConflictError('ERR_TRUST_ANCHOR_KEY_EXISTS', `This CA key is already trusted as "${same.name}".`, {
+            hint: `One anchor per CA key: use "${same.name}", or remove it first.`,
+            details: { member: 'pem' },
+          });
         }
         await trustAnchors.insert(trx, anchor);
         await bumpRevision(trx, 'trust_anchors');

@@ -21,5 +21,4 @@ export function registerAuditCommands(program: Command, { withAdmin, print }: Co
         () => (entries.length ? table([['AT', 'ACTOR', 'ACTION', 'TARGET'], ...entries.map((e) => [e.at.toISOString(), e.actor, e.action, e.target])]) : 'no audit entries'),
       );
     });
-
 }

@@ -47,9 +47,18 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
   )
     .option('--self-signed-cert <file>', 'the client certificate (PEM) for self_signed_tls_client_auth')
     .option('--self-signed-jwks <file>', 'a JWKS (JSON) whose keys carry the client certificates in x5c, for self_signed_tls_client_auth')
-    .option('--self-signed-jwks-uri <url>', 'where the client publishes its certificates (a JWKS with x5c, https), for self_signed_tls_client_auth; fetched now to check it, and again by the server on use')
-    .option('--private-key-jwt-jwks <file>', 'a JWKS (JSON) with the public keys the client signs its client assertions with, for private_key_jwt; tokens are bound to the certificate it connects with')
-    .option('--private-key-jwt-jwks-uri <url>', 'where the client publishes those public keys (a JWKS, https), for private_key_jwt; fetched now to check it, and again by the server on use')
+    .option(
+      '--self-signed-jwks-uri <url>',
+      'where the client publishes its certificates (a JWKS with x5c, https), for self_signed_tls_client_auth; fetched now to check it, and again by the server on use',
+    )
+    .option(
+      '--private-key-jwt-jwks <file>',
+      'a JWKS (JSON) with the public keys the client signs its client assertions with, for private_key_jwt; tokens are bound to the certificate it connects with',
+    )
+    .option(
+      '--private-key-jwt-jwks-uri <url>',
+      'where the client publishes those public keys (a JWKS, https), for private_key_jwt; fetched now to check it, and again by the server on use',
+    )
     .option('--trust <name>', 'pin the mapping to this trust anchor (the chain must end there)')
     .option('--scope <scopes>', 'space-separated scopes the client may request')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
@@ -59,11 +68,24 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
       const fromCert = await mappingFromCertOptions(opts);
-      const count = given.length + (fromCert ? 1 : 0) + (opts.selfSignedCert ? 1 : 0) + (opts.selfSignedJwks ? 1 : 0) + (opts.selfSignedJwksUri ? 1 : 0) + (opts.privateKeyJwtJwks ? 1 : 0) + (opts.privateKeyJwtJwksUri ? 1 : 0);
+      const count =
+        given.length +
+        (fromCert ? 1 : 0) +
+        (opts.selfSignedCert ? 1 : 0) +
+        (opts.selfSignedJwks ? 1 : 0) +
+        (opts.selfSignedJwksUri ? 1 : 0) +
+        (opts.privateKeyJwtJwks ? 1 : 0) +
+        (opts.privateKeyJwtJwksUri ? 1 : 0);
       if (count !== 1) {
-        throw new InvalidInputError('ERR_CLIENT_SUBJECT_REQUIRED', count ? `Give exactly one way for the client to authenticate; got ${count}.` : 'A certificate subject option (or --private-key-jwt-jwks / --private-key-jwt-jwks-uri) is required.', {
-          hint: `Use exactly one of ${MAPPING_KIND_FLAGS.join(', ')}, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks, --private-key-jwt-jwks-uri (RFC 8705: one subject value per client).`,
-        });
+        throw new InvalidInputError(
+          'ERR_CLIENT_SUBJECT_REQUIRED',
+          count
+            ? `Give exactly one way for the client to authenticate; got ${count}.`
+            : 'A certificate subject option (or --private-key-jwt-jwks / --private-key-jwt-jwks-uri) is required.',
+          {
+            hint: `Use exactly one of ${MAPPING_KIND_FLAGS.join(', ')}, --from-cert, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks, --private-key-jwt-jwks-uri (RFC 8705: one subject value per client).`,
+          },
+        );
       }
       const mapping: MappingInput | undefined =
         given[0] || fromCert
@@ -107,7 +129,10 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
     .option('--scope <scopes>', 'space-separated scopes the client may request (replaces the list)')
     .option('--resource <uri>', 'default resource (audience) when the client sends no resource parameter')
     .option('--jwks <file>', 'a JWKS (JSON) that replaces the registered keys: public keys (private_key_jwt) or certificates in x5c (self_signed_tls_client_auth)')
-    .option('--jwks-uri <url>', 'the client publishes its keys here from now on (https; fetched now to check it): certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)')
+    .option(
+      '--jwks-uri <url>',
+      'the client publishes its keys here from now on (https; fetched now to check it): certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)',
+    )
     .option('--bound-tokens <on|off>', 'require certificate-bound tokens (tls_client_certificate_bound_access_tokens)')
     .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string; boundTokens?: string }) => {
       if (opts.boundTokens !== undefined && !['on', 'off'].includes(opts.boundTokens)) {
@@ -135,8 +160,16 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       const { clientJson } = await load.queries();
       // The REGISTRATION column appears once a client registered itself: administrators' clients alone list as before.
       const registered = list.some((c) => c.registration !== null);
-      const row = (c: ClientRecord) => [c.clientId, c.authMethod, c.scopes.join(' '), ...(registered ? [c.registration ?? '-'] : []), c.mappings.map(describeMapping).join('; ') || describeJwks(c)];
-      print(list.map(clientJson), opts.json, () => (list.length ? table([['CLIENT', 'METHOD', 'SCOPES', ...(registered ? ['REGISTRATION'] : []), 'SUBJECT'], ...list.map(row)]) : 'no clients'));
+      const row = (c: ClientRecord) => [
+        c.clientId,
+        c.authMethod,
+        c.scopes.join(' '),
+        ...(registered ? [c.registration ?? '-'] : []),
+        c.mappings.map(describeMapping).join('; ') || describeJwks(c),
+      ];
+      print(list.map(clientJson), opts.json, () =>
+        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', ...(registered ? ['REGISTRATION'] : []), 'SUBJECT'], ...list.map(row)]) : 'no clients',
+      );
     });
   client
     .command('show <id>')
@@ -148,7 +181,11 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       print(clientJson(c), opts.json, () =>
         [
           `client_id: ${c.clientId}`,
-          ...(c.registration === 'pending' ? [`registration: pending (certbound client approve ${c.clientId}, or reject)`] : c.registration ? [`registration: ${c.registration}`] : []),
+          ...(c.registration === 'pending'
+            ? [`registration: pending (certbound client approve ${c.clientId}, or reject)`]
+            : c.registration
+              ? [`registration: ${c.registration}`]
+              : []),
           `auth method: ${c.authMethod}`,
           `bound tokens: ${c.boundTokens}`,
           `scopes: ${c.scopes.join(' ') || '-'}`,
@@ -156,7 +193,9 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
           ...(c.mappings.length ? ['mappings:', ...c.mappings.map((m) => `  ${m.id}  ${describeMapping(m)}`)] : []),
           ...(c.jwks && c.authMethod === 'self_signed_tls_client_auth' ? [`self-signed certificate x5t#S256: ${String(c.jwks.keys[0]?.kid)}`] : []),
           ...(c.jwksUri ? [`${c.authMethod === 'private_key_jwt' ? 'client assertion keys' : 'self-signed certificates'} published at (jwks_uri): ${c.jwksUri}`] : []),
-          ...(c.jwks && c.authMethod === 'private_key_jwt' ? [`client assertion keys (kid): ${c.jwks.keys.map((k) => `${String(k.kid)} (${String(k.kty)}${k.crv ? ` ${String(k.crv)}` : ''})`).join(', ')}`] : []),
+          ...(c.jwks && c.authMethod === 'private_key_jwt'
+            ? [`client assertion keys (kid): ${c.jwks.keys.map((k) => `${String(k.kid)} (${String(k.kty)}${k.crv ? ` ${String(k.crv)}` : ''})`).join(', ')}`]
+            : []),
         ].join('\n'),
       );
     });
@@ -182,7 +221,11 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       const value = fromCert?.value ?? String(opts[given[0]![0]]);
       const allowOverlap = (opts as Record<string, unknown>).allowOverlap === true;
       const m = await withAdmin((admin) =>
-        admin.addMapping(clientId, { kind, value, trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after'), allowOverlap }, cliActor()),
+        admin.addMapping(
+          clientId,
+          { kind, value, trustAnchor: opts.trust, notBefore: parseDate(opts.notBefore, '--not-before'), notAfter: parseDate(opts.notAfter, '--not-after'), allowOverlap },
+          cliActor(),
+        ),
       );
       io.out(`added mapping ${m.id} to ${clientId}: ${describeMapping(m)}`);
     });
@@ -204,7 +247,12 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
     .action(async (clientId: string, mappingId: string, opts: { notBefore?: string; notAfter?: string; allowOverlap?: boolean }) => {
       const windowSide = (value: string | undefined, flag: string) => (value === undefined ? undefined : value === 'none' ? null : parseDate(value, flag));
       const m = await withAdmin((admin) =>
-        admin.updateMapping(clientId, mappingId, { notBefore: windowSide(opts.notBefore, '--not-before'), notAfter: windowSide(opts.notAfter, '--not-after'), allowOverlap: opts.allowOverlap === true }, cliActor()),
+        admin.updateMapping(
+          clientId,
+          mappingId,
+          { notBefore: windowSide(opts.notBefore, '--not-before'), notAfter: windowSide(opts.notAfter, '--not-after'), allowOverlap: opts.allowOverlap === true },
+          cliActor(),
+        ),
       );
       io.out(`updated mapping ${m.id} of ${clientId}: ${describeMapping(m)}`);
     });
@@ -215,5 +263,4 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       await withAdmin((admin) => admin.removeMapping(clientId, mappingId, cliActor()));
       io.out(`removed mapping ${mappingId} from ${clientId}`);
     });
-
 }

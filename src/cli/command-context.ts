@@ -34,7 +34,16 @@ export function createCommandContext(env: Readonly<Record<string, string | undef
     async withAdmin(fn) {
       const { createAdminService } = await load.admin();
       return withDatabase(env, (db, cfg) =>
-        fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges }), cfg),
+        fn(
+          createAdminService({
+            db,
+            keyEncryptionKey: cfg.keyEncryptionKey,
+            signingAlg: cfg.signingAlg,
+            outboundCaFile: cfg.outboundCaFile,
+            jwksUriAllowedRanges: cfg.jwksUriAllowedRanges,
+          }),
+          cfg,
+        ),
       );
     },
     async withQueries(fn) {
@@ -49,7 +58,14 @@ export function createCommandContext(env: Readonly<Record<string, string | undef
 export function table(rows: string[][]): string {
   if (!rows.length) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function splitScopes(s: string | undefined): string[] {
@@ -60,6 +76,7 @@ export function splitScopes(s: string | undefined): string[] {
 export function parseDate(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidInputError('ERR_DATE_INVALID', `${flag} "${value}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31 or 2027-01-31T12:00:00Z.' });
+  if (Number.isNaN(d.getTime()))
+    throw new InvalidInputError('ERR_DATE_INVALID', `${flag} "${value}" is not a date`, { hint: 'Use ISO 8601, e.g. 2027-01-31 or 2027-01-31T12:00:00Z.' });
   return d;
 }

@@ -31,8 +31,6 @@ export class CliExit extends Error {
 /** `certbound doctor` exit status when the certificate would not authenticate (2 stays "bad input"). */
 export const DOCTOR_REFUSED_EXIT = 1;
 
-
-
 /** doctor's verdict on a certificate certbound's strict parser refuses (see {@link strictParseRefusal}). */
 interface StrictParseRefusal {
   diagnosis_version: 1;
@@ -97,7 +95,14 @@ function formatStrictParseRefusal(r: StrictParseRefusal): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -113,7 +118,9 @@ export async function mappingFromCertOptions(opts: Record<string, unknown>): Pro
     return undefined;
   }
   if (typeof opts.match !== 'string') {
-    throw new InvalidInputError('ERR_MATCH_REQUIRED', '--from-cert needs --match: which value of the certificate identifies the client.', { hint: `--match ${Object.keys(MATCH_KINDS).join('|')}` });
+    throw new InvalidInputError('ERR_MATCH_REQUIRED', '--from-cert needs --match: which value of the certificate identifies the client.', {
+      hint: `--match ${Object.keys(MATCH_KINDS).join('|')}`,
+    });
   }
   const pem = readFileArg(file, '--from-cert');
   const { mappingValueFromCertificate } = await load.mappingFromCert();
@@ -178,7 +185,11 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
           publishedKeys: async (_clientId, uri) => {
             const { fetchJwksUriOnce, validateSelfSignedJwks } = await load.jwksUri();
             // A failure is thrown: the diagnosis names it next to the client.
-            return fetchJwksUriOnce(uri, { ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined, allowedRanges: cfg.jwksUriAllowedRanges, validate: validateSelfSignedJwks });
+            return fetchJwksUriOnce(uri, {
+              ca: cfg.outboundCaFile ? readFileSync(cfg.outboundCaFile, 'utf8') : undefined,
+              allowedRanges: cfg.jwksUriAllowedRanges,
+              validate: validateSelfSignedJwks,
+            });
           },
         }),
       );
@@ -245,7 +256,15 @@ export function registerDiagnosisCommands(program: Command, { env, io }: { env: 
         list.length
           ? table([
               ['ID', 'ANCHOR', 'ISSUER', 'REVOKED', 'NEXT UPDATE', 'SOURCE', 'LAST ERROR'],
-              ...list.map((c) => [c.id, c.anchor, c.issuer, String(c.revoked), `${c.next_update ?? 'none'}${c.next_update && Date.parse(c.next_update) < now ? ' (STALE)' : ''}`, c.source, c.last_error ?? '-']),
+              ...list.map((c) => [
+                c.id,
+                c.anchor,
+                c.issuer,
+                String(c.revoked),
+                `${c.next_update ?? 'none'}${c.next_update && Date.parse(c.next_update) < now ? ' (STALE)' : ''}`,
+                c.source,
+                c.last_error ?? '-',
+              ]),
             ])
           : 'no CRLs (revocation is not checked)',
       );

@@ -54,20 +54,33 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   ERR_FORMAT_INVALID: (_err, f) => (f.value === undefined ? undefined : { message: `--format ${String(f.value)} is not jwt or opaque` }),
   ERR_WINDOW_INVALID: (_err, f) => (f.value === undefined ? undefined : { message: `--within ${String(f.value)} is not a duration.` }),
   ERR_MAPPING_WINDOW: (_err, f) =>
-    f.problem === 'order' ? { message: '--not-after must be later than --not-before' } : f.problem === 'date' ? { message: `${flagOf(f.member) ?? 'a date'} is not a valid date` } : undefined,
+    f.problem === 'order'
+      ? { message: '--not-after must be later than --not-before' }
+      : f.problem === 'date'
+        ? { message: `${flagOf(f.member) ?? 'a date'} is not a valid date` }
+        : undefined,
   ERR_MAPPING_NO_CHANGE: () => ({ message: 'Nothing to change: give a new --not-before or --not-after.' }),
   ERR_TRUST_ANCHOR_UNKNOWN: (_err, f) => (Array.isArray(f.known) && f.known.length === 0 ? { hint: 'Add one first with: certbound trust add --name NAME --cert FILE' } : undefined),
   ERR_CERT_PARSE: (_err, f) => (typeof f.count === 'number' ? { message: `A trust anchor is one CA certificate; the file holds ${f.count}.` } : undefined),
-  ERR_RESOURCE_UNKNOWN: (_err, f) => (Array.isArray(f.registered) && f.registered.length === 0 ? { hint: 'Add it first with: certbound resource add --id URI --scope "…"' } : undefined),
+  ERR_RESOURCE_UNKNOWN: (_err, f) =>
+    Array.isArray(f.registered) && f.registered.length === 0 ? { hint: 'Add it first with: certbound resource add --id URI --scope "…"' } : undefined,
   ERR_SCOPE_UNKNOWN: () => ({ hint: 'Add the scope to a resource server first (certbound resource add --id URI --scope "…"), or remove it from the client.' }),
   ERR_CLIENT_SUBJECT_REQUIRED: (err) =>
     err.hint
       ? undefined
-      : { hint: `Use one of ${MAPPING_KIND_FLAGS.join(', ')}, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).` },
+      : {
+          hint: `Use one of ${MAPPING_KIND_FLAGS.join(', ')}, --self-signed-cert, --self-signed-jwks, --self-signed-jwks-uri, --private-key-jwt-jwks or --private-key-jwt-jwks-uri (RFC 8705 §2.1.2: exactly one subject).`,
+        },
   ERR_CLIENT_EXISTS: () => ({ hint: 'Inspect it (certbound client show ID), or pick another id.' }),
   ERR_CLIENT_KEYS: (_err, f) =>
-    f.problem === 'both' ? { message: 'Give either --jwks or --jwks-uri, not both (SS-11).' } : f.problem === 'mappings' ? { hint: 'Change its certificates with: certbound client mapping add|remove' } : undefined,
-  ERR_ADMIN_LAST: () => ({ hint: 'Create another administrator first (certbound client add … --scope certbound:admin, with bound tokens and a mapping or key it can authenticate with now), or fix one that cannot sign in.' }),
+    f.problem === 'both'
+      ? { message: 'Give either --jwks or --jwks-uri, not both (SS-11).' }
+      : f.problem === 'mappings'
+        ? { hint: 'Change its certificates with: certbound client mapping add|remove' }
+        : undefined,
+  ERR_ADMIN_LAST: () => ({
+    hint: 'Create another administrator first (certbound client add … --scope certbound:admin, with bound tokens and a mapping or key it can authenticate with now), or fix one that cannot sign in.',
+  }),
   ERR_MAPPING_UNKNOWN: (_err, f) => (f.clientId === undefined ? undefined : { hint: `certbound client mapping list ${String(f.clientId)} lists its mappings.` }),
   ERR_MAPPING_LAST: (_err, f) => (f.change === 'window' ? { hint: 'Add the new mapping first (certbound client mapping add), then end the old one.' } : undefined),
   ERR_MAPPING_OVERLAP: () => ({
@@ -75,7 +88,10 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   }),
   ERR_KEY_UNKNOWN: (_err, f) => (f.kid === undefined ? undefined : { hint: 'certbound keys list shows the keys.' }),
   ERR_KEY_ACTIVE: () => ({ hint: 'Rotate first (certbound keys rotate), then retire the old key.' }),
-  ERR_DEV_CLIENT_NAME: (err) => ({ message: `--name ${err.message}`, hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. --name orders-worker.' }),
+  ERR_DEV_CLIENT_NAME: (err) => ({
+    message: `--name ${err.message}`,
+    hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. --name orders-worker.',
+  }),
   ERR_DEV_CLIENT_SAN_DNS: (err) => ({ message: `--san-dns ${err.message}` }),
   ERR_DEV_CLIENT_SUBJECT: (err) => ({ message: `--subject ${err.message}`, hint: 'Write it in RFC 4514, most specific RDN first, e.g. --subject "CN=orders-worker,O=Acme".' }),
   ERR_DEV_CLIENT_EXISTS: () => ({ hint: 'Pick another --name, or delete those files first if you mean to replace that certificate.' }),

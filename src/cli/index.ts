@@ -28,7 +28,9 @@ import { registerTrustCommands } from './trust-commands.js';
  */
 export function buildCli(env: Readonly<Record<string, string | undefined>>, io: Io): Command {
   const program = new Command('certbound')
-    .description('certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see docs/configuration.md).')
+    .description(
+      'certbound: an RFC 8705 OAuth 2.0 authorization server (mTLS client authentication, certificate-bound tokens).\nConfiguration comes from CERTBOUND_* environment variables and the optional file named by CERTBOUND_CONFIG (see docs/configuration.md).',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),

@@ -31,5 +31,4 @@ export function registerKeysCommands(program: Command, { io, withAdmin, withQuer
       await withAdmin((admin) => admin.retireKey(kid, cliActor()));
       io.out(`retired key ${kid}`);
     });
-
 }

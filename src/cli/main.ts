@@ -23,9 +23,6 @@ async function loadServe(): Promise<typeof import('./serve.js')> {
 
 // `certbound serve` alone skips the rest of the CLI, so the server process loads only what it serves
 // with (see serve.ts); `serve --help` and every other command go through the full CLI.
-const code =
-  args.length === 1 && args[0] === 'serve'
-    ? await (await loadServe()).runServe(process.env, io)
-    : await (await import('./index.js')).runCli(args, process.env, io);
+const code = args.length === 1 && args[0] === 'serve' ? await (await loadServe()).runServe(process.env, io) : await (await import('./index.js')).runCli(args, process.env, io);
 // `serve` resolves only after SIGINT/SIGTERM; any other command ends here.
 process.exitCode = code;

@@ -49,7 +49,11 @@ export const load = {
   devPki: () => import('../app/dev-pki.js'),
   mappingFromCert: () => import('../app/mapping-from-cert.js'),
   diagnosis: async () => {
-    const [{ diagnoseFromStore }, { formatDiagnosis }, { parseCertificate, parsePemCertificates, x5tS256 }] = await Promise.all([import('../app/diagnosis.js'), import('../diagnose/index.js'), import('../pki/index.js')]);
+    const [{ diagnoseFromStore }, { formatDiagnosis }, { parseCertificate, parsePemCertificates, x5tS256 }] = await Promise.all([
+      import('../app/diagnosis.js'),
+      import('../diagnose/index.js'),
+      import('../pki/index.js'),
+    ]);
     return { diagnoseFromStore, formatDiagnosis, parseCertificate, parsePemCertificates, x5tS256 };
   },
   /** `doctor` on a client that publishes its certificates: fetched from its jwks_uri. */

@@ -22,7 +22,8 @@ const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_40
 /** `90s`, `30m`, `1h`, `7d` or a number of seconds. */
 export function parseDuration(value: string, flag: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(value.trim());
-  if (!match) throw new InvalidInputError('ERR_REGISTRATION_TOKEN_OPTIONS', `${flag} "${value}" is not a duration.`, { hint: 'e.g. 90s, 30m, 1h or 7d.', details: { member: 'expiresIn' } });
+  if (!match)
+    throw new InvalidInputError('ERR_REGISTRATION_TOKEN_OPTIONS', `${flag} "${value}" is not a duration.`, { hint: 'e.g. 90s, 30m, 1h or 7d.', details: { member: 'expiresIn' } });
   return Number(match[1]) * UNITS[match[2] || 's']!;
 }
 
@@ -43,7 +44,16 @@ function tokenJson(t: RegistrationTokenView): Record<string, unknown> {
 }
 
 function issuerJson(i: SoftwareIssuer): Record<string, unknown> {
-  return { name: i.name, jwks_uri: i.jwksUri, keys: i.jwks?.keys.length ?? null, scope: i.scopes.join(' '), resources: i.resources, environments: i.environments, approval: i.approval, created_at: i.createdAt.toISOString() };
+  return {
+    name: i.name,
+    jwks_uri: i.jwksUri,
+    keys: i.jwks?.keys.length ?? null,
+    scope: i.scopes.join(' '),
+    resources: i.resources,
+    environments: i.environments,
+    approval: i.approval,
+    created_at: i.createdAt.toISOString(),
+  };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -53,7 +63,17 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerRegistrationCommands(program: Command, { env, io }: { env: Readonly<Record<string, string | undefined>>; io: Io }): void {
   const withAdmin = async <T>(fn: (admin: AdminService) => Promise<T>): Promise<T> => {
     const { createAdminService } = await load.admin();
-    return withDatabase(env, (db: Db, cfg: Config) => fn(createAdminService({ db, keyEncryptionKey: cfg.keyEncryptionKey, signingAlg: cfg.signingAlg, outboundCaFile: cfg.outboundCaFile, jwksUriAllowedRanges: cfg.jwksUriAllowedRanges })));
+    return withDatabase(env, (db: Db, cfg: Config) =>
+      fn(
+        createAdminService({
+          db,
+          keyEncryptionKey: cfg.keyEncryptionKey,
+          signingAlg: cfg.signingAlg,
+          outboundCaFile: cfg.outboundCaFile,
+          jwksUriAllowedRanges: cfg.jwksUriAllowedRanges,
+        }),
+      ),
+    );
   };
 
   const tokens = program.command('registration-token').description('initial access tokens for dynamic client registration (RFC 7591): what a partner registers itself with');
@@ -85,7 +105,9 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
       if (opts.json) io.out(JSON.stringify({ token, ...tokenJson(record) }, null, 2));
       else {
         io.out(token);
-        io.err(`initial access token ${record.id}: expires ${record.expiresAt.toISOString()}, ${record.maxUses ?? 'unlimited'} use(s), approval ${record.approval}; it is shown only now`);
+        io.err(
+          `initial access token ${record.id}: expires ${record.expiresAt.toISOString()}, ${record.maxUses ?? 'unlimited'} use(s), approval ${record.approval}; it is shown only now`,
+        );
       }
     });
   tokens
@@ -98,7 +120,9 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
       if (!list.length) return io.out('no initial access tokens');
       for (const t of list) {
         const state = t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= Date.now() ? 'expired' : t.maxUses !== null && t.uses >= t.maxUses ? 'used up' : 'usable';
-        io.out(`${t.id}  ${state}  uses ${t.uses}/${t.maxUses ?? '∞'}  expires ${t.expiresAt.toISOString()}  approval ${t.approval}  scope "${t.scopes.join(' ')}"  environments ${t.environments.join(',') || 'any'}`);
+        io.out(
+          `${t.id}  ${state}  uses ${t.uses}/${t.maxUses ?? '∞'}  expires ${t.expiresAt.toISOString()}  approval ${t.approval}  scope "${t.scopes.join(' ')}"  environments ${t.environments.join(',') || 'any'}`,
+        );
       }
     });
   tokens
@@ -124,7 +148,15 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
       const jwks = opts.jwks === undefined ? undefined : readFileArg(opts.jwks, '--jwks');
       const issuer = await withAdmin((admin) =>
         admin.addSoftwareIssuer(
-          { name: opts.name, jwks, jwksUri: opts.jwksUri, scopes: (opts.scope ?? '').split(/\s+/).filter(Boolean), resources: opts.resource, environments: opts.environment, approval: opts.approval },
+          {
+            name: opts.name,
+            jwks,
+            jwksUri: opts.jwksUri,
+            scopes: (opts.scope ?? '').split(/\s+/).filter(Boolean),
+            resources: opts.resource,
+            environments: opts.environment,
+            approval: opts.approval,
+          },
           cliActor(),
         ),
       );
@@ -137,7 +169,11 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
     .action(async (opts: { json?: boolean }) => {
       const list = await withAdmin((admin) => admin.listSoftwareIssuers());
       if (opts.json) return io.out(JSON.stringify(list.map(issuerJson), null, 2));
-      io.out(list.length ? list.map((i) => `${i.name}  ${i.jwksUri ?? `${i.jwks?.keys.length ?? 0} key(s)`}  approval ${i.approval}  scope "${i.scopes.join(' ')}"`).join('\n') : 'no software statement issuers');
+      io.out(
+        list.length
+          ? list.map((i) => `${i.name}  ${i.jwksUri ?? `${i.jwks?.keys.length ?? 0} key(s)`}  approval ${i.approval}  scope "${i.scopes.join(' ')}"`).join('\n')
+          : 'no software statement issuers',
+      );
     });
   issuers
     .command('remove <name>')

@@ -12,11 +12,16 @@ export function registerResourceCommands(program: Command, { io, withAdmin, with
     .requiredOption('--scope <scopes>', 'space-separated scopes the resource offers')
     .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--ttl <seconds>', 'access token lifetime in seconds (10-86400)')
-    .option('--introspection-clients <ids>', 'space-separated client ids the resource server introspects its tokens as (besides each token\'s own client); "" removes them; omitted: unchanged')
+    .option(
+      '--introspection-clients <ids>',
+      'space-separated client ids the resource server introspects its tokens as (besides each token\'s own client); "" removes them; omitted: unchanged',
+    )
     .action(async (opts: { id: string; scope: string; format: 'jwt' | 'opaque'; ttl?: string; introspectionClients?: string }) => {
       const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
       const introspectionClients = opts.introspectionClients === undefined ? undefined : splitScopes(opts.introspectionClients);
-      const rs = await withAdmin((admin) => admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl, introspectionClients }, cliActor()));
+      const rs = await withAdmin((admin) =>
+        admin.addResourceServer({ identifier: opts.id, scopes: splitScopes(opts.scope), tokenFormat: opts.format, ttl, introspectionClients }, cliActor()),
+      );
       const introspectors = rs.introspectionClients.length ? `, introspected by ${rs.introspectionClients.join(' ')}` : '';
       io.out(`resource ${rs.identifier}: scopes "${rs.scopes.join(' ')}", ${rs.tokenFormat} tokens${rs.ttl ? `, ttl ${rs.ttl}s` : ''}${introspectors}`);
     });
@@ -29,7 +34,13 @@ export function registerResourceCommands(program: Command, { io, withAdmin, with
       print(
         list.map((r) => ({ identifier: r.identifier, scope: r.scopes.join(' '), token_format: r.tokenFormat, ttl: r.ttl, introspection_clients: r.introspectionClients })),
         opts.json,
-        () => (list.length ? table([['ID', 'FORMAT', 'TTL', 'SCOPES', 'INTROSPECTION CLIENTS'], ...list.map((r) => [r.identifier, r.tokenFormat, r.ttl ? String(r.ttl) : 'default', r.scopes.join(' '), r.introspectionClients.join(' ') || '-'])]) : 'no resource servers'),
+        () =>
+          list.length
+            ? table([
+                ['ID', 'FORMAT', 'TTL', 'SCOPES', 'INTROSPECTION CLIENTS'],
+                ...list.map((r) => [r.identifier, r.tokenFormat, r.ttl ? String(r.ttl) : 'default', r.scopes.join(' '), r.introspectionClients.join(' ') || '-']),
+              ])
+            : 'no resource servers',
       );
     });
   resource
@@ -39,5 +50,4 @@ export function registerResourceCommands(program: Command, { io, withAdmin, with
       await withAdmin((admin) => admin.removeResourceServer(id, cliActor()));
       io.out(`removed resource ${id}`);
     });
-
 }

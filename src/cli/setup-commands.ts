@@ -43,7 +43,9 @@ export function registerSetupCommands(program: Command, { env, io }: CommandCont
 
   const devPki = program
     .command('dev-pki')
-    .description('write a development PKI: root CA, intermediate CA (with its key, to issue more clients), server certificate (localhost, 127.0.0.1, ::1) and a client certificate, with a README')
+    .description(
+      'write a development PKI: root CA, intermediate CA (with its key, to issue more clients), server certificate (localhost, 127.0.0.1, ::1) and a client certificate, with a README',
+    )
     // --out is required of `dev-pki` itself only: commander would demand a required parent option of
     // `dev-pki issue-client` too, so the parent's action checks it (the action runs without a subcommand only).
     .option('--out <dir>', 'directory to write the PEM files to (required)')
@@ -54,34 +56,48 @@ export function registerSetupCommands(program: Command, { env, io }: CommandCont
       const { DEV_PKI_FILES, generateDevPki } = await load.devPki();
       const present = Object.values(DEV_PKI_FILES).filter((f) => existsSync(path.join(dir, f)));
       if (present.length && !opts.force) {
-        throw new InvalidInputError('ERR_DEV_PKI_EXISTS', `${dir} already holds PKI files (${present.join(', ')}); a new PKI would replace their keys, and whatever trusts or uses them would stop working.`, {
-          hint: 'Pick another --out, or pass --force to replace them.',
-        });
+        throw new InvalidInputError(
+          'ERR_DEV_PKI_EXISTS',
+          `${dir} already holds PKI files (${present.join(', ')}); a new PKI would replace their keys, and whatever trusts or uses them would stop working.`,
+          {
+            hint: 'Pick another --out, or pass --force to replace them.',
+          },
+        );
       }
       const files = await generateDevPki(dir);
       io.out(`wrote ${Object.values(files.paths).join(', ')}`);
     });
   devPki
     .command('issue-client')
-    .description("development mode only: issue a new test client certificate and key from the dev PKI's issuing CA (EKU clientAuth), and print the `certbound client add` line that maps it")
+    .description(
+      "development mode only: issue a new test client certificate and key from the dev PKI's issuing CA (EKU clientAuth), and print the `certbound client add` line that maps it",
+    )
     .requiredOption('--name <name>', 'client name: file names, default subject CN=<name>,O=certbound development, default DNS SAN <name>.certbound.test')
     .option('--san-dns <names...>', 'DNS SANs instead of the default one')
-    .option('--subject <dn>', 'subject DN in RFC 4514 (most specific RDN first), e.g. "CN=orders-worker,O=Acme"; with --subject and no --san-dns the certificate has no SAN and is mapped by subject DN')
+    .option(
+      '--subject <dn>',
+      'subject DN in RFC 4514 (most specific RDN first), e.g. "CN=orders-worker,O=Acme"; with --subject and no --san-dns the certificate has no SAN and is mapped by subject DN',
+    )
     .option('--pki <dir>', 'the development PKI (default: <data dir>/dev-pki, the one the server creates in development mode)')
     .action(async (opts: { name: string; sanDns?: string[]; subject?: string; pki?: string }) => {
       const [{ loadConfig }, { issueDevClient }] = await Promise.all([load.config(), load.devPki()]);
       const cfg = loadConfig({ env });
       if (cfg.env !== 'development') {
-        throw new InvalidInputError('ERR_DEV_PKI_NOT_DEVELOPMENT', 'dev-pki issue-client issues test certificates in development mode only; this configuration is production (CERTBOUND_ENV).', {
-          hint: "In production, have your own CA issue the client certificate, then map it with `certbound client add --from-cert FILE --match …`.",
-        });
+        throw new InvalidInputError(
+          'ERR_DEV_PKI_NOT_DEVELOPMENT',
+          'dev-pki issue-client issues test certificates in development mode only; this configuration is production (CERTBOUND_ENV).',
+          {
+            hint: 'In production, have your own CA issue the client certificate, then map it with `certbound client add --from-cert FILE --match …`.',
+          },
+        );
       }
       const issued = await issueDevClient(path.resolve(opts.pki ?? path.join(cfg.dataDir, 'dev-pki')), { name: opts.name, sanDns: opts.sanDns, subject: opts.subject });
-      io.out(`issued ${issued.subject}${issued.sanDns.length ? ` (DNS SAN ${issued.sanDns.join(', ')})` : ''}, EKU clientAuth, valid until ${issued.notAfter.toISOString()}, x5t#S256 ${issued.x5tS256}`);
+      io.out(
+        `issued ${issued.subject}${issued.sanDns.length ? ` (DNS SAN ${issued.sanDns.join(', ')})` : ''}, EKU clientAuth, valid until ${issued.notAfter.toISOString()}, x5t#S256 ${issued.x5tS256}`,
+      );
       io.out(`  certificate (followed by the issuing CA): ${issued.certPath}`);
       io.out(`  private key: ${issued.keyPath}`);
       io.out('Register it, for the demo API that development mode registers (for your own API, change --scope and --resource):');
       io.out(`  certbound ${issued.clientAddArgs.map(shellWord).join(' ')}`);
     });
-
 }

@@ -60,7 +60,9 @@ export function registerTokenCommand(program: Command, { io }: { io: Io }): void
         try {
           ca = readFileSync(opts.ca, 'utf8');
         } catch (err) {
-          throw new InvalidInputError('ERR_FILE_UNREADABLE', `cannot read --ca ${opts.ca}: ${(err as Error).message}`, { hint: 'Give a readable PEM file with the CA certificate.' });
+          throw new InvalidInputError('ERR_FILE_UNREADABLE', `cannot read --ca ${opts.ca}: ${(err as Error).message}`, {
+            hint: 'Give a readable PEM file with the CA certificate.',
+          });
         }
       }
       const { CertboundClientError, createTokenClient } = await load.client();
@@ -86,7 +88,13 @@ export function registerTokenCommand(program: Command, { io }: { io: Io }): void
           return;
         }
         const expiresIn = token.expiresAt ? Math.max(0, Math.round((token.expiresAt.getTime() - Date.now()) / 1000)) : null;
-        io.out(JSON.stringify({ access_token: token.accessToken, token_type: token.tokenType, expires_in: expiresIn, scope: token.scope ?? null, cnf_x5t_s256: token.thumbprint }, null, 2));
+        io.out(
+          JSON.stringify(
+            { access_token: token.accessToken, token_type: token.tokenType, expires_in: expiresIn, scope: token.scope ?? null, cnf_x5t_s256: token.thumbprint },
+            null,
+            2,
+          ),
+        );
       } catch (err) {
         if (!(err instanceof CertboundClientError)) throw err;
         const details = [

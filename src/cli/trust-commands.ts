@@ -15,7 +15,9 @@ export function registerTrustCommands(program: Command, { io, withAdmin, withQue
     .action(async (opts: { name: string; cert: string; environment?: string; allowNoEku?: boolean }) => {
       const pem = readFileArg(opts.cert, '--cert');
       const a = await withAdmin((admin) => admin.addTrustAnchor({ name: opts.name, pem, environment: opts.environment, allowMissingEku: opts.allowNoEku === true }, cliActor()));
-      io.out(`trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})${a.allowMissingEku ? '; client certificates without EKU are accepted' : ''}`);
+      io.out(
+        `trusted ${a.name}: ${a.subject} (SPKI SHA-256 ${a.spkiSha256}, expires ${a.notAfter.toISOString()})${a.allowMissingEku ? '; client certificates without EKU are accepted' : ''}`,
+      );
     });
   trust
     .command('list')
@@ -24,9 +26,20 @@ export function registerTrustCommands(program: Command, { io, withAdmin, withQue
     .action(async (opts: { json?: boolean }) => {
       const list = await withQueries((queries) => queries.listTrustAnchors());
       print(
-        list.map((a) => ({ name: a.name, subject: a.subject, environment: a.environment, allow_missing_eku: a.allowMissingEku, spki_sha256: a.spkiSha256, x5t_s256: a.x5tS256, not_after: a.notAfter.toISOString() })),
+        list.map((a) => ({
+          name: a.name,
+          subject: a.subject,
+          environment: a.environment,
+          allow_missing_eku: a.allowMissingEku,
+          spki_sha256: a.spkiSha256,
+          x5t_s256: a.x5tS256,
+          not_after: a.notAfter.toISOString(),
+        })),
         opts.json,
-        () => (list.length ? table([['NAME', 'ENV', 'SUBJECT', 'EXPIRES'], ...list.map((a) => [a.name, a.environment ?? '-', a.subject, a.notAfter.toISOString().slice(0, 10)])]) : 'no trust anchors'),
+        () =>
+          list.length
+            ? table([['NAME', 'ENV', 'SUBJECT', 'EXPIRES'], ...list.map((a) => [a.name, a.environment ?? '-', a.subject, a.notAfter.toISOString().slice(0, 10)])])
+            : 'no trust anchors',
       );
     });
   trust
@@ -36,5 +49,4 @@ export function registerTrustCommands(program: Command, { io, withAdmin, withQue
       await withAdmin((admin) => admin.removeTrustAnchor(name, cliActor()));
       io.out(`removed trust anchor ${name}`);
     });
-
 }

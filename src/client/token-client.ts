@@ -81,7 +81,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const timeoutMs = options.timeoutMs ?? 30_000;
   const makeAgent = (c: LoadedCredentials) =>
-    new Agent({ connect: { cert: c.certPem, key: c.keyPem, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), ...(options.tls?.servername ? { servername: options.tls.servername } : {}) } });
+    new Agent({
+      connect: { cert: c.certPem, key: c.keyPem, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), ...(options.tls?.servername ? { servername: options.tls.servername } : {}) },
+    });
 
   const clientAssertion = createClientAssertion(options.auth, options.clientId, options.issuer);
 
@@ -94,7 +96,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const retiredAgents = new Set<Agent>();
 
   const assertOpen = () => {
-    if (closed) throw new CertboundClientError('CLIENT_CLOSED', 'this certbound client was closed', { hint: 'Create a new client with createTokenClient(); close() is for shutdown.' });
+    if (closed)
+      throw new CertboundClientError('CLIENT_CLOSED', 'this certbound client was closed', { hint: 'Create a new client with createTokenClient(); close() is for shutdown.' });
   };
 
   const timeoutSignal = () => AbortSignal.timeout(timeoutMs);
@@ -132,10 +135,14 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     if ('networkError' in outcome) {
       // The endpoint may have moved; the next request reads the metadata again.
       discovery = undefined;
-      throw new CertboundClientError('TOKEN_ENDPOINT_UNAVAILABLE', `the token endpoint ${endpoint} could not be reached after ${outcome.attempts} attempt(s): ${describeNetworkError(outcome.networkError)}`, {
-        hint: 'Check that the server is up and reachable from here and that tls.ca trusts its certificate; the next call tries again.',
-        cause: outcome.networkError,
-      });
+      throw new CertboundClientError(
+        'TOKEN_ENDPOINT_UNAVAILABLE',
+        `the token endpoint ${endpoint} could not be reached after ${outcome.attempts} attempt(s): ${describeNetworkError(outcome.networkError)}`,
+        {
+          hint: 'Check that the server is up and reachable from here and that tls.ca trusts its certificate; the next call tries again.',
+          cause: outcome.networkError,
+        },
+      );
     }
     return tokenFromResponse(outcome.response, {
       endpoint,

@@ -83,9 +83,10 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
   const issuer = c.issuer ?? `https://localhost:${c.port}`;
   const mtlsUrl = c.mtlsUrl ?? `https://localhost:${c.mtlsPort}`;
   const dataDir = path.resolve(c.dataDir);
-  const database = c.databaseUrl && /^postgres(ql)?:\/\//.test(c.databaseUrl)
-    ? ({ client: 'pg', url: c.databaseUrl, timeoutMs: c.databaseTimeoutMs } as const)
-    : ({ client: 'sqlite', filename: c.databaseUrl ? path.resolve(c.databaseUrl) : path.join(dataDir, 'certbound.sqlite'), timeoutMs: c.databaseTimeoutMs } as const);
+  const database =
+    c.databaseUrl && /^postgres(ql)?:\/\//.test(c.databaseUrl)
+      ? ({ client: 'pg', url: c.databaseUrl, timeoutMs: c.databaseTimeoutMs } as const)
+      : ({ client: 'sqlite', filename: c.databaseUrl ? path.resolve(c.databaseUrl) : path.join(dataDir, 'certbound.sqlite'), timeoutMs: c.databaseTimeoutMs } as const);
 
   let keyEncryptionKey: Buffer | undefined;
   if (c.keyEncryptionKey) {
@@ -111,9 +112,12 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     }
   }
   if (c.adminPort !== undefined && c.adminPort !== 0 && (c.adminPort === c.port || c.adminPort === c.mtlsPort)) {
-    throw new ConfigError(`${sources.adminPort}: ${c.adminPort} is already the ${c.adminPort === c.port ? 'main (CERTBOUND_PORT)' : 'mTLS (CERTBOUND_MTLS_PORT)'} listener's port.`, {
-      hint: 'Pick a port of its own for the admin listener, or unset CERTBOUND_ADMIN_PORT to serve /admin on the mTLS listener.',
-    });
+    throw new ConfigError(
+      `${sources.adminPort}: ${c.adminPort} is already the ${c.adminPort === c.port ? 'main (CERTBOUND_PORT)' : 'mTLS (CERTBOUND_MTLS_PORT)'} listener's port.`,
+      {
+        hint: 'Pick a port of its own for the admin listener, or unset CERTBOUND_ADMIN_PORT to serve /admin on the mTLS listener.',
+      },
+    );
   }
   if ((c.tlsCert && !c.tlsKey) || (!c.tlsCert && c.tlsKey)) {
     throw new ConfigError('CERTBOUND_TLS_CERT and CERTBOUND_TLS_KEY must be set together.');
@@ -123,10 +127,14 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
     try {
       pem = readFileSync(path.resolve(c.outboundCaFile), 'utf8');
     } catch (cause) {
-      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: cannot read ${c.outboundCaFile} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, { hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.' });
+      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: cannot read ${c.outboundCaFile} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, {
+        hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.',
+      });
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: ${c.outboundCaFile} holds no PEM certificate.`, { hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.' });
+      throw new ConfigError(`${sources.outboundCaFile ?? 'outboundCaFile'}: ${c.outboundCaFile} holds no PEM certificate.`, {
+        hint: 'Give a PEM file with the CA certificates to trust for jwks_uri fetches.',
+      });
     }
   }
 
@@ -164,7 +172,9 @@ export function loadConfig({ env, overrides = {} }: LoadConfigOptions): Config {
 /** CERTBOUND_JWKS_URI_ALLOWED_RANGES: CIDR entries, by the same rules as CERTBOUND_TRUSTED_PROXIES. */
 function checkJwksUriAllowedRanges(c: ReturnType<typeof configSchema.parse>, sources: Record<string, string>): readonly string[] {
   const ranges = (Array.isArray(c.jwksUriAllowedRanges) ? c.jwksUriAllowedRanges : (c.jwksUriAllowedRanges ?? '').split(/[\s,]+/)).map((r) => r.trim()).filter(Boolean);
-  const where = sources.jwksUriAllowedRanges?.includes('CERTBOUND_JWKS_URI_ALLOWED_RANGES') ? sources.jwksUriAllowedRanges : `${sources.jwksUriAllowedRanges ?? 'jwksUriAllowedRanges'} (CERTBOUND_JWKS_URI_ALLOWED_RANGES)`;
+  const where = sources.jwksUriAllowedRanges?.includes('CERTBOUND_JWKS_URI_ALLOWED_RANGES')
+    ? sources.jwksUriAllowedRanges
+    : `${sources.jwksUriAllowedRanges ?? 'jwksUriAllowedRanges'} (CERTBOUND_JWKS_URI_ALLOWED_RANGES)`;
   try {
     createProxyTrust(ranges, where);
   } catch (cause) {
@@ -203,22 +213,31 @@ function checkProxy(c: ReturnType<typeof configSchema.parse>, sources: Record<st
   try {
     createProxyTrust(proxies);
   } catch (cause) {
-    throw new ConfigError(`${where('trustedProxies', 'CERTBOUND_TRUSTED_PROXIES')}: ${(cause as Error).message}`, { cause, hint: 'List IPv4/IPv6 addresses or CIDR ranges, separated by commas.' });
+    throw new ConfigError(`${where('trustedProxies', 'CERTBOUND_TRUSTED_PROXIES')}: ${(cause as Error).message}`, {
+      cause,
+      hint: 'List IPv4/IPv6 addresses or CIDR ranges, separated by commas.',
+    });
   }
   const [formatText = '', ...rest] = c.clientCertHeader.split(':');
   const format = formatText.trim() as ProxyHeaderFormat;
   const headerText = rest.join(':').trim();
   if (!PROXY_HEADER_FORMATS.includes(format) || rest.length > 1 || (rest.length === 1 && !HEADER_NAME.test(headerText))) {
-    throw new ConfigError(`${where('clientCertHeader', 'CERTBOUND_CLIENT_CERT_HEADER')}: ${JSON.stringify(c.clientCertHeader)} is not valid: expected FORMAT or FORMAT:Header-Name with FORMAT one of ${PROXY_HEADER_FORMATS.join(', ')}.`, {
-      hint: 'e.g. nginx, nginx:X-SSL-Client-Cert, rfc9440, xfcc, alb, traefik',
-    });
+    throw new ConfigError(
+      `${where('clientCertHeader', 'CERTBOUND_CLIENT_CERT_HEADER')}: ${JSON.stringify(c.clientCertHeader)} is not valid: expected FORMAT or FORMAT:Header-Name with FORMAT one of ${PROXY_HEADER_FORMATS.join(', ')}.`,
+      {
+        hint: 'e.g. nginx, nginx:X-SSL-Client-Cert, rfc9440, xfcc, alb, traefik',
+      },
+    );
   }
   const [verifyName = '', ...verifyRest] = c.proxyVerifyHeader.split(':');
   const success = verifyRest.length ? verifyRest.join(':').trim() : 'SUCCESS';
   if (!HEADER_NAME.test(verifyName.trim()) || !success) {
-    throw new ConfigError(`${where('proxyVerifyHeader', 'CERTBOUND_PROXY_VERIFY_HEADER')}: ${JSON.stringify(c.proxyVerifyHeader)} is not valid: expected Header-Name or Header-Name:VALUE.`, {
-      hint: 'e.g. X-SSL-Client-Verify:SUCCESS (nginx $ssl_client_verify)',
-    });
+    throw new ConfigError(
+      `${where('proxyVerifyHeader', 'CERTBOUND_PROXY_VERIFY_HEADER')}: ${JSON.stringify(c.proxyVerifyHeader)} is not valid: expected Header-Name or Header-Name:VALUE.`,
+      {
+        hint: 'e.g. X-SSL-Client-Verify:SUCCESS (nginx $ssl_client_verify)',
+      },
+    );
   }
   return Object.freeze({
     trustedProxies: Object.freeze(proxies),

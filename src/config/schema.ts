@@ -7,13 +7,16 @@ import { z } from 'zod';
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
-const bool = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off'].includes(s)) return false;
-  return v;
-}, z.boolean({ error: (issue) => (issue.code === 'invalid_type' ? 'must be true or false (1/0, yes/no and on/off are accepted too)' : undefined) }));
+const bool = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off'].includes(s)) return false;
+    return v;
+  },
+  z.boolean({ error: (issue) => (issue.code === 'invalid_type' ? 'must be true or false (1/0, yes/no and on/off are accepted too)' : undefined) }),
+);
 /** A whole-number setting; a value that is not one says what is expected (not zod's "received NaN"). */
 const number = () => z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined) });
 const port = number().int().min(0).max(65535);

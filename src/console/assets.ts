@@ -23,7 +23,8 @@ export interface ConsoleAssets {
  * Strict: scripts, styles and fetches from this origin only, no inline script or style, no framing, no
  * form posts elsewhere. Images: the expiry chart is inline SVG in the DOM, which needs no source.
  */
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Headers of every console response (pages, assets, refusals). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {

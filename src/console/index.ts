@@ -80,7 +80,11 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
   async function checkSession(req: IncomingMessage, id: string, access: Exclude<Access, 'public'>): Promise<{ session: ConsoleSession; client: ClientRecord }> {
     const found = sessions.find(id);
     if ('refused' in found) {
-      const why = { unknown: 'This console session is not known to this server (signed out, or the server restarted).', expired: 'This console session reached the end of its lifetime.', idle: 'This console session was unused for too long.' }[found.refused];
+      const why = {
+        unknown: 'This console session is not known to this server (signed out, or the server restarted).',
+        expired: 'This console session reached the end of its lifetime.',
+        idle: 'This console session was unused for too long.',
+      }[found.refused];
       throw refused('ERR_CONSOLE_SESSION_ENDED', 401, why, SIGN_IN_AGAIN);
     }
     const { session } = found;
@@ -101,7 +105,12 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
     const outOfService = options.certificateStillAuthenticates?.(req, client);
     if (outOfService) return end('ERR_CONSOLE_SESSION_ENDED', 401, `The certificate no longer authenticates ${client.clientId} (${outOfService}); the console session is ended.`);
     if (!accepted.some((s) => client.scopes.includes(s))) {
-      throw refused('ERR_ADMIN_FORBIDDEN', 403, `Client ${client.clientId} is a read-only administrator (${ADMIN_READ_SCOPE}); changes need ${ADMIN_SCOPE}.`, `An administrator with ${ADMIN_SCOPE} can grant it: certbound client update ${client.clientId} --scope "${[...client.scopes, ADMIN_SCOPE].join(' ')}".`);
+      throw refused(
+        'ERR_ADMIN_FORBIDDEN',
+        403,
+        `Client ${client.clientId} is a read-only administrator (${ADMIN_READ_SCOPE}); changes need ${ADMIN_SCOPE}.`,
+        `An administrator with ${ADMIN_SCOPE} can grant it: certbound client update ${client.clientId} --scope "${[...client.scopes, ADMIN_SCOPE].join(' ')}".`,
+      );
     }
     return { session, client };
   }
@@ -139,7 +148,14 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
     const seen = identify(der);
     const check = options.certificateStillAuthenticates;
     if (!check) {
-      return { explanation: { status: 503, title: 'Sign-in unavailable', paragraphs: ['This server cannot check client certificates for the console (it runs without the token endpoint’s certificate rules). Use the admin API with a token.'], seen } };
+      return {
+        explanation: {
+          status: 503,
+          title: 'Sign-in unavailable',
+          paragraphs: ['This server cannot check client certificates for the console (it runs without the token endpoint’s certificate rules). Use the admin API with a token.'],
+          seen,
+        },
+      };
     }
     const now = Date.now();
     // Certificates only: a private_key_jwt client authenticates with an assertion, not with this certificate.
@@ -149,7 +165,11 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
       .sort((a, b) => Number(b.scopes.includes(ADMIN_SCOPE)) - Number(a.scopes.includes(ADMIN_SCOPE)) || a.clientId.localeCompare(b.clientId));
     const admin = admins[0];
     if (admin) {
-      const session = sessions.create(admin.clientId, seen.thumbprint, admin.scopes.filter((s) => (ADMIN_SCOPES as readonly string[]).includes(s)));
+      const session = sessions.create(
+        admin.clientId,
+        seen.thumbprint,
+        admin.scopes.filter((s) => (ADMIN_SCOPES as readonly string[]).includes(s)),
+      );
       logger.info({ event: 'console_sign_in', client_id: admin.clientId, x5t: seen.thumbprint }, 'console sign-in');
       return { session };
     }
@@ -167,9 +187,7 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
           ? `To make ${ids[0]} an administrator, give it the admin scope and keep its other scopes (${ADMIN_READ_SCOPE} instead for read-only):`
           : 'To register it as an administrator (certbound doctor --cert ops.pem explains why a certificate does not match a client):',
         seen: { ...seen, clients: ids },
-        commands: authenticated[0]
-          ? [`certbound client update ${authenticated[0].clientId} --scope "${[...authenticated[0].scopes, ADMIN_SCOPE].join(' ')}"`]
-          : [adminCommand],
+        commands: authenticated[0] ? [`certbound client update ${authenticated[0].clientId} --scope "${[...authenticated[0].scopes, ADMIN_SCOPE].join(' ')}"`] : [adminCommand],
         retry: true,
       },
     };
@@ -191,7 +209,11 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
     const sub = ctx.path.slice(CONSOLE_PATH.length);
     const built = loadAssets();
     if (!built) {
-      explain(ctx, { status: 503, title: 'Console not built', paragraphs: ['This installation has no console files (dist/console). Build them with npm run build, or use the admin API and the certbound command.'] });
+      explain(ctx, {
+        status: 503,
+        title: 'Console not built',
+        paragraphs: ['This installation has no console files (dist/console). Build them with npm run build, or use the admin API and the certbound command.'],
+      });
       return;
     }
     if (sub.startsWith('/assets/') && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
@@ -229,7 +251,8 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
         if (id === undefined) throw refused('ERR_CONSOLE_SESSION_ENDED', 401, 'There is no console session on this request.', SIGN_IN_AGAIN);
         const { session, client } = await checkSession(ctx.req, id, 'read');
         if (ctx.method === 'DELETE') {
-          if (!csrfMatches(session, ctx.get(CSRF_HEADER))) throw refused('ERR_CONSOLE_CSRF', 403, 'Signing out needs the console’s anti-CSRF token.', 'Sign out from the console page itself.');
+          if (!csrfMatches(session, ctx.get(CSRF_HEADER)))
+            throw refused('ERR_CONSOLE_CSRF', 403, 'Signing out needs the console’s anti-CSRF token.', 'Sign out from the console page itself.');
           sessions.end(session.id);
           logger.info({ event: 'console_sign_out', client_id: session.clientId }, 'console sign-out');
           ctx.append('Set-Cookie', clearedSessionCookie());
@@ -258,7 +281,14 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
       return;
     }
     if (sub === '/signed-out' && ctx.method === 'GET') {
-      return explain(ctx, { status: 200, title: 'Signed out', paragraphs: ['Your console session has ended on the server. The browser still holds your certificate: opening the console again signs you in with it. Close the browser (or remove the certificate from it) to stay signed out.'], retry: true });
+      return explain(ctx, {
+        status: 200,
+        title: 'Signed out',
+        paragraphs: [
+          'Your console session has ended on the server. The browser still holds your certificate: opening the console again signs you in with it. Close the browser (or remove the certificate from it) to stay signed out.',
+        ],
+        retry: true,
+      });
     }
     explain(ctx, { status: 404, title: 'Not found', paragraphs: [`The console has no page ${ctx.path}.`], retry: true });
   }
@@ -272,7 +302,12 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
       if (id === undefined) return undefined;
       const { session, client } = await checkSession(ctx.req, id, access);
       if (access === 'write' && !csrfMatches(session, ctx.get(CSRF_HEADER))) {
-        throw refused('ERR_CONSOLE_CSRF', 403, `A change made with a console session needs the anti-CSRF token in the ${CSRF_HEADER} header; this request had none or another one.`, 'Make the change from the console page itself; a page of another site cannot.');
+        throw refused(
+          'ERR_CONSOLE_CSRF',
+          403,
+          `A change made with a console session needs the anti-CSRF token in the ${CSRF_HEADER} header; this request had none or another one.`,
+          'Make the change from the console page itself; a page of another site cannot.',
+        );
       }
       return principalOf(ctx.req, session, client);
     },

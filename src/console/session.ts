@@ -51,7 +51,15 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
     create(clientId: string, thumbprint: string, scopes: string[]): ConsoleSession {
       while (sessions.size >= max) sessions.delete(sessions.keys().next().value!);
       const at = now();
-      const session: ConsoleSession = { id: randomBytes(32).toString('base64url'), clientId, thumbprint, scopes, csrf: randomBytes(32).toString('base64url'), createdAt: at, lastUsedAt: at };
+      const session: ConsoleSession = {
+        id: randomBytes(32).toString('base64url'),
+        clientId,
+        thumbprint,
+        scopes,
+        csrf: randomBytes(32).toString('base64url'),
+        createdAt: at,
+        lastUsedAt: at,
+      };
       sessions.set(session.id, session);
       return session;
     },

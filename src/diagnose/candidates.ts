@@ -1,14 +1,5 @@
 /** Lookup keys for the clients a certificate could authenticate as, or nearly (so a store can find them by index). */
-import {
-  attributeValues,
-  canonicalDn,
-  canonicalizeMappingValue,
-  canonicalSanValues,
-  type MappingKind,
-  OID_COMMON_NAME,
-  type ParsedCertificate,
-  SAN_KINDS,
-} from '../pki/index.js';
+import { attributeValues, canonicalDn, canonicalizeMappingValue, canonicalSanValues, type MappingKind, OID_COMMON_NAME, type ParsedCertificate, SAN_KINDS } from '../pki/index.js';
 
 export interface MappingKey {
   kind: MappingKind;

@@ -172,9 +172,13 @@ export function buildChain(leaf: ParsedCertificate, chain: readonly Buffer[], an
       );
     }
     if (current.source === 'anchor') {
-      return result('UNTRUSTED_ROOT', `The chain reaches the trust anchor ${current.anchor!.name} (${describe(current)}), which is not a root certificate, and its issuer ${current.parsed.issuerRfc4514} is not a trust anchor.`, {
-        missingIssuer: { subject: current.parsed.issuerRfc4514, ...(current.parsed.authorityKeyId ? { keyId: current.parsed.authorityKeyId } : {}) },
-      });
+      return result(
+        'UNTRUSTED_ROOT',
+        `The chain reaches the trust anchor ${current.anchor!.name} (${describe(current)}), which is not a root certificate, and its issuer ${current.parsed.issuerRfc4514} is not a trust anchor.`,
+        {
+          missingIssuer: { subject: current.parsed.issuerRfc4514, ...(current.parsed.authorityKeyId ? { keyId: current.parsed.authorityKeyId } : {}) },
+        },
+      );
     }
     if (current.selfSigned) {
       return result(
@@ -187,12 +191,22 @@ export function buildChain(leaf: ParsedCertificate, chain: readonly Buffer[], an
     const missingIssuer = { subject: current.parsed.issuerRfc4514, ...(current.parsed.authorityKeyId ? { keyId: current.parsed.authorityKeyId } : {}) };
     const keyId = missingIssuer.keyId ? ` (key id ${missingIssuer.keyId})` : '';
     if (current === leafCandidate && givenIntermediates === 0) {
-      return result('INTERMEDIATE_MISSING', `The certificate was given without its issuing CA "${missingIssuer.subject}"${keyId}, and that CA is not a trust anchor.`, { missingIssuer });
+      return result('INTERMEDIATE_MISSING', `The certificate was given without its issuing CA "${missingIssuer.subject}"${keyId}, and that CA is not a trust anchor.`, {
+        missingIssuer,
+      });
     }
     if (current === leafCandidate) {
-      return result('INTERMEDIATE_MISSING', `None of the chain certificates issued the leaf: its issuing CA "${missingIssuer.subject}"${keyId} is missing (the chain holds ${sent.map(describe).join('; ')}).`, { missingIssuer });
+      return result(
+        'INTERMEDIATE_MISSING',
+        `None of the chain certificates issued the leaf: its issuing CA "${missingIssuer.subject}"${keyId} is missing (the chain holds ${sent.map(describe).join('; ')}).`,
+        { missingIssuer },
+      );
     }
-    return result('UNTRUSTED_ROOT', `The chain ends at "${describe(current)}", issued by "${missingIssuer.subject}"${keyId}, which is not a trust anchor of this server (a certificate from another CA, e.g. staging?).`, { missingIssuer });
+    return result(
+      'UNTRUSTED_ROOT',
+      `The chain ends at "${describe(current)}", issued by "${missingIssuer.subject}"${keyId}, which is not a trust anchor of this server (a certificate from another CA, e.g. staging?).`,
+      { missingIssuer },
+    );
   }
   return result('CHAIN_INVALID', 'The chain is longer than 16 certificates or loops.');
 }

@@ -20,7 +20,6 @@ import { checkValidity } from './steps/validity.js';
 import { verdict } from './steps/verdict.js';
 import type { AnchorRef, ClientDiagnosis, DiagnoseInput, Diagnosis, DiagnosisFinding } from './types.js';
 
-
 function toDers(items: readonly (Uint8Array | string)[] | undefined): Buffer[] {
   const out: Buffer[] = [];
   for (const item of items ?? []) {
@@ -62,10 +61,20 @@ export function diagnoseCertificate(input: DiagnoseInput): Diagnosis {
   const clientContext = { now, anchorSpki, chainAnchorRef, blocking, anchors: input.anchors, chainFinding: chain.status === 'complete' ? null : chain.status };
   let client: ClientDiagnosis | null = null;
   if (input.clientId !== undefined) {
-    client = diagnoseClient(leaf, clients.find((c) => c.clientId === input.clientId), input.clientId, clientContext);
+    client = diagnoseClient(
+      leaf,
+      clients.find((c) => c.clientId === input.clientId),
+      input.clientId,
+      clientContext,
+    );
   }
 
-  const { wouldAuthenticate, code, message: verdictMessage, hint } = verdict({
+  const {
+    wouldAuthenticate,
+    code,
+    message: verdictMessage,
+    hint,
+  } = verdict({
     leaf,
     leafSelfSigned: chain.leafSelfSigned,
     client,

@@ -62,22 +62,14 @@ export function createForwardedCertificateExtractor(options: ForwardedCertificat
     throw new TypeError(`format must be one of ${[...FORMATS].join(', ')}`);
   }
   const { format } = options;
-  const trust = Array.isArray(options.trustedProxies)
-    ? createProxyTrust(options.trustedProxies as readonly string[])
-    : (options.trustedProxies as ProxyTrust);
+  const trust = Array.isArray(options.trustedProxies) ? createProxyTrust(options.trustedProxies as readonly string[]) : (options.trustedProxies as ProxyTrust);
   if (!trust || typeof trust.isTrusted !== 'function') throw new TypeError('trustedProxies must be a list of addresses/CIDRs or a ProxyTrust');
   const limits = resolveLimits(options.limits);
   const header = checkHeaderName(options.header ?? DEFAULT_FORWARDED_HEADERS[format], 'header');
   const chainHeader = checkHeaderName(options.chainHeader ?? 'Client-Cert-Chain', 'chainHeader');
   // A header of the other ALB mode (or a lone RFC 9440 chain) means someone other than the pinned proxy mode wrote it.
   const companion =
-    format === 'rfc9440'
-      ? chainHeader
-      : format === 'alb'
-        ? DEFAULT_FORWARDED_HEADERS['alb-passthrough']
-        : format === 'alb-passthrough'
-          ? DEFAULT_FORWARDED_HEADERS.alb
-          : undefined;
+    format === 'rfc9440' ? chainHeader : format === 'alb' ? DEFAULT_FORWARDED_HEADERS['alb-passthrough'] : format === 'alb-passthrough' ? DEFAULT_FORWARDED_HEADERS.alb : undefined;
 
   return (req) => {
     const values = headerValues(req, header);

@@ -18,10 +18,7 @@ export function parseTraefikCert(value: string, limits?: Partial<ForwardedLimits
   let decoded = value;
   if (value.includes('%')) {
     if (value.includes('+')) {
-      throw new ForwardedCertificateError(
-        'ERR_FORWARDED_MALFORMED',
-        'X-Forwarded-Tls-Client-Cert mixes percent-encoding with a literal "+"',
-      );
+      throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', 'X-Forwarded-Tls-Client-Cert mixes percent-encoding with a literal "+"');
     }
     decoded = percentDecode(value, 'X-Forwarded-Tls-Client-Cert');
   }

@@ -80,9 +80,10 @@ export function parseXfcc(value: string, limits?: Partial<ForwardedLimits>): For
   const cert = only('cert');
   const hash = only('hash');
   const chainValue = only('chain');
-  if (cert === undefined) throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', 'x-forwarded-client-cert has no Cert', {
-    hint: 'set set_current_client_cert_details.cert: true on the edge Envoy',
-  });
+  if (cert === undefined)
+    throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', 'x-forwarded-client-cert has no Cert', {
+      hint: 'set set_current_client_cert_details.cert: true on the edge Envoy',
+    });
   const der = parseSinglePem(percentDecode(cert, 'x-forwarded-client-cert Cert'), resolved, 'x-forwarded-client-cert Cert');
   if (hash !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', 'x-forwarded-client-cert Hash is not hex SHA-256');

@@ -47,12 +47,17 @@ export async function validatePrivateKeyJwtJwks(text: string): Promise<Jwks> {
       throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: "alg" ${JSON.stringify(k.alg)} does not fit this ${String(k.kty)} key; use one of ${algs.join(', ')}.`);
     }
     if (k.x5c !== undefined) {
-      throw new InvalidInputError('ERR_JWKS_INVALID', `${where} has x5c: a private_key_jwt client registers its signing keys only; the certificate it connects with is bound to its tokens, not registered.`, {
-        hint: 'Remove x5c, or register the client with --self-signed-jwks if it should authenticate with that certificate.',
-      });
+      throw new InvalidInputError(
+        'ERR_JWKS_INVALID',
+        `${where} has x5c: a private_key_jwt client registers its signing keys only; the certificate it connects with is bound to its tokens, not registered.`,
+        {
+          hint: 'Remove x5c, or register the client with --self-signed-jwks if it should authenticate with that certificate.',
+        },
+      );
     }
     const kid = typeof k.kid === 'string' && k.kid.length > 0 ? k.kid : await calculateJwkThumbprint(k as JWK);
-    if (keys.some((other) => other.kid === kid)) throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: kid ${JSON.stringify(kid)} is used by another key; every key needs its own kid.`);
+    if (keys.some((other) => other.kid === kid))
+      throw new InvalidInputError('ERR_JWKS_INVALID', `${where}: kid ${JSON.stringify(kid)} is used by another key; every key needs its own kid.`);
     keys.push({ ...k, kid });
   }
   return { keys };

@@ -63,7 +63,9 @@ export function checkPublicMembers(k: Record<string, unknown>, where: string): v
   }
   const secret = PRIVATE_MEMBERS.filter((m) => k[m] !== undefined);
   if (secret.length) {
-    throw new InvalidInputError('ERR_JWKS_INVALID', `${where} contains private key material (${secret.join(', ')}); register the public key only.`, { hint: 'Remove the private members; never send a private key to the server.' });
+    throw new InvalidInputError('ERR_JWKS_INVALID', `${where} contains private key material (${secret.join(', ')}); register the public key only.`, {
+      hint: 'Remove the private members; never send a private key to the server.',
+    });
   }
 }
 

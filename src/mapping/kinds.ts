@@ -86,7 +86,8 @@ const definitions = {
     label: 'IP',
     example: '192.0.2.10',
     certificateValues: (cert) => cert.san.ipText,
-    mismatchNote: (values, registered) => (values.some((v) => v.length !== registered.length) ? ' IPv4 and IPv6 (including IPv4-mapped ::ffff:a.b.c.d) addresses are different addresses.' : undefined),
+    mismatchNote: (values, registered) =>
+      values.some((v) => v.length !== registered.length) ? ' IPv4 and IPv6 (including IPv4-mapped ::ffff:a.b.c.d) addresses are different addresses.' : undefined,
   },
   san_email: {
     metadataMember: 'tls_client_auth_san_email',
@@ -97,7 +98,8 @@ const definitions = {
     label: 'e-mail',
     example: 'billing@example.com',
     certificateValues: (cert) => cert.san.email,
-    mismatchNote: (values, registered) => (values.some((v) => v.toLowerCase() === registered.toLowerCase()) ? ' The local part of an e-mail address is compared case-sensitively.' : undefined),
+    mismatchNote: (values, registered) =>
+      values.some((v) => v.toLowerCase() === registered.toLowerCase()) ? ' The local part of an e-mail address is compared case-sensitively.' : undefined,
   },
 } as const satisfies Record<string, MappingKindDefinition>;
 
@@ -121,7 +123,9 @@ export function isSanKind(kind: unknown): kind is SanKind {
 }
 
 /** The RFC 8705 client metadata member of each kind (`tls_client_auth_san_dns` …). */
-export const MAPPING_KIND_PARAMETER: Readonly<Record<MappingKind, string>> = Object.freeze(Object.fromEntries(MAPPING_KINDS.map((k) => [k, definitions[k].metadataMember])) as Record<MappingKind, string>);
+export const MAPPING_KIND_PARAMETER: Readonly<Record<MappingKind, string>> = Object.freeze(
+  Object.fromEntries(MAPPING_KINDS.map((k) => [k, definitions[k].metadataMember])) as Record<MappingKind, string>,
+);
 
 /** The CLI options of the kinds, in order (`--subject-dn`, `--san-dns` …), for hints that list them. */
 export const MAPPING_KIND_FLAGS: readonly string[] = Object.freeze(MAPPING_KINDS.map((k) => definitions[k].cliFlag));

@@ -3,7 +3,17 @@
  * match one of the certificate mappings registered for the client, and if not, why not, in words.
  * No I/O, no clock: the caller passes `now`.
  */
-import { type ParsedCertificate, OID_COMMON_NAME, attributeValues, canonicalDn, canonicalizeMappingValue, canonicalSanValues, ipTextFromCanonical, isReversedOf, parseRfc4514 } from '../pki/index.js';
+import {
+  type ParsedCertificate,
+  OID_COMMON_NAME,
+  attributeValues,
+  canonicalDn,
+  canonicalizeMappingValue,
+  canonicalSanValues,
+  ipTextFromCanonical,
+  isReversedOf,
+  parseRfc4514,
+} from '../pki/index.js';
 import { isSanKind, MAPPING_KIND_DEFINITIONS, type MappingKind, type SanKind } from './kinds.js';
 import { MAPPING_REASONS, type MappingReasonCode } from './reasons.js';
 
@@ -174,7 +184,9 @@ export interface MappingFieldComparison {
 export function compareMappingFields(cert: ParsedCertificate, mapping: CertificateMapping, context: MatchContext): MappingFieldComparison {
   const validity = checkTime(mapping, context.now);
   const identity =
-    typeof mapping.canonical !== 'string' || mapping.canonical === '' ? refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`) : checkIdentity(cert, mapping);
+    typeof mapping.canonical !== 'string' || mapping.canonical === ''
+      ? refusal(mapping, 'MAPPING_INVALID', `The mapping ${mapping.id} has no canonical value.`)
+      : checkIdentity(cert, mapping);
   return { identity, trustAnchor: checkAnchor(mapping, context), validity };
 }
 

@@ -197,7 +197,10 @@ function reasonOf(err: unknown, uri: string): string {
  * One fetch of a client's jwks_uri, for registration: the validated JWKS, or a CertboundError saying
  * why the URI cannot be used (unreachable, not 200, too large, not a valid self-signed JWKS).
  */
-export async function fetchJwksUriOnce(uri: string, options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks | Promise<Jwks>; kind?: PublishedKind }): Promise<Jwks> {
+export async function fetchJwksUriOnce(
+  uri: string,
+  options: Omit<JwksUriCacheOptions, 'minRefreshMs' | 'validate'> & { validate(text: string): Jwks | Promise<Jwks>; kind?: PublishedKind },
+): Promise<Jwks> {
   // An address host is refused without building a connection pool.
   const literal = refuseLiteral(createOutboundAddressPolicy(options.allowedRanges), new URL(uri).hostname.replace(/^\[(.*)\]$/, '$1'));
   if (literal) throw unavailable(uri, literal.message, options.kind ?? 'certificates');

@@ -218,15 +218,25 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
   const seen = new Set<string>();
   // RFC 5280 §4.1.2.1: extensions only in v3; version 2 (v3) is the largest defined value.
   if (tbs.version > 2) throw certificateError('ERR_CERT_PARSE', `The certificate has the unknown version number ${tbs.version + 1}.`, REISSUE);
-  if (tbs.extensions && tbs.version !== 2) throw certificateError('ERR_CERT_PARSE', `The certificate is version ${tbs.version + 1} but carries extensions, which only version 3 allows.`, REISSUE);
-  if (tbs.extensions && tbs.extensions.length === 0) throw certificateError('ERR_CERT_PARSE', 'The certificate has an empty extensions list (RFC 5280 §4.1 requires at least one).', REISSUE);
+  if (tbs.extensions && tbs.version !== 2)
+    throw certificateError('ERR_CERT_PARSE', `The certificate is version ${tbs.version + 1} but carries extensions, which only version 3 allows.`, REISSUE);
+  if (tbs.extensions && tbs.extensions.length === 0)
+    throw certificateError('ERR_CERT_PARSE', 'The certificate has an empty extensions list (RFC 5280 §4.1 requires at least one).', REISSUE);
   for (const extension of tbs.extensions ?? []) {
     const oid = extension.extnID;
     if (seen.has(oid)) {
       if (oid === id_ce_subjectAltName) {
-        throw certificateError('ERR_CERT_SAN_MALFORMED', 'The certificate has more than one subjectAltName extension.', 'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.');
+        throw certificateError(
+          'ERR_CERT_SAN_MALFORMED',
+          'The certificate has more than one subjectAltName extension.',
+          'RFC 5280 §4.2 allows each extension once; reissue the certificate with a single SAN extension.',
+        );
       }
-      throw certificateError('ERR_CERT_PARSE', `The certificate has the extension ${extensionName(oid)} more than once.`, 'RFC 5280 §4.2 allows each extension once; reissue the certificate.');
+      throw certificateError(
+        'ERR_CERT_PARSE',
+        `The certificate has the extension ${extensionName(oid)} more than once.`,
+        'RFC 5280 §4.2 allows each extension once; reissue the certificate.',
+      );
     }
     seen.add(oid);
     if (extension.critical) criticalExtensions.push(oid);
@@ -239,7 +249,8 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
         break;
       case id_ce_extKeyUsage:
         extendedKeyUsage = [...parseExtensionValue(value, ExtendedKeyUsage, 'extendedKeyUsage')];
-        if (extendedKeyUsage.length === 0) throw certificateError('ERR_CERT_PARSE', "The certificate's extendedKeyUsage extension lists no purpose (RFC 5280 §4.2.1.12 requires at least one).", REISSUE);
+        if (extendedKeyUsage.length === 0)
+          throw certificateError('ERR_CERT_PARSE', "The certificate's extendedKeyUsage extension lists no purpose (RFC 5280 §4.2.1.12 requires at least one).", REISSUE);
         break;
       case id_ce_basicConstraints: {
         const bc = parseExtensionValue(value, BasicConstraints, 'basicConstraints');
@@ -249,7 +260,8 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
       case id_ce_keyUsage: {
         const flags = parseExtensionValue(value, KeyUsage, 'keyUsage').toNumber();
         keyUsage = KEY_USAGE_NAMES.filter((_, bit) => (flags & (1 << bit)) !== 0);
-        if (keyUsage.length === 0) throw certificateError('ERR_CERT_PARSE', "The certificate's keyUsage extension has no bit set (RFC 5280 §4.2.1.3 requires at least one).", REISSUE);
+        if (keyUsage.length === 0)
+          throw certificateError('ERR_CERT_PARSE', "The certificate's keyUsage extension has no bit set (RFC 5280 §4.2.1.3 requires at least one).", REISSUE);
         break;
       }
       case id_ce_subjectKeyIdentifier:
@@ -262,7 +274,11 @@ export function parseCertificate(input: Uint8Array | string): ParsedCertificate 
       }
       case id_pe_authorityInfoAccess:
         if (parseExtensionValue(value, AuthorityInfoAccessSyntax, 'authorityInfoAccess').length === 0) {
-          throw certificateError('ERR_CERT_PARSE', "The certificate's authorityInfoAccess extension is empty (RFC 5280 §4.2.2.1 requires at least one access description).", REISSUE);
+          throw certificateError(
+            'ERR_CERT_PARSE',
+            "The certificate's authorityInfoAccess extension is empty (RFC 5280 §4.2.2.1 requires at least one access description).",
+            REISSUE,
+          );
         }
         break;
       case id_ce_cRLDistributionPoints:

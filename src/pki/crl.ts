@@ -72,7 +72,11 @@ export function decodeCrl(input: Uint8Array | string): Buffer {
   if (text !== undefined) {
     const blocks = [...text.matchAll(/-----BEGIN (X509 CRL|CRL)-----([\s\S]*?)-----END \1-----/g)];
     if (blocks.length !== 1) {
-      throw crlError('ERR_CRL_PARSE', blocks.length ? `The file holds ${blocks.length} CRLs; one is expected.` : 'The file holds no -----BEGIN X509 CRL----- block.', 'Give one CRL, in PEM or DER.');
+      throw crlError(
+        'ERR_CRL_PARSE',
+        blocks.length ? `The file holds ${blocks.length} CRLs; one is expected.` : 'The file holds no -----BEGIN X509 CRL----- block.',
+        'Give one CRL, in PEM or DER.',
+      );
     }
     const b64 = blocks[0]![2]!.replace(/\s+/g, '');
     der = Buffer.from(b64, 'base64');
@@ -87,7 +91,10 @@ export function decodeCrl(input: Uint8Array | string): Buffer {
 
 /** PEM with the `X509 CRL` label OpenSSL (and Node's `crl` option) expects. */
 export function crlToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`;
 }
 
@@ -129,7 +136,11 @@ export async function verifyCrl(input: Uint8Array | string, issuerCertificate: U
     throw crlError('ERR_CRL_SIGNATURE', `The CRL signature could not be checked: ${(cause as Error).message}`, 'Check that the CRL and the CA certificate belong together.', cause);
   }
   if (!valid) {
-    throw crlError('ERR_CRL_SIGNATURE', `The CRL signature does not verify with the key of ${issuer.subjectRfc4514}.`, 'The CRL was not signed by this CA (or was altered); fetch it again from the CA.');
+    throw crlError(
+      'ERR_CRL_SIGNATURE',
+      `The CRL signature does not verify with the key of ${issuer.subjectRfc4514}.`,
+      'The CRL was not signed by this CA (or was altered); fetch it again from the CA.',
+    );
   }
   const revoked = new Map<string, RevokedEntry>();
   for (const entry of crl.revokedCertificates ?? []) {

@@ -239,7 +239,12 @@ export function parseWithSchema<T>(bytes: Uint8Array, target: new () => T, what:
   } catch (cause) {
     const problem = findBadStringLength(bytes);
     if (problem && code.startsWith('ERR_CERT')) {
-      throw certificateError('ERR_CERT_STRING_ENCODING', `${what} contains a badly encoded string: ${problem}.`, 'Reissue the certificate with UTF8String (or PrintableString for plain ASCII) name values.', { cause });
+      throw certificateError(
+        'ERR_CERT_STRING_ENCODING',
+        `${what} contains a badly encoded string: ${problem}.`,
+        'Reissue the certificate with UTF8String (or PrintableString for plain ASCII) name values.',
+        { cause },
+      );
     }
     throw certificateError(code, `${what} is malformed: ${(cause as Error).message}.`, hint, { cause });
   }

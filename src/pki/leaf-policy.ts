@@ -15,13 +15,7 @@
  * Strict parsing (duplicate extensions, malformed SANs, malformed known extensions) happens before, in
  * parseCertificate: a certificate that does not parse never reaches this policy.
  */
-import {
-  id_ce_basicConstraints,
-  id_ce_certificatePolicies,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  id_ce_subjectAltName,
-} from '@peculiar/asn1-x509';
+import { id_ce_basicConstraints, id_ce_certificatePolicies, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import { EKU_CLIENT_AUTH, extensionName, type ParsedCertificate } from './certificate.js';
 
 export type LeafPolicyCode = 'LEAF_NOT_V3' | 'LEAF_IS_CA' | 'EKU_NOT_CLIENT_AUTH' | 'EKU_MISSING' | 'KEY_USAGE_NO_DIGITAL_SIGNATURE' | 'UNKNOWN_CRITICAL_EXTENSION';
@@ -71,12 +65,18 @@ type Leaf = Pick<ParsedCertificate, 'version' | 'basicConstraints' | 'keyUsage' 
 export function checkLeafPolicy(leaf: Leaf, options: LeafPolicyOptions): LeafPolicyViolation[] {
   const out: LeafPolicyViolation[] = [];
   if (leaf.version !== 3) {
-    out.push({ code: 'LEAF_NOT_V3', message: `The client certificate is an X.509 version ${leaf.version} certificate; only version 3 certificates, which state what they may be used for, are accepted.` });
+    out.push({
+      code: 'LEAF_NOT_V3',
+      message: `The client certificate is an X.509 version ${leaf.version} certificate; only version 3 certificates, which state what they may be used for, are accepted.`,
+    });
   }
   if (leaf.basicConstraints?.ca) {
     out.push({ code: 'LEAF_IS_CA', message: 'The client certificate is a CA certificate (basicConstraints cA=TRUE); a CA certificate cannot authenticate a client.' });
   } else if (leaf.keyUsage?.includes('keyCertSign')) {
-    out.push({ code: 'LEAF_IS_CA', message: 'The client certificate may sign certificates (keyUsage keyCertSign) without being a CA; such a certificate cannot authenticate a client.' });
+    out.push({
+      code: 'LEAF_IS_CA',
+      message: 'The client certificate may sign certificates (keyUsage keyCertSign) without being a CA; such a certificate cannot authenticate a client.',
+    });
   }
   const eku = leaf.extendedKeyUsage;
   if (eku === undefined) {

@@ -27,27 +27,43 @@ export function decodePem(text: string, options: PemOptions): Buffer[] {
       const begin = /^-----BEGIN ([A-Z0-9 #]+)-----$/.exec(line);
       if (begin) {
         if (begin[1] !== 'CERTIFICATE') {
-          throw certificateError('ERR_CERT_PARSE', `The ${options.what} contains a ${begin[1]} block (line ${lineNo}); only CERTIFICATE blocks are accepted.`, 'Pass certificates only; never pass private keys here.');
+          throw certificateError(
+            'ERR_CERT_PARSE',
+            `The ${options.what} contains a ${begin[1]} block (line ${lineNo}); only CERTIFICATE blocks are accepted.`,
+            'Pass certificates only; never pass private keys here.',
+          );
         }
         body = [];
         beginLine = lineNo;
         continue;
       }
       if (!options.allowText || line.includes('-----')) {
-        throw certificateError('ERR_CERT_PARSE', `The ${options.what} has unexpected text at line ${lineNo}, outside a BEGIN/END CERTIFICATE block.`, 'Pass PEM text made of -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks only.');
+        throw certificateError(
+          'ERR_CERT_PARSE',
+          `The ${options.what} has unexpected text at line ${lineNo}, outside a BEGIN/END CERTIFICATE block.`,
+          'Pass PEM text made of -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks only.',
+        );
       }
       continue;
     }
     if (line === '-----END CERTIFICATE-----') {
       blocks.push(decodeStrictBase64(body.join(''), options.what, beginLine));
       if (blocks.length > CERTIFICATE_LIMITS.maxBundleCertificates) {
-        throw certificateError('ERR_CERT_TOO_LARGE', `The ${options.what} has more than ${CERTIFICATE_LIMITS.maxBundleCertificates} certificates.`, 'Split the bundle or remove unused certificates.');
+        throw certificateError(
+          'ERR_CERT_TOO_LARGE',
+          `The ${options.what} has more than ${CERTIFICATE_LIMITS.maxBundleCertificates} certificates.`,
+          'Split the bundle or remove unused certificates.',
+        );
       }
       body = undefined;
       continue;
     }
     if (line.startsWith('-----')) {
-      throw certificateError('ERR_CERT_PARSE', `The ${options.what} has an unexpected PEM boundary at line ${lineNo} inside the certificate that starts at line ${beginLine}.`, 'Each -----BEGIN CERTIFICATE----- needs its own -----END CERTIFICATE----- line.');
+      throw certificateError(
+        'ERR_CERT_PARSE',
+        `The ${options.what} has an unexpected PEM boundary at line ${lineNo} inside the certificate that starts at line ${beginLine}.`,
+        'Each -----BEGIN CERTIFICATE----- needs its own -----END CERTIFICATE----- line.',
+      );
     }
     if (!BASE64_LINE.test(line)) {
       throw certificateError(
@@ -59,7 +75,11 @@ export function decodePem(text: string, options: PemOptions): Buffer[] {
     body.push(line);
   }
   if (body !== undefined) {
-    throw certificateError('ERR_CERT_PARSE', `The ${options.what} has a -----BEGIN CERTIFICATE----- at line ${beginLine} without a matching -----END CERTIFICATE-----.`, 'The PEM text is truncated; pass the complete certificate.');
+    throw certificateError(
+      'ERR_CERT_PARSE',
+      `The ${options.what} has a -----BEGIN CERTIFICATE----- at line ${beginLine} without a matching -----END CERTIFICATE-----.`,
+      'The PEM text is truncated; pass the complete certificate.',
+    );
   }
   return blocks;
 }
@@ -68,7 +88,11 @@ function decodeStrictBase64(b64: string, what: string, beginLine: number): Buffe
   const der = Buffer.from(b64, 'base64');
   // Buffer.from is lenient (stray '=', non-zero pad bits, missing padding): require a canonical round trip.
   if (b64.length === 0 || b64.length % 4 !== 0 || der.toString('base64') !== b64) {
-    throw certificateError('ERR_CERT_PARSE', `The ${what} has a certificate (line ${beginLine}) whose base64 body is not canonical base64.`, 'Re-export the certificate as PEM; the body must be padded standard base64.');
+    throw certificateError(
+      'ERR_CERT_PARSE',
+      `The ${what} has a certificate (line ${beginLine}) whose base64 body is not canonical base64.`,
+      'Re-export the certificate as PEM; the body must be padded standard base64.',
+    );
   }
   return der;
 }
@@ -102,7 +126,11 @@ export function parsePemCertificates(text: string): Buffer[] {
 export function certificateDerOf(input: Uint8Array | string): Buffer {
   if (typeof input === 'string') {
     if (input.length > CERTIFICATE_LIMITS.maxCertificateBytes * 2) {
-      throw certificateError('ERR_CERT_TOO_LARGE', `The PEM text is ${input.length} characters; a certificate of at most ${CERTIFICATE_LIMITS.maxCertificateBytes} bytes fits in far less.`, 'Issue a smaller certificate.');
+      throw certificateError(
+        'ERR_CERT_TOO_LARGE',
+        `The PEM text is ${input.length} characters; a certificate of at most ${CERTIFICATE_LIMITS.maxCertificateBytes} bytes fits in far less.`,
+        'Issue a smaller certificate.',
+      );
     }
     const ders = decodePem(input, { allowText: false, what: 'PEM text' });
     if (ders.length !== 1) {

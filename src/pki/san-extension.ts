@@ -33,7 +33,11 @@ export function parseSanExtension(extnValue: Uint8Array): CertificateSans {
     if ('problem' in entry) throw malformed(`an entry: ${entry.problem}`);
     names.push(entry.tlv);
     if (names.length > CERTIFICATE_LIMITS.maxSanEntries) {
-      throw certificateError('ERR_CERT_TOO_LARGE', `The certificate has more than ${CERTIFICATE_LIMITS.maxSanEntries} SAN entries.`, 'Issue client certificates with only the names that identify the client.');
+      throw certificateError(
+        'ERR_CERT_TOO_LARGE',
+        `The certificate has more than ${CERTIFICATE_LIMITS.maxSanEntries} SAN entries.`,
+        'Issue client certificates with only the names that identify the client.',
+      );
     }
     offset = entry.end;
   }

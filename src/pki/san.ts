@@ -97,7 +97,9 @@ function parseIPv6(text: string): Uint8Array | undefined {
 function ipBytes(value: string): { bytes?: Uint8Array; problem?: Problem } {
   if (value.includes(':')) {
     if (value.includes('%')) {
-      return { problem: { message: 'has an IPv6 zone id (%...)', hint: `Zone ids are local to a host and never appear in certificates; register ${value.slice(0, value.indexOf('%'))}.` } };
+      return {
+        problem: { message: 'has an IPv6 zone id (%...)', hint: `Zone ids are local to a host and never appear in certificates; register ${value.slice(0, value.indexOf('%'))}.` },
+      };
     }
     const bytes = parseIPv6(value);
     return bytes ? { bytes } : { problem: { message: 'is not a valid IPv6 address', hint: 'Write IPv6 in colon-hex form (RFC 5952), e.g. 2001:db8::1.' } };
@@ -196,7 +198,10 @@ export function canonicalizeMappingValue(kind: MappingKind, value: string): stri
   }
   const control = findControlCharacter(value);
   if (control !== undefined) {
-    return fail(kind, value, { message: `contains the control character ${describeCodePoint(control)}`, hint: 'Control characters (such as NUL) are never valid here (RFC 8705 §7.5).' });
+    return fail(kind, value, {
+      message: `contains the control character ${describeCodePoint(control)}`,
+      hint: 'Control characters (such as NUL) are never valid here (RFC 8705 §7.5).',
+    });
   }
   if (value.trim() !== value) {
     return fail(kind, value, { message: 'has leading or trailing whitespace', hint: `Register ${JSON.stringify(value.trim())}.` });
@@ -275,7 +280,11 @@ function ia5Text(kind: SanKind, rawValue: string | Uint8Array): string {
     );
   }
   if (/[^\x00-\x7f]/.test(value)) {
-    throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate ${label} SAN contains non-ASCII characters, which an IA5String cannot hold.`, 'Reissue the certificate with ASCII SAN values (A-labels for IDNs, percent-encoding in URIs).');
+    throw sanError(
+      'ERR_CERT_SAN_MALFORMED',
+      `The certificate ${label} SAN contains non-ASCII characters, which an IA5String cannot hold.`,
+      'Reissue the certificate with ASCII SAN values (A-labels for IDNs, percent-encoding in URIs).',
+    );
   }
   return value;
 }
@@ -287,11 +296,16 @@ const CERTIFICATE_VALUE_RULES: { readonly [K in SanKind]: (rawValue: string | Ui
   san_ip(rawValue) {
     if (typeof rawValue === 'string') {
       const { bytes } = ipBytes(rawValue);
-      if (!bytes) throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate IP SAN ${JSON.stringify(rawValue)} is not an IP address.`, 'Reissue the certificate with a valid iPAddress SAN.');
+      if (!bytes)
+        throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate IP SAN ${JSON.stringify(rawValue)} is not an IP address.`, 'Reissue the certificate with a valid iPAddress SAN.');
       return Buffer.from(bytes).toString('hex');
     }
     if (rawValue.length !== 4 && rawValue.length !== 16) {
-      throw sanError('ERR_CERT_SAN_MALFORMED', `The certificate has an IP SAN of ${rawValue.length} bytes; an address has 4 (IPv4) or 16 (IPv6).`, 'Reissue the certificate with a valid iPAddress SAN.');
+      throw sanError(
+        'ERR_CERT_SAN_MALFORMED',
+        `The certificate has an IP SAN of ${rawValue.length} bytes; an address has 4 (IPv4) or 16 (IPv6).`,
+        'Reissue the certificate with a valid iPAddress SAN.',
+      );
     }
     return Buffer.from(rawValue).toString('hex');
   },

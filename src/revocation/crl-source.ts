@@ -22,17 +22,28 @@ export const fetchCrlSource: FetchCrl = async (source) => {
     try {
       return await readFile(source.location);
     } catch (cause) {
-      throw new CertboundError('ERR_CRL_FETCH', `Cannot read the CRL file ${source.location} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, { status: 400, cause, hint: 'Check the path and its permissions on the server host.' });
+      throw new CertboundError('ERR_CRL_FETCH', `Cannot read the CRL file ${source.location} (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, {
+        status: 400,
+        cause,
+        hint: 'Check the path and its permissions on the server host.',
+      });
     }
   }
   let res: Response;
   try {
     res = await fetch(source.location, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
   } catch (cause) {
-    throw new CertboundError('ERR_CRL_FETCH', `Cannot fetch the CRL from ${source.location}: ${(cause as Error).message}.`, { status: 400, cause, hint: 'Check the URL and that this host can reach it.' });
+    throw new CertboundError('ERR_CRL_FETCH', `Cannot fetch the CRL from ${source.location}: ${(cause as Error).message}.`, {
+      status: 400,
+      cause,
+      hint: 'Check the URL and that this host can reach it.',
+    });
   }
   if (!res.ok || !res.body) {
-    throw new CertboundError('ERR_CRL_FETCH', `Fetching the CRL from ${source.location} returned HTTP ${res.status}.`, { status: 400, hint: 'Check the URL (the CA publishes it in the CRL distribution point of its certificates).' });
+    throw new CertboundError('ERR_CRL_FETCH', `Fetching the CRL from ${source.location} returned HTTP ${res.status}.`, {
+      status: 400,
+      hint: 'Check the URL (the CA publishes it in the CRL distribution point of its certificates).',
+    });
   }
   const chunks: Buffer[] = [];
   let size = 0;

@@ -36,11 +36,20 @@ export async function loadVerifiedCrls(db: Queryable): Promise<{ records: CrlRec
  * @example
  * await refreshStoredCrl(db, record); // 'updated'
  */
-export async function refreshStoredCrl(db: Queryable, record: CrlRecord, { fetchCrl = fetchCrlSource, now = new Date() }: { fetchCrl?: FetchCrl; now?: Date } = {}): Promise<'updated' | 'unchanged'> {
+export async function refreshStoredCrl(
+  db: Queryable,
+  record: CrlRecord,
+  { fetchCrl = fetchCrlSource, now = new Date() }: { fetchCrl?: FetchCrl; now?: Date } = {},
+): Promise<'updated' | 'unchanged'> {
   try {
     const verified = await verifyCrl(await fetchCrl({ kind: record.sourceKind, location: record.source }), record.issuerPem);
     const updated = await sqlOf(db).transaction(async (trx) => {
-      const stored = await crls.storeFetched(trx, record.id, { der: verified.der, thisUpdate: verified.thisUpdate, nextUpdate: verified.nextUpdate ?? null, revokedCount: verified.revoked.size }, now);
+      const stored = await crls.storeFetched(
+        trx,
+        record.id,
+        { der: verified.der, thisUpdate: verified.thisUpdate, nextUpdate: verified.nextUpdate ?? null, revokedCount: verified.revoked.size },
+        now,
+      );
       if (stored) await bumpRevision(trx, 'trust_anchors');
       return stored;
     });

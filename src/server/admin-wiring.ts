@@ -70,7 +70,14 @@ export function createAdminWiring({ config, db, knex, logger, state, mtls, revoc
     });
   const service = loadOnce<AdminService>(() =>
     Promise.all([openKnex(), load.adminService()]).then(([k, { createAdminService }]) =>
-      createAdminService({ db: k, keyEncryptionKey: config.keyEncryptionKey, signingAlg: config.signingAlg, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: jwksUris.logFailure }),
+      createAdminService({
+        db: k,
+        keyEncryptionKey: config.keyEncryptionKey,
+        signingAlg: config.signingAlg,
+        outboundCaFile: config.outboundCaFile,
+        jwksUriAllowedRanges: config.jwksUriAllowedRanges,
+        onJwksUriFailure: jwksUris.logFailure,
+      }),
     ),
   );
   // The admin API (routes, zod schemas, OpenAPI, diagnosis engine) is loaded on the first /admin request:
@@ -114,7 +121,16 @@ export function createAdminWiring({ config, db, knex, logger, state, mtls, revoc
           }),
         // The engine of `certbound doctor` and of the refusal log line, over this server's anchors and CRLs.
         diagnose: ({ leaf, chain, clientId, now }) =>
-          diagnoseFromStore(db, { leaf, chain, clientId, now, anchors: state.anchors(), crls: revocation.crls(), crlStale: config.crlStale, publishedKeys: jwksUris.publishedKeys }),
+          diagnoseFromStore(db, {
+            leaf,
+            chain,
+            clientId,
+            now,
+            anchors: state.anchors(),
+            crls: revocation.crls(),
+            crlStale: config.crlStale,
+            publishedKeys: jwksUris.publishedKeys,
+          }),
         refusals,
       }),
     ),

@@ -64,7 +64,10 @@ function readIntermediates(file: string): Buffer[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`CERTBOUND_PROXY_INTERMEDIATES: cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause, hint: 'Check the path and the file permissions.' });
+    throw new ConfigError(`CERTBOUND_PROXY_INTERMEDIATES: cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause,
+      hint: 'Check the path and the file permissions.',
+    });
   }
   try {
     return parsePemCertificates(text);
@@ -122,7 +125,11 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
     }
     if (sentChainLength > MAX_CHAIN_CERTIFICATES) {
       // X-10: no path building over an oversized chain.
-      peer.forwarded = { authorized: false, code: 'CHAIN_TOO_LONG', message: `The proxy forwarded a chain of ${sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} are accepted.` };
+      peer.forwarded = {
+        authorized: false,
+        code: 'CHAIN_TOO_LONG',
+        message: `The proxy forwarded a chain of ${sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} are accepted.`,
+      };
       return peer;
     }
     const validated = await chains.validate(forwarded.der, parsed, forwarded.chain, forwarded.chain.length);
@@ -145,16 +152,21 @@ export function createCertificateSource(options: CertificateSourceOptions): Cert
       const verifyValues = headerValues(req, proxy.verifyHeader.name);
       if (!trust.isTrusted(req.socket?.remoteAddress)) {
         if (verifyValues.length > 0) {
-          throw new ForwardedCertificateError('ERR_FORWARDED_UNTRUSTED_PEER', `${proxy.verifyHeader.name} received from ${req.socket?.remoteAddress ?? 'an unknown peer'}, which is not a trusted proxy`, {
-            details: { remoteAddress: req.socket?.remoteAddress, header: proxy.verifyHeader.name },
-          });
+          throw new ForwardedCertificateError(
+            'ERR_FORWARDED_UNTRUSTED_PEER',
+            `${proxy.verifyHeader.name} received from ${req.socket?.remoteAddress ?? 'an unknown peer'}, which is not a trusted proxy`,
+            {
+              details: { remoteAddress: req.socket?.remoteAddress, header: proxy.verifyHeader.name },
+            },
+          );
         }
         // Throws ERR_FORWARDED_UNTRUSTED_PEER when the certificate header is present; otherwise the TLS connection is the source.
         extract(req);
         return;
       }
       const forwarded = extract(req);
-      if (verifyValues.length > 1) throw new ForwardedCertificateError('ERR_FORWARDED_DUPLICATE', `${proxy.verifyHeader.name} occurs ${verifyValues.length} times; it must occur once`);
+      if (verifyValues.length > 1)
+        throw new ForwardedCertificateError('ERR_FORWARDED_DUPLICATE', `${proxy.verifyHeader.name} occurs ${verifyValues.length} times; it must occur once`);
       // The main listener never takes a client certificate (AL-4), whatever the proxy sends.
       forwardedByRequest.set(req, forwarded && listener === 'mtls' ? await toPeer(req, forwarded) : null);
     },

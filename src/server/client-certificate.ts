@@ -53,7 +53,9 @@ export function createClientCertificates(): ClientCertificates {
         if (parsedByThumbprint.size > CACHE_MAX) parsedByThumbprint.delete(parsedByThumbprint.keys().next().value as string);
         return { parsed };
       } catch (err) {
-        return { parseError: err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 }) };
+        return {
+          parseError: err instanceof CertboundError ? err : new CertboundError('ERR_CERT_PARSE', 'The client certificate could not be parsed.', { cause: err, status: 400 }),
+        };
       }
     },
 

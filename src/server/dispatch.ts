@@ -26,7 +26,11 @@ export interface DispatchOptions {
   /** The admin API, loaded on the first /admin request. */
   adminApi(): Promise<AdminApi>;
   /** Dynamic client registration (RFC 7591/7592), served on the mTLS listener. */
-  registration?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string): void; refuseOnMainListener(res: ServerResponse, path: string): void };
+  registration?: {
+    handles(path: string): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, path: string): void;
+    refuseOnMainListener(res: ServerResponse, path: string): void;
+  };
   /** oidc-provider's request handler (the current provider's). */
   oauth(req: IncomingMessage, res: ServerResponse): void;
   /** Seconds a client is told to wait when the database cannot answer now. */
@@ -53,7 +57,14 @@ export function createDispatch(options: DispatchOptions): (listener: Listener) =
   function admin(req: IncomingMessage, res: ServerResponse, listener: Listener, path: string): void {
     if (listener !== adminListener) {
       metrics.observe(req, res, listener, '/admin/*', path);
-      sendJson(res, 404, adminErrorBody('ERR_ADMIN_WRONG_LISTENER', `The admin API is served at ${options.adminBaseUrl()}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).`));
+      sendJson(
+        res,
+        404,
+        adminErrorBody(
+          'ERR_ADMIN_WRONG_LISTENER',
+          `The admin API is served at ${options.adminBaseUrl()}/admin (${adminListener === 'mtls' ? 'the mTLS listener' : 'the admin listener'}).`,
+        ),
+      );
       return;
     }
     options.adminApi().then(
@@ -89,7 +100,9 @@ export function createDispatch(options: DispatchOptions): (listener: Listener) =
       .then(() => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"status":"ready"}'))
       .catch((err: unknown) => {
         const ref = failures.record('readiness_failed', err, 'readiness check failed: database unreachable');
-        res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(retryAfterS) }).end(JSON.stringify({ status: 'unavailable', reason: 'database unreachable', ref }));
+        res
+          .writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(retryAfterS) })
+          .end(JSON.stringify({ status: 'unavailable', reason: 'database unreachable', ref }));
       })
       .finally(() => clearTimeout(timer));
   }

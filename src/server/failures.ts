@@ -65,7 +65,10 @@ export function createFailureLog(logger: Logger, { intervalMs = 10_000 }: { inte
 /** The refusal of a request beyond CERTBOUND_MAX_PENDING_REQUESTS. */
 export class TooManyPendingRequestsError extends CertboundError {
   constructor(limit: number) {
-    super('ERR_TOO_MANY_PENDING_REQUESTS', `${limit} token requests are already waiting (CERTBOUND_MAX_PENDING_REQUESTS); this one was refused without waiting.`, { status: 503, expose: false });
+    super('ERR_TOO_MANY_PENDING_REQUESTS', `${limit} token requests are already waiting (CERTBOUND_MAX_PENDING_REQUESTS); this one was refused without waiting.`, {
+      status: 503,
+      expose: false,
+    });
   }
 }
 
@@ -97,7 +100,10 @@ export function unavailableAnswer(err: unknown, failures: FailureLog, retryAfter
   return {
     status: 503,
     retryAfterS,
-    body: oauthErrorBody('temporarily_unavailable', `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`),
+    body: oauthErrorBody(
+      'temporarily_unavailable',
+      `${busy ? 'the authorization server is busy' : 'the authorization server cannot reach its database'}; retry in ${retryAfterS} s (ref ${ref})`,
+    ),
   };
 }
 

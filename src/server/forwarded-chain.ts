@@ -116,7 +116,11 @@ function anchorNameConstraints(anchor: ParsedCertificate | Error, path: pkijs.Ce
  */
 function badSignature(leaf: ParsedCertificate, chain: Buffer[], anchors: readonly { anchor: TrustAnchor }[]): string | undefined {
   try {
-    const built = buildChain(leaf, chain, anchors.map((a) => a.anchor));
+    const built = buildChain(
+      leaf,
+      chain,
+      anchors.map((a) => a.anchor),
+    );
     return built.status === 'CHAIN_INVALID' ? built.message : undefined;
   } catch {
     return undefined;
@@ -159,10 +163,18 @@ export function createForwardedChainValidator(options: ForwardedChainValidatorOp
     const hit = cache.get(key);
     if (hit && hit.until > at.getTime()) return hit;
 
-    const fail = (code: string, message: string, until = at.getTime() + VALIDATION_CACHE_MS): PathResult => ({ verdict: { authorized: false, code, message }, anchor: undefined, until });
+    const fail = (code: string, message: string, until = at.getTime() + VALIDATION_CACHE_MS): PathResult => ({
+      verdict: { authorized: false, code, message },
+      anchor: undefined,
+      until,
+    });
     let result: PathResult;
     if (at < parsed.notBefore) {
-      result = fail('CERT_NOT_YET_VALID', `The client certificate is not valid before ${parsed.notBefore.toISOString()}; check the clocks or the certificate.`, parsed.notBefore.getTime());
+      result = fail(
+        'CERT_NOT_YET_VALID',
+        `The client certificate is not valid before ${parsed.notBefore.toISOString()}; check the clocks or the certificate.`,
+        parsed.notBefore.getTime(),
+      );
     } else if (at > parsed.notAfter) {
       result = fail('CERT_EXPIRED', `The client certificate expired on ${parsed.notAfter.toISOString()}; the client needs a renewed certificate.`);
     } else {
@@ -230,7 +242,10 @@ export function createForwardedChainValidator(options: ForwardedChainValidatorOp
             `The proxy forwarded the client certificate without the issuing CA "${parsed.issuerRfc4514}". Add the intermediate CA certificates to CERTBOUND_PROXY_INTERMEDIATES (nginx forwards the leaf only), or add that CA's root as a trust anchor.`,
           );
         }
-        return fail('UNTRUSTED_ROOT', `The certificate chain of "${parsed.issuerRfc4514}" does not lead to a trust anchor of this server (a certificate from another CA, e.g. staging, or an intermediate missing from CERTBOUND_PROXY_INTERMEDIATES?).`);
+        return fail(
+          'UNTRUSTED_ROOT',
+          `The certificate chain of "${parsed.issuerRfc4514}" does not lead to a trust anchor of this server (a certificate from another CA, e.g. staging, or an intermediate missing from CERTBOUND_PROXY_INTERMEDIATES?).`,
+        );
       }
       if (outcome.resultCode === 8) return fail('CHAIN_INVALID', 'A CA certificate in the client certificate chain is expired or not yet valid.');
       return fail('CHAIN_INVALID', `The client certificate chain did not verify (${outcome.resultMessage || `pkijs code ${outcome.resultCode}`}).`);
@@ -239,7 +254,8 @@ export function createForwardedChainValidator(options: ForwardedChainValidatorOp
     // Defensive: the validated path must start at the forwarded leaf and end at one of our anchors.
     const trustedAnchor = anchors.find((a) => a.cert === path.at(-1));
     const anchor = trustedAnchor?.anchor;
-    if (path[0] !== leafCert || !trustedAnchor || !anchor) return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
+    if (path[0] !== leafCert || !trustedAnchor || !anchor)
+      return fail('CHAIN_INVALID', 'The validated path does not start at the client certificate or does not end at a trust anchor.');
     const extra = supplementaryChecks(path) ?? anchorNameConstraints(trustedAnchor.parsed, path, parsed, derOf);
     if (extra) return fail('CHAIN_INVALID', `The client certificate chain did not verify: ${extra}.`);
     const notAfter = Math.min(...path.map((c) => c.notAfter.value.getTime()));

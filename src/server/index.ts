@@ -85,16 +85,34 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   // (CERTBOUND_TRUSTED_PROXIES) the forwarded one; both judged by the same leaf policy.
   const certificates = createClientCertificates();
   const source = config.proxy ? createCertificateSource({ proxy: config.proxy, anchors: state.anchors, certificates }) : undefined;
-  const mtls = createMtlsHooks({ anchorsByThumbprint: state.anchorsByThumbprint, certificates, forwardedCertificateOf: source?.forwardedCertificateOf, revocationCheck: revocation.check });
+  const mtls = createMtlsHooks({
+    anchorsByThumbprint: state.anchorsByThumbprint,
+    certificates,
+    forwardedCertificateOf: source?.forwardedCertificateOf,
+    revocationCheck: revocation.check,
+  });
   const onRefusal = (refusal: Refusal) => {
-    logger.warn({ event: 'client_auth_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint, details: refusal.details }, refusal.message);
+    logger.warn(
+      { event: 'client_auth_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint, details: refusal.details },
+      refusal.message,
+    );
   };
 
   // oidc-provider and what certbound adds around it.
   const jwksUris = createServerJwksUris({ config, logger });
   // Refusals in the mTLS hooks are logged by the observer, once, with the certificate's diagnosis.
   const refusals = createRecentRefusals();
-  const observer = createAuthObserver({ db, logger, peerCertificate: mtls.peerCertificate, anchors: state.anchors, crls: revocation.crls, crlStale: config.crlStale, publishedKeys: jwksUris.publishedKeys, publishedSetNote: jwksUris.publishedSetNote, onRefusal: refusals.add });
+  const observer = createAuthObserver({
+    db,
+    logger,
+    peerCertificate: mtls.peerCertificate,
+    anchors: state.anchors,
+    crls: revocation.crls,
+    crlStale: config.crlStale,
+    publishedKeys: jwksUris.publishedKeys,
+    publishedSetNote: jwksUris.publishedSetNote,
+    onRefusal: refusals.add,
+  });
   const revisionReader = await createRevisionReader(config.database);
   const lookups = createLookupCache(db, revisionReader, jwksUris.publishedKeys);
   // docs/reliability.md: failures are logged as one JSON line per kind and interval, and a request the
@@ -102,7 +120,20 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const failures = createFailureLog(logger);
   const retryAfterS = Math.max(1, Math.ceil(databaseTimeoutOf(config.database) / 1000));
   const listeners = createListeners({ config, tls, trust: () => ({ ca: state.anchors().map((a) => a.pem), ...revocation.tlsOptions() }) });
-  const provider = createProviderHost({ config, db, logger, state, mtls, lookups, jwksUris: jwksUris.cache, observer, metrics, failures, retryAfterS, isMainListener: listeners.isMain });
+  const provider = createProviderHost({
+    config,
+    db,
+    logger,
+    state,
+    mtls,
+    lookups,
+    jwksUris: jwksUris.cache,
+    observer,
+    metrics,
+    failures,
+    retryAfterS,
+    isMainListener: listeners.isMain,
+  });
 
   const reload = () => state.reload({ trustChanged: listeners.refreshTrust, keysChanged: provider.rebuild });
   const admin = createAdminWiring({ config, db, knex, logger, state, mtls, revocation, jwksUris, refusals, reload });
@@ -111,7 +142,12 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const registration = createRegistrationEndpoint({
     load: loadOnce(() =>
       Promise.all([admin.knex(), load.registrations()]).then(([k, { createRegistrationUseCases, registeredMetadata }]) => ({
-        useCases: createRegistrationUseCases({ db: k, outboundCaFile: config.outboundCaFile, jwksUriAllowedRanges: config.jwksUriAllowedRanges, onJwksUriFailure: jwksUris.logFailure }),
+        useCases: createRegistrationUseCases({
+          db: k,
+          outboundCaFile: config.outboundCaFile,
+          jwksUriAllowedRanges: config.jwksUriAllowedRanges,
+          onJwksUriFailure: jwksUris.logFailure,
+        }),
         registeredMetadata,
       })),
     ),
@@ -124,7 +160,19 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
 
   // Which part answers which path, on each listener; the certificate source reads a forwarded
   // certificate first (main and mTLS listeners: the admin listener takes the handshake's only).
-  const dispatch = createDispatch({ config, db, logger, metrics, failures, adminListener: listeners.adminListener, adminBaseUrl: listeners.adminBaseUrl, adminApi: admin.api, registration, oauth: provider.handle, retryAfterS });
+  const dispatch = createDispatch({
+    config,
+    db,
+    logger,
+    metrics,
+    failures,
+    adminListener: listeners.adminListener,
+    adminBaseUrl: listeners.adminBaseUrl,
+    adminApi: admin.api,
+    registration,
+    oauth: provider.handle,
+    retryAfterS,
+  });
   listeners.handle((listener) => (listener === 'admin' ? dispatch(listener) : withCertificateSource(dispatch(listener), source, listener, onRefusal)));
   try {
     await listeners.listen();

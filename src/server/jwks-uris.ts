@@ -21,10 +21,17 @@ export interface ServerJwksUris {
   logFailure(failure: { uri: string; reason: string; error: unknown }): void;
 }
 
-export function createServerJwksUris({ config, logger }: { config: Pick<Config, 'outboundCaFile' | 'jwksUriMinRefreshMs' | 'jwksUriAllowedRanges'>; logger: Logger }): ServerJwksUris {
+export function createServerJwksUris({
+  config,
+  logger,
+}: {
+  config: Pick<Config, 'outboundCaFile' | 'jwksUriMinRefreshMs' | 'jwksUriAllowedRanges'>;
+  logger: Logger;
+}): ServerJwksUris {
   // A failed fetch (registration through the admin API, or on use): the reason the caller got and the
   // full error, here only.
-  const logFailure = ({ uri, reason, error }: { uri: string; reason: string; error: unknown }) => logger.warn({ event: 'jwks_uri_fetch_failed', uri, err: error }, `jwks_uri ${uri}: ${reason}`);
+  const logFailure = ({ uri, reason, error }: { uri: string; reason: string; error: unknown }) =>
+    logger.warn({ event: 'jwks_uri_fetch_failed', uri, err: error }, `jwks_uri ${uri}: ${reason}`);
   let loaded: JwksUriCache | undefined;
   const loadCache = loadOnce<JwksUriCache>(() =>
     load.jwksUri().then(({ createJwksUriCache, validateSelfSignedJwks, validatePrivateKeyJwtJwks }) => {

@@ -8,7 +8,17 @@ import { type LastSeenCertificate, lastSeen, listLastSeen, type Queryable } from
 
 const MAX_TRACKED_CLIENTS = 100_000;
 
-export function createLastSeenRecorder({ db, logger, minIntervalMs = 60_000, now = () => Date.now() }: { db: Queryable; logger: Logger; minIntervalMs?: number; now?: () => number }) {
+export function createLastSeenRecorder({
+  db,
+  logger,
+  minIntervalMs = 60_000,
+  now = () => Date.now(),
+}: {
+  db: Queryable;
+  logger: Logger;
+  minIntervalMs?: number;
+  now?: () => number;
+}) {
   /** client id → time of its last queued write. */
   const lastQueued = new Map<string, number>();
   const pending = new Map<string, LastSeenCertificate>();

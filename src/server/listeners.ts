@@ -52,7 +52,8 @@ function listenOn(server: Server, port: number, host: string, setting: string): 
   return new Promise((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        const what = err.code === 'EADDRINUSE' ? 'is already in use by another process' : err.code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this host';
+        const what =
+          err.code === 'EADDRINUSE' ? 'is already in use by another process' : err.code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this host';
         reject(
           new CertboundError('ERR_LISTEN', `Cannot listen on ${host}:${port} (${setting}): the ${err.code === 'EADDRNOTAVAIL' ? 'address' : 'port'} ${what}.`, {
             status: 500,

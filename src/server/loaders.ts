@@ -26,7 +26,11 @@ export const load = {
   diagnosis: () => import('../app/diagnosis.js'),
   /** jwks_uri fetching (undici) and the checks of what a self-signed or private_key_jwt client publishes. */
   jwksUri: async () => {
-    const [{ createJwksUriCache }, { validateSelfSignedJwks }, { validatePrivateKeyJwtJwks }] = await Promise.all([import('../outbound/jwks-uri-cache.js'), import('../jwks/self-signed.js'), import('../jwks/private-key-jwt.js')]);
+    const [{ createJwksUriCache }, { validateSelfSignedJwks }, { validatePrivateKeyJwtJwks }] = await Promise.all([
+      import('../outbound/jwks-uri-cache.js'),
+      import('../jwks/self-signed.js'),
+      import('../jwks/private-key-jwt.js'),
+    ]);
     return { createJwksUriCache, validateSelfSignedJwks, validatePrivateKeyJwtJwks };
   },
   /** The development PKI (@peculiar/x509, about 10 MB a production server never needs). */

@@ -72,7 +72,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const lastSeen = options.lastSeenCertificates;
   new Gauge({
     name: 'certbound_client_certificate_not_after_seconds',
-    help: "notAfter (Unix seconds) of the last certificate each client authenticated with; alert on it minus time() to see expiries ahead.",
+    help: 'notAfter (Unix seconds) of the last certificate each client authenticated with; alert on it minus time() to see expiries ahead.',
     labelNames: ['client_id'] as const,
     registers: [registry],
     async collect() {

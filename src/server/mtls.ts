@@ -36,7 +36,10 @@ export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate)
     case 'CERT_HAS_EXPIRED':
       return { code: 'CERT_EXPIRED', message: `The client certificate expired on ${new Date(peer.x509.validTo).toISOString()}; the client needs a renewed certificate.` };
     case 'CERT_NOT_YET_VALID':
-      return { code: 'CERT_NOT_YET_VALID', message: `The client certificate is not valid before ${new Date(peer.x509.validFrom).toISOString()}; check the clocks or the certificate.` };
+      return {
+        code: 'CERT_NOT_YET_VALID',
+        message: `The client certificate is not valid before ${new Date(peer.x509.validFrom).toISOString()}; check the clocks or the certificate.`,
+      };
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT':
@@ -46,7 +49,10 @@ export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate)
           message: `The client sent its certificate without the issuing CA "${issuer}". Configure the client to send its full chain (leaf + intermediate), or add that CA's root as a trust anchor.`,
         };
       }
-      return { code: 'UNTRUSTED_ROOT', message: `The certificate chain ends at "${issuer}", which is not a trust anchor of this server (a certificate from another CA, e.g. staging?).` };
+      return {
+        code: 'UNTRUSTED_ROOT',
+        message: `The certificate chain ends at "${issuer}", which is not a trust anchor of this server (a certificate from another CA, e.g. staging?).`,
+      };
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
       return { code: 'UNTRUSTED_ROOT', message: `The certificate chain ends at the self-signed "${issuer}", which is not a trust anchor of this server.` };
@@ -57,7 +63,7 @@ export function tlsVerifyReason(code: string | undefined, peer: PeerCertificate)
       return { code: 'EKU_NOT_CLIENT_AUTH', message: 'The client certificate has an Extended Key Usage without clientAuth (e.g. serverAuth only); issue it with clientAuth.' };
     // PKI-5: CRLs in the TLS context (Node sets CRL_CHECK_ALL: every certificate of the chain is checked).
     case 'CERT_REVOKED':
-      return { code: 'REVOKED', message: 'A certificate of the client chain is revoked (listed in its CA\'s CRL); the client needs a new certificate.' };
+      return { code: 'REVOKED', message: "A certificate of the client chain is revoked (listed in its CA's CRL); the client needs a new certificate." };
     case 'UNABLE_TO_GET_CRL':
     case 'UNABLE_TO_GET_CRL_ISSUER':
       return { code: 'CRL_UNAVAILABLE', message: 'CRL checking is on and there is no CRL for a CA of the client chain; add it with certbound trust crl add.' };
@@ -169,7 +175,10 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
   function chainRefusal(peer: PeerCertificate, socket: TLSSocket | undefined): { code: string; message: string } | undefined {
     if (peer.parseError) return { code: peer.parseError.code, message: peer.parseError.message };
     if (peer.sentChainLength > MAX_CHAIN_CERTIFICATES) {
-      return { code: 'CHAIN_TOO_LONG', message: `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.` };
+      return {
+        code: 'CHAIN_TOO_LONG',
+        message: `The client sent a chain of ${peer.sentChainLength} certificates; at most ${MAX_CHAIN_CERTIFICATES} (leaf and intermediates) are accepted.`,
+      };
     }
     // H15-4: the leaf policy, by the same function for a TLS and a forwarded certificate, before either
     // path's chain verdict (OpenSSL and the proxy validator word leaf problems differently, or not at all).
@@ -254,7 +263,11 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
      * without recording a refusal: the reason when it does not. The admin API asks it on every call, since
      * its tokens outlive a certificate taken out of service.
      */
-    stillAuthenticates(req: { socket: unknown }, client: { authMethod: string; mappings: readonly CertificateMapping[] }, selfSigned?: { keys: Record<string, unknown>[] }): string | undefined {
+    stillAuthenticates(
+      req: { socket: unknown },
+      client: { authMethod: string; mappings: readonly CertificateMapping[] },
+      selfSigned?: { keys: Record<string, unknown>[] },
+    ): string | undefined {
       const ctx = { req, state: {} };
       const peer = peerCertificate(ctx);
       if (!peer?.parsed) return 'no usable client certificate';

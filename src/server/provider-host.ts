@@ -117,7 +117,8 @@ export function createProviderHost(options: ProviderHostOptions): ProviderHost {
       if (!body || typeof body !== 'object' || !body.error) return;
       const refusal = ctx.state.certboundRefusal as Refusal | undefined;
       // A client that ignored mtls_endpoint_aliases and sent no certificate is told where to go.
-      const alias = refusal?.code === 'CERT_NOT_PRESENTED' && options.isMainListener((ctx.req.socket as { server?: unknown }).server) ? mtlsAliasHint(ctx.oidc?.route, aliases) : undefined;
+      const alias =
+        refusal?.code === 'CERT_NOT_PRESENTED' && options.isMainListener((ctx.req.socket as { server?: unknown }).server) ? mtlsAliasHint(ctx.oidc?.route, aliases) : undefined;
       if (body.error === 'invalid_client') {
         metrics.clientAuthRefused(refusal?.code ?? 'CLIENT_INVALID');
         if (refusal) {
@@ -133,7 +134,10 @@ export function createProviderHost(options: ProviderHostOptions): ProviderHost {
       if (alias) body.error_description = `${body.error_description ?? body.error}: ${alias}`;
       clarifyScopeError(ctx.oidc?.route, body);
       formEndpoints.explainQuery(ctx, body);
-      logger.info({ event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId }, 'request refused');
+      logger.info(
+        { event: 'oauth_error', route: ctx.oidc?.route, error: body.error, error_description: body.error_description, client_id: ctx.oidc?.client?.clientId },
+        'request refused',
+      );
     });
     const on = (p as unknown as { on(event: string, listener: (...args: never[]) => void): void }).on.bind(p);
     for (const event of ['grant.error', 'introspection.error', 'revocation.error']) on(event, assertionRefused);

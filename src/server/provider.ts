@@ -22,7 +22,12 @@ export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint
  * endpoints on the mTLS listener.
  */
 export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
-  return { token_endpoint: `${mtlsUrl}/token`, introspection_endpoint: `${mtlsUrl}/token/introspection`, revocation_endpoint: `${mtlsUrl}/token/revocation`, registration_endpoint: `${mtlsUrl}/register` };
+  return {
+    token_endpoint: `${mtlsUrl}/token`,
+    introspection_endpoint: `${mtlsUrl}/token/introspection`,
+    revocation_endpoint: `${mtlsUrl}/token/revocation`,
+    registration_endpoint: `${mtlsUrl}/register`,
+  };
 }
 
 export interface BuildProviderOptions {
@@ -132,7 +137,8 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     extraClientMetadata: {
       properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri', PENDING_MEMBER],
       validator(_ctx, key, value) {
-        if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value)) throw new errors.InvalidClientMetadata(`${key} must be an array`);
+        if ((key === 'certbound_mappings' || key === 'certbound_scopes') && value !== undefined && !Array.isArray(value))
+          throw new errors.InvalidClientMetadata(`${key} must be an array`);
       },
     },
     discovery: {
@@ -241,7 +247,11 @@ function atomicReplayDetection(provider: Provider, db: Queryable): void {
  * object instead: same instance, same validation, no per-request hashing. A change to the client gives
  * a new metadata object and therefore a freshly validated instance.
  */
-function rememberClientInstances(provider: Provider, lookups: LookupCache, refreshPublished?: (id: string, metadata: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
+function rememberClientInstances(
+  provider: Provider,
+  lookups: LookupCache,
+  refreshPublished?: (id: string, metadata: Record<string, unknown>) => Promise<Record<string, unknown>>,
+): void {
   const model = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
   const find = model.find.bind(model);
   const instances = new WeakMap<object, unknown>();

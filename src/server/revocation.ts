@@ -59,7 +59,10 @@ export function createRevocationManager({ db, logger, stalePolicy, refreshInterv
         const result = await refreshStoredCrl(db, record, { fetchCrl, now: at });
         if (result === 'updated') logger.info({ event: 'crl_refreshed', crl_id: record.id, anchor: record.trustAnchorName, issuer: record.issuerSubject }, 'CRL refreshed');
       } catch (err) {
-        logger.warn({ event: 'crl_refresh_failed', crl_id: record.id, anchor: record.trustAnchorName, source: record.source, error: (err as Error).message }, 'CRL refresh failed; the stored CRL stays in use');
+        logger.warn(
+          { event: 'crl_refresh_failed', crl_id: record.id, anchor: record.trustAnchorName, source: record.source, error: (err as Error).message },
+          'CRL refresh failed; the stored CRL stays in use',
+        );
       }
     }
     // Record the attempt times locally too, so a failing source is not retried on every tick.
@@ -99,8 +102,16 @@ export function createRevocationManager({ db, logger, stalePolicy, refreshInterv
       }
       // The TLS handshake already enforced CRL presence and freshness for its own chains.
       if (!peer.forwarded || mode !== 'enforce') return undefined;
-      if (r.status === 'no_crl') return { code: 'CRL_UNAVAILABLE', message: `CRL checking is on and there is no CRL of ${leaf.issuerRfc4514}, the issuer of the client certificate; add it with certbound trust crl add.` };
-      if (r.status === 'stale') return { code: 'CRL_STALE', message: `The CRL of ${r.crl.issuerRfc4514} is past its nextUpdate (${r.crl.nextUpdate?.toISOString()}); check its source (certbound trust crl list).` };
+      if (r.status === 'no_crl')
+        return {
+          code: 'CRL_UNAVAILABLE',
+          message: `CRL checking is on and there is no CRL of ${leaf.issuerRfc4514}, the issuer of the client certificate; add it with certbound trust crl add.`,
+        };
+      if (r.status === 'stale')
+        return {
+          code: 'CRL_STALE',
+          message: `The CRL of ${r.crl.issuerRfc4514} is past its nextUpdate (${r.crl.nextUpdate?.toISOString()}); check its source (certbound trust crl list).`,
+        };
       return undefined;
     },
 

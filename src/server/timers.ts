@@ -23,7 +23,13 @@ export function startTimers({ config, db, logger, failures, reload }: TimersOpti
     if (reloading) return;
     reloading = true;
     reload()
-      .catch((err: unknown) => failures.record('reload_failed', err, `reload failed (${(err as Error).message}); the server keeps its current trust anchors and keys and tries again in ${config.reloadIntervalMs} ms`))
+      .catch((err: unknown) =>
+        failures.record(
+          'reload_failed',
+          err,
+          `reload failed (${(err as Error).message}); the server keeps its current trust anchors and keys and tries again in ${config.reloadIntervalMs} ms`,
+        ),
+      )
       .finally(() => {
         reloading = false;
       });

@@ -13,10 +13,7 @@ export interface AuditEntry {
 }
 
 /** Writes an audit row; call it with the same transaction as the change it records. */
-export async function writeAudit(
-  trx: Queryable,
-  entry: { actor: string; action: string; target: string; before?: unknown; after?: unknown },
-): Promise<void> {
+export async function writeAudit(trx: Queryable, entry: { actor: string; action: string; target: string; before?: unknown; after?: unknown }): Promise<void> {
   await sqlOf(trx).run('insert into audit_log (at, actor, action, target, "before", "after") values (?, ?, ?, ?, ?, ?)', [
     Date.now(),
     entry.actor,
@@ -42,12 +39,18 @@ export interface AuditFilter {
 }
 
 export async function listAudit(db: Db, options: AuditFilter = {}): Promise<AuditEntry[]> {
-  let q = db('audit_log').select('*').orderBy('id', 'desc').limit(options.limit ?? 100);
+  let q = db('audit_log')
+    .select('*')
+    .orderBy('id', 'desc')
+    .limit(options.limit ?? 100);
   if (options.target) {
     if (!isStorableKey(options.target)) return [];
     q = q.where({ target: options.target });
   }
-  for (const [column, value, separator] of [['actor', options.actor, ':'], ['action', options.action, '.']] as const) {
+  for (const [column, value, separator] of [
+    ['actor', options.actor, ':'],
+    ['action', options.action, '.'],
+  ] as const) {
     if (!value) continue;
     if (!isStorableKey(value)) return [];
     // A prefix compared as text (LIKE differs in case between SQLite and PostgreSQL and needs escaping).

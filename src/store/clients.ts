@@ -89,7 +89,9 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
     clientId: String(r.client_id),
     authMethod: String(r.token_endpoint_auth_method) as AuthMethod,
     boundTokens: Boolean(r.bound_tokens),
-    scopes: String(r.scope ?? '').split(' ').filter(Boolean),
+    scopes: String(r.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
     defaultResource: r.default_resource ? String(r.default_resource) : null,
     jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
     jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
@@ -230,7 +232,11 @@ export const clients = {
    */
   async idsWithScopeText(db: Queryable, scope: string, except: string): Promise<string[]> {
     const pattern = `%${scope.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await sqlOf(db).all<{ client_id: string }>("select client_id from clients where client_id <> ? and scope like ? escape ? order by client_id", [except, pattern, '\\']);
+    const rows = await sqlOf(db).all<{ client_id: string }>('select client_id from clients where client_id <> ? and scope like ? escape ? order by client_id', [
+      except,
+      pattern,
+      '\\',
+    ]);
     return rows.map((r) => String(r.client_id));
   },
   /**

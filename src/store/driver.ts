@@ -85,9 +85,12 @@ function delegating(own: Own): DriverSql {
       ),
     async delegateTo(other: Sql): Promise<void> {
       if (target) return;
-      await gate(async () => {}, async () => {
-        target = other;
-      });
+      await gate(
+        async () => {},
+        async () => {
+          target = other;
+        },
+      );
       // From here on nothing new starts on the driver's connection; what already started finishes on it.
       await settled();
       if (!closed) {

@@ -12,4 +12,15 @@ export { isStorableKey } from './keys.js';
 export { type TrustAnchor, trustAnchors } from './trust-anchors.js';
 export { type CrlRecord, crls } from './crls.js';
 export { type LastSeenCertificate, lastSeen, listLastSeen, SELF_SIGNED_MAPPING_KEY } from './last-seen.js';
-export { type ApprovalMode, type InitialAccessToken, initialAccessTokens, PENDING_MEMBER, type RegistrationLimits, type RegistrationRecord, type RegistrationStatus, registrations, type SoftwareIssuer, softwareIssuers } from './registrations.js';
+export {
+  type ApprovalMode,
+  type InitialAccessToken,
+  initialAccessTokens,
+  PENDING_MEMBER,
+  type RegistrationLimits,
+  type RegistrationRecord,
+  type RegistrationStatus,
+  registrations,
+  type SoftwareIssuer,
+  softwareIssuers,
+} from './registrations.js';

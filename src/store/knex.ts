@@ -130,15 +130,24 @@ async function assertSchemaCurrent(db: Db): Promise<void> {
   const { unknown, pending } = compareWithOurs(await recordedMigrations(db));
   if (unknown.length === 0 && pending.length === 0) return;
   if (unknown.length > 0) {
-    throw new CertboundError('ERR_DATABASE_NOT_CURRENT', `The database records migrations this version of certbound does not know (${unknown.join(', ')}): a newer certbound migrated it.`, {
-      status: 503,
-      hint: 'Run the certbound version that migrated it.',
-    });
+    throw new CertboundError(
+      'ERR_DATABASE_NOT_CURRENT',
+      `The database records migrations this version of certbound does not know (${unknown.join(', ')}): a newer certbound migrated it.`,
+      {
+        status: 503,
+        hint: 'Run the certbound version that migrated it.',
+      },
+    );
   }
   throw new CertboundError(
     'ERR_DATABASE_NOT_CURRENT',
-    pending.length === Object.keys(MIGRATIONS).length ? 'The database has no certbound schema yet.' : `The database needs ${pending.length} migration${pending.length === 1 ? '' : 's'} of this version: ${pending.join(', ')}.`,
-    { status: 503, hint: 'CERTBOUND_MIGRATE_ON_START is false, so certbound does not migrate on its own: run `certbound migrate` with this version (or set CERTBOUND_MIGRATE_ON_START=true).' },
+    pending.length === Object.keys(MIGRATIONS).length
+      ? 'The database has no certbound schema yet.'
+      : `The database needs ${pending.length} migration${pending.length === 1 ? '' : 's'} of this version: ${pending.join(', ')}.`,
+    {
+      status: 503,
+      hint: 'CERTBOUND_MIGRATE_ON_START is false, so certbound does not migrate on its own: run `certbound migrate` with this version (or set CERTBOUND_MIGRATE_ON_START=true).',
+    },
   );
 }
 

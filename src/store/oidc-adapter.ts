@@ -35,7 +35,11 @@ export function createOidcAdapter(db: Queryable, findClient: (id: string) => Pro
   async function findRow(model: string, column: 'id' | 'user_code' | 'uid', value: string): Promise<AdapterPayload | undefined> {
     // The value may be a request's, as sent (a token at introspection or revocation).
     if (!isStorableKey(value)) return undefined;
-    const [row] = await sql.all(`select payload, consumed_at from oidc_payloads where model = ? and ${column} = ? and (expires_at is null or expires_at > ?)`, [model, value, now()]);
+    const [row] = await sql.all(`select payload, consumed_at from oidc_payloads where model = ? and ${column} = ? and (expires_at is null or expires_at > ?)`, [
+      model,
+      value,
+      now(),
+    ]);
     if (!row) return undefined;
     const payload = JSON.parse(String(row.payload)) as AdapterPayload;
     const consumedAt = toMs(row.consumed_at);
@@ -115,7 +119,12 @@ export async function insertIfAbsent(db: Queryable, model: string, id: string, p
   const sql = sqlOf(db);
   await sql.run('delete from oidc_payloads where model = ? and id = ? and expires_at <= ?', [model, id, now]);
   try {
-    await sql.run('insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at) values (?, ?, ?, null, null, null, ?)', [model, id, JSON.stringify(payload), now + expiresIn * 1000]);
+    await sql.run('insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at) values (?, ?, ?, null, null, null, ?)', [
+      model,
+      id,
+      JSON.stringify(payload),
+      now + expiresIn * 1000,
+    ]);
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;
@@ -137,7 +146,8 @@ export async function removeClientTokens(db: Queryable, clientId: string): Promi
   );
   let removed = 0;
   for (const row of stored) {
-    if ((JSON.parse(String(row.payload)) as { clientId?: unknown }).clientId === clientId) removed += await sql.run('delete from oidc_payloads where model = ? and id = ?', [row.model, row.id]);
+    if ((JSON.parse(String(row.payload)) as { clientId?: unknown }).clientId === clientId)
+      removed += await sql.run('delete from oidc_payloads where model = ? and id = ?', [row.model, row.id]);
   }
   return removed;
 }

@@ -74,7 +74,9 @@ function tokenFromRow(r: Record<string, unknown>): InitialAccessToken {
     expiresAt: new Date(toMs(r.expires_at) ?? 0),
     maxUses: r.max_uses === null || r.max_uses === undefined ? null : Number(r.max_uses),
     uses: Number(r.uses ?? 0),
-    scopes: String(r.scope ?? '').split(' ').filter(Boolean),
+    scopes: String(r.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
     resources: JSON.parse(String(r.resources ?? '[]')),
     environments: JSON.parse(String(r.environments ?? '[]')),
     approval: r.approval === 'manual' ? 'manual' : 'auto',
@@ -101,7 +103,20 @@ export const initialAccessTokens = {
   async insert(db: Queryable, t: InitialAccessToken): Promise<void> {
     await sqlOf(db).run(
       'insert into initial_access_tokens (id, token_hash, expires_at, max_uses, uses, scope, resources, environments, approval, created_by, created_at, revoked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [t.id, t.tokenHash, t.expiresAt.getTime(), t.maxUses, t.uses, t.scopes.join(' '), JSON.stringify(t.resources), JSON.stringify(t.environments), t.approval, t.createdBy, t.createdAt.getTime(), t.revokedAt?.getTime() ?? null],
+      [
+        t.id,
+        t.tokenHash,
+        t.expiresAt.getTime(),
+        t.maxUses,
+        t.uses,
+        t.scopes.join(' '),
+        JSON.stringify(t.resources),
+        JSON.stringify(t.environments),
+        t.approval,
+        t.createdBy,
+        t.createdAt.getTime(),
+        t.revokedAt?.getTime() ?? null,
+      ],
     );
   },
   async list(db: Queryable): Promise<InitialAccessToken[]> {
@@ -121,7 +136,10 @@ export const initialAccessTokens = {
    * one statement, so two registrations racing for the last use cannot both have it. True when counted.
    */
   async consumeUse(db: Queryable, id: string, now: number): Promise<boolean> {
-    const n = await sqlOf(db).run('update initial_access_tokens set uses = uses + 1 where id = ? and revoked_at is null and expires_at > ? and (max_uses is null or uses < max_uses)', [id, now]);
+    const n = await sqlOf(db).run(
+      'update initial_access_tokens set uses = uses + 1 where id = ? and revoked_at is null and expires_at > ? and (max_uses is null or uses < max_uses)',
+      [id, now],
+    );
     return n === 1;
   },
   async revoke(db: Queryable, id: string, at: number): Promise<number> {
@@ -154,7 +172,9 @@ function issuerFromRow(r: Record<string, unknown>): SoftwareIssuer {
     name: String(r.name),
     jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
     jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
-    scopes: String(r.scope ?? '').split(' ').filter(Boolean),
+    scopes: String(r.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
     resources: JSON.parse(String(r.resources ?? '[]')),
     environments: JSON.parse(String(r.environments ?? '[]')),
     approval: r.approval === 'manual' ? 'manual' : 'auto',

@@ -85,17 +85,17 @@ export async function createRevisionReader(database: ({ client: 'sqlite'; filena
       }));
     await connect();
     const readOnce = async () => {
-        const client = await connect();
-        const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
-        try {
-          const result = await client.query<{ name: RevisionName; revision: string }>({ name: 'certbound_revisions', text: 'select name, revision from revisions' });
-          for (const r of result.rows) out[r.name] = Number(r.revision);
-        } catch (err) {
-          connection = undefined;
-          client.end().catch(() => {});
-          throw err;
-        }
-        return out;
+      const client = await connect();
+      const out = { trust_anchors: 0, signing_keys: 0, clients: 0, resource_servers: 0 } as Record<RevisionName, number>;
+      try {
+        const result = await client.query<{ name: RevisionName; revision: string }>({ name: 'certbound_revisions', text: 'select name, revision from revisions' });
+        for (const r of result.rows) out[r.name] = Number(r.revision);
+      } catch (err) {
+        connection = undefined;
+        client.end().catch(() => {});
+        throw err;
+      }
+      return out;
     };
     return {
       // A read in flight is not shared (it may have started before the caller's request arrived); the

@@ -92,9 +92,13 @@ export const signingKeys = {
     const inUse = (await db('signing_keys').whereNot({ status: 'retired' }).select('kid', 'private_jwk')) as { kid: string; private_jwk: string }[];
     const encrypted = inUse.find((r) => String(r.private_jwk).startsWith(PREFIX));
     if (encrypted && !kek) {
-      throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_MISSING', `The signing keys in use are encrypted at rest (${encrypted.kid} …) but CERTBOUND_KEY_ENCRYPTION_KEY is not set: the new key would be stored in plaintext.`, {
-        hint: 'Set CERTBOUND_KEY_ENCRYPTION_KEY to the key the server was started with, and run the command again.',
-      });
+      throw new CertboundError(
+        'ERR_KEY_ENCRYPTION_KEY_MISSING',
+        `The signing keys in use are encrypted at rest (${encrypted.kid} …) but CERTBOUND_KEY_ENCRYPTION_KEY is not set: the new key would be stored in plaintext.`,
+        {
+          hint: 'Set CERTBOUND_KEY_ENCRYPTION_KEY to the key the server was started with, and run the command again.',
+        },
+      );
     }
     if (encrypted && kek) open(String(encrypted.private_jwk), kek, encrypted.kid);
     const privateText = JSON.stringify(key.privateJwk);

@@ -75,39 +75,71 @@ export function explainStorageError(err: unknown, database: Database): Certbound
       return new CertboundError('ERR_DATABASE_OPEN', `The PostgreSQL server at ${redacted(database.url)} refused the login (${reason}).`, {
         status: 500,
         cause: err,
-        hint: 'Check the user and password in CERTBOUND_DATABASE_URL and the server\'s pg_hba.conf rules for this host.',
+        hint: "Check the user and password in CERTBOUND_DATABASE_URL and the server's pg_hba.conf rules for this host.",
       });
     }
     if (!isDatabaseUnavailable(err)) return undefined;
     const e = new DatabaseUnavailableError(`The PostgreSQL database at ${redacted(database.url)} is unavailable: ${reason}.`, { cause: err });
-    return new CertboundError(e.code, e.message, { status: 503, cause: err, hint: 'Check that PostgreSQL is running and reachable at that address and that CERTBOUND_DATABASE_URL is right, then retry.' });
+    return new CertboundError(e.code, e.message, {
+      status: 503,
+      cause: err,
+      hint: 'Check that PostgreSQL is running and reachable at that address and that CERTBOUND_DATABASE_URL is right, then retry.',
+    });
   }
   const file = database.filename;
   const dir = path.dirname(file);
   const make = (errCode: string, message: string, hint: string) => new CertboundError(errCode, message, { status: 500, cause: err, hint, details: { file } });
   if (code === 'ENOTDIR' || code === 'EEXIST') {
-    return make('ERR_DATABASE_PATH', `Cannot create the directory ${dir} for the SQLite database ${file}: part of that path is a file, not a directory.`, `Move that file away, or point ${setting} at a path inside a directory.`);
+    return make(
+      'ERR_DATABASE_PATH',
+      `Cannot create the directory ${dir} for the SQLite database ${file}: part of that path is a file, not a directory.`,
+      `Move that file away, or point ${setting} at a path inside a directory.`,
+    );
   }
   // SQLite reports a read-only directory as "unable to open" (WAL needs its -wal and -shm files there).
   const readOnlyDir = code.startsWith('SQLITE_CANTOPEN') && notWritable(dir);
   if (readOnlyDir || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
-    return make('ERR_DATABASE_READONLY', `The SQLite database ${file} cannot be written: ${readOnlyDir || code === 'EROFS' || code.startsWith('SQLITE_READONLY') ? 'its directory or file is read-only' : 'permission denied'} (${reason}).`, `Make ${dir} writable by this user (SQLite also writes ${path.basename(file)}-wal and -shm beside the file), or point ${setting} at a writable place.`);
+    return make(
+      'ERR_DATABASE_READONLY',
+      `The SQLite database ${file} cannot be written: ${readOnlyDir || code === 'EROFS' || code.startsWith('SQLITE_READONLY') ? 'its directory or file is read-only' : 'permission denied'} (${reason}).`,
+      `Make ${dir} writable by this user (SQLite also writes ${path.basename(file)}-wal and -shm beside the file), or point ${setting} at a writable place.`,
+    );
   }
   // A full file system often shows as an I/O error (the -wal or -shm file could not grow).
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT' || ((code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) && noSpaceLeft(dir))) {
-    return make('ERR_DATABASE_FULL', `The disk holding the SQLite database ${file} is full (${reason}); the change was not written.`, `Free space on the file system of ${dir} (or raise its quota), then retry.`);
+    return make(
+      'ERR_DATABASE_FULL',
+      `The disk holding the SQLite database ${file} is full (${reason}); the change was not written.`,
+      `Free space on the file system of ${dir} (or raise its quota), then retry.`,
+    );
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return make('ERR_DATABASE_CORRUPT', `${file} is not a usable SQLite database (${reason}).`, `Check that ${setting} names certbound's database; if it is, restore it from a backup (moving the file away starts an empty database).`);
+    return make(
+      'ERR_DATABASE_CORRUPT',
+      `${file} is not a usable SQLite database (${reason}).`,
+      `Check that ${setting} names certbound's database; if it is, restore it from a backup (moving the file away starts an empty database).`,
+    );
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOENT' || code === 'EISDIR') {
-    return make('ERR_DATABASE_OPEN', `Cannot open the SQLite database ${file} (${reason}).`, `Check that ${dir} exists, is a directory and is writable, and that ${file} is a file, or point ${setting} elsewhere.`);
+    return make(
+      'ERR_DATABASE_OPEN',
+      `Cannot open the SQLite database ${file} (${reason}).`,
+      `Check that ${dir} exists, is a directory and is writable, and that ${file} is a file, or point ${setting} elsewhere.`,
+    );
   }
   if (code.startsWith('SQLITE_IOERR')) {
-    return make('ERR_DATABASE_IO', `Reading or writing the SQLite database ${file} failed (${reason}).`, `Check the disk holding ${dir} (space, errors in the system log), then retry.`);
+    return make(
+      'ERR_DATABASE_IO',
+      `Reading or writing the SQLite database ${file} failed (${reason}).`,
+      `Check the disk holding ${dir} (space, errors in the system log), then retry.`,
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return make('ERR_DATABASE_BUSY', `The SQLite database ${file} stayed locked by another process (${reason}).`, 'Retry when the other certbound command or server has finished its change.');
+    return make(
+      'ERR_DATABASE_BUSY',
+      `The SQLite database ${file} stayed locked by another process (${reason}).`,
+      'Retry when the other certbound command or server has finished its change.',
+    );
   }
   return undefined;
 }

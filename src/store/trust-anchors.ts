@@ -75,6 +75,8 @@ export const trustAnchors = {
     await db('trust_anchors').where({ id }).delete();
   },
   async countMappingsPinned(db: Queryable, id: string): Promise<{ clientId: string }[]> {
-    return (await sqlOf(db).all<{ client_id: unknown }>('select client_id from certificate_mappings where trust_anchor_id = ?', [id])).map((r) => ({ clientId: String(r.client_id) }));
+    return (await sqlOf(db).all<{ client_id: unknown }>('select client_id from certificate_mappings where trust_anchor_id = ?', [id])).map((r) => ({
+      clientId: String(r.client_id),
+    }));
   },
 };

@@ -34,7 +34,8 @@ const NODE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 // better-sqlite3: another process holds the lock past busy_timeout, or the file cannot be used now.
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL)/;
 // pg and knex report timeouts and lost connections as plain Errors, recognisable by their message only.
-const UNAVAILABLE_MESSAGES = /^timeout expired$|Query read timeout|timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Timeout acquiring a connection|Connection ended unexpectedly|Client was closed and is not queryable|Cannot use a pool after calling end/;
+const UNAVAILABLE_MESSAGES =
+  /^timeout expired$|Query read timeout|timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Timeout acquiring a connection|Connection ended unexpectedly|Client was closed and is not queryable|Cannot use a pool after calling end/;
 
 /** Whether `err` (or an error it wraps) says the database is unavailable rather than that the request was wrong. */
 export function isDatabaseUnavailable(err: unknown): boolean {

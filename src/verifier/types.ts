@@ -27,7 +27,12 @@ export type IntrospectionOptions = {
   /** How long an inactive result is remembered, ms. Default 10 000. */
   inactiveCacheMaxAge?: number;
 } & (
-  | { /** mTLS client authentication (`tls_client_auth`/`self_signed_tls_client_auth`); the mTLS alias is used. */ tls: TlsOptions & { cert: string | Buffer; key: string | Buffer } }
+  | {
+      /** mTLS client authentication (`tls_client_auth`/`self_signed_tls_client_auth`); the mTLS alias is used. */ tls: TlsOptions & {
+        cert: string | Buffer;
+        key: string | Buffer;
+      };
+    }
   | { /** `client_secret_basic`. */ clientSecret: string }
 );
 

@@ -82,12 +82,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   const refusals = new Refusals(realm);
   const http = createFetcher(options.tls, timeout);
-  const introspectionHttp =
-    introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
+  const introspectionHttp = introspection && 'tls' in introspection ? createFetcher({ ca: options.tls?.ca, ...introspection.tls }, timeout) : http;
   const metadata = memoize<IssuerMetadata>(() => discoverMetadata(issuer, http.fetch), now, 10_000);
   const keys = new IssuerKeys({ readKeySet, jwksUri, jwks: options.jwks, timeout, fetch: http.fetch, metadata, now });
   const jwtChecks: JwtChecks = { issuer, audience, algorithms, clockTolerance, keys, refusals };
-  const introspector = new Introspector({ issuer, audience, clockTolerance, introspection, endpoint: explicitIntrospection, metadata, fetch: introspectionHttp.fetch, now, refusals });
+  const introspector = new Introspector({
+    issuer,
+    audience,
+    clockTolerance,
+    introspection,
+    endpoint: explicitIntrospection,
+    metadata,
+    fetch: introspectionHttp.fetch,
+    now,
+    refusals,
+  });
   const verified = new TokenCache<CachedToken>(tokenCacheMax);
   const doorkeeper = new Doorkeeper(tokenCacheMax);
 
@@ -154,7 +163,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const granted = entry.scopes;
     const missing = needed.length === 0 ? needed : needed.filter((s) => !granted.includes(s));
     if (missing.length > 0) {
-      throw refusals.fail('ERR_VERIFIER_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', 'token lacks a required scope', { scope: needed.join(' '), detail: `missing ${missing.join(' ')}` });
+      throw refusals.fail('ERR_VERIFIER_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', 'token lacks a required scope', {
+        scope: needed.join(' '),
+        detail: `missing ${missing.join(' ')}`,
+      });
     }
     return {
       claims: entry.claims,

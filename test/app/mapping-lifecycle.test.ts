@@ -59,7 +59,10 @@ describe('overlap check', () => {
     await admin.addClient({ clientId: 'pinned-prod', mapping: { kind: 'subject_dn', value: 'CN=svc,O=Acme', trustAnchor: 'prod-root' } }, 'test');
     expect((await refusal(admin.addClient({ clientId: 'unpinned', mapping: { kind: 'subject_dn', value: 'cn=svc, o=acme' } }, 'test'))).code).toBe('ERR_MAPPING_OVERLAP');
     const staging = await admin.addClient({ clientId: 'pinned-staging', mapping: { kind: 'subject_dn', value: 'CN=svc,O=Acme', trustAnchor: 'staging-root' } }, 'test');
-    expect(staging).toMatchObject({ clientId: 'pinned-staging', mappings: [{ kind: 'subject_dn', value: 'CN=svc,O=Acme', trustAnchorName: 'staging-root', trustAnchorEnvironment: 'staging' }] });
+    expect(staging).toMatchObject({
+      clientId: 'pinned-staging',
+      mappings: [{ kind: 'subject_dn', value: 'CN=svc,O=Acme', trustAnchorName: 'staging-root', trustAnchorEnvironment: 'staging' }],
+    });
     expect(await database.db('clients').where({ client_id: 'pinned-staging' }).first()).toMatchObject({ client_id: 'pinned-staging' });
   });
 
@@ -108,7 +111,13 @@ describe('--from-cert', () => {
   });
 
   it('several SANs of the kind need --value; a missing SAN kind is explained (the CN is never a SAN)', async () => {
-    const two = await pki.client({ subject: [{ CN: ['a.example.com'] }], san: [{ type: 'dns', value: 'a.example.com' }, { type: 'dns', value: 'b.example.com' }] });
+    const two = await pki.client({
+      subject: [{ CN: ['a.example.com'] }],
+      san: [
+        { type: 'dns', value: 'a.example.com' },
+        { type: 'dns', value: 'b.example.com' },
+      ],
+    });
     expect(() => mappingValueFromCertificate(two.pem, 'san-dns')).toThrow(/2 DNS SANs: a.example.com, b.example.com/);
     expect(mappingValueFromCertificate(two.pem, 'san-dns', 'b.example.com').value).toBe('b.example.com');
     const cnOnly = await pki.client({ subject: [{ CN: ['c.example.com'] }] });

@@ -18,16 +18,26 @@ describe('requestedClient', () => {
   it('MD-1/MD-4: one tls_client_auth_* member becomes the mapping; auth method inferred; scopes default to the limits; unknown members ignored', () => {
     const wanted = requestedClient({ tls_client_auth_san_dns: 'a.example.com', logo_uri: 'https://x', client_name: 'A' }, limits);
     expect(wanted.authMethod).toBe('tls_client_auth');
-    expect(wanted.input).toEqual({ scopes: ['read', 'write'], defaultResource: 'https://api.example.com', boundTokens: false, mapping: { kind: 'san_dns', value: 'a.example.com' } });
+    expect(wanted.input).toEqual({
+      scopes: ['read', 'write'],
+      defaultResource: 'https://api.example.com',
+      boundTokens: false,
+      mapping: { kind: 'san_dns', value: 'a.example.com' },
+    });
     expect(wanted.members['mapping.value']).toBe('tls_client_auth_san_dns');
     expect(wanted.clientName).toBe('A');
   });
 
   it('MD-2/MD-11: the members certbound cannot honour are refused, naming the member', () => {
-    expect(refusal(() => requestedClient({ token_endpoint_auth_method: 'client_secret_basic' }, limits))).toEqual({ code: 'ERR_REGISTRATION_METADATA', member: 'token_endpoint_auth_method' });
+    expect(refusal(() => requestedClient({ token_endpoint_auth_method: 'client_secret_basic' }, limits))).toEqual({
+      code: 'ERR_REGISTRATION_METADATA',
+      member: 'token_endpoint_auth_method',
+    });
     expect(refusal(() => requestedClient({ token_endpoint_auth_method: 'tls_client_auth' }, limits)).member).toBe('tls_client_auth_subject_dn');
     expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', tls_client_auth_san_uri: 'https://a' }, limits)).member).toBe('tls_client_auth_san_uri');
-    expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', tls_client_certificate_bound_access_tokens: 'true' }, limits)).member).toBe('tls_client_certificate_bound_access_tokens');
+    expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', tls_client_certificate_bound_access_tokens: 'true' }, limits)).member).toBe(
+      'tls_client_certificate_bound_access_tokens',
+    );
     expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', redirect_uris: ['https://a/cb'] }, limits)).member).toBe('redirect_uris');
     expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', jwks: { keys: [] } }, limits)).member).toBe('jwks');
     expect(refusal(() => requestedClient({ token_endpoint_auth_method: 'private_key_jwt', tls_client_auth_san_dns: 'a' }, limits)).member).toBe('tls_client_auth_san_dns');
@@ -37,6 +47,8 @@ describe('requestedClient', () => {
 
   it('jwks and jwks_uri go to the members of the method', () => {
     expect(requestedClient({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://a/jwks' }, limits).input.privateKeyJwtJwksUri).toBe('https://a/jwks');
-    expect(requestedClient({ token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC' }] } }, limits).input.selfSignedJwks).toBe('{"keys":[{"kty":"EC"}]}');
+    expect(requestedClient({ token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC' }] } }, limits).input.selfSignedJwks).toBe(
+      '{"keys":[{"kty":"EC"}]}',
+    );
   });
 });

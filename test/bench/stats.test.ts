@@ -83,7 +83,15 @@ describe('validateOutput', () => {
 
   it('accepts every scenario prefix with or without a suffix', () => {
     for (const prefix of SCENARIO_PREFIXES) {
-      expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: prefix }, { ...validRow, scenario: `${prefix}-postgres` }] })).toEqual([]);
+      expect(
+        validateOutput({
+          machine: {},
+          scenarios: [
+            { ...validRow, scenario: prefix },
+            { ...validRow, scenario: `${prefix}-postgres` },
+          ],
+        }),
+      ).toEqual([]);
     }
   });
 });
@@ -117,21 +125,54 @@ describe('targets', () => {
     expect(meets(targetOf('client-fetch-cached'), 0.94)).toBe(false);
     expect(targetOf('client-gettoken-cached-inprocess')).toBeUndefined();
     expect(meets(targetOf('client-gettoken-cached-inprocess'), 0.1)).toBeNull();
-    expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: 'client-fetch-cached' }, { ...validRow, scenario: 'client-gettoken-cached-inprocess' }] })).toEqual([]);
+    expect(
+      validateOutput({
+        machine: {},
+        scenarios: [
+          { ...validRow, scenario: 'client-fetch-cached' },
+          { ...validRow, scenario: 'client-gettoken-cached-inprocess' },
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('leastSquaresSlope (the soak memory slope)', () => {
   it('fits the line through exact points and the least-squares line through noisy ones', () => {
-    expect(leastSquaresSlope([[0, 100], [1, 102], [2, 104], [3, 106]])).toBeCloseTo(2, 12);
+    expect(
+      leastSquaresSlope([
+        [0, 100],
+        [1, 102],
+        [2, 104],
+        [3, 106],
+      ]),
+    ).toBeCloseTo(2, 12);
     // Noisy points: sum((x - 3)(y - 11.5)) / sum((x - 3)^2) = 6 / 20.
-    expect(leastSquaresSlope([[0, 11], [2, 10], [4, 13], [6, 12]])).toBeCloseTo(0.3, 12);
-    expect(leastSquaresSlope([[0, 50], [5, 50], [10, 50]])).toBe(0);
+    expect(
+      leastSquaresSlope([
+        [0, 11],
+        [2, 10],
+        [4, 13],
+        [6, 12],
+      ]),
+    ).toBeCloseTo(0.3, 12);
+    expect(
+      leastSquaresSlope([
+        [0, 50],
+        [5, 50],
+        [10, 50],
+      ]),
+    ).toBe(0);
   });
 
   it('is NaN where no line is defined (fewer than two distinct x)', () => {
     expect(leastSquaresSlope([])).toBeNaN();
     expect(leastSquaresSlope([[1, 5]])).toBeNaN();
-    expect(leastSquaresSlope([[1, 5], [1, 7]])).toBeNaN();
+    expect(
+      leastSquaresSlope([
+        [1, 5],
+        [1, 7],
+      ]),
+    ).toBeNaN();
   });
 });

@@ -16,7 +16,13 @@ const cli = (...argv: string[]) => runCliCaptured(env, ...argv);
 async function counts() {
   const db = database.db;
   const n = async (t: string) => Number((await db(t).count({ n: '*' }))[0]!.n);
-  return { clients: await n('clients'), mappings: await n('certificate_mappings'), anchors: await n('trust_anchors'), audit: await n('audit_log'), resources: await n('resource_servers') };
+  return {
+    clients: await n('clients'),
+    mappings: await n('certificate_mappings'),
+    anchors: await n('trust_anchors'),
+    audit: await n('audit_log'),
+    resources: await n('resource_servers'),
+  };
 }
 
 beforeAll(async () => {
@@ -137,7 +143,9 @@ describe('certbound CLI', () => {
     expect(leaky.code).toBe(2);
     expect(leaky.err).toContain('contains private key material (d)');
     expect(await counts()).toEqual(before);
-    expect((await cli('client', 'add', '--id', 'robot', '--private-key-jwt-jwks', path.join(dir, 'robot.json'), '--scope', 'read')).out).toContain('client robot (private_key_jwt)');
+    expect((await cli('client', 'add', '--id', 'robot', '--private-key-jwt-jwks', path.join(dir, 'robot.json'), '--scope', 'read')).out).toContain(
+      'client robot (private_key_jwt)',
+    );
     expect((await cli('client', 'list')).out).toMatch(/robot\s+private_key_jwt\s+read\s+any certificate \(private_key_jwt, 1 key\)/);
     expect((await cli('client', 'show', 'robot')).out).toContain('client assertion keys (kid): robot-key (EC P-256)');
   });

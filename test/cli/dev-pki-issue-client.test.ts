@@ -25,7 +25,13 @@ let running: RunningServer | undefined;
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-issue-client-'));
-  env = { CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: database.url, CERTBOUND_PORT: String(await freePort()), CERTBOUND_MTLS_PORT: String(await freePort()), CERTBOUND_HOST: '127.0.0.1' };
+  env = {
+    CERTBOUND_DATA_DIR: dataDir,
+    CERTBOUND_DATABASE_URL: database.url,
+    CERTBOUND_PORT: String(await freePort()),
+    CERTBOUND_MTLS_PORT: String(await freePort()),
+    CERTBOUND_HOST: '127.0.0.1',
+  };
 });
 afterAll(async () => {
   await running?.close();
@@ -96,7 +102,12 @@ describe('certbound dev-pki issue-client (development mode)', () => {
     try {
       const token = await client.getToken();
       expect(token.thumbprint).toBe(thumbprint);
-      expect(decodeJwt(token.accessToken)).toMatchObject({ client_id: 'orders-worker', aud: 'https://demo-api.certbound.test', scope: 'demo.read demo.write', cnf: { 'x5t#S256': thumbprint } });
+      expect(decodeJwt(token.accessToken)).toMatchObject({
+        client_id: 'orders-worker',
+        aud: 'https://demo-api.certbound.test',
+        scope: 'demo.read demo.write',
+        cnf: { 'x5t#S256': thumbprint },
+      });
     } finally {
       await client.close();
     }
@@ -116,7 +127,19 @@ describe('certbound dev-pki issue-client (development mode)', () => {
     const issued = await runCliCaptured(env, 'dev-pki', 'issue-client', '--name', 'multi', '--san-dns', 'a.example.test', 'b.example.test');
     expect(issued.code).toBe(0);
     const certPath = path.join(dataDir, 'dev-pki', 'clients', 'multi.pem');
-    expect(printedCommand(issued.out, 'certbound')).toEqual(['client', 'add', '--id', 'multi', '--from-cert', certPath, '--match', 'san-dns', '--value', 'a.example.test', ...DEMO]);
+    expect(printedCommand(issued.out, 'certbound')).toEqual([
+      'client',
+      'add',
+      '--id',
+      'multi',
+      '--from-cert',
+      certPath,
+      '--match',
+      'san-dns',
+      '--value',
+      'a.example.test',
+      ...DEMO,
+    ]);
   });
 
   it('refuses bad input with what to do, and writes nothing: a name already issued, a bad name, a bad SAN, a bad subject', async () => {

@@ -31,19 +31,28 @@ let runs = 0;
 function certbound(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; loaded: string[] }> {
   const file = path.join(dir, `loaded-${++runs}.json`);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', '--import', recordModules, 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, ...env, LOADED_MODULES_FILE: file } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      try {
-        resolve({ code, stdout, stderr, loaded: JSON.parse(readFileSync(file, 'utf8')) as string[] });
-      } catch (cause) {
-        reject(new Error(`certbound ${args.join(' ')} wrote no module list (exit ${code}): ${stderr}`, { cause }));
-      }
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--import', recordModules, 'src/cli/main.ts', ...args],
+      { cwd: root, env: { ...process.env, ...env, LOADED_MODULES_FILE: file } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        try {
+          resolve({ code, stdout, stderr, loaded: JSON.parse(readFileSync(file, 'utf8')) as string[] });
+        } catch (cause) {
+          reject(new Error(`certbound ${args.join(' ')} wrote no module list (exit ${code}): ${stderr}`, { cause }));
+        }
+      },
+    );
   });
 }
 
 const packagesOf = (loaded: string[]) => [...new Set(loaded.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []))].sort();
-const sourcesOf = (loaded: string[]) => loaded.filter((u) => u.startsWith(`file://${root}/src/`)).map((u) => u.slice(`file://${root}/`.length)).sort();
+const sourcesOf = (loaded: string[]) =>
+  loaded
+    .filter((u) => u.startsWith(`file://${root}/src/`))
+    .map((u) => u.slice(`file://${root}/`.length))
+    .sort();
 
 /** The server's and the changes' libraries: none of them belongs in the command tree or a listing. */
 const SERVER_PACKAGES = ['knex', 'oidc-provider', 'koa', 'undici', 'jose', 'pino', 'prom-client', '@peculiar/x509', '@peculiar/asn1-x509', 'pkijs', 'lodash', 'tarn'];
@@ -58,7 +67,11 @@ describe('what a certbound command loads', () => {
     const cliDir = path.join(root, 'src/cli');
     const onDemand = readdirSync(cliDir)
       .filter((f) => f.endsWith('.ts') && f !== 'modules.ts' && f !== 'main.ts')
-      .flatMap((f) => readFileSync(path.join(cliDir, f), 'utf8').split('\n').flatMap((line, i) => (/\bimport\(/.test(line) && !/typeof import\(/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])));
+      .flatMap((f) =>
+        readFileSync(path.join(cliDir, f), 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (/\bimport\(/.test(line) && !/typeof import\(/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+      );
     expect(onDemand).toEqual([]);
     expect(readFileSync(path.join(cliDir, 'modules.ts'), 'utf8')).toMatch(/import\('\.\.\/store\/knex\.js'\)/);
   });
@@ -66,7 +79,8 @@ describe('what a certbound command loads', () => {
   it('certbound --help loads the command tree only: commander, no knex, oidc-provider, koa, undici, zod or database driver', async () => {
     const help = await certbound({}, '--help');
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token']) expect(help.stdout).toContain(`  ${command}`);
+    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token'])
+      expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
     expect(sourcesOf(help.loaded)).toEqual([
       'src/cli/audit-commands.ts',
@@ -105,7 +119,9 @@ describe('what a certbound command loads', () => {
     const list = await certbound({ CERTBOUND_DATABASE_URL: url, CERTBOUND_DATA_DIR: dir }, 'trust', 'list');
     expect(list.code).toBe(1);
     expect(list.stdout).toBe('');
-    expect(list.stderr).toMatch(/^error: The PostgreSQL database at postgres:\/\/certbound@127\.0\.0\.1:\d+\/certbound is unavailable: connect ECONNREFUSED 127\.0\.0\.1:\d+\.\n {2}→ Check that PostgreSQL is running/);
+    expect(list.stderr).toMatch(
+      /^error: The PostgreSQL database at postgres:\/\/certbound@127\.0\.0\.1:\d+\/certbound is unavailable: connect ECONNREFUSED 127\.0\.0\.1:\d+\.\n {2}→ Check that PostgreSQL is running/,
+    );
     expect(packagesOf(list.loaded)).toContain('pg');
     expect(packagesOf(list.loaded)).not.toContain('knex');
   }, 30_000);
@@ -118,18 +134,25 @@ describe('what a certbound command loads', () => {
       const admin = createAdminService({ db: database.db, signingAlg: 'ES256' });
       await admin.addTrustAnchor({ name: 'corp-root', pem: pki.root.pem }, 'test');
       await admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'test');
-      for (const id of ['billing', 'shipping']) await admin.addClient({ clientId: id, mapping: { kind: 'san_dns', value: `${id}.example.com`, trustAnchor: 'corp-root' }, scopes: ['read'] }, 'test');
+      for (const id of ['billing', 'shipping'])
+        await admin.addClient({ clientId: id, mapping: { kind: 'san_dns', value: `${id}.example.com`, trustAnchor: 'corp-root' }, scopes: ['read'] }, 'test');
     });
     afterAll(() => database?.drop());
 
     it('certbound client list on a current database reads through the driver: no knex, nor any server library', async () => {
       const list = await certbound({ CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir }, 'client', 'list');
       expect(list).toMatchObject({ code: 0, stderr: '' });
-      expect(list.stdout).toMatch(/^CLIENT +METHOD +SCOPES +SUBJECT\nbilling +tls_client_auth +read +san_dns=billing\.example\.com \(trust: corp-root\)\nshipping +tls_client_auth +read +san_dns=shipping\.example\.com \(trust: corp-root\)\n$/);
+      expect(list.stdout).toMatch(
+        /^CLIENT +METHOD +SCOPES +SUBJECT\nbilling +tls_client_auth +read +san_dns=billing\.example\.com \(trust: corp-root\)\nshipping +tls_client_auth +read +san_dns=shipping\.example\.com \(trust: corp-root\)\n$/,
+      );
       const packages = packagesOf(list.loaded);
       expect(packages).toContain(database.database.client === 'pg' ? 'pg' : 'better-sqlite3');
       expect(packages.filter((p) => SERVER_PACKAGES.includes(p))).toEqual([]);
-      expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki|diagnose|verifier)\/|^src\/app\/(service|clients|mappings|trust-anchors|signing-keys|dev-pki|crls|diagnosis)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
+      expect(
+        sourcesOf(list.loaded).filter((s) =>
+          /^src\/(server|pki|diagnose|verifier)\/|^src\/app\/(service|clients|mappings|trust-anchors|signing-keys|dev-pki|crls|diagnosis)\.ts$|^src\/store\/knex\.ts$/.test(s),
+        ),
+      ).toEqual([]);
     }, 30_000);
 
     it('a listing on a database that is not current migrates it first, as every command does (through knex, then)', async () => {

@@ -24,7 +24,23 @@ afterAll(() => database?.drop());
 
 describe('certbound registration-token', () => {
   it('create --json prints the token once with its limits; only its hash is stored; list shows no token; revoke ends it', async () => {
-    const created = await cli('registration-token', 'create', '--expires-in', '2h', '--max-uses', '3', '--scope', 'read write', '--resource', 'https://api.example.com', '--environment', 'prod', '--approval', 'manual', '--json');
+    const created = await cli(
+      'registration-token',
+      'create',
+      '--expires-in',
+      '2h',
+      '--max-uses',
+      '3',
+      '--scope',
+      'read write',
+      '--resource',
+      'https://api.example.com',
+      '--environment',
+      'prod',
+      '--approval',
+      'manual',
+      '--json',
+    );
     expect(created.code, created.err).toBe(0);
     const json = JSON.parse(created.out);
     expect(json).toMatchObject({ max_uses: 3, uses: 0, scope: 'read write', resources: ['https://api.example.com'], environments: ['prod'], approval: 'manual', revoked_at: null });
@@ -87,7 +103,7 @@ describe('certbound client approve|reject', () => {
     expect((await cli('client', 'reject', 'ghost')).code).toBe(2);
   });
 
-  it('client show and client list say where a registration stands: pending, approved, or nothing for an administrator\'s client (text and --json)', async () => {
+  it("client show and client list say where a registration stands: pending, approved, or nothing for an administrator's client (text and --json)", async () => {
     const admin = createAdminService({ db: database.db, signingAlg: 'ES256' });
     const dcr = createRegistrationUseCases({ db: database.db });
     // The certificate proof belongs to the endpoint's tests; here it always holds.
@@ -112,7 +128,9 @@ describe('certbound client approve|reject', () => {
     expect(listed.out).toMatch(new RegExp(`\\n${pending} +tls_client_auth +read +pending +san_dns=waiting\\.example\\.com`));
     expect(listed.out).toMatch(new RegExp(`\\n${auto} +tls_client_auth +read +approved +san_dns=auto\\.example\\.com`));
     expect(listed.out).toMatch(/\nplain +tls_client_auth +read +- +san_dns=plain\.example\.com/);
-    const states = Object.fromEntries((JSON.parse((await cli('client', 'list', '--json')).out) as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]));
+    const states = Object.fromEntries(
+      (JSON.parse((await cli('client', 'list', '--json')).out) as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]),
+    );
     expect(states).toEqual({ [pending]: 'pending', [auto]: 'approved', plain: null });
 
     expect((await cli('client', 'approve', pending)).code).toBe(0);

@@ -49,11 +49,17 @@ const signingKey = crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256
 export async function startFakeAs(pki: TestPki): Promise<FakeAs> {
   const received: ReceivedRequest[] = [];
   let tokenCount = 0;
-  let script: TokenScript = async (req) => ({ status: 200, json: { access_token: await fake.jwt({ cnf: { 'x5t#S256': req.thumbprint } }), token_type: 'Bearer', expires_in: 300 } });
-  const sockets = new Set<Socket>();
-  const server: Server = createServer({ cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem, ca: pki.root.pem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    void handle(req, res);
+  let script: TokenScript = async (req) => ({
+    status: 200,
+    json: { access_token: await fake.jwt({ cnf: { 'x5t#S256': req.thumbprint } }), token_type: 'Bearer', expires_in: 300 },
   });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(
+    { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem, ca: pki.root.pem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
   server.on('secureConnection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -73,8 +79,10 @@ export async function startFakeAs(pki: TestPki): Promise<FakeAs> {
     const path = new URL(req.url ?? '/', fake.issuer).pathname;
     const r: ReceivedRequest = { method: req.method ?? '', path, body: new URLSearchParams(text), thumbprint: peer?.raw ? x5tS256(peer.raw) : undefined };
     received.push(r);
-    if (path === '/.well-known/oauth-authorization-server') return send(res, fake.rfc8414Status === 200 ? { status: 200, json: fake.metadata } : { status: fake.rfc8414Status, json: { error: 'not_found' } });
-    if (path === '/.well-known/openid-configuration') return send(res, fake.openidStatus === 200 ? { status: 200, json: fake.metadata } : { status: fake.openidStatus, json: { error: 'unavailable' } });
+    if (path === '/.well-known/oauth-authorization-server')
+      return send(res, fake.rfc8414Status === 200 ? { status: 200, json: fake.metadata } : { status: fake.rfc8414Status, json: { error: 'not_found' } });
+    if (path === '/.well-known/openid-configuration')
+      return send(res, fake.openidStatus === 200 ? { status: 200, json: fake.metadata } : { status: fake.openidStatus, json: { error: 'unavailable' } });
     if (path === '/mtls/token' || path === '/token') return send(res, await script(r, ++tokenCount));
     send(res, { status: 404, json: { error: 'not_found' } });
   }

@@ -83,7 +83,13 @@ describe('discovery', () => {
 
 describe('retries and refusals', () => {
   it('5xx and dropped connections are retried with backoff, then the token comes', async () => {
-    as.onToken(async (req, n) => (n === 1 ? { status: 503, json: { error: 'temporarily_unavailable' } } : n === 2 ? 'drop-connection' : { status: 200, json: { access_token: await as.jwt({ cnf: { 'x5t#S256': req.thumbprint } }), token_type: 'Bearer', expires_in: 300 } }));
+    as.onToken(async (req, n) =>
+      n === 1
+        ? { status: 503, json: { error: 'temporarily_unavailable' } }
+        : n === 2
+          ? 'drop-connection'
+          : { status: 200, json: { access_token: await as.jwt({ cnf: { 'x5t#S256': req.thumbprint } }), token_type: 'Bearer', expires_in: 300 } },
+    );
     await expect(client().getToken()).resolves.toMatchObject({ tokenType: 'Bearer' });
     expect(as.tokenRequests()).toHaveLength(3);
   });
@@ -234,13 +240,21 @@ describe('credentials', () => {
 
   it('CERTIFICATE_UNREADABLE: a missing file or a file without a certificate, named in the message', () => {
     const missing = path.join(dir, 'missing.pem');
-    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { certFile: missing, keyFile: missing } })).toThrow(expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining(missing) }));
-    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: 'not a certificate', key: cert.keyPem } })).toThrow(expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining('holds no PEM certificate') }));
-    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: cert.pem, key: 'garbage' } })).toThrow(expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining('no readable private key') }));
+    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { certFile: missing, keyFile: missing } })).toThrow(
+      expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining(missing) }),
+    );
+    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: 'not a certificate', key: cert.keyPem } })).toThrow(
+      expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining('holds no PEM certificate') }),
+    );
+    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: cert.pem, key: 'garbage' } })).toThrow(
+      expect.objectContaining({ code: 'CERTIFICATE_UNREADABLE', message: expect.stringContaining('no readable private key') }),
+    );
   });
 
   it("KEY_MISMATCH: another certificate's key is refused before any request", () => {
-    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: cert.pem, key: other.keyPem } })).toThrow(expect.objectContaining({ code: 'KEY_MISMATCH', hint: expect.stringContaining('generated with this certificate') }));
+    expect(() => createTokenClient({ issuer: as.issuer, clientId: 'app', credentials: { cert: cert.pem, key: other.keyPem } })).toThrow(
+      expect.objectContaining({ code: 'KEY_MISMATCH', hint: expect.stringContaining('generated with this certificate') }),
+    );
     expect(as.received).toEqual([]);
   });
 

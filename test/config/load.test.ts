@@ -18,7 +18,15 @@ const errorOf = (fn: () => unknown) => errorOfAny<ConfigError>(fn);
 describe('loadConfig', () => {
   it('defaults: development, SQLite under ./data, issuer and mTLS URL from the ports', () => {
     const c = loadConfig({ env: {} });
-    expect(c).toMatchObject({ env: 'development', issuer: 'https://localhost:8443', mtlsUrl: 'https://localhost:8444', port: 8443, mtlsPort: 8444, host: '127.0.0.1', signingAlg: 'ES256' });
+    expect(c).toMatchObject({
+      env: 'development',
+      issuer: 'https://localhost:8443',
+      mtlsUrl: 'https://localhost:8444',
+      port: 8443,
+      mtlsPort: 8444,
+      host: '127.0.0.1',
+      signingAlg: 'ES256',
+    });
     expect(c.database).toEqual({ client: 'sqlite', filename: path.resolve('data/certbound.sqlite'), timeoutMs: 2000 });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -26,7 +34,11 @@ describe('loadConfig', () => {
   it('a postgres:// URL selects PostgreSQL', () => {
     expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db' } }).database).toEqual({ client: 'pg', url: 'postgres://u@h/db', timeoutMs: 2000 });
     // H15-9: the database timeout travels with the database settings; a value that is not a whole number of ms is refused.
-    expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db', CERTBOUND_DATABASE_TIMEOUT_MS: '750' } }).database).toEqual({ client: 'pg', url: 'postgres://u@h/db', timeoutMs: 750 });
+    expect(loadConfig({ env: { CERTBOUND_DATABASE_URL: 'postgres://u@h/db', CERTBOUND_DATABASE_TIMEOUT_MS: '750' } }).database).toEqual({
+      client: 'pg',
+      url: 'postgres://u@h/db',
+      timeoutMs: 750,
+    });
     expect(() => loadConfig({ env: { CERTBOUND_DATABASE_TIMEOUT_MS: 'soon' } })).toThrow(/CERTBOUND_DATABASE_TIMEOUT_MS.*whole number/s);
   });
 
@@ -59,7 +71,9 @@ describe('loadConfig', () => {
 
   it('booleans: "false" means false', () => {
     expect(loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'false' } }).migrateOnStart).toBe(false);
-    expect(() => loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'maybe' } })).toThrow(/CERTBOUND_MIGRATE_ON_START: "maybe" is not valid: must be true or false \(1\/0, yes\/no and on\/off are accepted too\)/);
+    expect(() => loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'maybe' } })).toThrow(
+      /CERTBOUND_MIGRATE_ON_START: "maybe" is not valid: must be true or false \(1\/0, yes\/no and on\/off are accepted too\)/,
+    );
     expect(loadConfig({ env: { CERTBOUND_MIGRATE_ON_START: 'off' } }).migrateOnStart).toBe(false);
   });
 
@@ -71,7 +85,9 @@ describe('loadConfig', () => {
   it('CERTBOUND_OUTBOUND_CA_FILE must be a readable PEM file with a certificate; CERTBOUND_JWKS_URI_MIN_REFRESH_MS at least 100', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'certbound-outbound-ca-'));
     writeFileSync(path.join(dir, 'empty.pem'), 'not a certificate');
-    expect(() => loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'missing.pem') } })).toThrow(/environment variable CERTBOUND_OUTBOUND_CA_FILE: cannot read .*missing\.pem \(ENOENT\)/);
+    expect(() => loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'missing.pem') } })).toThrow(
+      /environment variable CERTBOUND_OUTBOUND_CA_FILE: cannot read .*missing\.pem \(ENOENT\)/,
+    );
     expect(() => loadConfig({ env: { CERTBOUND_OUTBOUND_CA_FILE: path.join(dir, 'empty.pem') } })).toThrow(/empty\.pem holds no PEM certificate/);
     expect(() => loadConfig({ env: { CERTBOUND_JWKS_URI_MIN_REFRESH_MS: '5' } })).toThrow(/CERTBOUND_JWKS_URI_MIN_REFRESH_MS/);
     writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');

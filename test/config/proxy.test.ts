@@ -56,14 +56,25 @@ describe('CERTBOUND_TRUSTED_PROXIES / CERTBOUND_CLIENT_CERT_HEADER', () => {
   });
 
   it('bad values name the variable and say what is expected', () => {
-    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.0/33', CERTBOUND_CLIENT_CERT_HEADER: 'nginx' } })).message).toMatch(/environment variable CERTBOUND_TRUSTED_PROXIES: .*10\.0\.0\.0\/33/);
-    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: 'proxy.internal', CERTBOUND_CLIENT_CERT_HEADER: 'nginx' } })).message).toContain('CERTBOUND_TRUSTED_PROXIES');
+    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.0/33', CERTBOUND_CLIENT_CERT_HEADER: 'nginx' } })).message).toMatch(
+      /environment variable CERTBOUND_TRUSTED_PROXIES: .*10\.0\.0\.0\/33/,
+    );
+    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: 'proxy.internal', CERTBOUND_CLIENT_CERT_HEADER: 'nginx' } })).message).toContain(
+      'CERTBOUND_TRUSTED_PROXIES',
+    );
     const format = errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'apache' } }));
     expect(format.message).toContain('environment variable CERTBOUND_CLIENT_CERT_HEADER');
     expect(format.message).toContain('rfc9440, nginx, xfcc');
-    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx:X SSL' } })).message).toContain('CERTBOUND_CLIENT_CERT_HEADER');
-    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx', CERTBOUND_PROXY_CHAIN_VALIDATION: 'trust-me' } })).message).toContain('CERTBOUND_PROXY_CHAIN_VALIDATION');
-    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx', CERTBOUND_PROXY_VERIFY_HEADER: 'bad header:SUCCESS' } })).message).toContain('CERTBOUND_PROXY_VERIFY_HEADER');
+    expect(errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx:X SSL' } })).message).toContain(
+      'CERTBOUND_CLIENT_CERT_HEADER',
+    );
+    expect(
+      errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx', CERTBOUND_PROXY_CHAIN_VALIDATION: 'trust-me' } })).message,
+    ).toContain('CERTBOUND_PROXY_CHAIN_VALIDATION');
+    expect(
+      errorOf(() => loadConfig({ env: { CERTBOUND_TRUSTED_PROXIES: '10.0.0.1', CERTBOUND_CLIENT_CERT_HEADER: 'nginx', CERTBOUND_PROXY_VERIFY_HEADER: 'bad header:SUCCESS' } }))
+        .message,
+    ).toContain('CERTBOUND_PROXY_VERIFY_HEADER');
   });
 
   it('proxy-only settings without forwarding are a mistake, not silently ignored', () => {

@@ -11,7 +11,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('console pages', () => {
   it('escapes everything it shows: a certificate subject cannot inject markup', () => {
-    const html = explanationPage({ status: 403, title: 'Not <yours>', paragraphs: ['a & b'], seen: { subject: 'CN=<script>alert(1)</script>', thumbprint: 't"x', clients: ['c<1>'] }, commands: ["certbound client update x --scope 'a'"] }, undefined);
+    const html = explanationPage(
+      {
+        status: 403,
+        title: 'Not <yours>',
+        paragraphs: ['a & b'],
+        seen: { subject: 'CN=<script>alert(1)</script>', thumbprint: 't"x', clients: ['c<1>'] },
+        commands: ["certbound client update x --scope 'a'"],
+      },
+      undefined,
+    );
     expect(html).not.toContain('<script>');
     expect(html).toContain('CN=&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('t&quot;x');

@@ -49,6 +49,11 @@ describe('console sessions', () => {
     expect(csrfMatches(s, undefined)).toBe(false);
     expect(csrfMatches(s, '')).toBe(false);
     expect(csrfMatches(s, `${s.csrf}x`)).toBe(false);
-    expect(csrfMatches(s, s.csrf.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')))).toBe(false);
+    expect(
+      csrfMatches(
+        s,
+        s.csrf.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),
+      ),
+    ).toBe(false);
   });
 });

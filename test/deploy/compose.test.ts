@@ -76,7 +76,11 @@ describe('docker-compose.yml', () => {
     const template = readFileSync(NGINX_TEMPLATE, 'utf8');
     const placeholders = new Set([...template.matchAll(/\$\{(NGINX_[A-Z0-9_]+)\}/g)].map((m) => m[1]));
     expect([...placeholders].sort()).toEqual([...NGINX_TEMPLATE_VARIABLES].sort());
-    expect(Object.keys(env).filter((k) => k.startsWith('NGINX_')).sort()).toEqual([...NGINX_TEMPLATE_VARIABLES].sort());
+    expect(
+      Object.keys(env)
+        .filter((k) => k.startsWith('NGINX_'))
+        .sort(),
+    ).toEqual([...NGINX_TEMPLATE_VARIABLES].sort());
     const rendered = renderNginxTemplate(env as NginxVariables, template);
     expect(rendered).not.toMatch(/\$\{NGINX_/);
     expect(rendered).toContain('proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;');
@@ -84,7 +88,9 @@ describe('docker-compose.yml', () => {
 
   it('SC-4: the replicas trust nginx’s fixed address as the only proxy; the public URLs are nginx’s published ports', () => {
     const networks = services.nginx!.networks as Record<string, { ipv4_address?: string }>;
-    const nginxAddress = Object.values(networks).map((n) => n?.ipv4_address).find(Boolean);
+    const nginxAddress = Object.values(networks)
+      .map((n) => n?.ipv4_address)
+      .find(Boolean);
     expect(nginxAddress).toBeDefined();
     const published = (services.nginx!.ports ?? []).map((p) => String(p).split(':')[0]);
     for (const [, service] of replicas) {

@@ -74,7 +74,11 @@ describe('diagnoseCertificate: certificate facts', () => {
 
   it('lists every client it would authenticate as, without a client id', () => {
     const d = diagnose(billing, {
-      clients: [client('billing', mapping('san_dns', 'billing.example.com')), client('billing-dn', mapping('subject_dn', 'CN=billing,O=Acme,C=US')), client('other', mapping('san_dns', 'other.example.com'))],
+      clients: [
+        client('billing', mapping('san_dns', 'billing.example.com')),
+        client('billing-dn', mapping('subject_dn', 'CN=billing,O=Acme,C=US')),
+        client('other', mapping('san_dns', 'other.example.com')),
+      ],
     });
     expect(d.authenticates_as.map((m) => m.client_id)).toEqual(['billing', 'billing-dn']);
     expect(formatDiagnosis(d)).toContain('authenticates as billing, billing-dn');
@@ -104,12 +108,19 @@ describe('diagnoseCertificate: near misses without a client id', () => {
     ]);
     expect(d.near_misses[0]).toMatchObject({
       differs: ['trust_anchor'],
-      mapping: { fields: { identity: { status: 'match' }, trust_anchor: { status: 'mismatch', pinned: { name: 'staging-root', environment: 'staging' }, chain_anchor: { name: 'prod-root', environment: 'prod' } } } },
+      mapping: {
+        fields: {
+          identity: { status: 'match' },
+          trust_anchor: { status: 'mismatch', pinned: { name: 'staging-root', environment: 'staging' }, chain_anchor: { name: 'prod-root', environment: 'prod' } },
+        },
+      },
     });
     expect(d.message).toContain('Nearest registered: staged (WRONG_TRUST_ANCHOR: pinned to staging-root (staging), the chain ends at prod-root (prod)); cn-san');
     const text = formatDiagnosis(d);
     expect(text).toContain('nearest registered clients:');
-    expect(text).toMatch(/staged: WRONG_TRUST_ANCHOR \(the same value\)\n.*registered.*presented\n.*san_dns +billing\.example\.com +billing\.example\.com +✓\n.*trust anchor +staging-root\/staging +prod-root\/prod +✗/);
+    expect(text).toMatch(
+      /staged: WRONG_TRUST_ANCHOR \(the same value\)\n.*registered.*presented\n.*san_dns +billing\.example\.com +billing\.example\.com +✓\n.*trust anchor +staging-root\/staging +prod-root\/prod +✗/,
+    );
 
     // with fewer of the known mistakes, the value a few edits away is named, with what differs
     const typo = diagnose(billing, { clients: [client('other', mapping('san_dns', 'other.example.com'))], nearby });
@@ -137,7 +148,7 @@ describe('diagnoseCertificate: mapping reason codes with --client-id', () => {
     expect(d.client?.mappings[0]?.fields.identity).toMatchObject({ status: 'mismatch', registered: 'C=US,O=Acme,CN=billing', certificate: ['CN=billing,O=Acme,C=US'] });
   });
 
-  it('SUBJECT_DN_MISMATCH: the mapping names last year\'s CN', () => {
+  it("SUBJECT_DN_MISMATCH: the mapping names last year's CN", () => {
     const d = diagnose(billing, { clientId: 'billing', clients: [client('billing', mapping('subject_dn', 'CN=billing-2025,O=Acme,C=US'))] });
     expect(d.code).toBe('SUBJECT_DN_MISMATCH');
     expect(d.message).toContain('CN=billing,O=Acme,C=US');
@@ -158,7 +169,13 @@ describe('diagnoseCertificate: mapping reason codes with --client-id', () => {
   });
 
   it('SAN_MISMATCH: shows the closest registered value and the certificate value', async () => {
-    const typo = await pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'biling.example.com' }, { type: 'dns', value: 'zzz.example.net' }] });
+    const typo = await pki.client({
+      subject: [{ CN: ['billing'] }],
+      san: [
+        { type: 'dns', value: 'biling.example.com' },
+        { type: 'dns', value: 'zzz.example.net' },
+      ],
+    });
     const d = diagnose(typo, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com'), mapping('san_dns', 'accounts.example.org'))] });
     expect(d.code).toBe('SAN_MISMATCH');
     expect(d.message).toContain('Closest: registered billing.example.com, certificate biling.example.com');
@@ -167,18 +184,29 @@ describe('diagnoseCertificate: mapping reason codes with --client-id', () => {
 
   it('WRONG_TRUST_ANCHOR: a staging certificate against a mapping pinned to prod, in environment words', async () => {
     const stagingCert = await issueLeaf(staging.issuing, { subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
-    const d = diagnose(stagingCert, { chain: [staging.issuing.pem], clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))] });
+    const d = diagnose(stagingCert, {
+      chain: [staging.issuing.pem],
+      clientId: 'billing',
+      clients: [client('billing', mapping('san_dns', 'billing.example.com', { pin: 'prod' }))],
+    });
     expect(d.chain).toMatchObject({ status: 'complete', anchor: { name: 'staging-root', environment: 'staging' } });
     expect(d.code).toBe('WRONG_TRUST_ANCHOR');
     expect(d.message).toBe(
       'The certificate chain ends at the trust anchor staging-root (environment staging); this mapping is pinned to prod-root (environment prod). A staging certificate never authenticates a mapping pinned to prod.',
     );
-    expect(d.client?.mappings[0]?.fields.trust_anchor).toMatchObject({ status: 'mismatch', pinned: { name: 'prod-root', environment: 'prod' }, chain_anchor: { name: 'staging-root' } });
+    expect(d.client?.mappings[0]?.fields.trust_anchor).toMatchObject({
+      status: 'mismatch',
+      pinned: { name: 'prod-root', environment: 'prod' },
+      chain_anchor: { name: 'staging-root' },
+    });
     expect(d.authenticates_as).toEqual([]);
   });
 
   it('MAPPING_NOT_YET_VALID and MAPPING_EXPIRED: the validity window, field by field', () => {
-    const future = diagnose(billing, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { notBefore: new Date(NOW.getTime() + DAY) }))] });
+    const future = diagnose(billing, {
+      clientId: 'billing',
+      clients: [client('billing', mapping('san_dns', 'billing.example.com', { notBefore: new Date(NOW.getTime() + DAY) }))],
+    });
     expect(future.code).toBe('MAPPING_NOT_YET_VALID');
     expect(future.client?.mappings[0]?.fields.identity.status).toBe('match');
     const past = diagnose(billing, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com', { notAfter: new Date(NOW.getTime() - DAY) }))] });
@@ -210,7 +238,13 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
     expect(m).toMatchObject({ matches: false, code: null });
     expect(m.message).toContain('INTERMEDIATE_MISSING');
     expect(m.fields.identity.status).toBe('match');
-    expect(m.fields.trust_anchor).toMatchObject({ status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'prod-root', environment: 'prod' }, chain_anchor: null });
+    expect(m.fields.trust_anchor).toMatchObject({
+      status: 'not_checked',
+      code: null,
+      blocked_by: 'INTERMEDIATE_MISSING',
+      pinned: { name: 'prod-root', environment: 'prod' },
+      chain_anchor: null,
+    });
     expect(d.mapped_by).toEqual([expect.objectContaining({ client_id: 'billing', code: 'INTERMEDIATE_MISSING' })]);
     // the one code, nowhere a second: not in the JSON, not in what doctor prints
     expect(JSON.stringify(d)).not.toContain('TRUST_ANCHOR_UNKNOWN');
@@ -234,11 +268,21 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
   });
 
   it('CERT_EXPIRED and CERT_NOT_YET_VALID', async () => {
-    const expired = await pki.client({ subject: [{ CN: ['b'] }], san: [{ type: 'dns', value: 'billing.example.com' }], notBefore: new Date(NOW.getTime() - 10 * DAY), notAfter: new Date(NOW.getTime() - DAY) });
+    const expired = await pki.client({
+      subject: [{ CN: ['b'] }],
+      san: [{ type: 'dns', value: 'billing.example.com' }],
+      notBefore: new Date(NOW.getTime() - 10 * DAY),
+      notAfter: new Date(NOW.getTime() - DAY),
+    });
     const e = diagnose(expired, { clientId: 'billing', clients: billingClient() });
     expect(e.code).toBe('CERT_EXPIRED');
     expect(e.certificate.validity).toMatchObject({ status: 'expired' });
-    const future = await pki.client({ subject: [{ CN: ['b'] }], san: [{ type: 'dns', value: 'billing.example.com' }], notBefore: new Date(NOW.getTime() + DAY), notAfter: new Date(NOW.getTime() + 10 * DAY) });
+    const future = await pki.client({
+      subject: [{ CN: ['b'] }],
+      san: [{ type: 'dns', value: 'billing.example.com' }],
+      notBefore: new Date(NOW.getTime() + DAY),
+      notAfter: new Date(NOW.getTime() + 10 * DAY),
+    });
     expect(diagnose(future, { clientId: 'billing', clients: billingClient() }).code).toBe('CERT_NOT_YET_VALID');
   });
 
@@ -265,7 +309,12 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
   it('SELF_SIGNED_NOT_REGISTERED: a self-signed certificate that no client has, or not the one registered', async () => {
     const device = await selfSigned({ subject: [{ CN: ['device-1'] }] });
     const other = await selfSigned({ subject: [{ CN: ['device-1'] }] });
-    const registered: DiagnosisClient = { clientId: 'device-1', authMethod: 'self_signed_tls_client_auth', mappings: [], jwks: { keys: [{ kty: 'EC', x5c: [device.der.toString('base64')] }] } };
+    const registered: DiagnosisClient = {
+      clientId: 'device-1',
+      authMethod: 'self_signed_tls_client_auth',
+      mappings: [],
+      jwks: { keys: [{ kty: 'EC', x5c: [device.der.toString('base64')] }] },
+    };
     const bare = diagnose(other, { chain: [], clients: [registered] });
     expect(bare.code).toBe('SELF_SIGNED_NOT_REGISTERED');
     const named = diagnose(other, { chain: [], clientId: 'device-1', clients: [registered] });
@@ -273,7 +322,9 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
     expect(named.client?.registered_certificates).toEqual([parseCertificate(device.pem).x5t]);
     const ok = diagnose(device, { chain: [], clientId: 'device-1', clients: [registered] });
     expect(ok).toMatchObject({ would_authenticate: true, code: null });
-    expect(diagnose(device, { chain: [], clients: [registered] }).authenticates_as).toEqual([expect.objectContaining({ client_id: 'device-1', auth_method: 'self_signed_tls_client_auth' })]);
+    expect(diagnose(device, { chain: [], clients: [registered] }).authenticates_as).toEqual([
+      expect.objectContaining({ client_id: 'device-1', auth_method: 'self_signed_tls_client_auth' }),
+    ]);
   });
 
   it('BT-2 CLIENT_NOT_CERTIFICATE_AUTH: for a private_key_jwt client the certificate is not checked against the client; the diagnosis says the assertion decides and which thumbprint the tokens get', async () => {
@@ -288,9 +339,12 @@ describe('diagnoseCertificate: certificate and chain reason codes', () => {
 });
 
 describe('diagnoseCertificate: revocation (PKI-5)', () => {
-  it('REVOKED: the leaf is listed in its issuer\'s CRL', async () => {
+  it("REVOKED: the leaf is listed in its issuer's CRL", async () => {
     const revoked = await pki.client({ subject: [{ CN: ['r'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
-    const crls = [await verifyCrl((await createCrl(pki.intermediate, { revoked: [revoked] })).pem, pki.intermediate.pem), await verifyCrl((await createCrl(pki.root)).pem, pki.root.pem)];
+    const crls = [
+      await verifyCrl((await createCrl(pki.intermediate, { revoked: [revoked] })).pem, pki.intermediate.pem),
+      await verifyCrl((await createCrl(pki.root)).pem, pki.root.pem),
+    ];
     const d = diagnose(revoked, { clientId: 'billing', clients: [client('billing', mapping('san_dns', 'billing.example.com'))], revocation: { crls, stalePolicy: 'fail-closed' } });
     expect(d.code).toBe('REVOKED');
     expect(d.revocation).toMatchObject({ mode: 'enforce', status: 'revoked' });
@@ -307,7 +361,10 @@ describe('diagnoseCertificate: revocation (PKI-5)', () => {
   });
 
   it('CRL_STALE: refuses with fail-closed; only a warning with fail-open', async () => {
-    const stale = await verifyCrl((await createCrl(pki.intermediate, { thisUpdate: new Date(NOW.getTime() - 2 * DAY), nextUpdate: new Date(NOW.getTime() - DAY) })).pem, pki.intermediate.pem);
+    const stale = await verifyCrl(
+      (await createCrl(pki.intermediate, { thisUpdate: new Date(NOW.getTime() - 2 * DAY), nextUpdate: new Date(NOW.getTime() - DAY) })).pem,
+      pki.intermediate.pem,
+    );
     const root = await verifyCrl((await createCrl(pki.root)).pem, pki.root.pem);
     const clients = [client('billing', mapping('san_dns', 'billing.example.com'))];
     const closed = diagnose(billing, { clientId: 'billing', clients, revocation: { crls: [stale, root], stalePolicy: 'fail-closed' } });

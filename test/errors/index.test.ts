@@ -16,8 +16,14 @@ describe('oauthErrorBody', () => {
 
 describe('toOAuthBody', () => {
   it('passes an exposed 4xx error with its OAuth error and description', () => {
-    expect(toOAuthBody({ status: 400, error: 'invalid_scope', error_description: 'no such scope' })).toEqual({ status: 400, body: { error: 'invalid_scope', error_description: 'no such scope' } });
-    expect(toOAuthBody(new InvalidInputError('ERR_SCOPE_INVALID', 'scope is not valid'))).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'scope is not valid' } });
+    expect(toOAuthBody({ status: 400, error: 'invalid_scope', error_description: 'no such scope' })).toEqual({
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'no such scope' },
+    });
+    expect(toOAuthBody(new InvalidInputError('ERR_SCOPE_INVALID', 'scope is not valid'))).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'scope is not valid' },
+    });
   });
 
   it('turns anything not exposed into server_error without its message', () => {
@@ -33,9 +39,7 @@ describe('one error body builder per surface', () => {
 
   it('no OAuth error body is built by hand outside src/errors (the verifier and client libraries speak RFC 6750 and read bodies)', () => {
     const own = files.filter((f) => !/^src\/(errors|verifier|client)\//.test(f.path));
-    const byHand = own.flatMap((f) =>
-      [...f.code.matchAll(/\{\s*error:\s*['`]|error_description:\s*['`]|'\{"error"/g)].map((m) => `${f.path}:${lineAt(f.code, m.index)}: ${m[0]}`),
-    );
+    const byHand = own.flatMap((f) => [...f.code.matchAll(/\{\s*error:\s*['`]|error_description:\s*['`]|'\{"error"/g)].map((m) => `${f.path}:${lineAt(f.code, m.index)}: ${m[0]}`));
     expect(byHand).toEqual([]);
   });
 

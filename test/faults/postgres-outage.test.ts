@@ -149,7 +149,7 @@ describe.skipIf(!binaries)('H15-9/H15-10: a PostgreSQL that freezes and crashes 
       const frozenAt = Date.now();
       await pause(500);
       // A burst beyond CERTBOUND_MAX_PENDING_REQUESTS: what does not fit is refused without waiting.
-      const burstAgent = tlsAgent({ ca: pki.root.pem, cert: pki.chainOf(client), key: client.keyPem, });
+      const burstAgent = tlsAgent({ ca: pki.root.pem, cert: pki.chainOf(client), key: client.keyPem });
       agents.push(burstAgent);
       const [burst, ready] = await Promise.all([Promise.all(Array.from({ length: 12 }, () => tokenRequest(burstAgent, server.mtlsUrl))), readyz()]);
       await pause(Math.max(0, 5000 - (Date.now() - frozenAt)));

@@ -52,7 +52,10 @@ function expectOneCertboundError(err: string, file: string, sentence: RegExp, hi
 
 async function serveError(file: string): Promise<{ code: number; err: string }> {
   const err: string[] = [];
-  const code = await runServe({ CERTBOUND_DATABASE_URL: file, CERTBOUND_DATA_DIR: path.join(root, 'serve-data'), CERTBOUND_PORT: '0', CERTBOUND_MTLS_PORT: '0', CERTBOUND_LOG_LEVEL: 'silent' }, { out: () => {}, err: (t) => err.push(t) });
+  const code = await runServe(
+    { CERTBOUND_DATABASE_URL: file, CERTBOUND_DATA_DIR: path.join(root, 'serve-data'), CERTBOUND_PORT: '0', CERTBOUND_MTLS_PORT: '0', CERTBOUND_LOG_LEVEL: 'silent' },
+    { out: () => {}, err: (t) => err.push(t) },
+  );
   return { code, err: err.join('\n') };
 }
 

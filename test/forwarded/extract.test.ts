@@ -1,11 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createProxyTrust,
-  extractForwardedCertificate,
-  ForwardedCertificateError,
-  type ForwardedCertificateOptions,
-} from '../../src/forwarded/index.js';
+import { createProxyTrust, extractForwardedCertificate, ForwardedCertificateError, type ForwardedCertificateOptions } from '../../src/forwarded/index.js';
 import { x5tS256 } from '../../src/pki/thumbprint.js';
 import { albEscape, nginxEscape, type Probe, RFC9440_B64, RFC9440_HEX, RFC9440_PEM, RFC9440_X5T, rawRequest, startServer } from './fixtures.js';
 

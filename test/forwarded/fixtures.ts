@@ -29,7 +29,10 @@ export const RFC9440_HEX = createHash('sha256').update(RFC9440_DER).digest('hex'
 
 /** PEM of any DER certificate, 64-character lines. */
 export function toPem(der: Buffer): string {
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -47,10 +50,7 @@ export interface Probe {
 }
 
 /** A real HTTP server on `host`; the handler decides the answer. */
-export async function startServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  host = '127.0.0.1',
-): Promise<Probe> {
+export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void, host = '127.0.0.1'): Promise<Probe> {
   const server = createServer({ maxHeaderSize: 256 * 1024 }, handler);
   server.listen(0, host);
   await once(server, 'listening');

@@ -38,16 +38,70 @@ export const TYPE_BY_OID = new Map(TYPES.map((t) => [t.oid, t]));
  * which RFC 4518 maps to nothing (it is not a space).
  */
 export const VALUE_TOKENS: readonly string[] = [
-  'a', 'b', 'z', 'A', 'B', 'Z', 'i', 'I', 's', 'S', 'k', 'K', 'e', 'E', '0', '7',
-  ' ', ',', '+', '"', '\\', '<', '>', ';', '#', '=', '-', '.', '/',
-  'é', 'É', 'e\u0301', 'E\u0301', 'ß', 'ẞ', 'σ', 'Σ', 'ς', 'ı', 'İ', 'ﬁ', '\u212a',
-  '\u00a0', '\u2003', '\u3000', '\ufeff',
+  'a',
+  'b',
+  'z',
+  'A',
+  'B',
+  'Z',
+  'i',
+  'I',
+  's',
+  'S',
+  'k',
+  'K',
+  'e',
+  'E',
+  '0',
+  '7',
+  ' ',
+  ',',
+  '+',
+  '"',
+  '\\',
+  '<',
+  '>',
+  ';',
+  '#',
+  '=',
+  '-',
+  '.',
+  '/',
+  'é',
+  'É',
+  'e\u0301',
+  'E\u0301',
+  'ß',
+  'ẞ',
+  'σ',
+  'Σ',
+  'ς',
+  'ı',
+  'İ',
+  'ﬁ',
+  '\u212a',
+  '\u00a0',
+  '\u2003',
+  '\u3000',
+  '\ufeff',
 ];
 
 /** Full case folding (Unicode CaseFolding.txt, statuses C and F) of every code point NFKC leaves of the tokens above. */
 const FOLD: Record<string, string> = {
-  A: 'a', B: 'b', Z: 'z', I: 'i', S: 's', K: 'k', E: 'e', F: 'f',
-  'É': 'é', 'ß': 'ss', 'ẞ': 'ss', 'Σ': 'σ', 'ς': 'σ', 'İ': 'i\u0307',
+  A: 'a',
+  B: 'b',
+  Z: 'z',
+  I: 'i',
+  S: 's',
+  K: 'k',
+  E: 'e',
+  F: 'f',
+  É: 'é',
+  ß: 'ss',
+  ẞ: 'ss',
+  Σ: 'σ',
+  ς: 'σ',
+  İ: 'i\u0307',
 };
 
 /**
@@ -88,7 +142,11 @@ export function prepared(ava: AvaModel): string {
 export function modelEquals(a: DnModel, b: DnModel): boolean {
   if (a.length !== b.length) return false;
   return a.every((rdn, i) => {
-    const key = (r: AvaModel[]) => r.map((ava) => `${ava.oid}\u0000${prepared(ava)}`).sort().join('\u0001');
+    const key = (r: AvaModel[]) =>
+      r
+        .map((ava) => `${ava.oid}\u0000${prepared(ava)}`)
+        .sort()
+        .join('\u0001');
     return key(rdn) === key(b[i]!);
   });
 }
@@ -129,7 +187,10 @@ export const PLAIN: Spelling = { typeForm: [0], caseMask: [0], escapes: [0], spa
 
 const at = (list: number[], i: number) => list[i % list.length]!;
 const hexBytes = (c: string, upper: boolean) =>
-  [...Buffer.from(c, 'utf8')].map((b) => `\\${b.toString(16).padStart(2, '0')}`).map((h) => (upper ? h.toUpperCase() : h)).join('');
+  [...Buffer.from(c, 'utf8')]
+    .map((b) => `\\${b.toString(16).padStart(2, '0')}`)
+    .map((h) => (upper ? h.toUpperCase() : h))
+    .join('');
 
 function renderType(type: TypeModel, form: number, mask: number): string {
   if (type.names.length === 0 || form === -1) return type.oid;
@@ -257,7 +318,11 @@ export function mutate(dn: DnModel, m: Mutation): DnModel {
       break;
     case 'duplicateRdn': {
       const i = m.rdn % out.length;
-      out.splice(i, 0, out[i]!.map((ava) => ({ ...ava })));
+      out.splice(
+        i,
+        0,
+        out[i]!.map((ava) => ({ ...ava })),
+      );
       break;
     }
     case 'moveAva': {

@@ -65,7 +65,11 @@ describe('DN properties (PKI-4, X-4..X-7)', () => {
       fc.property(dnArb, mutationArb, mutationArb, spellingArb, (dn, m1, m2, spelling) => {
         const b = mutate(dn, m1);
         const c = mutate(b, m2);
-        const [pa, pb, pc] = [dn, b, c].map((x) => parseRfc4514(render(x, spelling))) as [ReturnType<typeof parseRfc4514>, ReturnType<typeof parseRfc4514>, ReturnType<typeof parseRfc4514>];
+        const [pa, pb, pc] = [dn, b, c].map((x) => parseRfc4514(render(x, spelling))) as [
+          ReturnType<typeof parseRfc4514>,
+          ReturnType<typeof parseRfc4514>,
+          ReturnType<typeof parseRfc4514>,
+        ];
         expect(dnEquals(pa, pa)).toBe(true);
         expect(dnEquals(pa, pb)).toBe(dnEquals(pb, pa));
         if (dnEquals(pa, pb) && dnEquals(pb, pc)) expect(dnEquals(pa, pc)).toBe(true);

@@ -106,7 +106,10 @@ const FORMATS: Format[] = [
       expect(result.verified).toBe(true);
       return [result.der];
     },
-    encode: ([d], variant) => pem(d!, [64, 48][variant % 2]).replace(/ /g, '%20').replace(/\n/g, '%0A'),
+    encode: ([d], variant) =>
+      pem(d!, [64, 48][variant % 2])
+        .replace(/ /g, '%20')
+        .replace(/\n/g, '%0A'),
     inFormat: (v, [d]) => {
       const bodies = pemBodies(decoded(v) ?? '');
       return bodies?.length === 1 && bodies[0] === b64(d!);
@@ -120,7 +123,12 @@ const FORMATS: Format[] = [
       expect(result.verified).toBeUndefined();
       return [result.der, ...result.chain];
     },
-    encode: (ds) => ds.map((d) => pem(d)).join('').replace(/ /g, '%20').replace(/\n/g, '%0A'),
+    encode: (ds) =>
+      ds
+        .map((d) => pem(d))
+        .join('')
+        .replace(/ /g, '%20')
+        .replace(/\n/g, '%0A'),
     inFormat: (v, ds) => {
       const bodies = pemBodies(decoded(v) ?? '');
       return bodies?.length === ds.length && bodies.every((body, i) => body === b64(ds[i]!));
@@ -212,7 +220,8 @@ function attempt(format: Format, value: string): Buffer[] | undefined {
   try {
     return format.parse(value);
   } catch (err) {
-    if (!(err instanceof ForwardedCertificateError)) throw new Error(`${format.name} threw something else than its typed error on ${JSON.stringify(value.slice(0, 200))}`, { cause: err });
+    if (!(err instanceof ForwardedCertificateError))
+      throw new Error(`${format.name} threw something else than its typed error on ${JSON.stringify(value.slice(0, 200))}`, { cause: err });
     expect(CODES).toContain(err.code);
     expect(err.status).toBe(400);
     expect(err.message.length).toBeGreaterThan(10);
@@ -220,7 +229,36 @@ function attempt(format: Format, value: string): Buffer[] | undefined {
   }
 }
 
-const EDIT_CHARS = [':', ',', ';', '=', '"', '\\', '%', '%2', '%0A', '%0D%0A', '%2B', '%3D', '%25', '+', '/', '-', '_', ' ', '\t', '\n', 'A', 'a', 'Q', '0', '-----', 'é', '\u0000', '\ud800'];
+const EDIT_CHARS = [
+  ':',
+  ',',
+  ';',
+  '=',
+  '"',
+  '\\',
+  '%',
+  '%2',
+  '%0A',
+  '%0D%0A',
+  '%2B',
+  '%3D',
+  '%25',
+  '+',
+  '/',
+  '-',
+  '_',
+  ' ',
+  '\t',
+  '\n',
+  'A',
+  'a',
+  'Q',
+  '0',
+  '-----',
+  'é',
+  '\u0000',
+  '\ud800',
+];
 const BASE64_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'];
 /** Places where encodings go wrong: the end of the base64 (padding, final character), separators, armor. */
 const ANCHORS = ['', '=', ':', ',', ';', '%', '-----END', '%0A-----END', '\n-----END'];

@@ -14,15 +14,12 @@ const fuzz = fuzzFile('san.fuzz.test.ts');
 
 /** Matches `registered` (of `kind`) against a certificate with these SANs and, as its CN, `cn` (never used: MD-9). */
 function matches(kind: SanKind, registered: string, sans: GeneralNameSpec[], cn: string): boolean {
-  const cert = parseCertificate(
-    craftCertificate({ subject: name([[[OID.CN, der.utf8(cn)]]]), ...(sans.length ? { extensions: [sanExtension(sans)] } : {}) }).der,
-  );
+  const cert = parseCertificate(craftCertificate({ subject: name([[[OID.CN, der.utf8(cn)]]]), ...(sans.length ? { extensions: [sanExtension(sans)] } : {}) }).der);
   const mapping = { id: 'm1', kind, value: registered, canonical: canonicalizeMappingValue(kind, registered) };
   return matchCertificateToClient(cert, [mapping], { now: new Date() }).matched;
 }
 
-const flipCase = (text: string, mask: number[]) =>
-  [...text].map((c, i) => (mask[i % mask.length]! ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
+const flipCase = (text: string, mask: number[]) => [...text].map((c, i) => (mask[i % mask.length]! ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
 
 const labelArb = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?$/);
 const dnsArb = fc.array(labelArb, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'));
@@ -49,7 +46,14 @@ describe('SAN properties (MD-4..MD-9)', () => {
     fc.assert(
       fc.property(caseArb, ({ registered, sans, cnMask }) => {
         const expected = sans.some((san) => san.toLowerCase() === registered.toLowerCase());
-        expect(matches('san_dns', registered, sans.map((dns) => ({ dns })), flipCase(registered, cnMask))).toBe(expected);
+        expect(
+          matches(
+            'san_dns',
+            registered,
+            sans.map((dns) => ({ dns })),
+            flipCase(registered, cnMask),
+          ),
+        ).toBe(expected);
       }),
       fuzz.params(300),
     );
@@ -76,7 +80,14 @@ describe('SAN properties (MD-4..MD-9)', () => {
     const caseArb = uriArb.chain((registered) => fc.record({ registered: fc.constant(registered), sans: fc.array(mutationArb(registered), { maxLength: 3 }) }));
     fc.assert(
       fc.property(caseArb, ({ registered, sans }) => {
-        expect(matches('san_uri', registered, sans.map((uri) => ({ uri })), registered)).toBe(sans.includes(registered));
+        expect(
+          matches(
+            'san_uri',
+            registered,
+            sans.map((uri) => ({ uri })),
+            registered,
+          ),
+        ).toBe(sans.includes(registered));
       }),
       fuzz.params(300),
     );
@@ -126,16 +137,20 @@ describe('SAN properties (MD-4..MD-9)', () => {
       fc.record({
         registered: textArb(bytes),
         bytes: fc.constant(bytes),
-        sans: fc.array(
-          fc.oneof(fc.constant(bytes), bytesArb, fc.constant(bytes.length === 4 ? mapped(bytes) : bytes.subarray(12))),
-          { maxLength: 3 },
-        ),
+        sans: fc.array(fc.oneof(fc.constant(bytes), bytesArb, fc.constant(bytes.length === 4 ? mapped(bytes) : bytes.subarray(12))), { maxLength: 3 }),
       }),
     );
     fc.assert(
       fc.property(caseArb, ({ registered, bytes, sans }) => {
         const expected = sans.some((san) => Buffer.from(san).equals(Buffer.from(bytes)));
-        expect(matches('san_ip', registered, sans.map((ip) => ({ ip })), registered)).toBe(expected);
+        expect(
+          matches(
+            'san_ip',
+            registered,
+            sans.map((ip) => ({ ip })),
+            registered,
+          ),
+        ).toBe(expected);
       }),
       fuzz.params(300),
     );
@@ -164,7 +179,14 @@ describe('SAN properties (MD-4..MD-9)', () => {
           const i = san.lastIndexOf('@');
           return san.slice(0, i) === registered.slice(0, at) && san.slice(i + 1).toLowerCase() === registered.slice(at + 1).toLowerCase();
         });
-        expect(matches('san_email', registered, sans.map((email) => ({ email })), registered)).toBe(expected);
+        expect(
+          matches(
+            'san_email',
+            registered,
+            sans.map((email) => ({ email })),
+            registered,
+          ),
+        ).toBe(expected);
       }),
       fuzz.params(300),
     );

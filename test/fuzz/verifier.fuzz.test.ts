@@ -89,7 +89,11 @@ afterAll(async () => {
 
 /** Mutations of the claims or header that each make a token invalid (the oracle: none may verify). */
 const thumbprintMutationArb = fc.oneof(
-  fc.tuple(fc.nat({ max: 42 }), fc.constantFrom(...'ABCabc019-_+/=')).map(([i, c]) => (t: string) => `${t.slice(0, i)}${c}${t.slice(i + 1)}`),
+  fc.tuple(fc.nat({ max: 42 }), fc.constantFrom(...'ABCabc019-_+/=')).map(
+    ([i, c]) =>
+      (t: string) =>
+        `${t.slice(0, i)}${c}${t.slice(i + 1)}`,
+  ),
   fc.nat({ max: 42 }).map((i) => (t: string) => `${t.slice(0, i)}${t[i] === t[i]!.toUpperCase() ? t[i]!.toLowerCase() : t[i]!.toUpperCase()}${t.slice(i + 1)}`),
   fc.constantFrom(
     (t: string) => `${t}=`,
@@ -122,7 +126,9 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
       () => [{ 'x5t#S256': thumbprint }],
     )
     .map((cnf) => ({ claims: { cnf: cnf() } })),
-  fc.constantFrom<unknown>(undefined, 'https://other.example.com', `${AUDIENCE}/`, AUDIENCE.toUpperCase(), [], ['https://other.example.com'], 42, [42]).map((aud) => ({ claims: { aud } })),
+  fc
+    .constantFrom<unknown>(undefined, 'https://other.example.com', `${AUDIENCE}/`, AUDIENCE.toUpperCase(), [], ['https://other.example.com'], 42, [42])
+    .map((aud) => ({ claims: { aud } })),
   fc.constantFrom<unknown>(undefined, `${ISSUER}/`, 'https://AS.example.com', 'http://as.example.com', 'https://evil.example.com', 1).map((iss) => ({ claims: { iss } })),
   fc.integer({ min: TOLERANCE + 1, max: 10_000_000 }).map((age) => ({ claims: { exp: NOW - age } })),
   fc.constantFrom<unknown>(undefined, String(NOW + 300), null).map((exp) => ({ claims: { exp } })),
@@ -229,19 +235,25 @@ describe('verifier properties (BT-5, BT-6, BT-11, J-1..J-22)', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ clientId: 'client-1', thumbprint, scopes: ['read', 'write'] });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(tokenEditArb, { minLength: 1, maxLength: 2 }).map((edits) => ({ edits })), changeArb.map((change) => ({ change }))), async (c) => {
-        let mutated: string;
-        if ('edits' in c) mutated = c.edits.reduce(editToken, token);
-        else {
-          const { claims, header, signer } = applyChanges([c.change]);
-          fc.pre(signer !== key || JSON.stringify([claims, header]) !== JSON.stringify([baseClaims(), {}]));
-          mutated = await sign(claims, header, signer);
-        }
-        fc.pre(mutated.replace(/^ +/, '') !== token);
-        const response = await call(rs, pki, { authorization: `Bearer ${mutated}`, client });
-        expect([400, 401]).toContain(response.status);
-        expect(response.headers.get('www-authenticate')).toMatch(response.status === 401 ? /error="invalid_token"/ : /error="invalid_request"/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(tokenEditArb, { minLength: 1, maxLength: 2 }).map((edits) => ({ edits })),
+          changeArb.map((change) => ({ change })),
+        ),
+        async (c) => {
+          let mutated: string;
+          if ('edits' in c) mutated = c.edits.reduce(editToken, token);
+          else {
+            const { claims, header, signer } = applyChanges([c.change]);
+            fc.pre(signer !== key || JSON.stringify([claims, header]) !== JSON.stringify([baseClaims(), {}]));
+            mutated = await sign(claims, header, signer);
+          }
+          fc.pre(mutated.replace(/^ +/, '') !== token);
+          const response = await call(rs, pki, { authorization: `Bearer ${mutated}`, client });
+          expect([400, 401]).toContain(response.status);
+          expect(response.headers.get('www-authenticate')).toMatch(response.status === 401 ? /error="invalid_token"/ : /error="invalid_request"/);
+        },
+      ),
       fuzz.params(15),
     );
   });

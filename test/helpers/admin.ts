@@ -29,13 +29,31 @@ let counter = 0;
 export async function createAdminCaller(s: TestServer, scopes: string[], options: { clientId?: string; trustAnchor?: string } = {}): Promise<AdminCaller> {
   const clientId = options.clientId ?? `admin-${++counter}`;
   const client = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: [clientId] }] });
-  await s.admin.addClient({ clientId, mapping: { kind: 'subject_dn', value: `CN=${clientId},O=Acme`, ...(options.trustAnchor ? { trustAnchor: options.trustAnchor } : {}) }, scopes, defaultResource: s.config.adminResource }, 'test');
-  const token = await adminTokenFor(s, client, clientId, scopes.filter((scope) => scope.startsWith('certbound:')));
+  await s.admin.addClient(
+    {
+      clientId,
+      mapping: { kind: 'subject_dn', value: `CN=${clientId},O=Acme`, ...(options.trustAnchor ? { trustAnchor: options.trustAnchor } : {}) },
+      scopes,
+      defaultResource: s.config.adminResource,
+    },
+    'test',
+  );
+  const token = await adminTokenFor(
+    s,
+    client,
+    clientId,
+    scopes.filter((scope) => scope.startsWith('certbound:')),
+  );
   const caller: AdminCaller = {
     client,
     clientId,
     token,
-    call: (method, path, callOptions = {}) => adminCall(s, method, path, { cert: callOptions.cert === undefined ? client : callOptions.cert, token: callOptions.token === undefined ? caller.token : callOptions.token, ...callOptions }),
+    call: (method, path, callOptions = {}) =>
+      adminCall(s, method, path, {
+        cert: callOptions.cert === undefined ? client : callOptions.cert,
+        token: callOptions.token === undefined ? caller.token : callOptions.token,
+        ...callOptions,
+      }),
   };
   return caller;
 }

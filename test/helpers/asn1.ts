@@ -57,10 +57,12 @@ export const der = {
     tlv(
       0x1c,
       typeof value === 'string'
-        ? Uint8Array.from([...value].flatMap((ch) => {
-            const cp = ch.codePointAt(0)!;
-            return [(cp >>> 24) & 0xff, (cp >>> 16) & 0xff, (cp >>> 8) & 0xff, cp & 0xff];
-          }))
+        ? Uint8Array.from(
+            [...value].flatMap((ch) => {
+              const cp = ch.codePointAt(0)!;
+              return [(cp >>> 24) & 0xff, (cp >>> 16) & 0xff, (cp >>> 8) & 0xff, cp & 0xff];
+            }),
+          )
         : value,
     ),
   utcTime: (date: Date) => tlv(0x17, latin1(`${date.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`)),

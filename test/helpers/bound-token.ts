@@ -58,7 +58,11 @@ export interface ExpectedIssuedToken {
  * issuer's JWKS; an opaque token introspected as its own client) name the client, the audience, the
  * scopes and the `cnf.x5t#S256` of the presented certificate. Returns the claims for further checks.
  */
-export async function expectIssuedToken(server: TokenIssuer, res: Pick<JsonResponse, 'status' | 'body'> & { text?: string }, expected: ExpectedIssuedToken): Promise<Record<string, unknown>> {
+export async function expectIssuedToken(
+  server: TokenIssuer,
+  res: Pick<JsonResponse, 'status' | 'body'> & { text?: string },
+  expected: ExpectedIssuedToken,
+): Promise<Record<string, unknown>> {
   expect(res.status, res.text ?? JSON.stringify(res.body)).toBe(200);
   expect(res.body.token_type).toBe('Bearer');
   const token = String(res.body.access_token);
@@ -68,8 +72,18 @@ export async function expectIssuedToken(server: TokenIssuer, res: Pick<JsonRespo
   expect([claims.aud].flat()).toEqual([expected.aud]);
   expect(claims.cnf).toEqual(expected.presented ? { 'x5t#S256': x5tS256(expected.presented.der) } : undefined);
   const scopes = [...expected.scopes].sort();
-  expect(String(claims.scope ?? '').split(' ').filter(Boolean).sort()).toEqual(scopes);
-  expect(String(res.body.scope ?? '').split(' ').filter(Boolean).sort()).toEqual(scopes);
+  expect(
+    String(claims.scope ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(scopes);
+  expect(
+    String(res.body.scope ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(scopes);
   return claims;
 }
 
@@ -80,8 +94,12 @@ async function jwtClaims(server: TokenIssuer, token: string, aud: string): Promi
 }
 
 async function introspected(server: TokenIssuer, token: string, expected: ExpectedIssuedToken): Promise<Record<string, unknown>> {
-  if (!expected.presented || !('keyPem' in expected.presented)) throw new TypeError('an opaque token is introspected by its own client over mTLS: give the Issued certificate it presented (with its key)');
-  const res = await httpsJson(`${server.handle.mtlsUrl}/token/introspection`, { agent: server.agent(expected.presented, expected.chain), form: { token, client_id: expected.clientId } });
+  if (!expected.presented || !('keyPem' in expected.presented))
+    throw new TypeError('an opaque token is introspected by its own client over mTLS: give the Issued certificate it presented (with its key)');
+  const res = await httpsJson(`${server.handle.mtlsUrl}/token/introspection`, {
+    agent: server.agent(expected.presented, expected.chain),
+    form: { token, client_id: expected.clientId },
+  });
   expect(res.status, res.text).toBe(200);
   expect(res.body).toMatchObject({ active: true, token_type: 'Bearer' });
   return res.body;

@@ -34,6 +34,9 @@ export async function createCrl(issuer: Issued, options: CrlOptions = {}): Promi
     signingKey: issuer.keys.privateKey,
   });
   const der = Buffer.from(crl.rawData);
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return { pem: `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`, der };
 }

@@ -46,7 +46,10 @@ export interface JsonResponse {
   text: string;
 }
 
-export async function httpsJson(url: string, options: { agent: Agent; method?: string; form?: Record<string, string | string[]>; body?: string; headers?: Record<string, string> }): Promise<JsonResponse> {
+export async function httpsJson(
+  url: string,
+  options: { agent: Agent; method?: string; form?: Record<string, string | string[]>; body?: string; headers?: Record<string, string> },
+): Promise<JsonResponse> {
   let body: string | undefined = options.body;
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.form) {
@@ -65,11 +68,24 @@ export async function httpsJson(url: string, options: { agent: Agent; method?: s
 }
 
 /** A raw node https GET with full control of headers (e.g. a forged Host) and the TLS servername. */
-export function rawHttpsGet(url: string, options: { ca: string; headers?: Record<string, string>; cert?: string; key?: string }): Promise<{ status: number; text: string; headers: import('node:http').IncomingHttpHeaders }> {
+export function rawHttpsGet(
+  url: string,
+  options: { ca: string; headers?: Record<string, string>; cert?: string; key?: string },
+): Promise<{ status: number; text: string; headers: import('node:http').IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = httpsRequest(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, servername: 'localhost', ca: options.ca, cert: options.cert, key: options.key, headers: options.headers, agent: false },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        servername: 'localhost',
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        headers: options.headers,
+        agent: false,
+      },
       (res) => {
         let text = '';
         res.on('data', (c) => {

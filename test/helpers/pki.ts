@@ -51,7 +51,10 @@ export interface LeafOptions {
 
 async function toIssued(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<Issued> {
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   return { cert, keys, pem: `${cert.toString('pem')}\n`, keyPem, der: Buffer.from(cert.rawData) };
 }
 

@@ -92,12 +92,35 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const onExit = () => signal(pidsOfServer(), 'SIGKILL');
   process.on('exit', onExit);
 
-  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'], { uid, gid, cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH ?? '', LANG: 'C' } });
+  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'], {
+    uid,
+    gid,
+    cwd: dir,
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '', LANG: 'C' },
+  });
 
   const start = async () => {
     child = spawn(
       path.join(bin, 'postgres'),
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=50',
+      ],
       { uid, gid, cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH ?? '', LANG: 'C' } },
     );
     // Ready when a query answers (bounded: a slow machine recovering after a crash may take seconds).

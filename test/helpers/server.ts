@@ -59,7 +59,12 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
       ...options.configOverrides,
     },
   });
-  const admin = createAdminService({ db: database.db, signingAlg: config.signingAlg, keyEncryptionKey: config.keyEncryptionKey, jwksUriAllowedRanges: config.jwksUriAllowedRanges });
+  const admin = createAdminService({
+    db: database.db,
+    signingAlg: config.signingAlg,
+    keyEncryptionKey: config.keyEncryptionKey,
+    jwksUriAllowedRanges: config.jwksUriAllowedRanges,
+  });
   if (!shared) {
     await admin.ensureActiveKey('test');
     await admin.addTrustAnchor({ name: options.anchorName ?? 'test-root', pem: pki.root.pem, environment: 'prod' }, 'test');

@@ -47,7 +47,17 @@ beforeAll(async () => {
   const apiCert = await pki.client({ subject: [{ O: ['Hostile'] }, { CN: ['hostile-api'] }] });
   apiToken = String((await s.token(apiCert, { grant_type: 'client_credentials', client_id: 'hostile-api' })).body.access_token);
   stranger = await pki.client({ subject: [{ O: ['Hostile'] }, { CN: ['stranger'] }] });
-  await s.admin.addClient({ clientId: 'hostile-pkj', privateKeyJwtJwks: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] }), scopes: ['read'], defaultResource: API }, 'test');
+  await s.admin.addClient(
+    {
+      clientId: 'hostile-pkj',
+      privateKeyJwtJwks: JSON.stringify({
+        keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }],
+      }),
+      scopes: ['read'],
+      defaultResource: API,
+    },
+    'test',
+  );
   const leaf = await pki.client({ subject: [{ CN: ['not a ca'] }] });
   Object.assign(pems, { '{leaf}': leaf.pem, '{two}': pki.root.pem + pki.intermediate.pem, '{ca}': pki.root.pem });
   // A client's host on loopback: serves a valid set at /jwks.json and a redirect to the metadata address.
@@ -136,7 +146,11 @@ describe('hostile corpus: jwks_uri targets at registration', () => {
       expect(guard.refused.slice(refused), 'connections attempted off loopback').toEqual([]);
       // An address literal is refused before a socket exists; a name (localhost) is refused by the checked
       // lookup inside the connection attempt, so only the publisher's own count can show that nothing connected.
-      if (literalHost(uri)) expect(guard.attempts.slice(attempted).filter((a) => a.endsWith(`:${target}`)), 'connections attempted to the target').toEqual([]);
+      if (literalHost(uri))
+        expect(
+          guard.attempts.slice(attempted).filter((a) => a.endsWith(`:${target}`)),
+          'connections attempted to the target',
+        ).toEqual([]);
       // The reason is short and echoes no fetched bytes.
       expect(String(res.body.message ?? '').length).toBeLessThan(600);
     }
@@ -144,7 +158,14 @@ describe('hostile corpus: jwks_uri targets at registration', () => {
   });
 
   it('JWKS control: an inline JWKS registers (the route accepts what is due)', async () => {
-    const res = await admin.call('POST', '/admin/clients', { body: { client_id: 'hostile-inline', private_key_jwt_jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] }, scope: 'read', default_resource: API } });
+    const res = await admin.call('POST', '/admin/clients', {
+      body: {
+        client_id: 'hostile-inline',
+        private_key_jwt_jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] },
+        scope: 'read',
+        default_resource: API,
+      },
+    });
     expect(res.status, brief(res.body, res.text)).toBe(201);
   });
 });

@@ -42,10 +42,13 @@ async function asRequest(url: string, from: string, headers: [string, string][],
 function rsRequest(path: string, from: string, headers: [string, string][]): Promise<number> {
   const flat = ['host', `127.0.0.1:${rsPort}`, 'authorization', `Bearer ${token}`, ...headers.flat()];
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: rsPort, path, localAddress: from, headers: flat as unknown as Record<string, string>, setHost: false, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: rsPort, path, localAddress: from, headers: flat as unknown as Record<string, string>, setHost: false, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -58,8 +61,19 @@ beforeAll(async () => {
     createCertKit(pki),
   ]);
   await registerCertClients(s, k);
-  m = { good: await k.leaf({ subject: [{ O: ['Hostile'] }, { CN: ['hx-dn'] }] }), other: await k.leaf({ subject: [{ CN: ['x'] }], san: [{ type: 'dns', value: 'hx-dns.example.com' }] }) };
-  const res = await asRequest(`${s.handle.mtlsUrl}/token`, TRUSTED_PROXY, [['Client-Cert', sf(m.good.der)], ['Client-Cert-Chain', sf(m.good.chain[0]!)]], { grant_type: 'client_credentials', client_id: 'hx-dn' });
+  m = {
+    good: await k.leaf({ subject: [{ O: ['Hostile'] }, { CN: ['hx-dn'] }] }),
+    other: await k.leaf({ subject: [{ CN: ['x'] }], san: [{ type: 'dns', value: 'hx-dns.example.com' }] }),
+  };
+  const res = await asRequest(
+    `${s.handle.mtlsUrl}/token`,
+    TRUSTED_PROXY,
+    [
+      ['Client-Cert', sf(m.good.der)],
+      ['Client-Cert-Chain', sf(m.good.chain[0]!)],
+    ],
+    { grant_type: 'client_credentials', client_id: 'hx-dn' },
+  );
   if (res.status !== 200) throw new Error(`no token for the resource-server cases: ${res.status} ${res.text}`);
   token = String(res.body.access_token);
   // One resource server, one verifier per proxy format (/rs/<format>).
@@ -88,8 +102,13 @@ afterAll(async () => {
 describe('hostile corpus: the certificate table through a trusted proxy (RFC 9440, certbound validates)', () => {
   it.each(rows(proxiedCertificateCases))('%s', async (_title, c) => {
     const p = await c.present(k);
-    const headers: [string, string][] = p ? [['Client-Cert', sf(p.der)], ...(p.chain.length ? ([['Client-Cert-Chain', p.chain.map(sf).join(', ')]] as [string, string][]) : [])] : [];
-    const res = await asRequest(`${s.handle.mtlsUrl}/token`, TRUSTED_PROXY, headers, { grant_type: 'client_credentials', ...(c.clientId === null ? {} : { client_id: c.clientId }) });
+    const headers: [string, string][] = p
+      ? [['Client-Cert', sf(p.der)], ...(p.chain.length ? ([['Client-Cert-Chain', p.chain.map(sf).join(', ')]] as [string, string][]) : [])]
+      : [];
+    const res = await asRequest(`${s.handle.mtlsUrl}/token`, TRUSTED_PROXY, headers, {
+      grant_type: 'client_credentials',
+      ...(c.clientId === null ? {} : { client_id: c.clientId }),
+    });
     tally.judge(c, tokenOutcome(res, p?.der));
   });
 });

@@ -108,7 +108,9 @@ describe('hostile corpus: token request parameters', () => {
       ...(raw ? { body: raw.body, headers: { 'content-type': raw.contentType, ...c.headers } } : c.headers ? { headers: c.headers } : {}),
     });
     if (c.acceptedWhen) return tally.judge(c, { status: res.status, accepted: c.acceptedWhen(res.body, res.status), detail: brief(res.body, res.text) });
-    const outcome = tokenOutcome(res, c.listener === 'main' ? undefined : (c.cert ?? 'tr') === 'tr' ? trCert.der : undefined, { httpRefusal: c.method !== undefined && c.method !== 'POST' });
+    const outcome = tokenOutcome(res, c.listener === 'main' ? undefined : (c.cert ?? 'tr') === 'tr' ? trCert.der : undefined, {
+      httpRefusal: c.method !== undefined && c.method !== 'POST',
+    });
     if (outcome.accepted && c.scopeIs !== undefined) expect(res.body.scope, 'the token carries exactly the scopes the client holds').toBe(c.scopeIs);
     if (!outcome.accepted && res.status > 0 && res.status < 500 && c.refusal) {
       if (c.refusal.error) expect(c.refusal.error, brief(res.body, res.text)).toContain(res.body.error);

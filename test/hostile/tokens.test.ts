@@ -85,7 +85,12 @@ beforeAll(async () => {
     sign: (c = {}, h = {}) => jws(merge({ ...claims, ...fresh }, c), merge(header, h), key),
     signWithStranger: (c = {}, h = {}) => jws(merge({ ...claims, ...fresh }, c), merge(header, h), strangerKey),
     hmacWithPublicKey(form) {
-      const secret = form === 'jwk' ? JSON.stringify(active!.publicJwk) : createPublicKey({ key: active!.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+      const secret =
+        form === 'jwk'
+          ? JSON.stringify(active!.publicJwk)
+          : createPublicKey({ key: active!.publicJwk as never, format: 'jwk' })
+              .export({ type: 'spki', format: 'pem' })
+              .toString();
       const input = `${b64({ ...header, alg: 'HS256' })}.${b64({ ...claims, ...fresh })}`;
       return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
     },
@@ -127,7 +132,10 @@ describe('hostile corpus: tokens at certbound/verifier (resource server over mTL
 describe('hostile corpus: tokens at the introspection endpoint', () => {
   it.each(rows(introspectionCases))('%s', async (_title, c) => {
     const clientId = c.caller === 'owner' ? 'tk-app' : 'tk-stranger';
-    const res = await httpsJson(`${s.handle.mtlsUrl}/token/introspection`, { agent: agents[c.caller === 'owner' ? 'client' : 'stranger']!, form: { token: await c.token(kit), client_id: clientId } });
+    const res = await httpsJson(`${s.handle.mtlsUrl}/token/introspection`, {
+      agent: agents[c.caller === 'owner' ? 'client' : 'stranger']!,
+      form: { token: await c.token(kit), client_id: clientId },
+    });
     const accepted = res.status === 200 && res.body.active === true;
     if (accepted && c.expect === 'accept') expect(res.body.cnf, 'an active bound token introspects with its cnf (BT-13)').toEqual({ 'x5t#S256': kit.x5t });
     // RFC 7662: anything the caller may not see, or that is not a live token, is 200 {"active": false}.

@@ -50,7 +50,12 @@ describe('private_key_jwt keys (BT-2)', () => {
     expect(await refusal([{ ...es256, use: 'enc' }])).toMatch(/use "sig"/);
     expect(await refusal([{ ...es256, alg: 'RS256' }])).toMatch(/"RS256" does not fit this EC key; use one of ES256/);
     expect(await refusal([{ ...es256, crv: 'P-521', x: es256.x, y: es256.y }])).toMatch(/curve P-521 is not accepted/);
-    expect(await refusal([{ ...es256, kid: 'k' }, { ...(await publicJwk('ES256')), kid: 'k' }])).toMatch(/kid "k" is used by another key/);
+    expect(
+      await refusal([
+        { ...es256, kid: 'k' },
+        { ...(await publicJwk('ES256')), kid: 'k' },
+      ]),
+    ).toMatch(/kid "k" is used by another key/);
     expect(await refusal([{ kty: 'EC', crv: 'P-256', x: es256.x }])).toMatch(/public key members y are missing/);
     expect(await refusal([])).toMatch(/1 to 10 keys/);
   });
@@ -77,9 +82,14 @@ describe('private_key_jwt clients in the store', () => {
     const count = async (t: string) => Number((await database.db(t).count({ n: '*' }))[0]!.n);
     const before = [await count('clients'), await count('audit_log')];
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-    await expect(admin.addClient({ clientId: 'leaky', privateKeyJwtJwks: JSON.stringify({ keys: [await exportJWK(privateKey)] }) }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_INVALID' });
+    await expect(admin.addClient({ clientId: 'leaky', privateKeyJwtJwks: JSON.stringify({ keys: [await exportJWK(privateKey)] }) }, 'test')).rejects.toMatchObject({
+      code: 'ERR_JWKS_INVALID',
+    });
     await expect(
-      admin.addClient({ clientId: 'both', privateKeyJwtJwks: JSON.stringify({ keys: [await publicJwk('ES256')] }), mapping: { kind: 'san_dns', value: 'both.example.com' } }, 'test'),
+      admin.addClient(
+        { clientId: 'both', privateKeyJwtJwks: JSON.stringify({ keys: [await publicJwk('ES256')] }), mapping: { kind: 'san_dns', value: 'both.example.com' } },
+        'test',
+      ),
     ).rejects.toMatchObject({ code: 'ERR_CLIENT_SUBJECT_REQUIRED' });
     expect([await count('clients'), await count('audit_log')]).toEqual(before);
   });

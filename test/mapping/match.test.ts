@@ -273,7 +273,10 @@ describe('several mappings and edge cases', () => {
   it('NO_MAPPINGS when the client has none', async () => {
     const cert = await client({ subject: [{ CN: ['x'] }] });
     const result = match(cert, []);
-    expect(result).toEqual({ matched: false, reasons: [{ mappingId: '', code: 'NO_MAPPINGS', message: 'This client has no certificate mappings.', hint: MAPPING_REASONS.NO_MAPPINGS }] });
+    expect(result).toEqual({
+      matched: false,
+      reasons: [{ mappingId: '', code: 'NO_MAPPINGS', message: 'This client has no certificate mappings.', hint: MAPPING_REASONS.NO_MAPPINGS }],
+    });
   });
 
   it('returns the first matching mapping, and one reason per mapping otherwise', async () => {

@@ -64,7 +64,18 @@ describe('H15-5 outbound address policy', () => {
   });
 
   it('H15-5: public addresses pass, including NAT64/6to4/mapped forms of public IPv4 addresses', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '2a00:1450::1', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '93.184.216.34',
+      '172.32.0.1',
+      '100.128.0.1',
+      '2606:4700:4700::1111',
+      '2a00:1450::1',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2002:808:808::1',
+    ]) {
       expect([address, policy.refusedKind(address)]).toEqual([address, undefined]);
     }
   });
@@ -87,8 +98,12 @@ describe('H15-5 outbound address policy', () => {
 /** Calls a lookup function as a socket does, and gives its result. */
 function lookupWith(lookup: ReturnType<typeof createGuardedLookup>, hostname: string, options: { all?: boolean; family?: number }) {
   return new Promise<{ err: NodeJS.ErrnoException | null; result: unknown }>((resolve) => {
-    lookup(hostname, options as never, ((err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) =>
-      resolve({ err, result: Array.isArray(address) ? address : err ? undefined : { address, family } })) as never);
+    lookup(
+      hostname,
+      options as never,
+      ((err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) =>
+        resolve({ err, result: Array.isArray(address) ? address : err ? undefined : { address, family } })) as never,
+    );
   });
 }
 
@@ -102,7 +117,9 @@ describe('H15-5 guarded lookup: resolve once, check every address, hand over onl
     ];
     const { err } = await lookupWith(createGuardedLookup(policy, resolve), 'jwks.test', { all: true });
     expect(err).toBeInstanceOf(RefusedAddressError);
-    expect(err?.message).toBe('jwks.test resolves to a private address (10.0.0.5); certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES');
+    expect(err?.message).toBe(
+      'jwks.test resolves to a private address (10.0.0.5); certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES',
+    );
   });
 
   it('H15-5: the socket gets exactly the addresses the check saw (all, or the first of the asked family)', async () => {
@@ -116,7 +133,11 @@ describe('H15-5 guarded lookup: resolve once, check every address, hand over onl
       { address: '127.0.0.2', family: 4 },
     ]);
     expect((await lookupWith(lookup, 'jwks.test', { family: 4 })).result).toEqual({ address: '127.0.0.2', family: 4 });
-    const none = await lookupWith(createGuardedLookup(policy, async () => [{ address: '127.0.0.2', family: 4 }]), 'jwks.test', { family: 6 });
+    const none = await lookupWith(
+      createGuardedLookup(policy, async () => [{ address: '127.0.0.2', family: 4 }]),
+      'jwks.test',
+      { family: 6 },
+    );
     expect(none.err).toMatchObject({ code: 'ENOTFOUND' });
   });
 });
@@ -174,7 +195,9 @@ describe('H15-5 jwks_uri fetches connect only to checked addresses (real HTTPS o
 
       await cache.ensure('device', uri, undefined);
       const state = cache.peek('device', uri);
-      expect(state.error).toBe('jwks.test resolves to a loopback address (127.0.0.1); certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES');
+      expect(state.error).toBe(
+        'jwks.test resolves to a loopback address (127.0.0.1); certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES',
+      );
       // the last good set is kept; nothing reached 127.0.0.1; one resolution per connection
       expect(state.jwks).toEqual({ keys: [] });
       expect(seen).toEqual({ allowed: 1, refused: 0 });
@@ -188,11 +211,19 @@ describe('H15-5 jwks_uri fetches connect only to checked addresses (real HTTPS o
 
   it('H15-5: an address literal that is refused never gets a socket (checked before tls.connect)', async () => {
     const connect = vi.spyOn(tls, 'connect');
-    for (const uri of [`https://127.0.0.1:${port}/jwks.json`, `https://[::ffff:127.0.0.1]:${port}/jwks.json`, 'https://169.254.169.254/latest/meta-data/', 'https://[fe80::1]/jwks.json', 'https://10.0.0.5/jwks.json']) {
+    for (const uri of [
+      `https://127.0.0.1:${port}/jwks.json`,
+      `https://[::ffff:127.0.0.1]:${port}/jwks.json`,
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[fe80::1]/jwks.json',
+      'https://10.0.0.5/jwks.json',
+    ]) {
       const cache = createJwksUriCache({ ca: pki.root.pem, minRefreshMs: 0, validate: (text) => JSON.parse(text) });
       try {
         await cache.ensure('device', uri, undefined);
-        expect(cache.peek('device', uri).error).toMatch(/^\S+ is an? (loopback|link-local|private) address; certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES$/);
+        expect(cache.peek('device', uri).error).toMatch(
+          /^\S+ is an? (loopback|link-local|private) address; certbound fetches only public addresses unless the range is allowed by CERTBOUND_JWKS_URI_ALLOWED_RANGES$/,
+        );
       } finally {
         await cache.close();
       }
@@ -205,7 +236,13 @@ describe('H15-5 jwks_uri fetches connect only to checked addresses (real HTTPS o
   it('H15-5: the allowed address serves only under the name its certificate carries (SNI and verification stay on the host name)', async () => {
     // the same spy as above sees the connections that are made
     const connect = vi.spyOn(tls, 'connect');
-    const cache = createJwksUriCache({ ca: pki.root.pem, minRefreshMs: 0, allowedRanges: ['127.0.0.2/32'], resolve: async () => [{ address: '127.0.0.2', family: 4 }], validate: (text) => JSON.parse(text) });
+    const cache = createJwksUriCache({
+      ca: pki.root.pem,
+      minRefreshMs: 0,
+      allowedRanges: ['127.0.0.2/32'],
+      resolve: async () => [{ address: '127.0.0.2', family: 4 }],
+      validate: (text) => JSON.parse(text),
+    });
     try {
       await cache.ensure('other', `https://other.test:${port}/jwks.json`, undefined);
       const state = cache.peek('other', `https://other.test:${port}/jwks.json`);

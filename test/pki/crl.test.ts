@@ -39,7 +39,10 @@ describe('checkRevocation and revocationMode', () => {
     expect(checkRevocation(revoked, [fresh], now)).toMatchObject({ status: 'revoked' });
     expect(checkRevocation(good, [fresh], now)).toMatchObject({ status: 'good' });
     expect(checkRevocation(good, [fresh], now, 'another-spki')).toEqual({ status: 'no_crl' });
-    const stale = await verifyCrl((await createCrl(pki.intermediate, { revoked: [revoked.serialNumber], thisUpdate: new Date(now.getTime() - 7200_000), nextUpdate: new Date(now.getTime() - 3600_000) })).pem, pki.intermediate.pem);
+    const stale = await verifyCrl(
+      (await createCrl(pki.intermediate, { revoked: [revoked.serialNumber], thisUpdate: new Date(now.getTime() - 7200_000), nextUpdate: new Date(now.getTime() - 3600_000) })).pem,
+      pki.intermediate.pem,
+    );
     expect(isCrlStale(stale, now)).toBe(true);
     expect(checkRevocation(good, [stale], now)).toMatchObject({ status: 'stale' });
     expect(checkRevocation(revoked, [stale], now)).toMatchObject({ status: 'revoked' });

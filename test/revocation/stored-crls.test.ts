@@ -41,7 +41,10 @@ describe('stored CRLs at run time', () => {
     const [record] = await crls.list(database.db);
     const altered = Buffer.from(record!.crlDer);
     altered[altered.length - 5]! ^= 0xff;
-    await database.db('trust_anchor_crls').where({ id: record!.id }).update({ crl_der: altered.toString('base64') });
+    await database
+      .db('trust_anchor_crls')
+      .where({ id: record!.id })
+      .update({ crl_der: altered.toString('base64') });
     const loaded = await loadVerifiedCrls(database.db);
     expect(loaded.crls).toEqual([]);
     expect(loaded.failed).toMatchObject([{ record: { id: record!.id } }]);

@@ -60,7 +60,10 @@ const nginxHeader = (cert: Issued): [string, string] => ['X-SSL-Client-Cert', ng
 async function setupClients(s: TestServer) {
   await s.admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
   await s.admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' }, scopes: ['read'], defaultResource: API }, 'test');
-  await s.admin.addClient({ clientId: 'pinned', mapping: { kind: 'san_dns', value: 'pinned.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API }, 'test');
+  await s.admin.addClient(
+    { clientId: 'pinned', mapping: { kind: 'san_dns', value: 'pinned.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API },
+    'test',
+  );
 }
 
 describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header, intermediates file)', () => {
@@ -131,7 +134,11 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
   });
 
   it('§2.0 rule 9: a malformed certificate header → 400 ERR_FORWARDED_MALFORMED', async () => {
-    const res = await viaProxy(s, { from: TRUSTED, headers: [['X-SSL-Client-Cert', encodeURIComponent('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n')]], form: FORM('billing') });
+    const res = await viaProxy(s, {
+      from: TRUSTED,
+      headers: [['X-SSL-Client-Cert', encodeURIComponent('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n')]],
+      form: FORM('billing'),
+    });
     expect(res.status).toBe(400);
     expect(lastRefusal(s)).toMatchObject({ reason: 'ERR_FORWARDED_MALFORMED' });
   });
@@ -156,7 +163,12 @@ describe('validate mode (CERTBOUND_PROXY_CHAIN_VALIDATION=validate, nginx header
   });
 
   it('X-12: an expired forwarded certificate → CERT_EXPIRED', async () => {
-    const expired = await pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }], notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const expired = await pki.client({
+      subject: [{ CN: ['billing'] }],
+      san: [{ type: 'dns', value: 'billing.example.com' }],
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
     const res = await viaProxy(s, { from: TRUSTED, headers: [nginxHeader(expired)], form: FORM('billing') });
     expect(res.status).toBe(401);
     expect(lastRefusal(s)).toMatchObject({ reason: 'CERT_EXPIRED' });
@@ -249,7 +261,14 @@ describe('validate mode with an RFC 9440 chain and no intermediates file', () =>
   });
 
   it('PKI-3: leaf + Client-Cert-Chain validates to the anchor', async () => {
-    const res = await viaProxy(s, { from: TRUSTED, headers: [['Client-Cert', rfc9440(billing.der)], ['Client-Cert-Chain', rfc9440(s.pki.intermediate.der)]], form: FORM('billing') });
+    const res = await viaProxy(s, {
+      from: TRUSTED,
+      headers: [
+        ['Client-Cert', rfc9440(billing.der)],
+        ['Client-Cert-Chain', rfc9440(s.pki.intermediate.der)],
+      ],
+      form: FORM('billing'),
+    });
     await expectIssuedToken(s, res, { clientId: 'billing', presented: billing, scopes: ['read'], aud: API });
   });
 
@@ -258,7 +277,10 @@ describe('validate mode with an RFC 9440 chain and no intermediates file', () =>
     const issued = await issueLeaf(fakeCa, { subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
     const res = await viaProxy(s, {
       from: TRUSTED,
-      headers: [['Client-Cert', rfc9440(issued.der)], ['Client-Cert-Chain', `${rfc9440(fakeCa.der)}, ${rfc9440(s.pki.intermediate.der)}`]],
+      headers: [
+        ['Client-Cert', rfc9440(issued.der)],
+        ['Client-Cert-Chain', `${rfc9440(fakeCa.der)}, ${rfc9440(s.pki.intermediate.der)}`],
+      ],
       form: FORM('billing'),
     });
     expect(res.status).toBe(401);
@@ -267,7 +289,14 @@ describe('validate mode with an RFC 9440 chain and no intermediates file', () =>
 
   it('X-10: a forwarded chain longer than 5 certificates → CHAIN_TOO_LONG', async () => {
     const chain = Array.from({ length: 5 }, () => rfc9440(s.pki.intermediate.der)).join(', ');
-    const res = await viaProxy(s, { from: TRUSTED, headers: [['Client-Cert', rfc9440(billing.der)], ['Client-Cert-Chain', chain]], form: FORM('billing') });
+    const res = await viaProxy(s, {
+      from: TRUSTED,
+      headers: [
+        ['Client-Cert', rfc9440(billing.der)],
+        ['Client-Cert-Chain', chain],
+      ],
+      form: FORM('billing'),
+    });
     expect(res.status).toBe(401);
     expect(lastRefusal(s)).toMatchObject({ reason: 'CHAIN_TOO_LONG' });
   });
@@ -317,7 +346,12 @@ describe('proxy-verified mode (the proxy validates; X-SSL-Client-Verify from the
   });
 
   it('SC-5: pinning works in proxy-verified mode; a certificate the proxy vouched for but that does not chain to a known anchor never satisfies a pin', async () => {
-    await expectIssuedToken(s, await viaProxy(s, { from: TRUSTED, headers: [cert(pinned), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') }), { clientId: 'pinned', presented: pinned, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await viaProxy(s, { from: TRUSTED, headers: [cert(pinned), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') }), {
+      clientId: 'pinned',
+      presented: pinned,
+      scopes: ['read'],
+      aud: API,
+    });
     const other = await createTestPki('Other');
     const foreign = await other.client({ subject: [{ CN: ['pinned'] }], san: [{ type: 'dns', value: 'pinned.example.com' }] });
     const res = await viaProxy(s, { from: TRUSTED, headers: [cert(foreign), ['X-Client-Verify', 'SUCCESS']], form: FORM('pinned') });
@@ -347,7 +381,11 @@ describe('forwarding not configured (the default)', () => {
 
   it('T-1/BT-7: forwarded-certificate headers are ignored, from any peer: no TLS certificate → invalid_client', async () => {
     for (const from of [TRUSTED, UNTRUSTED]) {
-      const res = await viaProxy(s, { from, headers: [nginxHeader(billing), ['Client-Cert', `:${billing.der.toString('base64')}:`], ['X-SSL-Client-Verify', 'SUCCESS']], form: FORM('billing') });
+      const res = await viaProxy(s, {
+        from,
+        headers: [nginxHeader(billing), ['Client-Cert', `:${billing.der.toString('base64')}:`], ['X-SSL-Client-Verify', 'SUCCESS']],
+        form: FORM('billing'),
+      });
       expect(res.status).toBe(401);
       expect(res.body.error).toBe('invalid_client');
     }

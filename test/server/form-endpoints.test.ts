@@ -58,7 +58,10 @@ describe('other methods than POST (G-1, TREQ-35, TREQ-42)', () => {
       expect(res.status, `${method} ${path}: ${res.text}`).toBe(405);
       expect(res.headers.allow).toBe('POST');
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: `the ${name} accepts POST only (got ${method}), with the parameters in an application/x-www-form-urlencoded body` });
+      expect(res.body).toEqual({
+        error: 'invalid_request',
+        error_description: `the ${name} accepts POST only (got ${method}), with the parameters in an application/x-www-form-urlencoded body`,
+      });
     }
   });
 

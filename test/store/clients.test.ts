@@ -25,7 +25,9 @@ beforeAll(async () => {
     rows.map((i) => ({ id: `m${i}`, client_id: `c${i}`, kind: 'san_dns', value: dnsName(i), canonical: dnsName(i), created_at: now })),
     500,
   );
-  await database.db('certificate_mappings').insert({ id: 'dn', client_id: 'c0', kind: 'subject_dn', value: 'CN=svc-01000.example.com', canonical: 'cn=svc-01000.example.com', created_at: now });
+  await database
+    .db('certificate_mappings')
+    .insert({ id: 'dn', client_id: 'c0', kind: 'subject_dn', value: 'CN=svc-01000.example.com', canonical: 'cn=svc-01000.example.com', created_at: now });
 });
 afterAll(() => database?.drop());
 

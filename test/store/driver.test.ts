@@ -23,8 +23,17 @@ afterAll(async () => {
 const audit = async (target: string) => (await database.db('audit_log').where({ target }).select('actor')).map((r: { actor: string }) => r.actor);
 
 describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
-  it('runs the store\'s SQL as knex does: the same rows, `?` placeholders, the number of rows a write changed', async () => {
-    const rs = { identifier: 'https://api.example.com', scopes: ['read'], tokenFormat: 'jwt' as const, ttl: 600, signingAlg: null, introspectionClients: ['orders-rs'], createdAt: new Date(1_000), updatedAt: new Date(2_000) };
+  it("runs the store's SQL as knex does: the same rows, `?` placeholders, the number of rows a write changed", async () => {
+    const rs = {
+      identifier: 'https://api.example.com',
+      scopes: ['read'],
+      tokenFormat: 'jwt' as const,
+      ttl: 600,
+      signingAlg: null,
+      introspectionClients: ['orders-rs'],
+      createdAt: new Date(1_000),
+      updatedAt: new Date(2_000),
+    };
     await resourceServers.upsert(sql, rs);
     expect(await resourceServers.find(sql, rs.identifier)).toEqual(rs);
     expect(await resourceServers.find(database.db, rs.identifier)).toEqual(rs);
@@ -119,13 +128,15 @@ describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
 });
 
 if (TEST_DB_KIND === 'sqlite') {
-  describe('the drivers\' connection, SQLite only', () => {
+  describe("the drivers' connection, SQLite only", () => {
     it('a COMMIT that fails (a deferred foreign key) rolls the transaction back: the next one starts, and outside statements are not swallowed', async () => {
       const own = await openDriverSql(database.database);
       await expect(
         own.transaction(async (trx) => {
           await trx.run('pragma defer_foreign_keys = on');
-          await trx.run("insert into certificate_mappings (id, client_id, kind, value, canonical, created_at) values ('m-orphan', 'no-such-client', 'san_dns', 'x.example.com', 'x.example.com', 0)");
+          await trx.run(
+            "insert into certificate_mappings (id, client_id, kind, value, canonical, created_at) values ('m-orphan', 'no-such-client', 'san_dns', 'x.example.com', 'x.example.com', 0)",
+          );
         }),
       ).rejects.toThrow(/FOREIGN KEY/);
       await own.transaction(async (trx) => {

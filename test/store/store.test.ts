@@ -72,7 +72,10 @@ describe('oidc-provider adapter on SQL', () => {
     expect(await a.find('t1')).toBeUndefined();
 
     await a.upsert('old', { clientId: 'c' }, 60);
-    await database.db('oidc_payloads').where({ id: 'old' }).update({ expires_at: Date.now() - 1000 });
+    await database
+      .db('oidc_payloads')
+      .where({ id: 'old' })
+      .update({ expires_at: Date.now() - 1000 });
     expect(await a.find('old')).toBeUndefined();
     expect(await purgeExpiredPayloads(database.db)).toBe(1);
   });
@@ -142,7 +145,9 @@ describe('admin writes are transactional', () => {
   it('a failure inside the transaction leaves neither the change nor an audit row', async () => {
     const admin = createAdminService({ db: database.db, signingAlg: 'ES256' });
     const before = Number((await database.db('audit_log').count({ n: '*' }))[0]!.n);
-    await expect(admin.addClient({ clientId: 'tx', mapping: { kind: 'san_dns', value: 'tx.example.com', trustAnchor: 'missing' } }, 'test')).rejects.toMatchObject({ code: 'ERR_TRUST_ANCHOR_UNKNOWN' });
+    await expect(admin.addClient({ clientId: 'tx', mapping: { kind: 'san_dns', value: 'tx.example.com', trustAnchor: 'missing' } }, 'test')).rejects.toMatchObject({
+      code: 'ERR_TRUST_ANCHOR_UNKNOWN',
+    });
     expect(await database.db('clients').where({ client_id: 'tx' })).toEqual([]);
     expect(Number((await database.db('audit_log').count({ n: '*' }))[0]!.n)).toBe(before);
   });
@@ -173,7 +178,9 @@ describe('revision reader (per-request cache check)', () => {
       expect((await reader.read()).clients).toBe(before.clients + 1);
       if (database.database.client === 'pg') {
         // kill the reader's backend: the next read fails, the one after reconnects
-        await database.db.raw("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%from revisions%'");
+        await database.db.raw(
+          "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%from revisions%'",
+        );
         await reader.read().catch(() => undefined);
         expect((await reader.read()).clients).toBe(before.clients + 1);
       }
@@ -284,4 +291,3 @@ describe('SQLite file shared by processes starting at once', () => {
     }
   });
 });
-

@@ -200,9 +200,7 @@ describe('§3.3 decision table over real HTTPS', () => {
   it('row 10: valid and bound, missing scope → 403 insufficient_scope with scope="…"', async () => {
     const res = await call(rsScoped, pki, { token: await as.sign({ ...boundTo(alice), scope: 'read' }), client: alice });
     expect(res.status).toBe(403);
-    expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer ${REALM}, error="insufficient_scope", error_description="token lacks a required scope", scope="read admin"`,
-    );
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer ${REALM}, error="insufficient_scope", error_description="token lacks a required scope", scope="read admin"`);
     expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'token lacks a required scope' });
     const ok = await call(rsScoped, pki, { token: await as.sign({ ...boundTo(alice), scope: 'admin read' }), client: alice });
     expect(ok.status).toBe(200);

@@ -63,46 +63,43 @@ export async function startAs(pki: TestPki, options: { path?: string; aliasClien
     failing: new Map(),
   };
   let issuer = '';
-  const server = createHttpsServer(
-    { key: pki.server.keyPem, cert: pki.server.pem + pki.intermediate.pem, requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      const path = (req.url ?? '').split('?')[0]!;
-      hit(state.hits, path);
-      const send = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const failing = state.failing.get(path);
-      if (failing) return send(failing, { error: 'failing' });
-      if (path === `/.well-known/oauth-authorization-server${prefix}`) {
-        return send(200, {
-          issuer,
-          jwks_uri: `${issuer}/jwks`,
-          introspection_endpoint: `${issuer}/introspect`,
-          mtls_endpoint_aliases: { introspection_endpoint: `${issuer}/mtls/introspect` },
-          ...state.metadata,
-        });
-      }
-      if (path === `${prefix}/.well-known/openid-configuration`) {
-        return send(200, { issuer, jwks_uri: `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect`, ...state.metadata });
-      }
-      if (path === `${prefix}/jwks`) return send(200, { keys: state.jwks });
-      if (path === `${prefix}/introspect` || path === `${prefix}/mtls/introspect`) {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const body = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-          const peer = (req.socket as TLSSocket).getPeerX509Certificate?.();
-          const seen = { path, body, authorization: req.headers.authorization, peerX5t: peer ? x5tS256(peer.raw) : undefined };
-          (state as TestAs).lastIntrospection = seen;
-          const token = body.get('token') ?? '';
-          send(200, state.introspection.get(token) ?? { active: false });
-        });
-        return;
-      }
-      send(404, { error: 'not_found' });
-    },
-  );
+  const server = createHttpsServer({ key: pki.server.keyPem, cert: pki.server.pem + pki.intermediate.pem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    hit(state.hits, path);
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const failing = state.failing.get(path);
+    if (failing) return send(failing, { error: 'failing' });
+    if (path === `/.well-known/oauth-authorization-server${prefix}`) {
+      return send(200, {
+        issuer,
+        jwks_uri: `${issuer}/jwks`,
+        introspection_endpoint: `${issuer}/introspect`,
+        mtls_endpoint_aliases: { introspection_endpoint: `${issuer}/mtls/introspect` },
+        ...state.metadata,
+      });
+    }
+    if (path === `${prefix}/.well-known/openid-configuration`) {
+      return send(200, { issuer, jwks_uri: `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect`, ...state.metadata });
+    }
+    if (path === `${prefix}/jwks`) return send(200, { keys: state.jwks });
+    if (path === `${prefix}/introspect` || path === `${prefix}/mtls/introspect`) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const peer = (req.socket as TLSSocket).getPeerX509Certificate?.();
+        const seen = { path, body, authorization: req.headers.authorization, peerX5t: peer ? x5tS256(peer.raw) : undefined };
+        (state as TestAs).lastIntrospection = seen;
+        const token = body.get('token') ?? '';
+        send(200, state.introspection.get(token) ?? { active: false });
+      });
+      return;
+    }
+    send(404, { error: 'not_found' });
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;

@@ -189,7 +189,11 @@ describe('metadata discovery (RFC 8414)', () => {
     try {
       const v = createVerifier({ issuer: other.issuer, audience: AUDIENCE, tls: { ca: pki.root.pem } });
       verifiers.push(v);
-      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
+      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), {
+        clientId: 'client-1',
+        certificate: alice.der,
+        scopes: ['read', 'write'],
+      });
       expect(other.hits.get('/.well-known/openid-configuration')).toBe(1);
     } finally {
       await other.close();
@@ -235,7 +239,11 @@ describe('metadata discovery (RFC 8414)', () => {
         introspection: { clientId: 'rs-1', tls: { cert: rsClient.pem, key: rsClient.keyPem } },
       });
       verifiers.push(v);
-      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read', 'write'] });
+      await expectBoundToken(v.verify(request(await other.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }), alice.der)), {
+        clientId: 'client-1',
+        certificate: alice.der,
+        scopes: ['read', 'write'],
+      });
       other.introspection.set('opaque-explicit', { ...other.introspection.get('opaque-explicit'), iss: other.issuer });
       await expectBoundToken(v.verify(request('opaque-explicit', alice.der)), { clientId: 'client-1', certificate: alice.der, scopes: ['read'] });
       expect(other.hits.get('/.well-known/oauth-authorization-server')).toBeUndefined();

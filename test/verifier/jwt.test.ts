@@ -73,7 +73,11 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-6: exp 20 s ago is accepted with the 30 s tolerance', async () => {
-    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, exp: now() - 20, iat: now() - 100 })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
+    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, exp: now() - 20, iat: now() - 100 })), {
+      clientId: 'client-1',
+      certificate: client.der,
+      scopes: ['read', 'write'],
+    });
   });
 
   it('J-7: exp 40 s ago is refused as expired', async () => {
@@ -89,7 +93,11 @@ describe('RFC 9068 JWT access tokens (J-1 … J-22)', () => {
   });
 
   it('J-10: aud as an array containing the RS identifier is accepted; without it refused', async () => {
-    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com', AUDIENCE] })), { clientId: 'client-1', certificate: client.der, scopes: ['read', 'write'] });
+    await expectBoundToken(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com', AUDIENCE] })), {
+      clientId: 'client-1',
+      certificate: client.der,
+      scopes: ['read', 'write'],
+    });
     await expectRefusal(verifyToken(make(), await as.sign({ cnf, aud: ['https://other.example.com'] })), invalidToken('token aud claim invalid'));
   });
 

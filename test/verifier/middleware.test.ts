@@ -70,9 +70,7 @@ describe('koa()', () => {
     const before = reached;
     const res = await call(rs, pki, { token: await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) } }) });
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer realm="${AUDIENCE}", error="invalid_token", error_description="certificate-bound token requires mTLS"`,
-    );
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="${AUDIENCE}", error="invalid_token", error_description="certificate-bound token requires mTLS"`);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'certificate-bound token requires mTLS' });

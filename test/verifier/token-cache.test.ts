@@ -113,9 +113,7 @@ describe('verified-token cache', () => {
 
   it('is bounded: with maxEntries 3, the least recently used token is evicted and verified again', async () => {
     const v = make({ tokenCache: { maxEntries: 3 } });
-    const tokens = await Promise.all(
-      [0, 1, 2, 3].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })),
-    );
+    const tokens = await Promise.all([0, 1, 2, 3].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })));
     for (const t of tokens) {
       await v.verify(request(t, alice.der));
       await v.verify(request(t, alice.der)); // second use: cached
@@ -155,7 +153,18 @@ describe('verified-token cache', () => {
     await v.verify(request(good, alice.der)); // now cached
     const [h, , sig] = good.split('.');
     // Same last characters as the cached token (its whole signature), other claims: must not hit the cache.
-    const otherPayload = Buffer.from(JSON.stringify({ iss: as.issuer, aud: AUDIENCE, sub: 'mallory', client_id: 'mallory', jti: 'x', iat: nowSeconds(), exp: nowSeconds() + 300, cnf: { 'x5t#S256': x5tS256(bob.der) } })).toString('base64url');
+    const otherPayload = Buffer.from(
+      JSON.stringify({
+        iss: as.issuer,
+        aud: AUDIENCE,
+        sub: 'mallory',
+        client_id: 'mallory',
+        jti: 'x',
+        iat: nowSeconds(),
+        exp: nowSeconds() + 300,
+        cnf: { 'x5t#S256': x5tS256(bob.der) },
+      }),
+    ).toString('base64url');
     const forged = `${h}.${otherPayload}.${sig}`;
     for (let i = 0; i < 3; i++) await expectRefusal(v.verify(request(forged, bob.der)), invalidToken('token signature invalid'));
     expect(counters.jwtVerify).toBe(5);
@@ -165,9 +174,7 @@ describe('verified-token cache', () => {
 
   it('a token in use stays cached when new tokens enter a full cache; one not used since it entered goes first', async () => {
     const v = make({ tokenCache: { maxEntries: 2 } });
-    const [a, b, c] = await Promise.all(
-      [0, 1, 2].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })),
-    );
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 })));
     for (const t of [a!, b!]) {
       await v.verify(request(t, alice.der));
       await v.verify(request(t, alice.der)); // second use: cached
@@ -189,7 +196,11 @@ describe('verified-token cache', () => {
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
     await v.verify(request(token, alice.der));
     await v.verify(request(token, alice.der)); // now cached
-    await expectRefusal(v.verify(fakeRequest({ authorization: `Bearer ${token}"`, cert: alice.der })), { status: 400, code: 'ERR_VERIFIER_INVALID_REQUEST', error: 'invalid_request' });
+    await expectRefusal(v.verify(fakeRequest({ authorization: `Bearer ${token}"`, cert: alice.der })), {
+      status: 400,
+      code: 'ERR_VERIFIER_INVALID_REQUEST',
+      error: 'invalid_request',
+    });
     await expect(v.verify(fakeRequest({ authorization: `bearer   ${token}`, cert: alice.der }))).resolves.toMatchObject({ clientId: 'client-1' });
     expect(counters.jwtVerify).toBe(2);
   });
@@ -238,7 +249,7 @@ describe('verified-token cache', () => {
 });
 
 describe('client certificate per connection (BT-5 on keep-alive connections)', () => {
-  it('a TLS 1.3 connection\'s certificate is read once; under TLS 1.2 (renegotiation possible) on every request', () => {
+  it("a TLS 1.3 connection's certificate is read once; under TLS 1.2 (renegotiation possible) on every request", () => {
     const der = alice.der;
     for (const [protocol, reads] of [
       ['TLSv1.3', 1],
@@ -258,7 +269,7 @@ describe('client certificate per connection (BT-5 on keep-alive connections)', (
     }
   });
 
-  it('over real TLS 1.3 and 1.2 keep-alive connections, every request is checked against its own connection\'s certificate', async () => {
+  it("over real TLS 1.3 and 1.2 keep-alive connections, every request is checked against its own connection's certificate", async () => {
     const v = make({ now: Date.now });
     const rs = await startRs(pki, v);
     const token = await as.sign({ cnf: { 'x5t#S256': x5tS256(alice.der) }, iat: nowSeconds(), exp: nowSeconds() + 300 });
@@ -290,7 +301,7 @@ describe('client certificate per connection (BT-5 on keep-alive connections)', (
   });
 });
 
-describe('a cached token follows the issuer\'s key set and is verified again after tokenCache.maxAge', () => {
+describe("a cached token follows the issuer's key set and is verified again after tokenCache.maxAge", () => {
   const bound = () => ({ cnf: { 'x5t#S256': x5tS256(alice.der) } });
 
   it('key rotation: a token signed by a key that left the keySet is refused on the next request, cached or not', async () => {

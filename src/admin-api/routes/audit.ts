@@ -16,10 +16,17 @@ export function auditRoutes({ service }: RouteContext): Route[] {
       response: { status: 200, description: 'Audit entries', schema: AuditListSchema },
       handler: async ({ query }) => {
         const at = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
-        const filter = { limit: query.limit, target: query.target, actor: query.actor, action: query.action, since: at(query.since), until: at(query.until), beforeId: query.before };
+        const filter = {
+          limit: query.limit,
+          target: query.target,
+          actor: query.actor,
+          action: query.action,
+          since: at(query.since),
+          until: at(query.until),
+          beforeId: query.before,
+        };
         return ok({ items: (await service.listAudit(filter)).map(auditJson) });
       },
     }),
-
   ];
 }

@@ -100,6 +100,5 @@ export function clientRoutes({ service }: RouteContext): Route[] {
         return { status: 204 };
       },
     }),
-
   ];
 }

@@ -47,7 +47,12 @@ export function mappingRoutes({ service }: RouteContext): Route[] {
       handler: async (input) => {
         const side = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
         const b = input.body;
-        const mapping = await service.updateMapping(input.params.client_id, input.params.mapping_id, { notBefore: side(b.not_before), notAfter: side(b.not_after), allowOverlap: b.allow_overlap }, actorOf(input));
+        const mapping = await service.updateMapping(
+          input.params.client_id,
+          input.params.mapping_id,
+          { notBefore: side(b.not_before), notAfter: side(b.not_after), allowOverlap: b.allow_overlap },
+          actorOf(input),
+        );
         return ok(mappingJson(mapping));
       },
     }),
@@ -66,6 +71,5 @@ export function mappingRoutes({ service }: RouteContext): Route[] {
         return { status: 204 };
       },
     }),
-
   ];
 }

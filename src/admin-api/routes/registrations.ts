@@ -87,7 +87,15 @@ export function registrationRoutes({ service }: RouteContext): Route[] {
       handler: async (input) => {
         const b = input.body;
         const issuer = await service.addSoftwareIssuer(
-          { name: b.name, jwks: b.jwks === undefined ? undefined : JSON.stringify(b.jwks), jwksUri: b.jwks_uri, scopes: scopeList(b.scope), resources: b.resources, environments: b.environments, approval: b.approval },
+          {
+            name: b.name,
+            jwks: b.jwks === undefined ? undefined : JSON.stringify(b.jwks),
+            jwksUri: b.jwks_uri,
+            scopes: scopeList(b.scope),
+            resources: b.resources,
+            environments: b.environments,
+            approval: b.approval,
+          },
           actorOf(input),
         );
         return { status: 201, body: softwareIssuerJson(issuer) };

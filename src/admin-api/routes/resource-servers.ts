@@ -2,7 +2,15 @@
 import { ConflictError } from '../../errors/index.js';
 import { ADMIN_SCOPES } from '../scopes.js';
 import { defineRoute, type Route } from '../router.js';
-import { CreateResourceServerSchema, IdentifierParams, NoQuery, ResourceServerListSchema, ResourceServerSchema, resourceServerJson, UpdateResourceServerSchema } from '../schemas.js';
+import {
+  CreateResourceServerSchema,
+  IdentifierParams,
+  NoQuery,
+  ResourceServerListSchema,
+  ResourceServerSchema,
+  resourceServerJson,
+  UpdateResourceServerSchema,
+} from '../schemas.js';
 import { actorOf, ok, scopeList, type RouteContext } from './route-context.js';
 
 export function resourceServerRoutes({ service, adminResource }: RouteContext): Route[] {
@@ -30,7 +38,11 @@ export function resourceServerRoutes({ service, adminResource }: RouteContext): 
       response: { status: 201, description: 'The new resource server', schema: ResourceServerSchema },
       handler: async (input) => {
         const b = input.body;
-        const rs = await service.addResourceServer({ identifier: b.identifier, scopes: scopeList(b.scope)!, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients }, actorOf(input), { expect: 'new' });
+        const rs = await service.addResourceServer(
+          { identifier: b.identifier, scopes: scopeList(b.scope)!, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients },
+          actorOf(input),
+          { expect: 'new' },
+        );
         return { status: 201, body: resourceServerJson(rs) };
       },
     }),
@@ -66,7 +78,11 @@ export function resourceServerRoutes({ service, adminResource }: RouteContext): 
             hint: 'Change other settings only (e.g. ttl), or restrict administrators through their client scopes.',
           });
         }
-        const rs = await service.addResourceServer({ identifier: input.params.identifier, scopes: next, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients }, actorOf(input), { expect: 'existing' });
+        const rs = await service.addResourceServer(
+          { identifier: input.params.identifier, scopes: next, tokenFormat: b.token_format, ttl: b.ttl, introspectionClients: b.introspection_clients },
+          actorOf(input),
+          { expect: 'existing' },
+        );
         return ok(resourceServerJson(rs));
       },
     }),
@@ -82,12 +98,13 @@ export function resourceServerRoutes({ service, adminResource }: RouteContext): 
       response: { status: 204, description: 'Removed' },
       handler: async (input) => {
         if (input.params.identifier === adminResource) {
-          throw new ConflictError('ERR_ADMIN_RESOURCE_PROTECTED', 'The admin API resource cannot be removed through the admin API.', { hint: 'It is registered again whenever the server starts.' });
+          throw new ConflictError('ERR_ADMIN_RESOURCE_PROTECTED', 'The admin API resource cannot be removed through the admin API.', {
+            hint: 'It is registered again whenever the server starts.',
+          });
         }
         await service.removeResourceServer(input.params.identifier, actorOf(input));
         return { status: 204 };
       },
     }),
-
   ];
 }

@@ -49,6 +49,5 @@ export function signingKeyRoutes({ service, changed }: RouteContext): Route[] {
         return { status: 204 };
       },
     }),
-
   ];
 }

@@ -73,6 +73,5 @@ export function trustAnchorRoutes({ service, changed }: RouteContext): Route[] {
         return { status: 204 };
       },
     }),
-
   ];
 }

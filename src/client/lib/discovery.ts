@@ -69,9 +69,13 @@ export async function discover(issuer: string, send: (url: string) => Promise<Re
     }
     const metadata = json as Record<string, unknown>;
     if (metadata.issuer !== issuer) {
-      throw new CertboundClientError('ISSUER_MISMATCH', `the metadata at ${url} names the issuer ${JSON.stringify(metadata.issuer)}, not the configured ${JSON.stringify(issuer)}`, {
-        hint: `Configure the issuer exactly as the server publishes it (scheme, host, port, path, trailing slash), or fix the server's issuer setting; RFC 8414 §3.3 forbids using metadata for another issuer.`,
-      });
+      throw new CertboundClientError(
+        'ISSUER_MISMATCH',
+        `the metadata at ${url} names the issuer ${JSON.stringify(metadata.issuer)}, not the configured ${JSON.stringify(issuer)}`,
+        {
+          hint: `Configure the issuer exactly as the server publishes it (scheme, host, port, path, trailing slash), or fix the server's issuer setting; RFC 8414 §3.3 forbids using metadata for another issuer.`,
+        },
+      );
     }
     const aliases = metadata.mtls_endpoint_aliases;
     const alias = aliases && typeof aliases === 'object' ? (aliases as Record<string, unknown>).token_endpoint : undefined;

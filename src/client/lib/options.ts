@@ -19,11 +19,16 @@ export function checkOptions(options: TokenClientOptions): void {
   }
   if (typeof auth === 'object') {
     const { key, alg } = auth.privateKeyJwt;
-    if (!(alg ?? (typeof key === 'object' && 'kty' in key ? (key as JWK).alg : undefined))) throw new TypeError('auth.privateKeyJwt.alg is required unless the key is a JWK with alg');
+    if (!(alg ?? (typeof key === 'object' && 'kty' in key ? (key as JWK).alg : undefined)))
+      throw new TypeError('auth.privateKeyJwt.alg is required unless the key is a JWK with alg');
   }
   const skew = options.renewal?.skewSeconds;
   const jitter = options.renewal?.jitterSeconds;
-  for (const [name, value] of [['renewal.skewSeconds', skew], ['renewal.jitterSeconds', jitter], ['timeoutMs', options.timeoutMs]] as const) {
+  for (const [name, value] of [
+    ['renewal.skewSeconds', skew],
+    ['renewal.jitterSeconds', jitter],
+    ['timeoutMs', options.timeoutMs],
+  ] as const) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`${name} must be a number ≥ 0, got ${String(value)}`);
   }
 }

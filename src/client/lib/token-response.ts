@@ -60,7 +60,8 @@ export async function tokenFromResponse(response: Response, request: TokenReques
   if (typeof accessToken !== 'string' || accessToken === '') throw invalid('no access_token');
   if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') throw invalid(`token_type ${JSON.stringify(body.token_type)} is not Bearer`);
   const expiresIn = body.expires_in;
-  if (expiresIn !== undefined && !(typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0)) throw invalid(`expires_in ${JSON.stringify(expiresIn)} is not a positive number`);
+  if (expiresIn !== undefined && !(typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0))
+    throw invalid(`expires_in ${JSON.stringify(expiresIn)} is not a positive number`);
   let claims: Record<string, unknown> | undefined;
   if (accessToken.split('.').length === 3) {
     try {

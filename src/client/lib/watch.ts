@@ -51,7 +51,10 @@ export function watchCredentialFiles<T>(files: readonly string[], options: Watch
       const error =
         err instanceof CertboundClientError
           ? err
-          : new CertboundClientError('CERTIFICATE_UNREADABLE', `the rotated certificate files could not be loaded: ${(err as Error).message}`, { hint: 'Write the certificate and its key again.', cause: err });
+          : new CertboundClientError('CERTIFICATE_UNREADABLE', `the rotated certificate files could not be loaded: ${(err as Error).message}`, {
+              hint: 'Write the certificate and its key again.',
+              cause: err,
+            });
       if (error.message !== lastReported) {
         lastReported = error.message;
         options.onError(

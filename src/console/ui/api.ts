@@ -46,7 +46,13 @@ export async function api<T = Record<string, unknown>>(method: string, path: str
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
     const details = json.details as { field?: string } | undefined;
-    const err = new ApiError(res.status, String(json.code ?? 'ERR_HTTP'), String(json.message ?? `HTTP ${res.status}`), json.hint === undefined ? undefined : String(json.hint), details?.field);
+    const err = new ApiError(
+      res.status,
+      String(json.code ?? 'ERR_HTTP'),
+      String(json.message ?? `HTTP ${res.status}`),
+      json.hint === undefined ? undefined : String(json.hint),
+      details?.field,
+    );
     if (res.status === 401 && String(json.code).startsWith('ERR_CONSOLE')) onSessionEnded(err);
     throw err;
   }

@@ -20,7 +20,14 @@ export function field(label: string, control: HTMLInputElement | HTMLTextAreaEle
   const helpId = `${id}-help`;
   const error = h('p', { class: 'field-error', id: errorId, 'aria-live': 'polite' });
   control.setAttribute('aria-describedby', options.help ? `${helpId} ${errorId}` : errorId);
-  const wrap = h('div', { class: 'field', 'data-field': [options.name, ...(options.aliases ?? [])].join(' ') }, h('label', { for: id }, label), options.help ? h('p', { class: 'help', id: helpId }, options.help) : null, control, error);
+  const wrap = h(
+    'div',
+    { class: 'field', 'data-field': [options.name, ...(options.aliases ?? [])].join(' ') },
+    h('label', { for: id }, label),
+    options.help ? h('p', { class: 'help', id: helpId }, options.help) : null,
+    control,
+    error,
+  );
   return { name: options.name, wrap, control, error };
 }
 
@@ -36,7 +43,14 @@ export function clearErrors(form: HTMLElement): void {
 }
 
 function errorContent(err: ApiError): Child[] {
-  return [h('span', { class: 'sign', 'aria-hidden': 'true' }, '⚠ '), h('strong', {}, 'Refused: '), err.message, err.hint ? h('span', { class: 'hint' }, ` Fix: ${err.hint}`) : null, ' ', h('code', { class: 'code' }, err.code)];
+  return [
+    h('span', { class: 'sign', 'aria-hidden': 'true' }, '⚠ '),
+    h('strong', {}, 'Refused: '),
+    err.message,
+    err.hint ? h('span', { class: 'hint' }, ` Fix: ${err.hint}`) : null,
+    ' ',
+    h('code', { class: 'code' }, err.code),
+  ];
 }
 
 /** Shows an error next to the field it concerns (by the API's field name, last path segment included), or at the top of the form. */

@@ -33,7 +33,14 @@ function sessionEnded(err: ApiError): void {
   const root = document.getElementById('app')!;
   replace(
     root,
-    h('main', { id: 'main', class: 'explain' }, h('h1', {}, 'Your console session has ended'), h('p', {}, err.message), err.hint ? h('p', {}, err.hint) : null, h('p', {}, h('a', { href: '/admin/console/' }, 'Sign in again'))),
+    h(
+      'main',
+      { id: 'main', class: 'explain' },
+      h('h1', {}, 'Your console session has ended'),
+      h('p', {}, err.message),
+      err.hint ? h('p', {}, err.hint) : null,
+      h('p', {}, h('a', { href: '/admin/console/' }, 'Sign in again')),
+    ),
   );
 }
 
@@ -62,7 +69,16 @@ async function start(): Promise<void> {
     { class: 'top' },
     h('p', { class: 'brand' }, 'certbound console'),
     nav,
-    h('p', { class: 'who' }, 'Signed in as ', h('strong', {}, session.client_id), ` (${session.read_only ? 'read-only' : 'administrator'}) · `, h('code', { title: 'x5t#S256 of your certificate' }, `${session['x5t#S256'].slice(0, 12)}…`), ' · ', signOut),
+    h(
+      'p',
+      { class: 'who' },
+      'Signed in as ',
+      h('strong', {}, session.client_id),
+      ` (${session.read_only ? 'read-only' : 'administrator'}) · `,
+      h('code', { title: 'x5t#S256 of your certificate' }, `${session['x5t#S256'].slice(0, 12)}…`),
+      ' · ',
+      signOut,
+    ),
   );
   const banner = readOnly ? h('p', { class: 'banner', role: 'note', id: 'read-only-reason' }, h('span', { 'aria-hidden': 'true' }, 'ⓘ '), readOnly) : null;
   replace(root, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), header, banner, main);

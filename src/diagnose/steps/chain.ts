@@ -36,7 +36,9 @@ export function chainReport(chain: ChainResult): Diagnosis['chain'] {
   return {
     status: chain.status,
     message: chain.message,
-    anchor: anchor?.anchor ? { name: anchor.anchor.name, environment: anchor.anchor.environment ?? null, subject: anchor.parsed.subjectRfc4514, spki_sha256: anchor.parsed.spkiSha256 } : null,
+    anchor: anchor?.anchor
+      ? { name: anchor.anchor.name, environment: anchor.anchor.environment ?? null, subject: anchor.parsed.subjectRfc4514, spki_sha256: anchor.parsed.spkiSha256 }
+      : null,
     missing_issuer: chain.missingIssuer ? { subject: chain.missingIssuer.subject, key_id: chain.missingIssuer.keyId ?? null } : null,
     path: chain.path.map(pathEntry),
     unused: chain.unused.map((c) => c.parsed.subjectRfc4514),

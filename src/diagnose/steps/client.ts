@@ -68,7 +68,10 @@ export function diagnoseClient(leaf: ParsedCertificate, client: DiagnosisClient 
   let message = detailed?.message ?? reason.message;
   if (reason.code === 'SAN_MISMATCH') {
     // Closest registered value over all of the client's mappings of a SAN kind.
-    const best = mappings.map((m) => m.fields.identity.closest).filter((c): c is NonNullable<typeof c> => !!c).sort((a, b) => a.distance - b.distance)[0];
+    const best = mappings
+      .map((m) => m.fields.identity.closest)
+      .filter((c): c is NonNullable<typeof c> => !!c)
+      .sort((a, b) => a.distance - b.distance)[0];
     if (best) message = `${reason.message} Closest: registered ${best.registered}, certificate ${best.certificate}.`;
   }
   return { ...base, would_authenticate: false, code: reason.code, message, hint: detailed?.hint ?? reason.hint };

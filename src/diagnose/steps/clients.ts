@@ -43,12 +43,26 @@ export function matchClients(
       const fields = compareMappingFields(leaf, mapping, { now, anchorSpki });
       if (fields.identity) continue;
       const mappingCode = fields.validity?.code ?? fields.trustAnchor?.code ?? null;
-      mappedBy.push({ client_id: client.clientId, auth_method: client.authMethod, mapping_id: mapping.id, kind: mapping.kind, value: mapping.value, code: blocking[0]?.code ?? mappingCode });
+      mappedBy.push({
+        client_id: client.clientId,
+        auth_method: client.authMethod,
+        mapping_id: mapping.id,
+        kind: mapping.kind,
+        value: mapping.value,
+        code: blocking[0]?.code ?? mappingCode,
+      });
     }
     if (blocking.length === 0) {
       const result = matchCertificateToClient(leaf, client.mappings, { now, anchorSpki });
       if (result.matched) {
-        authenticatesAs.push({ client_id: client.clientId, auth_method: client.authMethod, mapping_id: result.mapping.id, kind: result.mapping.kind, value: result.mapping.value, code: null });
+        authenticatesAs.push({
+          client_id: client.clientId,
+          auth_method: client.authMethod,
+          mapping_id: result.mapping.id,
+          kind: result.mapping.kind,
+          value: result.mapping.value,
+          code: null,
+        });
       }
     }
   }

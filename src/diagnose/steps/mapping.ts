@@ -50,9 +50,7 @@ function envText(ref: AnchorRef | null): string {
 }
 
 function fieldOf(refusal: MappingRefusal | undefined, status?: FieldResult['status']): FieldResult {
-  return refusal
-    ? { status: 'mismatch', code: refusal.code, message: refusal.message, hint: refusal.hint }
-    : { status: status ?? 'match', code: null, message: null, hint: null };
+  return refusal ? { status: 'mismatch', code: refusal.code, message: refusal.message, hint: refusal.hint } : { status: status ?? 'match', code: null, message: null, hint: null };
 }
 
 /** Rewrites WRONG_TRUST_ANCHOR with anchor names and environment labels (the code stays the same). */
@@ -121,7 +119,11 @@ export function diagnoseMapping(leaf: ParsedCertificate, mapping: DiagnosisClien
     fields: {
       identity: { ...fieldOf(identity), registered: mapping.value, certificate: certValues, closest },
       trust_anchor: unchecked ?? { ...fieldOf(trustAnchor, pinned ? 'match' : 'not_applicable'), pinned, chain_anchor: ctx.chainAnchorRef, blocked_by: null },
-      validity: { ...fieldOf(fields.validity, mapping.notBefore || mapping.notAfter ? 'match' : 'not_applicable'), not_before: iso(mapping.notBefore), not_after: iso(mapping.notAfter) },
+      validity: {
+        ...fieldOf(fields.validity, mapping.notBefore || mapping.notAfter ? 'match' : 'not_applicable'),
+        not_before: iso(mapping.notBefore),
+        not_after: iso(mapping.notAfter),
+      },
     },
   };
 }

@@ -29,7 +29,10 @@ export function checkRevocationOfChain(chain: ChainResult, revocation: DiagnoseI
     const what = cert === belowAnchor[0] ? 'The client certificate' : `The CA certificate ${cert.parsed.subjectRfc4514}`;
     if (r.status === 'revoked') {
       revocationStatus = 'revoked';
-      add('REVOKED', `${what} (serial ${cert.parsed.serialNumber}) was revoked on ${r.entry.revokedAt.toISOString()}${r.entry.reason ? ` (${r.entry.reason})` : ''}, per the CRL of ${r.crl.issuerRfc4514}.`);
+      add(
+        'REVOKED',
+        `${what} (serial ${cert.parsed.serialNumber}) was revoked on ${r.entry.revokedAt.toISOString()}${r.entry.reason ? ` (${r.entry.reason})` : ''}, per the CRL of ${r.crl.issuerRfc4514}.`,
+      );
     } else if (r.status === 'stale') {
       if (revocationStatus === 'good') revocationStatus = 'stale';
       const message = `The CRL of ${r.crl.issuerRfc4514} is stale: its nextUpdate was ${iso(r.crl.nextUpdate)}.`;
@@ -37,7 +40,10 @@ export function checkRevocationOfChain(chain: ChainResult, revocation: DiagnoseI
       else add('CRL_STALE', `${message} With the fail-open setting, only certificates listed in a CRL are refused.`, 'warning');
     } else if (r.status === 'no_crl' && mode === 'enforce' && chain.status === 'complete') {
       if (revocationStatus === 'good') revocationStatus = 'unavailable';
-      add('CRL_UNAVAILABLE', `CRL checking is on, and there is no CRL of ${cert.parsed.issuerRfc4514}, the issuer of ${cert.parsed.subjectRfc4514 || 'the certificate'}; the TLS stack refuses certificates it cannot check.`);
+      add(
+        'CRL_UNAVAILABLE',
+        `CRL checking is on, and there is no CRL of ${cert.parsed.issuerRfc4514}, the issuer of ${cert.parsed.subjectRfc4514 || 'the certificate'}; the TLS stack refuses certificates it cannot check.`,
+      );
     }
   }
   return { mode, status: revocationStatus, certificates: revocationEntries };

@@ -20,7 +20,12 @@ export function checkValidity(leaf: ParsedCertificate, chain: ChainResult, now: 
   }
   for (const ca of chain.path.slice(1)) {
     if (now.getTime() > ca.parsed.notAfter.getTime()) {
-      add('CERT_EXPIRED', `The CA certificate ${ca.parsed.subjectRfc4514} on the chain expired on ${ca.parsed.notAfter.toISOString()}.`, 'error', 'Renew that CA certificate (or send the renewed intermediate).');
+      add(
+        'CERT_EXPIRED',
+        `The CA certificate ${ca.parsed.subjectRfc4514} on the chain expired on ${ca.parsed.notAfter.toISOString()}.`,
+        'error',
+        'Renew that CA certificate (or send the renewed intermediate).',
+      );
     } else if (now.getTime() < ca.parsed.notBefore.getTime()) {
       add('CERT_NOT_YET_VALID', `The CA certificate ${ca.parsed.subjectRfc4514} on the chain is not valid before ${ca.parsed.notBefore.toISOString()}.`);
     }

@@ -12,7 +12,11 @@ export const ADMIN_API_CODES = {
     'Get an admin token (scope certbound:admin) with certbound token and send it over mTLS with the certificate it is bound to.',
   ),
   ERR_ADMIN_FORBIDDEN: api(403, '`certbound:admin:read` on a write (`error: insufficient_scope`)', 'Use a token with the certbound:admin scope for changes.'),
-  ERR_ADMIN_BAD_REQUEST: api(400, 'a malformed `Authorization` header or a refused forwarded-certificate header', 'Send exactly one Authorization: Bearer header; check the proxy headers (docs/proxies.md).'),
+  ERR_ADMIN_BAD_REQUEST: api(
+    400,
+    'a malformed `Authorization` header or a refused forwarded-certificate header',
+    'Send exactly one Authorization: Bearer header; check the proxy headers (docs/proxies.md).',
+  ),
   ERR_ADMIN_UNAVAILABLE: api(
     503,
     "the admin token could not be checked for a reason on the server's side (the verifier's `temporarily_unavailable`)",
@@ -34,7 +38,8 @@ export const ADMIN_API_CODES = {
   ERR_CONSOLE_SESSION_ENDED: {
     status: 401,
     surfaces: ['admin-api', 'console'],
-    meaning: 'a console session that is unknown, expired, idle too long, or ended because its administrator was removed, lost its admin scope or its certificate no longer authenticates it',
+    meaning:
+      'a console session that is unknown, expired, idle too long, or ended because its administrator was removed, lost its admin scope or its certificate no longer authenticates it',
     hint: 'Open the console again to sign in with your certificate.',
   },
   ERR_CONSOLE_CERTIFICATE_MISMATCH: {
@@ -55,5 +60,9 @@ export const ADMIN_API_CODES = {
   ERR_CONTENT_TYPE: api(415, 'a body that is not `application/json`', 'Send the body with Content-Type: application/json.'),
   ERR_BODY_UNEXPECTED: api(400, 'a body on a route that takes none', 'Send the request without a body.'),
   ERR_BODY_TOO_LARGE: api(413, 'the body is over the limit', 'Send a smaller body; the message names the limit.'),
-  ERR_INTERNAL: api(500, 'anything else (including the admin API or metrics failing to load); details only in the log', 'Look in the server log for the error logged with the request.'),
+  ERR_INTERNAL: api(
+    500,
+    'anything else (including the admin API or metrics failing to load); details only in the log',
+    'Look in the server log for the error logged with the request.',
+  ),
 } as const satisfies Record<string, CatalogEntry>;

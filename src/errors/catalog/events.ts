@@ -13,7 +13,8 @@ export const LOG_EVENTS = {
   signing_key_created: { meaning: 'development mode created the first signing key' },
   dev_pki_created: { meaning: 'development mode created a development PKI, with `dir`' },
   client_auth_refused: {
-    meaning: 'a client authentication or a forwarded-certificate header was refused, with `reason` (a refusal code), `ref`, `client_id`, `x5t`, and `diagnosis` for certificate refusals',
+    meaning:
+      'a client authentication or a forwarded-certificate header was refused, with `reason` (a refusal code), `ref`, `client_id`, `x5t`, and `diagnosis` for certificate refusals',
   },
   oauth_error: { meaning: 'any other OAuth error answer, with `route`, `error`, `error_description` and `client_id`' },
   admin_auth_refused: { meaning: 'an admin request without a valid admin token, with `reason` (a verifier code), `status` and `path`' },

@@ -16,10 +16,7 @@ function reason(meaning: string, hint: string): CatalogEntry {
 }
 
 export const MAPPING_REASON_CODES = {
-  NO_MAPPINGS: reason(
-    'the client has no certificate mapping',
-    `Register the client certificate subject: exactly one of ${MEMBERS.slice(0, -1).join(', ')} or ${MEMBERS.at(-1)}.`,
-  ),
+  NO_MAPPINGS: reason('the client has no certificate mapping', `Register the client certificate subject: exactly one of ${MEMBERS.slice(0, -1).join(', ')} or ${MEMBERS.at(-1)}.`),
   MAPPING_NOT_YET_VALID: reason('the only matching mapping starts later', 'Wait until the mapping becomes valid, or correct its not-before time.'),
   MAPPING_EXPIRED: reason('the only matching mapping has ended', 'Extend the mapping or register a new one for the certificate the client now uses.'),
   MAPPING_INVALID: reason('a stored mapping value could not be read', 'Re-register the mapping; its stored value could not be read.'),
@@ -31,7 +28,10 @@ export const MAPPING_REASON_CODES = {
     "the DN was registered in OpenSSL's reversed order",
     'RFC 4514 lists the most specific RDN (usually CN) first; OpenSSL oneline, Node and some libraries print the reverse. Register the DN in RFC 4514 order.',
   ),
-  SAN_MISSING: reason('the certificate has no SAN of the registered kind', 'Issue the certificate with the expected subjectAltName entry, or map the client by subject DN instead.'),
+  SAN_MISSING: reason(
+    'the certificate has no SAN of the registered kind',
+    'Issue the certificate with the expected subjectAltName entry, or map the client by subject DN instead.',
+  ),
   SAN_MISMATCH: reason(
     'no SAN equals the registered value (wildcards are never expanded); `doctor` shows the closest',
     'Register one of the certificate SAN values exactly, or issue the certificate with the registered value. Wildcards are never expanded.',

@@ -91,7 +91,7 @@ export const CLIENT_REASON_CODES = {
 /** Codes only the token endpoint logs: not about the certificate, or before any certificate check. */
 export const TOKEN_ENDPOINT_REASON_CODES = {
   CLIENT_PENDING_APPROVAL: refusal(
-    'a client that registered itself (dynamic registration with a manual-approval token) awaits an administrator\'s approval; the description says so, with the `ref`',
+    "a client that registered itself (dynamic registration with a manual-approval token) awaits an administrator's approval; the description says so, with the `ref`",
     'An administrator approves it: certbound client approve ID (or POST /admin/clients/ID/approve).',
     ['log', 'metrics'],
   ),

@@ -10,7 +10,12 @@ function answer(status: number, oauthError: string | undefined, meaning: string,
 }
 
 export const VERIFIER_CODES = {
-  ERR_VERIFIER_TOKEN_MISSING: answer(401, undefined, 'no access token (the answer is a bare `Bearer` challenge)', 'Send the access token in the Authorization header: Bearer TOKEN.'),
+  ERR_VERIFIER_TOKEN_MISSING: answer(
+    401,
+    undefined,
+    'no access token (the answer is a bare `Bearer` challenge)',
+    'Send the access token in the Authorization header: Bearer TOKEN.',
+  ),
   ERR_VERIFIER_INVALID_REQUEST: answer(
     400,
     'invalid_request',
@@ -25,15 +30,30 @@ export const VERIFIER_CODES = {
   ),
   ERR_VERIFIER_TOKEN_INVALID: answer(401, 'invalid_token', 'signature, `iss`, `aud`, `typ` or another claim check failed', 'Get a new token from the issuer for this resource.'),
   ERR_VERIFIER_TOKEN_EXPIRED: answer(401, 'invalid_token', 'past `exp`', 'Get a new token.'),
-  ERR_VERIFIER_TOKEN_INACTIVE: answer(401, 'invalid_token', 'introspection answered `active: false`', 'Get a new token; this one was revoked, has expired, or is not for this resource.'),
-  ERR_VERIFIER_TOKEN_UNBOUND: answer(401, 'invalid_token', 'no `cnf` while bound tokens are required', 'Get a certificate-bound token (request it over mTLS from a client registered for bound tokens).'),
+  ERR_VERIFIER_TOKEN_INACTIVE: answer(
+    401,
+    'invalid_token',
+    'introspection answered `active: false`',
+    'Get a new token; this one was revoked, has expired, or is not for this resource.',
+  ),
+  ERR_VERIFIER_TOKEN_UNBOUND: answer(
+    401,
+    'invalid_token',
+    'no `cnf` while bound tokens are required',
+    'Get a certificate-bound token (request it over mTLS from a client registered for bound tokens).',
+  ),
   ERR_VERIFIER_CNF_UNSUPPORTED: answer(
     401,
     'invalid_token',
     'a `cnf` that is not an object holding `x5t#S256` and nothing else (e.g. `jkt`)',
     'Use a token bound to a certificate (RFC 8705), from an issuer that binds with x5t#S256.',
   ),
-  ERR_VERIFIER_THUMBPRINT_MALFORMED: answer(401, 'invalid_token', 'an `x5t#S256` that is not 43 base64url characters', 'Get a new token from the issuer; this one carries a damaged binding.'),
+  ERR_VERIFIER_THUMBPRINT_MALFORMED: answer(
+    401,
+    'invalid_token',
+    'an `x5t#S256` that is not 43 base64url characters',
+    'Get a new token from the issuer; this one carries a damaged binding.',
+  ),
   ERR_VERIFIER_CERTIFICATE_REQUIRED: answer(
     401,
     'invalid_token',

@@ -57,11 +57,9 @@ export function parsePemCertificates(pem: string, limits: ForwardedLimits, what:
     const start = PEM_BLOCK.lastIndex;
     const match = PEM_BLOCK.exec(pem);
     if (!match) {
-      throw new ForwardedCertificateError(
-        'ERR_FORWARDED_MALFORMED',
-        `${what} is not strict PEM (unexpected content at offset ${start})`,
-        { hint: 'expected only "-----BEGIN CERTIFICATE-----" blocks with base64 lines' },
-      );
+      throw new ForwardedCertificateError('ERR_FORWARDED_MALFORMED', `${what} is not strict PEM (unexpected content at offset ${start})`, {
+        hint: 'expected only "-----BEGIN CERTIFICATE-----" blocks with base64 lines',
+      });
     }
     if (ders.length >= limits.maxChainLength) {
       throw new ForwardedCertificateError('ERR_FORWARDED_TOO_LARGE', `${what} holds more than ${limits.maxChainLength} certificates`);

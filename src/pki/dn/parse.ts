@@ -113,7 +113,10 @@ class Rfc4514Parser {
     const keyword = m[2]!;
     const known = attributeTypeByName(keyword);
     if (!known) {
-      throw syntax(`Invalid DN: unknown attribute type '${keyword}' ${this.at(start)}.`, `Use a standard keyword (CN, O, OU, L, ST, C, STREET, DC, UID, emailAddress, serialNumber, ...) or the dotted OID, e.g. 2.5.4.3=value.`);
+      throw syntax(
+        `Invalid DN: unknown attribute type '${keyword}' ${this.at(start)}.`,
+        `Use a standard keyword (CN, O, OU, L, ST, C, STREET, DC, UID, emailAddress, serialNumber, ...) or the dotted OID, e.g. 2.5.4.3=value.`,
+      );
     }
     return known.oid;
   }
@@ -127,23 +130,36 @@ class Rfc4514Parser {
     this.skipSpaces();
     const next = this.text[this.i];
     if (next !== undefined && next !== ',' && next !== '+') {
-      throw syntax(`Invalid DN: '#' ${this.at(start)} starts a hex-encoded BER value, but '${next}' ${this.at()} is not a hex digit.`, 'A value starting with # must be # followed by the hex of a BER encoding; write a literal # as \\#.');
+      throw syntax(
+        `Invalid DN: '#' ${this.at(start)} starts a hex-encoded BER value, but '${next}' ${this.at()} is not a hex digit.`,
+        'A value starting with # must be # followed by the hex of a BER encoding; write a literal # as \\#.',
+      );
     }
     if (hex.length === 0 || hex.length % 2 !== 0) {
-      throw syntax(`Invalid DN: the hex value ${this.at(start)} has ${hex.length} hex digits; it needs a positive, even number.`, 'Write a BER value as #<hex pairs>, e.g. #0c03616263; write a literal # as \\#.');
+      throw syntax(
+        `Invalid DN: the hex value ${this.at(start)} has ${hex.length} hex digits; it needs a positive, even number.`,
+        'Write a BER value as #<hex pairs>, e.g. #0c03616263; write a literal # as \\#.',
+      );
     }
     const raw = new Uint8Array(Buffer.from(hex, 'hex'));
     let element: Tlv;
     try {
       element = readSingleElement(raw, 'The #hex value', 'ERR_DN_SYNTAX');
     } catch (cause) {
-      throw syntax(`Invalid DN: the #hex value ${this.at(start)}..${end} is not one complete BER element.`, 'Give the hex of the full BER encoding (tag, length and content), e.g. #0c03616263 for UTF8String "abc".', { cause: (cause as Error).message });
+      throw syntax(
+        `Invalid DN: the #hex value ${this.at(start)}..${end} is not one complete BER element.`,
+        'Give the hex of the full BER encoding (tag, length and content), e.g. #0c03616263 for UTF8String "abc".',
+        { cause: (cause as Error).message },
+      );
     }
     if (element.tagClass !== TAG_CLASS.universal || element.constructed) return { type, value: undefined, raw };
     const decoded = decodeStringValue(element.tagNumber, element.content);
     if (decoded.ok) return { type, value: decoded.value, raw };
     if (decoded.kind === 'not-a-string') return { type, value: undefined, raw };
-    throw syntax(`Invalid DN: the #hex value ${this.at(start)} ${decoded.problem}.`, decoded.kind === 'control' ? 'Control characters (such as NUL) are never allowed in a DN value.' : 'Fix the encoded string.');
+    throw syntax(
+      `Invalid DN: the #hex value ${this.at(start)} ${decoded.problem}.`,
+      decoded.kind === 'control' ? 'Control characters (such as NUL) are never allowed in a DN value.' : 'Fix the encoded string.',
+    );
   }
 
   private parseStringValue(type: string): Ava {
@@ -168,7 +184,10 @@ class Rfc4514Parser {
           this.i += 2;
         } else {
           const what = n1 === undefined ? 'at the end of the text' : `before '${n1}'`;
-          throw syntax(`Invalid DN: bad escape ${what} ${this.at()}.`, 'After a backslash write one of , + " \\ < > ; = # or a space, or two hex digits (\\2C is a comma, \\C3\\AB is ë).');
+          throw syntax(
+            `Invalid DN: bad escape ${what} ${this.at()}.`,
+            'After a backslash write one of , + " \\ < > ; = # or a space, or two hex digits (\\2C is a comma, \\C3\\AB is ë).',
+          );
         }
         significant = bytes.length;
         continue;
@@ -184,7 +203,10 @@ class Rfc4514Parser {
       }
       const cp = this.text.codePointAt(this.i)!;
       if (cp < 0x20 || cp === 0x7f) {
-        throw syntax(`Invalid DN: the value ${this.at(start)} contains the control character ${describeCodePoint(cp)} ${this.at()}.`, 'Control characters (such as NUL) are never allowed in a DN value (RFC 8705 §7.5).');
+        throw syntax(
+          `Invalid DN: the value ${this.at(start)} contains the control character ${describeCodePoint(cp)} ${this.at()}.`,
+          'Control characters (such as NUL) are never allowed in a DN value (RFC 8705 §7.5).',
+        );
       }
       const ch = String.fromCodePoint(cp);
       for (const b of encoder.encode(ch)) bytes.push(b);
@@ -200,7 +222,10 @@ class Rfc4514Parser {
     if (hadHexEscape) {
       const control = findControlCharacter(value);
       if (control !== undefined) {
-        throw syntax(`Invalid DN: the value ${this.at(start)} contains the control character ${describeCodePoint(control)} (from a \\hh escape).`, 'Control characters (such as NUL) are never allowed in a DN value (RFC 8705 §7.5).');
+        throw syntax(
+          `Invalid DN: the value ${this.at(start)} contains the control character ${describeCodePoint(control)} (from a \\hh escape).`,
+          'Control characters (such as NUL) are never allowed in a DN value (RFC 8705 §7.5).',
+        );
       }
     }
     return { type, value };

@@ -101,12 +101,18 @@ export function createRegistrationEndpoint({ load, mtls, registrationUrl, logger
       // Registrations with a software statement alone share one budget.
       const wait = rateLimiter.take(token ?? '');
       if (wait !== undefined) {
-        throw new CertboundError('ERR_REGISTRATION_RATE_LIMITED', `Too many registrations with this initial access token; retry in ${wait} s.`, { status: 429, details: { retryAfterS: wait } });
+        throw new CertboundError('ERR_REGISTRATION_RATE_LIMITED', `Too many registrations with this initial access token; retry in ${wait} s.`, {
+          status: 429,
+          details: { retryAfterS: wait },
+        });
       }
       const metadata = await readJsonObject(req);
       const loaded = await load();
       const { client, registration, registrationAccessToken } = await loaded.useCases.register({ initialAccessToken: token, metadata, presented: presentedOf(req) });
-      logger.info({ event: 'client_registered', client_id: client.clientId, status: registration.status, initial_access_token: registration.initialAccessTokenId }, `client ${client.clientId} registered (${registration.status})`);
+      logger.info(
+        { event: 'client_registered', client_id: client.clientId, status: registration.status, initial_access_token: registration.initialAccessTokenId },
+        `client ${client.clientId} registered (${registration.status})`,
+      );
       return sendJson(res, 201, { ...described(loaded, client, registration), registration_access_token: registrationAccessToken });
     }
     const loaded = await load();

@@ -21,7 +21,10 @@ export function bearerOf(req: IncomingMessage): string | undefined {
 
 /** The JSON object of the body; refused beyond MAX_REGISTRATION_BODY_BYTES (read no further) or when it is not one. */
 export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (type !== 'application/json') throw bodyRefused('The metadata is sent as JSON (Content-Type: application/json).');
   if (Number(req.headers['content-length'] ?? 0) > MAX_REGISTRATION_BODY_BYTES) throw bodyRefused(`The body is larger than ${MAX_REGISTRATION_BODY_BYTES} bytes.`, 413);
   const chunks: Buffer[] = [];
@@ -46,5 +49,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers }).end(body === undefined ? undefined : JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers })
+    .end(body === undefined ? undefined : JSON.stringify(body));
 }

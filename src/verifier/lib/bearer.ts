@@ -10,10 +10,7 @@ export interface VerifiableRequest {
   body?: unknown;
 }
 
-export type BearerExtraction =
-  | { kind: 'token'; token: string }
-  | { kind: 'missing' }
-  | { kind: 'invalid'; reason: string; description: string };
+export type BearerExtraction = { kind: 'token'; token: string } | { kind: 'missing' } | { kind: 'invalid'; reason: string; description: string };
 
 /** RFC 6750 §2.1 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;

@@ -14,7 +14,8 @@ export function bindingOf(claims: Record<string, unknown>, requireBoundTokens: b
     if (requireBoundTokens) return { refuse: () => refusals.invalidToken('ERR_VERIFIER_TOKEN_UNBOUND', 'token is not certificate-bound') };
     return { expected: undefined };
   }
-  if (!cnf || typeof cnf !== 'object' || Array.isArray(cnf)) return { refuse: () => refusals.invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail: 'cnf is not an object' }) };
+  if (!cnf || typeof cnf !== 'object' || Array.isArray(cnf))
+    return { refuse: () => refusals.invalidToken('ERR_VERIFIER_CNF_UNSUPPORTED', 'unsupported confirmation method', { detail: 'cnf is not an object' }) };
   const members = Object.keys(cnf);
   // SC-2 / BT-12: only x5t#S256 is understood; an unknown (or additional, e.g. jkt) method cannot be checked here.
   if (!members.includes('x5t#S256') || members.length !== 1) {

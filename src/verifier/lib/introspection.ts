@@ -86,7 +86,10 @@ export class Introspector {
     if (json.aud !== undefined) {
       const auds = Array.isArray(json.aud) ? json.aud : [json.aud];
       const wanted = Array.isArray(audience) ? audience : [audience];
-      claim('aud', auds.some((a) => wanted.includes(a as string)));
+      claim(
+        'aud',
+        auds.some((a) => wanted.includes(a as string)),
+      );
     }
     if (json.exp !== undefined) {
       claim('exp', typeof json.exp === 'number');

@@ -18,11 +18,7 @@ export function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   const base = issuer.replace(/\/$/, '');
-  const urls = [
-    `${url.origin}/.well-known/oauth-authorization-server${path}`,
-    `${base}/.well-known/openid-configuration`,
-    `${base}/.well-known/oauth-authorization-server`,
-  ];
+  const urls = [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${base}/.well-known/openid-configuration`, `${base}/.well-known/oauth-authorization-server`];
   return [...new Set(urls)];
 }
 

@@ -75,4 +75,3 @@ export function peerCertificateOf(req: { socket: unknown; stream?: unknown }): P
   if (protocol === 'TLSv1.3') tls13Peers.set(socket, peer);
   return peer;
 }
-

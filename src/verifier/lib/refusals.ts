@@ -8,7 +8,13 @@ export class Refusals {
     this.#realm = realm;
   }
 
-  fail(code: VerifierErrorCode, status: number, error: BearerError | undefined, description: string, extra: { detail?: string; cause?: unknown; scope?: string } = {}): VerifierError {
+  fail(
+    code: VerifierErrorCode,
+    status: number,
+    error: BearerError | undefined,
+    description: string,
+    extra: { detail?: string; cause?: unknown; scope?: string } = {},
+  ): VerifierError {
     return new VerifierError(code, { status, error, description, realm: this.#realm, ...extra });
   }
 

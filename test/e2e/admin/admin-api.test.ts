@@ -158,7 +158,11 @@ describe('CRUD round trips', () => {
     expect(created.body).toMatchObject({ name: 'partner-root', environment: 'staging', subject: 'CN=Partner Root CA,O=Partner', 'x5t#S256': x5tS256(partnerRoot.der) });
     expect((await reader.call('GET', '/admin/trust-anchors/partner-root')).body).toMatchObject({ name: 'partner-root', pem: expect.stringContaining('BEGIN CERTIFICATE') });
     expect((await reader.call('GET', '/admin/trust-anchors')).body.items?.map((a) => a.name).sort()).toEqual(['partner-root', 'test-root']);
-    expect((await ops.call('POST', '/admin/trust-anchors', { body: { name: 'again', pem: partnerRoot.pem } })).body).toMatchObject({ code: 'ERR_TRUST_ANCHOR_KEY_EXISTS', details: { field: 'pem' }, message: expect.stringContaining('already trusted as') });
+    expect((await ops.call('POST', '/admin/trust-anchors', { body: { name: 'again', pem: partnerRoot.pem } })).body).toMatchObject({
+      code: 'ERR_TRUST_ANCHOR_KEY_EXISTS',
+      details: { field: 'pem' },
+      message: expect.stringContaining('already trusted as'),
+    });
     expect((await ops.call('DELETE', '/admin/trust-anchors/partner-root')).status).toBe(204);
     expect((await reader.call('GET', '/admin/trust-anchors/partner-root')).status).toBe(404);
   });
@@ -178,7 +182,12 @@ describe('CRUD round trips', () => {
     });
     // The new client can get a token right away.
     const cert = await s.pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
-    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), { clientId: 'billing', presented: cert, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), {
+      clientId: 'billing',
+      presented: cert,
+      scopes: ['read'],
+      aud: API,
+    });
 
     const patched = await ops.call('PATCH', '/admin/clients/billing', { body: { scope: 'read write', bound_tokens: false, default_resource: null } });
     expect(patched.status).toBe(200);
@@ -199,17 +208,29 @@ describe('CRUD round trips', () => {
     const res = await ops.call('POST', '/admin/clients', { body: { client_id: 'device-9', self_signed_certificate: device.pem, scope: 'read', default_resource: API } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ token_endpoint_auth_method: 'self_signed_tls_client_auth', mappings: [] });
-    await expectIssuedToken(s, await s.token(device, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: device.pem }), { clientId: 'device-9', presented: device, chain: device.pem, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(device, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: device.pem }), {
+      clientId: 'device-9',
+      presented: device,
+      chain: device.pem,
+      scopes: ['read'],
+      aud: API,
+    });
   });
 
   it('BT-2: a private_key_jwt client through the API; keys plus a mapping, or a private key, are refused with the field named', async () => {
     const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'robot-1' };
-    const both = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [jwk] }, mapping: { kind: 'san_dns', value: 'robot.example.com' } } });
+    const both = await ops.call('POST', '/admin/clients', {
+      body: { client_id: 'robot', private_key_jwt_jwks: { keys: [jwk] }, mapping: { kind: 'san_dns', value: 'robot.example.com' } },
+    });
     expect(both.status).toBe(400);
-    expect(JSON.stringify(both.body)).toContain('give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)');
-    const leaky = await ops.call('POST', '/admin/clients', { body: { client_id: 'robot', private_key_jwt_jwks: { keys: [await exportJWK(privateKey)] }, scope: 'read', default_resource: API } });
+    expect(JSON.stringify(both.body)).toContain(
+      'give exactly one of mapping (tls_client_auth), self_signed_certificate or self_signed_jwks_uri (self_signed_tls_client_auth), or private_key_jwt_jwks or private_key_jwt_jwks_uri (private_key_jwt)',
+    );
+    const leaky = await ops.call('POST', '/admin/clients', {
+      body: { client_id: 'robot', private_key_jwt_jwks: { keys: [await exportJWK(privateKey)] }, scope: 'read', default_resource: API },
+    });
     expect(leaky.status).toBe(400);
     expect(leaky.body).toMatchObject({ code: 'ERR_JWKS_INVALID' });
     expect(JSON.stringify(leaky.body)).toContain('private_key_jwt_jwks');
@@ -218,11 +239,26 @@ describe('CRUD round trips', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', tls_client_certificate_bound_access_tokens: true, mappings: [], jwks: { keys: [jwk] } });
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'robot-1' }).setIssuer('robot').setSubject('robot').setAudience(s.issuer).setJti(`j-${now}`).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'robot-1' })
+      .setIssuer('robot')
+      .setSubject('robot')
+      .setAudience(s.issuer)
+      .setJti(`j-${now}`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(privateKey);
     const cert = await s.pki.client({ subject: [{ CN: ['robot'] }] });
-    const token = await s.token(cert, { grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    const token = await s.token(cert, {
+      grant_type: 'client_credentials',
+      client_id: 'robot',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
     await expectIssuedToken(s, token, { clientId: 'robot', presented: cert, scopes: ['read'], aud: API });
-    const rotated = await ops.call('PATCH', '/admin/clients/robot', { body: { jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)), kid: 'robot-2' }] } } });
+    const rotated = await ops.call('PATCH', '/admin/clients/robot', {
+      body: { jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)), kid: 'robot-2' }] } },
+    });
     expect(rotated.status).toBe(200);
     expect((rotated.body as { jwks: { keys: { kid: string }[] } }).jwks.keys.map((k) => k.kid)).toEqual(['robot-2']);
     const pki = await ops.call('PATCH', '/admin/clients/ops', { body: { jwks: { keys: [jwk] } } });
@@ -290,27 +326,162 @@ describe('CRUD round trips', () => {
 
 describe('validation: errors name the field and change nothing', () => {
   const cases: Array<{ title: string; method: string; path: string; body?: unknown; raw?: string; contentType?: string; status: number; code: string; message: RegExp }> = [
-    { title: 'an unknown enum value', method: 'POST', path: '/admin/clients', body: { client_id: 'x1', mapping: { kind: 'cn', value: 'x' } }, status: 400, code: 'ERR_VALIDATION', message: /^mapping\.kind: / },
-    { title: 'a misspelt member', method: 'POST', path: '/admin/clients', body: { client_id: 'x2', mapping: { kind: 'san_dns', value: 'x2.example.com' }, scopes: 'read' }, status: 400, code: 'ERR_VALIDATION', message: /^scopes: unknown member "scopes"/ },
-    { title: 'a bad client id', method: 'POST', path: '/admin/clients', body: { client_id: '-bad id', mapping: { kind: 'san_dns', value: 'x.example.com' } }, status: 400, code: 'ERR_VALIDATION', message: /^client_id: must be letters/ },
-    { title: 'neither mapping nor certificate', method: 'POST', path: '/admin/clients', body: { client_id: 'x3' }, status: 400, code: 'ERR_VALIDATION', message: /^mapping: give exactly one of mapping/ },
-    { title: 'MD-11: a non-boolean bound_tokens', method: 'POST', path: '/admin/clients', body: { client_id: 'x5', mapping: { kind: 'san_dns', value: 'x5.example.com' }, bound_tokens: 'yes' }, status: 400, code: 'ERR_VALIDATION', message: /^bound_tokens: / },
-    { title: 'a scope with a quote', method: 'POST', path: '/admin/clients', body: { client_id: 'x4', mapping: { kind: 'san_dns', value: 'x4.example.com' }, scope: 'read "x"' }, status: 400, code: 'ERR_VALIDATION', message: /^scope: must be space-separated/ },
-    { title: 'a DN in OpenSSL order (service check)', method: 'POST', path: '/admin/clients', body: { client_id: 'x5', mapping: { kind: 'subject_dn', value: '/C=US/O=Acme/CN=x5' } }, status: 400, code: 'ERR_MAPPING_VALUE', message: /^mapping\.value: / },
-    { title: 'an unknown trust anchor (service check)', method: 'POST', path: '/admin/clients', body: { client_id: 'x6', mapping: { kind: 'san_dns', value: 'x6.example.com', trust_anchor: 'nope' } }, status: 404, code: 'ERR_TRUST_ANCHOR_UNKNOWN', message: /^mapping\.trust_anchor: / },
-    { title: 'a scope no resource offers (service check)', method: 'POST', path: '/admin/clients', body: { client_id: 'x7', mapping: { kind: 'san_dns', value: 'x7.example.com' }, scope: 'launch.missiles' }, status: 400, code: 'ERR_SCOPE_UNKNOWN', message: /^scope: / },
-    { title: 'a bad date', method: 'POST', path: '/admin/clients/ops/mappings', body: { kind: 'san_dns', value: 'y.example.com', not_after: '31/12/2027' }, status: 400, code: 'ERR_VALIDATION', message: /^not_after: / },
-    { title: 'a reversed window (service check)', method: 'POST', path: '/admin/clients/ops/mappings', body: { kind: 'san_dns', value: 'y.example.com', not_before: '2028-01-01', not_after: '2027-01-01' }, status: 400, code: 'ERR_MAPPING_WINDOW', message: /^not_after: / },
-    { title: 'a non-CA trust anchor (service check)', method: 'POST', path: '/admin/trust-anchors', body: { name: 'leaf', pem: 'LEAF' }, status: 400, code: 'ERR_CERT_PARSE', message: /^pem: / },
-    { title: 'a ttl out of range', method: 'POST', path: '/admin/resource-servers', body: { identifier: 'https://t.example.com', scope: 'a', ttl: 5 }, status: 400, code: 'ERR_VALIDATION', message: /^ttl: / },
-    { title: 'a bad resource identifier (service check)', method: 'POST', path: '/admin/resource-servers', body: { identifier: 'http://t.example.com', scope: 'a' }, status: 400, code: 'ERR_RESOURCE_ID_INVALID', message: /^identifier: / },
+    {
+      title: 'an unknown enum value',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x1', mapping: { kind: 'cn', value: 'x' } },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^mapping\.kind: /,
+    },
+    {
+      title: 'a misspelt member',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x2', mapping: { kind: 'san_dns', value: 'x2.example.com' }, scopes: 'read' },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^scopes: unknown member "scopes"/,
+    },
+    {
+      title: 'a bad client id',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: '-bad id', mapping: { kind: 'san_dns', value: 'x.example.com' } },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^client_id: must be letters/,
+    },
+    {
+      title: 'neither mapping nor certificate',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x3' },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^mapping: give exactly one of mapping/,
+    },
+    {
+      title: 'MD-11: a non-boolean bound_tokens',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x5', mapping: { kind: 'san_dns', value: 'x5.example.com' }, bound_tokens: 'yes' },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^bound_tokens: /,
+    },
+    {
+      title: 'a scope with a quote',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x4', mapping: { kind: 'san_dns', value: 'x4.example.com' }, scope: 'read "x"' },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^scope: must be space-separated/,
+    },
+    {
+      title: 'a DN in OpenSSL order (service check)',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x5', mapping: { kind: 'subject_dn', value: '/C=US/O=Acme/CN=x5' } },
+      status: 400,
+      code: 'ERR_MAPPING_VALUE',
+      message: /^mapping\.value: /,
+    },
+    {
+      title: 'an unknown trust anchor (service check)',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x6', mapping: { kind: 'san_dns', value: 'x6.example.com', trust_anchor: 'nope' } },
+      status: 404,
+      code: 'ERR_TRUST_ANCHOR_UNKNOWN',
+      message: /^mapping\.trust_anchor: /,
+    },
+    {
+      title: 'a scope no resource offers (service check)',
+      method: 'POST',
+      path: '/admin/clients',
+      body: { client_id: 'x7', mapping: { kind: 'san_dns', value: 'x7.example.com' }, scope: 'launch.missiles' },
+      status: 400,
+      code: 'ERR_SCOPE_UNKNOWN',
+      message: /^scope: /,
+    },
+    {
+      title: 'a bad date',
+      method: 'POST',
+      path: '/admin/clients/ops/mappings',
+      body: { kind: 'san_dns', value: 'y.example.com', not_after: '31/12/2027' },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^not_after: /,
+    },
+    {
+      title: 'a reversed window (service check)',
+      method: 'POST',
+      path: '/admin/clients/ops/mappings',
+      body: { kind: 'san_dns', value: 'y.example.com', not_before: '2028-01-01', not_after: '2027-01-01' },
+      status: 400,
+      code: 'ERR_MAPPING_WINDOW',
+      message: /^not_after: /,
+    },
+    {
+      title: 'a non-CA trust anchor (service check)',
+      method: 'POST',
+      path: '/admin/trust-anchors',
+      body: { name: 'leaf', pem: 'LEAF' },
+      status: 400,
+      code: 'ERR_CERT_PARSE',
+      message: /^pem: /,
+    },
+    {
+      title: 'a ttl out of range',
+      method: 'POST',
+      path: '/admin/resource-servers',
+      body: { identifier: 'https://t.example.com', scope: 'a', ttl: 5 },
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^ttl: /,
+    },
+    {
+      title: 'a bad resource identifier (service check)',
+      method: 'POST',
+      path: '/admin/resource-servers',
+      body: { identifier: 'http://t.example.com', scope: 'a' },
+      status: 400,
+      code: 'ERR_RESOURCE_ID_INVALID',
+      message: /^identifier: /,
+    },
     { title: 'an empty PATCH', method: 'PATCH', path: '/admin/clients/ops', body: {}, status: 400, code: 'ERR_VALIDATION', message: /^body: give at least one of/ },
     { title: 'a query parameter out of range', method: 'GET', path: '/admin/audit?limit=0', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): / },
-    { title: 'a number not in decimal digits (0x10 is not 16)', method: 'GET', path: '/admin/audit?limit=0x10', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): must be a whole number from 1 to 1000, in decimal digits/ },
-    { title: 'a number over the maximum', method: 'GET', path: '/admin/audit?limit=1001', status: 400, code: 'ERR_VALIDATION', message: /^limit \(query parameter\): must be a whole number from 1 to 1000/ },
+    {
+      title: 'a number not in decimal digits (0x10 is not 16)',
+      method: 'GET',
+      path: '/admin/audit?limit=0x10',
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^limit \(query parameter\): must be a whole number from 1 to 1000, in decimal digits/,
+    },
+    {
+      title: 'a number over the maximum',
+      method: 'GET',
+      path: '/admin/audit?limit=1001',
+      status: 400,
+      code: 'ERR_VALIDATION',
+      message: /^limit \(query parameter\): must be a whole number from 1 to 1000/,
+    },
     { title: 'an unknown query parameter', method: 'GET', path: '/admin/clients?foo=1', status: 400, code: 'ERR_VALIDATION', message: /^foo \(query parameter\): unknown member/ },
     { title: 'invalid JSON', method: 'POST', path: '/admin/resource-servers', raw: '{"identifier":', status: 400, code: 'ERR_JSON_INVALID', message: /^body: not valid JSON/ },
-    { title: 'a form body', method: 'POST', path: '/admin/resource-servers', raw: 'identifier=x', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'ERR_CONTENT_TYPE', message: /^content-type: / },
+    {
+      title: 'a form body',
+      method: 'POST',
+      path: '/admin/resource-servers',
+      raw: 'identifier=x',
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      code: 'ERR_CONTENT_TYPE',
+      message: /^content-type: /,
+    },
     { title: 'a body where none is taken', method: 'DELETE', path: '/admin/clients/nobody', body: { force: true }, status: 400, code: 'ERR_BODY_UNEXPECTED', message: /^body: / },
     { title: 'an unknown route', method: 'GET', path: '/admin/nothing-here', status: 404, code: 'ERR_ROUTE_UNKNOWN', message: /no admin route/ },
     { title: 'a wrong method', method: 'PUT', path: '/admin/clients', body: {}, status: 405, code: 'ERR_METHOD_NOT_ALLOWED', message: /allowed: GET, POST/ },
@@ -336,7 +507,9 @@ describe('validation: errors name the field and change nothing', () => {
 
 describe('audit', () => {
   it('an admin change writes an audit row with actor admin:<client_id>:<x5t#S256>, listed by GET /admin/audit', async () => {
-    const res = await ops.call('POST', '/admin/clients', { body: { client_id: 'audited', mapping: { kind: 'san_dns', value: 'audited.example.com' }, scope: 'read', default_resource: API } });
+    const res = await ops.call('POST', '/admin/clients', {
+      body: { client_id: 'audited', mapping: { kind: 'san_dns', value: 'audited.example.com' }, scope: 'read', default_resource: API },
+    });
     expect(res.status).toBe(201);
     const thumbprint = x5tS256(new X509Certificate(ops.client.pem).raw);
     const list = await reader.call('GET', '/admin/audit?target=client:audited&limit=5');

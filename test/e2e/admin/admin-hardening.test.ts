@@ -26,13 +26,18 @@ async function storedTokensOf(clientId: string): Promise<number> {
   return rows.filter((r) => JSON.parse(r.payload).clientId === clientId).length;
 }
 
-describe('DELETE /admin/clients/{id} and other clients\' tokens', () => {
+describe("DELETE /admin/clients/{id} and other clients' tokens", () => {
   it('removing "svc_a" must not delete the stored tokens of the unrelated client "svcXa" (LIKE wildcard)', async () => {
     for (const id of ['svcXa', 'svc_a']) {
       await s.admin.addClient({ clientId: id, mapping: { kind: 'subject_dn', value: `CN=${id},O=Acme` }, scopes: ['read'], defaultResource: OPAQUE }, 'test');
     }
     const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['svcXa'] }] });
-    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'svcXa' }), { clientId: 'svcXa', presented: cert, scopes: ['read'], aud: OPAQUE });
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'svcXa' }), {
+      clientId: 'svcXa',
+      presented: cert,
+      scopes: ['read'],
+      aud: OPAQUE,
+    });
     expect(await storedTokensOf('svcXa')).toBe(1);
     expect((await ops.call('DELETE', '/admin/clients/svc_a')).status).toBe(204);
     expect(await storedTokensOf('svcXa')).toBe(1);
@@ -40,10 +45,18 @@ describe('DELETE /admin/clients/{id} and other clients\' tokens', () => {
 
   it('removing "Billing" must not delete the stored tokens of "billing" (SQLite LIKE is case-insensitive)', async () => {
     for (const id of ['billing', 'Billing']) {
-      await s.admin.addClient({ clientId: id, mapping: { kind: 'subject_dn', value: `CN=${id === 'billing' ? 'billing-a' : 'billing-b'},O=Acme` }, scopes: ['read'], defaultResource: OPAQUE }, 'test');
+      await s.admin.addClient(
+        { clientId: id, mapping: { kind: 'subject_dn', value: `CN=${id === 'billing' ? 'billing-a' : 'billing-b'},O=Acme` }, scopes: ['read'], defaultResource: OPAQUE },
+        'test',
+      );
     }
     const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing-a'] }] });
-    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), { clientId: 'billing', presented: cert, scopes: ['read'], aud: OPAQUE });
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), {
+      clientId: 'billing',
+      presented: cert,
+      scopes: ['read'],
+      aud: OPAQUE,
+    });
     expect(await storedTokensOf('billing')).toBe(1);
     expect((await ops.call('DELETE', '/admin/clients/Billing')).status).toBe(204);
     expect(await storedTokensOf('billing')).toBe(1);
@@ -96,7 +109,7 @@ describe('lock-out of the admin API', () => {
 });
 
 describe('an administrator certificate taken out of service', () => {
-  it('after the admin client\'s mapping for certificate A is replaced by one for certificate B, the token bound to A is refused', async () => {
+  it("after the admin client's mapping for certificate A is replaced by one for certificate B, the token bound to A is refused", async () => {
     const admin = await createAdminCaller(s, ['certbound:admin'], { clientId: 'rotating-admin' });
     const keys = await admin.call('GET', '/admin/keys');
     expect(keys.status).toBe(200);
@@ -107,7 +120,9 @@ describe('an administrator certificate taken out of service', () => {
     const old = (await s.admin.showClient('rotating-admin')).mappings.find((m) => m.value === 'CN=rotating-admin,O=Acme')!;
     expect((await ops.call('DELETE', `/admin/clients/rotating-admin/mappings/${old.id}`)).status).toBe(204);
     // Certificate A can no longer get a token ...
-    expect((await s.token(admin.client, { grant_type: 'client_credentials', client_id: 'rotating-admin', resource: s.config.adminResource, scope: 'certbound:admin' })).status).toBe(401);
+    expect(
+      (await s.token(admin.client, { grant_type: 'client_credentials', client_id: 'rotating-admin', resource: s.config.adminResource, scope: 'certbound:admin' })).status,
+    ).toBe(401);
     // ... but its existing token still administers the server (here: creates a new full administrator).
     const res = await admin.call('POST', '/admin/clients', {
       body: { client_id: 'backdoor', mapping: { kind: 'subject_dn', value: 'CN=backdoor,O=Evil' }, scope: 'certbound:admin', default_resource: s.config.adminResource },
@@ -135,7 +150,7 @@ describe('the lock-out guard on a connection that outlived a change of anchor na
     });
   }
 
-  it('the anchor re-added under another name (same CA) is still the caller\'s own: 409 ERR_ADMIN_LOCKOUT on the same connection', async () => {
+  it("the anchor re-added under another name (same CA) is still the caller's own: 409 ERR_ADMIN_LOCKOUT on the same connection", async () => {
     const admin = await createAdminCaller(v, ['certbound:admin'], { clientId: 'keep-alive-admin' });
     const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: v.pki.root.pem, cert: v.pki.chainOf(admin.client), key: admin.client.keyPem, servername: 'localhost' });
     try {
@@ -173,7 +188,9 @@ describe('a stored change that this server cannot apply at once', () => {
     // A signing key this server cannot read (encrypted at rest, and the server has no key-encryption key):
     // every reload of the keys fails until it is fixed.
     const [key] = await u.database.db('signing_keys').select('public_jwk');
-    await u.database.db('signing_keys').insert({ kid: 'unreadable', alg: 'ES256', status: 'inactive', private_jwk: 'enc:v1:AAAA', public_jwk: key.public_jwk, created_at: Date.now(), retired_at: null });
+    await u.database
+      .db('signing_keys')
+      .insert({ kid: 'unreadable', alg: 'ES256', status: 'inactive', private_jwk: 'enc:v1:AAAA', public_jwk: key.public_jwk, created_at: Date.now(), retired_at: null });
     await u.database.db('revisions').where({ name: 'signing_keys' }).increment('revision', 1);
     const partner = await createCa({ name: [{ O: ['Partner'] }, { CN: ['Partner Root CA'] }] });
     const res = await admin.call('POST', '/admin/trust-anchors', { body: { name: 'partner-root', pem: partner.pem, environment: 'prod' } });
@@ -181,6 +198,8 @@ describe('a stored change that this server cannot apply at once', () => {
     expect(res.body).toMatchObject({ name: 'partner-root' });
     expect((await u.admin.listTrustAnchors()).map((a) => a.name)).toContain('partner-root');
     const failed = u.logs.find((l) => l.event === 'reload_failed' && String(l.msg).startsWith('The change is stored'));
-    expect(failed?.msg).toMatch(/could not apply it yet \(Signing key unreadable is encrypted at rest but CERTBOUND_KEY_ENCRYPTION_KEY is not set\.\); it tries again every 200 ms/);
+    expect(failed?.msg).toMatch(
+      /could not apply it yet \(Signing key unreadable is encrypted at rest but CERTBOUND_KEY_ENCRYPTION_KEY is not set\.\); it tries again every 200 ms/,
+    );
   });
 });

@@ -28,7 +28,10 @@ beforeAll(async () => {
   s = await startTestServer({ configOverrides: { trustedProxies: TRUSTED, clientCertHeader: 'nginx', proxyChainValidation: 'proxy-verified' } });
   ops = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['ops'] }] });
   other = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['other'] }] });
-  await s.admin.addClient({ clientId: 'ops', mapping: { kind: 'subject_dn', value: 'CN=ops,O=Acme' }, scopes: ['certbound:admin'], defaultResource: s.config.adminResource }, 'test');
+  await s.admin.addClient(
+    { clientId: 'ops', mapping: { kind: 'subject_dn', value: 'CN=ops,O=Acme' }, scopes: ['certbound:admin'], defaultResource: s.config.adminResource },
+    'test',
+  );
   const res = await viaProxy('/token', { cert: ops, form: { grant_type: 'client_credentials', client_id: 'ops' } });
   await expectIssuedToken(s, res, { clientId: 'ops', presented: ops, scopes: ['certbound:admin'], aud: s.config.adminResource });
   token = String(res.body.access_token);

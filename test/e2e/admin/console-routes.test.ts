@@ -65,13 +65,25 @@ describe('admin routes for the console', () => {
   });
 
   it('mapping-from-cert reads the value as --from-cert does, and names the field of a refusal', async () => {
-    const cert = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing'] }], san: [{ type: 'dns', value: 'a.example.com' }, { type: 'dns', value: 'b.example.com' }] });
+    const cert = await s.pki.client({
+      subject: [{ O: ['Acme'] }, { CN: ['billing'] }],
+      san: [
+        { type: 'dns', value: 'a.example.com' },
+        { type: 'dns', value: 'b.example.com' },
+      ],
+    });
     const dn = await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'subject-dn' } });
     expect(dn.body).toMatchObject({ kind: 'subject_dn', value: 'CN=billing,O=Acme', certificate: { 'x5t#S256': x5tS256(cert.der) } });
     const several = await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'san-dns' } });
     expect(several.body).toMatchObject({ code: 'ERR_CERT_SEVERAL_VALUES', details: { field: 'value' } });
-    expect((await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'san-dns', value: 'b.example.com' } })).body).toMatchObject({ kind: 'san_dns', value: 'b.example.com' });
-    expect((await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'san-uri' } })).body).toMatchObject({ code: 'ERR_CERT_NO_VALUE', details: { field: 'match' } });
+    expect((await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'san-dns', value: 'b.example.com' } })).body).toMatchObject({
+      kind: 'san_dns',
+      value: 'b.example.com',
+    });
+    expect((await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: cert.pem, match: 'san-uri' } })).body).toMatchObject({
+      code: 'ERR_CERT_NO_VALUE',
+      details: { field: 'match' },
+    });
     const garbage = await ops.call('POST', '/admin/mapping-from-cert', { body: { certificate: 'not a pem', match: 'subject-dn' } });
     expect(garbage.status).toBe(400);
     expect((garbage.body.details as { field: string }).field).toBe('certificate');

@@ -17,7 +17,10 @@ let billing: Issued;
 beforeAll(async () => {
   s = await startTestServer();
   await s.admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
-  await s.admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API }, 'test');
+  await s.admin.addClient(
+    { clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API },
+    'test',
+  );
   reader = await createAdminCaller(s, ['certbound:admin:read']);
   billing = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
 });
@@ -42,8 +45,16 @@ describe('POST /admin/diagnose', () => {
   it('without the intermediate → INTERMEDIATE_MISSING, naming the missing issuer; one cause gets one reason code: the pinned mapping\'s anchor is "not checked", not TRUST_ANCHOR_UNKNOWN', async () => {
     const res = await reader.call('POST', '/admin/diagnose', { body: { certificate: billing.pem, client_id: 'billing' } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ would_authenticate: false, code: 'INTERMEDIATE_MISSING', chain: { status: 'INTERMEDIATE_MISSING', missing_issuer: { subject: 'CN=Test Issuing CA,O=Test PKI' } } });
-    expect((res.body as { client: { mappings: unknown[] } }).client.mappings[0]).toMatchObject({ matches: false, code: null, fields: { trust_anchor: { status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'test-root' } } } });
+    expect(res.body).toMatchObject({
+      would_authenticate: false,
+      code: 'INTERMEDIATE_MISSING',
+      chain: { status: 'INTERMEDIATE_MISSING', missing_issuer: { subject: 'CN=Test Issuing CA,O=Test PKI' } },
+    });
+    expect((res.body as { client: { mappings: unknown[] } }).client.mappings[0]).toMatchObject({
+      matches: false,
+      code: null,
+      fields: { trust_anchor: { status: 'not_checked', code: null, blocked_by: 'INTERMEDIATE_MISSING', pinned: { name: 'test-root' } } },
+    });
     expect(JSON.stringify(res.body)).not.toContain('TRUST_ANCHOR_UNKNOWN');
     expect(DiagnosisSchema.safeParse(res.body).success).toBe(true);
   });
@@ -67,20 +78,35 @@ describe('POST /admin/diagnose', () => {
     const typo = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['biling'] }], san: [{ type: 'dns', value: 'biling.example.com' }] });
     const res = await reader.call('POST', '/admin/diagnose', { body: { certificate: s.pki.chainOf(typo) } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ would_authenticate: false, code: 'NO_MATCHING_CLIENT', message: expect.stringContaining('Nearest registered: billing (SAN_MISMATCH: san_dns registered billing.example.com, presented biling.example.com)') });
+    expect(res.body).toMatchObject({
+      would_authenticate: false,
+      code: 'NO_MATCHING_CLIENT',
+      message: expect.stringContaining('Nearest registered: billing (SAN_MISMATCH: san_dns registered billing.example.com, presented biling.example.com)'),
+    });
     expect(res.body.near_misses).toEqual([
       expect.objectContaining({
         client_id: 'billing',
         similarity: 'similar_value',
         distance: 1,
         differs: ['identity'],
-        mapping: expect.objectContaining({ code: 'SAN_MISMATCH', fields: expect.objectContaining({ identity: expect.objectContaining({ status: 'mismatch', registered: 'billing.example.com', certificate: ['biling.example.com'] }), trust_anchor: expect.objectContaining({ status: 'match' }) }) }),
+        mapping: expect.objectContaining({
+          code: 'SAN_MISMATCH',
+          fields: expect.objectContaining({
+            identity: expect.objectContaining({ status: 'mismatch', registered: 'billing.example.com', certificate: ['biling.example.com'] }),
+            trust_anchor: expect.objectContaining({ status: 'match' }),
+          }),
+        }),
       }),
     ]);
     expect(DiagnosisSchema.safeParse(res.body).success).toBe(true);
     // with a client id, that client is diagnosed instead
-    expect((await reader.call('POST', '/admin/diagnose', { body: { certificate: s.pki.chainOf(typo), client_id: 'billing' } })).body).toMatchObject({ code: 'SAN_MISMATCH', near_misses: [] });
-    const doc = (await reader.call('GET', '/admin/openapi.json', { token: null, cert: null })).body as { components: { schemas: { Diagnosis: { properties: Record<string, { items?: { properties: Record<string, unknown> } }> } } } };
+    expect((await reader.call('POST', '/admin/diagnose', { body: { certificate: s.pki.chainOf(typo), client_id: 'billing' } })).body).toMatchObject({
+      code: 'SAN_MISMATCH',
+      near_misses: [],
+    });
+    const doc = (await reader.call('GET', '/admin/openapi.json', { token: null, cert: null })).body as {
+      components: { schemas: { Diagnosis: { properties: Record<string, { items?: { properties: Record<string, unknown> } }> } } };
+    };
     expect(Object.keys(doc.components.schemas.Diagnosis.properties.near_misses?.items?.properties ?? {})).toEqual(['client_id', 'similarity', 'distance', 'differs', 'mapping']);
   });
 

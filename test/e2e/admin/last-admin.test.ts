@@ -27,7 +27,16 @@ afterAll(() => t?.close());
 
 describe('H15-6 last administrator: only clients that can sign in count', () => {
   it('H15-6: with a second administrator that has --no-bound-tokens, removing or de-scoping the one that can sign in is refused with 409; nothing changes', async () => {
-    await t.admin.addClient({ clientId: 'unbound-admin', mapping: { kind: 'subject_dn', value: 'CN=unbound-admin,O=Acme' }, scopes: [ADMIN], defaultResource: t.config.adminResource, boundTokens: false }, 'test');
+    await t.admin.addClient(
+      {
+        clientId: 'unbound-admin',
+        mapping: { kind: 'subject_dn', value: 'CN=unbound-admin,O=Acme' },
+        scopes: [ADMIN],
+        defaultResource: t.config.adminResource,
+        boundTokens: false,
+      },
+      'test',
+    );
     // it really cannot: its token is not certificate-bound, and the admin API refuses it
     expect(await triesToSignIn('unbound-admin', 'unbound-admin')).toBe(401);
 
@@ -50,7 +59,12 @@ describe('H15-6 last administrator: only clients that can sign in count', () => 
 
   it('H15-6: an administrator whose only mapping has ended does not count either; one that can sign in does', async () => {
     const ended = await t.admin.addClient(
-      { clientId: 'ended-admin', mapping: { kind: 'subject_dn', value: 'CN=ended-admin,O=Acme', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') }, scopes: [ADMIN], defaultResource: t.config.adminResource },
+      {
+        clientId: 'ended-admin',
+        mapping: { kind: 'subject_dn', value: 'CN=ended-admin,O=Acme', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') },
+        scopes: [ADMIN],
+        defaultResource: t.config.adminResource,
+      },
       'test',
     );
     expect(ended.mappings).toHaveLength(1);

@@ -46,7 +46,13 @@ describe('/metrics', () => {
     const res = await scrape();
     expect(res.status).toBe(200);
     expect(String(res.contentType)).toMatch(/^text\/plain; version=0\.0\.4/);
-    for (const name of ['certbound_token_issued_total', 'certbound_client_auth_refused_total', 'http_request_duration_seconds', 'certbound_client_certificate_not_after_seconds', 'process_cpu_user_seconds_total']) {
+    for (const name of [
+      'certbound_token_issued_total',
+      'certbound_client_auth_refused_total',
+      'http_request_duration_seconds',
+      'certbound_client_certificate_not_after_seconds',
+      'process_cpu_user_seconds_total',
+    ]) {
       expect(res.text).toContain(`# TYPE ${name}`);
     }
   });

@@ -50,7 +50,11 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
     const routes = (await s.handle.admin()).routes;
     const fromTable = routes.map((r) => `${r.method} ${r.path}`).sort();
     const fromDoc = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
-      .flatMap(([path, item]) => Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => `${m.toUpperCase()} ${path}`))
+      .flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((k) => METHODS.includes(k))
+          .map((m) => `${m.toUpperCase()} ${path}`),
+      )
       .sort();
     expect(fromDoc).toEqual(fromTable);
     expect(new Set(fromTable).size).toBe(fromTable.length);
@@ -58,11 +62,16 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
       const op = doc.paths[r.path][r.method.toLowerCase()];
       expect(op.operationId).toBe(r.operationId);
       const requirements = op.security as Record<string, string[]>[];
-      const scopes = requirements.filter((req) => req.adminToken).map((req) => req.adminToken![0]).sort();
+      const scopes = requirements
+        .filter((req) => req.adminToken)
+        .map((req) => req.adminToken![0])
+        .sort();
       expect(scopes, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : r.access === 'write' ? ['certbound:admin'] : ['certbound:admin', 'certbound:admin:read']);
       // the console's session is the other way in: with the certificate, and the anti-CSRF header on a write
       const session = requirements.filter((req) => req.consoleSession);
-      expect(session, `${r.method} ${r.path}`).toEqual(r.access === 'public' ? [] : r.access === 'write' ? [{ consoleSession: [], consoleCsrf: [], mutualTLS: [] }] : [{ consoleSession: [], mutualTLS: [] }]);
+      expect(session, `${r.method} ${r.path}`).toEqual(
+        r.access === 'public' ? [] : r.access === 'write' ? [{ consoleSession: [], consoleCsrf: [], mutualTLS: [] }] : [{ consoleSession: [], mutualTLS: [] }],
+      );
       expect(requirements.every((req) => 'mutualTLS' in req)).toBe(true);
       const pathParams = ((op.parameters ?? []) as { in: string; name: string }[]).filter((p) => p.in === 'path').map((p) => p.name);
       expect(pathParams).toEqual([...r.path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
@@ -78,7 +87,10 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
       expect(res.status, `${r.method} ${r.path}`).toBeLessThan(500);
       if (r.body) {
         expect(res.body.code, `${r.method} ${r.path}`).toBe('ERR_VALIDATION');
-        expect((res.body.details as { issues: { field: string }[] }).issues.map((i) => i.field), `${r.method} ${r.path}`).toContain('__probe');
+        expect(
+          (res.body.details as { issues: { field: string }[] }).issues.map((i) => i.field),
+          `${r.method} ${r.path}`,
+        ).toContain('__probe');
       }
     }
     // … and a path that is not in the table is not routed.

@@ -34,8 +34,14 @@ beforeAll(async () => {
   s = await startTestServer();
   await s.admin.addResourceServer({ identifier: API, scopes: ['demo.read', 'demo.write'] }, 'test');
   await s.admin.addResourceServer({ identifier: OTHER_API, scopes: ['other.read'] }, 'test');
-  await s.admin.addClient({ clientId: 'app', mapping: { kind: 'san_dns', value: 'app.example.com' }, scopes: ['demo.read', 'demo.write', 'other.read'], defaultResource: API }, 'test');
-  await s.admin.addClient({ clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.example.com' }, scopes: ['demo.read'], defaultResource: API, boundTokens: false }, 'test');
+  await s.admin.addClient(
+    { clientId: 'app', mapping: { kind: 'san_dns', value: 'app.example.com' }, scopes: ['demo.read', 'demo.write', 'other.read'], defaultResource: API },
+    'test',
+  );
+  await s.admin.addClient(
+    { clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.example.com' }, scopes: ['demo.read'], defaultResource: API, boundTokens: false },
+    'test',
+  );
   app = await s.pki.client({ subject: [{ CN: ['app'] }], san: [{ type: 'dns', value: 'app.example.com' }] });
   legacy = await s.pki.client({ subject: [{ CN: ['legacy'] }], san: [{ type: 'dns', value: 'legacy.example.com' }] });
   stranger = await s.pki.client({ subject: [{ CN: ['stranger'] }], san: [{ type: 'dns', value: 'stranger.example.com' }] });
@@ -59,7 +65,11 @@ describe('certbound/client against certbound', () => {
     const token = await c.getToken({ resource: API, scope: 'demo.read' });
     expect(token.thumbprint).toBe(x5tS256(app.der));
     expect(c.thumbprint).toBe(x5tS256(app.der));
-    await expectIssuedToken(s, { status: 200, body: { access_token: token.accessToken, token_type: token.tokenType, scope: token.scope } }, { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API });
+    await expectIssuedToken(
+      s,
+      { status: 200, body: { access_token: token.accessToken, token_type: token.tokenType, scope: token.scope } },
+      { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API },
+    );
     expect(token.expiresAt!.getTime()).toBeGreaterThan(Date.now());
   });
 
@@ -70,7 +80,11 @@ describe('certbound/client against certbound', () => {
     expect(await c.getToken({ resource: API, scope: 'demo.write demo.read' })).toBe(calls[0]);
     const other = await c.getToken({ resource: OTHER_API, scope: 'other.read' });
     expect(other.accessToken).not.toBe(calls[0]!.accessToken);
-    await expectIssuedToken(s, { status: 200, body: { access_token: other.accessToken, token_type: 'Bearer', scope: other.scope } }, { clientId: 'app', presented: app, scopes: ['other.read'], aud: OTHER_API });
+    await expectIssuedToken(
+      s,
+      { status: 200, body: { access_token: other.accessToken, token_type: 'Bearer', scope: other.scope } },
+      { clientId: 'app', presented: app, scopes: ['other.read'], aud: OTHER_API },
+    );
   });
 
   it('BT-4: fetch presents the same certificate at the resource server, with the Bearer token', async () => {
@@ -99,7 +113,11 @@ describe('certbound/client against certbound', () => {
     const err = await caught(client(legacy, { clientId: 'legacy' }).getToken());
     expect(err.code).toBe('UNBOUND_TOKEN');
     const token = await client(legacy, { clientId: 'legacy', requireBound: false }).getToken();
-    await expectIssuedToken(s, { status: 200, body: { access_token: token.accessToken, token_type: 'Bearer', scope: token.scope } }, { clientId: 'legacy', presented: null, scopes: ['demo.read'], aud: API });
+    await expectIssuedToken(
+      s,
+      { status: 200, body: { access_token: token.accessToken, token_type: 'Bearer', scope: token.scope } },
+      { clientId: 'legacy', presented: null, scopes: ['demo.read'], aud: API },
+    );
   });
 
   it('ISSUER_MISMATCH: the same server under another name (127.0.0.1 for localhost) is refused', async () => {
@@ -125,7 +143,12 @@ describe('fetch: 401 invalid_token', () => {
     const koa = new Koa();
     koa.use(async (ctx, next) => {
       const token = String(ctx.get('authorization')).replace(/^Bearer /, '');
-      seen.push({ token, thumbprint: (ctx.req.socket as import('node:tls').TLSSocket).getPeerCertificate()?.raw ? x5tS256((ctx.req.socket as import('node:tls').TLSSocket).getPeerCertificate().raw) : undefined });
+      seen.push({
+        token,
+        thumbprint: (ctx.req.socket as import('node:tls').TLSSocket).getPeerCertificate()?.raw
+          ? x5tS256((ctx.req.socket as import('node:tls').TLSSocket).getPeerCertificate().raw)
+          : undefined,
+      });
       if (revokeEverything || revoked.has(token)) {
         ctx.status = 401;
         ctx.set('www-authenticate', 'Bearer error="invalid_token", error_description="the token was revoked"');
@@ -200,10 +223,20 @@ describe('private_key_jwt', () => {
     const cert = await selfSigned({ subject: [{ CN: ['agent instance 1'] }] });
     const privateJwk = { ...(await exportJWK(agentKey)), alg: 'ES256', kid: 'agent-key-1' };
     for (const key of [agentKey, privateJwk]) {
-      const c = createTokenClient({ issuer: s.issuer, clientId: 'agent', auth: { privateKeyJwt: { key, alg: 'ES256', kid: 'agent-key-1' } }, credentials: { cert: cert.pem, key: cert.keyPem }, tls: { ca: s.pki.root.pem } });
+      const c = createTokenClient({
+        issuer: s.issuer,
+        clientId: 'agent',
+        auth: { privateKeyJwt: { key, alg: 'ES256', kid: 'agent-key-1' } },
+        credentials: { cert: cert.pem, key: cert.keyPem },
+        tls: { ca: s.pki.root.pem },
+      });
       clients.push(c);
       const token = await c.getToken({ resource: API });
-      await expectIssuedToken(s, { status: 200, body: { access_token: token.accessToken, token_type: 'Bearer', scope: token.scope } }, { clientId: 'agent', presented: cert, scopes: ['demo.read'], aud: API });
+      await expectIssuedToken(
+        s,
+        { status: 200, body: { access_token: token.accessToken, token_type: 'Bearer', scope: token.scope } },
+        { clientId: 'agent', presented: cert, scopes: ['demo.read'], aud: API },
+      );
       expect((await c.getToken({ resource: API, forceRefresh: true })).accessToken).not.toBe(token.accessToken);
     }
   });

@@ -43,6 +43,10 @@ describe('interop: oauth4webapi against certbound', () => {
     const result = await oauth.processClientCredentialsResponse(as, client, response);
     // oauth4webapi lower-cases token_type (RFC 6749 §5.1: case-insensitive).
     expect(result.token_type).toBe('bearer');
-    await expectIssuedToken(s, { status: 200, body: { ...result, token_type: 'Bearer' } as Record<string, unknown> }, { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API });
+    await expectIssuedToken(
+      s,
+      { status: 200, body: { ...result, token_type: 'Bearer' } as Record<string, unknown> },
+      { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API },
+    );
   });
 });

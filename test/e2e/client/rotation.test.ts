@@ -90,7 +90,11 @@ describe('certificate rotation on disk', () => {
       expect(await rotated.promise).toEqual({ thumbprint: x5tS256(newCert.der), previousThumbprint: x5tS256(oldCert.der) });
       const after = await client.getToken({ resource: API });
       expect(after.accessToken).not.toBe(before.accessToken);
-      await expectIssuedToken(s, { status: 200, body: { access_token: after.accessToken, token_type: 'Bearer', scope: after.scope } }, { clientId: 'app', presented: newCert, scopes: ['demo.read'], aud: API });
+      await expectIssuedToken(
+        s,
+        { status: 200, body: { access_token: after.accessToken, token_type: 'Bearer', scope: after.scope } },
+        { clientId: 'app', presented: newCert, scopes: ['demo.read'], aud: API },
+      );
       const res = await client.fetch(rsUrl, { resource: API });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ client_id: 'app', 'x5t#S256': x5tS256(newCert.der) });

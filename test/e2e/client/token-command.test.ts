@@ -56,7 +56,11 @@ describe('certbound token', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    await expectIssuedToken(s, { status: 200, body: { access_token: r.out.trim(), token_type: 'Bearer', scope: 'demo.read' } }, { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API });
+    await expectIssuedToken(
+      s,
+      { status: 200, body: { access_token: r.out.trim(), token_type: 'Bearer', scope: 'demo.read' } },
+      { clientId: 'app', presented: app, scopes: ['demo.read'], aud: API },
+    );
   });
 
   it('--json prints access_token, token_type, expires_in, scope and cnf_x5t_s256', async () => {

@@ -64,7 +64,9 @@ async function expectAccessible(page: Page, what: string): Promise<void> {
   // page.evaluate runs through the DevTools protocol, outside the page's CSP (which forbids inline script).
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
+    const result = await (
+      window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }
+    ).axe.run(document, {
       resultTypes: ['violations'],
     });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
@@ -110,9 +112,11 @@ beforeAll(async () => {
 
   attacker = createServer((_req, res) => {
     // Another site: a page that posts to the admin API as soon as it loads (no CSP here: it is the attacker's).
-    res.writeHead(200, { 'content-type': 'text/html' }).end(
-      `<!doctype html><title>free prizes</title><form id="f" method="POST" action="${origin}/admin/keys/rotate" enctype="text/plain"><input name='{"alg":"ES256","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`,
-    );
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(
+        `<!doctype html><title>free prizes</title><form id="f" method="POST" action="${origin}/admin/keys/rotate" enctype="text/plain"><input name='{"alg":"ES256","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`,
+      );
   });
   const port = await freePort();
   await new Promise<void>((done) => attacker.listen(port, '127.0.0.1', done));
@@ -311,7 +315,11 @@ describe('admin console in Chromium', () => {
     await expect.poll(() => page.locator('main').textContent()).toContain('No CRLs.');
     expect(await createCrlService({ db: s.database.db }).listCrls()).toEqual([]);
 
-    for (const [clientId, days] of [['legacy', 5], ['ledger', 12], ['payroll', 26]] as const) {
+    for (const [clientId, days] of [
+      ['legacy', 5],
+      ['ledger', 12],
+      ['payroll', 26],
+    ] as const) {
       await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: `${clientId}.acme.test`, notAfter: new Date(Date.now() + days * 86_400_000) }, scopes: [] }, 'test');
     }
     await go(page, 'expiry', 'Expiry');

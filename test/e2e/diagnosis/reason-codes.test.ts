@@ -76,7 +76,8 @@ beforeAll(async () => {
   await s.admin.addTrustAnchor({ name: 'staging-root', pem: staging.root.pem, environment: 'staging' }, 'test');
   await s.handle.reload();
   await s.admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
-  const add = (clientId: string, mapping: Parameters<typeof s.admin.addClient>[0]['mapping']) => s.admin.addClient({ clientId, mapping, scopes: ['read'], defaultResource: API }, 'test');
+  const add = (clientId: string, mapping: Parameters<typeof s.admin.addClient>[0]['mapping']) =>
+    s.admin.addClient({ clientId, mapping, scopes: ['read'], defaultResource: API }, 'test');
   await add('reversed', { kind: 'subject_dn', value: 'C=US,O=Acme,CN=reversed' });
   await add('old-cn', { kind: 'subject_dn', value: 'CN=svc-2025,O=Acme' });
   await add('san-client', { kind: 'san_dns', value: 'san-client.example.com' });
@@ -94,7 +95,12 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     const cli = await doctor(cert, intermediate(), 'san-client');
     expect(cli.code).toBe(0);
     expect(cli.diagnosis).toMatchObject({ would_authenticate: true, code: null, authenticates_as: [expect.objectContaining({ client_id: 'san-client' })] });
-    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'san-client' }), { clientId: 'san-client', presented: cert, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'san-client' }), {
+      clientId: 'san-client',
+      presented: cert,
+      scopes: ['read'],
+      aud: API,
+    });
   });
 
   it('SUBJECT_DN_ORDER_REVERSED', async () => {
@@ -136,7 +142,7 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     expect(cli.chain.missing_issuer).toEqual({ subject: 'CN=Test Issuing CA,O=Test PKI', key_id: expect.stringMatching(/^[0-9a-f]{40}$/) });
   });
 
-  it('one cause gets one reason code: a missing intermediate under a pinned mapping is INTERMEDIATE_MISSING in doctor and in the refusal log line\'s diagnosis, never also TRUST_ANCHOR_UNKNOWN', async () => {
+  it("one cause gets one reason code: a missing intermediate under a pinned mapping is INTERMEDIATE_MISSING in doctor and in the refusal log line's diagnosis, never also TRUST_ANCHOR_UNKNOWN", async () => {
     const cert = await s.pki.client({ subject: [{ CN: ['pinned'] }], san: san('pinned.example.com') });
     const { cli, line } = await expectCode('INTERMEDIATE_MISSING', cert, 'none', 'pinned-prod');
     for (const d of [cli, line.diagnosis as unknown as typeof cli]) {
@@ -151,7 +157,11 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     writeFileSync(certFile, cert.pem + s.pki.intermediate.pem);
     const run = async (...extra: string[]) => {
       const out: string[] = [];
-      const code = await runCli(['doctor', '--cert', certFile, ...extra], { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir }, { out: (t) => out.push(t), err: () => {} });
+      const code = await runCli(
+        ['doctor', '--cert', certFile, ...extra],
+        { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir },
+        { out: (t) => out.push(t), err: () => {} },
+      );
       return { code, out: out.join('\n') };
     };
     const json = await run('--json');
@@ -165,7 +175,9 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     const text = await run();
     expect(text.code).toBe(1);
     expect(text.out).toContain('nearest registered clients:');
-    expect(text.out).toMatch(/ {2}reversed: SUBJECT_DN_ORDER_REVERSED \(the subject DN in reverse order\)\n.*registered.*presented\n +subject_dn +C=US,O=Acme,CN=reversed +CN=reversed,O=Acme,C=US +✗/);
+    expect(text.out).toMatch(
+      / {2}reversed: SUBJECT_DN_ORDER_REVERSED \(the subject DN in reverse order\)\n.*registered.*presented\n +subject_dn +C=US,O=Acme,CN=reversed +CN=reversed,O=Acme,C=US +✗/,
+    );
     expect(text.out).toMatch(/ {2}san-client: SAN_MISMATCH \(a similar value, 1 edit away\)\n.*\n +san_dns +san-client\.example\.com +san-cliemt\.example\.com +✗/);
   });
 
@@ -180,9 +192,19 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
   });
 
   it('CERT_EXPIRED and CERT_NOT_YET_VALID', async () => {
-    const expired = await s.pki.client({ subject: [{ CN: ['x'] }], san: san('san-client.example.com'), notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const expired = await s.pki.client({
+      subject: [{ CN: ['x'] }],
+      san: san('san-client.example.com'),
+      notBefore: new Date(Date.now() - 10 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
     await expectCode('CERT_EXPIRED', expired, intermediate(), 'san-client');
-    const early = await s.pki.client({ subject: [{ CN: ['x'] }], san: san('san-client.example.com'), notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 10 * DAY) });
+    const early = await s.pki.client({
+      subject: [{ CN: ['x'] }],
+      san: san('san-client.example.com'),
+      notBefore: new Date(Date.now() + DAY),
+      notAfter: new Date(Date.now() + 10 * DAY),
+    });
     await expectCode('CERT_NOT_YET_VALID', early, intermediate(), 'san-client');
   });
 
@@ -199,7 +221,13 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
     expect(cli.client.registered_certificates).toHaveLength(1);
     // the registered one authenticates
     expect((await doctor(registered, 'none', 'device-9')).code).toBe(0);
-    await expectIssuedToken(s, await s.token(registered, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: registered.pem }), { clientId: 'device-9', presented: registered, chain: registered.pem, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(registered, { grant_type: 'client_credentials', client_id: 'device-9' }, { chain: registered.pem }), {
+      clientId: 'device-9',
+      presented: registered,
+      chain: registered.pem,
+      scopes: ['read'],
+      aud: API,
+    });
   });
 
   it('a refusal on a resumed TLS session (no chain in the session) is diagnosed with the chain of the full handshake', async () => {
@@ -209,13 +237,16 @@ describe('reason codes at the CLI (doctor --json) and in the token endpoint log 
       new Promise<{ status: number; reused: boolean; body: Record<string, unknown> }>((resolve, reject) => {
         const url = new URL(`${s.handle.mtlsUrl}/token`);
         const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId }).toString();
-        const req = httpsRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-          let text = '';
-          res.on('data', (c) => {
-            text += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: (req.socket as TLSSocket).isSessionReused(), body: JSON.parse(text) }));
-        });
+        const req = httpsRequest(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => {
+              text += c;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: (req.socket as TLSSocket).isSessionReused(), body: JSON.parse(text) }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

@@ -30,7 +30,11 @@ function tools(s: TestServer, dir: string) {
       const file = path.join(dir, `doctor-${++n}.pem`);
       writeFileSync(file, cert.pem + s.pki.intermediate.pem);
       const out: string[] = [];
-      const code = await runCli(['doctor', '--cert', file, '--client-id', 'billing', '--json'], { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_CRL_STALE: s.config.crlStale }, { out: (t) => out.push(t), err: () => {} });
+      const code = await runCli(
+        ['doctor', '--cert', file, '--client-id', 'billing', '--json'],
+        { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir, CERTBOUND_CRL_STALE: s.config.crlStale },
+        { out: (t) => out.push(t), err: () => {} },
+      );
       return { code, diagnosis: JSON.parse(out.join('\n')) };
     },
     async token(cert: Issued) {
@@ -40,7 +44,12 @@ function tools(s: TestServer, dir: string) {
     },
     /** `cert` authenticates billing: a token for API's read scope, bound to it. */
     async expectToken(cert: Issued) {
-      await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), { clientId: 'billing', presented: cert, scopes: ['read'], aud: API });
+      await expectIssuedToken(s, await s.token(cert, { grant_type: 'client_credentials', client_id: 'billing' }), {
+        clientId: 'billing',
+        presented: cert,
+        scopes: ['read'],
+        aud: API,
+      });
     },
   };
 }
@@ -112,7 +121,10 @@ describe('CRLs, fail-closed (default)', () => {
     await expectIssuedToken(s, await httpsJson(`${s.handle.mtlsUrl}/token`, { agent: kept, form }), { clientId: 'billing', presented: later, scopes: ['read'], aud: API });
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { revoked: [revoked, later], thisUpdate: new Date(Date.now() - 1000) })).pem);
     // The server's refresh timer (crlRefreshIntervalMs) runs in real time beside real TLS: poll until it has run.
-    const r = await eventually(() => t.token(later), (v) => v.status === 401);
+    const r = await eventually(
+      () => t.token(later),
+      (v) => v.status === 401,
+    );
     expect(r.line).toMatchObject({ reason: 'REVOKED' });
     expect((await t.doctor(later)).diagnosis.code).toBe('REVOKED');
     await t.expectToken(good);
@@ -124,11 +136,17 @@ describe('CRLs, fail-closed (default)', () => {
 
   it('CRL_STALE: a CRL past its nextUpdate refuses the certificates it covers (fail-closed)', async () => {
     writeFileSync(intermediateCrlFile, (await createCrl(s.pki.intermediate, { thisUpdate: new Date(Date.now() - 500), nextUpdate: new Date(Date.now() + 1500) })).pem);
-    const loaded = await eventually(() => t.doctor(good), (v) => v.diagnosis.revocation.certificates[0]?.next_update !== null && Date.parse(v.diagnosis.revocation.certificates[0].next_update) < Date.now() + 2000);
+    const loaded = await eventually(
+      () => t.doctor(good),
+      (v) => v.diagnosis.revocation.certificates[0]?.next_update !== null && Date.parse(v.diagnosis.revocation.certificates[0].next_update) < Date.now() + 2000,
+    );
     // A real wait, until just past nextUpdate: OpenSSL checks it in the handshake against the system clock, which no fake clock reaches.
     const nextUpdate = Date.parse(loaded.diagnosis.revocation.certificates[0].next_update);
     await new Promise((r) => setTimeout(r, Math.max(0, nextUpdate - Date.now() + 100)));
-    const r = await eventually(() => t.token(good), (v) => v.status === 401);
+    const r = await eventually(
+      () => t.token(good),
+      (v) => v.status === 401,
+    );
     expect(r.line).toMatchObject({ reason: 'CRL_STALE', diagnosis: { code: 'CRL_STALE' } });
     expect((await t.doctor(good)).diagnosis.code).toBe('CRL_STALE');
   });

@@ -33,7 +33,8 @@ async function cli(...argv: string[]) {
 
 const token = (cert: Issued, clientId: string, chain?: string) => s.token(cert, { grant_type: 'client_credentials', client_id: clientId }, chain === undefined ? {} : { chain });
 /** The fix works: `clientId` gets a token for API's read scope, bound to `cert`. */
-const expectToken = async (cert: Issued, clientId: string, chain?: string) => expectIssuedToken(s, await token(cert, clientId, chain), { clientId, presented: cert, chain, scopes: ['read'], aud: API });
+const expectToken = async (cert: Issued, clientId: string, chain?: string) =>
+  expectIssuedToken(s, await token(cert, clientId, chain), { clientId, presented: cert, chain, scopes: ['read'], aud: API });
 const san = (value: string) => [{ type: 'dns' as const, value }];
 
 beforeAll(async () => {
@@ -72,7 +73,10 @@ describe('the seed scenarios', () => {
     const certFile = file(cnOnly.pem + s.pki.intermediate.pem);
     const doctor = await cli('doctor', '--cert', certFile, '--client-id', 'ledger', '--json');
     expect(doctor.code).toBe(1);
-    expect(JSON.parse(doctor.out)).toMatchObject({ code: 'CN_MATCHES_BUT_SAN_EXPECTED', certificate: { subject: { rfc4514: 'CN=ledger.example.com,O=Acme,C=US', oneline: '/C=US/O=Acme/CN=ledger.example.com' } } });
+    expect(JSON.parse(doctor.out)).toMatchObject({
+      code: 'CN_MATCHES_BUT_SAN_EXPECTED',
+      certificate: { subject: { rfc4514: 'CN=ledger.example.com,O=Acme,C=US', oneline: '/C=US/O=Acme/CN=ledger.example.com' } },
+    });
     expect((await token(cnOnly, 'ledger')).status).toBe(401);
     // fix without retyping: the subject DN read from the certificate, in RFC 4514 order
     const added = await cli('client', 'mapping', 'add', 'ledger', '--from-cert', certFile, '--match', 'subject-dn');
@@ -128,14 +132,19 @@ describe('the seed scenarios', () => {
     const mapping = await cli('client', 'mapping', 'add', 'inventory', '--san-dns', 'inventory-2.example.com', '--not-after', new Date(Date.now() + 20 * DAY).toISOString());
     expect(mapping.code).toBe(0);
 
-    let report: { certificates: { client_id: string; days_remaining: number }[]; mappings: { client_id: string; replaced_by: string | null }[] } = { certificates: [], mappings: [] };
+    let report: { certificates: { client_id: string; days_remaining: number }[]; mappings: { client_id: string; replaced_by: string | null }[] } = {
+      certificates: [],
+      mappings: [],
+    };
     // The certificate is recorded as last seen off the request path: poll the report until it is.
     for (let i = 0; i < 40 && !report.certificates.some((c) => c.client_id === 'inventory'); i++) {
       await new Promise((r) => setTimeout(r, 100));
       report = JSON.parse((await cli('certs', 'expiring', '--within', '30d', '--json')).out);
     }
     expect(report.certificates).toEqual(expect.arrayContaining([expect.objectContaining({ client_id: 'inventory', days_remaining: 10, expired: false, subject: 'CN=inventory' })]));
-    expect(report.mappings).toEqual(expect.arrayContaining([expect.objectContaining({ client_id: 'inventory', value: 'inventory-2.example.com', replaced_by: expect.any(String) })]));
+    expect(report.mappings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ client_id: 'inventory', value: 'inventory-2.example.com', replaced_by: expect.any(String) })]),
+    );
     const human = await cli('certs', 'expiring', '--within', '30d');
     expect(human.out).toMatch(/inventory\s+\S+\s+in 10d\s+CN=inventory/);
     const narrow = JSON.parse((await cli('certs', 'expiring', '--within', '5d', '--json')).out);

@@ -38,10 +38,17 @@ async function leafWith(pki: TestPki, name: string, extensions: x509.Extension[]
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     publicKey: keys.publicKey,
     signingKey: pki.intermediate.keys.privateKey,
-    extensions: [await x509.AuthorityKeyIdentifierExtension.create(pki.intermediate.cert), new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: `${name}.example.com` }]), ...extensions],
+    extensions: [
+      await x509.AuthorityKeyIdentifierExtension.create(pki.intermediate.cert),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: `${name}.example.com` }]),
+      ...extensions,
+    ],
   });
   const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   return { cert, keys, pem: `${cert.toString('pem')}\n`, keyPem, der: Buffer.from(cert.rawData) };
 }
 
@@ -70,7 +77,16 @@ async function onEveryPath(pki: TestPki, leaf: Issued, clientId: string): Promis
   const b64 = (der: Buffer) => `:${der.toString('base64')}:`;
   const results = [
     await rawHttpsRequest({ url, ca: s.pki.root.pem, localAddress: DIRECT, form, cert: leaf.pem + pki.intermediate.pem, key: leaf.keyPem }),
-    await rawHttpsRequest({ url, ca: s.pki.root.pem, localAddress: TRUSTED, form, headers: [['Client-Cert', b64(leaf.der)], ['Client-Cert-Chain', b64(pki.intermediate.der)]] }),
+    await rawHttpsRequest({
+      url,
+      ca: s.pki.root.pem,
+      localAddress: TRUSTED,
+      form,
+      headers: [
+        ['Client-Cert', b64(leaf.der)],
+        ['Client-Cert-Chain', b64(pki.intermediate.der)],
+      ],
+    }),
   ];
   return results.map((r) => ({ status: r.status, reason: r.status === 200 ? undefined : reasonOf(r) }));
 }
@@ -81,7 +97,11 @@ async function doctor(leaf: Issued, pki: TestPki, clientId: string) {
   writeFileSync(cert, leaf.pem);
   writeFileSync(chain, pki.intermediate.pem);
   const out: string[] = [];
-  const code = await runCli(['doctor', '--cert', cert, '--chain', chain, '--client-id', clientId, '--json'], { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir }, { out: (t) => out.push(t), err: () => {} });
+  const code = await runCli(
+    ['doctor', '--cert', cert, '--chain', chain, '--client-id', clientId, '--json'],
+    { CERTBOUND_DATABASE_URL: s.database.url, CERTBOUND_DATA_DIR: dir },
+    { out: (t) => out.push(t), err: () => {} },
+  );
   return { code, diagnosis: JSON.parse(out.join('\n')) as { would_authenticate: boolean; code: string | null; hint: string | null; findings: { code: string }[] } };
 }
 
@@ -234,7 +254,10 @@ describe('self_signed_tls_client_auth (SS-2, SS-3): the certificate is registere
       cert,
       keys,
       pem: `${cert.toString('pem')}\n`,
-      keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`,
+      keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8
+        .toString('base64')
+        .replace(/(.{64})/g, '$1\n')
+        .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`,
       der: Buffer.from(cert.rawData),
     };
     await s.admin.addClient({ clientId: 'device-ca-style', selfSignedCertPem: device.pem, scopes: ['read'], defaultResource: API }, 'test');
@@ -264,6 +287,9 @@ async function leafWithSans(pki: TestPki, name: string, emails: string[]): Promi
     ],
   });
   const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   return { cert, keys, pem: `${cert.toString('pem')}\n`, keyPem, der: Buffer.from(cert.rawData) };
 }

@@ -34,7 +34,12 @@ const CASES: [title: string, code: string, make: (k: CertKit) => Promise<Present
   [
     'SC-6: a leaf signed by another key under its CA name (OpenSSL: CERT_SIGNATURE_FAILURE)',
     'CHAIN_INVALID',
-    (k) => k.craft({ subject: simpleName([OID.O, 'Hostile'], [OID.CN, 'hx-dn']), extensions: [k.std.notCa, k.std.digitalSignature, k.std.clientAuth, k.std.aki], signWith: k.foreign.root.keys.privateKey }),
+    (k) =>
+      k.craft({
+        subject: simpleName([OID.O, 'Hostile'], [OID.CN, 'hx-dn']),
+        extensions: [k.std.notCa, k.std.digitalSignature, k.std.clientAuth, k.std.aki],
+        signWith: k.foreign.root.keys.privateKey,
+      }),
   ],
   [
     'X-11: two SAN extensions (OpenSSL: invalid certificate)',
@@ -48,7 +53,8 @@ const CASES: [title: string, code: string, make: (k: CertKit) => Promise<Present
   [
     'X-11: two EKU extensions (OpenSSL: invalid certificate)',
     'ERR_CERT_PARSE',
-    (k) => k.craft({ subject: simpleName([OID.O, 'Hostile'], [OID.CN, 'hx-dn']), extensions: [k.std.notCa, k.std.digitalSignature, k.std.clientAuth, k.std.clientAuth, k.std.aki] }),
+    (k) =>
+      k.craft({ subject: simpleName([OID.O, 'Hostile'], [OID.CN, 'hx-dn']), extensions: [k.std.notCa, k.std.digitalSignature, k.std.clientAuth, k.std.clientAuth, k.std.aki] }),
   ],
   [
     'X-11: a SAN extension that is not GeneralNames (OpenSSL: invalid certificate)',
@@ -56,7 +62,13 @@ const CASES: [title: string, code: string, make: (k: CertKit) => Promise<Present
     (k) =>
       k.craft({
         subject: simpleName([OID.O, 'Hostile'], [OID.CN, 'hx-dn']),
-        extensions: [k.std.notCa, k.std.digitalSignature, k.std.clientAuth, k.std.aki, der.seq(der.oid(OID.subjectAltName), der.octets(new Uint8Array([0x30, 0x05, 0x82, 0x09, 0x41])))],
+        extensions: [
+          k.std.notCa,
+          k.std.digitalSignature,
+          k.std.clientAuth,
+          k.std.aki,
+          der.seq(der.oid(OID.subjectAltName), der.octets(new Uint8Array([0x30, 0x05, 0x82, 0x09, 0x41]))),
+        ],
       }),
   ],
 ];
@@ -89,7 +101,16 @@ describe('a client certificate OpenSSL cannot verify, over direct TLS (H15-4, X-
     const directLine = refusalLine(direct);
     expect(directLine, String(direct.body.error_description)).toMatchObject({ reason: code, client_id: CLIENT });
 
-    const proxied = await rawHttpsRequest({ url, ca: s.pki.root.pem, localAddress: TRUSTED, form, headers: [['Client-Cert', sf(p.der)], ['Client-Cert-Chain', p.chain.map(sf).join(', ')]] });
+    const proxied = await rawHttpsRequest({
+      url,
+      ca: s.pki.root.pem,
+      localAddress: TRUSTED,
+      form,
+      headers: [
+        ['Client-Cert', sf(p.der)],
+        ['Client-Cert-Chain', p.chain.map(sf).join(', ')],
+      ],
+    });
     expect(proxied.status, proxied.text).toBe(401);
     expect(refusalLine(proxied)).toMatchObject({ reason: code });
 

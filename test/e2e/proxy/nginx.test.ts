@@ -65,7 +65,10 @@ async function startStack(mode: 'validate' | 'proxy-verified', verifyClient: 'op
   const stack: Partial<Stack> = { pki, as, issuer, mtls, api };
   try {
     await as.admin.addResourceServer({ identifier: API, scopes: ['read'] }, 'test');
-    await as.admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API }, 'test');
+    await as.admin.addClient(
+      { clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com', trustAnchor: 'test-root' }, scopes: ['read'], defaultResource: API },
+      'test',
+    );
 
     const verifier = createVerifier({
       issuer,
@@ -270,14 +273,24 @@ describe('nginx, ssl_verify_client on + CA file, CERTBOUND_PROXY_CHAIN_VALIDATIO
     const bad = await tokenVia(stack, forged, { chain: forged.pem });
     expect(bad.status).toBe(400);
     expect(bad.body.access_token).toBeUndefined();
-    const none = await tokenVia(stack, undefined, { headers: [['X-SSL-Client-Cert', nginxEscapedCert(billing.pem)], ['X-SSL-Client-Verify', 'SUCCESS']] });
+    const none = await tokenVia(stack, undefined, {
+      headers: [
+        ['X-SSL-Client-Cert', nginxEscapedCert(billing.pem)],
+        ['X-SSL-Client-Verify', 'SUCCESS'],
+      ],
+    });
     expect(none.status).toBe(400);
     expect(none.body.access_token).toBeUndefined();
   });
 
   it('SC-4: a client-supplied X-SSL-Client-Verify cannot upgrade anything: nginx overwrites it', async () => {
     const other = await stack.pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
-    const res = await tokenVia(stack, billing, { headers: [['X-SSL-Client-Verify', 'SUCCESS'], ['X-SSL-Client-Cert', nginxEscapedCert(other.pem)]] });
+    const res = await tokenVia(stack, billing, {
+      headers: [
+        ['X-SSL-Client-Verify', 'SUCCESS'],
+        ['X-SSL-Client-Cert', nginxEscapedCert(other.pem)],
+      ],
+    });
     await expectTokenBoundTo(stack, res, 'billing', billing);
   });
 });

@@ -23,7 +23,9 @@ afterAll(() => s?.close());
 
 describe('admin API: registration tokens and approval', () => {
   it('creates a token (shown once), lists it without the token, revokes it; a reader cannot create one; a bad option names the member', async () => {
-    const created = await ops.call('POST', '/admin/registration-tokens', { body: { expires_in: 600, max_uses: 2, scope: 'read', resources: [API], environments: ['prod'], approval: 'manual' } });
+    const created = await ops.call('POST', '/admin/registration-tokens', {
+      body: { expires_in: 600, max_uses: 2, scope: 'read', resources: [API], environments: ['prod'], approval: 'manual' },
+    });
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({ max_uses: 2, uses: 0, scope: 'read', approval: 'manual', environments: ['prod'] });
     const token = String(created.body.token);
@@ -53,7 +55,7 @@ describe('admin API: registration tokens and approval', () => {
     expect((await ops.call('DELETE', `/admin/software-issuers/${encodeURIComponent('https://directory.example.com')}`)).status).toBe(404);
   });
 
-  it('approves a pending client (it then gets a token) and rejects another (it is removed); a client that is not pending is refused with 409; the client JSON says pending, approved, or null for an administrator\'s client', async () => {
+  it("approves a pending client (it then gets a token) and rejects another (it is removed); a client that is not pending is refused with 409; the client JSON says pending, approved, or null for an administrator's client", async () => {
     const { token } = await s.admin.createRegistrationToken({ scopes: ['read'], resources: [API], approval: 'manual' }, 'test');
     const register = async (name: string) => {
       const cert = await s.pki.client({ subject: [{ CN: [name] }], san: [{ type: 'dns', value: `${name}.example.com` }] });
@@ -74,7 +76,9 @@ describe('admin API: registration tokens and approval', () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body.client_id).toBe(approved.clientId);
     expect(res.body.registration).toBe('approved');
-    const states = Object.fromEntries(((await reader.call('GET', '/admin/clients')).body.items as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]));
+    const states = Object.fromEntries(
+      ((await reader.call('GET', '/admin/clients')).body.items as { client_id: string; registration: unknown }[]).map((c) => [c.client_id, c.registration]),
+    );
     expect(states).toMatchObject({ [approved.clientId]: 'approved', [rejected.clientId]: 'pending', ops: null, auditor: null });
     expect((await s.token(approved.cert, { grant_type: 'client_credentials', client_id: approved.clientId })).status).toBe(200);
     expect((await ops.call('POST', `/admin/clients/${approved.clientId}/approve`)).status).toBe(409);

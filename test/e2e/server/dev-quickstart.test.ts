@@ -26,7 +26,13 @@ beforeAll(async () => {
   database = await createTestDatabase({ migrate: false });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-dev-'));
   const [port, mtlsPort] = [await freePort(), await freePort()];
-  env = { CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: database.url, CERTBOUND_PORT: String(port), CERTBOUND_MTLS_PORT: String(mtlsPort), CERTBOUND_RELOAD_INTERVAL_MS: '200' };
+  env = {
+    CERTBOUND_DATA_DIR: dataDir,
+    CERTBOUND_DATABASE_URL: database.url,
+    CERTBOUND_PORT: String(port),
+    CERTBOUND_MTLS_PORT: String(mtlsPort),
+    CERTBOUND_RELOAD_INTERVAL_MS: '200',
+  };
   printed = [];
   running = await serve(loadConfig({ env }), pino({ level: 'silent' }), (l) => printed.push(l));
 });
@@ -65,13 +71,37 @@ describe('npm start on a fresh machine (development mode)', () => {
     writeFileSync(path.join(dir, 'ops-root.pem'), root.pem);
     const io = { out: () => {}, err: (t: string) => console.error(t) };
     expect(await runCli(['trust', 'add', '--name', 'ops-root', '--cert', path.join(dir, 'ops-root.pem')], env, io)).toBe(0);
-    expect(await runCli(['client', 'add', '--id', 'ops-agent', '--san-email', 'agent@OPS.example.com', '--trust', 'ops-root', '--scope', 'demo.read', '--resource', 'https://demo-api.certbound.test'], env, io)).toBe(0);
+    expect(
+      await runCli(
+        [
+          'client',
+          'add',
+          '--id',
+          'ops-agent',
+          '--san-email',
+          'agent@OPS.example.com',
+          '--trust',
+          'ops-root',
+          '--scope',
+          'demo.read',
+          '--resource',
+          'https://demo-api.certbound.test',
+        ],
+        env,
+        io,
+      ),
+    ).toBe(0);
     await new Promise((r) => setTimeout(r, 600)); // CERTBOUND_RELOAD_INTERVAL_MS=200
     const agent = tlsAgent({ ca: readFileSync(curlArgs().cacert, 'utf8'), cert: leaf.pem + issuing.pem, key: leaf.keyPem });
     const res = await httpsJson(curlArgs().url, { agent, form: { grant_type: 'client_credentials', client_id: 'ops-agent' } });
     await agent.close();
     expect(res.status).toBe(200);
-    expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'ops-agent', scope: 'demo.read', aud: 'https://demo-api.certbound.test', cnf: { 'x5t#S256': x5tS256(leaf.der) } });
+    expect(decodeJwt(String(res.body.access_token))).toMatchObject({
+      client_id: 'ops-agent',
+      scope: 'demo.read',
+      aud: 'https://demo-api.certbound.test',
+      cnf: { 'x5t#S256': x5tS256(leaf.der) },
+    });
   });
 
   it('a second start reuses the dev PKI and the demo client (nothing duplicated)', async () => {
@@ -126,7 +156,15 @@ describe('serve with CERTBOUND_MIGRATE_ON_START=false', () => {
     const empty = await createTestDatabase({ migrate: false });
     try {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-nomigrate-serve-'));
-      const cfg = loadConfig({ env: { CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: empty.url, CERTBOUND_PORT: String(await freePort()), CERTBOUND_MTLS_PORT: String(await freePort()), CERTBOUND_MIGRATE_ON_START: 'false' } });
+      const cfg = loadConfig({
+        env: {
+          CERTBOUND_DATA_DIR: dataDir,
+          CERTBOUND_DATABASE_URL: empty.url,
+          CERTBOUND_PORT: String(await freePort()),
+          CERTBOUND_MTLS_PORT: String(await freePort()),
+          CERTBOUND_MIGRATE_ON_START: 'false',
+        },
+      });
       const err = await serve(cfg, pino({ level: 'silent' }), () => {}).then(
         (r) => r.close().then(() => undefined),
         (e: unknown) => e,

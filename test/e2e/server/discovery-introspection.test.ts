@@ -49,7 +49,16 @@ describe('discovery', () => {
       const m = (await httpsJson(`${s.handle.mainUrl}/.well-known/${doc}`, { agent: s.agent() })).body as Record<string, unknown>;
       expect(m.grant_types_supported, doc).toEqual(['client_credentials']);
       expect(m.response_types_supported, doc).toEqual([]);
-      for (const member of ['authorization_endpoint', 'userinfo_endpoint', 'end_session_endpoint', 'pushed_authorization_request_endpoint', 'dpop_signing_alg_values_supported', 'code_challenge_methods_supported', 'claims_supported', 'id_token_signing_alg_values_supported']) {
+      for (const member of [
+        'authorization_endpoint',
+        'userinfo_endpoint',
+        'end_session_endpoint',
+        'pushed_authorization_request_endpoint',
+        'dpop_signing_alg_values_supported',
+        'code_challenge_methods_supported',
+        'claims_supported',
+        'id_token_signing_alg_values_supported',
+      ]) {
         expect(m, `${doc}: ${member}`).not.toHaveProperty(member);
       }
       expect(m.token_endpoint, doc).toBe(`${s.issuer}/token`);
@@ -61,7 +70,7 @@ describe('discovery', () => {
     }
   });
 
-  it('H15-8: neither discovery document claims scopes certbound does not serve (no openid) nor lists the registered APIs\' scopes to unauthenticated callers', async () => {
+  it("H15-8: neither discovery document claims scopes certbound does not serve (no openid) nor lists the registered APIs' scopes to unauthenticated callers", async () => {
     for (const doc of ['oauth-authorization-server', 'openid-configuration']) {
       const res = await httpsJson(`${s.handle.mainUrl}/.well-known/${doc}`, { agent: s.agent() });
       expect(res.status, doc).toBe(200);
@@ -71,7 +80,10 @@ describe('discovery', () => {
   });
 
   it('AL-4: endpoint URLs come from the configured issuer, never from the Host header', async () => {
-    const res = await rawHttpsGet(`${s.handle.mainUrl}/.well-known/openid-configuration`, { ca: s.pki.root.pem, headers: { host: 'evil.example', 'x-forwarded-host': 'evil2.example' } });
+    const res = await rawHttpsGet(`${s.handle.mainUrl}/.well-known/openid-configuration`, {
+      ca: s.pki.root.pem,
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil2.example' },
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).token_endpoint).toBe(`${s.issuer}/token`);
     expect(res.text).not.toContain('evil.example');

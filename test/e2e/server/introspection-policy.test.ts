@@ -102,7 +102,11 @@ describe('H15-2: only the token client or an introspection client of its audienc
     await addClient('departed');
     expect((await introspect('departed', token)).body).toEqual({ active: false });
     expect((await introspect('orders-rs', token)).body.active).toBe(true);
-    const audit = await s.database.db('audit_log').where({ action: 'resource.update', target: `resource:${ORDERS}` }).orderBy('id', 'desc').first();
+    const audit = await s.database
+      .db('audit_log')
+      .where({ action: 'resource.update', target: `resource:${ORDERS}` })
+      .orderBy('id', 'desc')
+      .first();
     expect(JSON.parse(String(audit.after)).introspectionClients).toEqual(['orders-rs']);
   });
 
@@ -124,7 +128,8 @@ describe('H15-2: only the token client or an introspection client of its audienc
     expect(cleared.body.introspection_clients).toEqual([]);
     const openapi = await admin.call('GET', '/admin/openapi.json');
     const schemas = (openapi.body.components as { schemas: Record<string, { properties: Record<string, unknown> }> }).schemas;
-    for (const name of ['ResourceServer', 'CreateResourceServerRequest', 'UpdateResourceServerRequest']) expect(schemas[name]!.properties, name).toHaveProperty('introspection_clients');
+    for (const name of ['ResourceServer', 'CreateResourceServerRequest', 'UpdateResourceServerRequest'])
+      expect(schemas[name]!.properties, name).toHaveProperty('introspection_clients');
   });
   it('H15-2: the CLI sets them with resource add --introspection-clients, lists them, refuses an unknown client naming it (nothing written), and "" removes them', async () => {
     const env = { CERTBOUND_DATABASE_URL: s.database.url };
@@ -149,7 +154,15 @@ describe('H15-3: certbound JWT access tokens can be introspected', () => {
     for (const caller of ['worker', 'reports-rs']) {
       const res = await introspect(caller, token, { token_type_hint: 'access_token' });
       expect(res.status, res.text).toBe(200);
-      expect(res.body).toMatchObject({ active: true, client_id: 'worker', aud: REPORTS, scope: 'reports', iss: s.issuer, token_type: 'Bearer', cnf: { 'x5t#S256': x5tS256(certs.worker!.der) } });
+      expect(res.body).toMatchObject({
+        active: true,
+        client_id: 'worker',
+        aud: REPORTS,
+        scope: 'reports',
+        iss: s.issuer,
+        token_type: 'Bearer',
+        cnf: { 'x5t#S256': x5tS256(certs.worker!.der) },
+      });
       expect(Number(res.body.exp)).toBeGreaterThan(Date.now() / 1000);
     }
   });
@@ -168,7 +181,9 @@ describe('H15-3: certbound JWT access tokens can be introspected', () => {
     const [header, , signature] = real.split('.');
     const claims = JSON.parse(Buffer.from(real.split('.')[1]!, 'base64url').toString());
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, scope: 'reports admin' })).toString('base64url')}.${signature}`;
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: JSON.parse(Buffer.from(header!, 'base64url').toString()).kid, typ: 'at+jwt' }).sign(privateKey);
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: JSON.parse(Buffer.from(header!, 'base64url').toString()).kid, typ: 'at+jwt' })
+      .sign(privateKey);
     const cases = {
       forged,
       tampered,

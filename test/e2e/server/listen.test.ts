@@ -28,9 +28,22 @@ describe('listeners', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as AddressInfo).port;
     const port = await freePort();
-    const config = loadConfig({ env: {}, overrides: { issuer: `https://localhost:${port}`, mtlsUrl: `https://localhost:${taken}`, port, mtlsPort: taken, host: '127.0.0.1', databaseUrl: database.url, logLevel: 'silent' } });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        issuer: `https://localhost:${port}`,
+        mtlsUrl: `https://localhost:${taken}`,
+        port,
+        mtlsPort: taken,
+        host: '127.0.0.1',
+        databaseUrl: database.url,
+        logLevel: 'silent',
+      },
+    });
     try {
-      await expect(startServer({ config, db: database.db, logger: pino({ level: 'silent' }), tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem } })).rejects.toMatchObject({
+      await expect(
+        startServer({ config, db: database.db, logger: pino({ level: 'silent' }), tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem } }),
+      ).rejects.toMatchObject({
         code: 'ERR_LISTEN',
         message: `Cannot listen on 127.0.0.1:${taken} (CERTBOUND_MTLS_PORT): the port is already in use by another process.`,
       });

@@ -90,7 +90,12 @@ describe('token, introspection and revocation endpoints', () => {
   });
 
   it('BT-2: a client assertion whose iss and sub hold U+0000 names an unknown client → 401 invalid_client', async () => {
-    const res = await s.token(device, { grant_type: 'client_credentials', client_id: 'nul-pkj\u0000', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion({ iss: 'nul-pkj\u0000' }) });
+    const res = await s.token(device, {
+      grant_type: 'client_credentials',
+      client_id: 'nul-pkj\u0000',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await assertion({ iss: 'nul-pkj\u0000' }),
+    });
     expect(res.status, res.text).toBe(401);
     expect(res.body.error).toBe('invalid_client');
   });

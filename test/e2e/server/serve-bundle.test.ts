@@ -69,11 +69,23 @@ describe('certbound serve from the bundle', () => {
     database = await createTestDatabase({ migrate: false });
     const [port, mtlsPort] = [await freePort(), await freePort()];
     const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-dev-'));
-    const run = startBundle({ CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: database.url, CERTBOUND_PORT: String(port), CERTBOUND_MTLS_PORT: String(mtlsPort), CERTBOUND_LOG_LEVEL: 'warn' });
+    const run = startBundle({
+      CERTBOUND_DATA_DIR: dataDir,
+      CERTBOUND_DATABASE_URL: database.url,
+      CERTBOUND_PORT: String(port),
+      CERTBOUND_MTLS_PORT: String(mtlsPort),
+      CERTBOUND_LOG_LEVEL: 'warn',
+    });
     const exited = once(run.child, 'exit');
     try {
-      await waitFor(() => /curl .*\/token/.test(run.stdout()), () => `${run.stdout()}\n${run.stderr()}`);
-      const line = run.stdout().split('\n').find((l) => l.trim().startsWith('curl '))!;
+      await waitFor(
+        () => /curl .*\/token/.test(run.stdout()),
+        () => `${run.stdout()}\n${run.stderr()}`,
+      );
+      const line = run
+        .stdout()
+        .split('\n')
+        .find((l) => l.trim().startsWith('curl '))!;
       const arg = (flag: string) => new RegExp(`${flag} (\\S+)`).exec(line)![1]!;
       const agent = tlsAgent({ ca: readFileSync(arg('--cacert'), 'utf8'), cert: readFileSync(arg('--cert'), 'utf8'), key: readFileSync(arg('--key'), 'utf8') });
       const res = await httpsJson(`https://localhost:${mtlsPort}/token`, { agent, form: { grant_type: 'client_credentials', client_id: 'demo-client' } });
@@ -81,7 +93,12 @@ describe('certbound serve from the bundle', () => {
       expect(res.status).toBe(200);
       const leafPem = readFileSync(arg('--cert'), 'utf8').split('-----END CERTIFICATE-----')[0]!;
       const der = Buffer.from(leafPem.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''), 'base64');
-      expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'demo-client', scope: 'demo.read demo.write', aud: 'https://demo-api.certbound.test', cnf: { 'x5t#S256': x5tS256(der) } });
+      expect(decodeJwt(String(res.body.access_token))).toMatchObject({
+        client_id: 'demo-client',
+        scope: 'demo.read demo.write',
+        aud: 'https://demo-api.certbound.test',
+        cnf: { 'x5t#S256': x5tS256(der) },
+      });
       // /metrics from the bundle: process metrics too (prom-client runs on the OpenTelemetry stub)
       const scrape = await httpsJson(`https://localhost:${port}/metrics`, { agent: tlsAgent({ ca: readFileSync(arg('--cacert'), 'utf8') }) });
       expect(scrape.status).toBe(200);
@@ -111,7 +128,10 @@ describe('certbound serve from the bundle', () => {
     await admin.ensureActiveKey('test');
     await admin.addTrustAnchor({ name: 'corp-root', pem: pki.root.pem, environment: 'prod' }, 'test');
     await admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'test');
-    await admin.addClient({ clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' }, scopes: ['read'], defaultResource: 'https://api.example.com' }, 'test');
+    await admin.addClient(
+      { clientId: 'billing', mapping: { kind: 'san_dns', value: 'billing.example.com' }, scopes: ['read'], defaultResource: 'https://api.example.com' },
+      'test',
+    );
     const billing = await pki.client({ subject: [{ CN: ['billing'] }], san: [{ type: 'dns', value: 'billing.example.com' }] });
     const stranger = await pki.client({ subject: [{ CN: ['stranger'] }], san: [{ type: 'dns', value: 'stranger.example.com' }] });
     const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-prod-'));
@@ -149,12 +169,20 @@ describe('certbound serve from the bundle', () => {
         });
       }
       expect(res.status).toBe(200);
-      expect(decodeJwt(String(res.body.access_token))).toMatchObject({ client_id: 'billing', scope: 'read', aud: 'https://api.example.com', cnf: { 'x5t#S256': x5tS256(billing.der) } });
+      expect(decodeJwt(String(res.body.access_token))).toMatchObject({
+        client_id: 'billing',
+        scope: 'read',
+        aud: 'https://api.example.com',
+        cnf: { 'x5t#S256': x5tS256(billing.der) },
+      });
       // a refused certificate: diagnosed from the store (mappings, trust anchors) on the drivers too
       const refused = await token(stranger);
       expect(refused.status).toBe(401);
       expect(refused.body.error).toBe('invalid_client');
-      await waitFor(() => run.stdout().includes('client_auth_refused') || run.stderr().includes('client_auth_refused'), () => run.stdout() + run.stderr());
+      await waitFor(
+        () => run.stdout().includes('client_auth_refused') || run.stderr().includes('client_auth_refused'),
+        () => run.stdout() + run.stderr(),
+      );
       expect(run.stdout() + run.stderr()).toContain('SAN_MISMATCH');
       // the admin API answers an unauthenticated request without loading the admin use cases (nor knex)
       const anonymous = tlsAgent({ ca: pki.root.pem });
@@ -175,7 +203,10 @@ describe('certbound serve from the bundle', () => {
     expect(loadedInputs).toContain('src/store/driver.ts');
     expect(loadedInputs).toContain('src/app/diagnosis.ts');
     for (const heavy of ['node_modules/knex/', 'node_modules/lodash/', 'node_modules/tarn/', 'src/store/knex.ts', 'src/app/service.ts']) {
-      expect(loadedInputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
+      expect(
+        loadedInputs.filter((i) => i.includes(heavy)),
+        heavy,
+      ).toEqual([]);
     }
     expect(loaded.filter((u) => u.includes('/node_modules/knex/'))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
@@ -197,12 +228,33 @@ describe('certbound serve from the bundle', () => {
     const inputs = [...atStart].flatMap((f) => Object.keys(byFile.get(f)!.inputs));
     expect(inputs).toContain('src/server/index.ts');
     expect(inputs).toContain('src/server/mtls.ts');
-    for (const heavy of ['node_modules/zod/', 'node_modules/knex/', 'src/store/knex.ts', 'src/config/schema.ts', 'src/app/service.ts', 'src/admin-api/app.ts', 'src/admin-api/routes.ts', 'src/admin-api/auth.ts', 'src/diagnose/diagnose.ts', 'src/verifier/verifier.ts', 'src/app/dev-pki.ts', 'node_modules/@peculiar/x509/', 'node_modules/pkijs/']) {
-      expect(inputs.filter((i) => i.includes(heavy)), heavy).toEqual([]);
+    for (const heavy of [
+      'node_modules/zod/',
+      'node_modules/knex/',
+      'src/store/knex.ts',
+      'src/config/schema.ts',
+      'src/app/service.ts',
+      'src/admin-api/app.ts',
+      'src/admin-api/routes.ts',
+      'src/admin-api/auth.ts',
+      'src/diagnose/diagnose.ts',
+      'src/verifier/verifier.ts',
+      'src/app/dev-pki.ts',
+      'node_modules/@peculiar/x509/',
+      'node_modules/pkijs/',
+    ]) {
+      expect(
+        inputs.filter((i) => i.includes(heavy)),
+        heavy,
+      ).toEqual([]);
     }
     // ... and those are in the bundle, as chunks loaded on demand
     const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
-    for (const lazy of ['src/app/service.ts', 'src/diagnose/diagnose.ts', 'src/admin-api/app.ts', 'node_modules/pkijs/', 'node_modules/knex/']) expect(all.some((i) => i.includes(lazy)), lazy).toBe(true);
+    for (const lazy of ['src/app/service.ts', 'src/diagnose/diagnose.ts', 'src/admin-api/app.ts', 'node_modules/pkijs/', 'node_modules/knex/'])
+      expect(
+        all.some((i) => i.includes(lazy)),
+        lazy,
+      ).toBe(true);
     // prom-client's OpenTelemetry import (used only for exemplars, never enabled) is a stub, not the library
     expect(all.filter((i) => i.includes('node_modules/@opentelemetry/'))).toEqual([]);
     expect(all).toContain('no-opentelemetry:@opentelemetry/api');
@@ -215,7 +267,13 @@ describe('certbound serve from the bundle', () => {
     const db = await createTestDatabase({ migrate: false });
     try {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'certbound-bundle-port-'));
-      const run = startBundle({ CERTBOUND_DATA_DIR: dataDir, CERTBOUND_DATABASE_URL: db.url, CERTBOUND_PORT: String(await freePort()), CERTBOUND_MTLS_PORT: String(taken), CERTBOUND_LOG_LEVEL: 'warn' });
+      const run = startBundle({
+        CERTBOUND_DATA_DIR: dataDir,
+        CERTBOUND_DATABASE_URL: db.url,
+        CERTBOUND_PORT: String(await freePort()),
+        CERTBOUND_MTLS_PORT: String(taken),
+        CERTBOUND_LOG_LEVEL: 'warn',
+      });
       const [code] = await once(run.child, 'exit');
       expect(code).toBe(1);
       expect(run.stderr()).toContain(`Cannot listen on 127.0.0.1:${taken} (CERTBOUND_MTLS_PORT): the port is already in use by another process.`);
@@ -230,7 +288,10 @@ describe('certbound serve from the bundle', () => {
   it('a bad setting is explained in the same words as from the sources, exit code 1', async () => {
     const run = startBundle({ CERTBOUND_PORT: 'eighty' });
     const [code] = await once(run.child, 'exit');
-    const fromSources = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: root, env: { ...process.env, CERTBOUND_PORT: 'eighty' } }).then(
+    const fromSources = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+      cwd: root,
+      env: { ...process.env, CERTBOUND_PORT: 'eighty' },
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );

@@ -56,7 +56,14 @@ describe('client_credentials over mTLS', () => {
   });
 
   it('SC-8: the mTLS listener negotiates TLS 1.3 with a client that offers it, so the client certificate travels encrypted', async () => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: s.pki.chainOf(billing), key: billing.keyPem });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: Number(new URL(s.mtlsUrl).port),
+      servername: 'localhost',
+      ca: s.pki.root.pem,
+      cert: s.pki.chainOf(billing),
+      key: billing.keyPem,
+    });
     socket.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
@@ -67,7 +74,15 @@ describe('client_credentials over mTLS', () => {
   });
 
   it('BT-5: the mTLS listener refuses TLS 1.2 renegotiation, so a keep-alive connection keeps the certificate of its handshake', async () => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.mtlsUrl).port), servername: 'localhost', ca: s.pki.root.pem, cert: s.pki.chainOf(billing), key: billing.keyPem, maxVersion: 'TLSv1.2' });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: Number(new URL(s.mtlsUrl).port),
+      servername: 'localhost',
+      ca: s.pki.root.pem,
+      cert: s.pki.chainOf(billing),
+      key: billing.keyPem,
+      maxVersion: 'TLSv1.2',
+    });
     socket.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
@@ -177,8 +192,18 @@ describe('client_credentials over mTLS', () => {
     const next = await s.pki.client({ subject: [{ O: ['Acme'] }, { CN: ['svc-2026'] }] });
     expect((await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' })).status).toBe(401);
     await s.admin.addMapping('rotating', { kind: 'subject_dn', value: 'CN=svc-2026,O=Acme' }, 'test');
-    await expectIssuedToken(s, await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' }), { clientId: 'rotating', presented: next, scopes: ['read'], aud: API });
-    await expectIssuedToken(s, await s.token(old, { grant_type: 'client_credentials', client_id: 'rotating' }), { clientId: 'rotating', presented: old, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(next, { grant_type: 'client_credentials', client_id: 'rotating' }), {
+      clientId: 'rotating',
+      presented: next,
+      scopes: ['read'],
+      aud: API,
+    });
+    await expectIssuedToken(s, await s.token(old, { grant_type: 'client_credentials', client_id: 'rotating' }), {
+      clientId: 'rotating',
+      presented: old,
+      scopes: ['read'],
+      aud: API,
+    });
     await s.admin.addClient(
       // The same certificate as `rotating` on purpose (only this mapping has expired): an explicit overlap.
       {
@@ -196,7 +221,10 @@ describe('client_credentials over mTLS', () => {
   it('trust anchor pinning: a mapping pinned to another anchor refuses a chain that ends at this one (WRONG_TRUST_ANCHOR)', async () => {
     const otherRoot = await createCa({ name: [{ CN: ['Other Root'] }] });
     await s.admin.addTrustAnchor({ name: 'other-root', pem: otherRoot.pem, environment: 'staging' }, 'test');
-    await s.admin.addClient({ clientId: 'pinned', mapping: { kind: 'san_dns', value: 'pinned.example.com', trustAnchor: 'other-root' }, scopes: ['read'], defaultResource: API }, 'test');
+    await s.admin.addClient(
+      { clientId: 'pinned', mapping: { kind: 'san_dns', value: 'pinned.example.com', trustAnchor: 'other-root' }, scopes: ['read'], defaultResource: API },
+      'test',
+    );
     await s.handle.reload();
     const cert = await s.pki.client({ subject: [{ CN: ['pinned'] }], san: [{ type: 'dns', value: 'pinned.example.com' }] });
     const res = await s.token(cert, { grant_type: 'client_credentials', client_id: 'pinned' });
@@ -219,7 +247,10 @@ describe('client_credentials over mTLS', () => {
     const oldCert = await selfSigned({ subject: [{ CN: ['sensor'] }] });
     const newCert = await selfSigned({ subject: [{ CN: ['sensor'] }] });
     const jwk = async (c: Issued) => ({ ...(await exportJWK(createPublicKey(c.pem))), x5c: [c.der.toString('base64')] });
-    await s.admin.addClient({ clientId: 'sensor', selfSignedJwks: JSON.stringify({ keys: [await jwk(oldCert), await jwk(newCert)] }), scopes: ['read'], defaultResource: API }, 'test');
+    await s.admin.addClient(
+      { clientId: 'sensor', selfSignedJwks: JSON.stringify({ keys: [await jwk(oldCert), await jwk(newCert)] }), scopes: ['read'], defaultResource: API },
+      'test',
+    );
     for (const c of [oldCert, newCert]) {
       const res = await s.token(c, { grant_type: 'client_credentials', client_id: 'sensor' }, { chain: c.pem });
       await expectIssuedToken(s, res, { clientId: 'sensor', presented: c, chain: c.pem, scopes: ['read'], aud: API });
@@ -230,7 +261,10 @@ describe('client_credentials over mTLS', () => {
 
   it('cached lookups stay exact: narrowed client scopes, a removed mapping and a changed resource apply on the very next request', async () => {
     await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a', 'b'] }, 'test');
-    await s.admin.addClient({ clientId: 'cached', mapping: { kind: 'san_dns', value: 'cached-1.example.com' }, scopes: ['a', 'b'], defaultResource: 'https://cache.example.com' }, 'test');
+    await s.admin.addClient(
+      { clientId: 'cached', mapping: { kind: 'san_dns', value: 'cached-1.example.com' }, scopes: ['a', 'b'], defaultResource: 'https://cache.example.com' },
+      'test',
+    );
     const m2 = await s.admin.addMapping('cached', { kind: 'san_dns', value: 'cached-2.example.com' }, 'test');
     const cert2 = await s.pki.client({ subject: [{ CN: ['cached'] }], san: [{ type: 'dns', value: 'cached-2.example.com' }] });
     const first = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
@@ -241,7 +275,12 @@ describe('client_credentials over mTLS', () => {
     expect(fewer.status).toBe(400);
     expect(fewer.body).toMatchObject({ error: 'invalid_scope', scope: 'b' });
     await s.admin.updateClient('cached', { scopes: ['a', 'b'] }, 'test');
-    await expectIssuedToken(s, await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' }), { clientId: 'cached', presented: cert2, scopes: ['a', 'b'], aud: 'https://cache.example.com' });
+    await expectIssuedToken(s, await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' }), {
+      clientId: 'cached',
+      presented: cert2,
+      scopes: ['a', 'b'],
+      aud: 'https://cache.example.com',
+    });
     await s.admin.addResourceServer({ identifier: 'https://cache.example.com', scopes: ['a'] }, 'test');
     const narrowed = await s.token(cert2, { grant_type: 'client_credentials', client_id: 'cached', scope: 'a b' });
     expect(narrowed.status).toBe(400);

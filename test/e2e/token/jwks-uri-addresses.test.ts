@@ -100,7 +100,9 @@ describe('H15-5 jwks_uri on a non-public address', () => {
     const named = await s.admin.addClient({ clientId: 'inside', privateKeyJwtJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test').catch((e: unknown) => e);
     expect(named).toMatchObject({ code: 'ERR_JWKS_URI_UNAVAILABLE' });
     expect((named as Error).message).toMatch(new RegExp(`cannot be used: localhost resolves to a loopback address \\((127\\.0\\.0\\.1|::1)\\); ${ALLOW_HINT}\\.$`));
-    await expect(s.admin.addClient({ clientId: 'inside', selfSignedJwksUri: `http://127.0.0.1:${port}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_INVALID' });
+    await expect(s.admin.addClient({ clientId: 'inside', selfSignedJwksUri: `http://127.0.0.1:${port}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toMatchObject({
+      code: 'ERR_JWKS_URI_INVALID',
+    });
     expect({ clients: await count(), connections }).toEqual(before);
   });
 
@@ -125,7 +127,17 @@ describe('H15-5 jwks_uri on a non-public address', () => {
     expect(cli.err).toContain('localhost resolves to a loopback address');
     expect(cli.err).toContain('CERTBOUND_JWKS_URI_ALLOWED_RANGES');
     // the same command with the range allowed registers the client
-    const allowed = await runCliCaptured({ ...env, CERTBOUND_JWKS_URI_ALLOWED_RANGES: LOOPBACK }, 'client', 'add', '--id', 'inside', '--self-signed-jwks-uri', `${base}/jwks.json`, '--scope', 'read');
+    const allowed = await runCliCaptured(
+      { ...env, CERTBOUND_JWKS_URI_ALLOWED_RANGES: LOOPBACK },
+      'client',
+      'add',
+      '--id',
+      'inside',
+      '--self-signed-jwks-uri',
+      `${base}/jwks.json`,
+      '--scope',
+      'read',
+    );
     expect(allowed.code).toBe(0);
     expect(connections).toBeGreaterThan(before.connections);
     await s.admin.removeClient('inside', 'test');
@@ -141,7 +153,9 @@ describe('H15-5 jwks_uri on a non-public address', () => {
     const ref = /ref ([0-9a-f]{8})/.exec(String(refused.body.error_description))?.[1];
     const line = s.logs.find((l) => l.event === 'client_auth_refused' && l.ref === ref);
     expect(line).toMatchObject({ reason: 'JWKS_URI_UNAVAILABLE', client_id: 'device' });
-    expect(String(line?.msg)).toMatch(/could not be fetched or was refused \(localhost resolves to a loopback address \((127\.0\.0\.1|::1)\); certbound fetches only public addresses/);
+    expect(String(line?.msg)).toMatch(
+      /could not be fetched or was refused \(localhost resolves to a loopback address \((127\.0\.0\.1|::1)\); certbound fetches only public addresses/,
+    );
     expect(s.logs.some((l) => l.event === 'jwks_uri_fetch_failed' && l.uri === `${base}/jwks.json`)).toBe(true);
     expect(connections).toBe(before);
 

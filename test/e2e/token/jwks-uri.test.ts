@@ -53,7 +53,8 @@ async function registerPublishing(clientId: string, cert: Issued) {
 }
 const token = (client: string, cert: Issued) => s.token(cert, { grant_type: 'client_credentials', client_id: client }, { chain: cert.pem });
 /** Requests a token as `client` with `cert` and checks it was issued to that client, bound to that certificate. */
-const expectTokenFor = async (client: string, cert: Issued) => expectIssuedToken(s, await token(client, cert), { clientId: client, presented: cert, chain: cert.pem, scopes: ['read'], aud: API });
+const expectTokenFor = async (client: string, cert: Issued) =>
+  expectIssuedToken(s, await token(client, cert), { clientId: client, presented: cert, chain: cert.pem, scopes: ['read'], aud: API });
 /** Steps the clock past the minimum refresh interval (only Date is faked: the server and the client's host do real I/O). */
 const afterInterval = () => vi.setSystemTime(Date.now() + MIN_REFRESH_MS + 50);
 const refusals = () => s.logs.filter((l) => l.event === 'client_auth_refused');
@@ -120,7 +121,9 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
     // the refusal says when the set was fetched and when a newly published certificate can be seen
     const said = String(refusals().at(-1)?.msg);
     expect(refusals().at(-1)).toMatchObject({ reason: 'SELF_SIGNED_NOT_REGISTERED', client_id: 'storm' });
-    expect(said).toMatch(/It is not in the set the client publishes at https:\/\/\S+, as last fetched \d+ s ago; for an unknown certificate the set is fetched again at most every 30 s \(CERTBOUND_JWKS_URI_MIN_REFRESH_MS\), so a certificate published since is seen in (29|30) s: retry then\./);
+    expect(said).toMatch(
+      /It is not in the set the client publishes at https:\/\/\S+, as last fetched \d+ s ago; for an unknown certificate the set is fetched again at most every 30 s \(CERTBOUND_JWKS_URI_MIN_REFRESH_MS\), so a certificate published since is seen in (29|30) s: retry then\./,
+    );
     afterInterval();
     expect((await token('storm', strangers[0]!)).status).toBe(401);
     expect(fetches - before).toBe(2);
@@ -168,12 +171,16 @@ describe('self_signed_tls_client_auth with jwks_uri', () => {
   it('registration fetches the URI once: not https, unreachable, or not a valid set → refused with the reason, nothing written', async () => {
     const count = async () => Number((await s.database.db('clients').count({ n: '*' }))[0]!.n);
     const before = await count();
-    await expect(admin.addClient({ clientId: 'x1', selfSignedJwksUri: 'http://device.example.com/jwks.json', scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_INVALID' });
+    await expect(admin.addClient({ clientId: 'x1', selfSignedJwksUri: 'http://device.example.com/jwks.json', scopes: ['read'] }, 'test')).rejects.toMatchObject({
+      code: 'ERR_JWKS_URI_INVALID',
+    });
     published = { status: 404, body: '' };
     await expect(admin.addClient({ clientId: 'x2', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toThrow(/cannot be used: HTTP 404/);
     published = { status: 200, body: JSON.stringify({ keys: [{ kty: 'EC', x5c: ['AAAA'] }] }) };
     await expect(admin.addClient({ clientId: 'x3', selfSignedJwksUri: `${base}/jwks.json`, scopes: ['read'] }, 'test')).rejects.toThrow(/public key members crv, x, y are missing/);
-    await expect(admin.addClient({ clientId: 'x4', selfSignedJwksUri: `${base.replace('localhost', '127.0.0.1')}/nope`, scopes: ['read'] }, 'test')).rejects.toMatchObject({ code: 'ERR_JWKS_URI_UNAVAILABLE' });
+    await expect(admin.addClient({ clientId: 'x4', selfSignedJwksUri: `${base.replace('localhost', '127.0.0.1')}/nope`, scopes: ['read'] }, 'test')).rejects.toMatchObject({
+      code: 'ERR_JWKS_URI_UNAVAILABLE',
+    });
     expect(await count()).toBe(before);
   });
 

@@ -49,11 +49,23 @@ function publish(...keys: Key[]) {
 }
 async function assertion(clientId: string, key: Key): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(clientId).setSubject(clientId).setAudience(s.issuer).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60).sign(key.privateKey);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(s.issuer)
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(key.privateKey);
 }
 async function token(clientId: string, key: Key, connectWith?: Awaited<ReturnType<typeof selfSigned>>) {
   const cert = connectWith ?? (await selfSigned({ subject: [{ CN: [`${clientId} instance`] }] }));
-  const res = await s.token(cert, { grant_type: 'client_credentials', client_id: clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key) }, { chain: cert.pem });
+  const res = await s.token(
+    cert,
+    { grant_type: 'client_credentials', client_id: clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key) },
+    { chain: cert.pem },
+  );
   return { res, cert };
 }
 /** Requests a token as `clientId` signed with `key` and checks it was issued to that client, bound to the connection certificate. */

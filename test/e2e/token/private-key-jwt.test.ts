@@ -19,7 +19,10 @@ let s: TestServer;
 let signingKey: CryptoKey;
 let publicJwk: JWK;
 
-async function assertion(claims: { aud?: string | string[]; jti?: string; iss?: string; sub?: string; exp?: number; kid?: string } = {}, key: CryptoKey = signingKey): Promise<string> {
+async function assertion(
+  claims: { aud?: string | string[]; jti?: string; iss?: string; sub?: string; exp?: number; kid?: string } = {},
+  key: CryptoKey = signingKey,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: claims.kid ?? 'agent-key-1' })
@@ -103,7 +106,9 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', () =>
-        socket.write(`POST /token HTTP/1.1\r\nHost: other-as.example.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`),
+        socket.write(
+          `POST /token HTTP/1.1\r\nHost: other-as.example.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        ),
       );
       socket.once('end', resolve);
       socket.once('error', reject);
@@ -187,15 +192,28 @@ describe('private_key_jwt over mTLS (BT-2)', () => {
     const oldPair = await generateKeyPair('ES256', { extractable: true });
     const newPair = await generateKeyPair('ES256', { extractable: true });
     const jwkOf = async (key: CryptoKey, kid: string) => ({ ...(await exportJWK(key)), kid });
-    await s.admin.addClient({ clientId: 'rotor', privateKeyJwtJwks: JSON.stringify({ keys: [await jwkOf(oldPair.publicKey as CryptoKey, 'k2026')] }), scopes: ['read'], defaultResource: API }, 'test');
+    await s.admin.addClient(
+      { clientId: 'rotor', privateKeyJwtJwks: JSON.stringify({ keys: [await jwkOf(oldPair.publicKey as CryptoKey, 'k2026')] }), scopes: ['read'], defaultResource: API },
+      'test',
+    );
     const cert = await selfSigned({ subject: [{ CN: ['rotor'] }] });
     const signed = async (key: CryptoKey, kid: string) => ({ ...form(await assertion({ iss: 'rotor', sub: 'rotor', kid }, key)), client_id: 'rotor' });
-    await expectIssuedToken(s, await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem }), { clientId: 'rotor', presented: cert, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem }), {
+      clientId: 'rotor',
+      presented: cert,
+      scopes: ['read'],
+      aud: API,
+    });
     await s.admin.updateClient('rotor', { jwks: JSON.stringify({ keys: [await jwkOf(newPair.publicKey as CryptoKey, 'k2027')] }) }, 'test');
     const refused = await s.token(cert, await signed(oldPair.privateKey as CryptoKey, 'k2026'), { chain: cert.pem });
     expect(refused.status).toBe(401);
     expect(refusals().at(-1)).toMatchObject({ reason: 'CLIENT_ASSERTION_INVALID', client_id: 'rotor' });
-    await expectIssuedToken(s, await s.token(cert, await signed(newPair.privateKey as CryptoKey, 'k2027'), { chain: cert.pem }), { clientId: 'rotor', presented: cert, scopes: ['read'], aud: API });
+    await expectIssuedToken(s, await s.token(cert, await signed(newPair.privateKey as CryptoKey, 'k2027'), { chain: cert.pem }), {
+      clientId: 'rotor',
+      presented: cert,
+      scopes: ['read'],
+      aud: API,
+    });
   });
 
   it('SS-6: discovery offers private_key_jwt with asymmetric algorithms only (no client_secret_jwt)', async () => {

@@ -87,7 +87,9 @@ describe('H15-1: a token only for a resource the client holds a scope on, with s
     const res = await s.token(shop, { grant_type: 'client_credentials', client_id: 'shop', resource: BILLING, scope: 'orders.read' });
     expectRefused(res, 'invalid_scope');
     expect(res.body.scope).toBe('orders.read');
-    expect(String(res.body.error_description)).toMatch(/not offered by https:\/\/billing\.example\.com: the client holds no scope there; an administrator grants one with certbound client update shop --scope 'orders.read <scope>'/);
+    expect(String(res.body.error_description)).toMatch(
+      /not offered by https:\/\/billing\.example\.com: the client holds no scope there; an administrator grants one with certbound client update shop --scope 'orders.read <scope>'/,
+    );
     expect(await storedTokens()).toBe(before);
   });
 
@@ -146,7 +148,15 @@ describe('H15-7: the main listener (no client certificate requested) names the m
     const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'agent-1', alg: 'ES256', use: 'sig' }] };
     await s.admin.addClient({ clientId: 'agent', privateKeyJwtJwks: JSON.stringify(jwks), scopes: ['orders.read'], defaultResource: ORDERS }, 'test');
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'agent-1' }).setIssuer('agent').setSubject('agent').setAudience(s.issuer).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'agent-1' })
+      .setIssuer('agent')
+      .setSubject('agent')
+      .setAudience(s.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(privateKey);
     const res = await httpsJson(`${s.handle.mainUrl}/token`, {
       agent: s.agent(),
       form: { grant_type: 'client_credentials', client_id: 'agent', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },

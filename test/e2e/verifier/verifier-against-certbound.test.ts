@@ -45,7 +45,10 @@ beforeAll(async () => {
   await s.admin.addResourceServer({ identifier: API, scopes: ['demo.read'] }, 'test');
   await s.admin.addResourceServer({ identifier: OPAQUE, scopes: ['demo.read'], tokenFormat: 'opaque' }, 'test');
   await s.admin.addClient({ clientId: 'app', mapping: { kind: 'san_dns', value: 'app.example.com' }, scopes: ['demo.read'], defaultResource: API }, 'test');
-  await s.admin.addClient({ clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.example.com' }, scopes: ['demo.read'], defaultResource: API, boundTokens: false }, 'test');
+  await s.admin.addClient(
+    { clientId: 'legacy', mapping: { kind: 'san_dns', value: 'legacy.example.com' }, scopes: ['demo.read'], defaultResource: API, boundTokens: false },
+    'test',
+  );
   await s.admin.addClient({ clientId: 'opaque-rs', mapping: { kind: 'san_dns', value: 'opaque-rs.example.com' } }, 'test');
   await s.admin.addResourceServer({ identifier: OPAQUE, scopes: ['demo.read'], tokenFormat: 'opaque', introspectionClients: ['opaque-rs'] }, 'test');
   client = await s.pki.client({ subject: [{ CN: ['app'] }], san: [{ type: 'dns', value: 'app.example.com' }] });
@@ -140,7 +143,16 @@ describe('certbound/verifier against certbound (examples/resource-server.ts)', (
       const call = (localAddress: string, cert: Issued) =>
         new Promise<number>((resolve, reject) => {
           const req = httpsRequest(
-            { host: '127.0.0.1', port, path: '/orders', servername: 'localhost', ca: s.pki.root.pem, localAddress, agent: false, headers: { authorization: `Bearer ${token}`, 'x-ssl-client-cert': encodeURIComponent(cert.pem) } },
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/orders',
+              servername: 'localhost',
+              ca: s.pki.root.pem,
+              localAddress,
+              agent: false,
+              headers: { authorization: `Bearer ${token}`, 'x-ssl-client-cert': encodeURIComponent(cert.pem) },
+            },
             (res) => {
               res.resume();
               res.on('end', () => resolve(res.statusCode ?? 0));
@@ -173,7 +185,12 @@ describe('certbound/verifier against certbound (examples/resource-server.ts)', (
         req.end();
       });
     beforeAll(async () => {
-      verifier = createVerifier({ issuer: s.issuer, audience: API, tls: { ca: s.pki.root.pem }, certificate: { from: 'forwarded', format: 'rfc9440', trustedProxies: ['127.0.0.2/32'] } });
+      verifier = createVerifier({
+        issuer: s.issuer,
+        audience: API,
+        tls: { ca: s.pki.root.pem },
+        certificate: { from: 'forwarded', format: 'rfc9440', trustedProxies: ['127.0.0.2/32'] },
+      });
       const handler = verifier.express({ scopes: ['demo.read'] });
       proxied = createHttpServer((req, res) => handler(req, res, () => res.end('ok')));
       await new Promise<void>((r) => proxied.listen(0, '0.0.0.0', () => r()));

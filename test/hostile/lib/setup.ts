@@ -27,13 +27,14 @@ export async function registerCertClients(s: TestServer, k: CertKit): Promise<vo
 export function tokenOutcome(res: JsonResponse, boundTo?: Buffer, options: { httpRefusal?: boolean } = {}): Outcome {
   const token = res.body.access_token;
   const accepted = res.status === 200 && typeof token === 'string';
-  if (accepted && boundTo) expect((decodeJwt(token as string).cnf as Record<string, unknown> | undefined)?.['x5t#S256'], 'the token is bound to the presented certificate').toBe(x5tS256(boundTo));
+  if (accepted && boundTo)
+    expect((decodeJwt(token as string).cnf as Record<string, unknown> | undefined)?.['x5t#S256'], 'the token is bound to the presented certificate').toBe(x5tS256(boundTo));
   if (!accepted && res.status < 500) {
     expect(token, 'no token in a refusal').toBeUndefined();
     // The HTTP layer refuses oversized requests (413/431), and a method the endpoint does not serve (404/405),
     // before any OAuth code runs; everything else is an OAuth error.
     const httpLayer = [413, 431, ...(options.httpRefusal ? [404, 405] : [])];
-    if (!httpLayer.includes(res.status)) expect(typeof res.body.error, `a refusal carries an OAuth error: status ${res.status} ${brief(res.body, res.text)}`).toBe("string");
+    if (!httpLayer.includes(res.status)) expect(typeof res.body.error, `a refusal carries an OAuth error: status ${res.status} ${brief(res.body, res.text)}`).toBe('string');
   }
   return { status: res.status, accepted, detail: brief(res.body, res.text) };
 }
@@ -43,7 +44,13 @@ export function tokenOutcome(res: JsonResponse, boundTo?: Buffer, options: { htt
  * server ends during the handshake (OpenSSL refusing a certificate it cannot use) comes back as status 0:
  * a refusal at the TLS layer, with nothing issued.
  */
-export async function postPresenting(s: TestServer, url: string, p: Presented | undefined, form: Record<string, string | string[]>, headers?: Record<string, string>): Promise<JsonResponse> {
+export async function postPresenting(
+  s: TestServer,
+  url: string,
+  p: Presented | undefined,
+  form: Record<string, string | string[]>,
+  headers?: Record<string, string>,
+): Promise<JsonResponse> {
   const agent = tlsAgent({ ca: s.pki.root.pem, ...(p ? { cert: chainPem(p), key: p.keyPem } : {}) });
   try {
     return await httpsJson(url, { agent, form, ...(headers ? { headers } : {}) });

@@ -38,7 +38,11 @@ async function serve(load: () => Promise<LoadedRegistration>): Promise<string> {
 }
 
 function register(base: string): Promise<Response> {
-  return fetch(`${base}/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer some-token' }, body: JSON.stringify({ tls_client_auth_san_dns: 'a.example.com' }) });
+  return fetch(`${base}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer some-token' },
+    body: JSON.stringify({ tls_client_auth_san_dns: 'a.example.com' }),
+  });
 }
 
 async function expectUnavailable(res: Response): Promise<void> {

@@ -25,14 +25,29 @@ export async function auditPage(ctx: Ctx): Promise<void> {
   const status = h('p', { 'aria-live': 'polite', class: 'muted' });
   const newer = h('button', { type: 'button' }, '← Newest');
   const older = h('button', { type: 'button' }, 'Older →');
-  const form = h('form', { class: 'filters card', role: 'search', 'aria-label': 'Filter the audit log' }, formError(), actor.wrap, action.wrap, since.wrap, until.wrap, h('button', { type: 'submit' }, 'Filter'));
+  const form = h(
+    'form',
+    { class: 'filters card', role: 'search', 'aria-label': 'Filter the audit log' },
+    formError(),
+    actor.wrap,
+    action.wrap,
+    since.wrap,
+    until.wrap,
+    h('button', { type: 'submit' }, 'Filter'),
+  );
   let cursors: number[] = [];
 
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
   async function load(before?: number): Promise<void> {
     clearErrors(form);
     const q = new URLSearchParams({ limit: String(PAGE) });
-    for (const [k, v] of [['actor', actor.control.value], ['action', action.control.value], ['since', iso(since.control.value)], ['until', iso(until.control.value)], ['before', before === undefined ? undefined : String(before)]] as const) {
+    for (const [k, v] of [
+      ['actor', actor.control.value],
+      ['action', action.control.value],
+      ['since', iso(since.control.value)],
+      ['until', iso(until.control.value)],
+      ['before', before === undefined ? undefined : String(before)],
+    ] as const) {
       if (v) q.set(k, v);
     }
     try {

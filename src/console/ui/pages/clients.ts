@@ -39,7 +39,10 @@ function windowState(m: Mapping, now: number): string {
   return 'valid now';
 }
 
-const anchorOptions = (anchors: Anchor[]): [string, string][] => [['', 'any trusted anchor'], ...anchors.map((a): [string, string] => [a.name, `${a.name}${a.environment ? ` (${a.environment})` : ''}`])];
+const anchorOptions = (anchors: Anchor[]): [string, string][] => [
+  ['', 'any trusted anchor'],
+  ...anchors.map((a): [string, string] => [a.name, `${a.name}${a.environment ? ` (${a.environment})` : ''}`]),
+];
 
 /** The mapping fields of a form: PEM (pasted or a file), what to match, the trust anchor, the window. */
 function mappingFields(anchors: Anchor[]) {
@@ -55,7 +58,10 @@ function mappingFields(anchors: Anchor[]) {
   });
   const fileLabel = h('p', {}, h('label', { for: file.id }, 'or upload a PEM file: '), file);
   const match = field('Match on', select(MATCHES), { name: 'match' });
-  const anchor = field('Pinned trust anchor', select(anchorOptions(anchors)), { name: 'trust_anchor', help: 'Pin the mapping to one CA (a staging certificate then cannot pass for production).' });
+  const anchor = field('Pinned trust anchor', select(anchorOptions(anchors)), {
+    name: 'trust_anchor',
+    help: 'Pin the mapping to one CA (a staging certificate then cannot pass for production).',
+  });
   const notAfter = field('Valid until (optional)', input({ type: 'date' }), { name: 'not_after' });
   return { pem, fileLabel, match, anchor, notAfter };
 }
@@ -121,7 +127,14 @@ export async function clientsPage(ctx: Ctx): Promise<void> {
 
   // ---- add a client from a PEM: mapped (a CA-issued certificate) or self-signed (the certificate itself registered)
   const f = mappingFields(anchors);
-  const how = field('Authenticates with', select([['mapping', 'a certificate from a trusted CA (tls_client_auth, a mapping)'], ['self-signed', 'this self-signed certificate (self_signed_tls_client_auth)']]), { name: 'auth_method' });
+  const how = field(
+    'Authenticates with',
+    select([
+      ['mapping', 'a certificate from a trusted CA (tls_client_auth, a mapping)'],
+      ['self-signed', 'this self-signed certificate (self_signed_tls_client_auth)'],
+    ]),
+    { name: 'auth_method' },
+  );
   const mappingOnly = [f.match.wrap, f.anchor.wrap, f.notAfter.wrap];
   how.control.addEventListener('change', () => {
     for (const w of mappingOnly) w.hidden = how.control.value !== 'mapping';
@@ -131,13 +144,33 @@ export async function clientsPage(ctx: Ctx): Promise<void> {
   const resource = field('Default resource (optional)', input({ type: 'url' }), { name: 'default_resource' });
   const submit = h('button', { type: 'submit' }, 'Register client');
   writeControl(submit, ctx.readOnly);
-  const form = h('form', { class: 'card', 'aria-labelledby': 'add-client-h' }, h('h2', { id: 'add-client-h' }, 'Register a client from its certificate'), formError(), id.wrap, how.wrap, f.pem.wrap, f.fileLabel, f.match.wrap, f.anchor.wrap, f.notAfter.wrap, scope.wrap, resource.wrap, submit);
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'add-client-h' },
+    h('h2', { id: 'add-client-h' }, 'Register a client from its certificate'),
+    formError(),
+    id.wrap,
+    how.wrap,
+    f.pem.wrap,
+    f.fileLabel,
+    f.match.wrap,
+    f.anchor.wrap,
+    f.notAfter.wrap,
+    scope.wrap,
+    resource.wrap,
+    submit,
+  );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     try {
       const credential = how.control.value === 'self-signed' ? { self_signed_certificate: f.pem.control.value } : { mapping: await mappingFromForm(f) };
-      await api('POST', '/admin/clients', { client_id: id.control.value, ...credential, ...(scope.control.value ? { scope: scope.control.value } : {}), ...(resource.control.value ? { default_resource: resource.control.value } : {}) });
+      await api('POST', '/admin/clients', {
+        client_id: id.control.value,
+        ...credential,
+        ...(scope.control.value ? { scope: scope.control.value } : {}),
+        ...(resource.control.value ? { default_resource: resource.control.value } : {}),
+      });
       location.hash = `#/clients/${enc(id.control.value)}`;
     } catch (err) {
       showError(form, err);
@@ -160,7 +193,25 @@ export async function clientsPage(ctx: Ctx): Promise<void> {
       expiring,
     ),
     count,
-    h('table', {}, h('caption', { class: 'sr-only' }, 'Registered clients'), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Client'), h('th', { scope: 'col' }, 'Method'), h('th', { scope: 'col' }, 'Scopes'), h('th', { scope: 'col' }, 'Mappings'), h('th', { scope: 'col' }, 'Environments'))), tbody),
+    h(
+      'table',
+      {},
+      h('caption', { class: 'sr-only' }, 'Registered clients'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Client'),
+          h('th', { scope: 'col' }, 'Method'),
+          h('th', { scope: 'col' }, 'Scopes'),
+          h('th', { scope: 'col' }, 'Mappings'),
+          h('th', { scope: 'col' }, 'Environments'),
+        ),
+      ),
+      tbody,
+    ),
     form,
   );
   draw();
@@ -194,14 +245,19 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
     writeControl(save, ctx.readOnly);
     writeControl(until, ctx.readOnly);
     save.addEventListener('click', () => patch({ not_after: until.value ? new Date(`${until.value}T23:59:59Z`).toISOString() : null }));
-    const remove = confirmButton('Remove', 'Really remove this mapping?', async () => {
-      try {
-        await api('DELETE', `${path}/mappings/${enc(m.id)}`);
-        ctx.refresh();
-      } catch (err) {
-        showError(ctx.main, err);
-      }
-    }, ctx.readOnly);
+    const remove = confirmButton(
+      'Remove',
+      'Really remove this mapping?',
+      async () => {
+        try {
+          await api('DELETE', `${path}/mappings/${enc(m.id)}`);
+          ctx.refresh();
+        } catch (err) {
+          showError(ctx.main, err);
+        }
+      },
+      ctx.readOnly,
+    );
     return h(
       'tr',
       {},
@@ -218,7 +274,19 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
   const allowOverlap = h('input', { type: 'checkbox', id: 'allow-overlap', name: 'allow_overlap' });
   const add = h('button', { type: 'submit' }, 'Add mapping');
   writeControl(add, ctx.readOnly);
-  const addForm = h('form', { class: 'card', 'aria-labelledby': 'add-mapping-h' }, h('h2', { id: 'add-mapping-h' }, 'Add a mapping from a certificate'), formError(), f.pem.wrap, f.fileLabel, f.match.wrap, f.anchor.wrap, f.notAfter.wrap, h('p', {}, allowOverlap, h('label', { for: 'allow-overlap' }, ' Allow it to overlap another client’s mapping')), add);
+  const addForm = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'add-mapping-h' },
+    h('h2', { id: 'add-mapping-h' }, 'Add a mapping from a certificate'),
+    formError(),
+    f.pem.wrap,
+    f.fileLabel,
+    f.match.wrap,
+    f.anchor.wrap,
+    f.notAfter.wrap,
+    h('p', {}, allowOverlap, h('label', { for: 'allow-overlap' }, ' Allow it to overlap another client’s mapping')),
+    add,
+  );
   addForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(addForm);
@@ -246,14 +314,19 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
       showError(editForm, err);
     }
   });
-  const removeClient = confirmButton(`Remove client ${clientId}`, `Really remove ${clientId} and its tokens?`, async () => {
-    try {
-      await api('DELETE', path);
-      location.hash = '#/clients';
-    } catch (err) {
-      showError(ctx.main, err);
-    }
-  }, ctx.readOnly);
+  const removeClient = confirmButton(
+    `Remove client ${clientId}`,
+    `Really remove ${clientId} and its tokens?`,
+    async () => {
+      try {
+        await api('DELETE', path);
+        location.hash = '#/clients';
+      } catch (err) {
+        showError(ctx.main, err);
+      }
+    },
+    ctx.readOnly,
+  );
 
   replace(
     ctx.main,
@@ -274,11 +347,27 @@ export async function clientPage(ctx: Ctx, clientId: string): Promise<void> {
     ),
     h('h2', {}, 'Mappings'),
     client.mappings.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, ...['Kind', 'Value', 'Trust anchor', 'Validity window', 'State', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...mappingRows))
+      ? h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, ...['Kind', 'Value', 'Trust anchor', 'Validity window', 'State', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, ...mappingRows),
+        )
       : h('p', {}, 'No mappings (this client authenticates without one).'),
     h('h2', {}, 'Last-seen certificate'),
     seen.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, ...['Subject', 'x5t#S256', 'Not after', 'Seen'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...seen.map((s) => h('tr', {}, h('td', {}, h('code', {}, s.subject)), h('td', {}, h('code', {}, s['x5t#S256'])), h('td', {}, fmtDate(s.not_after)), h('td', {}, fmtDate(s.seen_at))))))
+      ? h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, ...['Subject', 'x5t#S256', 'Not after', 'Seen'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'tbody',
+            {},
+            ...seen.map((s) =>
+              h('tr', {}, h('td', {}, h('code', {}, s.subject)), h('td', {}, h('code', {}, s['x5t#S256'])), h('td', {}, fmtDate(s.not_after)), h('td', {}, fmtDate(s.seen_at))),
+            ),
+          ),
+        )
       : h('p', {}, 'Not seen yet: the client has not authenticated since it was registered.'),
     addForm,
     editForm,

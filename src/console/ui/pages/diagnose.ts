@@ -59,7 +59,13 @@ function verdict(ok: boolean, code: string | null, message: string, hint: string
   return h(
     'div',
     { class: `verdict ${ok ? 'ok' : 'refused'}`, role: 'status' },
-    h('p', { class: 'verdict-line' }, h('span', { 'aria-hidden': 'true' }, ok ? '✓ ' : '✗ '), h('strong', {}, ok ? 'Would authenticate' : 'Would be refused'), code ? [' — reason code ', h('code', { class: 'reason' }, code)] : null),
+    h(
+      'p',
+      { class: 'verdict-line' },
+      h('span', { 'aria-hidden': 'true' }, ok ? '✓ ' : '✗ '),
+      h('strong', {}, ok ? 'Would authenticate' : 'Would be refused'),
+      code ? [' — reason code ', h('code', { class: 'reason' }, code)] : null,
+    ),
     h('p', {}, message),
     hint ? h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), hint) : null,
   );
@@ -67,7 +73,14 @@ function verdict(ok: boolean, code: string | null, message: string, hint: string
 
 function resultCell(r: FieldResult): HTMLElement {
   const label = { match: '✓ matches', mismatch: '✗ mismatch', not_applicable: '– not applicable', not_checked: '– not checked' }[r.status];
-  return h('td', { class: `result ${r.status}` }, h('span', {}, label), r.code ? [' ', h('code', {}, r.code)] : null, r.message ? h('p', {}, r.message) : null, r.hint ? h('p', { class: 'fix' }, 'Fix: ', r.hint) : null);
+  return h(
+    'td',
+    { class: `result ${r.status}` },
+    h('span', {}, label),
+    r.code ? [' ', h('code', {}, r.code)] : null,
+    r.message ? h('p', {}, r.message) : null,
+    r.hint ? h('p', { class: 'fix' }, 'Fix: ', r.hint) : null,
+  );
 }
 
 function mappingTable(m: MappingDiagnosis, heading: 'h3' | 'h4' = 'h3'): HTMLElement {
@@ -78,22 +91,50 @@ function mappingTable(m: MappingDiagnosis, heading: 'h3' | 'h4' = 'h3'): HTMLEle
   const ta = m.fields.trust_anchor;
   const v = m.fields.validity;
   const mismatch = (r: FieldResult) => r.status === 'mismatch';
-  const row = (name: string, expected: Child, got: Child, r: FieldResult) => h('tr', { class: mismatch(r) ? 'mismatch' : '' }, h('th', { scope: 'row' }, name), h('td', {}, expected), h('td', {}, got), resultCell(r));
+  const row = (name: string, expected: Child, got: Child, r: FieldResult) =>
+    h('tr', { class: mismatch(r) ? 'mismatch' : '' }, h('th', { scope: 'row' }, name), h('td', {}, expected), h('td', {}, got), resultCell(r));
   return h(
     'section',
     { class: 'card', 'aria-label': `Mapping ${m.id}` },
-    h(heading, {}, `Mapping ${m.kind} `, h('code', {}, m.value), m.matches ? ' — matches' : ` — ${m.code ?? (ta.blocked_by ? `not checked (${ta.blocked_by})` : 'does not match')}`),
+    h(
+      heading,
+      {},
+      `Mapping ${m.kind} `,
+      h('code', {}, m.value),
+      m.matches ? ' — matches' : ` — ${m.code ?? (ta.blocked_by ? `not checked (${ta.blocked_by})` : 'does not match')}`,
+    ),
     m.message ? h('p', {}, m.message) : null,
     m.hint ? h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), m.hint) : null,
     h(
       'table',
       { class: 'fields' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Expected (registered)'), h('th', { scope: 'col' }, 'Presented (certificate)'), h('th', { scope: 'col' }, 'Result'))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Field'),
+          h('th', { scope: 'col' }, 'Expected (registered)'),
+          h('th', { scope: 'col' }, 'Presented (certificate)'),
+          h('th', { scope: 'col' }, 'Result'),
+        ),
+      ),
       h(
         'tbody',
         {},
-        row(m.kind, h('code', {}, mismatch(id) ? diffMarked(id.registered, presented) : id.registered), h('code', {}, mismatch(id) ? diffMarked(presented, id.registered) : presented), id),
-        row('Trust anchor', mismatch(ta) ? h('mark', { class: 'diff' }, anchorText(ta.pinned)) : anchorText(ta.pinned), mismatch(ta) ? h('mark', { class: 'diff' }, anchorText(ta.chain_anchor)) : anchorText(ta.chain_anchor), ta),
+        row(
+          m.kind,
+          h('code', {}, mismatch(id) ? diffMarked(id.registered, presented) : id.registered),
+          h('code', {}, mismatch(id) ? diffMarked(presented, id.registered) : presented),
+          id,
+        ),
+        row(
+          'Trust anchor',
+          mismatch(ta) ? h('mark', { class: 'diff' }, anchorText(ta.pinned)) : anchorText(ta.pinned),
+          mismatch(ta) ? h('mark', { class: 'diff' }, anchorText(ta.chain_anchor)) : anchorText(ta.chain_anchor),
+          ta,
+        ),
         row('Validity window', `${fmtDate(v.not_before)} → ${fmtDate(v.not_after)}`, 'now', v),
       ),
     ),
@@ -150,13 +191,27 @@ export function renderDiagnosis(d: Diagnosis): HTMLElement {
       h('dt', {}, 'x5t#S256'),
       h('dd', {}, h('code', {}, c['x5t#S256'])),
     ),
-    d.findings.length ? [h('h2', {}, 'Findings'), h('ul', {}, ...d.findings.map((f) => h('li', {}, h('code', {}, f.code), ` (${f.severity}) ${f.message} `, h('span', { class: 'fix' }, `Fix: ${f.hint}`))))] : null,
+    d.findings.length
+      ? [
+          h('h2', {}, 'Findings'),
+          h('ul', {}, ...d.findings.map((f) => h('li', {}, h('code', {}, f.code), ` (${f.severity}) ${f.message} `, h('span', { class: 'fix' }, `Fix: ${f.hint}`)))),
+        ]
+      : null,
     client ? [h('h2', {}, `Client ${client.client_id}, field by field`), ...client.mappings.map((m) => mappingTable(m))] : null,
     !client
       ? [
           h('h2', {}, 'Registered clients'),
-          d.authenticates_as.length ? h('p', {}, 'Authenticates as: ', d.authenticates_as.map((a) => a.client_id).join(', ')) : h('p', {}, 'It authenticates as no registered client.'),
-          d.mapped_by.length ? h('p', {}, 'Mappings holding one of its values: ', ...d.mapped_by.map((m) => h('span', {}, h('a', { href: `#/diagnose/${enc(m.client_id)}` }, m.client_id), m.code ? ` (${m.code}) ` : ' '))) : null,
+          d.authenticates_as.length
+            ? h('p', {}, 'Authenticates as: ', d.authenticates_as.map((a) => a.client_id).join(', '))
+            : h('p', {}, 'It authenticates as no registered client.'),
+          d.mapped_by.length
+            ? h(
+                'p',
+                {},
+                'Mappings holding one of its values: ',
+                ...d.mapped_by.map((m) => h('span', {}, h('a', { href: `#/diagnose/${enc(m.client_id)}` }, m.client_id), m.code ? ` (${m.code}) ` : ' ')),
+              )
+            : null,
           nearMisses(d.near_misses ?? []),
         ]
       : null,
@@ -175,7 +230,10 @@ async function fileAsPem(file: File): Promise<string> {
 
 export async function diagnosePage(ctx: Ctx, clientArg: string): Promise<void> {
   const result = h('div', { 'aria-live': 'polite' });
-  const cert = field('Certificate or chain (PEM)', textarea({ placeholder: '-----BEGIN CERTIFICATE-----' }), { name: 'certificate', help: 'The leaf first; further certificates are taken as its chain.' });
+  const cert = field('Certificate or chain (PEM)', textarea({ placeholder: '-----BEGIN CERTIFICATE-----' }), {
+    name: 'certificate',
+    help: 'The leaf first; further certificates are taken as its chain.',
+  });
   const file = h('input', { type: 'file', id: 'diagnose-file', accept: '.pem,.crt,.cer,.der' });
   file.addEventListener('change', async () => {
     const f = file.files?.[0];
@@ -183,12 +241,26 @@ export async function diagnosePage(ctx: Ctx, clientArg: string): Promise<void> {
   });
   const chain = field('Intermediates the client sends (PEM, optional)', textarea({ rows: 3 }), { name: 'chain' });
   const clientId = field('Client ID (optional)', input({ value: clientArg }), { name: 'client_id', help: 'Compare with this client’s mappings, field by field.' });
-  const form = h('form', { class: 'card', 'aria-labelledby': 'diag-h' }, h('h2', { id: 'diag-h' }, 'Diagnose a certificate'), formError(), cert.wrap, h('p', {}, h('label', { for: file.id }, 'or upload a PEM or DER file: '), file), chain.wrap, clientId.wrap, h('button', { type: 'submit' }, 'Diagnose'));
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'diag-h' },
+    h('h2', { id: 'diag-h' }, 'Diagnose a certificate'),
+    formError(),
+    cert.wrap,
+    h('p', {}, h('label', { for: file.id }, 'or upload a PEM or DER file: '), file),
+    chain.wrap,
+    clientId.wrap,
+    h('button', { type: 'submit' }, 'Diagnose'),
+  );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     try {
-      const d = await api<Diagnosis>('POST', '/admin/diagnose', { certificate: cert.control.value, ...(chain.control.value.trim() ? { chain: chain.control.value } : {}), ...(clientId.control.value ? { client_id: clientId.control.value } : {}) });
+      const d = await api<Diagnosis>('POST', '/admin/diagnose', {
+        certificate: cert.control.value,
+        ...(chain.control.value.trim() ? { chain: chain.control.value } : {}),
+        ...(clientId.control.value ? { client_id: clientId.control.value } : {}),
+      });
       replace(result, renderDiagnosis(d));
     } catch (err) {
       replace(result);
@@ -197,17 +269,41 @@ export async function diagnosePage(ctx: Ctx, clientArg: string): Promise<void> {
   });
 
   const ref = field('Refusal ref', input({ placeholder: '1a2b3c4d', maxlength: '40' }), { name: 'ref', help: 'The ref in a client’s error_description, e.g. "(ref 1a2b3c4d)".' });
-  const refForm = h('form', { class: 'card', 'aria-labelledby': 'ref-h' }, h('h2', { id: 'ref-h' }, 'Look up a refusal'), formError(), ref.wrap, h('button', { type: 'submit' }, 'Look up'));
+  const refForm = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'ref-h' },
+    h('h2', { id: 'ref-h' }, 'Look up a refusal'),
+    formError(),
+    ref.wrap,
+    h('button', { type: 'submit' }, 'Look up'),
+  );
   refForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(refForm);
-    const value = ref.control.value.trim().replace(/^\(?ref\s+/i, '').replace(/\)$/, '');
+    const value = ref.control.value
+      .trim()
+      .replace(/^\(?ref\s+/i, '')
+      .replace(/\)$/, '');
     try {
-      const r = await api<{ ref: string; at: string; reason: string; message: string; client_id: string | null; diagnosis: Diagnosis | null }>('GET', `/admin/refusals/${enc(value)}`);
+      const r = await api<{ ref: string; at: string; reason: string; message: string; client_id: string | null; diagnosis: Diagnosis | null }>(
+        'GET',
+        `/admin/refusals/${enc(value)}`,
+      );
       replace(
         result,
         h('h2', {}, `Refusal ${r.ref}`),
-        h('dl', { class: 'facts' }, h('dt', {}, 'When'), h('dd', {}, fmtDate(r.at)), h('dt', {}, 'Client'), h('dd', {}, r.client_id ?? '(none named)'), h('dt', {}, 'Reason'), h('dd', {}, h('code', { class: 'reason' }, r.reason)), h('dt', {}, 'Message'), h('dd', {}, r.message)),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'When'),
+          h('dd', {}, fmtDate(r.at)),
+          h('dt', {}, 'Client'),
+          h('dd', {}, r.client_id ?? '(none named)'),
+          h('dt', {}, 'Reason'),
+          h('dd', {}, h('code', { class: 'reason' }, r.reason)),
+          h('dt', {}, 'Message'),
+          h('dd', {}, r.message),
+        ),
         r.diagnosis ? renderDiagnosis(r.diagnosis) : h('p', {}, 'No certificate diagnosis was logged for this refusal.'),
       );
     } catch (err) {

@@ -38,7 +38,12 @@ function chart(items: Item[], windowDays: number): SVGElement {
     { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'expiry-title expiry-desc', class: 'chart' },
     svg('title', { id: 'expiry-title' }, `Certificate and mapping expiry over the next ${windowDays} days`),
     svg('desc', { id: 'expiry-desc' }, `${items.length} certificates or mappings end within ${windowDays} days: ${counts}. The table below lists them.`),
-    ...bands.filter(([a]) => a < windowDays).map(([a, b, cls, label]) => [svg('rect', { x: x(a), y: top - 10, width: x(Math.min(b, windowDays)) - x(a), height: H - top - 10, class: cls }), svg('text', { x: x(a) + 3, y: top - 14, class: 'band-label' }, label)]),
+    ...bands
+      .filter(([a]) => a < windowDays)
+      .map(([a, b, cls, label]) => [
+        svg('rect', { x: x(a), y: top - 10, width: x(Math.min(b, windowDays)) - x(a), height: H - top - 10, class: cls }),
+        svg('text', { x: x(a) + 3, y: top - 14, class: 'band-label' }, label),
+      ]),
     svg('line', { x1: x(0), x2: x(0), y1: top - 10, y2: H - 20, class: 'today' }),
     svg('text', { x: x(0) + 3, y: H - 6, class: 'axis' }, 'today'),
     svg('text', { x: W - right, y: H - 6, class: 'axis', 'text-anchor': 'end' }, `+${windowDays} d`),
@@ -66,25 +71,53 @@ export async function expiryPage(ctx: Ctx): Promise<void> {
   const area = h('div');
   async function draw(): Promise<void> {
     const days = Number(within.value);
-    const r = await api<{ certificates: { client_id: string; subject: string; not_after: string; days_remaining: number }[]; mappings: { client_id: string; kind: string; value: string; not_after: string; days_remaining: number; replaced_by: string | null }[] }>(
-      'GET',
-      `/admin/expiry?within=${days}d`,
-    );
+    const r = await api<{
+      certificates: { client_id: string; subject: string; not_after: string; days_remaining: number }[];
+      mappings: { client_id: string; kind: string; value: string; not_after: string; days_remaining: number; replaced_by: string | null }[];
+    }>('GET', `/admin/expiry?within=${days}d`);
     const items: Item[] = [
       ...r.certificates.map((c) => ({ client_id: c.client_id, what: 'last-seen certificate', detail: c.subject, not_after: c.not_after, days: c.days_remaining })),
-      ...r.mappings.map((m) => ({ client_id: m.client_id, what: `mapping (${m.kind})${m.replaced_by ? ', replacement staged' : ''}`, detail: m.value, not_after: m.not_after, days: m.days_remaining })),
+      ...r.mappings.map((m) => ({
+        client_id: m.client_id,
+        what: `mapping (${m.kind})${m.replaced_by ? ', replacement staged' : ''}`,
+        detail: m.value,
+        not_after: m.not_after,
+        days: m.days_remaining,
+      })),
     ].sort((a, b) => a.days - b.days);
     replace(
       area,
       chart(items, days),
-      h('ul', { class: 'legend', 'aria-label': 'Chart legend' }, h('li', {}, '✗ expired'), h('li', {}, '◆ within 7 days'), h('li', {}, '● later'), h('li', {}, 'shaded bands: 7, 14 and 30 days')),
+      h(
+        'ul',
+        { class: 'legend', 'aria-label': 'Chart legend' },
+        h('li', {}, '✗ expired'),
+        h('li', {}, '◆ within 7 days'),
+        h('li', {}, '● later'),
+        h('li', {}, 'shaded bands: 7, 14 and 30 days'),
+      ),
       items.length
         ? h(
             'table',
             {},
             h('caption', {}, `What ends within ${days} days`),
             h('thead', {}, h('tr', {}, ...['Client', 'What', 'Subject or value', 'Not after', 'Days left', 'Band'].map((t) => h('th', { scope: 'col' }, t)))),
-            h('tbody', {}, ...items.map((i) => h('tr', { class: `row-${band(i.days).replace(/ /g, '-')}` }, h('th', { scope: 'row' }, h('a', { href: `#/clients/${enc(i.client_id)}` }, i.client_id)), h('td', {}, i.what), h('td', {}, h('code', {}, i.detail)), h('td', {}, fmtDate(i.not_after)), h('td', {}, String(i.days)), h('td', {}, band(i.days))))),
+            h(
+              'tbody',
+              {},
+              ...items.map((i) =>
+                h(
+                  'tr',
+                  { class: `row-${band(i.days).replace(/ /g, '-')}` },
+                  h('th', { scope: 'row' }, h('a', { href: `#/clients/${enc(i.client_id)}` }, i.client_id)),
+                  h('td', {}, i.what),
+                  h('td', {}, h('code', {}, i.detail)),
+                  h('td', {}, fmtDate(i.not_after)),
+                  h('td', {}, String(i.days)),
+                  h('td', {}, band(i.days)),
+                ),
+              ),
+            ),
           )
         : h('p', {}, `Nothing ends within ${days} days.`),
     );

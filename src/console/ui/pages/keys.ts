@@ -18,7 +18,16 @@ export async function keysPage(ctx: Ctx): Promise<void> {
   const alg = select(['ES256', 'PS256', 'RS256', 'EdDSA'], { id: 'rotate-alg' });
   const rotate = h('button', { type: 'submit' }, 'Rotate: add a new active key');
   writeControl(rotate, ctx.readOnly);
-  const form = h('form', { class: 'card', 'aria-labelledby': 'rotate-h' }, h('h2', { id: 'rotate-h' }, 'Rotate'), h('p', {}, 'The new key signs from now on; the previous one stays published until you retire it, so tokens it signed keep verifying.'), h('label', { for: alg.id }, 'Algorithm '), alg, ' ', rotate);
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'rotate-h' },
+    h('h2', { id: 'rotate-h' }, 'Rotate'),
+    h('p', {}, 'The new key signs from now on; the previous one stays published until you retire it, so tokens it signed keep verifying.'),
+    h('label', { for: alg.id }, 'Algorithm '),
+    alg,
+    ' ',
+    rotate,
+  );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
@@ -41,14 +50,19 @@ export async function keysPage(ctx: Ctx): Promise<void> {
         'td',
         {},
         k.status === 'inactive'
-          ? confirmButton('Retire', `Really retire ${k.kid}? Tokens it signed stop verifying.`, async () => {
-              try {
-                await api('POST', `/admin/keys/${enc(k.kid)}/retire`);
-                ctx.refresh();
-              } catch (err) {
-                showError(ctx.main, err);
-              }
-            }, ctx.readOnly)
+          ? confirmButton(
+              'Retire',
+              `Really retire ${k.kid}? Tokens it signed stop verifying.`,
+              async () => {
+                try {
+                  await api('POST', `/admin/keys/${enc(k.kid)}/retire`);
+                  ctx.refresh();
+                } catch (err) {
+                  showError(ctx.main, err);
+                }
+              },
+              ctx.readOnly,
+            )
           : '—',
       ),
     ),
@@ -57,7 +71,12 @@ export async function keysPage(ctx: Ctx): Promise<void> {
     ctx.main,
     h('h1', {}, 'Signing keys'),
     error,
-    h('table', {}, h('thead', {}, h('tr', {}, ...['Key id', 'Algorithm', 'Status', 'Created', 'Retired', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, ...['Key id', 'Algorithm', 'Status', 'Created', 'Retired', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, ...rows),
+    ),
     form,
   );
 }

@@ -54,14 +54,19 @@ export async function trustPage(ctx: Ctx): Promise<void> {
                 h(
                   'td',
                   {},
-                  confirmButton(`Remove ${a.name}`, `Really stop trusting ${a.name}?`, async () => {
-                    try {
-                      await api('DELETE', `/admin/trust-anchors/${enc(a.name)}`);
-                      ctx.refresh();
-                    } catch (err) {
-                      showError(section, err);
-                    }
-                  }, ctx.readOnly),
+                  confirmButton(
+                    `Remove ${a.name}`,
+                    `Really stop trusting ${a.name}?`,
+                    async () => {
+                      try {
+                        await api('DELETE', `/admin/trust-anchors/${enc(a.name)}`);
+                        ctx.refresh();
+                      } catch (err) {
+                        showError(section, err);
+                      }
+                    },
+                    ctx.readOnly,
+                  ),
                 ),
               ),
             ),
@@ -102,7 +107,11 @@ export async function trustPage(ctx: Ctx): Promise<void> {
       ? h(
           'table',
           {},
-          h('thead', {}, h('tr', {}, ...['Trust anchor', 'Issuer', 'Source', 'This update', 'Next update', 'Revoked', 'Last error', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['Trust anchor', 'Issuer', 'Source', 'This update', 'Next update', 'Revoked', 'Last error', 'Actions'].map((t) => h('th', { scope: 'col' }, t))),
+          ),
           h(
             'tbody',
             {},
@@ -120,14 +129,19 @@ export async function trustPage(ctx: Ctx): Promise<void> {
                 h(
                   'td',
                   {},
-                  confirmButton(`Remove CRL of ${c.trust_anchor}`, 'Really stop checking it?', async () => {
-                    try {
-                      await api('DELETE', `/admin/trust-anchors/${enc(c.trust_anchor)}/crls/${enc(c.id)}`);
-                      ctx.refresh();
-                    } catch (err) {
-                      showError(crlError, err);
-                    }
-                  }, ctx.readOnly),
+                  confirmButton(
+                    `Remove CRL of ${c.trust_anchor}`,
+                    'Really stop checking it?',
+                    async () => {
+                      try {
+                        await api('DELETE', `/admin/trust-anchors/${enc(c.trust_anchor)}/crls/${enc(c.id)}`);
+                        ctx.refresh();
+                      } catch (err) {
+                        showError(crlError, err);
+                      }
+                    },
+                    ctx.readOnly,
+                  ),
                 ),
               ),
             ),
