@@ -8,6 +8,10 @@ if (major < 22) {
   );
   process.exit(1);
 }
+// Node's on-disk cache of compiled modules (os.tmpdir()/node-compile-cache): a command spends most of its
+// time loading modules, and every run after the first skips compiling them again. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 try {
   await import('../dist/src/cli/main.js');
 } catch (err) {
