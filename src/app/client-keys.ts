@@ -17,6 +17,11 @@ export interface ClientKeyOptions {
   jwksUriAllowedRanges?: readonly string[] | undefined;
   /** Told a failed jwks_uri fetch with its full error, for the server log (the caller gets a short reason). */
   onJwksUriFailure?: ((failure: { uri: string; reason: string; error: unknown }) => void) | undefined;
+  /**
+   * Sets the caller fetched and checked a moment ago, by normalized jwks_uri: not fetched again (a
+   * registration proves the presented certificate against the very set it fetched, once).
+   */
+  alreadyFetched?: ReadonlyMap<string, Jwks> | undefined;
 }
 
 /** What a client registers its keys as: exactly one of the two, each named by its input member. */
@@ -35,17 +40,19 @@ export interface RegisteredKeys {
  * const keys = createClientKeyChecks({ outboundCaFile });
  * await keys.keysOf('private_key_jwt', { jwks: { text, member: 'privateKeyJwtJwks' } });
  */
-export function createClientKeyChecks({ outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }: ClientKeyOptions) {
+export function createClientKeyChecks({ outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure, alreadyFetched }: ClientKeyOptions) {
   /**
    * SS-4: a jwks_uri must be a plain https URL that serves a usable set now. The fetcher (undici) is
    * imported here, not at the top, so that a server that loads the admin service for its start-up
-   * checks does not hold it (docs/performance.md, memory). Returns the normalized URL.
+   * checks does not hold it (docs/performance.md, memory). Returns the normalized URL and the set.
    */
-  async function checkPublishedSet(value: string, kind: 'certificates' | 'keys', member: string): Promise<string> {
+  async function publishedSet(value: string, kind: 'certificates' | 'keys', member: string): Promise<{ jwksUri: string; jwks: Jwks }> {
     const jwksUri = checkJwksUri(value, member);
+    const fetched = alreadyFetched?.get(jwksUri);
+    if (fetched) return { jwksUri, jwks: fetched };
     const { fetchJwksUriOnce } = await import('../outbound/jwks-uri-cache.js');
     const ca = outboundCaFile ? readFileSync(outboundCaFile, 'utf8') : undefined;
-    await attributed(member, () =>
+    const jwks = await attributed(member, () =>
       fetchJwksUriOnce(jwksUri, {
         ca,
         kind,
@@ -54,14 +61,16 @@ export function createClientKeyChecks({ outboundCaFile, jwksUriAllowedRanges, on
         validate: kind === 'keys' ? validatePrivateKeyJwtJwks : validateSelfSignedJwks,
       }),
     );
-    return jwksUri;
+    return { jwksUri, jwks };
   }
 
   return {
+    publishedSet,
+
     /** The checked keys of a client of `method` (self-signed or private_key_jwt), from a JWKS or a jwks_uri. */
     async keysOf(method: AuthMethod, given: GivenKeys): Promise<RegisteredKeys> {
       const keys = method === 'private_key_jwt';
-      if (given.jwksUri !== undefined) return { jwks: null, jwksUri: await checkPublishedSet(given.jwksUri.url, keys ? 'keys' : 'certificates', given.jwksUri.member) };
+      if (given.jwksUri !== undefined) return { jwks: null, jwksUri: (await publishedSet(given.jwksUri.url, keys ? 'keys' : 'certificates', given.jwksUri.member)).jwksUri };
       const { text, member } = given.jwks!;
       return { jwks: await attributed(member, () => (keys ? validatePrivateKeyJwtJwks(text) : validateSelfSignedJwks(text))), jwksUri: null };
     },

@@ -26,11 +26,12 @@ import {
   softwareIssuers,
   writeAudit,
 } from '../store/index.js';
-import type { ClientKeyOptions } from './client-keys.js';
+import type { Jwks } from '../jwks/self-signed.js';
+import { type ClientKeyOptions, createClientKeyChecks } from './client-keys.js';
 import { createClientUseCases } from './clients.js';
 import { newMapping, assertNoOverlapOf } from './mappings.js';
 import { hashToken } from './registration-tokens.js';
-import { requestedClient } from './registration-metadata.js';
+import { type RequestedClient, requestedClient } from './registration-metadata.js';
 import { createSoftwareIssuerUseCases } from './software-issuers.js';
 
 export { registeredMetadata } from './registration-metadata.js';
@@ -92,6 +93,11 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The request member that names what the certificate must prove: the mapping, or the self-signed client's certificates. */
+function subjectMemberOf(wanted: RequestedClient): string {
+  return wanted.members['mapping.value'] ?? (wanted.input.selfSignedJwksUri !== undefined ? 'jwks_uri' : 'jwks');
+}
+
 /** The usable initial access token behind `token`, or the reason it is not usable. */
 async function usableToken(db: Db, token: string | undefined, now: number): Promise<InitialAccessToken> {
   if (!token) throw tokenRefused('missing', 'The registration request carries no initial access token (Authorization: Bearer).');
@@ -106,8 +112,10 @@ async function usableToken(db: Db, token: string | undefined, now: number): Prom
 /**
  * The proof of the certificate: the request's certificate authenticates `client` as the token endpoint
  * would, and chains to an environment the token allows. `member` is the request member refused.
+ * `published`: the set a self-signed client's jwks_uri served at this request, which the certificate
+ * must be one of (the store holds only the URI).
  */
-function assertProven(presented: PresentedCertificate, client: ClientRecord, environments: readonly string[], member: string): void {
+function assertProven(presented: PresentedCertificate, client: ClientRecord, environments: readonly string[], member: string, published?: Jwks): void {
   if (client.authMethod === 'tls_client_auth' && environments.length) {
     const env = presented.anchor?.environment ?? null;
     if (env === null || !environments.includes(env)) {
@@ -119,6 +127,14 @@ function assertProven(presented: PresentedCertificate, client: ClientRecord, env
     }
   }
   if (client.authMethod === 'private_key_jwt') return;
+  if (published) {
+    if (presented.authenticates({ ...client, jwks: published }) === undefined) return;
+    throw proofRefused(
+      member,
+      `The certificate of this request (x5t#S256 ${presented.x5t}) is not one of the certificates published at ${client.jwksUri} (the x5c[0] of its ${published.keys.length} key(s)): publish it there, or register with one of those.`,
+      'mismatch',
+    );
+  }
   const reason = presented.authenticates(client);
   if (reason) throw proofRefused(member, `The certificate of this request does not prove ${member}: ${reason}`, 'mismatch');
 }
@@ -130,6 +146,18 @@ function assertProven(presented: PresentedCertificate, client: ClientRecord, env
  */
 export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & ClientKeyOptions) {
   const issuers = createSoftwareIssuerUseCases({ db, ...keyOptions });
+  const keyChecks = createClientKeyChecks(keyOptions);
+
+  /**
+   * SS-4: the set a self-signed client's jwks_uri serves now, fetched once, before any transaction, by
+   * the guarded fetch `client add` uses (the outbound address policy, the JWKS rules of its kind). The
+   * use cases are then given it, so that the proof and the stored client rest on the same fetch.
+   */
+  async function publishedCertificates(uri: string | undefined): Promise<{ jwksUri: string; jwks: Jwks } | undefined> {
+    return uri === undefined ? undefined : keyChecks.publishedSet(uri, 'certificates', 'jwks_uri');
+  }
+  const withFetched = (published: { jwksUri: string; jwks: Jwks } | undefined): ClientKeyOptions =>
+    published ? { ...keyOptions, alreadyFetched: new Map([[published.jwksUri, published.jwks]]) } : keyOptions;
   /** The registration of `clientId`, if `token` and the certificate may manage it. */
   async function authorized(
     trx: Db,
@@ -158,10 +186,10 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
       const iat = initialAccessToken !== undefined || !statement ? await usableToken(db, initialAccessToken, now) : undefined;
       const limits: RegistrationLimits = iat ?? statement!.issuer;
       const wanted = requestedClient(statement ? { ...members, ...statement.claims } : members, limits);
-      const subjectMember =
-        Object.entries(wanted.members).find(([m]) => m === 'mapping.value' || m === 'selfSignedJwks' || m === 'selfSignedJwksUri' || m === 'privateKeyJwtJwks')?.[1] ?? 'jwks';
+      const subjectMember = subjectMemberOf(wanted);
       if (!presented)
         throw proofRefused(subjectMember, 'A registration arrives over mTLS with the certificate the client will authenticate with; this request carried none.', 'none');
+      const published = await publishedCertificates(wanted.input.selfSignedJwksUri);
       const clientId = `dcr-${randomUUID()}`;
       const actor = iat ? `registration:${iat.id}:${presented.x5t}` : `registration:software:${statement!.issuer.name}:${presented.x5t}`;
       const registrationAccessToken = randomBytes(32).toString('base64url');
@@ -171,8 +199,8 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
             throw tokenRefused('used_up', 'The initial access token was used up by another registration.', iat.id);
           // Pinned to the anchor the certificate chains to: the same subject under another CA is not this client.
           const mapping = wanted.input.mapping && presented.anchor ? { ...wanted.input.mapping, trustAnchor: presented.anchor.name } : wanted.input.mapping;
-          let client = await createClientUseCases({ db: trx, ...keyOptions }).addClient({ ...wanted.input, ...(mapping ? { mapping } : {}), clientId }, actor);
-          assertProven(presented, client, limits.environments, subjectMember);
+          let client = await createClientUseCases({ db: trx, ...withFetched(published) }).addClient({ ...wanted.input, ...(mapping ? { mapping } : {}), clientId }, actor);
+          assertProven(presented, client, limits.environments, subjectMember, published?.jwks);
           const pending = limits.approval === 'manual';
           const extra = { ...(wanted.clientName ? { client_name: wanted.clientName } : {}), ...(pending ? { [PENDING_MEMBER]: 'pending' } : {}) };
           if (Object.keys(extra).length) {
@@ -234,7 +262,8 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
         });
       }
       const actor = `registration:${clientId}:${presented!.x5t}`;
-      const subjectMember = wanted.members['mapping.value'] ?? 'jwks';
+      const subjectMember = subjectMemberOf(wanted);
+      const published = await publishedCertificates(wanted.input.selfSignedJwksUri);
       try {
         return await db.transaction(async (trx) => {
           const { input } = wanted;
@@ -255,7 +284,7 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
           }
           const keys = input.privateKeyJwtJwks ?? input.selfSignedJwks;
           const keysUri = input.privateKeyJwtJwksUri ?? input.selfSignedJwksUri;
-          await createClientUseCases({ db: trx, ...keyOptions }).updateClient(
+          await createClientUseCases({ db: trx, ...withFetched(published) }).updateClient(
             clientId,
             { scopes: input.scopes, boundTokens: input.boundTokens, ...(keys !== undefined ? { jwks: keys } : {}), ...(keysUri !== undefined ? { jwksUri: keysUri } : {}) },
             actor,
@@ -264,7 +293,7 @@ export function createRegistrationUseCases({ db, ...keyOptions }: { db: Db } & C
           const { client_name: _old, ...kept } = current.metadata;
           await clients.update(trx, clientId, { metadata: { ...kept, ...(clientName ? { client_name: clientName } : {}) } });
           const after = (await clients.find(trx, clientId))!;
-          assertProven(presented!, after, limits?.environments ?? [], subjectMember);
+          assertProven(presented!, after, limits?.environments ?? [], subjectMember, published?.jwks);
           await writeAudit(trx, { actor, action: 'registration.update', target: `client:${clientId}`, before: current, after });
           return after;
         });
