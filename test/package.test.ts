@@ -1,6 +1,7 @@
 /**
  * package.json tells the truth: the runtime dependencies are exactly the packages src/, bin/ and
- * migrations/ import, `import 'certbound'` gives the server factory and the `bin` entry runs (both from
+ * migrations/ import (the console's browser code, src/console/ui, is bundled at build time, so what it
+ * imports is a development dependency and never a runtime one), `import 'certbound'` gives the server factory and the `bin` entry runs (both from
  * the built dist/, in processes of their own).
  */
 import { execFileSync } from 'node:child_process';
@@ -9,7 +10,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const BUNDLED = path.join(ROOT, 'src/console/ui');
 
 function sources(dir: string): string[] {
   return readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
@@ -18,9 +20,10 @@ function sources(dir: string): string[] {
 }
 
 /** The package each bare import specifier names (`@scope/name/sub` → `@scope/name`). */
-function importedPackages(): Set<string> {
+function importedPackages(bundled = false): Set<string> {
   const found = new Set<string>();
-  for (const file of [...sources('src'), ...sources('bin'), ...sources('migrations')]) {
+  const files = bundled ? sources('src/console/ui') : [...sources('src'), ...sources('bin'), ...sources('migrations')].filter((f) => !f.startsWith(BUNDLED + path.sep));
+  for (const file of files) {
     const text = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
@@ -37,6 +40,15 @@ function importedPackages(): Set<string> {
 describe('package.json', () => {
   it('declares exactly the packages the shipped code imports', () => {
     expect([...importedPackages()].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+  });
+
+  it('the packages the console bundles are development dependencies only', () => {
+    const bundled = [...importedPackages(true)];
+    expect(bundled).toContain('uplot');
+    for (const name of bundled) {
+      expect(pkg.devDependencies, name).toHaveProperty([name]);
+      expect(pkg.dependencies, name).not.toHaveProperty([name]);
+    }
   });
 
   it("import 'certbound' gives the server factory and configuration loader (dist/ built by npm ci)", () => {

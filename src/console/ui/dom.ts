@@ -26,13 +26,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 }
 
-export function svg(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement {
-  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  apply(el, attrs);
-  append(el, children);
-  return el;
-}
-
 export function replace(target: Element, ...children: Child[]): void {
   target.replaceChildren();
   append(target, children);

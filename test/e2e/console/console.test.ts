@@ -322,10 +322,27 @@ describe('admin console in Chromium', () => {
     ] as const) {
       await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: `${clientId}.acme.test`, notAfter: new Date(Date.now() + days * 86_400_000) }, scopes: [] }, 'test');
     }
+    // The chart library must live within the strict CSP: Chromium reports any refused inline style or script.
+    const refused: string[] = [];
+    const onConsole = (m: { text(): string }) => {
+      if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+    };
+    page.on('console', onConsole);
     await go(page, 'expiry', 'Expiry');
     await expect.poll(() => page.locator('main table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('main table').textContent()).toContain('within 7 days');
-    expect(await page.locator('svg.chart title').textContent()).toContain('expiry');
+    expect(await page.locator('figure.chart figcaption').textContent()).toContain('expiry');
+    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThan(0);
+    // Keyboard: the chart takes focus and the arrow keys read each mark out in words, soonest first.
+    await page.locator('.chart-plot').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('.chart-readout').textContent()).toMatch(/^legacy: mapping \(san_dns\), [45] days \(within 7 days\)/);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('.chart-readout').textContent()).toContain('ledger');
+    await page.keyboard.press('End');
+    await expect.poll(() => page.locator('.chart-readout').textContent()).toContain('payroll');
+    page.off('console', onConsole);
+    expect(refused).toEqual([]);
     await expectAccessible(page, 'expiry');
     await shot(page, 'expiry');
   });
