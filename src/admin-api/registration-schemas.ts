@@ -3,7 +3,7 @@
  * revoke) and trusted software statement issuers (add, list, remove). Registered in the same component registry as schemas.ts, so the OpenAPI document lists them.
  */
 import { z } from 'zod';
-import type { RegistrationTokenView, SoftwareIssuer } from '../app/service.js';
+import type { SoftwareIssuer } from '../app/service.js';
 import { ENVIRONMENT_PATTERN } from '../app/patterns.js';
 import { component, scopeString } from './schemas.js';
 
@@ -49,21 +49,7 @@ export const RegistrationTokenListSchema = component('RegistrationTokenList', z.
 
 export const RegistrationTokenParams = z.strictObject({ id: z.string().min(1) });
 
-export function registrationTokenJson(t: RegistrationTokenView): z.output<typeof RegistrationTokenSchema> {
-  return {
-    id: t.id,
-    expires_at: t.expiresAt.toISOString(),
-    max_uses: t.maxUses,
-    uses: t.uses,
-    scope: t.scopes.join(' '),
-    resources: t.resources,
-    environments: t.environments,
-    approval: t.approval,
-    created_by: t.createdBy,
-    created_at: t.createdAt.toISOString(),
-    revoked_at: t.revokedAt?.toISOString() ?? null,
-  };
-}
+export { registrationTokenJson } from './serializers.js';
 
 const limits = {
   scope: scopeString.optional().describe('The scopes a registration may ask for (space-separated)'),

@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../store/index.js';
+import type { RegistrationTokenView } from '../app/service.js';
+import type { RegistrationTokenSchema } from './registration-schemas.js';
 import type { AuditEntrySchema, ClientSchema, MappingSchema, ResourceServerSchema, SigningKeySchema, TrustAnchorSchema } from './schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -71,4 +73,21 @@ export function signingKeyJson(k: Omit<SigningKey, 'privateJwk'>): z.output<type
 
 export function auditJson(e: AuditEntry): z.output<typeof AuditEntrySchema> {
   return { id: e.id, at: e.at.toISOString(), actor: e.actor, action: e.action, target: e.target, before: e.before, after: e.after };
+}
+
+/** An initial access token as the admin API and `certbound registration-token … --json` show it (never the token itself). */
+export function registrationTokenJson(t: RegistrationTokenView): z.output<typeof RegistrationTokenSchema> {
+  return {
+    id: t.id,
+    expires_at: t.expiresAt.toISOString(),
+    max_uses: t.maxUses,
+    uses: t.uses,
+    scope: t.scopes.join(' '),
+    resources: t.resources,
+    environments: t.environments,
+    approval: t.approval,
+    created_by: t.createdBy,
+    created_at: t.createdAt.toISOString(),
+    revoked_at: t.revokedAt?.toISOString() ?? null,
+  };
 }

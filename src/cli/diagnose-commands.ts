@@ -10,6 +10,7 @@ import type { createCrlService } from '../app/crls.js';
 import type { Config } from '../config/index.js';
 import { CertboundError, InvalidInputError } from '../errors/index.js';
 import { cliActor, readFileArg, withDatabase } from './util.js';
+import { table } from './command-context.js';
 import { load } from './modules.js';
 import type * as Pki from '../pki/index.js';
 import { type MappingKind, MATCH_KINDS } from '../mapping/kinds.js';
@@ -91,18 +92,6 @@ function formatStrictParseRefusal(r: StrictParseRefusal): string {
     `issuer      ${r.openssl.issuer || '(empty)'}`,
     `x5t#S256    ${r['x5t#S256']}`,
   ].join('\n');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /**

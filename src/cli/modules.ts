@@ -35,8 +35,8 @@ export const load = {
   },
   /** The read-only admin use cases and the JSON shape of a client (no certificate parsing, no key handling). */
   queries: async () => {
-    const [{ createAdminQueries }, { clientJson }] = await Promise.all([import('../app/queries.js'), import('../admin-api/serializers.js')]);
-    return { createAdminQueries, clientJson };
+    const [{ createAdminQueries }, { clientJson, registrationTokenJson }] = await Promise.all([import('../app/queries.js'), import('../admin-api/serializers.js')]);
+    return { createAdminQueries, clientJson, registrationTokenJson };
   },
   /**
    * The admin use cases that change records (certificates, keys, jwks_uri checks): app/service.ts

@@ -5,12 +5,11 @@
  * Registered on the program by `buildCli` (one line there).
  */
 import { type Command, Option } from 'commander';
-import type { Config } from '../config/index.js';
 import { InvalidInputError } from '../errors/index.js';
-import type { AdminService, RegistrationTokenView, SoftwareIssuer } from '../app/service.js';
-import type { Db } from '../store/index.js';
+import type { SoftwareIssuer } from '../app/service.js';
+import { createCommandContext } from './command-context.js';
 import { load } from './modules.js';
-import { cliActor, readFileArg, withDatabase } from './util.js';
+import { cliActor, readFileArg } from './util.js';
 
 interface Io {
   out(text: string): void;
@@ -25,22 +24,6 @@ export function parseDuration(value: string, flag: string): number {
   if (!match)
     throw new InvalidInputError('ERR_REGISTRATION_TOKEN_OPTIONS', `${flag} "${value}" is not a duration.`, { hint: 'e.g. 90s, 30m, 1h or 7d.', details: { member: 'expiresIn' } });
   return Number(match[1]) * UNITS[match[2] || 's']!;
-}
-
-function tokenJson(t: RegistrationTokenView): Record<string, unknown> {
-  return {
-    id: t.id,
-    expires_at: t.expiresAt.toISOString(),
-    max_uses: t.maxUses,
-    uses: t.uses,
-    scope: t.scopes.join(' '),
-    resources: t.resources,
-    environments: t.environments,
-    approval: t.approval,
-    created_by: t.createdBy,
-    created_at: t.createdAt.toISOString(),
-    revoked_at: t.revokedAt?.toISOString() ?? null,
-  };
 }
 
 function issuerJson(i: SoftwareIssuer): Record<string, unknown> {
@@ -61,20 +44,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function registerRegistrationCommands(program: Command, { env, io }: { env: Readonly<Record<string, string | undefined>>; io: Io }): void {
-  const withAdmin = async <T>(fn: (admin: AdminService) => Promise<T>): Promise<T> => {
-    const { createAdminService } = await load.admin();
-    return withDatabase(env, (db: Db, cfg: Config) =>
-      fn(
-        createAdminService({
-          db,
-          keyEncryptionKey: cfg.keyEncryptionKey,
-          signingAlg: cfg.signingAlg,
-          outboundCaFile: cfg.outboundCaFile,
-          jwksUriAllowedRanges: cfg.jwksUriAllowedRanges,
-        }),
-      ),
-    );
-  };
+  const { withAdmin } = createCommandContext(env, io);
 
   const tokens = program.command('registration-token').description('initial access tokens for dynamic client registration (RFC 7591): what a partner registers itself with');
   tokens
@@ -102,7 +72,7 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
           cliActor(),
         ),
       );
-      if (opts.json) io.out(JSON.stringify({ token, ...tokenJson(record) }, null, 2));
+      if (opts.json) io.out(JSON.stringify({ token, ...(await load.queries()).registrationTokenJson(record) }, null, 2));
       else {
         io.out(token);
         io.err(
@@ -116,7 +86,10 @@ export function registerRegistrationCommands(program: Command, { env, io }: { en
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
       const list = await withAdmin((admin) => admin.listRegistrationTokens());
-      if (opts.json) return io.out(JSON.stringify(list.map(tokenJson), null, 2));
+      if (opts.json) {
+        const { registrationTokenJson } = await load.queries();
+        return io.out(JSON.stringify(list.map(registrationTokenJson), null, 2));
+      }
       if (!list.length) return io.out('no initial access tokens');
       for (const t of list) {
         const state = t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= Date.now() ? 'expired' : t.maxUses !== null && t.uses >= t.maxUses ? 'used up' : 'usable';

@@ -21,6 +21,7 @@ import type { Queryable, TrustAnchor } from '../store/index.js';
 import { createLastSeenRecorder } from './last-seen.js';
 import { load } from './loaders.js';
 import type { PeerCertificate, Refusal } from './peer-certificate.js';
+import type { RecordedRefusal } from './recent-refusals.js';
 
 interface ObservedContext {
   req: { socket: unknown };
@@ -41,15 +42,7 @@ export interface AuthObserverOptions {
   /** For a client that publishes its certificates at a jwks_uri: when the set was fetched and when it can be again (words for the refusal). */
   publishedSetNote?: (clientId: string) => string | undefined;
   /** Told each refusal once it is logged (the admin API's lookup by ref). */
-  onRefusal?: (refusal: {
-    ref: string;
-    at: Date;
-    reason: string;
-    message: string;
-    clientId?: string | undefined;
-    thumbprint?: string | undefined;
-    diagnosis?: Diagnosis | undefined;
-  }) => void;
+  onRefusal?: (refusal: RecordedRefusal) => void;
   /** Minimum time between two last-seen writes of one client. Default 60 s. */
   lastSeenIntervalMs?: number;
 }

@@ -6,6 +6,8 @@
  */
 import type { RecordedRefusal, RefusalLog } from '../admin-api/routes-console.js';
 
+export type { RecordedRefusal };
+
 export function createRecentRefusals(capacity = 1000): RefusalLog & { add(refusal: RecordedRefusal): void } {
   const byRef = new Map<string, RecordedRefusal>();
   const since = new Date();
