@@ -11,7 +11,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { requiredEnv, serveAsChild } from '../lib/child.js';
+import { mtlsServerOptions, requiredEnv, serveAsChild } from '../lib/child.js';
 
 const port = Number(requiredEnv('BENCH_PORT'));
 const issuer = requiredEnv('BENCH_ISSUER');
@@ -76,17 +76,7 @@ const configuration: Configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
-const server = createServer(
-  {
-    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
-    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
-    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA')),
-    requestCert: true,
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-  },
-  provider.callback(),
-);
+const server = createServer(mtlsServerOptions(), provider.callback());
 server.keepAliveTimeout = 30_000;
 await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 

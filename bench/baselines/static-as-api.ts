@@ -4,11 +4,10 @@
  * token bound to the bench client certificate) and the API (every other request: a static reply).
  * It does the same work for both sides of a row, so what the rows compare is the client side alone.
  */
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { requiredEnv, serveAsChild } from '../lib/child.js';
+import { mtlsServerOptions, requiredEnv, serveAsChild } from '../lib/child.js';
 
 const port = Number(requiredEnv('BENCH_PORT'));
 const token = requiredEnv('BENCH_ACCESS_TOKEN');
@@ -23,27 +22,17 @@ const tokenResponse = JSON.stringify({ access_token: token, token_type: 'Bearer'
 const reply = JSON.stringify({ ok: true, orders: [] });
 const refused = JSON.stringify({ error: 'invalid_client' });
 
-const server = createServer(
-  {
-    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
-    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
-    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA')),
-    requestCert: true,
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-  },
-  (req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (!(req.socket as TLSSocket).authorized) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(refused);
-        return;
-      }
-      const body = req.url === '/.well-known/oauth-authorization-server' ? metadata : req.url === '/token' ? tokenResponse : reply;
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
-    });
-  },
-);
+const server = createServer(mtlsServerOptions(), (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    if (!(req.socket as TLSSocket).authorized) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(refused);
+      return;
+    }
+    const body = req.url === '/.well-known/oauth-authorization-server' ? metadata : req.url === '/token' ? tokenResponse : reply;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+  });
+});
 server.keepAliveTimeout = 30_000;
 await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 

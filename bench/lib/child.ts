@@ -178,6 +178,22 @@ export function requiredEnv(name: string): string {
 }
 
 /**
+ * The TLS options of every benchmark server that takes client certificates (certbound's stand-ins, the
+ * baselines, the resource servers): the bench server certificate, a client certificate asked for and its
+ * chain checked by OpenSSL against the bench CA, the request answered either way (the server decides).
+ */
+export function mtlsServerOptions(): import('node:https').ServerOptions & { ca: string } {
+  return {
+    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
+    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
+    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA'), 'utf8'),
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  };
+}
+
+/**
  * Diagnostics only (`BENCH_MEMORY_TRACE_DIR=dir`): samples the process's memory every 50 ms and, on stop,
  * writes `dir/<entry>-<pid>.json` with the sample taken at the highest RSS and the highest value seen of
  * every V8 heap space. Sampling allocates a little, so runs with it are not comparable to runs without.

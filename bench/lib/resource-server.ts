@@ -9,10 +9,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerOptions } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requiredEnv } from './child.js';
+import { mtlsServerOptions, requiredEnv } from './child.js';
 import { percentileSorted, type RoundResult } from './stats.js';
 import { nextStart, type TokenUse, tokenIndex } from './tokens.js';
 
@@ -27,22 +27,6 @@ export interface ResourceServerShell {
   close(): Promise<void>;
 }
 
-/**
- * The TLS options of every resource server of the verifier scenarios (both shells and the static
- * ceiling, bench/baselines/static-resource-server.ts): a client certificate is asked for, its chain
- * checked by OpenSSL against the bench CA, the request answered either way.
- */
-export function resourceServerTls(): ServerOptions & { ca: string } {
-  return {
-    cert: readFileSync(requiredEnv('BENCH_TLS_CERT')),
-    key: readFileSync(requiredEnv('BENCH_TLS_KEY')),
-    ca: readFileSync(requiredEnv('BENCH_CLIENT_CA'), 'utf8'),
-    requestCert: true,
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-  };
-}
-
 /** The body of an accepted request. */
 export const okBody = (clientId: string): string => `{"ok":true,"client_id":${JSON.stringify(clientId)}}`;
 /** The headers of an accepted request. */
@@ -51,7 +35,7 @@ export const OK_HEADERS = { 'content-type': 'application/json', 'cache-control':
 export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
 export async function startResourceServer(check: (req: IncomingMessage) => Promise<string | undefined>): Promise<ResourceServerShell> {
-  const tls = resourceServerTls();
+  const tls = mtlsServerOptions();
   const { ca } = tls;
   const jwks = readFileSync(requiredEnv('BENCH_JWKS_FILE'), 'utf8');
   const server = createServer(tls, (req, res) => {

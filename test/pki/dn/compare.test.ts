@@ -1,9 +1,8 @@
 /** canonicalDn, dnEquals: structural comparison and string preparation (src/pki/dn/compare.ts). */
 import { describe, expect, it } from 'vitest';
-import { canonicalDn, type DistinguishedName, dnEquals, parseCertificate, parseRfc4514 } from '../../../src/pki/index.js';
+import { canonicalDn, dnEquals, parseCertificate, parseRfc4514 } from '../../../src/pki/index.js';
 import { craftCertificate, der, name, OID } from '../../helpers/asn1.js';
-
-const dnMatches = (registered: string, cert: DistinguishedName) => dnEquals(parseRfc4514(registered), cert);
+import { dnMatches } from './fixtures.js';
 
 describe('canonicalDn and value comparison (X-7)', () => {
   it('X-7: CN=ACME  Client matches CN=acme client (case, inner and outer whitespace)', () => {

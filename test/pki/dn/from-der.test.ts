@@ -1,25 +1,11 @@
 /** dnFromCertificateName: the string types of certificate names (src/pki/dn/from-der.ts). */
 import * as x509 from '@peculiar/x509';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type DistinguishedName, dnEquals, dnFromCertificateName, formatRfc4514, parseCertificate, parseRfc4514 } from '../../../src/pki/index.js';
+import { describe, expect, it } from 'vitest';
+import { dnEquals, dnFromCertificateName, formatRfc4514, parseRfc4514 } from '../../../src/pki/index.js';
 import { der, name, OID } from '../../helpers/asn1.js';
-import { createTestPki, type NameSpec, type TestPki } from '../../helpers/pki.js';
-import { errorOf as errorOfAny } from '../../helpers/errors.js';
+import { dnMatches, errorOf, useDnPki } from './fixtures.js';
 
-/** The subject DN of a certificate issued by the test PKI with this JSON name (ASN.1 order). */
-let pki: TestPki;
-async function subjectOf(spec: NameSpec): Promise<DistinguishedName> {
-  const leaf = await pki.client({ subject: spec });
-  return parseCertificate(leaf.der).subject;
-}
-
-const errorOf = (fn: () => unknown) => errorOfAny<{ code?: string; message: string; hint?: string; status?: number }>(fn);
-
-const dnMatches = (registered: string, cert: DistinguishedName) => dnEquals(parseRfc4514(registered), cert);
-
-beforeAll(async () => {
-  pki = await createTestPki('DN');
-});
+const { subjectOf } = useDnPki();
 
 describe('dnFromCertificateName: string types (X-3)', () => {
   it('X-3: registered CN=Zoë Client matches a BMPString CN', async () => {

@@ -1,23 +1,9 @@
 /** parseRfc4514: RFC 4514 structure, escapes and #hex values (src/pki/dn/parse.ts). */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalDn, type DistinguishedName, dnEquals, isReversedOf, parseCertificate, parseRfc4514 } from '../../../src/pki/index.js';
-import { createTestPki, type NameSpec, type TestPki } from '../../helpers/pki.js';
-import { errorOf as errorOfAny } from '../../helpers/errors.js';
+import { describe, expect, it } from 'vitest';
+import { canonicalDn, dnEquals, isReversedOf, parseRfc4514 } from '../../../src/pki/index.js';
+import { dnMatches, errorOf, useDnPki } from './fixtures.js';
 
-/** The subject DN of a certificate issued by the test PKI with this JSON name (ASN.1 order). */
-let pki: TestPki;
-async function subjectOf(spec: NameSpec): Promise<DistinguishedName> {
-  const leaf = await pki.client({ subject: spec });
-  return parseCertificate(leaf.der).subject;
-}
-
-const errorOf = (fn: () => unknown) => errorOfAny<{ code?: string; message: string; hint?: string; status?: number }>(fn);
-
-const dnMatches = (registered: string, cert: DistinguishedName) => dnEquals(parseRfc4514(registered), cert);
-
-beforeAll(async () => {
-  pki = await createTestPki('DN');
-});
+const { subjectOf } = useDnPki();
 
 describe('parseRfc4514 structure', () => {
   it('X-5: the rightmost RDN is the first ASN.1 RDN', () => {
