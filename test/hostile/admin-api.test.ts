@@ -80,7 +80,9 @@ afterAll(async () => {
 async function call(c: AdminCase) {
   const path = c.path.replace('{admin}', encodeURIComponent(s.config.adminResource));
   let body = c.body;
-  if (body && typeof body === 'object' && 'pem' in body) body = { ...body, pem: pems[String((body as { pem: string }).pem)] ?? (body as { pem: string }).pem };
+  // A member whose value names a PEM made at test time ('{leaf}') gets that PEM.
+  if (body && typeof body === 'object' && !Array.isArray(body))
+    body = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' && v in pems ? pems[v] : v]));
   const options = { ...(c.raw ? { rawBody: c.raw.body, contentType: c.raw.contentType } : body !== undefined ? { body } : {}) };
   switch (c.caller ?? 'admin') {
     case 'reader':
