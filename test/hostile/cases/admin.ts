@@ -5,6 +5,12 @@
  */
 import type { HostileCase } from '../lib/corpus.js';
 
+/**
+ * A console session instead of a token: the administrator's own cookie with its anti-CSRF header, without
+ * it, with a wrong one, the cookie on another certificate's connection, or a cookie the server never set.
+ */
+export type ConsoleCaller = 'session' | 'session-no-csrf' | 'session-wrong-csrf' | 'session-other-cert' | 'forged-cookie';
+
 export interface AdminCase extends HostileCase {
   method: string;
   path: string;
@@ -12,7 +18,7 @@ export interface AdminCase extends HostileCase {
   body?: unknown;
   raw?: { body: string; contentType: string };
   /** Who calls: the full administrator (default), the read-only one, or with no token. */
-  caller?: 'admin' | 'reader' | 'anonymous' | 'api-token' | 'wrong-cert';
+  caller?: 'admin' | 'reader' | 'anonymous' | 'api-token' | 'wrong-cert' | ConsoleCaller;
 }
 
 const A = (id: number) => `ADMIN-${String(id).padStart(3, '0')}`;
@@ -436,6 +442,42 @@ export const adminCases: AdminCase[] = [
   },
   { id: next(), guards: ['SC-4'], title: 'no token reads the expiry report', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/expiry' },
   { id: next(), guards: ['SC-4'], title: 'no token reads a refusal', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/refusals/00000000' },
+  // console sessions
+  { id: next(), guards: ['SC-4'], title: 'a console session reads → 200', expect: 'accept', caller: 'session', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie reads', expect: 'refuse', caller: 'forged-cookie', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie writes', expect: 'refuse', caller: 'forged-cookie', method: 'DELETE', path: '/admin/clients/hostile-ok' },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie writes without the anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-no-csrf',
+    method: 'DELETE',
+    path: '/admin/clients/hostile-ok',
+  },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie creates a client without the anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-no-csrf',
+    method: 'POST',
+    path: '/admin/clients',
+    body: client({ client_id: 'hostile-csrf' }),
+  },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie writes with a wrong anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-wrong-csrf',
+    method: 'POST',
+    path: '/admin/keys/rotate',
+    body: {},
+  },
+  { id: next(), guards: ['BT-6'], title: 'a session cookie on another certificate', expect: 'refuse', caller: 'session-other-cert', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'sign out without the anti-CSRF header', expect: 'refuse', caller: 'session-no-csrf', method: 'DELETE', path: '/admin/console/session' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie reads the session', expect: 'refuse', caller: 'forged-cookie', method: 'GET', path: '/admin/console/session' },
   // callers without the right
   { id: next(), guards: ['SC-4'], title: 'no token', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/clients' },
   { id: next(), guards: ['H15-1', 'SC-4'], title: 'a token for another resource server', expect: 'refuse', caller: 'api-token', method: 'GET', path: '/admin/clients' },
