@@ -24,6 +24,14 @@ export interface RequestedClient {
   clientName: string | undefined;
 }
 
+/** C0 and C1 controls, DEL, and the Unicode bidirectional and line/paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/** A value echoed in a refusal: short, so a huge member is not sent back whole. */
+function quoted(value: string): string {
+  return value.length > 64 ? `${value.slice(0, 64)}... (${value.length} characters)` : value;
+}
+
 function refuse(member: string, message: string): InvalidInputError {
   return new InvalidInputError('ERR_REGISTRATION_METADATA', message, { details: { member } });
 }
@@ -44,7 +52,7 @@ function scopesOf(metadata: Record<string, unknown>, allowed: readonly string[])
   if (beyond.length) {
     throw new InvalidInputError(
       'ERR_REGISTRATION_SCOPE',
-      `The scope(s) ${beyond.join(', ')} are beyond what this registration may ask for${allowed.length ? ` (${allowed.join(' ')})` : ' (no scope)'}.`,
+      `The scope(s) ${quoted(beyond.join(', '))} are beyond what this registration may ask for${allowed.length ? ` (${allowed.join(' ')})` : ' (no scope)'}.`,
       {
         details: { member: 'scope', beyond, allowed },
       },
@@ -67,7 +75,7 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
   if (authMethod === undefined || !AUTH_METHODS.includes(authMethod)) {
     throw refuse(
       'token_endpoint_auth_method',
-      `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}${given ? ` (got ${given})` : ''}: this server authenticates clients by certificate or private_key_jwt only.`,
+      `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}${given ? ` (got ${quoted(given)})` : ''}: this server authenticates clients by certificate or private_key_jwt only.`,
     );
   }
   for (const member of ['redirect_uris', 'response_types'] as const) {
@@ -127,6 +135,8 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
   }
   const clientName = stringMember(metadata, 'client_name');
   if (clientName !== undefined && clientName.length > 200) throw refuse('client_name', 'client_name has at most 200 characters.');
+  // The name is shown in the console, the CLI's tables and log lines: a control character there could forge or hide text.
+  if (clientName !== undefined && CONTROL.test(clientName)) throw refuse('client_name', 'client_name holds a control character.');
   return { authMethod, input, members, clientName };
 }
 

@@ -45,6 +45,23 @@ describe('requestedClient', () => {
     expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', scope: 'read admin' }, limits))).toEqual({ code: 'ERR_REGISTRATION_SCOPE', member: 'scope' });
   });
 
+  it('X-1/X-10: a control character in client_name is refused; a huge value is not echoed whole in the refusal', () => {
+    for (const name of ['A\u0000B', 'A\nlevel=admin', 'A\u001b[31m', 'A\u202eB'])
+      expect(refusal(() => requestedClient({ tls_client_auth_san_dns: 'a', client_name: name }, limits))).toEqual({ code: 'ERR_REGISTRATION_METADATA', member: 'client_name' });
+    expect(requestedClient({ tls_client_auth_san_dns: 'a', client_name: 'Ünïcode Partner' }, limits).clientName).toBe('Ünïcode Partner');
+    for (const metadata of [{ token_endpoint_auth_method: 'a'.repeat(60_000) }, { tls_client_auth_san_dns: 'a', scope: 'nope '.repeat(12_000).trim() }]) {
+      const message = (() => {
+        try {
+          requestedClient(metadata, limits);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        throw new Error('expected a refusal');
+      })();
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+
   it('jwks and jwks_uri go to the members of the method', () => {
     expect(requestedClient({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://a/jwks' }, limits).input.privateKeyJwtJwksUri).toBe('https://a/jwks');
     expect(requestedClient({ token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC' }] } }, limits).input.selfSignedJwks).toBe(

@@ -13,7 +13,11 @@ export interface AdminCaller {
   clientId: string;
   token: string;
   /** JSON call to `${adminUrl}${path}` presenting `cert` (default: the caller's own) and the token (unless null). */
-  call(method: string, path: string, options?: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null }): Promise<AdminResponse>;
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null; headers?: Record<string, string> },
+  ): Promise<AdminResponse>;
 }
 
 export interface AdminResponse {
@@ -79,9 +83,9 @@ export async function adminCall(
   s: TestServer,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null },
+  options: { body?: unknown; rawBody?: string; contentType?: string; cert?: Issued | null; token?: string | null; headers?: Record<string, string> },
 ): Promise<AdminResponse> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) body = JSON.stringify(options.body);

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import { type AddressInfo, isIP } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminCaller, adminCall, createAdminCaller } from '../helpers/admin.js';
+import { SESSION_COOKIE } from '../../src/console/session.js';
 import { createTestPki, type Issued } from '../helpers/pki.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { type AdminCase, adminCases } from './cases/admin.js';
@@ -28,6 +29,7 @@ let publisher: Server;
 let publisherPort: number;
 let publisherConnections = 0;
 const pems: Record<string, string> = {};
+const session = { cookie: '', header: '', csrf: '' };
 
 const TABLES = ['clients', 'certificate_mappings', 'trust_anchors', 'resource_servers', 'signing_keys', 'audit_log'];
 async function stored(): Promise<Record<string, number>> {
@@ -58,6 +60,13 @@ beforeAll(async () => {
     },
     'test',
   );
+  // A console session of the administrator: the cookie the console sets, and its anti-CSRF token.
+  const page = await admin.call('GET', '/admin/console/', { token: null });
+  const cookie = String([page.headers['set-cookie']].flat()[0] ?? '').split(';')[0]!;
+  expect(cookie, page.text.slice(0, 200)).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
+  const who = await admin.call('GET', '/admin/console/session', { token: null, headers: { cookie } });
+  expect(who.status, who.text).toBe(200);
+  Object.assign(session, { cookie, header: String(who.body.csrf_header), csrf: String(who.body.csrf_token) });
   const leaf = await pki.client({ subject: [{ CN: ['not a ca'] }] });
   Object.assign(pems, { '{leaf}': leaf.pem, '{two}': pki.root.pem + pki.intermediate.pem, '{ca}': pki.root.pem });
   // A client's host on loopback: serves a valid set at /jwks.json and a redirect to the metadata address.
@@ -80,7 +89,9 @@ afterAll(async () => {
 async function call(c: AdminCase) {
   const path = c.path.replace('{admin}', encodeURIComponent(s.config.adminResource));
   let body = c.body;
-  if (body && typeof body === 'object' && 'pem' in body) body = { ...body, pem: pems[String((body as { pem: string }).pem)] ?? (body as { pem: string }).pem };
+  // A member whose value names a PEM made at test time ('{leaf}') gets that PEM.
+  if (body && typeof body === 'object' && !Array.isArray(body))
+    body = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' && v in pems ? pems[v] : v]));
   const options = { ...(c.raw ? { rawBody: c.raw.body, contentType: c.raw.contentType } : body !== undefined ? { body } : {}) };
   switch (c.caller ?? 'admin') {
     case 'reader':
@@ -91,6 +102,16 @@ async function call(c: AdminCase) {
       return admin.call(c.method, path, { ...options, token: apiToken });
     case 'wrong-cert':
       return adminCall(s, c.method, path, { ...options, cert: stranger, token: admin.token });
+    case 'session':
+      return admin.call(c.method, path, { ...options, token: null, headers: { cookie: session.cookie, [session.header]: session.csrf } });
+    case 'session-no-csrf':
+      return admin.call(c.method, path, { ...options, token: null, headers: { cookie: session.cookie } });
+    case 'session-wrong-csrf':
+      return admin.call(c.method, path, { ...options, token: null, headers: { cookie: session.cookie, [session.header]: `${session.csrf}x` } });
+    case 'session-other-cert':
+      return adminCall(s, c.method, path, { ...options, cert: stranger, token: null, headers: { cookie: session.cookie, [session.header]: session.csrf } });
+    case 'forged-cookie':
+      return admin.call(c.method, path, { ...options, token: null, headers: { cookie: `${SESSION_COOKIE}=${'A'.repeat(43)}`, [session.header]: session.csrf } });
     default:
       return admin.call(c.method, path, options);
   }

@@ -5,6 +5,12 @@
  */
 import type { HostileCase } from '../lib/corpus.js';
 
+/**
+ * A console session instead of a token: the administrator's own cookie with its anti-CSRF header, without
+ * it, with a wrong one, the cookie on another certificate's connection, or a cookie the server never set.
+ */
+export type ConsoleCaller = 'session' | 'session-no-csrf' | 'session-wrong-csrf' | 'session-other-cert' | 'forged-cookie';
+
 export interface AdminCase extends HostileCase {
   method: string;
   path: string;
@@ -12,7 +18,7 @@ export interface AdminCase extends HostileCase {
   body?: unknown;
   raw?: { body: string; contentType: string };
   /** Who calls: the full administrator (default), the read-only one, or with no token. */
-  caller?: 'admin' | 'reader' | 'anonymous' | 'api-token' | 'wrong-cert';
+  caller?: 'admin' | 'reader' | 'anonymous' | 'api-token' | 'wrong-cert' | ConsoleCaller;
 }
 
 const A = (id: number) => `ADMIN-${String(id).padStart(3, '0')}`;
@@ -323,6 +329,155 @@ export const adminCases: AdminCase[] = [
     path: '/admin/diagnose',
     body: { certificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' },
   },
+  // the console's routes: windows, dates, ids, PEM input and methods
+  ...(
+    [
+      ['GET', '/admin/expiry?within=90d', 'accept'],
+      ['GET', '/admin/expiry?within=-1d', 'refuse'],
+      ['GET', '/admin/expiry?within=99999d', 'refuse'],
+      ['GET', '/admin/expiry?within=1y', 'refuse'],
+      ['GET', '/admin/expiry?within=1e3', 'refuse'],
+      ['GET', '/admin/expiry?within=', 'refuse'],
+      ['GET', '/admin/expiry?within=30d%00', 'refuse'],
+      ['GET', '/admin/expiry?within=30d&within=40d', 'refuse'],
+      ['GET', '/admin/expiry?window=30d', 'refuse'],
+      ['POST', '/admin/expiry', 'refuse'],
+      ['GET', '/admin/clients/hostile-ok/last-seen', 'accept'],
+      ['GET', '/admin/clients/..%2F..%2Fetc%2Fpasswd/last-seen', 'refuse'],
+      ['GET', '/admin/clients/nobody/last-seen', 'refuse'],
+      ['GET', '/admin/clients/hostile-ok/last-seen?limit=1', 'refuse'],
+      ['DELETE', '/admin/clients/hostile-ok/last-seen', 'refuse'],
+      ['GET', '/admin/crls', 'accept'],
+      ['GET', '/admin/crls?trust_anchor=..%2F', 'refuse'],
+      ['POST', '/admin/crls', 'refuse'],
+      ['DELETE', '/admin/trust-anchors/test-root/crls/nope', 'refuse'],
+      ['DELETE', '/admin/trust-anchors/..%2F..%2Ftest-root/crls/1', 'refuse'],
+      ['DELETE', '/admin/trust-anchors/test-root/crls/..%2F..%2F1', 'refuse'],
+      ['DELETE', '/admin/trust-anchors/test-root/crls/1%20OR%201%3D1', 'refuse'],
+      ['DELETE', '/admin/trust-anchors/nobody/crls/1', 'refuse'],
+      ['GET', '/admin/trust-anchors/test-root/crls/1', 'refuse'],
+      ['GET', '/admin/refusals/00000000', 'refuse'],
+      ['GET', '/admin/refusals/..%2F..%2Fadmin', 'refuse'],
+      ['GET', '/admin/refusals/DEADBEEF', 'refuse'],
+      ['GET', '/admin/refusals/0000000000000000', 'refuse'],
+      ['GET', '/admin/refusals/%00', 'refuse'],
+      ['DELETE', '/admin/refusals/00000000', 'refuse'],
+      ['GET', '/admin/mapping-from-cert', 'refuse'],
+      // the audit filters
+      ['GET', '/admin/audit?actor=admin%3A&action=client.&since=2020-01-01T00%3A00%3A00Z&until=2999-01-01T00%3A00%3A00Z', 'accept'],
+      ['GET', '/admin/audit?since=yesterday', 'refuse'],
+      ['GET', '/admin/audit?since=2020-13-45T00%3A00%3A00Z', 'refuse'],
+      ['GET', '/admin/audit?until=99999-01-01', 'refuse'],
+      ['GET', '/admin/audit?since=1700000000', 'refuse'],
+      ['GET', '/admin/audit?since=', 'refuse'],
+      ['GET', '/admin/audit?since=2020-01-01&since=2021-01-01', 'refuse'],
+      ['GET', '/admin/audit?before=abc', 'refuse'],
+      ['GET', '/admin/audit?before=-1', 'refuse'],
+      ['GET', '/admin/audit?before=99999999999999999999999', 'refuse'],
+      ['GET', '/admin/audit?before=1%20OR%201%3D1', 'refuse'],
+      ['GET', '/admin/audit?actor=', 'refuse'],
+      ['GET', `/admin/audit?actor=${'a'.repeat(500)}`, 'refuse'],
+      ['GET', `/admin/audit?action=${'a'.repeat(100)}`, 'refuse'],
+      ['GET', '/admin/audit?actor=%25', 'accept'],
+      ['GET', '/admin/audit?action=%25%27%20OR%20%271%27%3D%271', 'accept'],
+      ['GET', '/admin/audit?actor=admin%00', 'accept'],
+      ['GET', '/admin/audit?until=1970-01-01T00%3A00%3A00Z', 'accept'],
+      ['DELETE', '/admin/audit', 'refuse'],
+    ] as const
+  ).map(
+    ([method, path, verdict]): AdminCase => ({
+      id: next(),
+      guards: ['SC-6'],
+      title: `${method} ${path.length > 90 ? `${path.slice(0, 90)}…` : path}`,
+      expect: verdict,
+      method,
+      path,
+      ...(method === 'POST' ? { body: {} } : {}),
+    }),
+  ),
+  ...(
+    [
+      ['a certificate', { certificate: '{leaf}', match: 'subject-dn' }, 'accept'],
+      ['not PEM', { certificate: 'hello', match: 'subject-dn' }, 'refuse'],
+      ['PEM of garbage', { certificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', match: 'subject-dn' }, 'refuse'],
+      ['a private key', { certificate: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', match: 'subject-dn' }, 'refuse'],
+      ['a 1 MB PEM', { certificate: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(1_000_000)}\n-----END CERTIFICATE-----\n`, match: 'subject-dn' }, 'refuse'],
+      ['a 64 KiB + 1 PEM', { certificate: 'A'.repeat(65_537), match: 'subject-dn' }, 'refuse'],
+      ['certificate a number', { certificate: 42, match: 'subject-dn' }, 'refuse'],
+      ['certificate an array', { certificate: ['{leaf}'], match: 'subject-dn' }, 'refuse'],
+      ['match unknown', { certificate: '{leaf}', match: 'san_ldap' }, 'refuse'],
+      ['match missing', { certificate: '{leaf}' }, 'refuse'],
+      ['a SAN the certificate lacks', { certificate: '{leaf}', match: 'san-dns' }, 'refuse'],
+      ['value with a NUL (value picks among SANs only: ignored, nothing stored)', { certificate: '{leaf}', match: 'subject-dn', value: 'CN=x\u0000' }, 'accept'],
+      ['an unknown member', { certificate: '{leaf}', match: 'subject-dn', store: true }, 'refuse'],
+    ] as const
+  ).map(
+    ([what, body, verdict]): AdminCase => ({
+      id: next(),
+      guards: ['SC-6'],
+      title: `POST /admin/mapping-from-cert: ${what}`,
+      expect: verdict,
+      method: 'POST',
+      path: '/admin/mapping-from-cert',
+      body,
+    }),
+  ),
+  {
+    id: next(),
+    guards: ['SC-6'],
+    title: 'POST /admin/mapping-from-cert labelled text/plain',
+    expect: 'refuse',
+    method: 'POST',
+    path: '/admin/mapping-from-cert',
+    raw: { body: '{"certificate":"x","match":"subject-dn"}', contentType: 'text/plain' },
+  },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'the read-only administrator removes a CRL',
+    expect: 'refuse',
+    caller: 'reader',
+    method: 'DELETE',
+    path: '/admin/trust-anchors/test-root/crls/1',
+  },
+  { id: next(), guards: ['SC-4'], title: 'no token reads the expiry report', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/expiry' },
+  { id: next(), guards: ['SC-4'], title: 'no token reads a refusal', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/refusals/00000000' },
+  // console sessions
+  { id: next(), guards: ['SC-4'], title: 'a console session reads → 200', expect: 'accept', caller: 'session', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie reads', expect: 'refuse', caller: 'forged-cookie', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie writes', expect: 'refuse', caller: 'forged-cookie', method: 'DELETE', path: '/admin/clients/hostile-ok' },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie writes without the anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-no-csrf',
+    method: 'DELETE',
+    path: '/admin/clients/hostile-ok',
+  },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie creates a client without the anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-no-csrf',
+    method: 'POST',
+    path: '/admin/clients',
+    body: client({ client_id: 'hostile-csrf' }),
+  },
+  {
+    id: next(),
+    guards: ['SC-4'],
+    title: 'a session cookie writes with a wrong anti-CSRF header',
+    expect: 'refuse',
+    caller: 'session-wrong-csrf',
+    method: 'POST',
+    path: '/admin/keys/rotate',
+    body: {},
+  },
+  { id: next(), guards: ['BT-6'], title: 'a session cookie on another certificate', expect: 'refuse', caller: 'session-other-cert', method: 'GET', path: '/admin/clients' },
+  { id: next(), guards: ['SC-4'], title: 'sign out without the anti-CSRF header', expect: 'refuse', caller: 'session-no-csrf', method: 'DELETE', path: '/admin/console/session' },
+  { id: next(), guards: ['SC-4'], title: 'a forged session cookie reads the session', expect: 'refuse', caller: 'forged-cookie', method: 'GET', path: '/admin/console/session' },
   // callers without the right
   { id: next(), guards: ['SC-4'], title: 'no token', expect: 'refuse', caller: 'anonymous', method: 'GET', path: '/admin/clients' },
   { id: next(), guards: ['H15-1', 'SC-4'], title: 'a token for another resource server', expect: 'refuse', caller: 'api-token', method: 'GET', path: '/admin/clients' },
