@@ -68,6 +68,8 @@ export const UpdateMappingSchema = component(
 
 /** token_endpoint_auth_method values certbound registers (src/store/clients.ts AuthMethod). */
 const AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'] as const;
+/** What a stored client may have: the above, or `none` (a public client of the authorization code flow). */
+const STORED_AUTH_METHODS = [...AUTH_METHODS, 'none'] as const;
 
 export const CreateClientSchema = component(
   'CreateClientRequest',
@@ -239,7 +241,7 @@ export const ClientSchema = component(
   'Client',
   z.object({
     client_id: z.string(),
-    token_endpoint_auth_method: z.enum(AUTH_METHODS),
+    token_endpoint_auth_method: z.enum(STORED_AUTH_METHODS),
     tls_client_certificate_bound_access_tokens: z.boolean(),
     scope: z.string(),
     default_resource: z.string().nullable(),
@@ -321,7 +323,7 @@ export const AuditListSchema = list('AuditList', AuditEntrySchema);
 const finding = z.object({ code: z.string(), severity: z.enum(['error', 'warning']), message: z.string(), hint: z.string() });
 const clientMatch = z.object({
   client_id: z.string(),
-  auth_method: z.enum(AUTH_METHODS),
+  auth_method: z.enum(STORED_AUTH_METHODS),
   mapping_id: z.string().nullable(),
   kind: z.string().nullable(),
   value: z.string().nullable(),
@@ -362,7 +364,7 @@ const mappingDiagnosis = z.object({
 const clientDiagnosis = z.object({
   client_id: z.string(),
   found: z.boolean(),
-  auth_method: z.enum(AUTH_METHODS).nullable(),
+  auth_method: z.enum(STORED_AUTH_METHODS).nullable(),
   would_authenticate: z.boolean(),
   code: z.string().nullable(),
   message: z.string(),

@@ -4,7 +4,7 @@
  * default resource, bound-token setting and keys, and removal with everything that names them. The
  * mappings of a registered client have their own use cases (mappings.ts).
  */
-import { CLIENT_GRANT_TYPES } from '../config/grant-types.js';
+import { DEFAULT_CLIENT_GRANT_TYPES } from '../config/grant-types.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
 import { type AuthMethod, type ClientRecord, clients, type Db, removeClientTokens, resourceServers, writeAudit } from '../store/index.js';
 import { ADMIN_SCOPE } from './admin-scopes.js';
@@ -165,7 +165,10 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
           defaultResource: input.defaultResource ?? null,
           jwks,
           jwksUri,
-          metadata: { grant_types: [...CLIENT_GRANT_TYPES] },
+          grantTypes: [...DEFAULT_CLIENT_GRANT_TYPES],
+          redirectUris: [],
+          requirePar: true,
+          metadata: {},
           mappings: mapping ? [mapping] : [],
           registration: null,
           createdAt: now,

@@ -7,7 +7,8 @@ import type { DiagnosisCode } from './reasons.js';
 /** A registered client as the diagnosis needs it (store ClientRecord rows fit this shape). */
 export interface DiagnosisClient {
   clientId: string;
-  authMethod: 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt';
+  /** `none`: a public client, whose certificate is proof of possession only (nothing to diagnose against). */
+  authMethod: 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt' | 'none';
   mappings: readonly (CertificateMapping & { trustAnchorEnvironment?: string | null })[];
   /** self_signed_tls_client_auth: the registered certificates (`x5c`). */
   jwks?: { keys: readonly Record<string, unknown>[] } | null;

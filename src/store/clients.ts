@@ -9,9 +9,11 @@ import type { MappingKind } from '../mapping/kinds.js';
  * - tls_client_auth: PKI certificate matched by a mapping (RFC 8705 §2.1);
  * - self_signed_tls_client_auth: one of the registered certificates (§2.2);
  * - private_key_jwt: a JWT signed with a registered key (RFC 7523); the certificate of the mTLS
- *   connection is then proof of possession only, for the token binding (§3, BT-2).
+ *   connection is then proof of possession only, for the token binding (§3, BT-2);
+ * - none: a public client (authorization code flow only); the certificate of the mTLS connection is proof
+ *   of possession only, and its tokens, refresh tokens included, are bound to it (RFC 8705 §4, PUB-1..3).
  */
-export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt';
+export type AuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth' | 'private_key_jwt' | 'none';
 /**
  * The JWS algorithms a private_key_jwt client assertion may use: asymmetric only (client_secret_jwt,
  * with a shared secret, is not offered). The provider's `clientAuthSigningAlgValues`.
@@ -56,7 +58,13 @@ export interface ClientRecord {
   jwks: { keys: Record<string, unknown>[] } | null;
   /** Clients that publish their keys: where (self-signed: certificates, SS-4; private_key_jwt: assertion keys); `jwks` is then null. */
   jwksUri: string | null;
-  /** Other RFC 7591 metadata (grant_types, client_name …). */
+  /** RFC 7591 grant_types (stored in `metadata.grant_types`; a client without one has `client_credentials`). */
+  grantTypes: string[];
+  /** RFC 7591 redirect_uris, compared exactly (stored in `metadata.redirect_uris`). */
+  redirectUris: string[];
+  /** RFC 9126 require_pushed_authorization_requests (stored in `metadata`; true unless set false). */
+  requirePar: boolean;
+  /** Other RFC 7591 metadata (client_name …); grant_types, redirect_uris and require_pushed_authorization_requests are read into the fields above. */
   metadata: Record<string, unknown>;
   mappings: MappingRecord[];
   /** Null for a client an administrator made; else where its dynamic registration stands. */
@@ -95,6 +103,9 @@ function clientFromRow(r: Record<string, unknown>, mappings: MappingRecord[]): C
     defaultResource: r.default_resource ? String(r.default_resource) : null,
     jwks: r.jwks ? JSON.parse(String(r.jwks)) : null,
     jwksUri: r.jwks_uri ? String(r.jwks_uri) : null,
+    grantTypes: Array.isArray(metadata.grant_types) ? metadata.grant_types.map(String) : ['client_credentials'],
+    redirectUris: Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris.map(String) : [],
+    requirePar: metadata.require_pushed_authorization_requests !== false,
     metadata,
     mappings,
     // The member decides, as it does on the token path; the registration row tells a registered client from an administrator's.
@@ -129,6 +140,15 @@ async function insertMappingRow(db: Db, m: MappingRecord): Promise<void> {
   });
 }
 
+/** The stored metadata: `metadata` with the record's grant types, redirect URIs and PAR setting written into it. */
+function withFlowMetadata(metadata: Record<string, unknown>, c: Partial<Pick<ClientRecord, 'grantTypes' | 'redirectUris' | 'requirePar'>>): Record<string, unknown> {
+  const out = { ...metadata };
+  if (c.grantTypes !== undefined) out.grant_types = [...c.grantTypes];
+  if (c.redirectUris !== undefined) out.redirect_uris = [...c.redirectUris];
+  if (c.requirePar !== undefined) out.require_pushed_authorization_requests = c.requirePar;
+  return out;
+}
+
 const SELECT_CLIENTS = 'select c.*, r.status as registration_status from clients c left join client_registrations r on r.client_id = c.client_id';
 
 export const clients = {
@@ -155,7 +175,7 @@ export const clients = {
       default_resource: c.defaultResource,
       jwks: c.jwks ? JSON.stringify(c.jwks) : null,
       jwks_uri: c.jwksUri,
-      metadata: JSON.stringify(c.metadata),
+      metadata: JSON.stringify(withFlowMetadata(c.metadata, c)),
       created_at: c.createdAt.getTime(),
       updated_at: c.updatedAt.getTime(),
     });

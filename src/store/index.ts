@@ -24,3 +24,13 @@ export {
   type SoftwareIssuer,
   softwareIssuers,
 } from './registrations.js';
+export {
+  consents,
+  DEFAULT_UPSTREAM,
+  type RefreshTokenRecord,
+  refreshTokens,
+  type UpstreamAuthMethod,
+  type UpstreamProvider,
+  upstreamProviders,
+  type UserConsent,
+} from './authorization.js';

@@ -57,8 +57,9 @@ export function createOidcAdapter(db: Queryable, findClient: (id: string) => Pro
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed with the certbound CLI or admin API');
       await sql.run(
-        'insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at) values (?, ?, ?, ?, ?, ?, ?)' +
-          ' on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at',
+        'insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at, client_id, account_id, x5t_s256) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+          ' on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at,' +
+          ' client_id = excluded.client_id, account_id = excluded.account_id, x5t_s256 = excluded.x5t_s256',
         [
           this.model,
           id,
@@ -67,6 +68,10 @@ export function createOidcAdapter(db: Queryable, findClient: (id: string) => Pro
           payload.userCode ?? null,
           payload.uid ?? null,
           expiresIn ? now() + expiresIn * 1000 : null,
+          // Listing columns (store/authorization.ts): whose token, which user, the certificate it is bound to.
+          typeof payload.clientId === 'string' ? payload.clientId : null,
+          typeof payload.accountId === 'string' ? payload.accountId : null,
+          typeof payload['x5t#S256'] === 'string' ? payload['x5t#S256'] : null,
         ],
       );
     }
