@@ -4,7 +4,7 @@
  * `adminSchemas` under a component name. Members are snake_case, like RFC 7591 client metadata and the
  * CLI's `--json` output.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIGNING_ALGORITHMS } from '../config/index.js';
 import type { Diagnosis } from '../diagnose/index.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../app/patterns.js';
