@@ -16,6 +16,7 @@ import * as resourceIntrospectionClients from '../../migrations/20261129000001_r
 import * as anchorAllowMissingEku from '../../migrations/20261201000004_trust_anchor_allow_missing_eku.js';
 import * as auditActorWidth from '../../migrations/20261206000001_audit_actor_width.js';
 import * as clientRegistrations from '../../migrations/20261207000001_client_registrations.js';
+import * as authorizationCode from '../../migrations/20261207000002_authorization_code.js';
 
 export type Db = Knex;
 export { toMs } from './sql.js';
@@ -74,6 +75,7 @@ const MIGRATIONS: Record<MigrationName, { up(k: Knex): Promise<void>; down(k: Kn
   '20261201000004_trust_anchor_allow_missing_eku': anchorAllowMissingEku,
   '20261206000001_audit_actor_width': auditActorWidth,
   '20261207000001_client_registrations': clientRegistrations,
+  '20261207000002_authorization_code': authorizationCode,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -16,6 +16,7 @@ export const MIGRATION_NAMES = [
   '20261201000004_trust_anchor_allow_missing_eku',
   '20261206000001_audit_actor_width',
   '20261207000001_client_registrations',
+  '20261207000002_authorization_code',
 ] as const;
 
 export type MigrationName = (typeof MIGRATION_NAMES)[number];

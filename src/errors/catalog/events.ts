@@ -47,6 +47,12 @@ export const LOG_EVENTS = {
   request_failed: { meaning: 'a request failed with an internal error; it got `500 server_error` with the `ref`' },
   readiness_failed: { meaning: 'the readiness check could not reach the database' },
   http_error: { meaning: 'an HTTP response failed inside oidc-provider' },
+  upstream_discovered: { meaning: "the upstream OpenID Provider's discovery document was fetched (once per issuer and configuration change), with `issuer`" },
+  upstream_login_succeeded: { meaning: "an end user signed in at the upstream provider, with `issuer` and `account_id` (the configured subject claim's value)" },
+  upstream_login_refused: {
+    meaning: "a sign-in at the upstream provider was refused (`UPSTREAM_LOGIN_FAILED`), with `reason`, `issuer`, and the upstream's `error` or the library's `detail`",
+  },
+  upstream_unavailable: { meaning: 'the upstream provider could not be used (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_NOT_CONFIGURED`), with `code`, `reason`, `issuer` and `detail`' },
 } as const satisfies Record<string, LogEvent>;
 
 export type LogEventName = keyof typeof LOG_EVENTS;
