@@ -61,7 +61,15 @@ describe('the upstream provider', () => {
 
   it('set with client_secret_basic: stored with the secret, shown and audited without it', async () => {
     const view = await admin.setUpstream({ ...BASE, scopes: ['openid', 'email'], subjectClaim: 'email' }, 'cli:alice');
-    expect(view).toMatchObject({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'client_secret_basic', clientSecretSet: true, privateKey: null, scopes: ['openid', 'email'], subjectClaim: 'email' });
+    expect(view).toMatchObject({
+      issuer: BASE.issuer,
+      clientId: 'certbound',
+      authMethod: 'client_secret_basic',
+      clientSecretSet: true,
+      privateKey: null,
+      scopes: ['openid', 'email'],
+      subjectClaim: 'email',
+    });
     expect((await upstreamProviders.find(database.db))?.clientSecret).toBe(SECRET);
     const shown = upstreamJson(await admin.showUpstream());
     expect(shown).toMatchObject({ client_secret_set: true, scope: 'openid email', subject_claim: 'email', token_endpoint_auth_method: 'client_secret_basic' });
@@ -91,20 +99,95 @@ describe('the upstream provider', () => {
   });
 
   const refusals: { title: string; input: SetUpstreamInput; code: string; member: string; cli: RegExp; api: RegExp }[] = [
-    { title: 'an http issuer on a public host', input: { ...BASE, issuer: 'http://login.example.com' }, code: 'ERR_UPSTREAM_INVALID', member: 'issuer', cli: /^--issuer: The issuer must be https/, api: /^issuer: / },
-    { title: 'a relative issuer', input: { ...BASE, issuer: 'login.example.com' }, code: 'ERR_UPSTREAM_INVALID', member: 'issuer', cli: /^--issuer: "login\.example\.com" is not an absolute URL/, api: /^issuer: / },
-    { title: 'an issuer with a query', input: { ...BASE, issuer: 'https://login.example.com/?x=1' }, code: 'ERR_UPSTREAM_INVALID', member: 'issuer', cli: /^--issuer: .*query/, api: /^issuer: / },
-    { title: 'scopes without openid', input: { ...BASE, scopes: ['email'] }, code: 'ERR_UPSTREAM_INVALID', member: 'scopes', cli: /^--scope: The scopes must include openid/, api: /^scope: The scopes must include openid/ },
+    {
+      title: 'an http issuer on a public host',
+      input: { ...BASE, issuer: 'http://login.example.com' },
+      code: 'ERR_UPSTREAM_INVALID',
+      member: 'issuer',
+      cli: /^--issuer: The issuer must be https/,
+      api: /^issuer: /,
+    },
+    {
+      title: 'a relative issuer',
+      input: { ...BASE, issuer: 'login.example.com' },
+      code: 'ERR_UPSTREAM_INVALID',
+      member: 'issuer',
+      cli: /^--issuer: "login\.example\.com" is not an absolute URL/,
+      api: /^issuer: /,
+    },
+    {
+      title: 'an issuer with a query',
+      input: { ...BASE, issuer: 'https://login.example.com/?x=1' },
+      code: 'ERR_UPSTREAM_INVALID',
+      member: 'issuer',
+      cli: /^--issuer: .*query/,
+      api: /^issuer: /,
+    },
+    {
+      title: 'scopes without openid',
+      input: { ...BASE, scopes: ['email'] },
+      code: 'ERR_UPSTREAM_INVALID',
+      member: 'scopes',
+      cli: /^--scope: The scopes must include openid/,
+      api: /^scope: The scopes must include openid/,
+    },
     { title: 'a client id with a space', input: { ...BASE, clientId: 'cert bound' }, code: 'ERR_UPSTREAM_INVALID', member: 'clientId', cli: /^--client-id: /, api: /^client_id: / },
-    { title: 'a subject claim with a space', input: { ...BASE, subjectClaim: 'a b' }, code: 'ERR_UPSTREAM_INVALID', member: 'subjectClaim', cli: /^--subject-claim: /, api: /^subject_claim: / },
-    { title: 'client_secret_basic without a secret', input: { ...BASE, clientSecret: undefined }, code: 'ERR_UPSTREAM_CREDENTIALS', member: 'clientSecret', cli: /^--client-secret-file: client_secret_basic needs the client secret/, api: /^client_secret: / },
-    { title: 'a secret with a line break', input: { ...BASE, clientSecret: 'a\nb' }, code: 'ERR_UPSTREAM_CREDENTIALS', member: 'clientSecret', cli: /^--client-secret-file: .*control characters/, api: /^client_secret: / },
-    { title: 'client_secret_basic with a private key', input: { ...BASE, privateKey: '{}' }, code: 'ERR_UPSTREAM_CREDENTIALS', member: 'privateKey', cli: /^--private-key: A private key is for private_key_jwt/, api: /^private_key: / },
-    { title: 'private_key_jwt with a secret', input: { ...BASE, authMethod: 'private_key_jwt' }, code: 'ERR_UPSTREAM_CREDENTIALS', member: 'clientSecret', cli: /^--client-secret-file: A client secret is for client_secret_basic/, api: /^client_secret: / },
-    { title: 'private_key_jwt without a key', input: { ...BASE, authMethod: 'private_key_jwt', clientSecret: undefined }, code: 'ERR_UPSTREAM_CREDENTIALS', member: 'privateKey', cli: /^--private-key: private_key_jwt needs the private key/, api: /^private_key: / },
+    {
+      title: 'a subject claim with a space',
+      input: { ...BASE, subjectClaim: 'a b' },
+      code: 'ERR_UPSTREAM_INVALID',
+      member: 'subjectClaim',
+      cli: /^--subject-claim: /,
+      api: /^subject_claim: /,
+    },
+    {
+      title: 'client_secret_basic without a secret',
+      input: { ...BASE, clientSecret: undefined },
+      code: 'ERR_UPSTREAM_CREDENTIALS',
+      member: 'clientSecret',
+      cli: /^--client-secret-file: client_secret_basic needs the client secret/,
+      api: /^client_secret: /,
+    },
+    {
+      title: 'a secret with a line break',
+      input: { ...BASE, clientSecret: 'a\nb' },
+      code: 'ERR_UPSTREAM_CREDENTIALS',
+      member: 'clientSecret',
+      cli: /^--client-secret-file: .*control characters/,
+      api: /^client_secret: /,
+    },
+    {
+      title: 'client_secret_basic with a private key',
+      input: { ...BASE, privateKey: '{}' },
+      code: 'ERR_UPSTREAM_CREDENTIALS',
+      member: 'privateKey',
+      cli: /^--private-key: A private key is for private_key_jwt/,
+      api: /^private_key: /,
+    },
+    {
+      title: 'private_key_jwt with a secret',
+      input: { ...BASE, authMethod: 'private_key_jwt' },
+      code: 'ERR_UPSTREAM_CREDENTIALS',
+      member: 'clientSecret',
+      cli: /^--client-secret-file: A client secret is for client_secret_basic/,
+      api: /^client_secret: /,
+    },
+    {
+      title: 'private_key_jwt without a key',
+      input: { ...BASE, authMethod: 'private_key_jwt', clientSecret: undefined },
+      code: 'ERR_UPSTREAM_CREDENTIALS',
+      member: 'privateKey',
+      cli: /^--private-key: private_key_jwt needs the private key/,
+      api: /^private_key: /,
+    },
     {
       title: 'a public key given as the private key',
-      input: { ...BASE, authMethod: 'private_key_jwt', clientSecret: undefined, privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+      input: {
+        ...BASE,
+        authMethod: 'private_key_jwt',
+        clientSecret: undefined,
+        privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      },
       code: 'ERR_UPSTREAM_CREDENTIALS',
       member: 'privateKey',
       cli: /^--private-key: The private key does not parse/,
@@ -120,7 +203,12 @@ describe('the upstream provider', () => {
     },
     {
       title: 'an RSA key of 1024 bits',
-      input: { ...BASE, authMethod: 'private_key_jwt', clientSecret: undefined, privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+      input: {
+        ...BASE,
+        authMethod: 'private_key_jwt',
+        clientSecret: undefined,
+        privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      },
       code: 'ERR_UPSTREAM_CREDENTIALS',
       member: 'privateKey',
       cli: /^--private-key: The RSA key has 1024 bits/,
@@ -138,17 +226,27 @@ describe('the upstream provider', () => {
   });
 
   it('check: a loopback issuer whose discovery document names it and lists the method is saved', async () => {
-    served = { status: 200, body: { issuer: loopbackIssuer, authorization_endpoint: `${loopbackIssuer}/auth`, token_endpoint: `${loopbackIssuer}/token`, jwks_uri: `${loopbackIssuer}/jwks` } };
+    served = {
+      status: 200,
+      body: { issuer: loopbackIssuer, authorization_endpoint: `${loopbackIssuer}/auth`, token_endpoint: `${loopbackIssuer}/token`, jwks_uri: `${loopbackIssuer}/jwks` },
+    };
     expect(await admin.setUpstream({ ...BASE, issuer: loopbackIssuer }, 'test', { check: true })).toMatchObject({ issuer: loopbackIssuer });
   });
 
   it.each([
-    ['names another issuer', () => ({ status: 200, body: { issuer: 'https://elsewhere.example.com', authorization_endpoint: 'x', token_endpoint: 'y', jwks_uri: 'z' } }), /names the issuer "https:\/\/elsewhere\.example\.com"/],
+    [
+      'names another issuer',
+      () => ({ status: 200, body: { issuer: 'https://elsewhere.example.com', authorization_endpoint: 'x', token_endpoint: 'y', jwks_uri: 'z' } }),
+      /names the issuer "https:\/\/elsewhere\.example\.com"/,
+    ],
     ['answers 500', () => ({ status: 500, body: {} }), /answered HTTP 500/],
     ['lacks the token endpoint', () => ({ status: 200, body: { issuer: loopbackIssuer, authorization_endpoint: 'x', jwks_uri: 'z' } }), /has no token_endpoint/],
     [
       'does not list private_key_jwt',
-      () => ({ status: 200, body: { issuer: loopbackIssuer, authorization_endpoint: 'x', token_endpoint: 'y', jwks_uri: 'z', token_endpoint_auth_methods_supported: ['client_secret_basic'] } }),
+      () => ({
+        status: 200,
+        body: { issuer: loopbackIssuer, authorization_endpoint: 'x', token_endpoint: 'y', jwks_uri: 'z', token_endpoint_auth_methods_supported: ['client_secret_basic'] },
+      }),
       /does not list private_key_jwt/,
     ],
   ])('check: refused when the discovery document %s, changing nothing', async (_title, answer, message) => {
