@@ -38,37 +38,20 @@ function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** Registers a code-flow client: tls_client_auth with a SAN mapping, or public (`none`). */
-async function addCodeClient(clientId: string, options: { public?: boolean; requirePar?: boolean; dns?: string; name?: string } = {}): Promise<void> {
-  const metadata = {
-    grant_types: CODE_GRANTS,
-    redirect_uris: [REDIRECT],
-    require_pushed_authorization_requests: options.requirePar !== false,
-    ...(options.name ? { client_name: options.name } : {}),
-  };
-  if (options.public) {
-    const now = new Date();
-    await clients.insert(s.database.db, {
+/** Registers a code-flow client through the admin use cases: tls_client_auth with a SAN mapping, or public (`none`). */
+async function addCodeClient(clientId: string, options: { public?: boolean; requirePar?: boolean; dns?: string } = {}): Promise<void> {
+  await s.admin.addClient(
+    {
       clientId,
-      authMethod: 'none',
-      boundTokens: true,
+      ...(options.public ? { publicClient: true } : { mapping: { kind: 'san_dns', value: options.dns ?? `${clientId}.example.com` } }),
       scopes: ['read', 'write'],
       defaultResource: API,
-      jwks: null,
-      jwksUri: null,
       grantTypes: CODE_GRANTS,
       redirectUris: [REDIRECT],
       requirePar: options.requirePar !== false,
-      metadata,
-      mappings: [],
-      registration: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    return;
-  }
-  await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: options.dns ?? `${clientId}.example.com` }, scopes: ['read', 'write'], defaultResource: API }, 'test');
-  await clients.update(s.database.db, clientId, { metadata });
+    },
+    'test',
+  );
 }
 
 interface FlowClient {
@@ -139,7 +122,10 @@ beforeAll(async () => {
   op = await startUpstreamOp({ redirectUris: [`${s.issuer}/interaction/callback`] });
   await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
-  await addCodeClient('web', { name: 'Web Shop' });
+  await addCodeClient('web');
+  // The consent page names the client by its client_name.
+  const webRecord = (await clients.find(s.database.db, 'web'))!;
+  await clients.update(s.database.db, 'web', { metadata: { ...webRecord.metadata, client_name: 'Web Shop' } });
   web = await s.pki.client({ subject: [{ CN: ['web'] }], san: [{ type: 'dns', value: 'web.example.com' }] });
   WEB.cert = web;
   mobile = await selfSigned({ subject: [{ CN: ['mobile instance 1'] }] });
