@@ -436,6 +436,27 @@ describe('sign-in and consent', () => {
     }
   });
 
+  it('an unknown interaction, a callback with an unknown state, and a callback in another browser each get a page, and sign no one in', async () => {
+    const d = driver();
+    const unknown = await d.get(`${s.issuer}/interaction/nope`);
+    expect([unknown.status, unknown.h1]).toEqual([400, 'This sign-in has expired']);
+    const noState = await d.get(`${s.issuer}/interaction/callback?code=x&state=unknown`);
+    expect([noState.status, noState.h1]).toEqual([400, 'This sign-in has expired']);
+    // A sign-in started in one browser, its callback opened in another (login CSRF): refused.
+    const pushed = await par(WEB);
+    let page = await d.get(authorizeUrl('web', String(pushed.body.request_uri)));
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
+    const action = /action="([^"]+)"/.exec(page.html)![1]!;
+    page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
+      page = await d.get(new URL(String(page.headers.location), page.url));
+    const callback = new URL(String(page.headers.location), page.url);
+    const other = await driver().get(callback);
+    expect(other.status).toBe(400);
+    expect(other.html).toContain('another browser');
+    expect(other.headers.location).toBeUndefined();
+  });
+
   it('a denied consent sends access_denied (with iss) to the redirect URI, remembers nothing and issues nothing', async () => {
     await addCodeClient('kiosk');
     const kiosk = await s.pki.client({ subject: [{ CN: ['kiosk'] }], san: [{ type: 'dns', value: 'kiosk.example.com' }] });
