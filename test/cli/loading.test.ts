@@ -79,11 +79,12 @@ describe('what a certbound command loads', () => {
   it('certbound --help loads the command tree only: commander, no knex, oidc-provider, koa, undici, zod or database driver', async () => {
     const help = await certbound({}, '--help');
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token'])
+    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'upstream', 'consent', 'refresh-token', 'doctor', 'certs', 'token'])
       expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
     expect(sourcesOf(help.loaded)).toEqual([
       'src/cli/audit-commands.ts',
+      'src/cli/authorization-commands.ts',
       'src/cli/client-commands.ts',
       'src/cli/command-context.ts',
       'src/cli/diagnose-commands.ts',
