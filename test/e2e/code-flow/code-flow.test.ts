@@ -325,7 +325,7 @@ describe('authorization request rules', () => {
     expect(wrong.body.access_token).toBeUndefined();
   });
 
-  it('PAR is required where registered: an authorization request without it gets no code', async () => {
+  it('PAR is required where registered: an authorization request without it gets invalid_request at the redirect URI, and no code', async () => {
     const { challenge } = pkce();
     const d = driver();
     const q = new URLSearchParams({
@@ -340,9 +340,10 @@ describe('authorization request rules', () => {
     const outcome = await d.authorize(`${s.issuer}/auth?${q}`, { redirectUri: REDIRECT });
     expect(outcome.code).toBeUndefined();
     expect(outcome.signedInUpstream).toBe(false);
-    expect(outcome.error ?? outcome.page?.status).toBeTruthy();
-    if (outcome.redirect) expect(outcome.error).toBe('invalid_request');
-    else expect(outcome.page?.status).toBe(400);
+    // The redirect_uri is the registered one, so the error goes back to the client (with iss).
+    expect(outcome.error).toBe('invalid_request');
+    expect(outcome.errorDescription).toBe('Pushed Authorization Request must be used');
+    expect(outcome.iss).toBe(s.issuer);
   });
 
   it('redirect_uri mismatch: an error page that says so, never a redirect', async () => {
