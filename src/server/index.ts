@@ -9,6 +9,7 @@
  * - dispatch.ts: which part answers which path; listeners.ts: the HTTPS listeners; timers.ts;
  * - loaders.ts: what is loaded on first use.
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
@@ -131,7 +132,17 @@ export async function startServer({ config, db, knex, logger, tls, login, upstre
   // End-user sign-in (the upstream provider's relying party, loaded on the first sign-in) and consent.
   const endUserLogin = login
     ? async () => login
-    : loadOnce(() => load.upstreamLogin().then(({ createUpstreamLogin }) => createUpstreamLogin({ db, logger, ...(upstreamFetch ? { fetch: upstreamFetch } : {}) })));
+    : loadOnce(() =>
+        load.upstreamLogin().then(({ createUpstreamLogin }) =>
+          createUpstreamLogin({
+            db,
+            logger,
+            // The upstream provider may be under the organisation's private CA, as a jwks_uri may.
+            ...(config.outboundCaFile ? { ca: readFileSync(config.outboundCaFile, 'utf8') } : {}),
+            ...(upstreamFetch ? { fetch: upstreamFetch } : {}),
+          }),
+        ),
+      );
   const interactions = createInteractions({ config, db, logger, login: endUserLogin, isMainListener: listeners.isMain });
   const provider = createProviderHost({
     config,
