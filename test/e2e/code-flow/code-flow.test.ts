@@ -5,8 +5,8 @@
  * consent remembered in SQL, and the tokens bound to the certificate presented at the token endpoint
  * (RFC 8705 §3), refresh tokens too for a public client (§4).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { clients, consents, refreshTokens, upstreamProviders } from '../../../src/store/index.js';
@@ -21,6 +21,7 @@ const API = 'https://api.example.com';
 const OPAQUE_API = 'https://orders.example.com';
 const REDIRECT = 'https://app.example.com/cb';
 const CODE_GRANTS = ['authorization_code', 'refresh_token'];
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 let s: TestServer;
 let op: UpstreamOp | undefined;
@@ -305,6 +306,37 @@ describe('authorization code flow: public client (none) over mTLS', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.access_token).toBeUndefined();
+  });
+});
+
+describe('authorization code flow: confidential client (private_key_jwt)', () => {
+  it('BT-2: PAR and the token request authenticate with client assertions (audience: the PAR alias, then the token alias); the token is bound to the connection certificate', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'agent-1', use: 'sig', alg: 'ES256' };
+    await s.admin.addClient(
+      { clientId: 'agent', privateKeyJwtJwks: JSON.stringify({ keys: [jwk] }), scopes: ['read'], defaultResource: API, grantTypes: CODE_GRANTS, redirectUris: [REDIRECT] },
+      'test',
+    );
+    const assertion = (aud: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'agent-1' })
+        .setIssuer('agent')
+        .setSubject('agent')
+        .setAudience(aud)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(pair.privateKey);
+    const instance = await selfSigned({ subject: [{ CN: ['agent instance'] }] });
+    const agent: FlowClient = { clientId: 'agent', cert: instance, chain: instance.pem };
+    const pushed = await par(agent, { client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(`${s.mtlsUrl}/request`) });
+    expect(pushed.status, pushed.text).toBe(201);
+    const outcome = await driver().authorize(authorizeUrl('agent', String(pushed.body.request_uri)), { redirectUri: REDIRECT });
+    expect(outcome.code, outcome.page?.html).toBeTruthy();
+    const res = await exchange(agent, outcome.code!, pushed.verifier, { client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(`${s.mtlsUrl}/token`) });
+    expect(res.status, res.text).toBe(200);
+    const { payload } = await jwtVerify(String(res.body.access_token), await jwks(), { issuer: s.issuer, audience: API });
+    expect(payload).toMatchObject({ sub: 'alice', client_id: 'agent', cnf: { 'x5t#S256': x5tS256(instance.der) } });
   });
 });
 
