@@ -233,15 +233,17 @@ export const tokenRequestCases: TokenRequestCase[] = [
     path: '/auth',
     query: 'client_id=tr&response_type=token&scope=read&redirect_uri=https%3A%2F%2Fx.example',
   },
-  ...[
-    { id: 49, title: 'a pushed authorization request from a client not registered for the code flow', form: { client_id: 'tr' } },
-    { id: 54, title: 'a valid pushed authorization request of the code-flow client → a request_uri', form: {}, expect: 'accept' as const },
-    { id: 50, title: 'a pushed authorization request for response_type=token (implicit)', form: { response_type: 'token' } },
-    { id: 51, title: 'a pushed authorization request for response_type=code id_token (hybrid)', form: { response_type: 'code id_token', nonce: 'n' } },
-    { id: 52, title: 'a pushed authorization request with PKCE plain', form: { code_challenge_method: 'plain', code_challenge: 'a'.repeat(43) } },
-    { id: 53, title: 'a pushed authorization request without PKCE', form: { code_challenge: '', code_challenge_method: '' } },
-  ].map(
-    ({ id, title, form, expect = 'refuse' as const }: { id: number; title: string; form: Record<string, string>; expect?: 'refuse' | 'accept' }): TokenRequestCase => ({
+  ...(
+    [
+      { id: 49, title: 'a pushed authorization request from a client not registered for the code flow', form: { client_id: 'tr' } },
+      { id: 54, title: 'a valid pushed authorization request of the code-flow client → a request_uri', form: {}, expect: 'accept' },
+      { id: 50, title: 'a pushed authorization request for response_type=token (implicit)', form: { response_type: 'token' } },
+      { id: 51, title: 'a pushed authorization request for response_type=code id_token (hybrid)', form: { response_type: 'code id_token', nonce: 'n' } },
+      { id: 52, title: 'a pushed authorization request with PKCE plain', form: { code_challenge_method: 'plain', code_challenge: 'a'.repeat(43) } },
+      { id: 53, title: 'a pushed authorization request without PKCE', form: { code_challenge: '', code_challenge_method: '' } },
+    ] as { id: number; title: string; form: Record<string, string>; expect?: 'refuse' | 'accept' }[]
+  ).map(
+    ({ id, title, form, expect = 'refuse' }): TokenRequestCase => ({
       id: R(id),
       guards: ['IC-9', 'AL-4'],
       title,
