@@ -131,7 +131,16 @@ export async function startServer({ config, db, knex, logger, tls, login, upstre
   // End-user sign-in (the upstream provider's relying party, loaded on the first sign-in) and consent.
   const endUserLogin = login
     ? async () => login
-    : loadOnce(() => load.upstreamLogin().then(({ createUpstreamLogin }) => createUpstreamLogin({ db, logger, ...(upstreamFetch ? { fetch: upstreamFetch } : {}) })));
+    : loadOnce(() =>
+        load.upstreamLogin().then(({ createUpstreamLogin }) =>
+          createUpstreamLogin({
+            db,
+            logger,
+            ...(upstreamFetch ? { fetch: upstreamFetch } : {}),
+            ...(config.outboundCaFile ? { caFile: config.outboundCaFile } : {}),
+          }),
+        ),
+      );
   const interactions = createInteractions({ config, db, logger, login: endUserLogin, isMainListener: listeners.isMain });
   const provider = createProviderHost({
     config,
