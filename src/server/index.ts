@@ -9,7 +9,6 @@
  * - dispatch.ts: which part answers which path; listeners.ts: the HTTPS listeners; timers.ts;
  * - loaders.ts: what is loaded on first use.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
@@ -137,9 +136,8 @@ export async function startServer({ config, db, knex, logger, tls, login, upstre
           createUpstreamLogin({
             db,
             logger,
-            // The upstream provider may be under the organisation's private CA, as a jwks_uri may.
-            ...(config.outboundCaFile ? { ca: readFileSync(config.outboundCaFile, 'utf8') } : {}),
             ...(upstreamFetch ? { fetch: upstreamFetch } : {}),
+            ...(config.outboundCaFile ? { caFile: config.outboundCaFile } : {}),
           }),
         ),
       );

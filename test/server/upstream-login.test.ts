@@ -45,6 +45,7 @@ afterAll(async () => {
 
 afterEach(async () => {
   op.refuseLogins(null);
+  op.stall(false);
   await op.up();
   await Promise.all(drivers.splice(0).map((d) => d.close()));
   await upstreamProviders.remove(database.db).catch(() => {});
@@ -160,6 +161,37 @@ describe('upstream login (certbound as the relying party of the upstream OpenID 
     const atDiscovery = await refusal(fresh.begin({ callbackUrl: CALLBACK }));
     expect({ code: atDiscovery.code, reason: atDiscovery.details?.reason }).toEqual({ code: 'UPSTREAM_UNAVAILABLE', reason: 'discovery_failed' });
     expect(logs.some((l) => l.event === 'upstream_unavailable' && l.reason === 'discovery_failed' && typeof l.detail === 'string')).toBe(true);
+  });
+
+  it('says the upstream is unavailable when it accepts the connection and never answers (timeout)', async () => {
+    await configure('client_secret_basic');
+    const login = createUpstreamLogin({ db: database.db, logger, fetch: op.fetch, timeoutMs: 500 });
+    const { pending, currentUrl } = await signIn(login);
+    op.stall();
+    const started = Date.now();
+    const err = await refusal(login.finish({ callbackUrl: CALLBACK, currentUrl, pending }));
+    expect({ code: err.code, status: err.status, reason: err.details?.reason }).toEqual({ code: 'UPSTREAM_UNAVAILABLE', status: 502, reason: 'unreachable' });
+    // openid-client's timeout is in whole seconds: 500 ms rounds up to 1 s.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("refuses an ID token that does not validate (expired by certbound's clock: UPSTREAM_LOGIN_FAILED, id_token_invalid)", async () => {
+    await configure('client_secret_basic');
+    // Two hours ahead for the whole login: the pending login is fresh, the upstream's one-hour ID token has expired.
+    const login = createUpstreamLogin({ db: database.db, logger, fetch: op.fetch, now: () => Date.now() + 2 * 3600_000 });
+    const { pending, currentUrl } = await signIn(login);
+    const err = await refusal(login.finish({ callbackUrl: CALLBACK, currentUrl, pending }));
+    expect({ code: err.code, reason: err.details?.reason }).toEqual({ code: 'UPSTREAM_LOGIN_FAILED', reason: 'id_token_invalid' });
+    expect(logs.some((l) => l.event === 'upstream_login_refused' && l.reason === 'id_token_invalid' && String(l.detail).includes('exp'))).toBe(true);
+  });
+
+  it('refuses to start a sign-in when the private_key_jwt key configured cannot sign (UPSTREAM_UNAVAILABLE, client_key_invalid)', async () => {
+    // A public key where the private one belongs: found before the user is sent upstream, not after.
+    await configure('private_key_jwt', { privateJwk: op.clients.privateKeyJwt.publicJwk as Record<string, unknown> });
+    const login = createUpstreamLogin({ db: database.db, logger, fetch: op.fetch });
+    const err = await refusal(login.begin({ callbackUrl: CALLBACK }));
+    expect({ code: err.code, reason: err.details?.reason }).toEqual({ code: 'UPSTREAM_UNAVAILABLE', reason: 'client_key_invalid' });
+    expect(err.message).toMatch(/private key/);
   });
 
   it("says the upstream is unavailable when it refuses certbound's client credentials (token_endpoint_refused)", async () => {

@@ -66,6 +66,8 @@ export interface UpstreamOp {
   providerRow(authMethod: UpstreamAuthMethod, overrides?: Partial<UpstreamProvider>): UpstreamProvider;
   /** From now on, a submitted login ends with this OAuth error at the redirect URI instead of signing in (access_denied by default); `null` stops it. */
   refuseLogins(refusal?: { error: string; error_description?: string } | null): void;
+  /** From now on (until `stall(false)`), requests are accepted and never answered: an upstream that hangs. */
+  stall(on?: boolean): void;
   /** How many logins succeeded (a correct password). */
   readonly logins: number;
   /** Closes the listener and every connection: the upstream is unreachable until `up()`. */
@@ -206,6 +208,7 @@ export async function startUpstreamOp(options: StartUpstreamOptions): Promise<Up
   const callback = provider.callback();
   let refusal: { error: string; error_description?: string } | null = null;
   let logins = 0;
+  let stalled = false;
 
   async function interaction(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const details = await provider.interactionDetails(req, res);
@@ -251,6 +254,7 @@ export async function startUpstreamOp(options: StartUpstreamOptions): Promise<Up
   }
 
   const server: Server = createServer({ cert: tlsLeaf.pem, key: tlsLeaf.keyPem }, (req, res) => {
+    if (stalled) return;
     const path = new URL(req.url ?? '/', issuer).pathname;
     if (!path.startsWith('/interaction/')) {
       callback(req, res);
@@ -304,6 +308,9 @@ export async function startUpstreamOp(options: StartUpstreamOptions): Promise<Up
     },
     refuseLogins(next = { error: 'access_denied', error_description: 'the user did not allow the sign-in' }) {
       refusal = next;
+    },
+    stall(on = true) {
+      stalled = on;
     },
     get logins() {
       return logins;

@@ -14,6 +14,7 @@
  * does apply: HTTPS only, a bounded timeout, redirects never followed (openid-client sends
  * `redirect: 'manual'`), and extra CAs only where the deployment names them.
  */
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
@@ -48,8 +49,10 @@ export interface UpstreamLoginOptions {
   logger: Logger;
   /** Outbound fetch, for tests with a private CA. Default: undici's fetch (with `ca` when given). */
   fetch?: typeof fetch;
-  /** Extra CA certificates (PEM) trusted for the upstream besides Node's bundled ones (CERTBOUND_OUTBOUND_CA_FILE). */
+  /** Extra CA certificates (PEM) trusted for the upstream besides Node's bundled ones. */
   ca?: string;
+  /** The same read from a file: CERTBOUND_OUTBOUND_CA_FILE, the CAs certbound trusts for every outbound request. */
+  caFile?: string;
   /** Timeout of each request to the upstream, ms. Default 10 000. */
   timeoutMs?: number;
   /** The clock, ms since the epoch (ID token times, the pending login's age). Default `Date.now`. */
@@ -318,6 +321,7 @@ function outboundFetch(options: UpstreamLoginOptions): oidc.CustomFetch {
     const f = options.fetch;
     return (url, init) => f(url, init as RequestInit);
   }
-  const dispatcher = options.ca ? new Agent({ connect: { ca: [...rootCertificates, options.ca] } }) : undefined;
+  const ca = [options.ca, options.caFile ? readFileSync(options.caFile, 'utf8') : undefined].filter((pem): pem is string => pem !== undefined);
+  const dispatcher = ca.length ? new Agent({ connect: { ca: [...rootCertificates, ...ca] } }) : undefined;
   return (url, init) => undiciFetch(url, { ...(init as object), ...(dispatcher ? { dispatcher } : {}) }) as unknown as Promise<Response>;
 }

@@ -6,6 +6,9 @@
  * (a real oidc-provider, test/support/upstream-op.ts) through the test user agent, the code exchange and
  * a refresh. Every token is bound to the certificate (`cnf.x5t#S256`).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -16,7 +19,7 @@ import { httpsJson } from '../../helpers/net.js';
 import type { Issued } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { type CodeFlowDriver, createCodeFlowDriver } from '../../support/code-flow-driver.js';
-import { startUpstreamOp, type UpstreamOp } from '../../support/upstream-op.js';
+import { createUpstreamCa, startUpstreamOp, type UpstreamOp } from '../../support/upstream-op.js';
 
 const API = 'https://api.example.com';
 const REDIRECT_URI = 'https://app.example.com/callback';
@@ -27,6 +30,7 @@ let s: TestServer;
 let op: UpstreamOp;
 let webApp: Issued;
 let driver: CodeFlowDriver;
+let caDir: string | undefined;
 const agents: Agent[] = [];
 
 /** openid-client's fetch: trusts certbound's test root and presents `certificate` wherever a server asks for one (the mTLS listener). */
@@ -45,8 +49,13 @@ async function boundClaims(token: string): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  s = await startTestServer({ serverOptions: { upstreamFetch: (...args) => op.fetch(...args) } });
-  op = await startUpstreamOp({ redirectUris: [`${s.issuer}${UPSTREAM_CALLBACK_PATH}`] });
+  // As a deployment trusts its identity provider's private CA: CERTBOUND_OUTBOUND_CA_FILE, read by the upstream login.
+  caDir = mkdtempSync(path.join(tmpdir(), 'certbound-upstream-ca-'));
+  const upstreamCa = await createUpstreamCa();
+  const caFile = path.join(caDir, 'upstream-ca.pem');
+  writeFileSync(caFile, upstreamCa.pem);
+  s = await startTestServer({ configOverrides: { outboundCaFile: caFile } });
+  op = await startUpstreamOp({ redirectUris: [`${s.issuer}${UPSTREAM_CALLBACK_PATH}`], ca: upstreamCa });
   await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
 
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
@@ -63,6 +72,7 @@ afterAll(async () => {
   await Promise.all(agents.map((a) => a.close().catch(() => {})));
   await op?.stop();
   await s?.close();
+  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 describe('openid-client v6 as a client of certbound (authorization code flow)', () => {
