@@ -1,6 +1,6 @@
 import { type CertificateMapping, isMappingValidAt, MAPPING_KIND_PARAMETER } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
-import { GRANT_TYPES, responseTypesOf } from './grants/index.js';
+import { grantTypesOf, responseTypesOf } from './grants/index.js';
 
 /** Stored form of a mapping inside the client metadata (`certbound_mappings`). */
 export interface StoredMapping {
@@ -40,8 +40,9 @@ function primaryMapping(record: ClientRecord, now: number) {
  * them; the newest currently valid one is also published as the standard `tls_client_auth_*` value.
  */
 export function toClientMetadata(record: ClientRecord, now = Date.now()): Record<string, unknown> {
-  // The grants the client is registered for, among those served; the response types they start with.
-  const grantTypes = GRANT_TYPES.filter((g) => record.grantTypes.includes(g));
+  // The grants the client is registered for, among those served (a public client: those that allow one);
+  // the response types they start with.
+  const grantTypes = grantTypesOf(record.grantTypes, record.authMethod);
   const responseTypes = responseTypesOf(grantTypes);
   const metadata: Record<string, unknown> = {
     ...record.metadata,

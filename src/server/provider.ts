@@ -17,7 +17,13 @@ import type { MtlsHooks } from './mtls.js';
 import type { Refusal } from './peer-certificate.js';
 import { x5tS256 } from '../pki/thumbprint.js';
 
-export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint', 'pushed_authorization_request_endpoint'] as const;
+export const MTLS_ALIASED_ENDPOINTS = [
+  'token_endpoint',
+  'introspection_endpoint',
+  'revocation_endpoint',
+  'registration_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
 
 /**
  * RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection, revocation, (RFC 7591) registration and
@@ -127,7 +133,8 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, inter
     const grant = ctx.oidc.route === 'token' ? grantOf((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type) : undefined;
     if (grant) return grant.resourceServerInfo(ctx, rs, client, resourceIndicator, grants);
     const resource = (ctx.oidc.params as Record<string, unknown> | undefined)?.resource;
-    if (Array.isArray(resource) && resource.length > 1) throw new errors.InvalidTarget('an authorization request names one resource (RFC 8707 resource parameter); request each resource in an authorization of its own');
+    if (Array.isArray(resource) && resource.length > 1)
+      throw new errors.InvalidTarget('an authorization request names one resource (RFC 8707 resource parameter); request each resource in an authorization of its own');
     return grants.access.tokenFor({ ctx, rs, client, resourceIndicator, defaultToHeldScopes: false, requireScope: true });
   };
 
@@ -267,7 +274,10 @@ function fixedAssertionAudiences(provider: Provider, issuer: string, aliases: Re
  *   token records the new certificate (a client that rotated its certificate keeps refreshing).
  */
 function refreshTokenBinding(provider: Provider, mtls: MtlsHooks): void {
-  const model = provider.RefreshToken as unknown as { find(...args: unknown[]): Promise<Record<string, unknown> | undefined>; prototype: { save(...args: unknown[]): Promise<string> } };
+  const model = provider.RefreshToken as unknown as {
+    find(...args: unknown[]): Promise<Record<string, unknown> | undefined>;
+    prototype: { save(...args: unknown[]): Promise<string> };
+  };
   const confidentialAtToken = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.route === 'token' && ctx.oidc.client !== undefined && ctx.oidc.client.clientAuthMethod !== 'none';
   const find = model.find.bind(model);
   model.find = async (...args: unknown[]) => {

@@ -17,6 +17,7 @@ export const SESSION_TTL_S = 3600;
 
 export const authorizationCode: Grant = {
   type: 'authorization_code',
+  publicClients: true,
   responseTypes: ['code'],
   features: {
     // RFC 9126: on the mTLS listener too (mtls_endpoint_aliases), required per client

@@ -33,6 +33,12 @@ export interface Grant {
    * grant served at the token endpoint only): a client with the grant registers them, discovery lists them.
    */
   readonly responseTypes?: readonly string[];
+  /**
+   * Whether a public client (`none`: no client authentication, its certificate is proof of possession
+   * only, RFC 8705 §4) may use the grant. A grant where the client's credentials are the only proof
+   * (client_credentials) is never offered to one.
+   */
+  readonly publicClients: boolean;
   /** The oidc-provider `features` that turn the grant on. */
   readonly features: NonNullable<Configuration['features']>;
   /** The provider events that mean a token was issued, with the format the metrics label it with. */

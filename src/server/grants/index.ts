@@ -23,6 +23,11 @@ export const REFRESH_GRANT_TYPE: GrantType = refreshToken.type;
 /** The response types the authorization endpoint serves: those of the grants that start there. */
 export const RESPONSE_TYPES: readonly string[] = [...new Set(GRANTS.flatMap((g) => g.responseTypes ?? []))];
 
+/** The grants a client registered with `grantTypes` and authentication method `authMethod` is offered, in GRANTS order. */
+export function grantTypesOf(grantTypes: readonly string[], authMethod: string): GrantType[] {
+  return GRANTS.filter((g) => grantTypes.includes(g.type) && (authMethod !== 'none' || g.publicClients)).map((g) => g.type);
+}
+
 /** The response types a client with `grantTypes` registers. */
 export function responseTypesOf(grantTypes: readonly string[]): string[] {
   return [...new Set(GRANTS.filter((g) => grantTypes.includes(g.type)).flatMap((g) => g.responseTypes ?? []))];

@@ -19,6 +19,7 @@ const OTHER_CERTIFICATE = 'failed x5t#S256 verification';
 
 export const refreshToken: Grant = {
   type: 'refresh_token',
+  publicClients: true,
   features: {},
   // The access tokens of a refresh are counted with the code's (authorization-code.ts): same events.
   issuedEvents: [],

@@ -9,7 +9,7 @@
  * Pages and errors are server-rendered HTML (pages.ts), never a redirect to an unverified redirect_uri.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
@@ -133,6 +133,13 @@ export function createInteractions(options: InteractionsOptions) {
       // registered) gets a page, never a redirect.
       async renderError(ctx, out) {
         const o = out as { error?: string; error_description?: string };
+        // A program that does not ask for HTML (an API client, a test) reads the RFC 6749 body as JSON.
+        if (!String(ctx.get('accept')).includes('text/html')) {
+          ctx.set(PAGE_HEADERS);
+          ctx.type = 'application/json';
+          ctx.body = out;
+          return;
+        }
         const ref = randomUUID().slice(0, 8);
         logger.info({ event: 'authorization_page_refused', ref, error: o.error, error_description: o.error_description }, 'authorization request refused with an error page');
         send(
@@ -188,8 +195,13 @@ export function createInteractions(options: InteractionsOptions) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const form = await readForm(ctx);
     if (!sameValue(form.get('csrf') ?? undefined, ctx.cookies.get(CSRF_COOKIE) ?? undefined))
-      throw new PageError(403, 'The consent form was not accepted', 'The form did not come from this page (its anti-forgery value is missing or wrong). Start again from the application.');
-    if (details.prompt.name !== 'consent') throw new PageError(400, 'Nothing to consent to', 'This authorization request asks for no consent now. Start again from the application.');
+      throw new PageError(
+        403,
+        'The consent form was not accepted',
+        'The form did not come from this page (its anti-forgery value is missing or wrong). Start again from the application.',
+      );
+    if (details.prompt.name !== 'consent')
+      throw new PageError(400, 'Nothing to consent to', 'This authorization request asks for no consent now. Start again from the application.');
     const accountId = details.session?.accountId;
     const clientId = String(details.params.client_id);
     if (!accountId) throw new PageError(400, 'You are not signed in', 'Start again from the application.');
@@ -198,7 +210,8 @@ export function createInteractions(options: InteractionsOptions) {
     if (decision !== 'allow') {
       logger.info({ event: 'consent_decided', decision: 'deny', client_id: clientId, account_id: accountId }, 'the user denied the authorization request');
       ctx.respond = false;
-      await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the user denied the authorization request' }, { mergeWithLastSubmission: false });
+      const denied = new errors.AccessDenied('the user denied the authorization request');
+      await provider.interactionFinished(ctx.req, ctx.res, { error: denied.error, error_description: denied.error_description }, { mergeWithLastSubmission: false });
       return;
     }
     const { Grant } = provider;
@@ -207,7 +220,10 @@ export function createInteractions(options: InteractionsOptions) {
     for (const [resource, scopes] of Object.entries(missing)) grant.addResourceScope(resource, scopes.join(' '));
     const grantId = await grant.save();
     await remember(accountId, clientId, missing);
-    logger.info({ event: 'consent_decided', decision: 'allow', client_id: clientId, account_id: accountId, resources: Object.keys(missing) }, 'the user allowed the authorization request');
+    logger.info(
+      { event: 'consent_decided', decision: 'allow', client_id: clientId, account_id: accountId, resources: Object.keys(missing) },
+      'the user allowed the authorization request',
+    );
     ctx.respond = false;
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
@@ -235,10 +251,12 @@ export function createInteractions(options: InteractionsOptions) {
 
   async function callback(provider: Provider, ctx: KoaContextWithOIDC): Promise<void> {
     const state = ctx.query.state;
-    if (typeof state !== 'string' || !state) throw new PageError(400, 'Sign-in failed', 'The sign-in provider sent the browser back without a state. Start again from the application.');
+    if (typeof state !== 'string' || !state)
+      throw new PageError(400, 'Sign-in failed', 'The sign-in provider sent the browser back without a state. Start again from the application.');
     const key = keyOf(state);
     const record = (await pendingLogins.find(key)) as PendingRecord | undefined;
-    if (!record) throw new PageError(400, 'This sign-in has expired', 'The sign-in was not started here, was already completed, or took too long. Start again from the application.');
+    if (!record)
+      throw new PageError(400, 'This sign-in has expired', 'The sign-in was not started here, was already completed, or took too long. Start again from the application.');
     if (!sameValue(ctx.cookies.get(LOGIN_COOKIE) ?? undefined, record.uid))
       throw new PageError(400, 'Sign-in failed', 'The sign-in was started in another browser (or its cookie is gone). Start again from the application in this browser.');
     await pendingLogins.destroy(key);

@@ -35,10 +35,7 @@ function page(title: string, body: string): string {
 
 /** An error page: what went wrong in the `<h1>`, what to do below it, and the ref the log line carries. */
 export function errorPage(title: string, explanation: string, ref?: string): string {
-  return page(
-    title,
-    `<main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(explanation)}</p>${ref ? `<p class="ref">Reference: <code>${escapeHtml(ref)}</code></p>` : ''}</main>`,
-  );
+  return page(title, `<main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(explanation)}</p>${ref ? `<p class="ref">Reference: <code>${escapeHtml(ref)}</code></p>` : ''}</main>`);
 }
 
 export interface ConsentView {

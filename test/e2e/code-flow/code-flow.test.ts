@@ -38,32 +38,20 @@ function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** Registers a code-flow client: tls_client_auth with a SAN mapping, or public (`none`). */
-async function addCodeClient(clientId: string, options: { public?: boolean; requirePar?: boolean; dns?: string; name?: string } = {}): Promise<void> {
-  const metadata = { grant_types: CODE_GRANTS, redirect_uris: [REDIRECT], require_pushed_authorization_requests: options.requirePar !== false, ...(options.name ? { client_name: options.name } : {}) };
-  if (options.public) {
-    const now = new Date();
-    await clients.insert(s.database.db, {
+/** Registers a code-flow client through the admin use cases: tls_client_auth with a SAN mapping, or public (`none`). */
+async function addCodeClient(clientId: string, options: { public?: boolean; requirePar?: boolean; dns?: string } = {}): Promise<void> {
+  await s.admin.addClient(
+    {
       clientId,
-      authMethod: 'none',
-      boundTokens: true,
+      ...(options.public ? { publicClient: true } : { mapping: { kind: 'san_dns', value: options.dns ?? `${clientId}.example.com` } }),
       scopes: ['read', 'write'],
       defaultResource: API,
-      jwks: null,
-      jwksUri: null,
       grantTypes: CODE_GRANTS,
       redirectUris: [REDIRECT],
       requirePar: options.requirePar !== false,
-      metadata,
-      mappings: [],
-      registration: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    return;
-  }
-  await s.admin.addClient({ clientId, mapping: { kind: 'san_dns', value: options.dns ?? `${clientId}.example.com` }, scopes: ['read', 'write'], defaultResource: API }, 'test');
-  await clients.update(s.database.db, clientId, { metadata });
+    },
+    'test',
+  );
 }
 
 interface FlowClient {
@@ -75,7 +63,17 @@ interface FlowClient {
 
 /** RFC 9126 PAR at the mTLS alias with PKCE; returns the request_uri response. */
 async function par(c: FlowClient, params: Record<string, string> = {}, challenge = pkce()): Promise<JsonResponse & { verifier: string }> {
-  const form = { client_id: c.clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'read', resource: API, code_challenge: challenge.challenge, code_challenge_method: 'S256', state: 'st-1', ...params };
+  const form = {
+    client_id: c.clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope: 'read',
+    resource: API,
+    code_challenge: challenge.challenge,
+    code_challenge_method: 'S256',
+    state: 'st-1',
+    ...params,
+  };
   for (const [k, v] of Object.entries(form)) if (v === '') delete (form as Record<string, string>)[k];
   const res = await s.token(c.cert, form, { url: `${s.mtlsUrl}/request`, ...(c.chain ? { chain: c.chain } : {}) });
   return { ...res, verifier: challenge.verifier };
@@ -92,7 +90,11 @@ async function fullFlow(c: FlowClient, d = driver(), options: { decision?: 'allo
 }
 
 async function exchange(c: FlowClient, code: string, verifier: string, extra: Record<string, string> = {}) {
-  return s.token(c.cert, { grant_type: 'authorization_code', client_id: c.clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra }, c.chain ? { chain: c.chain } : {});
+  return s.token(
+    c.cert,
+    { grant_type: 'authorization_code', client_id: c.clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra },
+    c.chain ? { chain: c.chain } : {},
+  );
 }
 
 /** A refresh with the client's own certificate. */
@@ -120,7 +122,10 @@ beforeAll(async () => {
   op = await startUpstreamOp({ redirectUris: [`${s.issuer}/interaction/callback`] });
   await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
-  await addCodeClient('web', { name: 'Web Shop' });
+  await addCodeClient('web');
+  // The consent page names the client by its client_name.
+  const webRecord = (await clients.find(s.database.db, 'web'))!;
+  await clients.update(s.database.db, 'web', { metadata: { ...webRecord.metadata, client_name: 'Web Shop' } });
   web = await s.pki.client({ subject: [{ CN: ['web'] }], san: [{ type: 'dns', value: 'web.example.com' }] });
   WEB.cert = web;
   mobile = await selfSigned({ subject: [{ CN: ['mobile instance 1'] }] });
@@ -263,7 +268,11 @@ describe('authorization code flow: public client (none) over mTLS', () => {
     expect(withOther.body.access_token).toBeUndefined();
     const ref = /\(ref ([0-9a-f]{8})\)/.exec(String(withOther.body.error_description))?.[1];
     expect(ref, String(withOther.body.error_description)).toBeTruthy();
-    expect(s.logs.find((l) => l.event === 'token_binding_refused' && l.ref === ref)).toMatchObject({ reason: 'REFRESH_CERT_MISMATCH', client_id: 'mobile', x5t: x5tS256(other.der) });
+    expect(s.logs.find((l) => l.event === 'token_binding_refused' && l.ref === ref)).toMatchObject({
+      reason: 'REFRESH_CERT_MISMATCH',
+      client_id: 'mobile',
+      x5t: x5tS256(other.der),
+    });
 
     // No certificate: the main listener asks for none.
     const withNone = await httpsJson(`${s.handle.mainUrl}/token`, { agent: s.agent(), form: { grant_type: 'refresh_token', client_id: 'mobile', refresh_token: token } });
@@ -309,7 +318,15 @@ describe('authorization request rules', () => {
   it('PAR is required where registered: an authorization request without it gets no code', async () => {
     const { challenge } = pkce();
     const d = driver();
-    const q = new URLSearchParams({ client_id: 'web', response_type: 'code', redirect_uri: REDIRECT, scope: 'read', resource: API, code_challenge: challenge, code_challenge_method: 'S256' });
+    const q = new URLSearchParams({
+      client_id: 'web',
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      scope: 'read',
+      resource: API,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const outcome = await d.authorize(`${s.issuer}/auth?${q}`, { redirectUri: REDIRECT });
     expect(outcome.code).toBeUndefined();
     expect(outcome.signedInUpstream).toBe(false);
@@ -323,7 +340,15 @@ describe('authorization request rules', () => {
     const { challenge } = pkce();
     const d = driver();
     for (const uri of ['https://evil.example/cb', `${REDIRECT}/`, `${REDIRECT}?x=1`]) {
-      const q = new URLSearchParams({ client_id: 'spa', response_type: 'code', redirect_uri: uri, scope: 'read', resource: API, code_challenge: challenge, code_challenge_method: 'S256' });
+      const q = new URLSearchParams({
+        client_id: 'spa',
+        response_type: 'code',
+        redirect_uri: uri,
+        scope: 'read',
+        resource: API,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
       const page = await d.get(`${s.issuer}/auth?${q}`);
       expect(page.status, uri).toBe(400);
       expect(page.headers.location, uri).toBeUndefined();
