@@ -88,7 +88,11 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
           `client id: ${u.clientId}`,
           `auth method: ${u.authMethod}`,
           ...(u.authMethod === 'client_secret_basic' ? [`client secret: ${u.clientSecretSet ? 'set' : 'not set'}`] : []),
-          ...(u.privateKey ? [`private key: ${u.privateKey.kty} ${u.privateKey.alg}, public JWK thumbprint ${u.privateKey.thumbprint}`] : []),
+          ...(u.privateKey
+            ? [
+                `private key: ${u.privateKey.kty} ${u.privateKey.alg}, public JWK thumbprint ${u.privateKey.thumbprint}${u.privateKey.kid === u.privateKey.thumbprint ? '' : `, kid ${u.privateKey.kid}`}`,
+              ]
+            : []),
           `scopes: ${u.scopes.join(' ')}`,
           `subject claim: ${u.subjectClaim}`,
           `updated: ${u.updatedAt.toISOString()}`,
