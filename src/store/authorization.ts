@@ -151,8 +151,14 @@ export const consents = {
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<UserConsent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.accountId !== undefined) where.push('account_id = ?'), params.push(filter.accountId);
-    if (filter.clientId !== undefined) where.push('client_id = ?'), params.push(filter.clientId);
+    if (filter.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
     const rows = await sqlOf(db).all(`select * from user_consents${where.length ? ` where ${where.join(' and ')}` : ''} order by client_id, account_id`, params);
     return rows.map(consentFromRow);
   },
@@ -166,8 +172,14 @@ export const refreshTokens = {
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<RefreshTokenRecord[]> {
     const where = ["model = 'RefreshToken'", '(expires_at is null or expires_at > ?)'];
     const params: unknown[] = [Date.now()];
-    if (filter.accountId !== undefined) where.push('account_id = ?'), params.push(filter.accountId);
-    if (filter.clientId !== undefined) where.push('client_id = ?'), params.push(filter.clientId);
+    if (filter.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
     const rows = await sqlOf(db).all(`select * from oidc_payloads where ${where.join(' and ')} order by id`, params);
     return rows.map(refreshTokenFromRow).sort((a, b) => (a.issuedAt?.getTime() ?? 0) - (b.issuedAt?.getTime() ?? 0));
   },

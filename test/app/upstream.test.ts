@@ -98,7 +98,7 @@ describe('the upstream provider', () => {
     expect(JSON.stringify(await admin.listAudit({ target: 'upstream:default' }))).not.toContain(d);
   });
 
-  it("private_key_jwt with a JWK that names its kid: the assertions keep that kid (the provider knows the key by it)", async () => {
+  it('private_key_jwt with a JWK that names its kid: the assertions keep that kid (the provider knows the key by it)', async () => {
     const jwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'certbound-2027' };
     const view = await admin.setUpstream({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'private_key_jwt', privateKey: JSON.stringify(jwk) }, 'test');
     expect(view.privateKey).toMatchObject({ kid: 'certbound-2027', alg: 'ES256' });
