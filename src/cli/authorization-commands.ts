@@ -31,7 +31,7 @@ export function readSecretArg(file: string, flag: string): string {
 
 const when = (d: Date | null) => (d ? d.toISOString() : '-');
 
-export function registerAuthorizationCommands(program: Command, { io, withAdmin, print }: CommandContext): void {
+export function registerAuthorizationCommands(program: Command, { io, withAdmin, withQueries, print }: CommandContext): void {
   const upstream = program.command('upstream').description('the upstream OpenID Provider end users sign in at for the authorization code flow (certbound is not a user directory)');
   upstream
     .command('set')
@@ -115,7 +115,7 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
     .option('--user <sub>', 'only this user (the sub certbound issues)')
     .option('--json', 'JSON output')
     .action(async (opts: { client?: string; user?: string; json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listConsents({ clientId: opts.client, accountId: opts.user }));
+      const list = await withQueries((queries) => queries.listConsents({ clientId: opts.client, accountId: opts.user }));
       const { consentJson } = await load.queries();
       print(list.map(consentJson), opts.json, () =>
         list.length
@@ -146,7 +146,7 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
     .option('--user <sub>', 'only this user (the sub certbound issues)')
     .option('--json', 'JSON output')
     .action(async (opts: { client?: string; user?: string; json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listRefreshTokens({ clientId: opts.client, accountId: opts.user }));
+      const list = await withQueries((queries) => queries.listRefreshTokens({ clientId: opts.client, accountId: opts.user }));
       const { refreshTokenJson } = await load.queries();
       print(list.map(refreshTokenJson), opts.json, () =>
         list.length
