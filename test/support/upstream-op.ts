@@ -19,7 +19,7 @@ import Provider, { type Adapter, type AdapterPayload, type Configuration } from 
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { UpstreamAuthMethod, UpstreamProvider } from '../../src/store/index.js';
 import { freePort } from '../helpers/net.js';
-import { createCa, EKU_SERVER_AUTH, issueLeaf } from '../helpers/pki.js';
+import { createCa, EKU_SERVER_AUTH, type Issued, issueLeaf } from '../helpers/pki.js';
 
 export interface UpstreamAccount {
   password: string;
@@ -36,6 +36,11 @@ export interface StartUpstreamOptions {
   redirectUris: string[];
   /** Default {@link DEFAULT_ACCOUNTS}. */
   accounts?: Record<string, UpstreamAccount>;
+  /**
+   * The CA that issues the upstream's TLS certificate (default: one made now). Made first with
+   * {@link createUpstreamCa} when certbound must trust it before the upstream starts (CERTBOUND_OUTBOUND_CA_FILE).
+   */
+  ca?: Issued;
   /** Put the scope claims in the ID token too (Keycloak, Entra do); by default they are in userinfo only, as OpenID Connect says for the code flow. */
   claimsInIdToken?: boolean;
 }
@@ -136,9 +141,14 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** A CA for the upstream's TLS certificate, to trust before the upstream starts. */
+export function createUpstreamCa(): Promise<Issued> {
+  return createCa({ name: [{ O: ['Upstream IdP'] }, { CN: ['Upstream IdP Test CA'] }] });
+}
+
 export async function startUpstreamOp(options: StartUpstreamOptions): Promise<UpstreamOp> {
   const accounts = { ...(options.accounts ?? DEFAULT_ACCOUNTS) };
-  const root = await createCa({ name: [{ O: ['Upstream IdP'] }, { CN: ['Upstream IdP Test CA'] }] });
+  const root = options.ca ?? (await createUpstreamCa());
   const tlsLeaf = await issueLeaf(root, {
     subject: [{ CN: ['127.0.0.1'] }],
     san: [

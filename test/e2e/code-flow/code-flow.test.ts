@@ -18,6 +18,7 @@ import { type CodeFlowDriver, createCodeFlowDriver } from '../../support/code-fl
 import { startUpstreamOp, type UpstreamOp } from '../../support/upstream-op.js';
 
 const API = 'https://api.example.com';
+const OPAQUE_API = 'https://orders.example.com';
 const REDIRECT = 'https://app.example.com/cb';
 const CODE_GRANTS = ['authorization_code', 'refresh_token'];
 
@@ -122,6 +123,7 @@ beforeAll(async () => {
   op = await startUpstreamOp({ redirectUris: [`${s.issuer}/interaction/callback`] });
   await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
+  await s.admin.addResourceServer({ identifier: OPAQUE_API, scopes: ['read'], tokenFormat: 'opaque', ttl: 300 }, 'test');
   await addCodeClient('web');
   // The consent page names the client by its client_name.
   const webRecord = (await clients.find(s.database.db, 'web'))!;
@@ -216,16 +218,24 @@ describe('authorization code flow: confidential client (tls_client_auth) with PA
     expect(again.body.error).toBe('invalid_grant');
   });
 
-  it('code replay: the second exchange is refused and the tokens of the first are revoked (RFC 6749 §4.1.2)', async () => {
-    const { outcome, verifier } = await fullFlow(WEB);
-    const first = await exchange(WEB, outcome.code!, verifier);
+  it('code replay: the second exchange is refused and the tokens of the first are revoked, access token and refresh token (RFC 6749 §4.1.2)', async () => {
+    // Opaque access tokens, so that their revocation is visible at introspection (a JWT stays valid until its exp).
+    const d = driver();
+    const pushed = await par(WEB, { resource: OPAQUE_API });
+    expect(pushed.status, pushed.text).toBe(201);
+    const outcome = await d.authorize(authorizeUrl('web', String(pushed.body.request_uri)), { redirectUri: REDIRECT });
+    const first = await exchange(WEB, outcome.code!, pushed.verifier);
     expect(first.status, first.text).toBe(200);
+    const access = String(first.body.access_token);
+    expect(access.split('.').length).not.toBe(3);
+    expect((await introspect(WEB, access)).body).toMatchObject({ active: true, sub: 'alice', aud: OPAQUE_API, cnf: { 'x5t#S256': x5tS256(web.der) } });
     expect((await introspect(WEB, String(first.body.refresh_token))).body.active).toBe(true);
-    const replay = await exchange(WEB, outcome.code!, verifier);
+    const replay = await exchange(WEB, outcome.code!, pushed.verifier);
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
     expect(replay.body.access_token).toBeUndefined();
-    expect((await introspect(WEB, String(first.body.refresh_token))).body.active).toBe(false);
+    expect((await introspect(WEB, access)).body).toEqual({ active: false });
+    expect((await introspect(WEB, String(first.body.refresh_token))).body).toEqual({ active: false });
     const reuse = await refresh(WEB, String(first.body.refresh_token));
     expect(reuse.body.error).toBe('invalid_grant');
   });
@@ -362,6 +372,17 @@ describe('authorization request rules', () => {
     expect(page.headers.location).toBeUndefined();
   });
 
+  it('AL-3: a certificate-authenticated client that pushes its request to the main listener is told to use the PAR alias', async () => {
+    const { challenge } = pkce();
+    const res = await httpsJson(`${s.handle.mainUrl}/request`, {
+      agent: s.agent(),
+      form: { client_id: 'web', response_type: 'code', redirect_uri: REDIRECT, scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+    expect(String(res.body.error_description)).toContain(`${s.mtlsUrl}/request`);
+  });
+
   it('AL-4: the authorization endpoint and the sign-in pages are on the main listener only; PAR has its mTLS alias', async () => {
     const onMtls = await httpsJson(`${s.mtlsUrl}/auth?client_id=web&response_type=code`, { agent: s.agent(web) });
     expect(onMtls.status).toBe(404);
@@ -413,6 +434,27 @@ describe('sign-in and consent', () => {
     } finally {
       await upstreamProviders.put(s.database.db, row!);
     }
+  });
+
+  it('an unknown interaction, a callback with an unknown state, and a callback in another browser each get a page, and sign no one in', async () => {
+    const d = driver();
+    const unknown = await d.get(`${s.issuer}/interaction/nope`);
+    expect([unknown.status, unknown.h1]).toEqual([400, 'This sign-in has expired']);
+    const noState = await d.get(`${s.issuer}/interaction/callback?code=x&state=unknown`);
+    expect([noState.status, noState.h1]).toEqual([400, 'This sign-in has expired']);
+    // A sign-in started in one browser, its callback opened in another (login CSRF): refused.
+    const pushed = await par(WEB);
+    let page = await d.get(authorizeUrl('web', String(pushed.body.request_uri)));
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
+    const action = /action="([^"]+)"/.exec(page.html)![1]!;
+    page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
+      page = await d.get(new URL(String(page.headers.location), page.url));
+    const callback = new URL(String(page.headers.location), page.url);
+    const other = await driver().get(callback);
+    expect(other.status).toBe(400);
+    expect(other.html).toContain('another browser');
+    expect(other.headers.location).toBeUndefined();
   });
 
   it('a denied consent sends access_denied (with iss) to the redirect URI, remembers nothing and issues nothing', async () => {
