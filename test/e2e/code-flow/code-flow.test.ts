@@ -193,6 +193,9 @@ describe('authorization code flow: confidential client (tls_client_auth) with PA
     expect(page.html).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{20,}">/);
     expect(String(page.headers['content-security-policy'])).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'; frame-ancestors 'none'/);
     expect(page.html).not.toMatch(/<script|https?:\/\/(?!api\.example\.com)/);
+    // oidc-provider's cookies on certbound (interaction, session) are signed.
+    const names = (await d.jar.getCookies(page.url.href)).map((c) => c.key);
+    expect(names).toEqual(expect.arrayContaining(['_interaction', '_interaction.sig', '_session', '_session.sig']));
     // A post without the anti-CSRF value is refused with a page, and nothing is remembered.
     const consentAction = new URL(/action="([^"]+)"/.exec(page.html)![1]!, page.url);
     const forged = await d.post(consentAction, { decision: 'allow' });
