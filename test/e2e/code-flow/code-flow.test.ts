@@ -536,6 +536,20 @@ describe('sign-in and consent', () => {
     expect((await consents.find(s.database.db, 'alice', 'portal'))?.scopes.sort()).toEqual(['read', 'write']);
   });
 
+  it('a scope an administrator takes from the client is left out of the tokens of later refreshes', async () => {
+    await addCodeClient('reader');
+    const reader: FlowClient = { clientId: 'reader', cert: await s.pki.client({ subject: [{ CN: ['reader'] }], san: [{ type: 'dns', value: 'reader.example.com' }] }) };
+    const pushed = await par(reader, { scope: 'read write' });
+    const outcome = await driver().authorize(authorizeUrl('reader', String(pushed.body.request_uri)), { redirectUri: REDIRECT });
+    const first = await exchange(reader, outcome.code!, pushed.verifier);
+    expect(first.body.scope).toBe('read write');
+    await s.admin.updateClient('reader', { scopes: ['read'] }, 'test');
+    const refreshed = await refresh(reader, String(first.body.refresh_token));
+    expect(refreshed.status, refreshed.text).toBe(200);
+    const { payload } = await jwtVerify(String(refreshed.body.access_token), await jwks(), { issuer: s.issuer, audience: API });
+    expect(payload.scope).toBe('read');
+  });
+
   it('a code-flow request without scope is refused: the user consents to named scopes, never to everything the client holds', async () => {
     const res = await par(WEB, { scope: '' });
     expect(res.status).toBe(400);
