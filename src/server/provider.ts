@@ -1,7 +1,8 @@
 /**
  * Builds the oidc-provider instance: RFC 8705 client authentication and certificate-bound tokens,
- * the grants of grants/ with RFC 8707 resource indicators, RFC 7662 introspection and RFC 7009
- * revocation; everything persisted in SQL through the adapter.
+ * the grants of grants/ with RFC 8707 resource indicators (the authorization code flow with PAR and
+ * PKCE, its sign-in and consent in interactions/), RFC 7662 introspection and RFC 7009 revocation;
+ * everything persisted in SQL through the adapter.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash, randomUUID } from 'node:crypto';
@@ -184,8 +185,9 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, inter
       registration_endpoint: aliases.registration_endpoint,
     },
     features: {
-      // certbound serves the token endpoint (the grants of grants/) and token introspection/revocation
-      // only: oidc-provider's browser and OpenID Connect endpoints that are on by default are off.
+      // certbound serves the grants of grants/ (the authorization endpoint for the code flow, with its own
+      // pages in interactions/) and token introspection/revocation: oidc-provider's development pages and
+      // OpenID Connect endpoints that are on by default are off.
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },

@@ -276,40 +276,45 @@ export function createInteractions(options: InteractionsOptions) {
   /** The interaction routes: certbound's middleware on the provider (before oidc-provider's routes). */
   function middleware(provider: Provider) {
     const authorizationPath = provider.pathFor('authorization');
-    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    // Not async: a token request passes with no extra promise (the token path's cost, docs/performance.md).
+    return (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
       const path = ctx.path;
       const interaction = path.startsWith(INTERACTION_PREFIX);
       const authorization = path === authorizationPath || path.startsWith(`${authorizationPath}/`);
       if (!interaction && !authorization) return next();
-      // AL-4: the browser-facing endpoints are on the main listener only; the mTLS listener asks for a certificate.
-      if (!options.isMainListener((ctx.req.socket as { server?: unknown }).server)) {
-        send(ctx, 404, errorPage('Not served here', `Sign-in and authorization are served on ${config.issuer}, not on the mTLS listener.`));
+      return pageRoute(provider, ctx, next, path, interaction);
+    };
+  }
+
+  async function pageRoute(provider: Provider, ctx: KoaContextWithOIDC, next: () => Promise<void>, path: string, interaction: boolean): Promise<void> {
+    // AL-4: the browser-facing endpoints are on the main listener only; the mTLS listener asks for a certificate.
+    if (!options.isMainListener((ctx.req.socket as { server?: unknown }).server)) {
+      send(ctx, 404, errorPage('Not served here', `Sign-in and authorization are served on ${config.issuer}, not on the mTLS listener.`));
+      return;
+    }
+    if (!interaction) return next();
+    try {
+      if (path === CALLBACK_PATH && ctx.method === 'GET') await callback(provider, ctx);
+      else if (/^\/interaction\/[^/]+$/.test(path) && ctx.method === 'GET') await showInteraction(provider, ctx);
+      else if (/^\/interaction\/[^/]+\/consent$/.test(path) && ctx.method === 'POST') await consent(provider, ctx);
+      else send(ctx, 404, errorPage('Page not found', 'There is no such page. Start again from the application.'));
+    } catch (err) {
+      ctx.respond = true;
+      const ref = randomUUID().slice(0, 8);
+      if (err instanceof PageError) {
+        logger.info({ event: 'sign_in_refused', ref, status: err.status, reason: err.title, path }, err.explanation);
+        send(ctx, err.status, errorPage(err.title, err.explanation, ref));
         return;
       }
-      if (!interaction) return next();
-      try {
-        if (path === CALLBACK_PATH && ctx.method === 'GET') await callback(provider, ctx);
-        else if (/^\/interaction\/[^/]+$/.test(path) && ctx.method === 'GET') await showInteraction(provider, ctx);
-        else if (/^\/interaction\/[^/]+\/consent$/.test(path) && ctx.method === 'POST') await consent(provider, ctx);
-        else send(ctx, 404, errorPage('Page not found', 'There is no such page. Start again from the application.'));
-      } catch (err) {
-        ctx.respond = true;
-        const ref = randomUUID().slice(0, 8);
-        if (err instanceof PageError) {
-          logger.info({ event: 'sign_in_refused', ref, status: err.status, reason: err.title, path }, err.explanation);
-          send(ctx, err.status, errorPage(err.title, err.explanation, ref));
-          return;
-        }
-        if ((err as { name?: string }).name === 'SessionNotFound') {
-          logger.info({ event: 'sign_in_refused', ref, status: 400, reason: 'interaction not found', path }, String((err as Error).message));
-          send(ctx, 400, errorPage('This sign-in has expired', 'The authorization request is unknown or expired, or cookies are blocked. Start again from the application.', ref));
-          return;
-        }
-        const failure = loginFailure(err);
-        logger.warn({ event: 'sign_in_failed', ref, status: failure.status, code: (err as { code?: unknown }).code, err }, failure.explanation);
-        send(ctx, failure.status, errorPage(failure.title, failure.explanation, ref));
+      if ((err as { name?: string }).name === 'SessionNotFound') {
+        logger.info({ event: 'sign_in_refused', ref, status: 400, reason: 'interaction not found', path }, String((err as Error).message));
+        send(ctx, 400, errorPage('This sign-in has expired', 'The authorization request is unknown or expired, or cookies are blocked. Start again from the application.', ref));
+        return;
       }
-    };
+      const failure = loginFailure(err);
+      logger.warn({ event: 'sign_in_failed', ref, status: failure.status, code: (err as { code?: unknown }).code, err }, failure.explanation);
+      send(ctx, failure.status, errorPage(failure.title, failure.explanation, ref));
+    }
   }
 
   return { configuration, middleware, callbackUrl };

@@ -5,8 +5,8 @@
  * consent remembered in SQL, and the tokens bound to the certificate presented at the token endpoint
  * (RFC 8705 §3), refresh tokens too for a public client (§4).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { clients, consents, refreshTokens, upstreamProviders } from '../../../src/store/index.js';
@@ -21,6 +21,7 @@ const API = 'https://api.example.com';
 const OPAQUE_API = 'https://orders.example.com';
 const REDIRECT = 'https://app.example.com/cb';
 const CODE_GRANTS = ['authorization_code', 'refresh_token'];
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 let s: TestServer;
 let op: UpstreamOp | undefined;
@@ -308,6 +309,37 @@ describe('authorization code flow: public client (none) over mTLS', () => {
   });
 });
 
+describe('authorization code flow: confidential client (private_key_jwt)', () => {
+  it('BT-2: PAR and the token request authenticate with client assertions (audience: the PAR alias, then the token alias); the token is bound to the connection certificate', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'agent-1', use: 'sig', alg: 'ES256' };
+    await s.admin.addClient(
+      { clientId: 'agent', privateKeyJwtJwks: JSON.stringify({ keys: [jwk] }), scopes: ['read'], defaultResource: API, grantTypes: CODE_GRANTS, redirectUris: [REDIRECT] },
+      'test',
+    );
+    const assertion = (aud: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'agent-1' })
+        .setIssuer('agent')
+        .setSubject('agent')
+        .setAudience(aud)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(pair.privateKey);
+    const instance = await selfSigned({ subject: [{ CN: ['agent instance'] }] });
+    const agent: FlowClient = { clientId: 'agent', cert: instance, chain: instance.pem };
+    const pushed = await par(agent, { client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(`${s.mtlsUrl}/request`) });
+    expect(pushed.status, pushed.text).toBe(201);
+    const outcome = await driver().authorize(authorizeUrl('agent', String(pushed.body.request_uri)), { redirectUri: REDIRECT });
+    expect(outcome.code, outcome.page?.html).toBeTruthy();
+    const res = await exchange(agent, outcome.code!, pushed.verifier, { client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(`${s.mtlsUrl}/token`) });
+    expect(res.status, res.text).toBe(200);
+    const { payload } = await jwtVerify(String(res.body.access_token), await jwks(), { issuer: s.issuer, audience: API });
+    expect(payload).toMatchObject({ sub: 'alice', client_id: 'agent', cnf: { 'x5t#S256': x5tS256(instance.der) } });
+  });
+});
+
 describe('authorization request rules', () => {
   it('PKCE is required: a PAR without code_challenge, or with plain, is refused; a wrong code_verifier gets no token', async () => {
     const missing = await par(WEB, { code_challenge: '', code_challenge_method: '' });
@@ -325,7 +357,7 @@ describe('authorization request rules', () => {
     expect(wrong.body.access_token).toBeUndefined();
   });
 
-  it('PAR is required where registered: an authorization request without it gets no code', async () => {
+  it('PAR is required where registered: an authorization request without it gets invalid_request at the redirect URI, and no code', async () => {
     const { challenge } = pkce();
     const d = driver();
     const q = new URLSearchParams({
@@ -340,9 +372,10 @@ describe('authorization request rules', () => {
     const outcome = await d.authorize(`${s.issuer}/auth?${q}`, { redirectUri: REDIRECT });
     expect(outcome.code).toBeUndefined();
     expect(outcome.signedInUpstream).toBe(false);
-    expect(outcome.error ?? outcome.page?.status).toBeTruthy();
-    if (outcome.redirect) expect(outcome.error).toBe('invalid_request');
-    else expect(outcome.page?.status).toBe(400);
+    // The redirect_uri is the registered one, so the error goes back to the client (with iss).
+    expect(outcome.error).toBe('invalid_request');
+    expect(outcome.errorDescription).toBe('Pushed Authorization Request must be used');
+    expect(outcome.iss).toBe(s.issuer);
   });
 
   it('redirect_uri mismatch: an error page that says so, never a redirect', async () => {
@@ -434,6 +467,27 @@ describe('sign-in and consent', () => {
     } finally {
       await upstreamProviders.put(s.database.db, row!);
     }
+  });
+
+  it('an unknown interaction, a callback with an unknown state, and a callback in another browser each get a page, and sign no one in', async () => {
+    const d = driver();
+    const unknown = await d.get(`${s.issuer}/interaction/nope`);
+    expect([unknown.status, unknown.h1]).toEqual([400, 'This sign-in has expired']);
+    const noState = await d.get(`${s.issuer}/interaction/callback?code=x&state=unknown`);
+    expect([noState.status, noState.h1]).toEqual([400, 'This sign-in has expired']);
+    // A sign-in started in one browser, its callback opened in another (login CSRF): refused.
+    const pushed = await par(WEB);
+    let page = await d.get(authorizeUrl('web', String(pushed.body.request_uri)));
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
+    const action = /action="([^"]+)"/.exec(page.html)![1]!;
+    page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
+    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
+      page = await d.get(new URL(String(page.headers.location), page.url));
+    const callback = new URL(String(page.headers.location), page.url);
+    const other = await driver().get(callback);
+    expect(other.status).toBe(400);
+    expect(other.html).toContain('another browser');
+    expect(other.headers.location).toBeUndefined();
   });
 
   it('a denied consent sends access_denied (with iss) to the redirect URI, remembers nothing and issues nothing', async () => {
