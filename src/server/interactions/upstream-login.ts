@@ -228,7 +228,7 @@ export function createUpstreamLogin(options: UpstreamLoginOptions): UpstreamLogi
           idTokenExpected: true,
         });
       } catch (err) {
-        throw classify(err, provider);
+        throw classify(err, provider, 'token');
       } finally {
         entry.jwks = oidc.getJwksCache(config) ?? entry.jwks;
       }
@@ -241,7 +241,7 @@ export function createUpstreamLogin(options: UpstreamLoginOptions): UpstreamLogi
           const info = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
           for (const [name, value] of Object.entries(info)) if (!(name in claims)) claims[name] = value;
         } catch (err) {
-          throw classify(err, provider, 'userinfo_failed');
+          throw classify(err, provider, 'userinfo');
         }
       }
       const sub = claims[provider.subjectClaim];
@@ -269,20 +269,21 @@ export function createUpstreamLogin(options: UpstreamLoginOptions): UpstreamLogi
   };
 
   /** openid-client's failure, as a coded refusal: the network and the upstream's server side are "unavailable", the rest is a failed login. */
-  function classify(err: unknown, provider: UpstreamProvider, unreachableReason: Unavailable = 'unreachable'): CertboundError {
+  function classify(err: unknown, provider: UpstreamProvider, stage: 'token' | 'userinfo'): CertboundError {
+    const refused: Unavailable = stage === 'token' ? 'token_endpoint_refused' : 'userinfo_failed';
     if (err instanceof oidc.AuthorizationResponseError) {
       const text = err.error_description ? `${err.error} (${err.error_description})` : err.error;
       return loginFailed('upstream_error', provider, `The upstream identity provider did not sign you in: it answered ${text}.`, { error: err.error }, err);
     }
     if (err instanceof oidc.WWWAuthenticateChallengeError) {
       const error = err.cause.find((c) => c.parameters.error)?.parameters.error ?? `HTTP ${err.status}`;
-      return unavailable('token_endpoint_refused', provider, `Sign-in is not available: the upstream identity provider refused this server's request (${error}).`, err);
+      return unavailable(refused, provider, `Sign-in is not available: the upstream identity provider refused this server's request (${error}).`, err);
     }
     if (err instanceof oidc.ResponseBodyError) {
       if (err.error === 'invalid_grant') {
         return loginFailed('code_rejected', provider, 'The upstream identity provider refused the sign-in code (expired or already used).', { error: err.error }, err);
       }
-      return unavailable('token_endpoint_refused', provider, `Sign-in is not available: the upstream identity provider refused this server's request (${err.error}).`, err);
+      return unavailable(refused, provider, `Sign-in is not available: the upstream identity provider refused this server's request (${err.error}).`, err);
     }
     const code = (err as { code?: unknown }).code;
     const cause = (err as { cause?: unknown }).cause;
@@ -294,7 +295,12 @@ export function createUpstreamLogin(options: UpstreamLoginOptions): UpstreamLogi
       return loginFailed('nonce_mismatch', provider, "The upstream identity provider's ID token does not belong to this sign-in (its nonce does not match).", {}, err);
     }
     if (err instanceof TypeError || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
-      return unavailable(unreachableReason, provider, `Sign-in is not available: the upstream identity provider ${provider.issuer} did not answer.`, err);
+      return unavailable(
+        stage === 'token' ? 'unreachable' : 'userinfo_failed',
+        provider,
+        `Sign-in is not available: the upstream identity provider ${provider.issuer} did not answer.`,
+        err,
+      );
     }
     return loginFailed('id_token_invalid', provider, "The upstream identity provider's answer did not validate.", {}, err);
   }
