@@ -42,6 +42,12 @@ export interface RunMessage {
   body?: string;
   /** Bearer tokens from a pool (see tokens.ts tokenIndex). */
   bearer?: { pool: string } & TokenUse;
+  /**
+   * Refresh token chains, as clients refresh: worker i appends `param=<its current token>` to the body
+   * and takes its next token from the 200 answer's `refresh_token` (rotated on every use). The pool
+   * holds one token per worker and is updated in place, so the next run goes on with the chains.
+   */
+  chain?: { pool: string; param: string };
   concurrency: number;
   durationMs: number;
   expectStatus: number;
@@ -136,12 +142,39 @@ function send(agent: Agent, options: Dispatcher.DispatchOptions): Promise<number
   });
 }
 
+/** {@link send}, also keeping the body (the refresh chains read the next token from it). */
+function sendReading(agent: Agent, options: Dispatcher.DispatchOptions): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    agent.dispatch(options, {
+      onConnect() {},
+      onHeaders(statusCode: number) {
+        status = statusCode;
+        return true;
+      },
+      onData(chunk: Buffer) {
+        chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+      },
+      onError(err: Error) {
+        reject(err);
+      },
+    } as unknown as Dispatcher.DispatchHandler);
+  });
+}
+
 async function run(m: RunMessage): Promise<RoundResult & { latenciesMs?: number[] }> {
   const target = targets.get(m.target);
   if (!target) throw new Error(`unknown target ${m.target}`);
   const pool = m.bearer ? pools.get(m.bearer.pool) : undefined;
   if (m.bearer && !pool) throw new Error(`unknown token pool ${m.bearer.pool}`);
   const start0 = pool ? (poolCursor.get(m.bearer!.pool) ?? 0) : 0;
+  const chains = m.chain ? pools.get(m.chain.pool) : undefined;
+  if (m.chain && (!chains || chains.length < m.concurrency)) throw new Error(`token pool ${m.chain.pool} holds fewer chains than the ${m.concurrency} workers`);
   const latencies = new Float64Array(4_000_000);
   let count = 0;
   let ok = 0;
@@ -156,7 +189,7 @@ async function run(m: RunMessage): Promise<RoundResult & { latenciesMs?: number[
 
   const tokenFor = (n: number): string => pool![tokenIndex(n, start0, m.bearer!, pool!.length)]!;
 
-  async function worker(): Promise<void> {
+  async function worker(w: number): Promise<void> {
     while (performance.now() < deadline) {
       const n = seq++;
       if (m.ratePerSec) {
@@ -166,9 +199,16 @@ async function run(m: RunMessage): Promise<RoundResult & { latenciesMs?: number[
         if (performance.now() >= deadline) break;
       }
       const headers = { ...m.headers, ...(pool ? { authorization: `Bearer ${tokenFor(n)}` } : {}) };
+      const body = chains ? `${m.body ?? ''}&${m.chain!.param}=${encodeURIComponent(chains[w]!)}` : (m.body ?? null);
       const t0 = performance.now();
       try {
-        const statusCode = await send(target!.agent, { origin: target!.origin, path: m.path, method: m.method, headers, body: m.body ?? null, reset });
+        const options = { origin: target!.origin, path: m.path, method: m.method, headers, body, reset };
+        let statusCode: number;
+        if (chains) {
+          const answer = await sendReading(target!.agent, options);
+          statusCode = answer.status;
+          if (statusCode === m.expectStatus) chains[w] = String((JSON.parse(answer.body) as { refresh_token?: unknown }).refresh_token);
+        } else statusCode = await send(target!.agent, options);
         const t1 = performance.now();
         if (statusCode === m.expectStatus) {
           ok++;
@@ -184,7 +224,7 @@ async function run(m: RunMessage): Promise<RoundResult & { latenciesMs?: number[
     }
   }
 
-  await Promise.all(Array.from({ length: m.concurrency }, worker));
+  await Promise.all(Array.from({ length: m.concurrency }, (_, w) => worker(w)));
   const elapsed = performance.now() - started;
   if (pool) poolCursor.set(m.bearer!.pool, nextStart(seq, start0, m.bearer!));
   const sorted = latencies.subarray(0, count).sort();

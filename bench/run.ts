@@ -6,7 +6,7 @@
  * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
@@ -30,7 +30,19 @@ import {
   root,
   verifierRsEnv,
 } from './lib/processes.js';
-import { type BenchDatabase, type BenchPki, clientId, createBenchDatabase, createBenchPki, es256Jwk, RESOURCE, removeDir, SCOPES } from './lib/fixtures.js';
+import {
+  type BenchDatabase,
+  type BenchPki,
+  clientId,
+  clientSan,
+  createBenchDatabase,
+  createBenchPki,
+  es256Jwk,
+  mintCertboundRefreshTokens,
+  RESOURCE,
+  removeDir,
+  SCOPES,
+} from './lib/fixtures.js';
 import { describeMachine, markdownTable, meets, targetOf, targetText } from './lib/report.js';
 import { median, type RoundResult, ratio, round, type ScenarioResult, type SideSummary, summarizeRounds, validateOutput } from './lib/stats.js';
 import { signTokens, type TokenUse } from './lib/tokens.js';
@@ -104,6 +116,29 @@ async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-p
     BENCH_CLIENT_CA: pki.files.ca,
   });
 }
+
+/** The bare oidc-provider of the refresh rows; resolves with the refresh tokens it minted at start-up (one per load-generator worker, and one for the probe). */
+async function startBareOidcRefresh(pki: BenchPki, jwkFile: string): Promise<{ child: ChildHandle; tokens: string[] }> {
+  const port = await freePort();
+  const tokensFile = path.join(pki.dir, 'bare-refresh-tokens.json');
+  const child = await start('bare-oidc-provider-refresh', 'bench/baselines/oidc-provider-refresh.ts', {
+    BENCH_PORT: String(port),
+    BENCH_ISSUER: `https://${ISSUER_HOST}:${port}`,
+    BENCH_RESOURCE: RESOURCE,
+    BENCH_SCOPES: SCOPES.join(' '),
+    BENCH_CLIENT: JSON.stringify({ clientId: clientId(0), sanDns: clientSan(0), thumbprint: pki.thumbprint(0) }),
+    BENCH_SIGNING_JWK_FILE: jwkFile,
+    BENCH_TLS_CERT: pki.files.serverCert,
+    BENCH_TLS_KEY: pki.files.serverKey,
+    BENCH_CLIENT_CA: pki.files.ca,
+    BENCH_REFRESH_TOKENS: String(settings.concurrency + 1),
+    BENCH_REFRESH_TOKENS_FILE: tokensFile,
+  });
+  return { child, tokens: JSON.parse(readFileSync(tokensFile, 'utf8')) as string[] };
+}
+
+/** The refresh rows' request: the refresh_token grant of a tls_client_auth client; the load generator appends each chain's token. */
+const REFRESH_FORM = new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId(0) }).toString();
 
 // ---------------------------------------------------------------------------------------------------
 // Load generator
@@ -288,6 +323,28 @@ async function probeToken(label: string, port: number, pki: BenchPki): Promise<v
   }
 }
 
+/** One refresh over a fresh connection: 200, a rotated refresh token, and an access token bound to the client certificate. */
+async function probeRefresh(label: string, port: number, pki: BenchPki, refreshToken: string): Promise<void> {
+  const agent = new Agent({ connect: { ...pki.clientTls(0), servername: 'localhost' } });
+  try {
+    const res = await request(`https://127.0.0.1:${port}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${REFRESH_FORM}&refresh_token=${encodeURIComponent(refreshToken)}`,
+      dispatcher: agent,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${label}: refresh answered ${res.statusCode}: ${text}`);
+    const body = JSON.parse(text) as { access_token?: string; refresh_token?: string };
+    if (!body.refresh_token || body.refresh_token === refreshToken) throw new Error(`${label}: the refresh token was not rotated`);
+    const claims = decodeJwt(String(body.access_token)) as { cnf?: Record<string, string>; aud?: unknown };
+    if (claims.cnf?.['x5t#S256'] !== pki.thumbprint(0)) throw new Error(`${label}: the refreshed access token is not bound to the client certificate`);
+    if (claims.aud !== RESOURCE) throw new Error(`${label}: the refreshed access token is not for ${RESOURCE}`);
+  } finally {
+    await agent.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Scenarios. Every process is started once, up front and in parallel (start-up under the tsx loader
 // is the slowest part of a quick run); a process waits idle while other scenarios run.
@@ -322,6 +379,9 @@ type DbKind = 'sqlite' | 'postgres';
 
 interface Fleet {
   bareOidc?: ChildHandle;
+  /** The refresh rows: the bare provider and certbound (a database of their own), each with its refresh tokens. */
+  bareOidcRefresh?: { child: ChildHandle; tokens: string[] };
+  certboundRefresh: Map<DbKind, { child: ChildHandle; tokens: string[] }>;
   bareHttps?: ChildHandle;
   /** certbound with 10 clients, by database. */
   certbound: Map<DbKind, ChildHandle>;
@@ -461,6 +521,38 @@ async function rssRows(fleet: Fleet, pki: BenchPki, first: PeakSet, bareRate: nu
 }
 
 /** Scenario 2: a new TLS connection per request, session resumption offered by the client (undici's session cache). */
+/**
+ * The refresh_token grant over keep-alive mTLS: certbound on SQLite and PostgreSQL vs bare oidc-provider,
+ * both rotating the refresh token. Each load-generator worker is a client holding one refresh token and
+ * refreshing with the one it got last, so every request reads, consumes and writes a refresh token.
+ */
+async function refreshKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
+  const bare = fleet.bareOidcRefresh!;
+  const servers = [bare, ...fleet.certboundRefresh.values()];
+  for (const s of servers) {
+    addTarget(`${s.child.name}:keepalive`, s.child.ports.mtls!, 'keepalive', pki.clientTls(0));
+    await ask(loadgen!, { type: 'tokens', pool: s.child.name, tokens: s.tokens.slice(0, settings.concurrency) });
+  }
+  const [bareSummary, ...ours] = await alternate(
+    'refresh-keepalive',
+    servers.map((s) => ({
+      target: `${s.child.name}:keepalive`,
+      server: s.child,
+      request: {
+        method: 'POST' as const,
+        path: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: REFRESH_FORM,
+        chain: { pool: s.child.name, param: 'refresh_token' },
+        expectStatus: 200,
+      },
+    })),
+  );
+  [...fleet.certboundRefresh].forEach(([kind], i) => {
+    rows.push(row(`refresh-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!));
+  });
+}
+
 async function issuanceFreshConnection(fleet: Fleet, pki: BenchPki): Promise<void> {
   const ours = fleet.certbound.get('sqlite')!;
   const bare = fleet.bareHttps!;
@@ -729,7 +821,7 @@ function compileOnce(): void {
 }
 
 /** Every scenario but the CLI and client rows needs the servers, the load generator and the compiled processes. */
-const SERVER_SCENARIOS = ['issuance-keepalive', 'rss', 'issuance-fresh-connection', 'verifier-unique', 'verifier-reused', 'scale-100k-clients'];
+const SERVER_SCENARIOS = ['issuance-keepalive', 'rss', 'issuance-fresh-connection', 'refresh-keepalive', 'verifier-unique', 'verifier-reused', 'scale-100k-clients'];
 const CLIENT_SCENARIOS = ['client-fetch-cached', 'client-gettoken-cached-inprocess'];
 
 async function main(): Promise<void> {
@@ -749,12 +841,13 @@ async function main(): Promise<void> {
   const needFresh = wanted('issuance-fresh-connection');
   const needVerifier = wanted('verifier-unique') || wanted('verifier-reused');
   const needScale = wanted('scale-100k-clients');
+  const needRefresh = wanted('refresh-keepalive');
 
   compileOnce();
   bundleCertbound(log);
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
-  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map() };
+  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map(), certboundRefresh: new Map() };
   try {
     // Processes that need no database start at once; the databases are built meanwhile (one after
     // the other: PostgreSQL serializes create database anyway) and each certbound starts when its
@@ -775,6 +868,7 @@ async function main(): Promise<void> {
       }),
     ];
     if (wanted('issuance-keepalive') || wanted('rss') || needFresh) starting.push(startBareOidc(pki, jwkFile).then((c) => (fleet.bareOidc = c)));
+    if (needRefresh) starting.push(startBareOidcRefresh(pki, jwkFile).then((c) => (fleet.bareOidcRefresh = c)));
     if (needFresh) {
       const replyBytes = await tokenResponseBytes(pki);
       starting.push(
@@ -806,10 +900,11 @@ async function main(): Promise<void> {
         );
       }
     }
-    const wantedDatabases: { kind: DbKind; clients: number; role: 'main' | 'scale-big' | 'scale-small' }[] = [];
+    const wantedDatabases: { kind: DbKind; clients: number; role: 'main' | 'scale-big' | 'scale-small' | 'refresh' }[] = [];
     for (const kind of kinds) {
       if (wanted('issuance-keepalive') || wanted('rss') || (needFresh && kind === 'sqlite')) wantedDatabases.push({ kind, clients: 10, role: 'main' });
       if (needScale) wantedDatabases.push({ kind, clients: settings.scaleClients, role: 'scale-big' }, { kind, clients: 10, role: 'scale-small' });
+      if (needRefresh) wantedDatabases.push({ kind, clients: 10, role: 'refresh' });
     }
     for (const { kind, clients, role } of wantedDatabases) {
       const t0 = Date.now();
@@ -817,6 +912,18 @@ async function main(): Promise<void> {
       databases.push(db);
       if (role === 'main') fleet.mainDb.set(kind, db);
       log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (role === 'refresh') {
+        const tokens = await mintCertboundRefreshTokens(db, {
+          clientId: clientId(0),
+          sanDns: clientSan(0),
+          resource: RESOURCE,
+          scope: SCOPES.join(' '),
+          thumbprint: pki.thumbprint(0),
+          count: settings.concurrency + 1,
+        });
+        starting.push(startCertbound(`certbound-refresh-${kind}`, db, pki).then((child) => fleet.certboundRefresh.set(kind, { child, tokens })));
+        continue;
+      }
       const [name, into] =
         role === 'main'
           ? [`certbound-${kind}`, fleet.certbound]
@@ -849,6 +956,10 @@ async function main(): Promise<void> {
     for (const s of [fleet.bareOidc, ...fleet.certbound.values(), ...fleet.certbound100k.values(), ...fleet.certbound10.values()]) {
       if (s) await probeToken(s.name, s.ports.mtls!, pki);
     }
+    // The last refresh token of each side is the probe's: a rotated, bound answer before anything is measured.
+    for (const s of [fleet.bareOidcRefresh, ...fleet.certboundRefresh.values()]) {
+      if (s) await probeRefresh(s.child.name, s.child.ports.mtls!, pki, s.tokens.at(-1)!);
+    }
     if (tokens) {
       const pool = await tokens;
       for (const child of [loadgen!, fleet.verifierRs!, fleet.joseRs!]) await ask(child, { type: 'tokens', pool: 'rs', tokens: pool });
@@ -856,6 +967,7 @@ async function main(): Promise<void> {
 
     if (wanted('issuance-keepalive') || wanted('rss')) await issuanceKeepalive(fleet, pki);
     if (needFresh) await issuanceFreshConnection(fleet, pki);
+    if (needRefresh) await refreshKeepalive(fleet, pki);
     if (needVerifier) await verifier(fleet, pki);
     if (needScale) await scale(fleet, pki);
   } finally {

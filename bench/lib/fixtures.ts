@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexFactory from 'knex';
+import Provider from 'oidc-provider';
 import { createAdminService } from '../../src/app/service.js';
 import { canonicalizeMappingValue, x5tS256 } from '../../src/pki/index.js';
+import { clients, createOidcAdapter } from '../../src/store/index.js';
 import { type Db, isPostgres, migrateLatest, openDatabase } from '../../src/store/knex.js';
 import { createTestPki, type Issued, type TestPki } from '../../test/helpers/pki.js';
+import { BENCH_REDIRECT_URI, type MintOptions, mintRefreshTokens } from './refresh-tokens.js';
 
 export const RESOURCE = 'https://api.bench.test';
 export const SCOPES = ['bench.read', 'bench.write'];
@@ -171,4 +174,50 @@ export async function createBenchDatabase(options: { kind: 'sqlite' | 'postgres'
   }
   await db.destroy();
   return { kind: options.kind, url, clients: options.clients, drop: cleanup };
+}
+
+/**
+ * Registers the client for the code flow (grant types, redirect URI) in certbound's database and
+ * mints refresh tokens into it, through certbound's oidc-provider adapter.
+ */
+export async function mintCertboundRefreshTokens(db: BenchDatabase, options: MintOptions & { sanDns: string }): Promise<string[]> {
+  const knex = openDatabase(db.kind === 'postgres' ? { client: 'pg', url: db.url } : { client: 'sqlite', filename: db.url });
+  try {
+    const record = await clients.find(knex, options.clientId);
+    if (!record) throw new Error(`bench: no client ${options.clientId} in the database`);
+    await clients.update(knex, options.clientId, {
+      metadata: { ...record.metadata, grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [BENCH_REDIRECT_URI], require_pushed_authorization_requests: true },
+    });
+    // Only the models are used: the client as oidc-provider needs it to mint, the adapter that writes the rows.
+    const metadata = {
+      client_id: options.clientId,
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_san_dns: options.sanDns,
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [BENCH_REDIRECT_URI],
+    };
+    const adapter = createOidcAdapter(knex, async (id) => (id === options.clientId ? metadata : undefined));
+    const provider = new Provider('https://localhost', {
+      adapter: adapter as never,
+      clientAuthMethods: ['tls_client_auth'],
+      issueRefreshToken: async () => true,
+      features: {
+        devInteractions: { enabled: false },
+        mTLS: {
+          enabled: true,
+          tlsClientAuth: true,
+          certificateBoundAccessTokens: true,
+          // Never called: nothing is served, the models only mint.
+          getCertificate: () => undefined,
+          certificateAuthorized: () => false,
+          certificateSubjectMatches: () => false,
+        },
+      },
+    });
+    return await mintRefreshTokens(provider, options);
+  } finally {
+    await knex.destroy();
+  }
 }

@@ -115,6 +115,7 @@ export function summarizeRounds(rounds: readonly RoundResult[]): SideSummary {
 export const SCENARIO_PREFIXES = [
   'issuance-keepalive',
   'issuance-fresh-connection',
+  'refresh-keepalive',
   'verifier-unique',
   'verifier-reused',
   'scale-100k-clients',

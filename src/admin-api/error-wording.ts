@@ -10,7 +10,13 @@ import type { CertboundError } from '../errors/index.js';
 type Fields = { member?: string; [value: string]: unknown };
 
 /** Members whose request name is not their snake_case form. */
-const RENAMED: Readonly<Record<string, string>> = { scopes: 'scope', selfSignedCertPem: 'self_signed_certificate' };
+const RENAMED: Readonly<Record<string, string>> = {
+  scopes: 'scope',
+  selfSignedCertPem: 'self_signed_certificate',
+  requirePar: 'require_pushed_authorization_requests',
+  authMethod: 'token_endpoint_auth_method',
+  accountId: 'user',
+};
 
 /** Fields that only choose the wording; the body's `details` leaves them out. */
 const WORDING_ONLY = new Set(['member', 'problem', 'change']);
@@ -76,6 +82,24 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   }),
   ERR_KEY_UNKNOWN: (_err, f) => (f.kid === undefined ? undefined : { hint: 'GET /admin/keys lists the keys.' }),
   ERR_KEY_ACTIVE: () => ({ hint: 'Rotate first (POST /admin/keys/rotate), then retire the old key.' }),
+  ERR_PUBLIC_CLIENT: (_err, f) =>
+    f.problem === 'client_credentials'
+      ? { hint: 'Give it grant_types ["authorization_code"] (with "refresh_token" if it refreshes), or register a confidential client for client_credentials.' }
+      : f.problem === 'credentials'
+        ? { hint: 'Leave mapping, self_signed_*, private_key_jwt_* and jwks out for "token_endpoint_auth_method": "none", or register a confidential client.' }
+        : undefined,
+  ERR_GRANT_TYPES_INCONSISTENT: (_err, f) =>
+    f.problem === 'missing'
+      ? { hint: 'Give redirect_uris, e.g. ["https://app.example.com/callback"].' }
+      : f.problem === 'refresh_without_code'
+        ? { hint: 'Add "authorization_code" to grant_types, or remove "refresh_token".' }
+        : f.problem === 'unused'
+          ? { hint: 'Add "authorization_code" to grant_types, or leave redirect_uris out (or []).' }
+          : undefined,
+  ERR_UPSTREAM_UNKNOWN: () => ({ hint: 'Configure one: PUT /admin/upstream.' }),
+  ERR_UPSTREAM_DISCOVERY: () => ({ hint: 'Check the issuer (the provider’s "issuer" value, exactly) and that the server reaches the provider; or save without "check": true.' }),
+  ERR_CONSENT_UNKNOWN: (_err, f) => ({ hint: `GET /admin/consents?client_id=${encodeURIComponent(String(f.clientId ?? ''))} lists that client's consents.` }),
+  ERR_REFRESH_TOKEN_UNKNOWN: () => ({ hint: 'GET /admin/refresh-tokens lists the live ones (a revoked or expired token is gone).' }),
 };
 
 /**

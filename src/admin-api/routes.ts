@@ -5,6 +5,7 @@
  */
 import type { Route } from './router.js';
 import { auditRoutes } from './routes/audit.js';
+import { authorizationRoutes } from './routes/authorization.js';
 import { clientRoutes } from './routes/clients.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { mappingRoutes } from './routes/mappings.js';
@@ -32,5 +33,6 @@ export function buildAdminRoutes(options: AdminRoutesOptions): Route[] {
     ...auditRoutes(context),
     ...registrationRoutes(context),
     ...diagnoseRoutes(context),
+    ...authorizationRoutes(context),
   ];
 }

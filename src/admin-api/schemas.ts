@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { SIGNING_ALGORITHMS } from '../config/index.js';
+import { CLIENT_GRANT_TYPES, type GrantType } from '../config/grant-types.js';
 import type { Diagnosis } from '../diagnose/index.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENT_PATTERN, NAME_PATTERN, SCOPE_TOKEN_PATTERN } from '../app/patterns.js';
 import { MAPPING_KIND_DEFINITIONS, MAPPING_KINDS, type MappingKind } from '../mapping/kinds.js';
@@ -71,6 +72,22 @@ const AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth', 'private
 /** What a stored client may have: the above, or `none` (a public client of the authorization code flow). */
 const STORED_AUTH_METHODS = [...AUTH_METHODS, 'none'] as const;
 
+/** The grants of a client (app/client-grants.ts checks how they combine). */
+const grantTypes = z
+  .array(z.enum(CLIENT_GRANT_TYPES as [GrantType, ...GrantType[]]))
+  .min(1)
+  .max(CLIENT_GRANT_TYPES.length)
+  .describe(
+    'RFC 7591 grant_types: client_credentials, authorization_code, refresh_token (refresh_token needs authorization_code; a public client cannot have client_credentials). Default client_credentials (authorization_code for a public client)',
+  );
+const redirectUris = z
+  .array(z.string().min(1).max(2048))
+  .max(20)
+  .describe(
+    'Where the authorization code flow returns, compared exactly: absolute https URLs (http only on a loopback host, for native apps), no fragment, each once. Required with authorization_code',
+  );
+const requirePar = z.boolean().describe('RFC 9126 require_pushed_authorization_requests: the client must push its authorization requests (PAR). Default true');
+
 export const CreateClientSchema = component(
   'CreateClientRequest',
   z
@@ -94,8 +111,19 @@ export const CreateClientSchema = component(
       scope: scopeString.optional(),
       default_resource: z.string().min(1).max(2048).optional().describe('Resource (audience) used when a token request names none'),
       bound_tokens: z.boolean().optional().describe('tls_client_certificate_bound_access_tokens; default true'),
+      token_endpoint_auth_method: z
+        .literal('none')
+        .optional()
+        .describe(
+          'none: a public client of the authorization code flow (RFC 8705 §4): no mapping and no keys, its certificate proves possession only and its tokens are bound to it. Omitted, the method follows from the mapping or keys given',
+        ),
+      grant_types: grantTypes.optional(),
+      redirect_uris: redirectUris.optional(),
+      require_pushed_authorization_requests: requirePar.optional(),
     })
     .superRefine((v, ctx) => {
+      // A public client gives none; the service names the member given in its refusal.
+      if (v.token_endpoint_auth_method === 'none') return;
       if ([v.mapping, v.self_signed_certificate, v.self_signed_jwks_uri, v.private_key_jwt_jwks, v.private_key_jwt_jwks_uri].filter((x) => x !== undefined).length !== 1) {
         ctx.addIssue({
           code: 'custom',
@@ -118,8 +146,13 @@ export const UpdateClientSchema = component(
       jwks_uri: httpsUrl
         .optional()
         .describe('The client publishes its keys here from now on (fetched once to check it): a self-signed client its certificates, a private_key_jwt client its public keys'),
+      grant_types: grantTypes.optional().describe('Replaces the grant types'),
+      redirect_uris: redirectUris.optional().describe('Replaces the redirect URIs'),
+      require_pushed_authorization_requests: requirePar.optional(),
     })
-    .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of scope, default_resource, bound_tokens, jwks, jwks_uri' }),
+    .refine((v) => Object.keys(v).length > 0, {
+      message: 'give at least one of scope, default_resource, bound_tokens, jwks, jwks_uri, grant_types, redirect_uris, require_pushed_authorization_requests',
+    }),
 );
 
 export const CreateTrustAnchorSchema = component(
@@ -248,6 +281,9 @@ export const ClientSchema = component(
     mappings: z.array(MappingSchema),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
     jwks_uri: z.string().nullable().describe('where the client publishes its certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)'),
+    grant_types: z.array(z.string()).describe('RFC 7591 grant_types'),
+    redirect_uris: z.array(z.string()).describe('Where the authorization code flow returns (compared exactly)'),
+    require_pushed_authorization_requests: z.boolean().describe('RFC 9126: the client must use pushed authorization requests'),
     registration: z
       .enum(['pending', 'approved'])
       .nullable()

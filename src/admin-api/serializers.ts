@@ -5,7 +5,8 @@
  */
 import type { z } from 'zod';
 import type { AuditEntry, ClientRecord, MappingRecord, ResourceServer, SigningKey, TrustAnchor } from '../store/index.js';
-import type { RegistrationTokenView } from '../app/service.js';
+import type { RefreshTokenView, RegistrationTokenView, UpstreamView, UserConsent } from '../app/service.js';
+import type { ConsentSchema, RefreshTokenSchema, UpstreamSchema } from './authorization-schemas.js';
 import type { RegistrationTokenSchema } from './registration-schemas.js';
 import type { AuditEntrySchema, ClientSchema, MappingSchema, ResourceServerSchema, SigningKeySchema, TrustAnchorSchema } from './schemas.js';
 
@@ -35,6 +36,9 @@ export function clientJson(c: ClientRecord): z.output<typeof ClientSchema> {
     mappings: c.mappings.map(mappingJson),
     jwks: c.jwks,
     jwks_uri: c.jwksUri,
+    grant_types: c.grantTypes,
+    redirect_uris: c.redirectUris,
+    require_pushed_authorization_requests: c.requirePar,
     registration: c.registration,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
@@ -89,5 +93,45 @@ export function registrationTokenJson(t: RegistrationTokenView): z.output<typeof
     created_by: t.createdBy,
     created_at: t.createdAt.toISOString(),
     revoked_at: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/** The upstream provider as the admin API and `certbound upstream show --json` show it (never the secret or the key). */
+export function upstreamJson(u: UpstreamView): z.output<typeof UpstreamSchema> {
+  return {
+    issuer: u.issuer,
+    client_id: u.clientId,
+    token_endpoint_auth_method: u.authMethod,
+    client_secret_set: u.clientSecretSet,
+    private_key: u.privateKey ? { jwk_thumbprint: u.privateKey.thumbprint, kid: u.privateKey.kid, kty: u.privateKey.kty, alg: u.privateKey.alg } : null,
+    scope: u.scopes.join(' '),
+    subject_claim: u.subjectClaim,
+    created_at: u.createdAt.toISOString(),
+    updated_at: u.updatedAt.toISOString(),
+  };
+}
+
+export function consentJson(c: UserConsent): z.output<typeof ConsentSchema> {
+  return {
+    client_id: c.clientId,
+    user: c.accountId,
+    scope: c.scopes.join(' '),
+    resources: c.resources,
+    granted_at: c.grantedAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+/** A refresh token by its handle (never the token itself). */
+export function refreshTokenJson(t: RefreshTokenView): z.output<typeof RefreshTokenSchema> {
+  return {
+    handle: t.handle,
+    client_id: t.clientId,
+    user: t.accountId,
+    'x5t#S256': t.x5tS256,
+    scope: t.scopes.join(' '),
+    issued_at: iso(t.issuedAt),
+    expires_at: iso(t.expiresAt),
+    consumed: t.consumed,
   };
 }

@@ -7,7 +7,7 @@
 import { isMappingValidAt } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
 
-export type AdminCandidate = Pick<ClientRecord, 'clientId' | 'authMethod' | 'boundTokens' | 'scopes' | 'jwks' | 'jwksUri' | 'mappings'>;
+export type AdminCandidate = Pick<ClientRecord, 'clientId' | 'authMethod' | 'boundTokens' | 'scopes' | 'jwks' | 'jwksUri' | 'mappings'> & Partial<Pick<ClientRecord, 'grantTypes'>>;
 
 /**
  * Why `client` cannot sign in to the admin API with one of `scopes` at `now` (ms), or undefined when its
@@ -21,6 +21,8 @@ export function adminSignInRefusal(client: AdminCandidate, scopes: readonly stri
   const id = client.clientId;
   if (!scopes.some((s) => client.scopes.includes(s))) return `client ${id} is not allowed ${scopes.join(' or ')}`;
   // The admin API takes certificate-bound tokens only (RFC 8705 §3); without the setting the token has no cnf.
+  // Admin tokens come from the client_credentials grant; a client registered without it never gets one.
+  if (client.grantTypes && !client.grantTypes.includes('client_credentials')) return `client ${id} may not use the client_credentials grant, which admin tokens are issued by`;
   if (!client.boundTokens) return `client ${id} does not get certificate-bound tokens (bound_tokens is off); the admin API accepts only those`;
   switch (client.authMethod) {
     case 'tls_client_auth':

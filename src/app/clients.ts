@@ -4,11 +4,11 @@
  * default resource, bound-token setting and keys, and removal with everything that names them. The
  * mappings of a registered client have their own use cases (mappings.ts).
  */
-import { DEFAULT_CLIENT_GRANT_TYPES } from '../config/grant-types.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors/index.js';
 import { type AuthMethod, type ClientRecord, clients, type Db, removeClientTokens, resourceServers, writeAudit } from '../store/index.js';
 import { ADMIN_SCOPE } from './admin-scopes.js';
 import { type ClientKeyOptions, createClientKeyChecks, type GivenKeys, type RegisteredKeys } from './client-keys.js';
+import { assertConsistentGrants, type ClientGrants, newClientGrants, requireGrantTypes, requireRedirectUris } from './client-grants.js';
 import { attributed } from './error-fields.js';
 import { requireScopes } from './input-checks.js';
 import { assertAnotherAdministrator } from './last-administrator.js';
@@ -34,6 +34,17 @@ export interface AddClientInput {
   defaultResource?: string | undefined;
   /** RFC 8705 §3.4; default true. */
   boundTokens?: boolean;
+  /**
+   * A public client (token_endpoint_auth_method none, RFC 8705 §4): no mapping and no keys; the
+   * certificate it connects with proves possession only, and its tokens are bound to it.
+   */
+  publicClient?: boolean;
+  /** RFC 7591 grant_types; default client_credentials (authorization_code for a public client). */
+  grantTypes?: string[];
+  /** Where the authorization code flow returns (compared exactly): https, or http on loopback. */
+  redirectUris?: string[];
+  /** RFC 9126 require_pushed_authorization_requests; default true. */
+  requirePar?: boolean;
 }
 
 /** Client-level settings an administrator may change after creation (mappings have their own use cases). */
@@ -52,6 +63,11 @@ export interface UpdateClientInput {
    * certificates, a private_key_jwt client its assertion keys.
    */
   jwksUri?: string;
+  /** Replaces the grant types. */
+  grantTypes?: string[];
+  /** Replaces the redirect URIs. */
+  redirectUris?: string[];
+  requirePar?: boolean;
 }
 
 export interface ClientUseCaseOptions extends ClientKeyOptions {
@@ -85,6 +101,7 @@ async function assertScopesOffered(trx: Db, scopes: string[], defaultResource: s
 function administratorChange(scopes: string[] | undefined, input: UpdateClientInput): { change: string; member: string } {
   if (scopes && !scopes.includes(ADMIN_SCOPE)) return { change: 'withdrawing the scope', member: 'scopes' };
   if (input.boundTokens === false) return { change: 'turning bound tokens off', member: 'boundTokens' };
+  if (input.grantTypes && !input.grantTypes.includes('client_credentials')) return { change: 'withdrawing client_credentials', member: 'grantTypes' };
   return { change: 'this change', member: input.jwksUri !== undefined ? 'jwksUri' : input.jwks !== undefined ? 'jwks' : 'scopes' };
 }
 
@@ -105,6 +122,11 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
     if (!client) throw unknownClient(clientId);
     if (input.jwks !== undefined && input.jwksUri !== undefined) {
       throw new InvalidInputError('ERR_CLIENT_KEYS', 'Give either a JWKS or a jwks_uri, not both (SS-11).', { details: { member: 'jwks', problem: 'both' } });
+    }
+    if (client.authMethod === 'none') {
+      throw new InvalidInputError('ERR_PUBLIC_CLIENT', `Client "${clientId}" is a public client: it has no keys, only the certificate it proves possession of.`, {
+        details: { member: input.jwksUri !== undefined ? 'jwksUri' : 'jwks', problem: 'credentials', clientId },
+      });
     }
     if (client.authMethod === 'tls_client_auth') {
       throw new InvalidInputError('ERR_CLIENT_KEYS', `Client "${clientId}" uses tls_client_auth: it has certificate mappings, not keys.`, {
@@ -140,14 +162,27 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
         });
       }
       const given = CLIENT_SUBJECT_MEMBERS.filter((m) => Boolean(input[m]));
-      if (given.length !== 1) {
+      if (input.publicClient && given.length) {
+        throw new InvalidInputError('ERR_PUBLIC_CLIENT', 'A public client has no certificate mapping and no keys: its certificate proves possession only (RFC 8705 §4).', {
+          hint: 'Leave the mapping and keys out, or register a confidential client.',
+          details: { member: given[0], problem: 'credentials' },
+        });
+      }
+      if (!input.publicClient && given.length !== 1) {
         throw new InvalidInputError(
           'ERR_CLIENT_SUBJECT_REQUIRED',
           'Give exactly one way for the client to authenticate: a subject DN or SAN mapping, a self-signed certificate (or where it is published), or private_key_jwt keys (or where they are published).',
         );
       }
-      const authMethod: AuthMethod = input.privateKeyJwtJwks || input.privateKeyJwtJwksUri ? 'private_key_jwt' : input.mapping ? 'tls_client_auth' : 'self_signed_tls_client_auth';
-      const { jwks, jwksUri } = await registeredKeysOf(input, authMethod);
+      const authMethod: AuthMethod = input.publicClient
+        ? 'none'
+        : input.privateKeyJwtJwks || input.privateKeyJwtJwksUri
+          ? 'private_key_jwt'
+          : input.mapping
+            ? 'tls_client_auth'
+            : 'self_signed_tls_client_auth';
+      const grants = newClientGrants(input, { isPublic: authMethod === 'none', boundTokens: input.boundTokens ?? true });
+      const { jwks, jwksUri } = authMethod === 'none' ? { jwks: null, jwksUri: null } : await registeredKeysOf(input, authMethod);
       const scopes = requireScopes(input.scopes ?? [], 'scopes');
       return db.transaction(async (trx) => {
         if (await clients.find(trx, input.clientId)) {
@@ -165,9 +200,7 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
           defaultResource: input.defaultResource ?? null,
           jwks,
           jwksUri,
-          grantTypes: [...DEFAULT_CLIENT_GRANT_TYPES],
-          redirectUris: [],
-          requirePar: true,
+          ...grants,
           metadata: {},
           mappings: mapping ? [mapping] : [],
           registration: null,
@@ -198,16 +231,30 @@ export function createClientUseCases({ db, ...keyOptions }: ClientUseCaseOptions
       const scopes = input.scopes === undefined ? undefined : requireScopes(input.scopes, 'scopes');
       // Keys are checked (and a jwks_uri fetched) before the transaction: no network wait inside it.
       const newKeys = input.jwks === undefined && input.jwksUri === undefined ? undefined : await newKeysOf(clientId, input);
+      const grantTypes = input.grantTypes === undefined ? undefined : requireGrantTypes(input.grantTypes);
+      const redirectUris = input.redirectUris === undefined ? undefined : requireRedirectUris(input.redirectUris);
       return db.transaction(async (trx) => {
         const before = await clients.find(trx, clientId);
         if (!before) throw unknownClient(clientId);
+        const grantsChange = grantTypes !== undefined || redirectUris !== undefined || input.requirePar !== undefined;
+        const grants: ClientGrants = {
+          grantTypes: grantTypes ?? (before.grantTypes as ClientGrants['grantTypes']),
+          redirectUris: redirectUris ?? before.redirectUris,
+          requirePar: input.requirePar ?? before.requirePar,
+        };
+        if (grantsChange || input.boundTokens !== undefined) {
+          assertConsistentGrants(grants, { isPublic: before.authMethod === 'none', boundTokens: input.boundTokens ?? before.boundTokens });
+        }
         const defaultResource = input.defaultResource === undefined ? before.defaultResource : input.defaultResource;
         await assertScopesOffered(trx, scopes ?? before.scopes, defaultResource ?? undefined);
         if (options.keepAnAdministrator) {
-          const after: ClientRecord = { ...before, scopes: scopes ?? before.scopes, boundTokens: input.boundTokens ?? before.boundTokens, ...(newKeys ?? {}) };
+          const after: ClientRecord = { ...before, scopes: scopes ?? before.scopes, boundTokens: input.boundTokens ?? before.boundTokens, ...grants, ...(newKeys ?? {}) };
           await assertAnotherAdministrator(trx, before, after, administratorChange(scopes, input));
         }
-        await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens, ...(newKeys ?? {}) });
+        const metadata = grantsChange
+          ? { ...before.metadata, grant_types: grants.grantTypes, redirect_uris: grants.redirectUris, require_pushed_authorization_requests: grants.requirePar }
+          : undefined;
+        await clients.update(trx, clientId, { scopes, defaultResource: input.defaultResource, boundTokens: input.boundTokens, metadata, ...(newKeys ?? {}) });
         const after = (await clients.find(trx, clientId))!;
         await writeAudit(trx, { actor, action: 'client.update', target: `client:${clientId}`, before, after });
         return after;

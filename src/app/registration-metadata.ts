@@ -81,11 +81,14 @@ export function requestedClient(metadata: Record<string, unknown>, limits: Pick<
   for (const member of ['redirect_uris', 'response_types'] as const) {
     const value = metadata[member];
     if (Array.isArray(value) ? value.length > 0 : value !== undefined)
-      throw refuse(member, `${member} cannot be honoured: this server issues tokens by the client_credentials grant only.`);
+      throw refuse(member, `${member} cannot be honoured: dynamic registration registers client_credentials clients only; an administrator registers authorization code clients.`);
   }
   const grants = metadata.grant_types;
   if (grants !== undefined && (!Array.isArray(grants) || grants.some((g) => g !== 'client_credentials'))) {
-    throw refuse('grant_types', 'grant_types may hold client_credentials only: the one grant this server serves.');
+    throw refuse(
+      'grant_types',
+      'grant_types may hold client_credentials only: dynamic registration registers client_credentials clients; an administrator registers authorization code clients.',
+    );
   }
   const bound = metadata.tls_client_certificate_bound_access_tokens;
   if (bound !== undefined && typeof bound !== 'boolean')

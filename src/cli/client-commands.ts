@@ -1,6 +1,7 @@
 /**
- * `certbound client add|update|list|show|remove` and `client mapping add|list|update|remove`: clients and
- * their certificate mappings (`client approve|reject`: registration-commands.ts).
+ * `certbound client add|update|list|show|remove` and `client mapping add|list|update|remove`: clients (with
+ * their grant types and redirect URIs) and their certificate mappings (`client approve|reject`:
+ * registration-commands.ts).
  */
 import type { Command } from 'commander';
 import type { MappingInput } from '../app/service.js';
@@ -24,8 +25,18 @@ function addMappingKindOptions(command: Command, expected: boolean): Command {
   return command;
 }
 
+/** `--grant-types authorization_code,refresh_token` (commas or spaces). */
+function grantTypesOf(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(/[\s,]+/).filter(Boolean);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** The SUBJECT column of a client without mappings. */
 function describeJwks(c: ClientRecord): string {
+  if (c.authMethod === 'none') return 'any certificate (public client: proof of possession only)';
   if (c.jwksUri) return c.authMethod === 'private_key_jwt' ? `any certificate (private_key_jwt, keys at ${c.jwksUri})` : `self-signed certificates at ${c.jwksUri}`;
   if (!c.jwks) return '-';
   if (c.authMethod === 'private_key_jwt') return `any certificate (private_key_jwt, ${c.jwks.keys.length} key${c.jwks.keys.length === 1 ? '' : 's'})`;
@@ -65,7 +76,17 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
     .option('--not-before <date>', 'mapping valid from (ISO 8601)')
     .option('--not-after <date>', 'mapping valid until (ISO 8601)')
     .option('--no-bound-tokens', 'do not require certificate-bound tokens (tls_client_certificate_bound_access_tokens=false)')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .option(
+      '--public',
+      'a public client of the authorization code flow (token_endpoint_auth_method none): no mapping and no keys; the certificate it connects with proves possession only, and its tokens are bound to it (RFC 8705 §4)',
+    )
+    .option(
+      '--grant-types <types>',
+      'grant types, comma-separated: client_credentials, authorization_code, refresh_token (default client_credentials; authorization_code for --public)',
+    )
+    .option('--redirect-uri <uri>', 'where the authorization code flow returns, compared exactly (https; http only on a loopback host); repeat for several', collect)
+    .option('--no-par', 'do not require pushed authorization requests (RFC 9126) from this client (required by default)')
+    .action(async (opts: Record<string, string | string[] | boolean | undefined>) => {
       const given = MAPPING_FLAGS.filter(([flag]) => typeof opts[flag] === 'string');
       const fromCert = await mappingFromCertOptions(opts);
       const count =
@@ -76,7 +97,8 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
         (opts.selfSignedJwksUri ? 1 : 0) +
         (opts.privateKeyJwtJwks ? 1 : 0) +
         (opts.privateKeyJwtJwksUri ? 1 : 0);
-      if (count !== 1) {
+      // A public client gives none; one given anyway is refused by the use case, which names it.
+      if (count !== 1 && !(opts.public === true && count === 0)) {
         throw new InvalidInputError(
           'ERR_CLIENT_SUBJECT_REQUIRED',
           count
@@ -117,11 +139,17 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
             scopes: splitScopes(opts.scope as string | undefined),
             defaultResource: opts.resource as string | undefined,
             boundTokens: opts.boundTokens !== false,
+            ...(opts.public === true ? { publicClient: true } : {}),
+            ...(typeof opts.grantTypes === 'string' ? { grantTypes: grantTypesOf(opts.grantTypes) } : {}),
+            ...(Array.isArray(opts.redirectUri) ? { redirectUris: opts.redirectUri } : {}),
+            ...(opts.par === false ? { requirePar: false } : {}),
           },
           cliActor(),
         ),
       );
-      io.out(`client ${c.clientId} (${c.authMethod})${c.mappings[0] ? `: ${describeMapping(c.mappings[0])}` : ''}`);
+      io.out(
+        `client ${c.clientId} (${c.authMethod})${c.mappings[0] ? `: ${describeMapping(c.mappings[0])}` : ''}${c.grantTypes.includes('authorization_code') ? `; grants ${c.grantTypes.join(', ')}` : ''}`,
+      );
     });
   client
     .command('update <id>')
@@ -134,23 +162,53 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       'the client publishes its keys here from now on (https; fetched now to check it): certificates (self_signed_tls_client_auth) or public keys (private_key_jwt)',
     )
     .option('--bound-tokens <on|off>', 'require certificate-bound tokens (tls_client_certificate_bound_access_tokens)')
-    .action(async (id: string, opts: { scope?: string; resource?: string; jwks?: string; jwksUri?: string; boundTokens?: string }) => {
-      if (opts.boundTokens !== undefined && !['on', 'off'].includes(opts.boundTokens)) {
-        throw new InvalidInputError('ERR_BOUND_TOKENS_INVALID', `--bound-tokens "${opts.boundTokens}": use on or off.`);
-      }
-      const input = {
-        ...(opts.scope === undefined ? {} : { scopes: splitScopes(opts.scope) }),
-        ...(opts.resource === undefined ? {} : { defaultResource: opts.resource }),
-        ...(opts.boundTokens === undefined ? {} : { boundTokens: opts.boundTokens === 'on' }),
-        ...(opts.jwks === undefined ? {} : { jwks: readFileArg(opts.jwks, '--jwks') }),
-        ...(opts.jwksUri === undefined ? {} : { jwksUri: opts.jwksUri }),
-      };
-      if (Object.keys(input).length === 0) {
-        throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Nothing to change.', { hint: 'Give at least one of --scope, --resource, --bound-tokens, --jwks, --jwks-uri.' });
-      }
-      const c = await withAdmin((admin) => admin.updateClient(id, input, cliActor()));
-      io.out(`updated client ${c.clientId} (${c.authMethod})`);
-    });
+    .option('--grant-types <types>', 'replace the grant types, comma-separated: client_credentials, authorization_code, refresh_token')
+    .option('--redirect-uri <uri>', 'replace the redirect URIs (https; http only on a loopback host); repeat for several', collect)
+    .option('--no-redirect-uris', 'remove every redirect URI (with --grant-types that leave authorization_code out)')
+    .option('--par <on|off>', 'require pushed authorization requests (RFC 9126) from this client')
+    .action(
+      async (
+        id: string,
+        opts: {
+          scope?: string;
+          resource?: string;
+          jwks?: string;
+          jwksUri?: string;
+          boundTokens?: string;
+          grantTypes?: string;
+          redirectUri?: string[];
+          redirectUris?: boolean;
+          par?: string;
+        },
+      ) => {
+        for (const [flag, value] of [
+          ['--bound-tokens', opts.boundTokens],
+          ['--par', opts.par],
+        ] as const) {
+          if (value !== undefined && !['on', 'off'].includes(value)) throw new InvalidInputError('ERR_BOUND_TOKENS_INVALID', `${flag} "${value}": use on or off.`);
+        }
+        if (opts.redirectUri && opts.redirectUris === false) {
+          throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Give either --redirect-uri or --no-redirect-uris, not both.');
+        }
+        const input = {
+          ...(opts.scope === undefined ? {} : { scopes: splitScopes(opts.scope) }),
+          ...(opts.resource === undefined ? {} : { defaultResource: opts.resource }),
+          ...(opts.boundTokens === undefined ? {} : { boundTokens: opts.boundTokens === 'on' }),
+          ...(opts.jwks === undefined ? {} : { jwks: readFileArg(opts.jwks, '--jwks') }),
+          ...(opts.jwksUri === undefined ? {} : { jwksUri: opts.jwksUri }),
+          ...(opts.grantTypes === undefined ? {} : { grantTypes: grantTypesOf(opts.grantTypes) }),
+          ...(opts.redirectUri ? { redirectUris: opts.redirectUri } : opts.redirectUris === false ? { redirectUris: [] } : {}),
+          ...(opts.par === undefined ? {} : { requirePar: opts.par === 'on' }),
+        };
+        if (Object.keys(input).length === 0) {
+          throw new InvalidInputError('ERR_NOTHING_TO_CHANGE', 'Nothing to change.', {
+            hint: 'Give at least one of --scope, --resource, --bound-tokens, --jwks, --jwks-uri, --grant-types, --redirect-uri, --no-redirect-uris, --par.',
+          });
+        }
+        const c = await withAdmin((admin) => admin.updateClient(id, input, cliActor()));
+        io.out(`updated client ${c.clientId} (${c.authMethod})`);
+      },
+    );
   client
     .command('list')
     .description('list clients')
@@ -160,15 +218,18 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
       const { clientJson } = await load.queries();
       // The REGISTRATION column appears once a client registered itself: administrators' clients alone list as before.
       const registered = list.some((c) => c.registration !== null);
+      // So does the GRANTS column once a client has another grant than client_credentials.
+      const grants = list.some((c) => c.grantTypes.join() !== 'client_credentials');
       const row = (c: ClientRecord) => [
         c.clientId,
         c.authMethod,
         c.scopes.join(' '),
+        ...(grants ? [c.grantTypes.join(',')] : []),
         ...(registered ? [c.registration ?? '-'] : []),
         c.mappings.map(describeMapping).join('; ') || describeJwks(c),
       ];
       print(list.map(clientJson), opts.json, () =>
-        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', ...(registered ? ['REGISTRATION'] : []), 'SUBJECT'], ...list.map(row)]) : 'no clients',
+        list.length ? table([['CLIENT', 'METHOD', 'SCOPES', ...(grants ? ['GRANTS'] : []), ...(registered ? ['REGISTRATION'] : []), 'SUBJECT'], ...list.map(row)]) : 'no clients',
       );
     });
   client
@@ -186,8 +247,12 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
             : c.registration
               ? [`registration: ${c.registration}`]
               : []),
-          `auth method: ${c.authMethod}`,
+          `auth method: ${c.authMethod}${c.authMethod === 'none' ? ' (public client: its certificate proves possession only)' : ''}`,
           `bound tokens: ${c.boundTokens}`,
+          `grant types: ${c.grantTypes.join(', ')}`,
+          ...(c.grantTypes.includes('authorization_code')
+            ? [`redirect URIs: ${c.redirectUris.join(' ') || '-'}`, `pushed authorization requests: ${c.requirePar ? 'required' : 'optional'}`]
+            : []),
           `scopes: ${c.scopes.join(' ') || '-'}`,
           `default resource: ${c.defaultResource ?? '-'}`,
           ...(c.mappings.length ? ['mappings:', ...c.mappings.map((m) => `  ${m.id}  ${describeMapping(m)}`)] : []),

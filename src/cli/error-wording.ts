@@ -28,6 +28,25 @@ const FLAGS: Readonly<Record<string, string>> = {
   approval: '--approval',
   environments: '--environment',
   resources: '--resource',
+  grantTypes: '--grant-types',
+  redirectUris: '--redirect-uri',
+  issuer: '--issuer',
+  clientSecret: '--client-secret-file',
+  privateKey: '--private-key',
+  subjectClaim: '--subject-claim',
+  authMethod: '--auth-method',
+};
+
+/** The flags of a public client's refused credentials (the members of `client add`). */
+const SUBJECT_FLAGS: Readonly<Record<string, string>> = {
+  mapping: 'a subject or SAN option',
+  selfSignedCertPem: '--self-signed-cert',
+  selfSignedJwks: '--self-signed-jwks',
+  selfSignedJwksUri: '--self-signed-jwks-uri',
+  privateKeyJwtJwks: '--private-key-jwt-jwks',
+  privateKeyJwtJwksUri: '--private-key-jwt-jwks-uri',
+  jwks: '--jwks',
+  jwksUri: '--jwks-uri',
 };
 
 /** The flag of `member` (`mapping.notAfter` is `--not-after` too). */
@@ -88,6 +107,36 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
   }),
   ERR_KEY_UNKNOWN: (_err, f) => (f.kid === undefined ? undefined : { hint: 'certbound keys list shows the keys.' }),
   ERR_KEY_ACTIVE: () => ({ hint: 'Rotate first (certbound keys rotate), then retire the old key.' }),
+  ERR_GRANT_TYPE_INVALID: (err) => ({ message: `--grant-types: ${err.message}` }),
+  ERR_REDIRECT_URI_INVALID: (err) => ({ message: `--redirect-uri: ${err.message}` }),
+  ERR_GRANT_TYPES_INCONSISTENT: (err, f) =>
+    f.problem === 'missing'
+      ? { hint: 'Give it with --redirect-uri https://app.example.com/callback (repeat for several).' }
+      : f.problem === 'refresh_without_code'
+        ? { hint: 'Use --grant-types authorization_code,refresh_token, or leave refresh_token out.' }
+        : f.problem === 'unused'
+          ? { message: `--redirect-uri: ${err.message}`, hint: 'Add authorization_code to --grant-types, or leave --redirect-uri out (client update: --no-redirect-uris).' }
+          : undefined,
+  ERR_PUBLIC_CLIENT: (err, f) =>
+    f.problem === 'client_credentials'
+      ? { hint: 'Use --grant-types authorization_code (with refresh_token if it refreshes), or register a confidential client (without --public) for client_credentials.' }
+      : f.problem === 'credentials' && typeof f.member === 'string'
+        ? { message: `${SUBJECT_FLAGS[f.member] ?? f.member}: ${err.message}`, hint: 'Leave it out with --public, or register a confidential client (without --public).' }
+        : f.problem === 'unbound'
+          ? { message: `--no-bound-tokens (--bound-tokens off): ${err.message}` }
+          : undefined,
+  ERR_UPSTREAM_INVALID: (err, f) => {
+    const flag = flagOf(f.member) ?? (f.member === 'clientId' ? '--client-id' : f.member === 'scopes' ? '--scope' : undefined);
+    return flag ? { message: `${flag}: ${err.message}` } : undefined;
+  },
+  ERR_UPSTREAM_CREDENTIALS: (err, f) => {
+    const flag = flagOf(f.member);
+    return flag ? { message: `${flag}: ${err.message}` } : undefined;
+  },
+  ERR_UPSTREAM_DISCOVERY: () => ({ hint: 'Check --issuer (the provider’s "issuer" value, exactly) and that this host reaches the provider; or set it without --check.' }),
+  ERR_UPSTREAM_UNKNOWN: () => ({ hint: 'Configure one with: certbound upstream set --issuer URL --client-id ID --client-secret-file FILE' }),
+  ERR_CONSENT_UNKNOWN: (_err, f) => ({ hint: `certbound consent list --client ${String(f.clientId ?? 'ID')} lists that client's consents.` }),
+  ERR_REFRESH_TOKEN_UNKNOWN: () => ({ hint: 'certbound refresh-token list shows the live ones (a revoked or expired token is gone).' }),
   ERR_DEV_CLIENT_NAME: (err) => ({
     message: `--name ${err.message}`,
     hint: 'Use letters, digits, dots and hyphens (at most 64, starting and ending with a letter or digit), e.g. --name orders-worker.',

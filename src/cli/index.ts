@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { assertSupportedRuntime } from '../runtime.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerAuthorizationCommands } from './authorization-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { createCommandContext } from './command-context.js';
 import { CliExit, registerDiagnosisCommands } from './diagnose-commands.js';
@@ -52,6 +53,7 @@ export function buildCli(env: Readonly<Record<string, string | undefined>>, io: 
   registerClientCommands(program, context);
   registerKeysCommands(program, context);
   registerAuditCommands(program, context);
+  registerAuthorizationCommands(program, context);
   registerDiagnosisCommands(program, { env, io });
   registerRegistrationCommands(program, { env, io });
   registerTokenCommand(program, { io });

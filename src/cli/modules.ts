@@ -15,9 +15,10 @@
  * | `migrate`                                 | config, knex                                                   |
  * | `dev-pki`                                 | devPki                                                         |
  * | `dev-pki issue-client`                    | config, devPki                                                 |
- * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list` | config, driver, queries; knex too when the database is not current |
+ * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list`, `consent list`, `refresh-token list` | config, driver, queries; knex too when the database is not current |
  * | the commands that change records, `audit list` | config, knex, admin (`--from-cert`: mappingFromCert too)  |
  * | `registration-token …`, `client approve`, `client reject` | config, knex, admin                     |
+ * | `upstream …`, `consent revoke`, `refresh-token revoke` | config, knex, admin (queries for the JSON shapes)      |
  * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |
  * | `certs expiring`                          | config, knex, expiry                                           |
  * | `trust crl …`                             | config, knex, crls                                             |
@@ -37,8 +38,11 @@ export const load = {
   },
   /** The read-only admin use cases and the JSON shape of a client (no certificate parsing, no key handling). */
   queries: async () => {
-    const [{ createAdminQueries }, { clientJson, registrationTokenJson }] = await Promise.all([import('../app/queries.js'), import('../admin-api/serializers.js')]);
-    return { createAdminQueries, clientJson, registrationTokenJson };
+    const [{ createAdminQueries }, { clientJson, consentJson, refreshTokenJson, registrationTokenJson, upstreamJson }] = await Promise.all([
+      import('../app/queries.js'),
+      import('../admin-api/serializers.js'),
+    ]);
+    return { createAdminQueries, clientJson, consentJson, refreshTokenJson, registrationTokenJson, upstreamJson };
   },
   /**
    * The admin use cases that change records (certificates, keys, jwks_uri checks): app/service.ts

@@ -117,7 +117,7 @@ export const configSchema = z
     crlStale: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
     /** How often each CRL source is read again, in ms (and, within this time of its nextUpdate, every minute). Default 3600000 (1 h). */
     crlRefreshIntervalMs: number().int().min(1000).default(3_600_000),
-    /** Extra CA certificates (PEM file) trusted for outbound HTTPS: clients' jwks_uri (self-signed certificates, private_key_jwt keys). Default: Node's bundled CAs only. */
+    /** Extra CA certificates (PEM file) trusted for outbound HTTPS: clients' jwks_uri (self-signed certificates, private_key_jwt keys), the upstream OpenID Provider. Default: Node's bundled CAs only. */
     outboundCaFile: z.string().min(1).optional(),
     /** A certificate or assertion kid missing from a client's jwks_uri set refetches it at most once per this many ms per client (SS-4). Default 30000. */
     jwksUriMinRefreshMs: number().int().min(100).default(30_000),
@@ -164,7 +164,7 @@ export interface Config {
   /** PKI-5: behaviour with a stale CRL. */
   readonly crlStale: 'fail-closed' | 'fail-open';
   readonly crlRefreshIntervalMs: number;
-  /** Absolute path of the PEM file of extra CAs for outbound HTTPS (jwks_uri), when configured. */
+  /** Absolute path of the PEM file of extra CAs for outbound HTTPS (jwks_uri, the upstream OpenID Provider), when configured. */
   readonly outboundCaFile: string | undefined;
   readonly jwksUriMinRefreshMs: number;
   /** Non-public address ranges a jwks_uri may be fetched from (validated CIDR entries); empty: public addresses only. */

@@ -80,6 +80,12 @@ export function createAuthObserver(options: AuthObserverOptions) {
   }
 
   async function logRefusal(ctx: ObservedContext, refusal: Refusal): Promise<void> {
+    if (refusal.binding) {
+      // The certificate is not refused (it may authenticate the client): it is not the one the token is bound to.
+      options.onRefusal?.({ ref: refusal.ref, at: new Date(), reason: refusal.code, message: refusal.message, clientId: refusal.clientId, thumbprint: refusal.thumbprint });
+      logger.warn({ event: 'token_binding_refused', reason: refusal.code, ref: refusal.ref, client_id: refusal.clientId, x5t: refusal.thumbprint }, refusal.message);
+      return;
+    }
     // A refused client assertion (or its key) is not about the certificate: no certificate diagnosis.
     const peer = refusal.code === 'CLIENT_ASSERTION_INVALID' || refusal.keyId !== undefined ? undefined : options.peerCertificate(ctx);
     const { diagnosis, diagnosis_error } = await diagnose(refusal, peer);

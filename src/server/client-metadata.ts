@@ -1,6 +1,6 @@
 import { type CertificateMapping, isMappingValidAt, MAPPING_KIND_PARAMETER } from '../mapping/index.js';
 import type { ClientRecord } from '../store/index.js';
-import { GRANT_TYPES } from './grants/index.js';
+import { grantTypesOf, responseTypesOf } from './grants/index.js';
 
 /** Stored form of a mapping inside the client metadata (`certbound_mappings`). */
 export interface StoredMapping {
@@ -40,17 +40,25 @@ function primaryMapping(record: ClientRecord, now: number) {
  * them; the newest currently valid one is also published as the standard `tls_client_auth_*` value.
  */
 export function toClientMetadata(record: ClientRecord, now = Date.now()): Record<string, unknown> {
+  // The grants the client is registered for, among those served (a public client: those that allow one);
+  // the response types they start with.
+  const grantTypes = grantTypesOf(record.grantTypes, record.authMethod);
+  const responseTypes = responseTypesOf(grantTypes);
   const metadata: Record<string, unknown> = {
     ...record.metadata,
     client_id: record.clientId,
     token_endpoint_auth_method: record.authMethod,
-    grant_types: [...GRANT_TYPES],
-    response_types: [],
-    redirect_uris: [],
+    grant_types: grantTypes,
+    response_types: responseTypes,
+    redirect_uris: responseTypes.length ? [...record.redirectUris] : [],
+    // RFC 9126, per client: true unless an administrator registered the client without it.
+    require_pushed_authorization_requests: record.requirePar,
     // Allowed scopes travel as extra metadata: oidc-provider's `scope` must be a subset of a static
     // provider-wide list, while certbound's scopes come from the resource servers in SQL.
     certbound_scopes: record.scopes,
-    tls_client_certificate_bound_access_tokens: record.boundTokens,
+    // A public client's certificate is proof of possession only: its tokens are always bound to it
+    // (RFC 8705 §4, PUB-1/PUB-2), or a stolen token would be a bearer token.
+    tls_client_certificate_bound_access_tokens: record.authMethod === 'none' ? true : record.boundTokens,
     certbound_default_resource: record.defaultResource ?? undefined,
   };
   if (record.authMethod === 'tls_client_auth') {

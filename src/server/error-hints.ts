@@ -12,6 +12,7 @@ const ENDPOINT_OF_ROUTE: Readonly<Record<string, AliasedEndpoint>> = {
   token: 'token_endpoint',
   introspection: 'introspection_endpoint',
   revocation: 'revocation_endpoint',
+  pushed_authorization_request: 'pushed_authorization_request_endpoint',
 };
 
 export interface OAuthErrorBody {

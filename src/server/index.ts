@@ -21,6 +21,7 @@ import { createCertificateSource, withCertificateSource } from './certificate-so
 import { createClientCertificates } from './client-certificate.js';
 import { createDispatch } from './dispatch.js';
 import { createFailureLog } from './failures.js';
+import { createInteractions, type EndUserLogin } from './interactions/index.js';
 import { createServerJwksUris } from './jwks-uris.js';
 import { lastSeenPerClient } from './last-seen.js';
 import { createListeners, type ServerTls } from './listeners.js';
@@ -49,6 +50,13 @@ export interface StartServerOptions {
   knex?: () => Promise<Db>;
   logger: Logger;
   tls: ServerTls;
+  /**
+   * How end users sign in for the authorization code flow (interactions/login.ts, the one extension
+   * point): by default the upstream OpenID Provider an administrator configures.
+   */
+  login?: EndUserLogin;
+  /** The upstream login's outbound fetch (tests with a private CA). Default: the global fetch. */
+  upstreamFetch?: typeof fetch;
 }
 
 export interface ServerHandle {
@@ -73,7 +81,7 @@ export interface ServerHandle {
  * Starts the HTTPS listeners (listeners.ts) over the records in the store. Every cache belongs to the
  * returned server: two servers in one process share nothing.
  */
-export async function startServer({ config, db, knex, logger, tls }: StartServerOptions): Promise<ServerHandle> {
+export async function startServer({ config, db, knex, logger, tls, login, upstreamFetch }: StartServerOptions): Promise<ServerHandle> {
   // PKI-5: CRLs (docs/revocation.md), loaded before the listeners so that the first handshake checks them.
   const revocation = createRevocationManager({ db, logger, stalePolicy: config.crlStale, refreshIntervalMs: config.crlRefreshIntervalMs });
   const state = await loadServerState({ db, config, logger, revocation });
@@ -120,6 +128,20 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
   const failures = createFailureLog(logger);
   const retryAfterS = Math.max(1, Math.ceil(databaseTimeoutOf(config.database) / 1000));
   const listeners = createListeners({ config, tls, trust: () => ({ ca: state.anchors().map((a) => a.pem), ...revocation.tlsOptions() }) });
+  // End-user sign-in (the upstream provider's relying party, loaded on the first sign-in) and consent.
+  const endUserLogin = login
+    ? async () => login
+    : loadOnce(() =>
+        load.upstreamLogin().then(({ createUpstreamLogin }) =>
+          createUpstreamLogin({
+            db,
+            logger,
+            ...(upstreamFetch ? { fetch: upstreamFetch } : {}),
+            ...(config.outboundCaFile ? { caFile: config.outboundCaFile } : {}),
+          }),
+        ),
+      );
+  const interactions = createInteractions({ config, db, logger, login: endUserLogin, isMainListener: listeners.isMain });
   const provider = createProviderHost({
     config,
     db,
@@ -133,6 +155,7 @@ export async function startServer({ config, db, knex, logger, tls }: StartServer
     failures,
     retryAfterS,
     isMainListener: listeners.isMain,
+    interactions,
   });
 
   const reload = () => state.reload({ trustChanged: listeners.refreshTrust, keysChanged: provider.rebuild });

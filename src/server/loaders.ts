@@ -14,6 +14,7 @@
  * | `jwksUri`      | the first request of a client that publishes its keys at a jwks_uri      | jwks-uris.ts                |
  * | `devPki`       | a development start without CERTBOUND_TLS_CERT/KEY                       | bootstrap.ts                |
  * | `registrations`| the first request to the registration endpoint (RFC 7591/7592)           | index.ts                    |
+ * | `upstreamLogin`| the first end-user sign-in (the upstream provider's relying party)       | index.ts                    |
  */
 export const load = {
   /** knex with the migrations. */
@@ -37,6 +38,8 @@ export const load = {
   devPki: () => import('../app/dev-pki.js'),
   /** Dynamic client registration's use cases (knex), for the registration endpoint (registration/). */
   registrations: () => import('../app/registrations.js'),
+  /** The OpenID relying party end users sign in through (openid-client), for the authorization code flow. */
+  upstreamLogin: () => import('./interactions/upstream-login.js'),
 };
 
 /**

@@ -283,6 +283,8 @@ export function createMtlsHooks(options: MtlsHooksOptions) {
         const der = peer.x509.raw.toString('base64');
         return selfSigned?.keys.some((k) => Array.isArray(k.x5c) && k.x5c[0] === der) ? undefined : 'it is not one of the certificates registered for the client';
       }
+      // A public client's certificate proves possession only: it never authenticates the client.
+      if (client.authMethod === 'none') return 'the client is public: a certificate does not authenticate it';
       return undefined;
     },
   };

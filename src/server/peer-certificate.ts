@@ -20,6 +20,11 @@ export interface Refusal {
   details?: unknown;
   /** The client may read `message` itself (it says nothing of the certificate or of other clients). */
   publicDescription?: boolean;
+  /**
+   * A token's binding refused the request (a refresh token bound to another certificate), not client
+   * authentication: logged as `token_binding_refused`, without a certificate diagnosis.
+   */
+  binding?: boolean;
 }
 
 /** The chain verdict of a forwarded certificate (what `socket.authorized` is for a TLS one). */

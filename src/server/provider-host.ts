@@ -15,7 +15,8 @@ import type { AuthObserver } from './auth-observer.js';
 import { clarifyScopeError, mtlsAliasHint } from './error-hints.js';
 import { type FailureLog, respondWithFailure, TooManyPendingRequestsError } from './failures.js';
 import { createFormEndpoints } from './form-endpoints.js';
-import { GRANTS } from './grants/index.js';
+import { type GrantError, GRANTS, grantOf } from './grants/index.js';
+import type { Interactions } from './interactions/index.js';
 import type { LookupCache } from './lookup-cache.js';
 import type { Metrics } from './metrics.js';
 import type { MtlsHooks } from './mtls.js';
@@ -38,6 +39,8 @@ export interface ProviderHostOptions {
   retryAfterS: number;
   /** Whether a socket's server is the main listener (no client certificate there: point at the mTLS alias). */
   isMainListener(server: unknown): boolean;
+  /** End-user sign-in and consent (interactions/). */
+  interactions: Interactions;
 }
 
 export interface ProviderHost {
@@ -71,13 +74,26 @@ function assertionRefused(ctx: AssertionContext, err: AssertionError): void {
 }
 
 export function createProviderHost(options: ProviderHostOptions): ProviderHost {
-  const { config, db, logger, state, mtls, lookups, jwksUris, observer, metrics, failures, retryAfterS } = options;
+  const { config, db, logger, state, mtls, lookups, jwksUris, observer, metrics, failures, retryAfterS, interactions } = options;
+
+  /**
+   * A grant's own refusals worth a ref and a log line (refresh-token.ts: a refresh token presented with
+   * another certificate, or none, PUB-3), logged by the auth observer like a client authentication refusal.
+   */
+  function grantRefused(ctx: AssertionContext & { oidc?: { route?: string } }, err: GrantError): void {
+    // The mTLS hook records a missing certificate first; the grant says what it means for this request.
+    if (ctx.state.certboundRefusal && (ctx.state.certboundRefusal as Refusal).code !== 'CERT_NOT_PRESENTED') return;
+    const grant = grantOf(ctx.oidc?.params?.grant_type);
+    const peer = mtls.peerCertificate(ctx as never);
+    const refusal = grant?.explainRefusal?.(ctx as never, err, peer ? (peer.parsed?.x5t ?? undefined) : undefined);
+    if (refusal) ctx.state.certboundRefusal = refusal;
+  }
   /** Token, introspection and revocation requests in progress (bounded by CERTBOUND_MAX_PENDING_REQUESTS). */
   let pending = 0;
   const aliases = mtlsEndpointAliases(config.mtlsUrl);
 
   function build(): Provider {
-    const p = buildProvider({ config, db, keys: state.keys(), mtls, lookups, jwksUris });
+    const p = buildProvider({ config, db, keys: state.keys(), mtls, lookups, jwksUris, interactions });
     const formEndpoints = createFormEndpoints((route) => p.pathFor(route));
     // certbound's one middleware on the provider (one async frame per request):
     // - before: a request beyond CERTBOUND_MAX_PENDING_REQUESTS is refused at once; one revision read per
@@ -131,6 +147,10 @@ export function createProviderHost(options: ProviderHostOptions): ProviderHost {
           return;
         }
       }
+      if (refusal?.binding) {
+        body.error_description = `${refusal.message} (ref ${refusal.ref})`;
+        return;
+      }
       if (alias) body.error_description = `${body.error_description ?? body.error}: ${alias}`;
       clarifyScopeError(ctx.oidc?.route, body);
       formEndpoints.explainQuery(ctx, body);
@@ -139,8 +159,11 @@ export function createProviderHost(options: ProviderHostOptions): ProviderHost {
         'request refused',
       );
     });
+    // The browser-facing pages of the code flow (after the middleware above: bounded, revision read, failures answered).
+    p.use(interactions.middleware(p) as never);
     const on = (p as unknown as { on(event: string, listener: (...args: never[]) => void): void }).on.bind(p);
     for (const event of ['grant.error', 'introspection.error', 'revocation.error']) on(event, assertionRefused);
+    on('grant.error', grantRefused);
     for (const grant of GRANTS) {
       for (const { event, format } of grant.issuedEvents) on(event, (token: { clientId: unknown }) => metrics.tokenIssued(String(token.clientId), format));
     }

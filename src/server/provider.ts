@@ -1,25 +1,35 @@
 /**
  * Builds the oidc-provider instance: RFC 8705 client authentication and certificate-bound tokens,
- * the grants of grants/ with RFC 8707 resource indicators, RFC 7662 introspection and RFC 7009
- * revocation; everything persisted in SQL through the adapter.
+ * the grants of grants/ with RFC 8707 resource indicators (the authorization code flow with PAR and
+ * PKCE, its sign-in and consent in interactions/), RFC 7662 introspection and RFC 7009 revocation;
+ * everything persisted in SQL through the adapter.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hkdfSync, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import { CLIENT_ASSERTION_ALGS, createOidcAdapter, PENDING_MEMBER, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
-import { createResourceAccess, GRANT_TYPES, GRANTS, type GrantContext, grantOf } from './grants/index.js';
+import { createResourceAccess, GRANT_TYPES, GRANTS, type GrantContext, grantOf, REFRESH_GRANT_TYPE, RESPONSE_TYPES } from './grants/index.js';
+import type { Interactions } from './interactions/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
 import { type LookupCache, publishedKindOf } from './lookup-cache.js';
 import type { JwksUriCache } from '../outbound/jwks-uri-cache.js';
 import type { MtlsHooks } from './mtls.js';
 import type { Refusal } from './peer-certificate.js';
+import { x5tS256 } from '../pki/thumbprint.js';
 
-export const MTLS_ALIASED_ENDPOINTS = ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint'] as const;
+export const MTLS_ALIASED_ENDPOINTS = [
+  'token_endpoint',
+  'introspection_endpoint',
+  'revocation_endpoint',
+  'registration_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
 
 /**
- * RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection, revocation and (RFC 7591) registration
- * endpoints on the mTLS listener.
+ * RFC 8705 §5 `mtls_endpoint_aliases`: the token, introspection, revocation, (RFC 7591) registration and
+ * (RFC 9126) pushed authorization request endpoints on the mTLS listener. The authorization endpoint is
+ * never aliased (checklist AL-4): a browser must not be asked for a certificate.
  */
 export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string> {
   return {
@@ -27,6 +37,7 @@ export function mtlsEndpointAliases(mtlsUrl: string): Record<(typeof MTLS_ALIASE
     introspection_endpoint: `${mtlsUrl}/token/introspection`,
     revocation_endpoint: `${mtlsUrl}/token/revocation`,
     registration_endpoint: `${mtlsUrl}/register`,
+    pushed_authorization_request_endpoint: `${mtlsUrl}/request`,
   };
 }
 
@@ -39,21 +50,19 @@ export interface BuildProviderOptions {
   lookups: LookupCache;
   /** The sets clients publish at a jwks_uri: self-signed certificates (SS-4), private_key_jwt keys. */
   jwksUris?: JwksUriCache;
+  /** End-user sign-in and consent (interactions/): the provider members that plug them in. */
+  interactions: Interactions;
 }
 
 /**
- * RFC 8414 metadata members about what certbound does not serve: the authorization endpoint and its
- * parameters (oidc-provider always mounts it, but no client can use it: no response type is registered),
- * and OpenID Connect (no ID tokens, no userinfo). Removed from the discovery documents, so a client that
- * reads them sees the token endpoint and the grants of grants/ only.
+ * RFC 8414 metadata members about what certbound does not serve: OpenID Connect (no ID tokens, no
+ * userinfo, no claims), request objects and response modes other than the default. Removed from the
+ * discovery documents, so a client that reads them sees what certbound serves only.
  */
 const UNSERVED_METADATA = [
-  'authorization_endpoint',
-  'authorization_response_iss_parameter_supported',
   'claim_types_supported',
   'claims_parameter_supported',
   'claims_supported',
-  'code_challenge_methods_supported',
   'id_token_signing_alg_values_supported',
   'request_object_signing_alg_values_supported',
   'request_parameter_supported',
@@ -70,10 +79,26 @@ export function trimDiscovery(body: Record<string, unknown>): void {
   // the resource servers', each meaningful for one audience only; discovery is unauthenticated, and
   // RFC 8414 lets a server not advertise them, so a client learns its scopes from its registration.
   delete body.scopes_supported;
-  // REQUIRED by RFC 8414; no response type is served.
-  body.response_types_supported = [];
+  // REQUIRED by RFC 8414: the response types of the grants that start at the authorization endpoint.
+  body.response_types_supported = [...RESPONSE_TYPES];
   if (Array.isArray(body.grant_types_supported)) body.grant_types_supported = body.grant_types_supported.filter((g) => GRANT_TYPES.includes(g));
+  // PKCE is required, with S256 only (RFC 7636; plain is refused).
+  if (RESPONSE_TYPES.length) body.code_challenge_methods_supported = ['S256'];
+  else {
+    for (const member of AUTHORIZATION_METADATA) delete body[member];
+  }
+  // Required per client (require_pushed_authorization_requests in its metadata), not by the server.
+  if (body.require_pushed_authorization_requests !== true) delete body.require_pushed_authorization_requests;
 }
+
+/** The members about the authorization endpoint, listed only while a grant starts there. */
+const AUTHORIZATION_METADATA = [
+  'authorization_endpoint',
+  'authorization_response_iss_parameter_supported',
+  'code_challenge_methods_supported',
+  'pushed_authorization_request_endpoint',
+  'require_pushed_authorization_requests',
+] as const;
 
 /**
  * A client that registered itself under a manual-approval token authenticates, but gets no token until
@@ -93,7 +118,7 @@ function assertApproved(ctx: KoaContextWithOIDC, client: { clientId: string; [PE
   throw Object.assign(new errors.InvalidClient('the client registration awaits approval'), { status: 401, statusCode: 401 });
 }
 
-export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: BuildProviderOptions): Provider {
+export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, interactions }: BuildProviderOptions): Provider {
   const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
 
   const aliases = mtlsEndpointAliases(config.mtlsUrl);
@@ -101,13 +126,17 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   const grants: GrantContext = { config, keys, access: createResourceAccess({ config, keys }) };
   /**
    * RFC 8707 resource server info: by the rules of the request's grant at the token endpoint; elsewhere
-   * (the authorization endpoint, which serves no client) by the common rules without a default scope.
+   * (the authorization and PAR endpoints) one resource, and scopes the request names and the client holds
+   * there (the user consents to them).
    */
   const resourceServerInfo = (ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator = rs?.identifier) => {
     assertApproved(ctx, client as { clientId: string; [PENDING_MEMBER]?: string });
     const grant = ctx.oidc.route === 'token' ? grantOf((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type) : undefined;
     if (grant) return grant.resourceServerInfo(ctx, rs, client, resourceIndicator, grants);
-    return grants.access.tokenFor({ ctx, rs, client, resourceIndicator, defaultToHeldScopes: false });
+    const resource = (ctx.oidc.params as Record<string, unknown> | undefined)?.resource;
+    if (Array.isArray(resource) && resource.length > 1)
+      throw new errors.InvalidTarget('an authorization request names one resource (RFC 8707 resource parameter); request each resource in an authorization of its own');
+    return grants.access.tokenFor({ ctx, rs, client, resourceIndicator, defaultToHeldScopes: false, requireScope: true });
   };
 
   const configuration: Configuration = {
@@ -115,17 +144,15 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
     clients: [],
     jwks: { keys: keys.map((k) => k.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     // private_key_jwt (BT-2): a signed client assertion authenticates; the mTLS certificate binds the token.
-    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'],
-    // IC-9: no implicit; certbound serves token-endpoint grants only.
+    // none: a public client (authorization code only, client-metadata.ts); its certificate is proof of
+    // possession only (RFC 8705 §4). The method is the client's registered one: none is accepted for a
+    // client registered as public and for no other.
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt', 'none'],
+    // IC-9: no implicit; the authorization endpoint answers with a code only.
     responseTypes: ['code'],
     scopes: [],
     claims: {},
     clientBasedCORS: () => false,
-    // certbound has no browser-facing pages; errors on the authorization endpoint are plain JSON.
-    async renderError(ctx, out) {
-      ctx.type = 'application/json';
-      ctx.body = out;
-    },
     // No ID tokens are issued, but oidc-provider validates the default against the keystore.
     clientDefaults: {
       grant_types: [...GRANT_TYPES],
@@ -133,7 +160,21 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       response_types: [],
       token_endpoint_auth_method: 'tls_client_auth',
     },
-    findAccount: async () => undefined,
+    // The browser cookies of the code flow (session, interaction) are signed with keys derived from the
+    // signing keys: every replica derives the same, and a cookie stays valid until its key is retired.
+    cookies: { keys: cookieKeys(keys) },
+    // Sign-in (the upstream provider), consent remembered in SQL, error pages (interactions/).
+    ...interactions.configuration(),
+    // RFC 7636: PKCE for every authorization request, S256 only (oidc-provider refuses plain).
+    pkce: { required: () => true },
+    // Redirect URIs are compared exactly, at the authorization and the token endpoint: never inferred.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // A refresh token for every code of a client registered with the refresh grant (there is no
+    // offline_access scope: certbound serves OAuth, not OpenID Connect), rotated on every use, and
+    // independent of the browser session.
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed(REFRESH_GRANT_TYPE) && code.kind === 'AuthorizationCode',
+    rotateRefreshToken: true,
+    expiresWithSession: async () => false,
     extraClientMetadata: {
       properties: ['certbound_mappings', 'certbound_default_resource', 'certbound_scopes', 'certbound_jwks_uri', PENDING_MEMBER],
       validator(_ctx, key, value) {
@@ -147,11 +188,13 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
       registration_endpoint: aliases.registration_endpoint,
     },
     features: {
-      // certbound serves the token endpoint (the grants of grants/) and token introspection/revocation
-      // only: oidc-provider's browser and OpenID Connect endpoints that are on by default are off.
+      // certbound serves the grants of grants/ (the authorization endpoint for the code flow, with its own
+      // pages in interactions/) and token introspection/revocation: oidc-provider's development pages and
+      // OpenID Connect endpoints that are on by default are off.
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
+      // PAR: turned on by the authorization code grant (grants/authorization-code.ts).
       pushedAuthorizationRequests: { enabled: false },
       // Tokens are bound to the client certificate (RFC 8705), not to a DPoP key.
       dPoP: { enabled: false },
@@ -178,7 +221,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
           if (oneOf) return oneOf;
           const def = (client as unknown as { certbound_default_resource?: string }).certbound_default_resource;
           if (def) return def;
-          if (ctx.oidc.route === 'token') {
+          if (ctx.oidc.route === 'token' || ctx.oidc.route === 'authorization' || ctx.oidc.route === 'pushed_authorization_request') {
             throw new errors.InvalidTarget('no resource parameter was sent and the client has no default resource');
           }
           return undefined as unknown as string;
@@ -205,6 +248,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
   // The listeners terminate TLS themselves; X-Forwarded-* headers are never trusted here.
   provider.proxy = false;
   fixedAssertionAudiences(provider, config.issuer, aliases);
+  refreshTokenBinding(provider, mtls);
   enableJwtIntrospection(provider, { issuer: config.issuer, keys, lookups });
   rememberClientInstances(provider, lookups, jwksUris ? publishedSets(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
@@ -220,9 +264,48 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris }: Bui
  * CERTBOUND_MTLS_URL) keeps an assertion minted for another server refused even if that pinning went.
  */
 function fixedAssertionAudiences(provider: Provider, issuer: string, aliases: Record<string, string>): void {
-  const main = (['token', 'introspection', 'revocation'] as const).map((route) => new URL(provider.pathFor(route), issuer).href);
+  const main = (['token', 'introspection', 'revocation', 'pushed_authorization_request'] as const).map((route) => new URL(provider.pathFor(route), issuer).href);
   const accepted = new Set([issuer, ...main, ...Object.values(aliases)]);
   Object.defineProperty(provider.OIDCContext.prototype, 'clientJwtAuthExpectedAudience', { configurable: true, value: () => accepted });
+}
+
+/**
+ * RFC 8705 §4 and IC-8, the refresh token's certificate:
+ * - every refresh token issued over a certificate records its thumbprint (`x5t#S256`, stored in the
+ *   x5t_s256 column). oidc-provider records it for public clients only, and checks it on refresh;
+ * - a public client (`none`) must refresh with that certificate (PUB-3: oidc-provider's check);
+ * - a confidential client authenticates again on every refresh, so the certificate that counts is the one
+ *   it authenticates with now: the recorded thumbprint is not checked for it, and the rotated refresh
+ *   token records the new certificate (a client that rotated its certificate keeps refreshing).
+ */
+function refreshTokenBinding(provider: Provider, mtls: MtlsHooks): void {
+  const model = provider.RefreshToken as unknown as {
+    find(...args: unknown[]): Promise<Record<string, unknown> | undefined>;
+    prototype: { save(...args: unknown[]): Promise<string> };
+  };
+  const confidentialAtToken = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.route === 'token' && ctx.oidc.client !== undefined && ctx.oidc.client.clientAuthMethod !== 'none';
+  const find = model.find.bind(model);
+  model.find = async (...args: unknown[]) => {
+    const token = await find(...args);
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    if (token && confidentialAtToken(ctx) && token.clientId === ctx!.oidc.client!.clientId) delete token['x5t#S256'];
+    return token;
+  };
+  const save = model.prototype.save;
+  model.prototype.save = function (this: Record<string, unknown>, ...args: unknown[]) {
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    if (!this['x5t#S256'] && ctx?.oidc?.route === 'token' && ctx.oidc.client?.tlsClientCertificateBoundAccessTokens) {
+      const peer = mtls.peerCertificate(ctx as never);
+      if (peer) this['x5t#S256'] = peer.parsed?.x5t ?? x5tS256(peer.x509.raw);
+    }
+    return save.apply(this, args);
+  };
+}
+
+/** Cookie signing keys (HKDF-SHA256 of each signing key's private JWK), the active key's first: it signs, the others verify. */
+function cookieKeys(keys: readonly SigningKey[]): string[] {
+  const ordered = [...keys].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
+  return ordered.map((k) => Buffer.from(hkdfSync('sha256', JSON.stringify(k.privateJwk), k.kid, 'certbound cookie signing', 32)).toString('base64url'));
 }
 
 /**

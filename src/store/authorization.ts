@@ -190,16 +190,19 @@ export const refreshTokens = {
   },
   /**
    * Revokes a refresh token and everything issued under its grant (the access tokens, the other
-   * refresh tokens, the code): returns how many rows were removed.
+   * refresh tokens, the code), and the grant itself, as oidc-provider's own revocation does: returns
+   * how many tokens were removed (the grant not counted).
    */
   async revoke(db: Queryable, id: string): Promise<number> {
     const found = await refreshTokens.find(db, id);
     if (!found) return 0;
     const sql = sqlOf(db);
-    if (found.grantId) return sql.run('delete from oidc_payloads where grant_id = ? or (model = ? and id = ?)', [found.grantId, 'RefreshToken', id]);
-    return sql.run("delete from oidc_payloads where model = 'RefreshToken' and id = ?", [id]);
+    if (!found.grantId) return sql.run("delete from oidc_payloads where model = 'RefreshToken' and id = ?", [id]);
+    const removed = await sql.run('delete from oidc_payloads where grant_id = ? or (model = ? and id = ?)', [found.grantId, 'RefreshToken', id]);
+    await sql.run("delete from oidc_payloads where model = 'Grant' and id = ?", [found.grantId]);
+    return removed;
   },
-  /** Revokes every token of a user at a client (after its consent is revoked): returns how many rows were removed. */
+  /** Revokes every token of a user at a client (after its consent is revoked) and their grants: returns how many tokens were removed. */
   async revokeFor(db: Queryable, accountId: string, clientId: string): Promise<number> {
     const sql = sqlOf(db);
     const grants = await sql.all<{ grant_id: string | null }>(
@@ -207,7 +210,11 @@ export const refreshTokens = {
       [accountId, clientId],
     );
     let removed = 0;
-    for (const g of grants) if (g.grant_id) removed += await sql.run('delete from oidc_payloads where grant_id = ?', [g.grant_id]);
+    for (const g of grants) {
+      if (!g.grant_id) continue;
+      removed += await sql.run('delete from oidc_payloads where grant_id = ?', [g.grant_id]);
+      await sql.run("delete from oidc_payloads where model = 'Grant' and id = ?", [g.grant_id]);
+    }
     return removed;
   },
 };

@@ -81,11 +81,12 @@ describe('what a certbound command loads', () => {
   it('certbound --help loads the command tree only: commander, no knex, oidc-provider, koa, undici, zod or database driver', async () => {
     const help = await certbound({}, '--help');
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'doctor', 'certs', 'token'])
+    for (const command of ['serve', 'migrate', 'dev-pki', 'trust', 'resource', 'client', 'keys', 'audit', 'upstream', 'consent', 'refresh-token', 'doctor', 'certs', 'token'])
       expect(help.stdout).toContain(`  ${command}`);
     expect(packagesOf(help.loaded)).toEqual(['commander']);
     expect(sourcesOf(help.loaded)).toEqual([
       'src/cli/audit-commands.ts',
+      'src/cli/authorization-commands.ts',
       'src/cli/client-commands.ts',
       'src/cli/command-context.ts',
       'src/cli/diagnose-commands.ts',
@@ -212,6 +213,19 @@ describe('what a certbound command loads', () => {
         expect(external).toEqual([path.join(root, 'dist/server/serve.js')]);
       });
     });
+
+    it('certbound refresh-token list and consent list read through the driver too: no knex, nor any server library', async () => {
+      for (const args of [
+        ['refresh-token', 'list'],
+        ['consent', 'list', '--json'],
+      ]) {
+        const list = await certbound({ CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir }, ...args);
+        expect(list, list.stderr).toMatchObject({ code: 0, stderr: '' });
+        expect(list.stdout).toMatch(/^(no refresh tokens|\[\])\n$/);
+        expect(packagesOf(list.loaded).filter((p) => SERVER_PACKAGES.includes(p))).toEqual([]);
+        expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki)\/|^src\/app\/(service|clients|upstream)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
+      }
+    }, 30_000);
 
     it('a listing on a database that is not current migrates it first, as every command does (through knex, then)', async () => {
       await database.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();

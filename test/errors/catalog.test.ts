@@ -24,9 +24,9 @@ const files = sourceFiles().filter((f) => !f.path.startsWith('src/errors/catalog
 
 /**
  * Upper-case strings in src/ that are other systems' codes, which certbound reads but never sends:
- * environment variables, OpenSSL's verify errors, Node's, SQLite's and jose's error codes, Envoy's setting.
+ * environment variables, OpenSSL's verify errors, Node's, SQLite's, jose's and openid-client's error codes, Envoy's setting.
  */
-const FOREIGN_PREFIXES = ['CERTBOUND_', 'SQLITE_', 'ERR_JWT_', 'ERR_JWS_', 'ERR_JOSE_', 'UNABLE_TO_'];
+const FOREIGN_PREFIXES = ['CERTBOUND_', 'SQLITE_', 'ERR_JWT_', 'ERR_JWS_', 'ERR_JOSE_', 'UNABLE_TO_', 'OAUTH_'];
 const FOREIGN = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_CHAIN_TOO_LONG',

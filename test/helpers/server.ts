@@ -7,7 +7,7 @@ import pino from 'pino';
 import type { Agent } from 'undici';
 import { createAdminService } from '../../src/app/service.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
-import { type ServerHandle, startServer } from '../../src/server/index.js';
+import { type ServerHandle, type StartServerOptions, startServer } from '../../src/server/index.js';
 import { openDriverSql } from '../../src/store/driver.js';
 import { sqlOf } from '../../src/store/sql.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -38,6 +38,8 @@ export interface StartTestServerOptions {
   database?: TestDatabase;
   /** Share a PKI (replicas, proxies in front). */
   pki?: TestPki;
+  /** End-user sign-in for the code flow: a login of the test's, or the upstream login's fetch (a private CA). */
+  serverOptions?: Pick<StartServerOptions, 'login' | 'upstreamFetch'>;
 }
 
 export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
@@ -84,7 +86,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     await db.delegateTo(sqlOf(database.db));
     return database.db;
   };
-  const handle = await startServer({ config, db, knex, logger, tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem } });
+  const handle = await startServer({ config, db, knex, logger, tls: { cert: pki.server.pem + pki.intermediate.pem, key: pki.server.keyPem }, ...options.serverOptions });
   const agents: Agent[] = [];
   const agent = (client?: Issued, chain?: string) => {
     const a = tlsAgent({ ca: pki.root.pem, ...(client ? { cert: chain ?? pki.chainOf(client), key: client.keyPem } : {}) });

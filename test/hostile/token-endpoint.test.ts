@@ -49,6 +49,10 @@ beforeAll(async () => {
   await s.admin.addResourceServer({ identifier: TR_API2, scopes: ['x'] }, 'test');
   await s.admin.addClient({ clientId: 'tr', mapping: { kind: 'subject_dn', value: 'CN=tr,O=Hostile' }, scopes: ['read'], defaultResource: TR_API }, 'test');
   await s.admin.addClient({ clientId: 'tr-none', mapping: { kind: 'subject_dn', value: 'CN=tr-none,O=Hostile' }, scopes: [], defaultResource: TR_API }, 'test');
+  await s.admin.addClient(
+    { clientId: 'tr-pub', publicClient: true, scopes: ['read'], defaultResource: TR_API, grantTypes: ['authorization_code'], redirectUris: ['https://x.example/cb'] },
+    'test',
+  );
   trCert = await pki.client({ subject: [{ O: ['Hostile'] }, { CN: ['tr'] }] });
   const noneCert = await pki.client({ subject: [{ O: ['Hostile'] }, { CN: ['tr-none'] }] });
   device = await selfSigned({ subject: [{ CN: ['pkj instance'] }] });

@@ -1,4 +1,4 @@
-/** The routes of clients: register, show, change (scopes, default resource, bound tokens, keys), remove. */
+/** The routes of clients: register, show, change (scopes, default resource, bound tokens, keys, grants), remove. */
 import { defineRoute, type Route } from '../router.js';
 import { ClientListSchema, ClientParams, ClientSchema, CreateClientSchema, clientJson, NoQuery, UpdateClientSchema } from '../schemas.js';
 import { actorOf, mappingInput, ok, scopeList, type RouteContext } from './route-context.js';
@@ -20,7 +20,7 @@ export function clientRoutes({ service }: RouteContext): Route[] {
       method: 'POST',
       path: '/admin/clients',
       operationId: 'createClient',
-      summary: 'Register a client (tls_client_auth with one mapping, self_signed_tls_client_auth, or private_key_jwt)',
+      summary: 'Register a client (tls_client_auth with one mapping, self_signed_tls_client_auth, private_key_jwt, or a public client), with its grant types and redirect URIs',
       tag: 'clients',
       access: 'write',
       query: NoQuery,
@@ -39,6 +39,10 @@ export function clientRoutes({ service }: RouteContext): Route[] {
             scopes: scopeList(b.scope) ?? [],
             defaultResource: b.default_resource,
             ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
+            ...(b.token_endpoint_auth_method === 'none' ? { publicClient: true } : {}),
+            ...(b.grant_types === undefined ? {} : { grantTypes: b.grant_types }),
+            ...(b.redirect_uris === undefined ? {} : { redirectUris: b.redirect_uris }),
+            ...(b.require_pushed_authorization_requests === undefined ? {} : { requirePar: b.require_pushed_authorization_requests }),
           },
           actorOf(input),
         );
@@ -61,7 +65,7 @@ export function clientRoutes({ service }: RouteContext): Route[] {
       method: 'PATCH',
       path: '/admin/clients/{client_id}',
       operationId: 'updateClient',
-      summary: 'Change scopes, default resource, the bound-token setting, or the registered keys (jwks, jwks_uri)',
+      summary: 'Change scopes, default resource, the bound-token setting, the registered keys (jwks, jwks_uri), grant types, redirect URIs or the PAR requirement',
       tag: 'clients',
       access: 'write',
       params: ClientParams,
@@ -78,6 +82,9 @@ export function clientRoutes({ service }: RouteContext): Route[] {
             ...(b.bound_tokens === undefined ? {} : { boundTokens: b.bound_tokens }),
             ...(b.jwks === undefined ? {} : { jwks: JSON.stringify(b.jwks) }),
             ...(b.jwks_uri === undefined ? {} : { jwksUri: b.jwks_uri }),
+            ...(b.grant_types === undefined ? {} : { grantTypes: b.grant_types }),
+            ...(b.redirect_uris === undefined ? {} : { redirectUris: b.redirect_uris }),
+            ...(b.require_pushed_authorization_requests === undefined ? {} : { requirePar: b.require_pushed_authorization_requests }),
           },
           actorOf(input),
           { keepAnAdministrator: true },

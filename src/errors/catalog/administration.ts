@@ -126,6 +126,40 @@ export const ADMINISTRATION_CODES = {
   ERR_CRL_SIGNATURE: admin(400, "the CRL signature does not verify with the issuer's key", 'Check that the CRL is from that CA and was not altered.'),
   ERR_CRL_EXISTS: admin(409, 'the anchor already has a CRL of that issuer', 'Remove it first: certbound trust crl remove ANCHOR ID'),
   ERR_CRL_UNKNOWN: admin(404, 'no such CRL', 'certbound trust crl list shows them.'),
+  ERR_GRANT_TYPE_INVALID: admin(400, 'a grant type this server does not serve, or no grant type at all', 'Use client_credentials, authorization_code and/or refresh_token.'),
+  ERR_GRANT_TYPES_INCONSISTENT: admin(
+    400,
+    '`authorization_code` without a redirect URI, `refresh_token` without `authorization_code`, or redirect URIs without `authorization_code`',
+    'Give authorization_code with its redirect URIs (and refresh_token if the client refreshes), or neither.',
+  ),
+  ERR_PUBLIC_CLIENT: admin(
+    400,
+    'a public client (`token_endpoint_auth_method` none) given a mapping or keys, `client_credentials`, or bound tokens off',
+    'A public client has only the certificate it proves possession of: no mapping, no keys, no client_credentials, tokens always bound (RFC 8705 §4).',
+  ),
+  ERR_REDIRECT_URI_INVALID: admin(
+    400,
+    'a redirect URI that is not absolute, not https (http is for loopback hosts only), has a fragment or credentials, is too long, or is given twice',
+    'Give each redirect URI once, as the exact https URL the browser returns to (http://127.0.0.1:PORT/… for a native app).',
+  ),
+  ERR_UPSTREAM_INVALID: admin(
+    400,
+    'an upstream provider setting that is not valid: the issuer (https; http on loopback only), the client id, the scopes (must include `openid`) or the subject claim',
+    'Fix the member the message names.',
+  ),
+  ERR_UPSTREAM_CREDENTIALS: admin(
+    400,
+    "certbound's credentials at the upstream provider are missing, do not fit the method, or the private key does not parse",
+    'client_secret_basic takes a client secret, private_key_jwt a private key (JWK or PEM), never both.',
+  ),
+  ERR_UPSTREAM_DISCOVERY: admin(
+    400,
+    'the check of the upstream provider (`--check`, `"check": true`) failed: its discovery document could not be fetched, names another issuer, or lacks an endpoint or the auth method',
+    'Check the issuer URL and that this host reaches the provider, or save without the check.',
+  ),
+  ERR_UPSTREAM_UNKNOWN: admin(404, 'no upstream OpenID Provider is configured', 'Configure one: certbound upstream set (PUT /admin/upstream).'),
+  ERR_CONSENT_UNKNOWN: admin(404, 'the user has no consent to that client', 'certbound consent list (GET /admin/consents) lists the consents.'),
+  ERR_REFRESH_TOKEN_UNKNOWN: admin(404, 'no live refresh token has that handle', 'certbound refresh-token list (GET /admin/refresh-tokens) lists them.'),
   ERR_ADMIN_LAST: admin(409, 'removing the last client with `certbound:admin`, or its scope', 'Create another administrator first, or fix one that cannot sign in.'),
   ERR_ADMIN_LOCKOUT: admin(
     409,

@@ -9,9 +9,10 @@
  * §5.2 bodies); `admin-api` the `/admin` JSON bodies; `cli` the `certbound` command's standard error;
  * `log` the server's log lines; `doctor` the diagnosis (`certbound doctor`, `POST /admin/diagnose`, the
  * refusal line's `diagnosis`); `metrics` a Prometheus label; `verifier` `certbound/verifier`; `client`
- * `certbound/client`; `start-up` `certbound serve` refusing to start; `console` the admin console's pages.
+ * `certbound/client`; `start-up` `certbound serve` refusing to start; `console` the admin console's pages; `sign-in` the
+ * pages an end user sees while signing in (the authorization code flow's interactions).
  */
-export type Surface = 'oauth' | 'admin-api' | 'cli' | 'log' | 'doctor' | 'metrics' | 'verifier' | 'client' | 'start-up' | 'console';
+export type Surface = 'oauth' | 'admin-api' | 'cli' | 'log' | 'doctor' | 'metrics' | 'verifier' | 'client' | 'start-up' | 'console' | 'sign-in';
 
 export interface CatalogEntry {
   /** The HTTP status the code is answered with, where it has one. */

@@ -47,6 +47,23 @@ export const LOG_EVENTS = {
   request_failed: { meaning: 'a request failed with an internal error; it got `500 server_error` with the `ref`' },
   readiness_failed: { meaning: 'the readiness check could not reach the database' },
   http_error: { meaning: 'an HTTP response failed inside oidc-provider' },
+  token_binding_refused: {
+    meaning: 'a refresh token was presented with another certificate than the one it is bound to, or with none (RFC 8705 §4), with `reason`, `ref`, `client_id` and `x5t`',
+  },
+  authorization_page_refused: {
+    meaning:
+      'the authorization endpoint refused a request it cannot send back to the client (unknown client, unregistered redirect_uri) with an error page, with `ref`, `error` and `error_description`',
+  },
+  end_user_signed_in: { meaning: 'an end user completed the sign-in of an authorization request, with `account_id`, `issuer` and `client_id`' },
+  consent_decided: { meaning: 'an end user answered a consent page, with `decision` (allow or deny), `client_id`, `account_id` and the `resources`' },
+  sign_in_refused: { meaning: 'a sign-in or consent page refused the request (expired, another browser, a forged form), with `ref`, `status` and `reason`' },
+  sign_in_failed: { meaning: 'the end-user login failed or is unavailable; the user got an error page with the `ref`, with `status`, `code` and `err`' },
+  upstream_discovered: { meaning: "the upstream OpenID Provider's discovery document was fetched (once per issuer and configuration change), with `issuer`" },
+  upstream_login_succeeded: { meaning: "an end user signed in at the upstream provider, with `issuer` and `account_id` (the configured subject claim's value)" },
+  upstream_login_refused: {
+    meaning: "a sign-in at the upstream provider was refused (`UPSTREAM_LOGIN_FAILED`), with `reason`, `issuer`, and the upstream's `error` or the library's `detail`",
+  },
+  upstream_unavailable: { meaning: 'the upstream provider could not be used (`UPSTREAM_UNAVAILABLE`, `UPSTREAM_NOT_CONFIGURED`), with `code`, `reason`, `issuer` and `detail`' },
 } as const satisfies Record<string, LogEvent>;
 
 export type LogEventName = keyof typeof LOG_EVENTS;

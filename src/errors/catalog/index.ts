@@ -17,6 +17,7 @@ import { MAPPING_REASON_CODES } from './mapping.js';
 import { OAUTH_ERRORS } from './oauth.js';
 import { CERTIFICATE_REASON_CODES, CLIENT_REASON_CODES, TOKEN_ENDPOINT_REASON_CODES } from './refusals.js';
 import { REGISTRATION_CODES } from './registration.js';
+import { SIGN_IN_CODES } from './sign-in.js';
 import { STARTUP_CODES } from './startup.js';
 import { VERIFIER_CODES } from './verifier.js';
 
@@ -27,7 +28,7 @@ export { mtlsAliasDescription, OAUTH_ERRORS, registrationAliasDescription, type 
 export { CERTIFICATE_REASON_CODES, type CertificateReasonCode, CLIENT_REASON_CODES, type ClientReasonCode, TOKEN_ENDPOINT_REASON_CODES } from './refusals.js';
 export { VERIFIER_CODES, type VerifierErrorCode } from './verifier.js';
 export { CLIENT_LIBRARY_CODES, type ClientLibraryCode } from './client.js';
-export { ADMIN_API_CODES, ADMINISTRATION_CODES, CERTIFICATE_CODES, CLI_CODES, REGISTRATION_CODES, STARTUP_CODES };
+export { ADMIN_API_CODES, ADMINISTRATION_CODES, CERTIFICATE_CODES, CLI_CODES, REGISTRATION_CODES, SIGN_IN_CODES, STARTUP_CODES };
 
 /** The groups in the order docs/errors.md presents them; the name is the template's placeholder. */
 export const CATALOG_GROUPS = {
@@ -39,6 +40,7 @@ export const CATALOG_GROUPS = {
   startup: STARTUP_CODES,
   administration: ADMINISTRATION_CODES,
   registration: REGISTRATION_CODES,
+  'sign-in': SIGN_IN_CODES,
   cli: CLI_CODES,
   'admin-api': ADMIN_API_CODES,
   certificates: CERTIFICATE_CODES,

@@ -117,6 +117,21 @@ export const TOKEN_ENDPOINT_REASON_CODES = {
     meaning: 'the forwarded client certificate could not be processed for a reason on the server side',
     hint: 'Look up the ref in the server log; the error there says what failed.',
   },
+  REFRESH_CERT_MISMATCH: {
+    status: 400,
+    oauthError: 'invalid_grant',
+    surfaces: ['oauth', 'log'],
+    meaning:
+      'a public client presented its refresh token with another certificate than the one it is bound to (RFC 8705 §4, logged as `token_binding_refused`); nothing is issued and the refresh token stays usable with its own certificate',
+    hint: 'Refresh with the certificate the token was issued over; a client instance with a new certificate starts a new authorization.',
+  },
+  REFRESH_CERT_NOT_PRESENTED: {
+    status: 400,
+    oauthError: 'invalid_grant',
+    surfaces: ['oauth', 'log'],
+    meaning: 'a refresh token bound to a certificate was presented without one (logged as `token_binding_refused`); nothing is issued',
+    hint: 'Send the refresh request to the mTLS endpoint (mtls_endpoint_aliases) with the certificate the token was issued over.',
+  },
   CLIENT_INVALID: refusal(
     'metrics label only: a `401 invalid_client` for which no certificate check ran (e.g. an unknown client)',
     'Check the client_id and its authentication method (certbound client show ID).',

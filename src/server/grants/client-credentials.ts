@@ -7,6 +7,7 @@ import type { Grant } from './grant.js';
 
 export const clientCredentials: Grant = {
   type: 'client_credentials',
+  publicClients: false,
   features: { clientCredentials: { enabled: true } },
   // JWT access tokens are `issued` (not stored); opaque ones are `saved` in the adapter.
   issuedEvents: [

@@ -6,6 +6,7 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { ResourceServer, SigningKey } from '../../store/index.js';
+import type { Refusal } from '../peer-certificate.js';
 import type { ResourceAccess, ResourceServerInfo } from './resource-access.js';
 import type { GrantType } from '../../config/grant-types.js';
 
@@ -17,9 +18,27 @@ export interface GrantContext {
   access: ResourceAccess;
 }
 
+/** What oidc-provider reports with a refused grant request (its `grant.error` event). */
+export interface GrantError {
+  error?: string;
+  error_detail?: string;
+  error_description?: string;
+}
+
 export interface Grant {
   /** The `grant_type` value (RFC 6749): in client metadata, discovery's grant_types_supported, the token request. */
   readonly type: GrantType;
+  /**
+   * The RFC 6749 `response_type` values the grant starts with at the authorization endpoint (none for a
+   * grant served at the token endpoint only): a client with the grant registers them, discovery lists them.
+   */
+  readonly responseTypes?: readonly string[];
+  /**
+   * Whether a public client (`none`: no client authentication, its certificate is proof of possession
+   * only, RFC 8705 §4) may use the grant. A grant where the client's credentials are the only proof
+   * (client_credentials) is never offered to one.
+   */
+  readonly publicClients: boolean;
   /** The oidc-provider `features` that turn the grant on. */
   readonly features: NonNullable<Configuration['features']>;
   /** The provider events that mean a token was issued, with the format the metrics label it with. */
@@ -32,4 +51,9 @@ export interface Grant {
    * `rs` is undefined when `resourceIndicator` is not registered.
    */
   resourceServerInfo(ctx: KoaContextWithOIDC, rs: ResourceServer | undefined, client: unknown, resourceIndicator: string | undefined, context: GrantContext): ResourceServerInfo;
+  /**
+   * A refused request of this grant that is worth a coded log line with a `ref` (as `invalid_client`
+   * refusals are): the refusal, or undefined for an error oidc-provider's description already explains.
+   */
+  explainRefusal?(ctx: KoaContextWithOIDC, err: GrantError, thumbprint: string | undefined): Refusal | undefined;
 }

@@ -29,6 +29,22 @@ export interface AccessRequest {
    * that does not insist on one.
    */
   defaultToHeldScopes: boolean;
+  /**
+   * The token carries only scopes the client holds now (a grant whose scopes were decided earlier, at the
+   * authorization endpoint: an administrator may have taken one away since).
+   */
+  heldOnly?: boolean;
+  /**
+   * A request without `scope` is refused (the authorization endpoint: the user consents to scopes the
+   * request names, never to everything the client holds).
+   */
+  requireScope?: boolean;
+}
+
+/** Why an authorization request without `scope` is refused, and what to send. */
+function scopeRequired(clientId: string, resource: string, held: ReadonlySet<string>, offered: ReadonlySet<string>): string {
+  const usable = [...held].filter((s) => offered.has(s));
+  return `an authorization request names the scopes the user is asked to consent to: send scope with scopes ${clientId} holds at ${resource}${usable.length ? ` (${usable.join(' ')})` : ''}`;
 }
 
 /**
@@ -76,7 +92,7 @@ export function createResourceAccess({ config, keys }: { config: Config; keys: r
 
   return {
     /** The access token for `rs`; refuses scopes the client or the resource lacks. */
-    tokenFor({ ctx, rs, client, resourceIndicator = rs?.identifier, defaultToHeldScopes }: AccessRequest): ResourceServerInfo {
+    tokenFor({ ctx, rs, client, resourceIndicator = rs?.identifier, defaultToHeldScopes, heldOnly, requireScope }: AccessRequest): ResourceServerInfo {
       if (!rs) throw new errors.InvalidTarget(`resource ${resourceIndicator} is not registered`);
       const clientScopes = scopeSetOf(client as { certbound_scopes?: string[] }, (c) => c.certbound_scopes ?? []);
       const offered = scopeSetOf(rs, (r) => r.scopes);
@@ -87,12 +103,13 @@ export function createResourceAccess({ config, keys }: { config: Config; keys: r
         if (requested.length === 0) throw new errors.InvalidTarget(noScopeHeld(clientId, rs.identifier, clientScopes));
         (ctx.oidc.params as Record<string, unknown>).scope = requested.join(' ');
       }
+      if (requireScope && requested.length === 0) throw new errors.InvalidScope(scopeRequired(clientId, rs.identifier, clientScopes, offered), '');
       const notClient = requested.filter((s) => !clientScopes.has(s));
       if (notClient.length) throw new errors.InvalidScope(scopeRefused('is not allowed for this client', notClient, clientId, clientScopes, offered), notClient.join(' '));
       const notOffered = requested.filter((s) => !offered.has(s));
       if (notOffered.length) throw new errors.InvalidScope(scopeRefused(`is not offered by ${rs.identifier}`, notOffered, clientId, clientScopes, offered), notOffered.join(' '));
       return {
-        scope: rs.scopes.join(' '),
+        scope: heldOnly ? rs.scopes.filter((s) => clientScopes.has(s)).join(' ') : rs.scopes.join(' '),
         audience: rs.identifier,
         accessTokenTTL: rs.ttl ?? config.accessTokenTtl,
         accessTokenFormat: rs.tokenFormat,

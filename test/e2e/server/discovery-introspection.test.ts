@@ -39,25 +39,31 @@ describe('discovery', () => {
       introspection_endpoint: `${s.mtlsUrl}/token/introspection`,
       revocation_endpoint: `${s.mtlsUrl}/token/revocation`,
       registration_endpoint: `${s.mtlsUrl}/register`,
+      pushed_authorization_request_endpoint: `${s.mtlsUrl}/request`,
     });
     expect(m.registration_endpoint).toBe(`${s.mtlsUrl}/register`);
     expect(m.jwks_uri).toBe(`${s.issuer}/jwks`);
   });
 
-  it('RFC 8414: the metadata lists what certbound serves, client_credentials at the token endpoint, and nothing it does not (authorization endpoint, OpenID Connect, PAR, DPoP)', async () => {
+  it('RFC 8414: the metadata lists what certbound serves (client_credentials, the code flow with PAR and PKCE S256, refresh) and nothing it does not (OpenID Connect, DPoP)', async () => {
     for (const doc of ['oauth-authorization-server', 'openid-configuration']) {
       const m = (await httpsJson(`${s.handle.mainUrl}/.well-known/${doc}`, { agent: s.agent() })).body as Record<string, unknown>;
-      expect(m.grant_types_supported, doc).toEqual(['client_credentials']);
-      expect(m.response_types_supported, doc).toEqual([]);
+      expect([...(m.grant_types_supported as string[])].sort(), doc).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
+      expect(m.response_types_supported, doc).toEqual(['code']);
+      expect(m.code_challenge_methods_supported, doc).toEqual(['S256']);
+      expect(m.authorization_response_iss_parameter_supported, doc).toBe(true);
+      expect(m.authorization_endpoint, doc).toBe(`${s.issuer}/auth`);
+      expect(m.pushed_authorization_request_endpoint, doc).toBe(`${s.issuer}/request`);
+      // Required per client (its registration), not by the server: the member is absent.
+      expect(m, doc).not.toHaveProperty('require_pushed_authorization_requests');
       for (const member of [
-        'authorization_endpoint',
         'userinfo_endpoint',
         'end_session_endpoint',
-        'pushed_authorization_request_endpoint',
         'dpop_signing_alg_values_supported',
-        'code_challenge_methods_supported',
         'claims_supported',
         'id_token_signing_alg_values_supported',
+        'request_parameter_supported',
+        'subject_types_supported',
       ]) {
         expect(m, `${doc}: ${member}`).not.toHaveProperty(member);
       }
@@ -65,7 +71,7 @@ describe('discovery', () => {
       expect(m.introspection_endpoint, doc).toBe(`${s.issuer}/token/introspection`);
     }
     // the endpoints themselves are not served either
-    for (const path of ['/me', '/session/end', '/request']) {
+    for (const path of ['/me', '/session/end']) {
       expect((await httpsJson(`${s.handle.mainUrl}${path}`, { agent: s.agent(), method: 'POST', form: {} })).status, path).toBe(404);
     }
   });

@@ -1,6 +1,8 @@
 /**
  * Token request parameters at the token endpoint (RFC 6749 §4.4, RFC 8707): the client `tr` holds `read`
- * on API; `tr-none` holds no scope anywhere; API2 exists but `tr` holds nothing there.
+ * on API; `tr-none` holds no scope anywhere; API2 exists but `tr` holds nothing there. Pushed
+ * authorization requests (RFC 9126): `tr-pub` is a public code-flow client (redirect URI
+ * https://x.example/cb, `read` on API).
  */
 import type { HostileCase } from '../lib/corpus.js';
 
@@ -231,4 +233,37 @@ export const tokenRequestCases: TokenRequestCase[] = [
     path: '/auth',
     query: 'client_id=tr&response_type=token&scope=read&redirect_uri=https%3A%2F%2Fx.example',
   },
+  ...(
+    [
+      { id: 49, title: 'a pushed authorization request from a client not registered for the code flow', form: { client_id: 'tr' } },
+      { id: 54, title: 'a valid pushed authorization request of the code-flow client → a request_uri', form: {}, expect: 'accept' },
+      { id: 50, title: 'a pushed authorization request for response_type=token (implicit)', form: { response_type: 'token' } },
+      { id: 51, title: 'a pushed authorization request for response_type=code id_token (hybrid)', form: { response_type: 'code id_token', nonce: 'n' } },
+      { id: 52, title: 'a pushed authorization request with PKCE plain', form: { code_challenge_method: 'plain', code_challenge: 'a'.repeat(43) } },
+      { id: 53, title: 'a pushed authorization request without PKCE', form: { code_challenge: '', code_challenge_method: '' } },
+    ] as { id: number; title: string; form: Record<string, string>; expect?: 'refuse' | 'accept' }[]
+  ).map(
+    ({ id, title, form, expect = 'refuse' }): TokenRequestCase => ({
+      id: R(id),
+      guards: ['IC-9', 'AL-4'],
+      title,
+      expect,
+      path: '/request',
+      form: () => {
+        const base: Record<string, string> = {
+          client_id: 'tr-pub',
+          response_type: 'code',
+          redirect_uri: 'https://x.example/cb',
+          scope: 'read',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+          ...form,
+        };
+        for (const [k, v] of Object.entries(base)) if (v === '') delete base[k];
+        return base;
+      },
+      // A pushed request is accepted when it gets a request_uri.
+      acceptedWhen: (body, status) => status === 201 || typeof body.request_uri === 'string',
+    }),
+  ),
 ];
