@@ -257,6 +257,13 @@ describe('architecture: layer rules', () => {
     expect(found).toEqual([]);
   });
 
+  it('zod is imported as a namespace (import * as z), so the bundles keep only the parts of zod certbound calls (its locales stay out)', () => {
+    const named = filesUnder(join(ROOT, 'src')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/^import\s+(?!type\b)(?!\*\s+as\b)[^;]*from\s+'zod(?:\/[^']*)?';/gm)].map((m) => `${relative(ROOT, file)}: ${m[0]}`),
+    );
+    expect(named).toEqual([]);
+  });
+
   it('the SQL finder sees a knex query, a driver query and SQL text', () => {
     for (const line of [
       "await trx('signing_keys').where({ status: 'active' })",

@@ -3,7 +3,7 @@
  * Provider end users sign in at, their consents, and their refresh tokens. Registered in the same
  * component registry as schemas.ts, so the OpenAPI document lists them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { component, scopeString } from './schemas.js';
 
 const timestamp = z.string().describe('ISO 8601');
