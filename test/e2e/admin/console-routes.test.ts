@@ -11,6 +11,7 @@ import { createCrlService } from '../../../src/app/crls.js';
 import { x5tS256 } from '../../../src/pki/thumbprint.js';
 import { type AdminCaller, createAdminCaller } from '../../helpers/admin.js';
 import { createCrl } from '../../helpers/crl.js';
+import { createTestPki } from '../../helpers/pki.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 let s: TestServer;
@@ -105,18 +106,24 @@ describe('admin routes for the console', () => {
   });
 
   it("removes a trust anchor's CRL, audited with the administrator; an unknown one is 404", async () => {
+    // The CRL is another anchor's: once the server loads a CRL, every chain needs a current CRL from its
+    // issuer (fail-closed), and the administrator's own chain (test-root, no CRL of its intermediate) would
+    // be refused from the moment the reload lands, which made this test depend on timing.
+    const other = await createTestPki('Other');
+    await s.admin.addTrustAnchor({ name: 'other-root', pem: other.root.pem }, 'test');
     const dir = mkdtempSync(join(tmpdir(), 'certbound-crl-'));
     try {
       const file = join(dir, 'root.crl');
-      writeFileSync(file, (await createCrl(s.pki.root)).der);
-      const record = await createCrlService({ db: s.database.db }).addCrl({ anchor: 'test-root', file }, 'test');
+      writeFileSync(file, (await createCrl(other.root)).der);
+      const record = await createCrlService({ db: s.database.db }).addCrl({ anchor: 'other-root', file }, 'test');
       const listed = await ops.call('GET', '/admin/crls');
-      expect(listed.body.items).toEqual([expect.objectContaining({ id: record.id, trust_anchor: 'test-root', source_kind: 'file', revoked_count: 0, last_error: null })]);
-      expect((await ops.call('DELETE', `/admin/trust-anchors/test-root/crls/${record.id}`)).status).toBe(204);
+      expect(listed.body.items).toEqual([expect.objectContaining({ id: record.id, trust_anchor: 'other-root', source_kind: 'file', revoked_count: 0, last_error: null })]);
+      const removed = await ops.call('DELETE', `/admin/trust-anchors/other-root/crls/${record.id}`);
+      expect(removed.status, removed.text).toBe(204);
       expect((await ops.call('GET', '/admin/crls')).body.items).toEqual([]);
       const audit = await ops.call('GET', '/admin/audit?action=trust.crl.remove');
-      expect(audit.body.items![0]).toMatchObject({ actor: `admin:ops:${x5tS256(ops.client.der)}`, target: 'trust:test-root' });
-      const unknown = await ops.call('DELETE', `/admin/trust-anchors/test-root/crls/${record.id}`);
+      expect(audit.body.items![0]).toMatchObject({ actor: `admin:ops:${x5tS256(ops.client.der)}`, target: 'trust:other-root' });
+      const unknown = await ops.call('DELETE', `/admin/trust-anchors/other-root/crls/${record.id}`);
       expect(unknown.status).toBe(404);
       expect(unknown.body.code).toBe('ERR_CRL_UNKNOWN');
     } finally {
