@@ -68,7 +68,7 @@ export function createAdminService({ db, keyEncryptionKey, signingAlg, outboundC
     ...createRegistrationTokenUseCases({ db }),
     ...createRegistrationApprovalUseCases({ db }),
     ...createSoftwareIssuerUseCases({ db, outboundCaFile, jwksUriAllowedRanges, onJwksUriFailure }),
-    ...createUpstreamUseCases({ db, fetch: upstreamFetch }),
+    ...createUpstreamUseCases({ db, fetch: upstreamFetch, keyEncryptionKey }),
     ...createConsentUseCases({ db }),
     ...createRefreshTokenUseCases({ db }),
   };

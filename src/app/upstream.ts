@@ -48,6 +48,14 @@ export interface UpstreamUseCaseOptions {
   db: Db;
   /** Fetches the provider's discovery document for `check` (tests give their own). Default: the global fetch. */
   fetch?: typeof fetch | undefined;
+  /** CERTBOUND_KEY_ENCRYPTION_KEY: the client secret and private key are stored encrypted with it. */
+  keyEncryptionKey?: Buffer | undefined;
+}
+
+/** The key-encryption key is missing or another one: the stored credentials cannot be read. */
+function unreadableCredentials(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_KEY_ENCRYPTION_KEY_MISSING' || code === 'ERR_KEY_ENCRYPTION_KEY_WRONG';
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -179,7 +187,7 @@ function notConfigured(): NotFoundError {
  * await upstream.setUpstream({ issuer: 'https://login.example.com', clientId: 'certbound', authMethod: 'client_secret_basic',
  *   clientSecret: secret, scopes: ['openid', 'email'], subjectClaim: 'sub' }, 'cli:alice');
  */
-export function createUpstreamUseCases({ db, fetch: fetchDiscovery }: UpstreamUseCaseOptions) {
+export function createUpstreamUseCases({ db, fetch: fetchDiscovery, keyEncryptionKey: kek }: UpstreamUseCaseOptions) {
   /** Fetches the issuer's discovery document and checks it names that issuer and serves the method. */
   async function checkDiscovery(issuer: string, authMethod: UpstreamAuthMethod): Promise<void> {
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
@@ -278,9 +286,11 @@ export function createUpstreamUseCases({ db, fetch: fetchDiscovery }: UpstreamUs
       const provider = await providerOf(input, now, now);
       if (options.check) await checkDiscovery(provider.issuer, provider.authMethod);
       return db.transaction(async (trx) => {
-        const before = await upstreamProviders.find(trx);
+        // Credentials stored encrypted are never replaced by plaintext ones (ERR_KEY_ENCRYPTION_KEY_MISSING
+        // without the key-encryption key, _WRONG with another one), as with the signing keys.
+        const before = await upstreamProviders.find(trx, kek);
         const stored = { ...provider, createdAt: before?.createdAt ?? now };
-        await upstreamProviders.put(trx, stored);
+        await upstreamProviders.put(trx, stored, kek);
         await writeAudit(trx, {
           actor,
           action: 'upstream.set',
@@ -293,7 +303,7 @@ export function createUpstreamUseCases({ db, fetch: fetchDiscovery }: UpstreamUs
     },
 
     async showUpstream(): Promise<UpstreamView> {
-      const p = await upstreamProviders.find(db);
+      const p = await upstreamProviders.find(db, kek);
       if (!p) throw notConfigured();
       return upstreamView(p);
     },
@@ -301,7 +311,12 @@ export function createUpstreamUseCases({ db, fetch: fetchDiscovery }: UpstreamUs
     /** Removes the provider: sign-ins fail (with a page that says so) until one is configured again. */
     async removeUpstream(actor: string): Promise<void> {
       await db.transaction(async (trx) => {
-        const before = await upstreamProviders.find(trx);
+        // Removing needs no credentials: a provider whose key-encryption key is lost can still be removed
+        // (its audit entry then names no key thumbprint).
+        const before = await upstreamProviders.find(trx, kek).catch((err: unknown) => {
+          if (unreadableCredentials(err)) return upstreamProviders.findWithoutCredentials(trx);
+          throw err;
+        });
         if (!before) throw notConfigured();
         await upstreamProviders.remove(trx);
         await writeAudit(trx, { actor, action: 'upstream.remove', target: `upstream:${DEFAULT_UPSTREAM}`, before: await auditView(before) });

@@ -138,6 +138,7 @@ export async function startServer({ config, db, knex, logger, tls, login, upstre
             logger,
             ...(upstreamFetch ? { fetch: upstreamFetch } : {}),
             ...(config.outboundCaFile ? { caFile: config.outboundCaFile } : {}),
+            keyEncryptionKey: config.keyEncryptionKey,
           }),
         ),
       );

@@ -4,6 +4,7 @@
  * oidc-provider payload rows by the columns the adapter fills (client, user, certificate thumbprint).
  */
 import { isStorableKey } from './keys.js';
+import { isSealed, seal, unseal } from './sealed.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 
 /** How certbound authenticates to the upstream provider's token endpoint. */
@@ -54,14 +55,18 @@ export interface RefreshTokenRecord {
   consumed: boolean;
 }
 
-function upstreamFromRow(r: Record<string, unknown>): UpstreamProvider {
+/** The additional authenticated data of the provider's sealed credentials: a sealed value stays with its row and member. */
+const sealedAs = (name: string, member: 'client_secret' | 'private_jwk') => `upstream:${name}:${member}`;
+
+function upstreamFromRow(r: Record<string, unknown>, kek: Buffer | undefined): UpstreamProvider {
+  const name = String(r.name);
   return {
-    name: String(r.name),
+    name,
     issuer: String(r.issuer),
     clientId: String(r.client_id),
     authMethod: String(r.auth_method) as UpstreamAuthMethod,
-    clientSecret: r.client_secret ? String(r.client_secret) : null,
-    privateJwk: r.private_jwk ? JSON.parse(String(r.private_jwk)) : null,
+    clientSecret: r.client_secret ? unseal(String(r.client_secret), kek, sealedAs(name, 'client_secret'), "The upstream provider's client secret") : null,
+    privateJwk: r.private_jwk ? JSON.parse(unseal(String(r.private_jwk), kek, sealedAs(name, 'private_jwk'), "The upstream provider's private key")) : null,
     scopes: String(r.scope ?? '')
       .split(' ')
       .filter(Boolean),
@@ -105,28 +110,37 @@ function refreshTokenFromRow(r: Record<string, unknown>): RefreshTokenRecord {
 export const DEFAULT_UPSTREAM = 'default';
 
 export const upstreamProviders = {
-  async find(db: Queryable, name = DEFAULT_UPSTREAM): Promise<UpstreamProvider | undefined> {
+  /**
+   * The provider, its credentials decrypted with `kek` when they were stored encrypted (refused without
+   * it, or with another key: ERR_KEY_ENCRYPTION_KEY_MISSING / _WRONG).
+   */
+  async find(db: Queryable, kek: Buffer | undefined, name = DEFAULT_UPSTREAM): Promise<UpstreamProvider | undefined> {
     const [r] = await sqlOf(db).all('select * from upstream_providers where name = ?', [name]);
-    return r ? upstreamFromRow(r) : undefined;
+    return r ? upstreamFromRow(r, kek) : undefined;
   },
-  /** Creates or replaces the provider's row. */
-  async put(db: Queryable, p: UpstreamProvider): Promise<void> {
+  /** The provider without its credentials (`clientSecret` and `privateJwk` null), read without decrypting anything. */
+  async findWithoutCredentials(db: Queryable, name = DEFAULT_UPSTREAM): Promise<UpstreamProvider | undefined> {
+    const [r] = await sqlOf(db).all('select * from upstream_providers where name = ?', [name]);
+    return r ? upstreamFromRow({ ...r, client_secret: null, private_jwk: null }, undefined) : undefined;
+  },
+  /** Whether the stored row's credentials are encrypted at rest (read without decrypting them). */
+  async isSealed(db: Queryable, name = DEFAULT_UPSTREAM): Promise<boolean> {
+    const [r] = await sqlOf(db).all('select client_secret, private_jwk from upstream_providers where name = ?', [name]);
+    return !!r && [r.client_secret, r.private_jwk].some((v) => typeof v === 'string' && isSealed(v));
+  },
+  /**
+   * Creates or replaces the provider's row; with `kek` (CERTBOUND_KEY_ENCRYPTION_KEY) the client secret and
+   * the private key are stored encrypted, as the signing keys are.
+   */
+  async put(db: Queryable, p: UpstreamProvider, kek: Buffer | undefined): Promise<void> {
+    const secret = p.clientSecret === null ? null : kek ? seal(p.clientSecret, kek, sealedAs(p.name, 'client_secret')) : p.clientSecret;
+    const jwkText = p.privateJwk ? JSON.stringify(p.privateJwk) : null;
+    const jwk = jwkText === null ? null : kek ? seal(jwkText, kek, sealedAs(p.name, 'private_jwk')) : jwkText;
     await sqlOf(db).run(
       'insert into upstream_providers (name, issuer, client_id, auth_method, client_secret, private_jwk, scope, subject_claim, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
         ' on conflict (name) do update set issuer = excluded.issuer, client_id = excluded.client_id, auth_method = excluded.auth_method, client_secret = excluded.client_secret,' +
         ' private_jwk = excluded.private_jwk, scope = excluded.scope, subject_claim = excluded.subject_claim, updated_at = excluded.updated_at',
-      [
-        p.name,
-        p.issuer,
-        p.clientId,
-        p.authMethod,
-        p.clientSecret,
-        p.privateJwk ? JSON.stringify(p.privateJwk) : null,
-        p.scopes.join(' '),
-        p.subjectClaim,
-        p.createdAt.getTime(),
-        p.updatedAt.getTime(),
-      ],
+      [p.name, p.issuer, p.clientId, p.authMethod, secret, jwk, p.scopes.join(' '), p.subjectClaim, p.createdAt.getTime(), p.updatedAt.getTime()],
     );
   },
   async remove(db: Queryable, name = DEFAULT_UPSTREAM): Promise<number> {

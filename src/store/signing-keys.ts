@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { CertboundError } from '../errors/index.js';
 import type { Db } from './knex.js';
 import { isStorableKey } from './keys.js';
+import { isSealed, seal, unseal } from './sealed.js';
 import { type Queryable, sqlOf, toMs } from './sql.js';
 
 export type KeyStatus = 'active' | 'inactive' | 'retired';
@@ -18,45 +18,13 @@ export interface SigningKey {
   retiredAt: Date | null;
 }
 
-const PREFIX = 'enc:v1:';
-
-/** AES-256-GCM with the configured key-encryption key; AAD binds the ciphertext to its kid. */
-function seal(plaintext: string, kek: Buffer, kid: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', kek, iv);
-  cipher.setAAD(Buffer.from(kid));
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
-}
-
-function open(stored: string, kek: Buffer | undefined, kid: string): string {
-  if (!stored.startsWith(PREFIX)) return stored;
-  if (!kek) {
-    throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_MISSING', `Signing key ${kid} is encrypted at rest but CERTBOUND_KEY_ENCRYPTION_KEY is not set.`, {
-      hint: 'Set CERTBOUND_KEY_ENCRYPTION_KEY to the key the server was started with.',
-    });
-  }
-  const raw = Buffer.from(stored.slice(PREFIX.length), 'base64url');
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', kek, raw.subarray(0, 12));
-    decipher.setAAD(Buffer.from(kid));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-  } catch (cause) {
-    throw new CertboundError('ERR_KEY_ENCRYPTION_KEY_WRONG', `Signing key ${kid} cannot be decrypted with the configured CERTBOUND_KEY_ENCRYPTION_KEY.`, {
-      cause,
-      hint: 'Use the key-encryption key the keys were written with.',
-    });
-  }
-}
-
 function fromRow(r: Record<string, unknown>, kek: Buffer | undefined): SigningKey {
   const kid = String(r.kid);
   return {
     kid,
     alg: String(r.alg),
     status: String(r.status) as KeyStatus,
-    privateJwk: JSON.parse(open(String(r.private_jwk), kek, kid)),
+    privateJwk: JSON.parse(unseal(String(r.private_jwk), kek, kid, `Signing key ${kid}`)),
     publicJwk: JSON.parse(String(r.public_jwk)),
     createdAt: new Date(toMs(r.created_at) ?? 0),
     retiredAt: r.retired_at === null || r.retired_at === undefined ? null : new Date(toMs(r.retired_at)!),
@@ -90,7 +58,7 @@ export const signingKeys = {
    */
   async insert(db: Db, key: SigningKey, kek: Buffer | undefined): Promise<void> {
     const inUse = (await db('signing_keys').whereNot({ status: 'retired' }).select('kid', 'private_jwk')) as { kid: string; private_jwk: string }[];
-    const encrypted = inUse.find((r) => String(r.private_jwk).startsWith(PREFIX));
+    const encrypted = inUse.find((r) => isSealed(String(r.private_jwk)));
     if (encrypted && !kek) {
       throw new CertboundError(
         'ERR_KEY_ENCRYPTION_KEY_MISSING',
@@ -100,7 +68,7 @@ export const signingKeys = {
         },
       );
     }
-    if (encrypted && kek) open(String(encrypted.private_jwk), kek, encrypted.kid);
+    if (encrypted && kek) unseal(String(encrypted.private_jwk), kek, encrypted.kid, `Signing key ${encrypted.kid}`);
     const privateText = JSON.stringify(key.privateJwk);
     await db('signing_keys').insert({
       kid: key.kid,

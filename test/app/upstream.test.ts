@@ -35,7 +35,7 @@ async function refusal(p: Promise<unknown>): Promise<CertboundError> {
 }
 
 async function snapshot() {
-  return { provider: await upstreamProviders.find(database.db), audit: Number((await database.db('audit_log').count({ n: '*' }))[0]!.n) };
+  return { provider: await upstreamProviders.find(database.db, undefined), audit: Number((await database.db('audit_log').count({ n: '*' }))[0]!.n) };
 }
 
 beforeAll(async () => {
@@ -70,7 +70,7 @@ describe('the upstream provider', () => {
       scopes: ['openid', 'email'],
       subjectClaim: 'email',
     });
-    expect((await upstreamProviders.find(database.db))?.clientSecret).toBe(SECRET);
+    expect((await upstreamProviders.find(database.db, undefined))?.clientSecret).toBe(SECRET);
     const shown = upstreamJson(await admin.showUpstream());
     expect(shown).toMatchObject({ client_secret_set: true, scope: 'openid email', subject_claim: 'email', token_endpoint_auth_method: 'client_secret_basic' });
     expect(JSON.stringify(shown)).not.toContain(SECRET);
@@ -91,7 +91,7 @@ describe('the upstream provider', () => {
     const privateKey = key();
     const view = await admin.setUpstream({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'private_key_jwt', privateKey }, 'test');
     expect(view).toMatchObject({ authMethod: 'private_key_jwt', clientSecretSet: false, privateKey: { kty, alg, thumbprint: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) } });
-    const stored = (await upstreamProviders.find(database.db))!;
+    const stored = (await upstreamProviders.find(database.db, undefined))!;
     expect(stored).toMatchObject({ clientSecret: null, privateJwk: expect.objectContaining({ kty, alg, kid: view.privateKey!.thumbprint, d: expect.any(String) }) });
     const d = String(stored.privateJwk!.d);
     expect(JSON.stringify(upstreamJson(await admin.showUpstream()))).not.toContain(d);
@@ -103,7 +103,7 @@ describe('the upstream provider', () => {
     const view = await admin.setUpstream({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'private_key_jwt', privateKey: JSON.stringify(jwk) }, 'test');
     expect(view.privateKey).toMatchObject({ kid: 'certbound-2027', alg: 'ES256' });
     expect(view.privateKey!.thumbprint).not.toBe('certbound-2027');
-    expect((await upstreamProviders.find(database.db))?.privateJwk).toMatchObject({ kid: 'certbound-2027' });
+    expect((await upstreamProviders.find(database.db, undefined))?.privateJwk).toMatchObject({ kid: 'certbound-2027' });
   });
 
   const refusals: { title: string; input: SetUpstreamInput; code: string; member: string; cli: RegExp; api: RegExp }[] = [
@@ -284,9 +284,57 @@ describe('the upstream provider', () => {
   it('remove: gone, audited without secrets; sign-ins have no provider until one is set again', async () => {
     await admin.setUpstream(BASE, 'test');
     await admin.removeUpstream('cli:bob');
-    expect(await upstreamProviders.find(database.db)).toBeUndefined();
+    expect(await upstreamProviders.find(database.db, undefined)).toBeUndefined();
     const [entry] = await admin.listAudit({ target: 'upstream:default', action: 'upstream.remove' });
     expect(entry).toMatchObject({ actor: 'cli:bob', before: expect.objectContaining({ issuer: BASE.issuer, clientSecretSet: true }) });
     expect(JSON.stringify(entry)).not.toContain(SECRET);
+  });
+});
+
+describe('the upstream credentials at rest with CERTBOUND_KEY_ENCRYPTION_KEY', () => {
+  const kek = Buffer.alloc(32, 7);
+  const otherKek = Buffer.alloc(32, 9);
+
+  it('are stored encrypted (neither the secret nor the private key in the row), read back with the key; without it or with another the use cases refuse and change nothing', async () => {
+    const sealed = createAdminService({ db: database.db, signingAlg: 'ES256', keyEncryptionKey: kek });
+    await sealed.setUpstream({ ...BASE }, 'test');
+    const row = (await database.db('upstream_providers').first()) as Record<string, unknown>;
+    expect(String(row.client_secret)).toMatch(/^enc:v1:/);
+    expect(JSON.stringify(row)).not.toContain(SECRET);
+    expect((await upstreamProviders.find(database.db, kek))?.clientSecret).toBe(SECRET);
+    expect((await sealed.showUpstream()).clientSecretSet).toBe(true);
+
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const withKey = await sealed.setUpstream({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'private_key_jwt', privateKey: pem }, 'test');
+    const keyRow = (await database.db('upstream_providers').first()) as Record<string, unknown>;
+    expect(String(keyRow.private_jwk)).toMatch(/^enc:v1:/);
+    expect(String(keyRow.private_jwk)).not.toContain('"d"');
+    expect((await upstreamProviders.find(database.db, kek))?.privateJwk).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
+    expect(await upstreamProviders.isSealed(database.db)).toBe(true);
+
+    const before = await snapshot().catch(() => undefined);
+    expect(before).toBeUndefined(); // snapshot reads without the key: refused, as every reader without it is
+    const count = async () => Number((await database.db('audit_log').count({ n: '*' }))[0]!.n);
+    const audits = await count();
+    const plain = createAdminService({ db: database.db, signingAlg: 'ES256' });
+    expect(await refusal(plain.showUpstream())).toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_MISSING' });
+    // Plaintext credentials never replace encrypted ones.
+    expect(await refusal(plain.setUpstream({ ...BASE }, 'test'))).toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_MISSING' });
+    const other = createAdminService({ db: database.db, signingAlg: 'ES256', keyEncryptionKey: otherKek });
+    expect(await refusal(other.showUpstream())).toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_WRONG' });
+    expect(await refusal(other.setUpstream({ ...BASE }, 'test'))).toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_WRONG' });
+    expect(await database.db('upstream_providers').first()).toEqual(keyRow);
+    expect(await count()).toBe(audits);
+    expect(withKey.privateKey?.thumbprint).toEqual(expect.any(String));
+
+    // A sealed value moved to another member does not open (the authenticated data names the member).
+    await database.db('upstream_providers').update({ client_secret: keyRow.private_jwk });
+    await expect(upstreamProviders.find(database.db, kek)).rejects.toMatchObject({ code: 'ERR_KEY_ENCRYPTION_KEY_WRONG' });
+
+    // A provider whose key-encryption key is lost can still be removed.
+    await plain.removeUpstream('test');
+    expect(await upstreamProviders.find(database.db, undefined)).toBeUndefined();
+    expect(await count()).toBe(audits + 1);
   });
 });

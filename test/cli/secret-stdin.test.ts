@@ -35,7 +35,7 @@ describe('certbound upstream set --client-secret-file -', () => {
   it('takes the secret from standard input (one final line break dropped), and prints it nowhere', async () => {
     const r = await certbound(`${SECRET}\n`, 'upstream', 'set', '--issuer', 'https://login.example.com', '--client-id', 'certbound', '--client-secret-file', '-');
     expect(r, r.stderr).toMatchObject({ code: 0 });
-    expect((await upstreamProviders.find(database.db))?.clientSecret).toBe(SECRET);
+    expect((await upstreamProviders.find(database.db, undefined))?.clientSecret).toBe(SECRET);
     const shown = await certbound('', 'upstream', 'show', '--json');
     expect(JSON.parse(shown.stdout)).toMatchObject({ client_secret_set: true });
     for (const out of [r.stdout, r.stderr, shown.stdout, shown.stderr]) expect(out).not.toContain(SECRET);
@@ -45,6 +45,6 @@ describe('certbound upstream set --client-secret-file -', () => {
     const r = await certbound('', 'upstream', 'set', '--issuer', 'https://other.example.com', '--client-id', 'certbound', '--client-secret-file', '-');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--client-secret-file: client_secret_basic needs the client secret');
-    expect((await upstreamProviders.find(database.db))?.issuer).toBe('https://login.example.com');
+    expect((await upstreamProviders.find(database.db, undefined))?.issuer).toBe('https://login.example.com');
   }, 60_000);
 });

@@ -52,7 +52,7 @@ afterEach(async () => {
 });
 
 async function configure(authMethod: UpstreamProvider['authMethod'], overrides: Partial<UpstreamProvider> = {}): Promise<void> {
-  await upstreamProviders.put(database.db, op.providerRow(authMethod, overrides));
+  await upstreamProviders.put(database.db, op.providerRow(authMethod, overrides), undefined);
 }
 
 function driver(): CodeFlowDriver {
@@ -251,5 +251,28 @@ describe('upstream login (certbound as the relying party of the upstream OpenID 
     const moved: PendingUpstreamLogin = { ...pending, issuer: 'https://idp.example.com' };
     const err = await refusal(login.finish({ callbackUrl: CALLBACK, currentUrl, pending: moved }));
     expect({ code: err.code, reason: err.details?.reason }).toEqual({ code: 'UPSTREAM_LOGIN_FAILED', reason: 'provider_changed' });
+  });
+});
+
+describe('upstream credentials encrypted at rest (CERTBOUND_KEY_ENCRYPTION_KEY)', () => {
+  it('a server with the key-encryption key signs in with the sealed private key; one without it, or with another, shows sign-in unavailable and logs why', async () => {
+    const kek = Buffer.alloc(32, 3);
+    await upstreamProviders.put(database.db, op.providerRow('private_key_jwt'), kek);
+    expect(String((await database.db('upstream_providers').first()).private_jwk)).toMatch(/^enc:v1:/);
+    const sealedLogin = createUpstreamLogin({ db: database.db, logger, fetch: op.fetch, keyEncryptionKey: kek });
+    const { pending, currentUrl } = await signIn(sealedLogin);
+    expect((await sealedLogin.finish({ callbackUrl: CALLBACK, currentUrl, pending })).sub).toBe('alice');
+
+    for (const keyEncryptionKey of [undefined, Buffer.alloc(32, 4)]) {
+      logs.length = 0;
+      const login = createUpstreamLogin({ db: database.db, logger, fetch: op.fetch, keyEncryptionKey });
+      const err = await refusal(login.begin({ callbackUrl: CALLBACK }));
+      expect(err).toMatchObject({ code: 'UPSTREAM_NOT_CONFIGURED', status: 503, details: { reason: 'credentials_unreadable' } });
+      expect(err.message).not.toMatch(/KEY_ENCRYPTION/);
+      expect(logs.find((l) => l.event === 'upstream_unavailable')).toMatchObject({
+        reason: 'credentials_unreadable',
+        detail: expect.stringMatching(/CERTBOUND_KEY_ENCRYPTION_KEY/),
+      });
+    }
   });
 });

@@ -14,7 +14,7 @@ afterAll(() => database?.drop());
 describe('upstream provider record', () => {
   it('is absent until put, replaced by a second put (created_at kept), and removed', async () => {
     const db = database.db;
-    expect(await upstreamProviders.find(db)).toBeUndefined();
+    expect(await upstreamProviders.find(db, undefined)).toBeUndefined();
     const base = {
       name: 'default',
       issuer: 'https://login.example.com',
@@ -27,24 +27,28 @@ describe('upstream provider record', () => {
       createdAt: new Date(1_000_000),
       updatedAt: new Date(1_000_000),
     };
-    await upstreamProviders.put(db, base);
-    expect(await upstreamProviders.find(db)).toEqual(base);
-    await upstreamProviders.put(db, {
-      ...base,
-      authMethod: 'private_key_jwt',
-      clientSecret: null,
-      privateJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' },
-      createdAt: new Date(2_000_000),
-      updatedAt: new Date(2_000_000),
-    });
-    const replaced = await upstreamProviders.find(db);
+    await upstreamProviders.put(db, base, undefined);
+    expect(await upstreamProviders.find(db, undefined)).toEqual(base);
+    await upstreamProviders.put(
+      db,
+      {
+        ...base,
+        authMethod: 'private_key_jwt',
+        clientSecret: null,
+        privateJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' },
+        createdAt: new Date(2_000_000),
+        updatedAt: new Date(2_000_000),
+      },
+      undefined,
+    );
+    const replaced = await upstreamProviders.find(db, undefined);
     expect(replaced?.authMethod).toBe('private_key_jwt');
     expect(replaced?.clientSecret).toBeNull();
     expect(replaced?.privateJwk).toMatchObject({ kty: 'EC' });
     expect(replaced?.createdAt).toEqual(new Date(1_000_000));
     expect(replaced?.updatedAt).toEqual(new Date(2_000_000));
     expect(await upstreamProviders.remove(db)).toBe(1);
-    expect(await upstreamProviders.find(db)).toBeUndefined();
+    expect(await upstreamProviders.find(db, undefined)).toBeUndefined();
   });
 });
 

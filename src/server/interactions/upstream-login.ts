@@ -55,6 +55,8 @@ export interface UpstreamLoginOptions {
   caFile?: string;
   /** Timeout of each request to the upstream, ms. Default 10 000. */
   timeoutMs?: number;
+  /** CERTBOUND_KEY_ENCRYPTION_KEY: decrypts the provider's client secret or private key when they are stored encrypted. */
+  keyEncryptionKey?: Buffer | undefined;
   /** The clock, ms since the epoch (ID token times, the pending login's age). Default `Date.now`. */
   now?: () => number;
 }
@@ -115,7 +117,23 @@ export function createUpstreamLogin(options: UpstreamLoginOptions): UpstreamLogi
   }
 
   async function currentProvider(): Promise<UpstreamProvider> {
-    const provider = await upstreamProviders.find(db);
+    let provider: UpstreamProvider | undefined;
+    try {
+      provider = await upstreamProviders.find(db, options.keyEncryptionKey);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code !== 'ERR_KEY_ENCRYPTION_KEY_MISSING' && code !== 'ERR_KEY_ENCRYPTION_KEY_WRONG') throw err;
+      // The end user learns sign-in is unavailable; the log says why (the key-encryption key), for the administrator.
+      const message = 'Sign-in is not available: this server cannot read the credentials of its upstream identity provider.';
+      logger.error({ event: 'upstream_unavailable', code: 'UPSTREAM_NOT_CONFIGURED', reason: 'credentials_unreadable', detail: (err as Error).message }, message);
+      throw new CertboundError('UPSTREAM_NOT_CONFIGURED', message, {
+        status: 503,
+        expose: true,
+        cause: err,
+        details: { reason: 'credentials_unreadable' },
+        hint: 'An administrator starts the server with the CERTBOUND_KEY_ENCRYPTION_KEY the upstream provider was configured with (the server log says which is wrong), or configures the provider again.',
+      });
+    }
     if (!provider) {
       const message = 'Sign-in is not available: no upstream identity provider is configured on this server.';
       logger.warn({ event: 'upstream_unavailable', code: 'UPSTREAM_NOT_CONFIGURED', reason: 'not_configured' }, message);

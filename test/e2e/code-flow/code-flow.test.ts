@@ -122,7 +122,7 @@ const WEB: FlowClient = { clientId: 'web', cert: undefined as unknown as Issued 
 beforeAll(async () => {
   s = await startTestServer({ serverOptions: { upstreamFetch: (...args) => op!.fetch(...args) } });
   op = await startUpstreamOp({ redirectUris: [`${s.issuer}/interaction/callback`] });
-  await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
+  await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'), undefined);
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
   await s.admin.addResourceServer({ identifier: OPAQUE_API, scopes: ['read'], tokenFormat: 'opaque', ttl: 300 }, 'test');
   await addCodeClient('web');
@@ -458,7 +458,7 @@ describe('sign-in and consent', () => {
   });
 
   it('upstream not configured: a page that says so', async () => {
-    const row = await upstreamProviders.find(s.database.db);
+    const row = await upstreamProviders.find(s.database.db, undefined);
     await upstreamProviders.remove(s.database.db);
     try {
       const d = driver();
@@ -468,7 +468,7 @@ describe('sign-in and consent', () => {
       expect(outcome.page?.status).toBe(503);
       expect(outcome.page?.h1).toBe('Sign-in is unavailable');
     } finally {
-      await upstreamProviders.put(s.database.db, row!);
+      await upstreamProviders.put(s.database.db, row!, undefined);
     }
   });
 

@@ -56,7 +56,7 @@ beforeAll(async () => {
   writeFileSync(caFile, upstreamCa.pem);
   s = await startTestServer({ configOverrides: { outboundCaFile: caFile } });
   op = await startUpstreamOp({ redirectUris: [`${s.issuer}${UPSTREAM_CALLBACK_PATH}`], ca: upstreamCa });
-  await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'));
+  await upstreamProviders.put(s.database.db, op.providerRow('client_secret_basic'), undefined);
 
   await s.admin.addResourceServer({ identifier: API, scopes: ['read', 'write'] }, 'test');
   const added = await s.admin.addClient({ clientId: 'web-app', mapping: { kind: 'san_dns', value: 'web-app.example.com' }, scopes: ['read'], defaultResource: API }, 'test');
