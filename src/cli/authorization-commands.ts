@@ -35,7 +35,9 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
   const upstream = program.command('upstream').description('the upstream OpenID Provider end users sign in at for the authorization code flow (certbound is not a user directory)');
   upstream
     .command('set')
-    .description("configure (or replace) the upstream provider: its issuer, certbound's client there and its credentials, the scopes, and the claim that becomes the sub; the secret or key is stored encrypted when CERTBOUND_KEY_ENCRYPTION_KEY is set")
+    .description(
+      "configure (or replace) the upstream provider: its issuer, certbound's client there and its credentials, the scopes, and the claim that becomes the sub; the secret or key is stored encrypted when CERTBOUND_KEY_ENCRYPTION_KEY is set",
+    )
     .requiredOption('--issuer <url>', 'the issuer identifier of the provider (https; http only on a loopback host)')
     .requiredOption('--client-id <id>', "certbound's client id at the provider")
     .option('--client-secret-file <file>', 'client_secret_basic: a file holding the client secret, or - to read it from standard input (never give it on the command line)')

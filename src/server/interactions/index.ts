@@ -144,7 +144,7 @@ export function createInteractions(options: InteractionsOptions) {
         logger.info({ event: 'authorization_page_refused', ref, error: o.error, error_description: o.error_description }, 'authorization request refused with an error page');
         send(
           ctx as KoaContextWithOIDC,
-          ctx.status >= 400 ? ctx.status : 400,
+          Math.max(ctx.status, 400),
           errorPage(
             'The application sent a request this server refuses',
             `${o.error ?? 'invalid_request'}: ${o.error_description ?? 'the request is not valid'}. Go back to the application; its developer fixes the request (client, redirect_uri, parameters).`,
