@@ -1,6 +1,6 @@
 /**
  * The quick loop starts no processes: a test file that does (it, or a module of its own folder it
- * imports, uses node:child_process or the child-process configuration loader, or it calls a helper that
+ * imports, uses node:child_process, playwright-core (a browser) or the child-process configuration loader, or it calls a helper that
  * starts nginx or a private PostgreSQL) is listed in test/process-tests.ts, and every listed file does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { isProcessTest, PROCESS_TESTS } from './process-tests.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
-const SPAWNS = /'node:child_process'|\bloadConfigIsolated\b/;
+const SPAWNS = /'node:child_process'|'playwright-core'|\bloadConfigIsolated\b/;
 /** The helpers of test/helpers/ that start a process, and how they are called. */
 const HELPER_STARTERS: Record<string, RegExp> = {
   'test/helpers/nginx.ts': /\b(startNginx|ensureNginx)\(/,

@@ -15,6 +15,7 @@ export const PROCESS_TESTS: readonly string[] = [
   'test/package.test.ts', // `import 'certbound'` and bin/certbound.js, from the built dist/
   'test/console/bundle-size.test.ts', // esbuild builds the console bundle
   'test/e2e/console/', // headless Chromium (Debian's) driven by playwright-core
+  'test/e2e/code-flow/browser.test.ts', // the code flow's pages in headless Chromium
 ];
 
 /** The list as vitest include globs. */

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { consentPage, errorPage, PAGE_CSP, PAGE_HEADERS } from '../../src/server/interactions/pages.js';
+import { consentPage, errorPage, PAGE_CSP, PAGE_HEADERS, pageCsp } from '../../src/server/interactions/pages.js';
 
 describe('interaction pages', () => {
   it('escape what a client or a request chose (client_name, resource, scope, error text)', () => {
@@ -47,5 +47,11 @@ describe('interaction pages', () => {
     );
     expect(html).not.toMatch(/<script|<link|src=|https?:/);
     expect(PAGE_HEADERS).toMatchObject({ 'cache-control': 'no-store', 'x-frame-options': 'DENY' });
+  });
+
+  it("a page whose form answer redirects elsewhere (consent → the client's redirect URI) allows that origin in form-action, and only an origin: nothing that could end the directive", () => {
+    expect(pageCsp(['https://app.example.com'])).toBe(PAGE_CSP.replace("form-action 'self'", "form-action 'self' https://app.example.com"));
+    expect(pageCsp(['http://127.0.0.1:8080', 'https://[::1]:9443'])).toContain("form-action 'self' http://127.0.0.1:8080 https://[::1]:9443;");
+    expect(pageCsp(["https://a.example.com; script-src 'unsafe-inline'", 'https://b.example.com/path', 'javascript:alert(1)'])).toBe(PAGE_CSP);
   });
 });

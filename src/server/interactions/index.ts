@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import { consents, createOidcAdapter, type Queryable } from '../../store/index.js';
 import type { EndUserLogin, PendingLogin } from './login.js';
-import { consentPage, errorPage, PAGE_HEADERS } from './pages.js';
+import { consentPage, errorPage, PAGE_HEADERS, pageCsp } from './pages.js';
 
 export type { EndUserLogin, PendingLogin, VerifiedUser } from './login.js';
 
@@ -58,9 +58,10 @@ class PageError extends Error {
   }
 }
 
-function send(ctx: KoaContextWithOIDC, status: number, html: string): void {
+function send(ctx: KoaContextWithOIDC, status: number, html: string, formTargets: readonly string[] = []): void {
   ctx.status = status;
   ctx.set(PAGE_HEADERS);
+  if (formTargets.length) ctx.set('content-security-policy', pageCsp(formTargets));
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html;
 }
@@ -185,6 +186,8 @@ export function createInteractions(options: InteractionsOptions) {
           action: `${INTERACTION_PREFIX}${uid}/consent`,
           csrf,
         }),
+        // The answer is a redirect to the client's redirect URI (oidc-provider checked it against the registered ones, exactly).
+        [new URL(String(details.params.redirect_uri)).origin],
       );
       return;
     }

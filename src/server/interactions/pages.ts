@@ -13,8 +13,23 @@ const STYLE =
 
 const STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;
 
-/** The Content-Security-Policy of every page: nothing but the one style sheet above, forms post back here only. */
-export const PAGE_CSP = `default-src 'none'; style-src '${STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+/**
+ * The Content-Security-Policy of a page: nothing but the one style sheet above; forms post back here
+ * only, and where a form's answer ends in a redirect elsewhere, to that origin too. Browsers check
+ * form-action against every redirect that follows a form's submission: the consent form posts here,
+ * and the answer (a code, or access_denied) is a redirect to the client's registered redirect URI,
+ * which a form-action of 'self' alone would block.
+ *
+ * `formTargets` are origins (scheme://host[:port], as URL.origin gives them: no character that could
+ * end a directive).
+ */
+export function pageCsp(formTargets: readonly string[] = []): string {
+  const targets = formTargets.filter((o) => /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/.test(o));
+  return `default-src 'none'; style-src '${STYLE_HASH}'; form-action 'self'${targets.map((o) => ` ${o}`).join('')}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** The policy of a page without a form that leaves this server. */
+export const PAGE_CSP = pageCsp();
 
 /** The headers every page is sent with. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {

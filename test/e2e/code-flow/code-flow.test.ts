@@ -191,7 +191,9 @@ describe('authorization code flow: confidential client (tls_client_auth) with PA
     expect(page.html).toContain('name="decision" value="allow"');
     expect(page.html).toContain('name="decision" value="deny"');
     expect(page.html).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{20,}">/);
-    expect(String(page.headers['content-security-policy'])).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'; frame-ancestors 'none'/);
+    expect(String(page.headers['content-security-policy'])).toMatch(
+      /^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self' https:\/\/app\.example\.com; frame-ancestors 'none'/,
+    );
     expect(page.html).not.toMatch(/<script|https?:\/\/(?!api\.example\.com)/);
     // oidc-provider's cookies on certbound (interaction, session) are signed.
     const names = (await d.jar.getCookies(page.url.href)).map((c) => c.key);
