@@ -132,7 +132,7 @@ describe('authorization code flow in Chromium (real CSP, real SameSite cookies)'
       await b.page.waitForURL((u) => u.origin === s.issuer);
       const consentPage = b.page;
       await expect.poll(() => consentPage.locator('button[name="decision"][value="allow"]').count()).toBe(1);
-      const body = await consentPage.locator('body').innerText();
+      const body = (await consentPage.locator('body').textContent()) ?? '';
       expect(body).toContain('web');
       expect(body).toContain(API);
       expect(body).toContain('read');
@@ -188,7 +188,7 @@ describe('authorization code flow in Chromium (real CSP, real SameSite cookies)'
       );
       expect(res?.status()).toBeGreaterThanOrEqual(400);
       expect(new URL(b.page.url()).origin).toBe(s.issuer);
-      expect(await b.page.locator('h1').innerText()).not.toBe('');
+      expect(await b.page.locator('h1').textContent()).not.toBe('');
       const csp = res?.headers()['content-security-policy'] ?? '';
       expect(csp).toContain("default-src 'none'");
       const settled = await Promise.race([b.arrived.then(() => 'redirected'), new Promise((r) => setTimeout(() => r('stayed'), 500))]);
