@@ -52,7 +52,9 @@ export function registerClientCommands(program: Command, { io, withAdmin, withQu
   const client = program.command('client').description('manage clients and their certificate mappings');
   addMappingKindOptions(
     addMappingSourceOptions(client.command('add'))
-      .description('register a client: tls_client_auth with one subject (DN or SAN), self_signed_tls_client_auth with its certificate, or private_key_jwt with its public keys')
+      .description(
+        'register a client: tls_client_auth with one subject (DN or SAN), self_signed_tls_client_auth with its certificate, private_key_jwt with its public keys, or a public client (--public); --grant-types and --redirect-uri make it a client of the authorization code flow',
+      )
       .requiredOption('--id <id>', 'client_id'),
     true,
   )
