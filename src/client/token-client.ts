@@ -114,7 +114,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     return discovery;
   };
 
-  async function requestToken(creds: LoadedCredentials, via: Agent, resource: string | undefined, scopes: string[]): Promise<Token> {
+  async function requestToken(creds: LoadedCredentials, via: Agent, resource: string | undefined, scopes: readonly string[]): Promise<Token> {
     const server = await discoverOnce();
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId });
     if (scopes.length) form.set('scope', scopes.join(' '));
@@ -164,11 +164,35 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     if (cache.size > MAX_CACHED_TOKENS) cache.delete(cache.keys().next().value as string);
   }
 
+  /**
+   * The normalized scopes of a `scope` string, remembered: `fetch` asks for the same few strings on every
+   * request, and splitting, de-duplicating and sorting them each time is most of a cache hit's cost.
+   */
+  const scopeLists = new Map<string, readonly string[]>();
+  function scopesOf(scope: GetTokenOptions['scope']): readonly string[] {
+    if (typeof scope !== 'string') return normalizeScopes(scope);
+    let scopes = scopeLists.get(scope);
+    if (scopes === undefined) {
+      scopes = Object.freeze(normalizeScopes(scope));
+      if (scopeLists.size >= 256) scopeLists.clear();
+      scopeLists.set(scope, scopes);
+    }
+    return scopes;
+  }
+  const keyOf = (thumbprint: string, resource: string | undefined, scopes: readonly string[]) => JSON.stringify([thumbprint, resource ?? null, scopes]);
+
+  /** The cached token for this request while it needs no renewal (synchronous: `fetch`'s common case), else undefined. */
+  function cachedToken(resource: string | undefined, scope: GetTokenOptions['scope']): Token | undefined {
+    if (closed) return undefined;
+    const cached = cache.get(keyOf(current.thumbprint, resource, scopesOf(scope)));
+    return cached && Date.now() < cached.renewAt ? cached.token : undefined;
+  }
+
   async function getToken(request: GetTokenOptions = {}): Promise<Token> {
     assertOpen();
-    const scopes = normalizeScopes(request.scope);
+    const scopes = scopesOf(request.scope);
     const creds = current;
-    const key = JSON.stringify([creds.thumbprint, request.resource ?? null, scopes]);
+    const key = keyOf(creds.thumbprint, request.resource, scopes);
     const cached = cache.get(key);
     if (cached && !request.forceRefresh && Date.now() < cached.renewAt) return cached.token;
     let flight = inflight.get(key);
@@ -206,15 +230,15 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       headers.set('authorization', authorization);
       return undiciFetch(input, { ...requestInit, headers, dispatcher: agent });
     };
-    const tokenOptions = { ...(resource === undefined ? {} : { resource }), ...(scope === undefined ? {} : { scope }) };
-    const token = await getToken(tokenOptions);
+    const tokenOptions = () => ({ ...(resource === undefined ? {} : { resource }), ...(scope === undefined ? {} : { scope }) });
+    const token = cachedToken(resource, scope) ?? (await getToken(tokenOptions()));
     const response = await send(token);
     if (response.status !== 401) return response;
     const challenge = response.headers.get('www-authenticate') ?? '';
     if (!/\berror="?invalid_token"?/i.test(challenge) || !isReplayable(requestInit.body)) return response;
     await response.body?.cancel();
     invalidate(token.accessToken);
-    return send(await getToken(tokenOptions));
+    return send(await getToken(tokenOptions()));
   }
 
   function rotate(next: LoadedCredentials): void {

@@ -157,6 +157,10 @@ describe('cache', () => {
     expect(await c.getToken({ resource: 'https://r2', scope: 'read write' })).not.toBe(a);
     expect(await c.getToken({ resource: 'https://r1', scope: 'read' })).not.toBe(a);
     expect(as.tokenRequests()).toHaveLength(3);
+    // A scope string's normalized form is remembered: asking again with the same strings, in any order, sends nothing.
+    expect(await c.getToken({ resource: 'https://r1', scope: 'write  read read' })).toBe(a);
+    expect(await c.getToken({ resource: 'https://r1', scope: 'read write' })).toBe(a);
+    expect(as.tokenRequests()).toHaveLength(3);
   });
 
   it('concurrent callers for the same key share one token request', async () => {
@@ -268,5 +272,12 @@ describe('credentials', () => {
     const c = client();
     await c.close();
     expect((await caught(c.getToken())).code).toBe('CLIENT_CLOSED');
+  });
+
+  it('CLIENT_CLOSED from fetch after close(), even with a token in the cache', async () => {
+    const c = client();
+    await c.getToken({ resource: 'https://r1', scope: 'read' });
+    await c.close();
+    expect((await caught(c.fetch(`${as.issuer}/orders`, { resource: 'https://r1', scope: 'read' }))).code).toBe('CLIENT_CLOSED');
   });
 });

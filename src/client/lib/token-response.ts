@@ -21,7 +21,7 @@ export interface TokenRequest {
   /** `x5t#S256` of the certificate the request presented. */
   thumbprint: string;
   /** The requested scopes (the token's scope when the server does not say). */
-  scopes: string[];
+  scopes: readonly string[];
   /** Attempts made (retries included), for the messages. */
   attempts: number;
 }
