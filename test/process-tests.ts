@@ -10,6 +10,7 @@ export const PROCESS_TESTS: readonly string[] = [
   'test/e2e/server/serve-bundle.test.ts', // the esbuild bundle, built and run as `certbound serve` runs it
   'test/e2e/client/token-command.test.ts', // `certbound token` as a process
   'test/cli/loading.test.ts', // each command in a process of its own, recording what it loads
+  'test/cli/secret-stdin.test.ts', // `certbound upstream set` with the secret on its standard input
   'test/config/isolated.test.ts', // the configuration validated in a child process
   'test/package.test.ts', // `import 'certbound'` and bin/certbound.js, from the built dist/
   'test/console/bundle-size.test.ts', // esbuild builds the console bundle

@@ -43,7 +43,12 @@ export const UpstreamSchema = component(
     token_endpoint_auth_method: z.enum(['client_secret_basic', 'private_key_jwt']),
     client_secret_set: z.boolean().describe('Whether a client secret is stored (never shown)'),
     private_key: z
-      .object({ jwk_thumbprint: z.string().describe('RFC 7638 SHA-256 thumbprint of the public key'), kty: z.string(), alg: z.string() })
+      .object({
+        jwk_thumbprint: z.string().describe('RFC 7638 SHA-256 thumbprint of the public key'),
+        kid: z.string().describe("The kid of certbound's client assertions: the given JWK's own, else the thumbprint"),
+        kty: z.string(),
+        alg: z.string(),
+      })
       .nullable()
       .describe('private_key_jwt: the stored key, by its public thumbprint (the key is never shown)'),
     scope: z.string(),

@@ -93,7 +93,8 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
         ? { description: route.response.description, content: { 'application/json': { schema: schemaRef(route.response.schema, route) } } }
         : { description: route.response.description },
     };
-    const errors = route.access === 'public' ? ['500'] : ['400', '401', '403', ...(route.params ? ['404'] : []), ...(route.access === 'write' ? ['409'] : []), '500'];
+    const errors =
+      route.access === 'public' ? ['500'] : ['400', '401', '403', ...(route.params || route.singleton ? ['404'] : []), ...(route.access === 'write' ? ['409'] : []), '500'];
     for (const status of errors) responses[status] = { description: ERROR_RESPONSES[status], content: { 'application/json': { schema: { $ref: uri('Error') } } } };
     const params = parameters(route);
     paths[route.path] ??= {};

@@ -56,6 +56,8 @@ export interface RouteDefinition<P extends z.ZodType = z.ZodType, Q extends z.Zo
   body?: B;
   /** A body is accepted but not required (e.g. key rotation with defaults); absent, `{}` is validated. */
   bodyOptional?: boolean;
+  /** A singleton record that may not exist (no path parameter names it): the route may answer 404. */
+  singleton?: boolean;
   /** Error code → request field it is about, for the route's own refusals (a use case names its input member itself). */
   fields?: Readonly<Record<string, string>>;
   response: RouteResponse;

@@ -103,7 +103,7 @@ export function upstreamJson(u: UpstreamView): z.output<typeof UpstreamSchema> {
     client_id: u.clientId,
     token_endpoint_auth_method: u.authMethod,
     client_secret_set: u.clientSecretSet,
-    private_key: u.privateKey ? { jwk_thumbprint: u.privateKey.thumbprint, kty: u.privateKey.kty, alg: u.privateKey.alg } : null,
+    private_key: u.privateKey ? { jwk_thumbprint: u.privateKey.thumbprint, kid: u.privateKey.kid, kty: u.privateKey.kty, alg: u.privateKey.alg } : null,
     scope: u.scopes.join(' '),
     subject_claim: u.subjectClaim,
     created_at: u.createdAt.toISOString(),

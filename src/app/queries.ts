@@ -4,7 +4,9 @@
  * what a change loads. They run on knex or on the database drivers: any `Queryable`.
  */
 import { NotFoundError } from '../errors/index.js';
-import { type ClientRecord, clients, type Queryable, resourceServers, signingKeys, trustAnchors } from '../store/index.js';
+import { type ClientRecord, clients, consents, type Queryable, resourceServers, signingKeys, trustAnchors } from '../store/index.js';
+import type { ConsentFilter } from './consents.js';
+import { listRefreshTokenViews, type RefreshTokenFilter } from './refresh-tokens.js';
 
 /**
  * @example
@@ -21,6 +23,8 @@ export function createAdminQueries({ db }: { db: Queryable }) {
       return c;
     },
     listKeys: () => signingKeys.listPublic(db),
+    listConsents: (filter: ConsentFilter = {}) => consents.list(db, filter),
+    listRefreshTokens: (filter: RefreshTokenFilter = {}) => listRefreshTokenViews(db, filter),
   };
 }
 

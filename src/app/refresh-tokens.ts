@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '../errors/index.js';
-import { type Db, type RefreshTokenRecord, refreshTokens, writeAudit } from '../store/index.js';
+import { type Db, type Queryable, type RefreshTokenRecord, refreshTokens, writeAudit } from '../store/index.js';
 
 export interface RefreshTokenView {
   /** Names the token without revealing it. */
@@ -52,6 +52,16 @@ function viewOf(t: RefreshTokenRecord): RefreshTokenView {
   };
 }
 
+/**
+ * Live (not expired) refresh tokens, oldest first, on any Queryable (a listing reads through the drivers).
+ *
+ * @example
+ * const tokens = await listRefreshTokenViews(db, { clientId: 'mobile-app' });
+ */
+export async function listRefreshTokenViews(db: Queryable, filter: RefreshTokenFilter = {}): Promise<RefreshTokenView[]> {
+  return (await refreshTokens.list(db, filter)).map(viewOf);
+}
+
 function unknownHandle(handle: string): NotFoundError {
   return new NotFoundError('ERR_REFRESH_TOKEN_UNKNOWN', `There is no live refresh token with the handle ${JSON.stringify(handle)}.`, { details: { handle } });
 }
@@ -65,7 +75,7 @@ function unknownHandle(handle: string): NotFoundError {
 export function createRefreshTokenUseCases({ db }: { db: Db }) {
   return {
     /** Live (not expired) refresh tokens, oldest first. */
-    listRefreshTokens: async (filter: RefreshTokenFilter = {}): Promise<RefreshTokenView[]> => (await refreshTokens.list(db, filter)).map(viewOf),
+    listRefreshTokens: (filter: RefreshTokenFilter = {}): Promise<RefreshTokenView[]> => listRefreshTokenViews(db, filter),
 
     /** Revokes the refresh token with this handle and its grant; returns what it was and how many tokens went. */
     async revokeRefreshToken(handle: string, actor: string): Promise<{ token: RefreshTokenView; revokedTokens: number }> {

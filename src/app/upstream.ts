@@ -36,8 +36,8 @@ export interface UpstreamView {
   authMethod: UpstreamAuthMethod;
   /** Whether a client secret is stored (client_secret_basic). */
   clientSecretSet: boolean;
-  /** private_key_jwt: the key's public JWK thumbprint (RFC 7638, SHA-256), type and signing algorithm. */
-  privateKey: { thumbprint: string; kty: string; alg: string } | null;
+  /** private_key_jwt: the key's public JWK thumbprint (RFC 7638, SHA-256), the `kid` its assertions carry, its type and signing algorithm. */
+  privateKey: { thumbprint: string; kid: string; kty: string; alg: string } | null;
   scopes: string[];
   subjectClaim: string;
   createdAt: Date;
@@ -105,8 +105,8 @@ function algorithmOf(key: KeyObject, given: unknown): string {
 }
 
 /**
- * The private JWK certbound stores for private_key_jwt, from a JWK (JSON) or PEM text, with its `kid`
- * (the public thumbprint) and `alg`.
+ * The private JWK certbound stores for private_key_jwt, from a JWK (JSON) or PEM text, with its `alg`
+ * and its `kid`: a JWK's own (the provider may know the key by it), else the public thumbprint.
  */
 export async function privateJwkFrom(text: string): Promise<{ jwk: Record<string, unknown>; thumbprint: string }> {
   const trimmed = text.trim();
@@ -131,7 +131,8 @@ export async function privateJwkFrom(text: string): Promise<{ jwk: Record<string
   const alg = algorithmOf(key, given.alg);
   const publicJwk = createPublicKey(key).export({ format: 'jwk' }) as JWK;
   const thumbprint = await calculateJwkThumbprint(publicJwk, 'sha256');
-  return { jwk: { ...(key.export({ format: 'jwk' }) as Record<string, unknown>), kid: thumbprint, alg, use: 'sig' }, thumbprint };
+  const kid = typeof given.kid === 'string' && /^[\x21-\x7e]{1,255}$/.test(given.kid) ? given.kid : thumbprint;
+  return { jwk: { ...(key.export({ format: 'jwk' }) as Record<string, unknown>), kid, alg, use: 'sig' }, thumbprint };
 }
 
 /**
@@ -144,7 +145,8 @@ export async function upstreamView(p: UpstreamProvider): Promise<UpstreamView> {
   let privateKey: UpstreamView['privateKey'] = null;
   if (p.privateJwk) {
     const publicJwk = createPublicKey({ key: p.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ format: 'jwk' }) as JWK;
-    privateKey = { thumbprint: await calculateJwkThumbprint(publicJwk, 'sha256'), kty: String(p.privateJwk.kty), alg: String(p.privateJwk.alg ?? '') };
+    const thumbprint = await calculateJwkThumbprint(publicJwk, 'sha256');
+    privateKey = { thumbprint, kid: typeof p.privateJwk.kid === 'string' ? p.privateJwk.kid : thumbprint, kty: String(p.privateJwk.kty), alg: String(p.privateJwk.alg ?? '') };
   }
   return {
     issuer: p.issuer,

@@ -31,7 +31,7 @@ export function readSecretArg(file: string, flag: string): string {
 
 const when = (d: Date | null) => (d ? d.toISOString() : '-');
 
-export function registerAuthorizationCommands(program: Command, { io, withAdmin, print }: CommandContext): void {
+export function registerAuthorizationCommands(program: Command, { io, withAdmin, withQueries, print }: CommandContext): void {
   const upstream = program.command('upstream').description('the upstream OpenID Provider end users sign in at for the authorization code flow (certbound is not a user directory)');
   upstream
     .command('set')
@@ -88,7 +88,11 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
           `client id: ${u.clientId}`,
           `auth method: ${u.authMethod}`,
           ...(u.authMethod === 'client_secret_basic' ? [`client secret: ${u.clientSecretSet ? 'set' : 'not set'}`] : []),
-          ...(u.privateKey ? [`private key: ${u.privateKey.kty} ${u.privateKey.alg}, public JWK thumbprint ${u.privateKey.thumbprint}`] : []),
+          ...(u.privateKey
+            ? [
+                `private key: ${u.privateKey.kty} ${u.privateKey.alg}, public JWK thumbprint ${u.privateKey.thumbprint}${u.privateKey.kid === u.privateKey.thumbprint ? '' : `, kid ${u.privateKey.kid}`}`,
+              ]
+            : []),
           `scopes: ${u.scopes.join(' ')}`,
           `subject claim: ${u.subjectClaim}`,
           `updated: ${u.updatedAt.toISOString()}`,
@@ -111,7 +115,7 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
     .option('--user <sub>', 'only this user (the sub certbound issues)')
     .option('--json', 'JSON output')
     .action(async (opts: { client?: string; user?: string; json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listConsents({ clientId: opts.client, accountId: opts.user }));
+      const list = await withQueries((queries) => queries.listConsents({ clientId: opts.client, accountId: opts.user }));
       const { consentJson } = await load.queries();
       print(list.map(consentJson), opts.json, () =>
         list.length
@@ -142,7 +146,7 @@ export function registerAuthorizationCommands(program: Command, { io, withAdmin,
     .option('--user <sub>', 'only this user (the sub certbound issues)')
     .option('--json', 'JSON output')
     .action(async (opts: { client?: string; user?: string; json?: boolean }) => {
-      const list = await withAdmin((admin) => admin.listRefreshTokens({ clientId: opts.client, accountId: opts.user }));
+      const list = await withQueries((queries) => queries.listRefreshTokens({ clientId: opts.client, accountId: opts.user }));
       const { refreshTokenJson } = await load.queries();
       print(list.map(refreshTokenJson), opts.json, () =>
         list.length

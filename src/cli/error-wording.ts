@@ -123,7 +123,7 @@ const WORDINGS: Readonly<Record<string, (err: CertboundError, f: Fields) => Word
       : f.problem === 'credentials' && typeof f.member === 'string'
         ? { message: `${SUBJECT_FLAGS[f.member] ?? f.member}: ${err.message}`, hint: 'Leave it out with --public, or register a confidential client (without --public).' }
         : f.problem === 'unbound'
-          ? { message: `--no-bound-tokens: ${err.message}` }
+          ? { message: `--no-bound-tokens (--bound-tokens off): ${err.message}` }
           : undefined,
   ERR_UPSTREAM_INVALID: (err, f) => {
     const flag = flagOf(f.member) ?? (f.member === 'clientId' ? '--client-id' : f.member === 'scopes' ? '--scope' : undefined);

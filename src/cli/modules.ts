@@ -13,10 +13,10 @@
  * | `migrate`                                 | config, knex                                                   |
  * | `dev-pki`                                 | devPki                                                         |
  * | `dev-pki issue-client`                    | config, devPki                                                 |
- * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list` | config, driver, queries; knex too when the database is not current |
+ * | `trust list`, `resource list`, `keys list`, `client list`, `client show`, `client mapping list`, `consent list`, `refresh-token list` | config, driver, queries; knex too when the database is not current |
  * | the commands that change records, `audit list` | config, knex, admin (`--from-cert`: mappingFromCert too)  |
  * | `registration-token …`, `client approve`, `client reject` | config, knex, admin                     |
- * | `upstream …`, `consent …`, `refresh-token …` | config, knex, admin (queries for the JSON shapes)            |
+ * | `upstream …`, `consent revoke`, `refresh-token revoke` | config, knex, admin (queries for the JSON shapes)      |
  * | `doctor`                                  | config, knex, diagnosis (jwksUri for a client that publishes its keys) |
  * | `certs expiring`                          | config, knex, expiry                                           |
  * | `trust crl …`                             | config, knex, crls                                             |

@@ -151,8 +151,14 @@ export const consents = {
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<UserConsent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.accountId !== undefined) where.push('account_id = ?'), params.push(filter.accountId);
-    if (filter.clientId !== undefined) where.push('client_id = ?'), params.push(filter.clientId);
+    if (filter.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
     const rows = await sqlOf(db).all(`select * from user_consents${where.length ? ` where ${where.join(' and ')}` : ''} order by client_id, account_id`, params);
     return rows.map(consentFromRow);
   },
@@ -166,8 +172,14 @@ export const refreshTokens = {
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<RefreshTokenRecord[]> {
     const where = ["model = 'RefreshToken'", '(expires_at is null or expires_at > ?)'];
     const params: unknown[] = [Date.now()];
-    if (filter.accountId !== undefined) where.push('account_id = ?'), params.push(filter.accountId);
-    if (filter.clientId !== undefined) where.push('client_id = ?'), params.push(filter.clientId);
+    if (filter.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
     const rows = await sqlOf(db).all(`select * from oidc_payloads where ${where.join(' and ')} order by id`, params);
     return rows.map(refreshTokenFromRow).sort((a, b) => (a.issuedAt?.getTime() ?? 0) - (b.issuedAt?.getTime() ?? 0));
   },
@@ -178,16 +190,19 @@ export const refreshTokens = {
   },
   /**
    * Revokes a refresh token and everything issued under its grant (the access tokens, the other
-   * refresh tokens, the code): returns how many rows were removed.
+   * refresh tokens, the code), and the grant itself, as oidc-provider's own revocation does: returns
+   * how many tokens were removed (the grant not counted).
    */
   async revoke(db: Queryable, id: string): Promise<number> {
     const found = await refreshTokens.find(db, id);
     if (!found) return 0;
     const sql = sqlOf(db);
-    if (found.grantId) return sql.run('delete from oidc_payloads where grant_id = ? or (model = ? and id = ?)', [found.grantId, 'RefreshToken', id]);
-    return sql.run("delete from oidc_payloads where model = 'RefreshToken' and id = ?", [id]);
+    if (!found.grantId) return sql.run("delete from oidc_payloads where model = 'RefreshToken' and id = ?", [id]);
+    const removed = await sql.run('delete from oidc_payloads where grant_id = ? or (model = ? and id = ?)', [found.grantId, 'RefreshToken', id]);
+    await sql.run("delete from oidc_payloads where model = 'Grant' and id = ?", [found.grantId]);
+    return removed;
   },
-  /** Revokes every token of a user at a client (after its consent is revoked): returns how many rows were removed. */
+  /** Revokes every token of a user at a client (after its consent is revoked) and their grants: returns how many tokens were removed. */
   async revokeFor(db: Queryable, accountId: string, clientId: string): Promise<number> {
     const sql = sqlOf(db);
     const grants = await sql.all<{ grant_id: string | null }>(
@@ -195,7 +210,11 @@ export const refreshTokens = {
       [accountId, clientId],
     );
     let removed = 0;
-    for (const g of grants) if (g.grant_id) removed += await sql.run('delete from oidc_payloads where grant_id = ?', [g.grant_id]);
+    for (const g of grants) {
+      if (!g.grant_id) continue;
+      removed += await sql.run('delete from oidc_payloads where grant_id = ?', [g.grant_id]);
+      await sql.run("delete from oidc_payloads where model = 'Grant' and id = ?", [g.grant_id]);
+    }
     return removed;
   },
 };

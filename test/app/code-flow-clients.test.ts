@@ -165,7 +165,7 @@ describe('registering clients of the authorization code flow', () => {
       input: { publicClient: true, boundTokens: false, grantTypes: ['authorization_code'], redirectUris: [CALLBACK] },
       code: 'ERR_PUBLIC_CLIENT',
       member: 'boundTokens',
-      cli: /^--no-bound-tokens: A public client's tokens are always bound/,
+      cli: /^--no-bound-tokens \(--bound-tokens off\): A public client's tokens are always bound/,
       api: /^bound_tokens: A public client's tokens are always bound/,
     },
     {

@@ -98,6 +98,14 @@ describe('the upstream provider', () => {
     expect(JSON.stringify(await admin.listAudit({ target: 'upstream:default' }))).not.toContain(d);
   });
 
+  it('private_key_jwt with a JWK that names its kid: the assertions keep that kid (the provider knows the key by it)', async () => {
+    const jwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'certbound-2027' };
+    const view = await admin.setUpstream({ issuer: BASE.issuer, clientId: 'certbound', authMethod: 'private_key_jwt', privateKey: JSON.stringify(jwk) }, 'test');
+    expect(view.privateKey).toMatchObject({ kid: 'certbound-2027', alg: 'ES256' });
+    expect(view.privateKey!.thumbprint).not.toBe('certbound-2027');
+    expect((await upstreamProviders.find(database.db))?.privateJwk).toMatchObject({ kid: 'certbound-2027' });
+  });
+
   const refusals: { title: string; input: SetUpstreamInput; code: string; member: string; cli: RegExp; api: RegExp }[] = [
     {
       title: 'an http issuer on a public host',

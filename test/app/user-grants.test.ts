@@ -30,6 +30,10 @@ async function refusal(p: Promise<unknown>): Promise<CertboundError> {
 
 const handleOf = (id: string) => createHash('sha256').update(id).digest('base64url').slice(0, 16);
 
+async function grantExists(grantId: string): Promise<boolean> {
+  return Number((await database.db('oidc_payloads').where({ model: 'Grant', id: grantId }).count({ n: '*' }))[0]!.n) === 1;
+}
+
 async function payloadCount(): Promise<number> {
   return Number((await database.db('oidc_payloads').count({ n: '*' }))[0]!.n);
 }
@@ -46,6 +50,8 @@ async function issue(grantId: string, clientId: string, accountId: string, optio
   await new Adapter('AccessToken').upsert(`at-${grantId}`, { ...common, kind: 'AccessToken', scope: 'openid read' }, 600);
   const id = `rt-${grantId}`;
   await new Adapter('RefreshToken').upsert(id, { ...common, kind: 'RefreshToken', scope: 'openid read' }, 86_400);
+  // The grant itself, keyed by its id (oidc-provider's Grant model).
+  await new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', clientId, accountId }, 86_400);
   return id;
 }
 
@@ -98,6 +104,7 @@ describe('consents', () => {
     const { consent, revokedTokens } = await admin.revokeConsent('web', 'alice', 'cli:ops');
     expect(consent).toMatchObject({ clientId: 'web', accountId: 'alice', scopes: ['openid', 'read'] });
     expect(revokedTokens).toBe(6);
+    expect([await grantExists('g1'), await grantExists('g2'), await grantExists('g3'), await grantExists('g4')]).toEqual([false, false, true, true]);
     expect(await consents.find(database.db, 'alice', 'web')).toBeUndefined();
     expect((await admin.listRefreshTokens()).map((t) => t.handle).sort()).toEqual([handleOf(bobs), handleOf(mobile)].sort());
     const [entry] = await admin.listAudit({ target: 'consent:web:alice' });
@@ -153,6 +160,7 @@ describe('refresh tokens', () => {
     const { token, revokedTokens } = await admin.revokeRefreshToken(handleOf(first), 'cli:ops');
     expect(token).toMatchObject({ handle: handleOf(first), clientId: 'web', accountId: 'alice' });
     expect(revokedTokens).toBe(3);
+    expect([await grantExists('g20'), await grantExists('g21')]).toEqual([false, true]);
     expect(Number((await database.db('oidc_payloads').where({ grant_id: 'g20' }).count({ n: '*' }))[0]!.n)).toBe(0);
     expect((await admin.listRefreshTokens()).map((t) => t.handle)).toEqual([handleOf(other)]);
     const [entry] = await admin.listAudit({ target: `refresh_token:${handleOf(first)}` });

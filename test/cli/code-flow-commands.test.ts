@@ -119,7 +119,7 @@ describe('clients of the authorization code flow', () => {
       ['client', 'add', '--id', 'x5', '--public', '--san-dns', 'x5.example.com', '--redirect-uri', 'https://a.example.com/cb'],
       /^error: a subject or SAN option: A public client has no certificate mapping/,
     ],
-    [['client', 'add', '--id', 'x6', '--public', '--no-bound-tokens', '--redirect-uri', 'https://a.example.com/cb'], /^error: --no-bound-tokens: /],
+    [['client', 'add', '--id', 'x6', '--public', '--no-bound-tokens', '--redirect-uri', 'https://a.example.com/cb'], /^error: --no-bound-tokens \(--bound-tokens off\): /],
     [
       ['client', 'add', '--id', 'x7', '--san-dns', 'x7.example.com', '--grant-types', 'authorization_code', '--redirect-uri', 'https://a.example.com/cb#frag'],
       /^error: --redirect-uri: .*fragment/,
@@ -151,6 +151,7 @@ describe('clients of the authorization code flow', () => {
     ],
     [['client', 'update', 'mobile', '--grant-types', 'authorization_code,client_credentials'], /A public client cannot use client_credentials/],
     [['client', 'update', 'mobile', '--par', 'maybe'], /--par "maybe": use on or off/],
+    [['client', 'update', 'mobile', '--bound-tokens', 'off'], /^error: --no-bound-tokens \(--bound-tokens off\): A public client's tokens are always bound/],
   ])('refuses %j with exit 2 and writes nothing', async (argv, message) => {
     const before = await counts();
     const r = await cli(...argv);

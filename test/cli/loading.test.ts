@@ -156,6 +156,19 @@ describe('what a certbound command loads', () => {
       ).toEqual([]);
     }, 30_000);
 
+    it('certbound refresh-token list and consent list read through the driver too: no knex, nor any server library', async () => {
+      for (const args of [
+        ['refresh-token', 'list'],
+        ['consent', 'list', '--json'],
+      ]) {
+        const list = await certbound({ CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir }, ...args);
+        expect(list, list.stderr).toMatchObject({ code: 0, stderr: '' });
+        expect(list.stdout).toMatch(/^(no refresh tokens|\[\])\n$/);
+        expect(packagesOf(list.loaded).filter((p) => SERVER_PACKAGES.includes(p))).toEqual([]);
+        expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki)\/|^src\/app\/(service|clients|upstream)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
+      }
+    }, 30_000);
+
     it('a listing on a database that is not current migrates it first, as every command does (through knex, then)', async () => {
       await database.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();
       const list = await certbound({ CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir }, 'client', 'list', '--json');

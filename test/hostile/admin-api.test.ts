@@ -31,7 +31,7 @@ let publisherConnections = 0;
 const pems: Record<string, string> = {};
 const session = { cookie: '', header: '', csrf: '' };
 
-const TABLES = ['clients', 'certificate_mappings', 'trust_anchors', 'resource_servers', 'signing_keys', 'audit_log'];
+const TABLES = ['clients', 'certificate_mappings', 'trust_anchors', 'resource_servers', 'signing_keys', 'audit_log', 'upstream_providers', 'user_consents'];
 async function stored(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const t of TABLES) out[t] = Number((await s.database.db(t).count({ n: '*' }))[0]!.n);

@@ -28,6 +28,7 @@ export function authorizationRoutes({ service }: RouteContext): Route[] {
       summary: 'Show the upstream OpenID Provider end users sign in at (whether a secret is set, the key thumbprint; never either one)',
       tag: 'authorization-code',
       access: 'read',
+      singleton: true,
       query: NoQuery,
       response: { status: 200, description: 'The provider', schema: UpstreamSchema },
       handler: async () => ok(upstreamJson(await service.showUpstream())),
@@ -67,6 +68,7 @@ export function authorizationRoutes({ service }: RouteContext): Route[] {
       summary: 'Remove the upstream OpenID Provider (end users cannot sign in until one is configured)',
       tag: 'authorization-code',
       access: 'write',
+      singleton: true,
       query: NoQuery,
       response: { status: 204, description: 'Removed' },
       handler: async (input) => {

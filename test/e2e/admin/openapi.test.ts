@@ -112,6 +112,8 @@ describe('OpenAPI 3.1 document at /admin/openapi.json', () => {
 
   it('real answers of every read route parse with the response schema the document was generated from', async () => {
     await s.admin.addResourceServer({ identifier: 'https://api.example.com', scopes: ['read'] }, 'test');
+    // GET /admin/upstream answers 404 until a provider is configured.
+    await s.admin.setUpstream({ issuer: 'https://login.example.com', clientId: 'certbound', authMethod: 'client_secret_basic', clientSecret: 'x' }, 'test');
     for (const r of (await s.handle.admin()).routes.filter((route) => route.method === 'GET' && !route.path.includes('{'))) {
       const res = await ops.call('GET', r.path);
       expect(res.status, r.path).toBe(r.response.status);
