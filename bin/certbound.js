@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// certbound's command. The compiled sources live in dist/ (built by `npm ci` via the prepare script).
+// certbound's command: the bundle scripts/build-cli.mjs writes to dist/cli/ (built by `npm ci` via the prepare
+// script, or `npm run build`).
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(
@@ -13,9 +14,9 @@ if (major < 22) {
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 try {
-  await import('../dist/src/cli/main.js');
+  await import('../dist/cli/main.js');
 } catch (err) {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli/main.js')) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
     process.stderr.write('error: certbound is not built.\n  → Run `npm ci` (or `npm run build`) in the project directory.\n');
     process.exit(1);
   }

@@ -2,7 +2,7 @@
  * The CLI rows: the wall time of a `certbound` command against an empty Node.js process (`node -e 0`),
  * both started by the same Node 22 binary (node_modules/.bin/node) with the same environment, run one
  * after the other with the order swapped every round, so that both sides see the same machine load;
- * the medians are compared. The command runs from dist/, as the installed `certbound` does.
+ * the medians are compared. The command runs from dist/ (the bundle in dist/cli/), as the installed `certbound` does.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -57,7 +57,8 @@ function newestMtime(dir: string, suffix: string): number {
 
 /** A note when dist/ is older than the sources it is built from (the rows would measure an old CLI). */
 export function staleDistNote(root: string): string | undefined {
-  const built = path.join(root, 'dist/src/cli/main.js');
+  // The CLI bundle (scripts/build-cli.mjs), the last part of the CLI `npm run build` writes.
+  const built = path.join(root, 'dist/cli/main.js');
   let builtAt: number;
   try {
     builtAt = statSync(built).mtimeMs;

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of the admin API, generated from the route table and the same zod schemas
  * that validate requests (`z.toJSONSchema`), so it cannot drift from what the server does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CSRF_HEADER, SESSION_COOKIE } from '../console/session.js';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from './auth.js';
 import type { Route } from './router.js';

@@ -2,7 +2,7 @@
  * The admin API's shapes for dynamic client registration: initial access tokens (create, list,
  * revoke) and trusted software statement issuers (add, list, remove). Registered in the same component registry as schemas.ts, so the OpenAPI document lists them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SoftwareIssuer } from '../app/service.js';
 import { ENVIRONMENT_PATTERN } from '../app/patterns.js';
 import { component, scopeString } from './schemas.js';

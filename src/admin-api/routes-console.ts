@@ -4,7 +4,7 @@
  * certificate, and a refusal looked up by the ref its client was given. The CLI has each of them
  * (`certs expiring`, `trust crl list|remove`, `--from-cert`, the server log line).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Diagnosis } from '../diagnose/index.js';
 import { NotFoundError } from '../errors/index.js';
 import { parseCertificate, parsePemCertificates } from '../pki/index.js';

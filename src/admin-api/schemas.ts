@@ -4,7 +4,7 @@
  * `adminSchemas` under a component name. Members are snake_case, like RFC 7591 client metadata and the
  * CLI's `--json` output.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIGNING_ALGORITHMS } from '../config/index.js';
 import { CLIENT_GRANT_TYPES, type GrantType } from '../config/grant-types.js';
 import type { Diagnosis } from '../diagnose/index.js';

@@ -4,14 +4,13 @@ const io = {
   err: (t: string) => process.stderr.write(`${t}\n`),
 };
 /**
- * The server's code: from dist/, the bundle scripts/build-server.mjs wrote to dist/server/ (fewer,
- * smaller modules, so a smaller heap); from the TypeScript sources, serve.ts itself.
+ * The server's code. From the sources, serve.ts itself; from the CLI bundle (dist/cli/, which
+ * bin/certbound.js runs), scripts/build-cli.mjs points this import at the server's own bundle,
+ * dist/server/serve.js (fewer, smaller modules, so a smaller heap).
  */
 async function loadServe(): Promise<typeof import('./serve.js')> {
-  if (import.meta.url.endsWith('.ts')) return import('./serve.js');
-  const bundle = new URL('../../server/serve.js', import.meta.url);
   try {
-    return (await import(bundle.href)) as typeof import('./serve.js');
+    return await import('./serve.js');
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('server/serve.js')) {
       io.err('error: the server bundle (dist/server/serve.js) is missing.\n  → Run `npm run build` (or `npm ci`) in the project directory.');

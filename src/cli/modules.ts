@@ -4,7 +4,9 @@
  * The command tree (index.ts and the `*-commands.ts` files) imports only commander, the error classes and this
  * table, so `certbound --help`, a mistyped option and the usage errors cost a few dozen modules instead
  * of the whole server. A command's action loads what it needs through these loaders when it runs; each
- * loader is a dynamic import, and a module loaded twice is loaded once (the runtime caches it).
+ * loader is a dynamic import, and a module loaded twice is loaded once (the runtime caches it). In the
+ * installed command's bundle (scripts/build-cli.mjs → dist/cli/) each loader's import is a chunk of its own,
+ * so the bundle keeps these loads lazy.
  *
  * | command                                   | loads                                                          |
  * | ----------------------------------------- | -------------------------------------------------------------- |

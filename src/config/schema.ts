@@ -2,7 +2,7 @@
  * The configuration schema, with every default documented where it is defined (as oidc-provider does
  * in its defaults). Environment variables override the optional config file; see `load.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];

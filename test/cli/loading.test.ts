@@ -3,11 +3,15 @@
  * `--help` and usage errors, the drivers and the store's reads for a listing. Each case runs the
  * command from the sources in a process of its own, with a module hook that records every module URL
  * the process resolves, so a static import of a heavy module anywhere under the command tree shows up here.
+ * The installed command runs the esbuild bundle of the CLI (scripts/build-cli.mjs → dist/cli/): the last
+ * cases build it from the current sources and check that its chunks keep those loads lazy.
  */
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/app/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -27,23 +31,21 @@ const recordModules = `data:text/javascript,${encodeURIComponent(`
 `)}`;
 
 let runs = 0;
-/** Runs `certbound …args` from the sources; its exit code, output and the URLs of the modules it loaded. */
+/** Runs `certbound …args` from the sources (or `main`: the bundle's entry); its exit code, output and the URLs of the modules it loaded. */
 function certbound(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; loaded: string[] }> {
+  return run(['--import', 'tsx', '--import', recordModules, 'src/cli/main.ts'], env, args);
+}
+function run(command: string[], env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string; loaded: string[] }> {
   const file = path.join(dir, `loaded-${++runs}.json`);
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', recordModules, 'src/cli/main.ts', ...args],
-      { cwd: root, env: { ...process.env, ...env, LOADED_MODULES_FILE: file } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        try {
-          resolve({ code, stdout, stderr, loaded: JSON.parse(readFileSync(file, 'utf8')) as string[] });
-        } catch (cause) {
-          reject(new Error(`certbound ${args.join(' ')} wrote no module list (exit ${code}): ${stderr}`, { cause }));
-        }
-      },
-    );
+    execFile(process.execPath, [...command, ...args], { cwd: root, env: { ...process.env, ...env, LOADED_MODULES_FILE: file } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      try {
+        resolve({ code, stdout, stderr, loaded: JSON.parse(readFileSync(file, 'utf8')) as string[] });
+      } catch (cause) {
+        reject(new Error(`certbound ${args.join(' ')} wrote no module list (exit ${code}): ${stderr}`, { cause }));
+      }
+    });
   });
 }
 
@@ -168,6 +170,62 @@ describe('what a certbound command loads', () => {
         expect(sourcesOf(list.loaded).filter((s) => /^src\/(server|pki)\/|^src\/app\/(service|clients|upstream)\.ts$|^src\/store\/knex\.ts$/.test(s))).toEqual([]);
       }
     }, 30_000);
+
+    describe('the installed command: the CLI bundle (scripts/build-cli.mjs)', () => {
+      let bundleDir: string | undefined;
+      let meta: { outputs: Record<string, { entryPoint?: string; inputs: Record<string, unknown>; imports: { path: string; external?: boolean }[] }> };
+      beforeAll(async () => {
+        // Inside the project, as dist/cli is: the bundle finds its external packages in node_modules.
+        bundleDir = mkdtempSync(path.join(root, '.test-bundle-cli-'));
+        const metafile = path.join(dir, 'cli-meta.json');
+        await promisify(execFile)(process.execPath, [path.join(root, 'scripts/build-cli.mjs'), '--outdir', bundleDir, '--metafile', metafile], { cwd: root });
+        meta = JSON.parse(readFileSync(metafile, 'utf8'));
+      }, 60_000);
+      afterAll(() => {
+        if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+      });
+      const bundled = (...args: string[]) =>
+        run(['--import', recordModules, path.join(bundleDir!, 'main.js')], { CERTBOUND_DATABASE_URL: database.url, CERTBOUND_DATA_DIR: dir }, args);
+      /** What the chunks a run loaded were built from: src/ files and node_modules/ files, by esbuild's metafile. */
+      const inputsOf = (loaded: string[]) => {
+        const chunks = loaded.filter((u) => u.startsWith(`file://${bundleDir}/`)).map((u) => path.relative(root, fileURLToPath(u)));
+        expect(chunks.filter((c) => !meta.outputs[c])).toEqual([]);
+        return chunks.flatMap((c) => Object.keys(meta.outputs[c]!.inputs));
+      };
+
+      it('certbound --help loads the chunks of the command tree only: no configuration, store or zod, and nothing from node_modules', async () => {
+        const help = await bundled('--help');
+        expect(help).toMatchObject({ code: 0, stderr: '' });
+        expect(help.stdout).toContain('  client');
+        const inputs = inputsOf(help.loaded);
+        expect(inputs).toContain('src/cli/index.ts');
+        expect(inputs.filter((i) => /^src\/(config|store|app)\/|node_modules\/zod\//.test(i))).toEqual([]);
+        expect(packagesOf(help.loaded)).toEqual([]);
+      }, 30_000);
+
+      it('certbound client list loads the configuration, the driver and the reads, none of the server or change code, and of zod no locale but English', async () => {
+        const list = await bundled('client', 'list');
+        expect(list).toMatchObject({ code: 0, stderr: '' });
+        expect(list.stdout).toMatch(/^CLIENT +METHOD +SCOPES +SUBJECT\nbilling .*\nshipping .*\n$/);
+        const inputs = inputsOf(list.loaded);
+        for (const file of ['src/config/schema.ts', 'src/store/driver.ts', 'src/app/queries.ts']) expect(inputs).toContain(file);
+        expect(
+          inputs.filter((i) =>
+            /^src\/(server|pki|diagnose|verifier)\/|^src\/app\/(service|clients|mappings|trust-anchors|signing-keys|dev-pki|crls|diagnosis)\.ts$|^src\/store\/knex\.ts$|node_modules\/(pkijs|@peculiar)\//.test(
+              i,
+            ),
+          ),
+        ).toEqual([]);
+        expect(inputs.filter((i) => i.includes('node_modules/zod/v4/locales/'))).toEqual(['node_modules/zod/v4/locales/en.js']);
+        expect(packagesOf(list.loaded).filter((p) => SERVER_PACKAGES.includes(p))).toEqual([]);
+      }, 30_000);
+
+      it('certbound serve alone runs the server bundle (dist/server/serve.js), which the CLI bundle does not contain', () => {
+        const entry = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === 'src/cli/main.ts');
+        const external = entry![1].imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => path.resolve(root, path.dirname(entry![0]), i.path));
+        expect(external).toEqual([path.join(root, 'dist/server/serve.js')]);
+      });
+    });
 
     it('a listing on a database that is not current migrates it first, as every command does (through knex, then)', async () => {
       await database.db('knex_migrations').where({ name: '20261128000005_subject_dn_refold' }).delete();
