@@ -5,7 +5,7 @@
  * everything persisted in SQL through the adapter.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hkdfSync, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
 import {
@@ -171,6 +171,9 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, inter
       response_types: [],
       token_endpoint_auth_method: 'tls_client_auth',
     },
+    // The browser cookies of the code flow (session, interaction) are signed with keys derived from the
+    // signing keys: every replica derives the same, and a cookie stays valid until its key is retired.
+    cookies: { keys: cookieKeys(keys) },
     // Sign-in (the upstream provider), consent remembered in SQL, error pages (interactions/).
     ...interactions.configuration(),
     // RFC 7636: PKCE for every authorization request, S256 only (oidc-provider refuses plain).
@@ -309,6 +312,12 @@ function refreshTokenBinding(provider: Provider, mtls: MtlsHooks): void {
     }
     return save.apply(this, args);
   };
+}
+
+/** Cookie signing keys (HKDF-SHA256 of each signing key's private JWK), the active key's first: it signs, the others verify. */
+function cookieKeys(keys: readonly SigningKey[]): string[] {
+  const ordered = [...keys].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
+  return ordered.map((k) => Buffer.from(hkdfSync('sha256', JSON.stringify(k.privateJwk), k.kid, 'certbound cookie signing', 32)).toString('base64url'));
 }
 
 /**

@@ -193,6 +193,9 @@ describe('authorization code flow: confidential client (tls_client_auth) with PA
     expect(page.html).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{20,}">/);
     expect(String(page.headers['content-security-policy'])).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'; frame-ancestors 'none'/);
     expect(page.html).not.toMatch(/<script|https?:\/\/(?!api\.example\.com)/);
+    // oidc-provider's cookies on certbound (interaction, session) are signed.
+    const names = (await d.jar.getCookies(page.url.href)).map((c) => c.key);
+    expect(names).toEqual(expect.arrayContaining(['_interaction', '_interaction.sig', '_session', '_session.sig']));
     // A post without the anti-CSRF value is refused with a page, and nothing is remembered.
     const consentAction = new URL(/action="([^"]+)"/.exec(page.html)![1]!, page.url);
     const forged = await d.post(consentAction, { decision: 'allow' });
@@ -574,6 +577,20 @@ describe('sign-in and consent', () => {
     const res = await exchange(portal, outcome.code!, pushed.verifier);
     expect(res.body.scope).toBe('read write');
     expect((await consents.find(s.database.db, 'alice', 'portal'))?.scopes.sort()).toEqual(['read', 'write']);
+  });
+
+  it('a scope an administrator takes from the client is left out of the tokens of later refreshes', async () => {
+    await addCodeClient('reader');
+    const reader: FlowClient = { clientId: 'reader', cert: await s.pki.client({ subject: [{ CN: ['reader'] }], san: [{ type: 'dns', value: 'reader.example.com' }] }) };
+    const pushed = await par(reader, { scope: 'read write' });
+    const outcome = await driver().authorize(authorizeUrl('reader', String(pushed.body.request_uri)), { redirectUri: REDIRECT });
+    const first = await exchange(reader, outcome.code!, pushed.verifier);
+    expect(first.body.scope).toBe('read write');
+    await s.admin.updateClient('reader', { scopes: ['read'] }, 'test');
+    const refreshed = await refresh(reader, String(first.body.refresh_token));
+    expect(refreshed.status, refreshed.text).toBe(200);
+    const { payload } = await jwtVerify(String(refreshed.body.access_token), await jwks(), { issuer: s.issuer, audience: API });
+    expect(payload.scope).toBe('read');
   });
 
   it('a code-flow request without scope is refused: the user consents to named scopes, never to everything the client holds', async () => {
