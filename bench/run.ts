@@ -3,7 +3,7 @@
  *
  * Measures certbound against the bare libraries in the same run: every server in a process
  * of its own, driven by a separate load-generator process over real mTLS, sides alternated round by
- * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
+ * round (A B A B …, more sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
