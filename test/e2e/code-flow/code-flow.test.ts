@@ -264,7 +264,7 @@ describe('single use under concurrency', () => {
     expect((await refresh(WEB, next)).body.error).toBe('invalid_grant');
   });
 
-  it('a refresh rotates in one write: the presented token is marked used and its successor stored, nothing else written', async () => {
+  it('a refresh marks the presented token used and stores exactly one successor, unused', async () => {
     const { outcome, verifier } = await fullFlow(WEB);
     const first = await exchange(WEB, outcome.code!, verifier);
     const token = String(first.body.refresh_token);
