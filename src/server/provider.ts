@@ -356,7 +356,9 @@ function singleUse(provider: Provider, db: Queryable, Adapter: ReturnType<typeof
     try {
       await next();
     } finally {
-      await Adapter.settle(ctx);
+      // A failed write leaves the token unused: nothing was issued in exchange for it (its successor was
+      // never stored), and the request's own answer stands.
+      await Adapter.settle(ctx).catch(() => {});
     }
   });
 }
