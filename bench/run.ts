@@ -3,7 +3,7 @@
  *
  * Measures certbound against the bare libraries in the same run: every server in a process
  * of its own, driven by a separate load-generator process over real mTLS, sides alternated round by
- * round (A B A B …, three sides rotated), medians of the rounds. Writes the results document (default
+ * round (A B A B …, more sides rotated), medians of the rounds. Writes the results document (default
  * bench/results/latest.json) and prints the markdown table.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ import {
   clientSan,
   createBenchDatabase,
   createBenchPki,
+  createEmptyDatabase,
   es256Jwk,
   mintCertboundRefreshTokens,
   RESOURCE,
@@ -117,11 +118,18 @@ async function startBareOidc(pki: BenchPki, jwkFile: string, name = 'bare-oidc-p
   });
 }
 
-/** The bare oidc-provider of the refresh rows; resolves with the refresh tokens it minted at start-up (one per load-generator worker, and one for the probe). */
-async function startBareOidcRefresh(pki: BenchPki, jwkFile: string): Promise<{ child: ChildHandle; tokens: string[] }> {
+/** Where a bare refresh provider keeps its grants and refresh tokens: oidc-provider's memory adapter, or a database through the simplest correct SQL adapter. */
+type RefreshStore = 'memory' | DbKind;
+
+/**
+ * A bare oidc-provider of the refresh rows, keeping its grants and refresh tokens in `store` (a SQLite
+ * file or a PostgreSQL database of its own, or memory); resolves with the refresh tokens it minted at
+ * start-up (one per load-generator worker, and one for the probe).
+ */
+async function startBareOidcRefresh(pki: BenchPki, jwkFile: string, store: RefreshStore, location: string): Promise<{ child: ChildHandle; tokens: string[] }> {
   const port = await freePort();
-  const tokensFile = path.join(pki.dir, 'bare-refresh-tokens.json');
-  const child = await start('bare-oidc-provider-refresh', 'bench/baselines/oidc-provider-refresh.ts', {
+  const tokensFile = path.join(pki.dir, `bare-refresh-tokens-${store}.json`);
+  const child = await start(`bare-oidc-provider-refresh-${store}`, 'bench/baselines/oidc-provider-refresh.ts', {
     BENCH_PORT: String(port),
     BENCH_ISSUER: `https://${ISSUER_HOST}:${port}`,
     BENCH_RESOURCE: RESOURCE,
@@ -131,6 +139,7 @@ async function startBareOidcRefresh(pki: BenchPki, jwkFile: string): Promise<{ c
     BENCH_TLS_CERT: pki.files.serverCert,
     BENCH_TLS_KEY: pki.files.serverKey,
     BENCH_CLIENT_CA: pki.files.ca,
+    BENCH_STORE: location,
     BENCH_REFRESH_TOKENS: String(settings.concurrency + 1),
     BENCH_REFRESH_TOKENS_FILE: tokensFile,
   });
@@ -379,8 +388,8 @@ type DbKind = 'sqlite' | 'postgres';
 
 interface Fleet {
   bareOidc?: ChildHandle;
-  /** The refresh rows: the bare provider and certbound (a database of their own), each with its refresh tokens. */
-  bareOidcRefresh?: { child: ChildHandle; tokens: string[] };
+  /** The refresh rows: the bare provider on each database and in memory, and certbound (each a database of its own), each with its refresh tokens. */
+  bareOidcRefresh: Map<RefreshStore, { child: ChildHandle; tokens: string[] }>;
   certboundRefresh: Map<DbKind, { child: ChildHandle; tokens: string[] }>;
   bareHttps?: ChildHandle;
   /** certbound with 10 clients, by database. */
@@ -522,18 +531,22 @@ async function rssRows(fleet: Fleet, pki: BenchPki, first: PeakSet, bareRate: nu
 
 /** Scenario 2: a new TLS connection per request, session resumption offered by the client (undici's session cache). */
 /**
- * The refresh_token grant over keep-alive mTLS: certbound on SQLite and PostgreSQL vs bare oidc-provider,
- * both rotating the refresh token. Each load-generator worker is a client holding one refresh token and
- * refreshing with the one it got last, so every request reads, consumes and writes a refresh token.
+ * The refresh_token grant over keep-alive mTLS: certbound on SQLite and PostgreSQL, each against bare
+ * oidc-provider keeping its refresh tokens in the same database through the simplest correct SQL adapter
+ * (the target rows), and against bare oidc-provider's memory adapter (`-vs-memory-info`: no deployment
+ * keeps refresh tokens there). All sides rotate the refresh token. Each load-generator worker is a client
+ * holding one refresh token and refreshing with the one it got last, so every request reads, consumes and
+ * writes a refresh token. One set of rounds, every side rotated.
  */
 async function refreshKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
-  const bare = fleet.bareOidcRefresh!;
-  const servers = [bare, ...fleet.certboundRefresh.values()];
+  const bare = [...fleet.bareOidcRefresh];
+  const ours = [...fleet.certboundRefresh];
+  const servers = [...bare.map(([, s]) => s), ...ours.map(([, s]) => s)];
   for (const s of servers) {
     addTarget(`${s.child.name}:keepalive`, s.child.ports.mtls!, 'keepalive', pki.clientTls(0));
     await ask(loadgen!, { type: 'tokens', pool: s.child.name, tokens: s.tokens.slice(0, settings.concurrency) });
   }
-  const [bareSummary, ...ours] = await alternate(
+  const summaries = await alternate(
     'refresh-keepalive',
     servers.map((s) => ({
       target: `${s.child.name}:keepalive`,
@@ -548,8 +561,23 @@ async function refreshKeepalive(fleet: Fleet, pki: BenchPki): Promise<void> {
       },
     })),
   );
-  [...fleet.certboundRefresh].forEach(([kind], i) => {
-    rows.push(row(`refresh-keepalive-${kind}`, 'req/s', ours[i]!, bareSummary!));
+  const bareSummary = new Map(bare.map(([store], i) => [store, summaries[i]!]));
+  ours.forEach(([kind], i) => {
+    const mine = summaries[bare.length + i]!;
+    const sameDb = bareSummary.get(kind);
+    if (sameDb)
+      rows.push(
+        row(`refresh-keepalive-${kind}`, 'req/s', mine, sameDb, {
+          baseline_kind: `bare oidc-provider, refresh tokens and grants in ${kind === 'sqlite' ? 'SQLite (WAL, synchronous=FULL, better-sqlite3)' : 'PostgreSQL (pg pool)'} through a one-table SQL adapter, one statement per adapter call (baselines/sql-adapter.ts)`,
+        }),
+      );
+    const memory = bareSummary.get('memory');
+    if (memory)
+      rows.push(
+        row(`refresh-keepalive-${kind}-vs-memory-info`, 'req/s', mine, memory, {
+          baseline_kind: 'bare oidc-provider with its default memory adapter (development only: refresh tokens lost at every restart, not shared between replicas); no target',
+        }),
+      );
   });
 }
 
@@ -847,7 +875,9 @@ async function main(): Promise<void> {
   bundleCertbound(log);
   const pki = await createBenchPki([0]);
   const databases: BenchDatabase[] = [];
-  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map(), certboundRefresh: new Map() };
+  /** The bare refresh providers' databases (their tables are their own, created at their start). */
+  const emptyDatabases: { drop(): Promise<void> }[] = [];
+  const fleet: Fleet = { certbound: new Map(), certbound100k: new Map(), certbound10: new Map(), mainDb: new Map(), certboundRefresh: new Map(), bareOidcRefresh: new Map() };
   try {
     // Processes that need no database start at once; the databases are built meanwhile (one after
     // the other: PostgreSQL serializes create database anyway) and each certbound starts when its
@@ -868,7 +898,7 @@ async function main(): Promise<void> {
       }),
     ];
     if (wanted('issuance-keepalive') || wanted('rss') || needFresh) starting.push(startBareOidc(pki, jwkFile).then((c) => (fleet.bareOidc = c)));
-    if (needRefresh) starting.push(startBareOidcRefresh(pki, jwkFile).then((c) => (fleet.bareOidcRefresh = c)));
+    if (needRefresh) starting.push(startBareOidcRefresh(pki, jwkFile, 'memory', 'memory').then((c) => fleet.bareOidcRefresh.set('memory', c)));
     if (needFresh) {
       const replyBytes = await tokenResponseBytes(pki);
       starting.push(
@@ -913,6 +943,9 @@ async function main(): Promise<void> {
       if (role === 'main') fleet.mainDb.set(kind, db);
       log(`database ${kind} with ${clients} clients ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (role === 'refresh') {
+        const bareDb = await createEmptyDatabase(kind, args['pg-url']);
+        emptyDatabases.push(bareDb);
+        starting.push(startBareOidcRefresh(pki, jwkFile, kind, bareDb.url).then((c) => fleet.bareOidcRefresh.set(kind, c)));
         const tokens = await mintCertboundRefreshTokens(db, {
           clientId: clientId(0),
           sanDns: clientSan(0),
@@ -957,8 +990,8 @@ async function main(): Promise<void> {
       if (s) await probeToken(s.name, s.ports.mtls!, pki);
     }
     // The last refresh token of each side is the probe's: a rotated, bound answer before anything is measured.
-    for (const s of [fleet.bareOidcRefresh, ...fleet.certboundRefresh.values()]) {
-      if (s) await probeRefresh(s.child.name, s.child.ports.mtls!, pki, s.tokens.at(-1)!);
+    for (const s of [...fleet.bareOidcRefresh.values(), ...fleet.certboundRefresh.values()]) {
+      await probeRefresh(s.child.name, s.child.ports.mtls!, pki, s.tokens.at(-1)!);
     }
     if (tokens) {
       const pool = await tokens;
@@ -972,7 +1005,7 @@ async function main(): Promise<void> {
     if (needScale) await scale(fleet, pki);
   } finally {
     await stop(...children);
-    for (const db of databases) await db.drop().catch((err: unknown) => log(`could not drop a bench database: ${String(err)}`));
+    for (const db of [...databases, ...emptyDatabases]) await db.drop().catch((err: unknown) => log(`could not drop a bench database: ${String(err)}`));
     removeDir(pki.dir);
     // Nothing of a run stays in the tree but its results (the linter would read compiled files).
     removeDir(buildDir);

@@ -2,7 +2,11 @@
  * Baseline for the refresh_token grant: bare oidc-provider 9 doing what certbound does for a
  * confidential code-flow client's refresh, written the simplest correct way a user would write it:
  * - one static, in-memory `tls_client_auth` client (`tls_client_auth_san_dns`) with the
- *   authorization_code and refresh_token grants, the default memory adapter;
+ *   authorization_code and refresh_token grants;
+ * - grants and refresh tokens kept where BENCH_STORE says: a SQLite file or a PostgreSQL database
+ *   through the simplest correct SQL adapter (sql-adapter.ts), or `memory`, oidc-provider's default
+ *   memory adapter (development only: lost at every restart, not shared between replicas; the `-info`
+ *   rows only);
  * - the three `features.mTLS` hooks read the TLS socket directly (Node verified the chain in the
  *   handshake against the CA given to the https server), tokens bound to the certificate;
  * - refresh tokens rotated on every use, as certbound's are;
@@ -18,6 +22,7 @@ import type { TLSSocket } from 'node:tls';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { mtlsServerOptions, requiredEnv, serveAsChild } from '../lib/child.js';
 import { BENCH_REDIRECT_URI, mintRefreshTokens } from '../lib/refresh-tokens.js';
+import { openSqlAdapter } from './sql-adapter.js';
 
 const port = Number(requiredEnv('BENCH_PORT'));
 const issuer = requiredEnv('BENCH_ISSUER');
@@ -26,9 +31,13 @@ const scopes = requiredEnv('BENCH_SCOPES').split(' ');
 const client = JSON.parse(requiredEnv('BENCH_CLIENT')) as { clientId: string; sanDns: string; thumbprint: string };
 const signingJwk = JSON.parse(readFileSync(requiredEnv('BENCH_SIGNING_JWK_FILE'), 'utf8'));
 
+const store = requiredEnv('BENCH_STORE');
+const database = store === 'memory' ? undefined : await openSqlAdapter(store);
+
 const peer = (ctx: KoaContextWithOIDC) => (ctx.socket as TLSSocket).getPeerX509Certificate();
 
 const configuration: Configuration = {
+  ...(database ? { adapter: database.Adapter as unknown as Configuration['adapter'] } : {}),
   clients: [
     {
       client_id: client.clientId,
@@ -105,4 +114,5 @@ await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 serveAsChild({ mtls: (server.address() as AddressInfo).port }, async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await database?.close();
 });

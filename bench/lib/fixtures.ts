@@ -126,35 +126,38 @@ async function bulkInsertClients(db: Db, from: number, to: number, anchorId: str
   if (Number(count) !== to) throw new Error(`bench clients: expected ${to} clients, found ${count}`);
 }
 
-/**
- * A migrated certbound database with a signing key, the bench trust anchor, the bench resource server,
- * client 0 added through the admin service (the one the load uses) and clients 1..n-1 bulk-inserted.
- */
-export async function createBenchDatabase(options: { kind: 'sqlite' | 'postgres'; clients: number; pki: BenchPki; pgAdminUrl: string }): Promise<BenchDatabase> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (options.kind === 'postgres') {
+/** An empty database of its own: a new PostgreSQL database, or a SQLite file name in a new temporary directory; `drop` removes it. */
+export async function createEmptyDatabase(kind: 'sqlite' | 'postgres', pgAdminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === 'postgres') {
     const name = `certbound_bench_${randomBytes(6).toString('hex')}`;
-    const admin = knexFactory({ client: 'pg', connection: options.pgAdminUrl, pool: { min: 0, max: 1 } });
+    const admin = knexFactory({ client: 'pg', connection: pgAdminUrl, pool: { min: 0, max: 1 } });
     try {
       await admin.raw(`create database ${name}`);
     } finally {
       await admin.destroy();
     }
-    url = options.pgAdminUrl.replace(/\/[^/]*$/, `/${name}`);
-    cleanup = async () => {
-      const a = knexFactory({ client: 'pg', connection: options.pgAdminUrl, pool: { min: 0, max: 1 } });
-      try {
-        await a.raw(`drop database if exists ${name} with (force)`);
-      } finally {
-        await a.destroy();
-      }
+    return {
+      url: pgAdminUrl.replace(/\/[^/]*$/, `/${name}`),
+      drop: async () => {
+        const a = knexFactory({ client: 'pg', connection: pgAdminUrl, pool: { min: 0, max: 1 } });
+        try {
+          await a.raw(`drop database if exists ${name} with (force)`);
+        } finally {
+          await a.destroy();
+        }
+      },
     };
-  } else {
-    const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bench-db-'));
-    url = path.join(dir, 'certbound.sqlite');
-    cleanup = async () => removeDir(dir);
   }
+  const dir = mkdtempSync(path.join(tmpdir(), 'certbound-bench-db-'));
+  return { url: path.join(dir, 'certbound.sqlite'), drop: async () => removeDir(dir) };
+}
+
+/**
+ * A migrated certbound database with a signing key, the bench trust anchor, the bench resource server,
+ * client 0 added through the admin service (the one the load uses) and clients 1..n-1 bulk-inserted.
+ */
+export async function createBenchDatabase(options: { kind: 'sqlite' | 'postgres'; clients: number; pki: BenchPki; pgAdminUrl: string }): Promise<BenchDatabase> {
+  const { url, drop: cleanup } = await createEmptyDatabase(options.kind, options.pgAdminUrl);
   const db = openDatabase(options.kind === 'postgres' ? { client: 'pg', url } : { client: 'sqlite', filename: url });
   try {
     await migrateLatest(db);

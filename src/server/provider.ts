@@ -8,7 +8,17 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createHash, hkdfSync, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Config } from '../config/index.js';
-import { CLIENT_ASSERTION_ALGS, createOidcAdapter, PENDING_MEMBER, type Queryable, insertIfAbsent, type ResourceServer, type SigningKey } from '../store/index.js';
+import {
+  AlreadyConsumedError,
+  CLIENT_ASSERTION_ALGS,
+  createOidcAdapter,
+  PENDING_MEMBER,
+  type Queryable,
+  insertIfAbsent,
+  type ResourceServer,
+  revokeGrant,
+  type SigningKey,
+} from '../store/index.js';
 import { createResourceAccess, GRANT_TYPES, GRANTS, type GrantContext, grantOf, REFRESH_GRANT_TYPE, RESPONSE_TYPES } from './grants/index.js';
 import type { Interactions } from './interactions/index.js';
 import { enableJwtIntrospection, installJwtIntrospectionRoutes, mayIntrospect } from './introspection.js';
@@ -119,7 +129,8 @@ function assertApproved(ctx: KoaContextWithOIDC, client: { clientId: string; [PE
 }
 
 export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, interactions }: BuildProviderOptions): Provider {
-  const Adapter = createOidcAdapter(db, (id) => lookups.client(id));
+  // Scoped to the request: a refresh reads its token with its grant and writes the consume with the successor (oidc-adapter.ts).
+  const Adapter = createOidcAdapter(db, (id) => lookups.client(id), { requestScope: () => Provider.ctx });
 
   const aliases = mtlsEndpointAliases(config.mtlsUrl);
 
@@ -249,6 +260,7 @@ export function buildProvider({ config, db, keys, mtls, lookups, jwksUris, inter
   provider.proxy = false;
   fixedAssertionAudiences(provider, config.issuer, aliases);
   refreshTokenBinding(provider, mtls);
+  singleUse(provider, db, Adapter);
   enableJwtIntrospection(provider, { issuer: config.issuer, keys, lookups });
   rememberClientInstances(provider, lookups, jwksUris ? publishedSets(jwksUris, lookups, mtls) : undefined);
   atomicReplayDetection(provider, db);
@@ -306,6 +318,49 @@ function refreshTokenBinding(provider: Provider, mtls: MtlsHooks): void {
 function cookieKeys(keys: readonly SigningKey[]): string[] {
   const ordered = [...keys].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
   return ordered.map((k) => Buffer.from(hkdfSync('sha256', JSON.stringify(k.privateJwk), k.kid, 'certbound cookie signing', 32)).toString('base64url'));
+}
+
+/**
+ * A code or a refresh token is used once, also by two requests that present it at the same moment:
+ * the adapter's consume is one conditional UPDATE (for a rotated refresh token, together with the insert
+ * of its successor), and the request that finds it consumed by the other is refused as a replay is,
+ * `invalid_grant`, and the grant's tokens are revoked, as oidc-provider does when it sees the mark
+ * (RFC 6749 §4.1.2, §10.4). A consume a request deferred and no successor followed is written when the
+ * request ends.
+ */
+function singleUse(provider: Provider, db: Queryable, Adapter: ReturnType<typeof createOidcAdapter>): void {
+  const refused = async (err: unknown, grantId: unknown, what: string): Promise<never> => {
+    if (!(err instanceof AlreadyConsumedError)) throw err;
+    if (typeof grantId === 'string') await revokeGrant(db, grantId);
+    throw new errors.InvalidGrant(`${what} already used`);
+  };
+  const code = provider.AuthorizationCode as unknown as { prototype: { consume(this: { grantId?: unknown }): Promise<void> } };
+  const consume = code.prototype.consume;
+  code.prototype.consume = async function (this: { grantId?: unknown }) {
+    try {
+      await consume.call(this);
+    } catch (err) {
+      await refused(err, this.grantId, 'authorization code');
+    }
+  };
+  const refresh = provider.RefreshToken as unknown as { prototype: { save(this: { grantId?: unknown }, ...args: unknown[]): Promise<string> } };
+  const save = refresh.prototype.save;
+  refresh.prototype.save = async function (this: { grantId?: unknown }, ...args: unknown[]) {
+    try {
+      return await save.apply(this, args);
+    } catch (err) {
+      return refused(err, this.grantId, 'refresh token');
+    }
+  };
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      // A failed write leaves the token unused: nothing was issued in exchange for it (its successor was
+      // never stored), and the request's own answer stands.
+      await Adapter.settle(ctx).catch(() => {});
+    }
+  });
 }
 
 /**

@@ -175,6 +175,9 @@ async function openSqlite(filename: string, timeoutMs: number): Promise<DriverSq
   });
 }
 
+/** At most this many statements are prepared on each PostgreSQL connection. */
+const MAX_PREPARED = 200;
+
 async function openPg(url: string, timeoutMs: number): Promise<DriverSql> {
   const { default: pg } = await import('pg');
   // At most 10 connections. Every wait is bounded by the database timeout (docs/reliability.md): getting a
@@ -195,10 +198,28 @@ async function openPg(url: string, timeoutMs: number): Promise<DriverSql> {
     }
     return out;
   };
+  // Server-side prepared statements (pg's named queries: parsed and planned once per connection, then
+  // only bound and executed), for the store's fixed statements. Not for `select *` (or `returning *`):
+  // PostgreSQL refuses a prepared statement whose result columns changed ("cached plan must not change
+  // result type"), which a migration run by another process would cause. Bounded: SQL built with a
+  // variable number of placeholders would otherwise prepare without end.
+  const names = new Map<string, string | null>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = text.includes('*') || names.size >= MAX_PREPARED ? null : `certbound_${names.size}`;
+      if (names.size < MAX_PREPARED * 2) names.set(text, name);
+    }
+    return name ?? undefined;
+  };
+  const query = (text: string, params: readonly unknown[]) => {
+    const name = nameOf(text);
+    return name ? { name, text: pgText(text), values: params as unknown[] } : { text: pgText(text), values: params as unknown[] };
+  };
   type Runner = Pick<import('pg').Pool, 'query'>;
   const on = (runner: Runner) => ({
-    all: async <T>(text: string, params: readonly unknown[] = []) => (await runner.query(pgText(text), params as unknown[])).rows as T[],
-    run: async (text: string, params: readonly unknown[] = []) => (await runner.query(pgText(text), params as unknown[])).rowCount ?? 0,
+    all: async <T>(text: string, params: readonly unknown[] = []) => (await runner.query(query(text, params))).rows as T[],
+    run: async (text: string, params: readonly unknown[] = []) => (await runner.query(query(text, params))).rowCount ?? 0,
   });
   const pooled = on(pool);
   return delegating({

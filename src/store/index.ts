@@ -4,7 +4,17 @@ export { type AuthMethod, CLIENT_ASSERTION_ALGS, type ClientRecord, type ClientR
 // composition root, tests): importing this index loads no knex (docs/decisions/001-knex-off-the-hot-path.md, sql.ts).
 export type { Db } from './knex.js';
 export { type Dialect, type Queryable, type Sql, sqlOf, toMs } from './sql.js';
-export { type AdapterPayload, createOidcAdapter, insertIfAbsent, type OidcAdapter, purgeExpiredPayloads, removeClientTokens } from './oidc-adapter.js';
+export {
+  type AdapterPayload,
+  AlreadyConsumedError,
+  createOidcAdapter,
+  insertIfAbsent,
+  type OidcAdapter,
+  type OidcAdapterOptions,
+  purgeExpiredPayloads,
+  removeClientTokens,
+  revokeGrant,
+} from './oidc-adapter.js';
 export { ensureResourceServerScopes, type ResourceServer, resourceServers } from './resource-servers.js';
 export { bumpRevision, createRevisionReader, type RevisionName, type RevisionReader, readRevisions } from './revisions.js';
 export { type KeyStatus, type SigningKey, signingKeys } from './signing-keys.js';

@@ -113,6 +113,14 @@ describe('targets', () => {
     expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: 'verifier-reused-vs-static' }] })).toEqual([]);
   });
 
+  it('the refresh rows: at least 1.0× bare oidc-provider on the same database; against its memory adapter reported without a target', () => {
+    expect(meets(targetOf('refresh-keepalive-sqlite'), 1.0)).toBe(true);
+    expect(meets(targetOf('refresh-keepalive-postgres'), 0.99)).toBe(false);
+    expect(targetOf('refresh-keepalive-postgres-vs-memory-info')).toBeUndefined();
+    expect(meets(targetOf('refresh-keepalive-sqlite-vs-memory-info'), 0.3)).toBeNull();
+    expect(validateOutput({ machine: {}, scenarios: [{ ...validRow, scenario: 'refresh-keepalive-sqlite-vs-memory-info' }] })).toEqual([]);
+  });
+
   it('the CLI rows are wall time against an empty node process: lower is better, at most 3× for --help and 6× for client list', () => {
     expect(meets(targetOf('cli-help'), 3.0)).toBe(true);
     expect(meets(targetOf('cli-help'), 3.01)).toBe(false);

@@ -46,6 +46,25 @@ describe(`the drivers' connection (${TEST_DB_KIND})`, () => {
     expect(await sqlOf(database.db).run('update resource_servers set ttl = ? where identifier = ?', [600, rs.identifier])).toBe(1);
   });
 
+  it.runIf(TEST_DB_KIND === 'postgres')(
+    "PostgreSQL: the store's statements are prepared once per connection; `select *` is not (a migration by another process changes its columns)",
+    async () => {
+      const explicit = 'select identifier, ttl from resource_servers where identifier = ?';
+      const star = 'select * from resource_servers where identifier = ?';
+      const prepared = await sql.transaction(async (trx) => {
+        await trx.all(explicit, ['https://api.example.com']);
+        await trx.all(star, ['https://api.example.com']);
+        // The transaction holds one connection: this lists what was prepared on it.
+        return trx.all<{ statement: string }>('select statement from pg_prepared_statements');
+      });
+      expect(prepared.map((p) => p.statement).filter((t) => t.includes('from resource_servers where'))).toEqual([
+        'select identifier, ttl from resource_servers where identifier = $1',
+      ]);
+      // Run again on a connection that prepared it: the same rows.
+      expect(await sql.all(explicit, ['https://api.example.com'])).toEqual(await sqlOf(database.db).all(explicit, ['https://api.example.com']));
+    },
+  );
+
   it('the last-seen upsert writes nothing for a client that does not exist (one statement, no transaction)', async () => {
     await lastSeen.upsert(sql, { clientId: 'nobody', mappingId: null, x5tS256: 'x'.repeat(43), subject: 'CN=nobody', notAfter: new Date(5_000), seenAt: new Date(6_000) });
     expect(await lastSeen.list(sql)).toEqual([]);

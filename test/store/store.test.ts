@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/app/service.js';
 import { CertboundError } from '../../src/errors/index.js';
-import { createOidcAdapter, purgeExpiredPayloads, signingKeys } from '../../src/store/index.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { openDriverSql } from '../../src/store/driver.js';
+import { AlreadyConsumedError, createOidcAdapter, purgeExpiredPayloads, type Queryable, signingKeys } from '../../src/store/index.js';
 import { migrateLatest, migrateRollbackAll, pendingMigrations } from '../../src/store/knex.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -98,6 +100,96 @@ describe('oidc-provider adapter on SQL', () => {
     const c = new Adapter('Client');
     expect(await c.find('c1')).toEqual({ client_id: 'c1' });
     await expect(c.upsert('c2', {})).rejects.toThrow(/CLI or admin API/);
+  });
+});
+
+/** A refresh token of grant `grantId` and that grant, written as oidc-provider writes them. */
+async function storeGrant(Adapter: ReturnType<typeof createOidcAdapter>, grantId: string, token: string): Promise<void> {
+  await new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', clientId: 'c', accountId: 'alice' }, 60);
+  await new Adapter('RefreshToken').upsert(token, { jti: token, kind: 'RefreshToken', grantId, clientId: 'c', accountId: 'alice' }, 60);
+}
+
+describe.each(['knex', 'driver'] as const)('single use of codes and refresh tokens (through %s)', (via) => {
+  const requests = new AsyncLocalStorage<object>();
+  let db: Queryable;
+  let close = async () => {};
+  beforeAll(async () => {
+    if (via === 'knex') db = database.db;
+    else {
+      const sql = await openDriverSql(database.database);
+      db = sql;
+      close = () => sql.close();
+    }
+  });
+  afterAll(() => close());
+  const adapter = () => createOidcAdapter(db, async () => undefined, { requestScope: () => requests.getStore() });
+  const consumedAt = async (id: string) => (await database.db('oidc_payloads').where({ id }).first())?.consumed_at ?? null;
+
+  it('RFC 6749 §10.4: two rotations of one refresh token at once: one stores its successor, the other throws AlreadyConsumedError and stores nothing', async () => {
+    const Adapter = adapter();
+    await storeGrant(Adapter, `g-race-${via}`, `rt-race-${via}`);
+    const rt = new Adapter('RefreshToken');
+    // Both requests read the token unconsumed before either writes, as two requests arriving together do.
+    let arrived = 0;
+    let release!: () => void;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const rotation = (next: string) =>
+      requests.run({}, async () => {
+        expect((await rt.find(`rt-race-${via}`))?.consumed).toBeUndefined();
+        await rt.consume(`rt-race-${via}`);
+        if (++arrived === 2) release();
+        await bothRead;
+        await rt.upsert(next, { jti: next, kind: 'RefreshToken', grantId: `g-race-${via}`, clientId: 'c' }, 60);
+      });
+    const outcomes = await Promise.allSettled([rotation(`rt-next-a-${via}`), rotation(`rt-next-b-${via}`)]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(failed.reason).toBeInstanceOf(AlreadyConsumedError);
+    const stored = await Promise.all([rt.find(`rt-next-a-${via}`), rt.find(`rt-next-b-${via}`)]);
+    expect(stored.filter(Boolean)).toHaveLength(1);
+    expect(await consumedAt(`rt-race-${via}`)).not.toBeNull();
+  });
+
+  it('within a request the grant is read with the refresh token and handed out once; outside one, each find reads', async () => {
+    const Adapter = adapter();
+    await storeGrant(Adapter, `g-read-${via}`, `rt-read-${via}`);
+    const grants = new Adapter('Grant');
+    await requests.run({}, async () => {
+      await new Adapter('RefreshToken').find(`rt-read-${via}`);
+      await database
+        .db('oidc_payloads')
+        .where({ model: 'Grant', id: `g-read-${via}` })
+        .delete();
+      // Read with the token, before the delete: the grant as it was then.
+      expect(await grants.find(`g-read-${via}`)).toMatchObject({ jti: `g-read-${via}`, accountId: 'alice' });
+      expect(await grants.find(`g-read-${via}`)).toBeUndefined();
+    });
+  });
+
+  it("a refresh token's consume with no successor in the request is written when the request settles", async () => {
+    const Adapter = adapter();
+    await storeGrant(Adapter, `g-settle-${via}`, `rt-settle-${via}`);
+    const scope = {};
+    await requests.run(scope, () => new Adapter('RefreshToken').consume(`rt-settle-${via}`));
+    expect(await consumedAt(`rt-settle-${via}`)).toBeNull();
+    await Adapter.settle(scope);
+    expect(await consumedAt(`rt-settle-${via}`)).not.toBeNull();
+    expect((await new Adapter('RefreshToken').find(`rt-settle-${via}`))?.consumed).toBeTypeOf('number');
+  });
+
+  it('outside a request, a second consume of a code or refresh token throws AlreadyConsumedError; other models may be consumed again', async () => {
+    const Adapter = adapter();
+    for (const model of ['AuthorizationCode', 'RefreshToken']) {
+      const a = new Adapter(model);
+      await a.upsert(`once-${model}-${via}`, { grantId: 'g' }, 60);
+      await a.consume(`once-${model}-${via}`);
+      await expect(a.consume(`once-${model}-${via}`)).rejects.toBeInstanceOf(AlreadyConsumedError);
+      await expect(a.consume(`absent-${model}-${via}`)).rejects.toBeInstanceOf(AlreadyConsumedError);
+    }
+    const other = new Adapter('PushedAuthorizationRequest');
+    await other.upsert(`par-${via}`, {}, 60);
+    await other.consume(`par-${via}`);
+    await other.consume(`par-${via}`);
   });
 });
 

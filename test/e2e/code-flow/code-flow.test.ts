@@ -247,6 +247,49 @@ describe('authorization code flow: confidential client (tls_client_auth) with PA
   });
 });
 
+describe('single use under concurrency', () => {
+  it('a refresh token presented by two requests at once: exactly one gets tokens; the other is refused as a replay and the grant is revoked (RFC 6749 §10.4)', async () => {
+    const { outcome, verifier } = await fullFlow(WEB);
+    const first = await exchange(WEB, outcome.code!, verifier);
+    expect(first.status, first.text).toBe(200);
+    const token = String(first.body.refresh_token);
+    const answers = await Promise.all([refresh(WEB, token), refresh(WEB, token)]);
+    const won = answers.filter((a) => a.status === 200);
+    const lost = answers.filter((a) => a.status !== 200);
+    expect(won, answers.map((a) => a.text).join('\n')).toHaveLength(1);
+    expect(lost[0]!.status).toBe(400);
+    expect(lost[0]!.body.error).toBe('invalid_grant');
+    expect(lost[0]!.body.access_token).toBeUndefined();
+    // The winner's refresh token went with the grant: the token was replayed.
+    const next = String(won[0]!.body.refresh_token);
+    expect((await introspect(WEB, next)).body).toEqual({ active: false });
+    expect((await refresh(WEB, next)).body.error).toBe('invalid_grant');
+  });
+
+  it('a refresh marks the presented token used and stores exactly one successor, unused', async () => {
+    const { outcome, verifier } = await fullFlow(WEB);
+    const first = await exchange(WEB, outcome.code!, verifier);
+    const token = String(first.body.refresh_token);
+    const before = await countRows('RefreshToken');
+    const res = await refresh(WEB, token);
+    expect(res.status, res.text).toBe(200);
+    expect(await countRows('RefreshToken')).toBe(before + 1);
+    expect((await refreshTokens.find(s.database.db, token))?.consumed).toBe(true);
+    expect((await refreshTokens.find(s.database.db, String(res.body.refresh_token)))?.consumed).toBe(false);
+  });
+
+  it('a code exchanged by two requests at once: exactly one gets tokens, the other is refused and the tokens issued from the code are revoked (RFC 6749 §4.1.2)', async () => {
+    const { outcome, verifier } = await fullFlow(WEB);
+    const answers = await Promise.all([exchange(WEB, outcome.code!, verifier), exchange(WEB, outcome.code!, verifier)]);
+    const won = answers.filter((a) => a.status === 200);
+    expect(won, answers.map((a) => a.text).join('\n')).toHaveLength(1);
+    const lost = answers.find((a) => a.status !== 200)!;
+    expect(lost.body.error).toBe('invalid_grant');
+    expect(lost.body.access_token).toBeUndefined();
+    expect((await introspect(WEB, String(won[0]!.body.refresh_token))).body).toEqual({ active: false });
+  });
+});
+
 describe('authorization code flow: public client (none) over mTLS', () => {
   const MOBILE: FlowClient = { clientId: 'mobile', cert: undefined as unknown as Issued };
   beforeAll(async () => {
