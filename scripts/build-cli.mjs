@@ -16,26 +16,16 @@
  * load (knex with its dialect table, oidc-provider, koa, jose, undici, pino, prom-client), and the
  * database drivers (native, or loaded only for PostgreSQL).
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { bundleArgs, emptyOutdir } from './bundle-setup.mjs';
 
 const usage = `usage: node scripts/build-cli.mjs [--outdir DIR] [--metafile FILE]
   --outdir DIR     where the bundle goes (default dist/cli; emptied first)
   --metafile FILE  esbuild's metafile (which module went into which chunk, sizes)`;
-let args;
-try {
-  args = parseArgs({ options: { outdir: { type: 'string' }, metafile: { type: 'string' }, help: { type: 'boolean' } } }).values;
-} catch (err) {
-  process.stderr.write(`error: ${err.message}\n${usage}\n`);
-  process.exit(2);
-}
-if (args.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const args = bundleArgs(usage, { outdir: { type: 'string' }, metafile: { type: 'string' } });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.resolve(root, args.outdir ?? 'dist/cli');
 
@@ -52,15 +42,8 @@ const serverBundle = {
   },
 };
 
-// The directory is emptied first: refuse one that holds anything but an earlier bundle (or the project).
-const strayFiles = existsSync(outdir) ? readdirSync(outdir).filter((f) => !/\.(?:js|js\.map|json)$/.test(f)) : [];
-if (!path.relative(outdir, root).startsWith('..') || strayFiles.length) {
-  process.stderr.write(
-    `error: --outdir ${outdir} ${strayFiles.length ? `holds files that are not a bundle (${strayFiles.slice(0, 3).join(', ')})` : 'is the project directory or contains it'}; it would be emptied.\n  → Give a new directory or one an earlier build wrote.\n`,
-  );
-  process.exit(2);
-}
-rmSync(outdir, { recursive: true, force: true });
+// The directory is emptied first: refused when it holds anything but an earlier bundle (or is the project).
+emptyOutdir(outdir, root);
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],

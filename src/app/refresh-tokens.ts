@@ -8,18 +8,10 @@ import { createHash } from 'node:crypto';
 import { NotFoundError } from '../errors/index.js';
 import { type Db, type Queryable, type RefreshTokenRecord, refreshTokens, writeAudit } from '../store/index.js';
 
-export interface RefreshTokenView {
+/** A refresh token as an administrator sees it: the store's record, named by a handle instead of its id (the token itself). */
+export interface RefreshTokenView extends Omit<RefreshTokenRecord, 'id' | 'grantId'> {
   /** Names the token without revealing it. */
   handle: string;
-  clientId: string;
-  accountId: string | null;
-  /** x5t#S256 of the certificate the token is bound to. */
-  x5tS256: string | null;
-  scopes: string[];
-  issuedAt: Date | null;
-  expiresAt: Date | null;
-  /** Used once already (rotated): it refreshes no more, but its grant lives on. */
-  consumed: boolean;
 }
 
 export interface RefreshTokenFilter {

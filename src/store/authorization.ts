@@ -52,6 +52,7 @@ export interface RefreshTokenRecord {
   scopes: string[];
   issuedAt: Date | null;
   expiresAt: Date | null;
+  /** Used once already (rotated): it refreshes no more, but its grant lives on. */
   consumed: boolean;
 }
 
@@ -105,6 +106,19 @@ function refreshTokenFromRow(r: Record<string, unknown>): RefreshTokenRecord {
     expiresAt: expiresAt ? new Date(expiresAt) : null,
     consumed: toMs(r.consumed_at) !== null,
   };
+}
+
+/** `where` conditions (and their parameters) narrowed to a user and/or a client. */
+function byUserAndClient(filter: { accountId?: string; clientId?: string }, where: string[], params: unknown[]): { where: string[]; params: unknown[] } {
+  if (filter.accountId !== undefined) {
+    where.push('account_id = ?');
+    params.push(filter.accountId);
+  }
+  if (filter.clientId !== undefined) {
+    where.push('client_id = ?');
+    params.push(filter.clientId);
+  }
+  return { where, params };
 }
 
 export const DEFAULT_UPSTREAM = 'default';
@@ -163,16 +177,7 @@ export const consents = {
     );
   },
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<UserConsent[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.accountId !== undefined) {
-      where.push('account_id = ?');
-      params.push(filter.accountId);
-    }
-    if (filter.clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(filter.clientId);
-    }
+    const { where, params } = byUserAndClient(filter, [], []);
     const rows = await sqlOf(db).all(`select * from user_consents${where.length ? ` where ${where.join(' and ')}` : ''} order by client_id, account_id`, params);
     return rows.map(consentFromRow);
   },
@@ -184,16 +189,7 @@ export const consents = {
 export const refreshTokens = {
   /** Live refresh tokens (not expired), oldest first, of a client and/or a user. */
   async list(db: Queryable, filter: { accountId?: string; clientId?: string } = {}): Promise<RefreshTokenRecord[]> {
-    const where = ["model = 'RefreshToken'", '(expires_at is null or expires_at > ?)'];
-    const params: unknown[] = [Date.now()];
-    if (filter.accountId !== undefined) {
-      where.push('account_id = ?');
-      params.push(filter.accountId);
-    }
-    if (filter.clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(filter.clientId);
-    }
+    const { where, params } = byUserAndClient(filter, ["model = 'RefreshToken'", '(expires_at is null or expires_at > ?)'], [Date.now()]);
     const rows = await sqlOf(db).all(`select * from oidc_payloads where ${where.join(' and ')} order by id`, params);
     return rows.map(refreshTokenFromRow).sort((a, b) => (a.issuedAt?.getTime() ?? 0) - (b.issuedAt?.getTime() ?? 0));
   },

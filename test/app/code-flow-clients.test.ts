@@ -8,22 +8,13 @@ import { adminApiWording } from '../../src/admin-api/error-wording.js';
 import { clientJson } from '../../src/admin-api/serializers.js';
 import { type AddClientInput, createAdminService } from '../../src/app/service.js';
 import { explainForCli } from '../../src/cli/error-wording.js';
-import type { CertboundError } from '../../src/errors/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { refusal } from '../helpers/errors.js';
 
 let database: TestDatabase;
 let admin: ReturnType<typeof createAdminService>;
 const API = 'https://api.example.com';
 const CALLBACK = 'https://app.example.com/callback';
-
-async function refusal(p: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CertboundError;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function counts() {
   const n = async (t: string) => Number((await database.db(t).count({ n: '*' }))[0]!.n);

@@ -10,8 +10,8 @@ import { createAdminService } from '../../src/app/service.js';
 import { adminApiWording } from '../../src/admin-api/error-wording.js';
 import { explainForCli } from '../../src/cli/error-wording.js';
 import { runCli } from '../../src/cli/index.js';
-import type { CertboundError } from '../../src/errors/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { refusal } from '../helpers/errors.js';
 import { createCa, createTestPki, type TestPki } from '../helpers/pki.js';
 
 let database: TestDatabase;
@@ -19,15 +19,6 @@ let pki: TestPki;
 let admin: ReturnType<typeof createAdminService>;
 let dir: string;
 const DAY = 86_400_000;
-
-async function refusal(p: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CertboundError;
-  }
-  throw new Error('expected a refusal');
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -7,21 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApiWording } from '../../src/admin-api/error-wording.js';
 import { createAdminService } from '../../src/app/service.js';
 import { explainForCli } from '../../src/cli/error-wording.js';
-import type { CertboundError } from '../../src/errors/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { refusal } from '../helpers/errors.js';
 
 let database: TestDatabase;
 let admin: ReturnType<typeof createAdminService>;
 const API = 'https://api.example.com';
-
-async function refusal(p: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CertboundError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** A flag, a certbound command or an admin route: a surface's words. */
 const SURFACE_WORDS = /(^|\s)--[a-z]|certbound [a-z]|\/admin\//;

@@ -11,9 +11,9 @@ import { adminApiWording } from '../../src/admin-api/error-wording.js';
 import { upstreamJson } from '../../src/admin-api/serializers.js';
 import { createAdminService, type SetUpstreamInput } from '../../src/app/service.js';
 import { explainForCli } from '../../src/cli/error-wording.js';
-import type { CertboundError } from '../../src/errors/index.js';
 import { upstreamProviders } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { refusal } from '../helpers/errors.js';
 
 let database: TestDatabase;
 let admin: ReturnType<typeof createAdminService>;
@@ -24,15 +24,6 @@ let served: { status: number; body: Record<string, unknown> };
 
 const SECRET = 's3cr3t-value-never-shown';
 const BASE: SetUpstreamInput = { issuer: 'https://login.example.com/realms/staff', clientId: 'certbound', authMethod: 'client_secret_basic', clientSecret: SECRET };
-
-async function refusal(p: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CertboundError;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function snapshot() {
   return { provider: await upstreamProviders.find(database.db, undefined), audit: Number((await database.db('audit_log').count({ n: '*' }))[0]!.n) };

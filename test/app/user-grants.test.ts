@@ -9,24 +9,15 @@ import { adminApiWording } from '../../src/admin-api/error-wording.js';
 import { refreshTokenJson } from '../../src/admin-api/serializers.js';
 import { createAdminService } from '../../src/app/service.js';
 import { explainForCli } from '../../src/cli/error-wording.js';
-import type { CertboundError } from '../../src/errors/index.js';
 import { consents, createOidcAdapter } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { refusal } from '../helpers/errors.js';
 
 let database: TestDatabase;
 let admin: ReturnType<typeof createAdminService>;
 let Adapter: ReturnType<typeof createOidcAdapter>;
 const CALLBACK = 'https://app.example.com/callback';
 const THUMB_A = 'A'.repeat(43);
-
-async function refusal(p: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CertboundError;
-  }
-  throw new Error('expected a refusal');
-}
 
 const handleOf = (id: string) => createHash('sha256').update(id).digest('base64url').slice(0, 16);
 
