@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleArgs, emptyOutdir } from './bundle-setup.mjs';
+import { bundleArgs, emptyOutdir, nodeBundleOptions } from './bundle-setup.mjs';
 
 const usage = `usage: node scripts/build-cli.mjs [--outdir DIR] [--metafile FILE]
   --outdir DIR     where the bundle goes (default dist/cli; emptied first)
@@ -47,24 +47,7 @@ emptyOutdir(outdir, root);
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
-  entryNames: '[name]',
-  chunkNames: 'chunk-[hash]',
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  // ESM builds first where a package has one (zod, the @peculiar ASN.1 packages, asn1js, tslib): esbuild
-  // can then leave out what certbound never imports.
-  mainFields: ['module', 'main'],
-  target: 'node22',
-  // Identifiers keep their names, so stack traces still name the functions.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  metafile: true,
+  ...nodeBundleOptions(outdir),
   external: ['knex', 'oidc-provider', 'koa', 'jose', 'undici', 'pino', 'prom-client', 'better-sqlite3', 'pg', 'pg-native', 'pg-query-stream'],
   plugins: [serverBundle],
   // Bundled CommonJS code (commander) calls require().

@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleArgs, emptyOutdir } from './bundle-setup.mjs';
+import { bundleArgs, emptyOutdir, nodeBundleOptions } from './bundle-setup.mjs';
 
 const usage = `usage: node scripts/build-server.mjs [--outdir DIR] [--entry FILE …] [--metafile FILE]
   --outdir DIR     where the bundle goes (default dist/server; emptied first)
@@ -62,24 +62,7 @@ emptyOutdir(outdir, root);
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/serve.ts', 'src/config/isolated-worker.ts', ...(args.entry ?? []).map((e) => path.resolve(e))],
-  entryNames: '[name]',
-  chunkNames: 'chunk-[hash]',
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  // ESM builds first where a package has one (the @peculiar ASN.1 packages, asn1js, tslib): esbuild can
-  // then leave out what certbound never imports.
-  mainFields: ['module', 'main'],
-  target: 'node22',
-  // Identifiers keep their names, so stack traces still name the functions.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  metafile: true,
+  ...nodeBundleOptions(outdir),
   external: [
     'oidc-provider',
     'koa',
