@@ -106,21 +106,33 @@ describe('admin routes for the console', () => {
   });
 
   it("removes a trust anchor's CRL, audited with the administrator; an unknown one is 404", async () => {
-    // The CRL is another anchor's: once the server loads a CRL, every chain needs a current CRL from its
-    // issuer (fail-closed), and the administrator's own chain (test-root, no CRL of its intermediate) would
-    // be refused from the moment the reload lands, which made this test depend on timing.
+    // Once the server holds any CRL, every chain needs a current CRL from its issuers (fail-closed), the
+    // administrator's own included: test-root's CRLs (of the root and of the issuing CA) are added first,
+    // and the server reloads before the calls, so no answer depends on when the reload lands. The CRL
+    // removed is another anchor's.
     const other = await createTestPki('Other');
     await s.admin.addTrustAnchor({ name: 'other-root', pem: other.root.pem }, 'test');
     const dir = mkdtempSync(join(tmpdir(), 'certbound-crl-'));
     try {
-      const file = join(dir, 'root.crl');
-      writeFileSync(file, (await createCrl(other.root)).der);
-      const record = await createCrlService({ db: s.database.db }).addCrl({ anchor: 'other-root', file }, 'test');
+      const crlFile = async (name: string, issuer: Parameters<typeof createCrl>[0]) => {
+        const file = join(dir, name);
+        writeFileSync(file, (await createCrl(issuer)).der);
+        return file;
+      };
+      const service = createCrlService({ db: s.database.db });
+      await service.addCrl({ anchor: 'test-root', file: await crlFile('test-root.crl', s.pki.root) }, 'test');
+      await service.addCrl({ anchor: 'test-root', file: await crlFile('test-issuing.crl', s.pki.intermediate), issuerPem: s.pki.intermediate.pem }, 'test');
+      const record = await service.addCrl({ anchor: 'other-root', file: await crlFile('other-root.crl', other.root) }, 'test');
+      await s.handle.reload();
       const listed = await ops.call('GET', '/admin/crls');
-      expect(listed.body.items).toEqual([expect.objectContaining({ id: record.id, trust_anchor: 'other-root', source_kind: 'file', revoked_count: 0, last_error: null })]);
+      expect(listed.status, listed.text).toBe(200);
+      expect(listed.body.items).toHaveLength(3);
+      expect(listed.body.items).toContainEqual(expect.objectContaining({ id: record.id, trust_anchor: 'other-root', source_kind: 'file', revoked_count: 0, last_error: null }));
       const removed = await ops.call('DELETE', `/admin/trust-anchors/other-root/crls/${record.id}`);
       expect(removed.status, removed.text).toBe(204);
-      expect((await ops.call('GET', '/admin/crls')).body.items).toEqual([]);
+      const left = (await ops.call('GET', '/admin/crls')).body.items as { id: string; trust_anchor: string }[];
+      expect(left.map((c) => c.trust_anchor)).toEqual(['test-root', 'test-root']);
+      expect(left.map((c) => c.id)).not.toContain(record.id);
       const audit = await ops.call('GET', '/admin/audit?action=trust.crl.remove');
       expect(audit.body.items![0]).toMatchObject({ actor: `admin:ops:${x5tS256(ops.client.der)}`, target: 'trust:other-root' });
       const unknown = await ops.call('DELETE', `/admin/trust-anchors/other-root/crls/${record.id}`);
