@@ -24,8 +24,8 @@ const drivers: CodeFlowDriver[] = [];
 
 const handleOf = (token: string) => createHash('sha256').update(token).digest('base64url').slice(0, 16);
 
-/** PAR, the browser (sign-in upstream, consent), and the code exchanged, all with the device's self-signed certificate. */
-async function signIn(): Promise<{ refreshToken: string; consentAnswered: boolean; signedInUpstream: boolean }> {
+/** RFC 9126 PAR at the mTLS alias with the device's certificate and a new PKCE verifier. */
+async function pushAuthorization(extra: Record<string, string> = {}) {
   const verifier = randomBytes(32).toString('base64url');
   const pushed = await s.token(
     device,
@@ -37,10 +37,16 @@ async function signIn(): Promise<{ refreshToken: string; consentAnswered: boolea
       resource: API,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
-      state: 'st',
+      ...extra,
     },
     { url: `${s.mtlsUrl}/request`, chain: device.pem },
   );
+  return { verifier, pushed };
+}
+
+/** PAR, the browser (sign-in upstream, consent), and the code exchanged, all with the device's self-signed certificate. */
+async function signIn(): Promise<{ refreshToken: string; consentAnswered: boolean; signedInUpstream: boolean }> {
+  const { verifier, pushed } = await pushAuthorization({ state: 'st' });
   expect(pushed.status, pushed.text).toBe(201);
   const d = createCodeFlowDriver({ ca: [s.pki.root.pem, op!.ca] });
   drivers.push(d);
@@ -123,20 +129,7 @@ describe('administering a running authorization code flow', () => {
 
   it('removing the upstream provider through the admin API leaves sign-in with a page that says so', async () => {
     expect((await ops.call('DELETE', '/admin/upstream')).status).toBe(204);
-    const verifier = randomBytes(32).toString('base64url');
-    const pushed = await s.token(
-      device,
-      {
-        client_id: 'mobile',
-        response_type: 'code',
-        redirect_uri: REDIRECT,
-        scope: 'read',
-        resource: API,
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      },
-      { url: `${s.mtlsUrl}/request`, chain: device.pem },
-    );
+    const { pushed } = await pushAuthorization();
     const d = createCodeFlowDriver({ ca: [s.pki.root.pem, op!.ca] });
     drivers.push(d);
     const outcome = await d.authorize(`${s.issuer}/auth?client_id=mobile&request_uri=${encodeURIComponent(String(pushed.body.request_uri))}`, { redirectUri: REDIRECT });
