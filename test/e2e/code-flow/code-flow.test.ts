@@ -83,6 +83,20 @@ async function par(c: FlowClient, params: Record<string, string> = {}, challenge
 
 const authorizeUrl = (clientId: string, requestUri: string) => `${s.issuer}/auth?client_id=${encodeURIComponent(clientId)}&request_uri=${encodeURIComponent(requestUri)}`;
 
+/**
+ * The browser from the authorization URL through the upstream login (alice signs in) up to, not into,
+ * certbound's sign-in callback: the callback URL the upstream sent the browser to.
+ */
+async function upToCallback(d: CodeFlowDriver, requestUri: string): Promise<URL> {
+  let page = await d.get(authorizeUrl('web', requestUri));
+  for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
+  const action = /action="([^"]+)"/.exec(page.html)![1]!;
+  page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
+  for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
+    page = await d.get(new URL(String(page.headers.location), page.url));
+  return new URL(String(page.headers.location), page.url);
+}
+
 /** PAR, the browser flow (sign-in, consent), then the code at the token endpoint. */
 async function fullFlow(c: FlowClient, d = driver(), options: { decision?: 'allow' | 'deny' } = {}) {
   const pushed = await par(c);
@@ -481,13 +495,7 @@ describe('sign-in and consent', () => {
     const pushed = await par(WEB);
     // The browser reaches the upstream login page and signs in; the upstream goes down before certbound
     // completes the sign-in at its token endpoint.
-    let page = await d.get(authorizeUrl('web', String(pushed.body.request_uri)));
-    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
-    const action = /action="([^"]+)"/.exec(page.html)![1]!;
-    page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
-    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
-      page = await d.get(new URL(String(page.headers.location), page.url));
-    const callback = new URL(String(page.headers.location), page.url);
+    const callback = await upToCallback(d, String(pushed.body.request_uri));
     expect(callback.pathname).toBe('/interaction/callback');
     await op!.down();
     try {
@@ -525,13 +533,7 @@ describe('sign-in and consent', () => {
     expect([noState.status, noState.h1]).toEqual([400, 'This sign-in has expired']);
     // A sign-in started in one browser, its callback opened in another (login CSRF): refused.
     const pushed = await par(WEB);
-    let page = await d.get(authorizeUrl('web', String(pushed.body.request_uri)));
-    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400; i++) page = await d.get(new URL(String(page.headers.location), page.url));
-    const action = /action="([^"]+)"/.exec(page.html)![1]!;
-    page = await d.post(new URL(action, page.url), { login: 'alice', password: 'wonderland' });
-    for (let i = 0; i < 12 && page.status >= 300 && page.status < 400 && new URL(String(page.headers.location), page.url).origin !== s.issuer; i++)
-      page = await d.get(new URL(String(page.headers.location), page.url));
-    const callback = new URL(String(page.headers.location), page.url);
+    const callback = await upToCallback(d, String(pushed.body.request_uri));
     const other = await driver().get(callback);
     expect(other.status).toBe(400);
     expect(other.html).toContain('another browser');
